@@ -1,0 +1,48 @@
+/**
+ * Values proposed to Paxos. synod agrees on JSON values so that they can be
+ * persisted, sent between threads and printed the same way everywhere.
+ */
+
+/** A JSON value: what a client can propose. */
+export type Value = null | boolean | number | string | Value[] | { [key: string]: Value };
+
+/**
+ * Canonical JSON text of a value: object keys sorted, so two structurally
+ * equal values always print (and compare) the same.
+ */
+export function canonicalJson(value: Value): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const keys = Object.keys(value).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k] as Value)}`).join(',')}}`;
+}
+
+/** True when two values are structurally equal (same canonical JSON). */
+export function sameValue(a: Value, b: Value): boolean {
+  return a === b || canonicalJson(a) === canonicalJson(b);
+}
+
+/**
+ * True when `x` is a JSON value that survives a round trip unchanged:
+ * finite numbers only, plain objects and arrays, no cycles, at most `maxDepth`
+ * levels deep. Hosts use it to refuse values the core could not agree on.
+ */
+export function isValue(x: unknown, maxDepth = 64): x is Value {
+  if (maxDepth < 0) return false;
+  if (x === null) return true;
+  switch (typeof x) {
+    case 'boolean':
+    case 'string':
+      return true;
+    case 'number':
+      return Number.isFinite(x);
+    case 'object': {
+      if (Array.isArray(x)) return x.every((item) => isValue(item, maxDepth - 1));
+      const proto = Object.getPrototypeOf(x);
+      if (proto !== Object.prototype && proto !== null) return false;
+      return Object.values(x as Record<string, unknown>).every((item) => isValue(item, maxDepth - 1));
+    }
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,376 @@
+/**
+ * The simulated world: hosts every actor's core on one thread and carries out
+ * their effects against a simulated network, simulated storage and simulated
+ * timers. It decides nothing by itself: which pending event happens next is
+ * chosen by its driver — the seeded scheduler in `simulator.ts`, or the
+ * explicit commands of a transcript test — so both drive exactly the same
+ * host code.
+ *
+ * Storage is crash-aware: a persist effect becomes durable only when its
+ * write completes, writes of one actor complete in order, and a crash loses
+ * every write still pending together with the replies riding on it.
+ */
+import { initActor, stepActor, checkInvariants, type ActorState } from '../core/actor.js';
+import { AssertionError } from '../core/assert.js';
+import type { CoreConfig } from '../core/config.js';
+import { describeEffect, describeInput, describeMessage, describeRecord, describeState } from '../core/describe.js';
+import type { DurableRecord, Effect, Input, TimerName } from '../core/effects.js';
+import { allActors, roleOf, type ActorId, type Role } from '../core/ids.js';
+import type { AcceptedProposal, Message } from '../core/messages.js';
+import type { Value } from '../core/value.js';
+import { SafetyChecker } from '../check/safety.js';
+
+/** A message on the simulated network. */
+export interface PendingMessage {
+  readonly kind: 'msg';
+  readonly id: number;
+  readonly at: number;
+  readonly from: ActorId;
+  readonly to: ActorId;
+  readonly msg: Message;
+  /** True for the extra copy made by a duplication fault. */
+  readonly dup: boolean;
+}
+
+/** A storage write in flight; `then` runs when it completes. */
+export interface PendingWrite {
+  readonly kind: 'write';
+  readonly id: number;
+  readonly at: number;
+  readonly actor: ActorId;
+  readonly record: DurableRecord;
+  readonly then: readonly Effect[];
+}
+
+/** An armed timer. */
+export interface PendingTimer {
+  readonly kind: 'timer';
+  readonly id: number;
+  readonly at: number;
+  readonly actor: ActorId;
+  readonly timer: TimerName;
+}
+
+/** Anything the world is waiting to happen. */
+export type Pending = PendingMessage | PendingWrite | PendingTimer;
+
+/** How the world's environment behaves; supplied by the driver. */
+export interface Environment {
+  /** A draw in [0, 1) handed to a core with each step. */
+  random(): number;
+  /**
+   * Delivery delays for a message just sent: `[]` drops it, `[d]` delivers it
+   * after `d`, `[d1, d2]` delivers it twice.
+   */
+  sendDelays(from: ActorId, to: ActorId, msg: Message): number[];
+  /** True when `from` can currently reach `to` (checked again at delivery). */
+  linkUp(from: ActorId, to: ActorId): boolean;
+  /** How long a storage write takes to become durable. */
+  writeDelay(actor: ActorId): number;
+}
+
+/** Options of the world besides its environment. */
+export interface WorldOptions {
+  readonly config: CoreConfig;
+  /** Control bug: an acceptor's storage is wiped when it restarts. */
+  readonly amnesia?: boolean;
+  /** Receives a line of text for every step and effect (for traces and transcripts). */
+  readonly trace?: (line: string) => void;
+}
+
+interface Slot {
+  readonly id: ActorId;
+  readonly role: Role;
+  state: ActorState | null;
+  incarnation: number;
+  durable: DurableRecord | null;
+  lastWriteAt: number;
+  readonly timers: Map<TimerName, number>;
+}
+
+/** Counters for one run. */
+export interface WorldStats {
+  steps: number;
+  sent: number;
+  delivered: number;
+  dropped: number;
+  duplicated: number;
+  writes: number;
+  lostWrites: number;
+  timers: number;
+  ignored: number;
+  crashes: number;
+  restarts: number;
+}
+
+/** The simulated world. See the module comment. */
+export class World {
+  /** Virtual time. */
+  now = 0;
+  /** Global step counter (every input handed to a core, write completion and fault). */
+  step = 0;
+  readonly checker: SafetyChecker;
+  readonly stats: WorldStats = { steps: 0, sent: 0, delivered: 0, dropped: 0, duplicated: 0, writes: 0, lostWrites: 0, timers: 0, ignored: 0, crashes: 0, restarts: 0 };
+  /** Decisions per learner, in the order made. */
+  readonly decisions = new Map<ActorId, AcceptedProposal>();
+  /** What each proposer was told was chosen. */
+  readonly chosen = new Map<ActorId, AcceptedProposal>();
+  /** Called for every new pending item so a scheduler can queue it. */
+  onPending: (p: Pending) => void = () => {};
+
+  private readonly slots = new Map<ActorId, Slot>();
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  constructor(private readonly env: Environment, private readonly opts: WorldOptions) {
+    this.checker = new SafetyChecker(opts.config.members);
+    for (const id of allActors(opts.config.members)) {
+      const role = roleOf(opts.config.members, id) as Role;
+      this.slots.set(id, { id, role, state: initActor(role, id, opts.config), incarnation: 1, durable: null, lastWriteAt: 0, timers: new Map() });
+    }
+  }
+
+  /** The core configuration. */
+  get config(): CoreConfig {
+    return this.opts.config;
+  }
+
+  /** Every actor id. */
+  get actors(): ActorId[] {
+    return [...this.slots.keys()];
+  }
+
+  /** Actor `id`'s state, or null while it is crashed. */
+  state(id: ActorId): ActorState | null {
+    return this.slot(id).state;
+  }
+
+  /** Actor `id`'s last durable record. */
+  durable(id: ActorId): DurableRecord | null {
+    return this.slot(id).durable;
+  }
+
+  /** True while actor `id` is up. */
+  isUp(id: ActorId): boolean {
+    return this.slot(id).state !== null;
+  }
+
+  /** How many times actor `id` has been started. */
+  incarnation(id: ActorId): number {
+    return this.slot(id).incarnation;
+  }
+
+  /** Everything pending, in the order it was created. */
+  pendingItems(): Pending[] {
+    return [...this.pending.values()];
+  }
+
+  /** A pending item by id, if it is still pending. */
+  pendingItem(id: number): Pending | undefined {
+    return this.pending.get(id);
+  }
+
+  /** A client asks proposer `id` to propose `value`. */
+  propose(id: ActorId, value: Value): void {
+    const slot = this.slot(id);
+    if (slot.role !== 'proposer') throw new Error(`${id} is not a proposer`);
+    this.checker.proposed(value);
+    if (!slot.state) {
+      this.log(`${id}: propose ${JSON.stringify(value)} refused: crashed`);
+      return;
+    }
+    this.input(slot, { type: 'propose', value });
+  }
+
+  /**
+   * Makes pending item `id` happen: delivers a message, completes a write or
+   * fires a timer. Returns false if it is no longer pending.
+   */
+  run(id: number): boolean {
+    const p = this.pending.get(id);
+    if (!p) return false;
+    this.pending.delete(id);
+    if (p.at > this.now) this.now = p.at;
+    switch (p.kind) {
+      case 'msg':
+        this.deliver(p);
+        break;
+      case 'write':
+        this.complete(p);
+        break;
+      case 'timer':
+        this.fire(p);
+        break;
+    }
+    return true;
+  }
+
+  /** Drops pending message `id` without delivering it. */
+  drop(id: number): boolean {
+    const p = this.pending.get(id);
+    if (!p || p.kind !== 'msg') return false;
+    this.pending.delete(id);
+    this.stats.dropped++;
+    this.log(`drop ${describeMessage(p.msg, p.to)}`);
+    return true;
+  }
+
+  /** Crashes actor `id`: its memory, pending writes (and their replies) and timers are lost. */
+  crash(id: ActorId): void {
+    const slot = this.slot(id);
+    if (!slot.state) return;
+    this.step++;
+    slot.state = null;
+    slot.timers.clear();
+    for (const [pid, p] of this.pending) {
+      if (p.kind === 'write' && p.actor === id) {
+        this.stats.lostWrites++;
+        this.log(`${id}: write lost {${describeRecord(p.record)}}`);
+      }
+      if ((p.kind === 'write' || p.kind === 'timer') && p.actor === id) this.pending.delete(pid);
+    }
+    this.stats.crashes++;
+    this.log(`${id}: crash`);
+  }
+
+  /** Restarts crashed actor `id` from its durable record (or from nothing, under the amnesia bug). */
+  restart(id: ActorId): void {
+    const slot = this.slot(id);
+    if (slot.state) return;
+    this.step++;
+    if (this.opts.amnesia && slot.role === 'acceptor') slot.durable = null;
+    slot.incarnation++;
+    slot.lastWriteAt = this.now;
+    slot.state = initActor(slot.role, id, this.opts.config, slot.durable);
+    this.stats.restarts++;
+    this.log(`${id}: restart from {${slot.durable ? describeRecord(slot.durable) : 'nothing'}}`);
+    if (slot.role === 'acceptor') this.checker.acceptorRecovered(id, slot.durable as Extract<DurableRecord, { role: 'acceptor' }> | null, this.step);
+  }
+
+  /** Ends the run for the checker; returns every violation. */
+  finish() {
+    return this.checker.finish(this.step);
+  }
+
+  /** One line per actor describing its state (or that it is down). */
+  describe(): string[] {
+    return [...this.slots.values()].map((s) => (s.state ? describeState(s.state) : `${s.id} ${s.role} crashed`));
+  }
+
+  private deliver(p: PendingMessage): void {
+    const slot = this.slot(p.to);
+    if (!slot.state) {
+      this.stats.dropped++;
+      this.log(`drop ${describeMessage(p.msg, p.to)} (receiver down)`);
+      return;
+    }
+    if (!this.env.linkUp(p.from, p.to)) {
+      this.stats.dropped++;
+      this.log(`drop ${describeMessage(p.msg, p.to)} (partitioned)`);
+      return;
+    }
+    this.stats.delivered++;
+    this.input(slot, { type: 'receive', msg: p.msg });
+  }
+
+  private complete(p: PendingWrite): void {
+    const slot = this.slot(p.actor);
+    this.step++;
+    this.stats.writes++;
+    slot.durable = p.record;
+    this.log(`${p.actor}: durable {${describeRecord(p.record)}}`);
+    if (p.record.role === 'acceptor') this.checker.acceptorDurable(p.actor, p.record, this.step);
+    for (const e of p.then) this.apply(slot, e);
+  }
+
+  private fire(p: PendingTimer): void {
+    const slot = this.slot(p.actor);
+    if (slot.timers.get(p.timer) !== p.id) return;
+    slot.timers.delete(p.timer);
+    this.stats.timers++;
+    this.input(slot, { type: 'timeout', timer: p.timer });
+  }
+
+  private input(slot: Slot, input: Input): void {
+    const state = slot.state;
+    if (!state) return;
+    this.step++;
+    this.stats.steps++;
+    this.log(`${slot.id}: ${describeInput(input)}`);
+    const result = stepActor(state, input, this.env.random());
+    try {
+      checkInvariants(result.state);
+    } catch (err) {
+      if (!(err instanceof AssertionError)) throw err;
+      // A broken invariant crashes the actor, as in the runtime; the run goes on.
+      this.checker.invariantBroken(slot.id, err.message, this.step);
+      this.crash(slot.id);
+      return;
+    }
+    slot.state = result.state;
+    for (const e of result.effects) this.apply(slot, e);
+  }
+
+  private apply(slot: Slot, e: Effect): void {
+    if (e.type !== 'ignore') this.log(`  ${describeEffect(e, slot.id)}`);
+    switch (e.type) {
+      case 'send': {
+        this.stats.sent++;
+        const delays = this.env.sendDelays(slot.id, e.to, e.msg);
+        if (delays.length === 0) {
+          this.stats.dropped++;
+          this.log(`  drop ${describeMessage(e.msg, e.to)}`);
+        }
+        if (delays.length > 1) this.stats.duplicated += delays.length - 1;
+        delays.forEach((d, i) => this.add({ kind: 'msg', id: this.nextId++, at: this.now + d, from: slot.id, to: e.to, msg: e.msg, dup: i > 0 }));
+        break;
+      }
+      case 'persist': {
+        const at = Math.max(this.now + this.env.writeDelay(slot.id), slot.lastWriteAt);
+        slot.lastWriteAt = at;
+        this.add({ kind: 'write', id: this.nextId++, at, actor: slot.id, record: e.record, then: e.then });
+        break;
+      }
+      case 'setTimer': {
+        const old = slot.timers.get(e.timer);
+        if (old !== undefined) this.pending.delete(old);
+        const id = this.nextId++;
+        slot.timers.set(e.timer, id);
+        this.add({ kind: 'timer', id, at: this.now + e.delay, actor: slot.id, timer: e.timer });
+        break;
+      }
+      case 'cancelTimer': {
+        const old = slot.timers.get(e.timer);
+        if (old !== undefined) this.pending.delete(old);
+        slot.timers.delete(e.timer);
+        break;
+      }
+      case 'decide':
+        this.decisions.set(slot.id, { ballot: e.ballot, value: e.value });
+        this.checker.decided(slot.id, { ballot: e.ballot, value: e.value }, this.step);
+        break;
+      case 'chosen':
+        this.chosen.set(slot.id, { ballot: e.ballot, value: e.value });
+        break;
+      case 'ignore':
+        this.stats.ignored++;
+        this.log(`  ignore: ${e.reason}`);
+        break;
+    }
+  }
+
+  private add(p: Pending): void {
+    this.pending.set(p.id, p);
+    this.onPending(p);
+  }
+
+  private slot(id: ActorId): Slot {
+    const s = this.slots.get(id);
+    if (!s) throw new Error(`no actor ${id}`);
+    return s;
+  }
+
+  private log(line: string): void {
+    this.opts.trace?.(line);
+  }
+}
