@@ -85,9 +85,18 @@ export function stepProposer(s: ProposerState, input: Input, random: number): St
   }
 }
 
-/** A client asks to propose `value`. Once something is chosen, the answer is that. */
+/**
+ * A client asks to propose `value`. Once something is chosen, the answer is
+ * that, and the decision is announced to the learners again so that one that
+ * was down when it was first announced catches up.
+ */
 function onPropose(s: ProposerState, value: Value): Step<ProposerState> {
-  if (s.chosen) return { state: s, effects: [{ type: 'chosen', ballot: s.chosen.ballot, value: s.chosen.value }] };
+  if (s.chosen) {
+    const { ballot, value: chosen } = s.chosen;
+    const effects: Effect[] = [{ type: 'chosen', ballot, value: chosen }];
+    for (const to of s.config.members.learners) effects.push({ type: 'send', to, msg: { type: 'decide', from: s.id, ballot, value: chosen } });
+    return { state: s, effects };
+  }
   const next = { ...s, wanted: { value } };
   if (s.phase !== 'idle') return { state: next, effects: [] };
   if (s.reuseRound !== null) return reuseLastBallot(next, s.reuseRound);

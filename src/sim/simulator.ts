@@ -67,6 +67,8 @@ export const DEFAULT_FAULTS: FaultOptions = Object.freeze({
 
 /** Default spread of the proposers' first requests, in virtual ms. */
 export const DEFAULT_STAGGER = 200;
+/** Default interval between client requests, in virtual ms. */
+export const DEFAULT_REQUEST_EVERY = 50;
 
 /** Options of one simulated run. */
 export interface SimOptions {
@@ -80,6 +82,12 @@ export interface SimOptions {
   readonly bug?: BugName | null;
   /** Proposers receive their client's first request at a random time in [0, stagger]. */
   readonly stagger?: number;
+  /**
+   * Clients keep asking: every this many virtual ms a random proposer gets a
+   * request (a retry of its current value), until the step bound. 0 = only
+   * the first request and one after each restart.
+   */
+  readonly requestEveryMs?: number;
   /** Stop at the first violation (sweeps do). */
   readonly stopOnViolation?: boolean;
   /** Receives every line of the full trace. */
@@ -114,7 +122,8 @@ type Event =
   | { at: number; seq: number; kind: 'world'; id: number }
   | { at: number; seq: number; kind: 'restart'; actor: ActorId }
   | { at: number; seq: number; kind: 'heal' }
-  | { at: number; seq: number; kind: 'propose'; actor: ActorId };
+  | { at: number; seq: number; kind: 'propose'; actor: ActorId }
+  | { at: number; seq: number; kind: 'client' };
 
 /** Runs one simulation. */
 export function simulate(opts: SimOptions): SimResult {
@@ -149,6 +158,8 @@ export function simulate(opts: SimOptions): SimResult {
   let proposals = 0;
 
   for (const p of members.proposers) queue.push({ at: rng.int(0, opts.stagger ?? DEFAULT_STAGGER), seq: seq++, kind: 'propose', actor: p });
+  const requestEvery = opts.requestEveryMs ?? DEFAULT_REQUEST_EVERY;
+  if (requestEvery > 0) queue.push({ at: requestEvery, seq: seq++, kind: 'client' });
 
   let seenViolations = 0;
   let seenDecisions = 0;
@@ -198,6 +209,13 @@ export function simulate(opts: SimOptions): SimResult {
         proposals++;
         world.propose(ev.actor, value);
         note(`${ev.actor} proposes ${describeValue(value)}`);
+        break;
+      }
+      case 'client': {
+        // A retry: the same value the proposer's current incarnation was asked for.
+        const p = rng.pick(members.proposers);
+        if (world.isUp(p)) world.propose(p, `${p}:${world.incarnation(p)}`);
+        queue.push({ at: world.now + requestEvery, seq: seq++, kind: 'client' });
         break;
       }
     }

@@ -90,7 +90,8 @@ interface Slot {
 
 /** Counters for one run. */
 export interface WorldStats {
-  steps: number;
+  /** Inputs handed to cores (messages received, timers fired, client requests). */
+  inputs: number;
   sent: number;
   delivered: number;
   dropped: number;
@@ -110,7 +111,7 @@ export class World {
   /** Global step counter (every input handed to a core, write completion and fault). */
   step = 0;
   readonly checker: SafetyChecker;
-  readonly stats: WorldStats = { steps: 0, sent: 0, delivered: 0, dropped: 0, duplicated: 0, writes: 0, lostWrites: 0, timers: 0, ignored: 0, crashes: 0, restarts: 0 };
+  readonly stats: WorldStats = { inputs: 0, sent: 0, delivered: 0, dropped: 0, duplicated: 0, writes: 0, lostWrites: 0, timers: 0, ignored: 0, crashes: 0, restarts: 0 };
   /** Decisions per learner, in the order made. */
   readonly decisions = new Map<ActorId, AcceptedProposal>();
   /** What each proposer was told was chosen. */
@@ -295,7 +296,7 @@ export class World {
     const state = slot.state;
     if (!state) return;
     this.step++;
-    this.stats.steps++;
+    this.stats.inputs++;
     this.log(`${slot.id}: ${describeInput(input)}`);
     const result = stepActor(state, input, this.env.random());
     try {

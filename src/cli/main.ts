@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/**
+ * The `synod` command line.
+ */
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { addSimCommand } from './sim.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Exit codes: 0 safe, 1 a safety violation, 2 bad arguments. */
+function exit(code: number): void {
+  process.exitCode = code;
+}
+
+const program = new Command()
+  .name('synod')
+  .description('Paxos for Node.js: a deterministic simulator and a safety checker')
+  .version(pkg.version)
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+addSimCommand(program, exit);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Help and version are not errors; every other parse failure is a usage error.
+    process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : 2;
+  } else {
+    throw err;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Seed sweeps: run the simulator over a range of seeds and summarise. A sweep
+ * stops each run at its first violation (it only needs to know that the seed
+ * fails) and keeps the first failing run whole, so it can be replayed.
+ */
+import type { Violation } from '../check/safety.js';
+import { simulate, type SimOptions, type SimResult } from './simulator.js';
+
+/** Options of a sweep: a seed range plus everything a single run takes but the seed. */
+export interface SweepOptions extends Omit<SimOptions, 'seed' | 'trace' | 'stopOnViolation'> {
+  readonly first: number;
+  readonly last: number;
+  /** Called after each run with the number of runs done so far. */
+  readonly onProgress?: (done: number, total: number) => void;
+  /** A monotonic clock in ms for the rate figures; the sweep itself never reads time. */
+  readonly clock?: () => number;
+}
+
+/** The first failing seed of a sweep and what it violated. */
+export interface FirstViolation {
+  readonly seed: number;
+  readonly steps: number;
+  readonly violations: readonly Violation[];
+}
+
+/** What a sweep found. */
+export interface SweepResult {
+  readonly first: number;
+  readonly last: number;
+  readonly runs: number;
+  /** Runs in which every learner decided. */
+  readonly decidedRuns: number;
+  readonly violatingRuns: number;
+  readonly firstViolation: FirstViolation | null;
+  readonly totalSteps: number;
+  readonly elapsedMs: number;
+  readonly seedsPerSec: number;
+  readonly stepsPerSec: number;
+}
+
+/** Runs seeds `first..last` (inclusive). */
+export function sweep(opts: SweepOptions): SweepResult {
+  const { first, last, onProgress, clock, ...sim } = opts;
+  const total = last - first + 1;
+  const start = clock?.() ?? 0;
+  let decidedRuns = 0;
+  let violatingRuns = 0;
+  let totalSteps = 0;
+  let firstViolation: FirstViolation | null = null;
+  for (let seed = first; seed <= last; seed++) {
+    const r: SimResult = simulate({ ...sim, seed, stopOnViolation: true });
+    totalSteps += r.steps;
+    if (r.allDecided) decidedRuns++;
+    if (r.violations.length > 0) {
+      violatingRuns++;
+      firstViolation ??= { seed, steps: r.steps, violations: r.violations };
+    }
+    onProgress?.(seed - first + 1, total);
+  }
+  const elapsedMs = (clock?.() ?? 0) - start;
+  const perSec = (n: number) => (elapsedMs > 0 ? Math.round((n * 1000) / elapsedMs) : 0);
+  return {
+    first,
+    last,
+    runs: total,
+    decidedRuns,
+    violatingRuns,
+    firstViolation,
+    totalSteps,
+    elapsedMs: Math.round(elapsedMs),
+    seedsPerSec: perSec(total),
+    stepsPerSec: perSec(totalSteps),
+  };
+}
