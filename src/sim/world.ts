@@ -16,7 +16,7 @@ import type { CoreConfig } from '../core/config.js';
 import { describeEffect, describeInput, describeMessage, describeRecord, describeState } from '../core/describe.js';
 import type { DurableRecord, Effect, Input, TimerName } from '../core/effects.js';
 import { allActors, roleOf, type ActorId, type Role } from '../core/ids.js';
-import type { AcceptedProposal, Message } from '../core/messages.js';
+import { validateMessage, type AcceptedProposal, type Message } from '../core/messages.js';
 import type { Value } from '../core/value.js';
 import { SafetyChecker } from '../check/safety.js';
 
@@ -102,6 +102,8 @@ export interface WorldStats {
   ignored: number;
   crashes: number;
   restarts: number;
+  /** Untrusted input refused by validation. */
+  malformed: number;
 }
 
 /** The simulated world. See the module comment. */
@@ -111,7 +113,7 @@ export class World {
   /** Global step counter (every input handed to a core, write completion and fault). */
   step = 0;
   readonly checker: SafetyChecker;
-  readonly stats: WorldStats = { inputs: 0, sent: 0, delivered: 0, dropped: 0, duplicated: 0, writes: 0, lostWrites: 0, timers: 0, ignored: 0, crashes: 0, restarts: 0 };
+  readonly stats: WorldStats = { inputs: 0, sent: 0, delivered: 0, dropped: 0, duplicated: 0, writes: 0, lostWrites: 0, timers: 0, ignored: 0, crashes: 0, restarts: 0, malformed: 0 };
   /** Decisions per learner, in the order made. */
   readonly decisions = new Map<ActorId, AcceptedProposal>();
   /** What each proposer was told was chosen. */
@@ -184,12 +186,19 @@ export class World {
   }
 
   /**
-   * Makes pending item `id` happen: delivers a message, completes a write or
-   * fires a timer. Returns false if it is no longer pending.
+   * Makes pending item `id` happen: delivers a message, completes a write
+   * (and every earlier write of the same actor first) or fires a timer.
+   * Returns false if it is no longer pending.
    */
   run(id: number): boolean {
     const p = this.pending.get(id);
     if (!p) return false;
+    if (p.kind === 'write') {
+      // Storage is FIFO per actor: a write is durable only after every earlier one.
+      for (const q of this.pending.values()) {
+        if (q.kind === 'write' && q.actor === p.actor && q.id < p.id) this.run(q.id);
+      }
+    }
     this.pending.delete(id);
     if (p.at > this.now) this.now = p.at;
     switch (p.kind) {
@@ -204,6 +213,24 @@ export class World {
         break;
     }
     return true;
+  }
+
+  /**
+   * Puts untrusted input on the wire to `to`, as a host receiving it from
+   * outside would: it is validated first, and malformed input is dropped and
+   * counted. Returns the pending message id, or null if it was refused.
+   */
+  inject(to: ActorId, raw: unknown): number | null {
+    const v = validateMessage(raw);
+    if (!v.ok) {
+      this.stats.malformed++;
+      this.log(`drop malformed input to ${to}: ${v.reason}`);
+      return null;
+    }
+    const id = this.nextId++;
+    this.log(`inject ${describeMessage(v.msg, to)}`);
+    this.add({ kind: 'msg', id, at: this.now, from: v.msg.from, to, msg: v.msg, dup: false });
+    return id;
   }
 
   /** Drops pending message `id` without delivering it. */

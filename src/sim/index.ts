@@ -1,0 +1,10 @@
+/**
+ * The deterministic simulator: a seeded, single-threaded world that hosts the
+ * protocol core under dropped, duplicated, delayed messages, partitions,
+ * crashes and restarts.
+ */
+export * from './prng.js';
+export * from './world.js';
+export * from './simulator.js';
+export * from './sweep.js';
+export * from './transcript.js';

@@ -1,0 +1,215 @@
+/**
+ * Transcript tests: a small command language that drives a {@link World} by
+ * hand — nothing happens unless a command says so — and prints what each
+ * command made happen. A transcript file holds blocks of
+ *
+ *     command line
+ *     ----
+ *     expected output
+ *
+ * separated by blank lines; `#` starts a comment line. {@link runTranscript}
+ * returns the file with every expected output replaced by the actual one, so
+ * a test compares the two and `REWRITE=1` writes it back.
+ *
+ * Commands:
+ *   config proposers=N acceptors=N learners=N [bug=ignore-accepted|reuse-ballot|amnesia] [maxRoundJump=N]
+ *   propose P VALUE          a client request (VALUE is JSON, or a bare word taken as a string)
+ *   deliver [FILTER...]      deliver the matching messages pending now, oldest first
+ *   drop [FILTER...]         lose the matching pending messages
+ *   flush [ACTOR...]         complete pending storage writes (all, or of the actors named)
+ *   timeout P                fire P's retry timer
+ *   crash A / restart A      crash an actor (pending writes lost) / restart it from its durable record
+ *   partition A,B,...        cut the named actors off from the rest;  heal  ends it
+ *   inject TO JSON           put raw, untrusted input on the wire to TO (validated as a host would)
+ *   stabilize                deliver messages and complete writes until only timers are left
+ *   state [ACTOR...]         print actors' states
+ *   pending                  list pending messages, writes and timers
+ *   check                    print the safety checker's verdict
+ * A FILTER is `from->to`, `from->*`, `*->to` or a message type such as `promise`.
+ */
+import { coreConfig } from '../core/config.js';
+import { describeMessage, describeRecord } from '../core/describe.js';
+import { membership, type ActorId } from '../core/ids.js';
+import type { Value } from '../core/value.js';
+import { World, type Pending, type PendingMessage } from './world.js';
+
+/** Runs a transcript and returns its text with the actual outputs. */
+export function runTranscript(text: string): string {
+  const blocks = parseBlocks(text);
+  const out: string[] = [];
+  const driver = new Driver();
+  for (const b of blocks) {
+    out.push(...b.comments, b.command, '----');
+    let lines: string[];
+    try {
+      lines = driver.run(b.command);
+    } catch (err) {
+      lines = [`error: ${(err as Error).message}`];
+    }
+    out.push(...lines, '');
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+interface Block {
+  readonly comments: string[];
+  readonly command: string;
+}
+
+function parseBlocks(text: string): Block[] {
+  const lines = text.split('\n');
+  const blocks: Block[] = [];
+  let comments: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line.startsWith('#')) {
+      comments.push(line);
+      continue;
+    }
+    if (line.trim() === '') continue;
+    blocks.push({ comments, command: line.trim() });
+    comments = [];
+    if (lines[i + 1]?.trim() === '----') {
+      i++;
+      while (i + 1 < lines.length && (lines[i + 1] as string).trim() !== '') i++;
+    }
+  }
+  return blocks;
+}
+
+class Driver {
+  private world: World | null = null;
+  private lines: string[] = [];
+  private cut: Set<ActorId> | null = null;
+
+  run(command: string): string[] {
+    this.lines = [];
+    const [verb, ...args] = command.split(/\s+/);
+    if (verb === 'config') {
+      this.configure(args);
+      return ['ok'];
+    }
+    const w = this.world;
+    if (!w) throw new Error('the first command must be config');
+    switch (verb) {
+      case 'propose': {
+        const [p, ...rest] = args;
+        w.propose(need(p, 'propose P VALUE'), parseValue(rest.join(' ')));
+        break;
+      }
+      case 'deliver':
+        for (const m of this.matching(args)) w.run(m.id);
+        break;
+      case 'drop':
+        for (const m of this.matching(args)) w.drop(m.id);
+        break;
+      case 'flush':
+        for (const p of w.pendingItems()) if (p.kind === 'write' && (args.length === 0 || args.includes(p.actor))) w.run(p.id);
+        break;
+      case 'timeout': {
+        const p = need(args[0], 'timeout P');
+        const t = w.pendingItems().find((x) => x.kind === 'timer' && x.actor === p);
+        if (!t) throw new Error(`${p} has no timer armed`);
+        w.run(t.id);
+        break;
+      }
+      case 'crash':
+        w.crash(need(args[0], 'crash A'));
+        break;
+      case 'restart':
+        w.restart(need(args[0], 'restart A'));
+        break;
+      case 'partition':
+        this.cut = new Set(need(args[0], 'partition A,B,...').split(','));
+        this.lines.push(`partition {${[...this.cut].join(',')}} from the rest`);
+        break;
+      case 'heal':
+        this.cut = null;
+        this.lines.push('healed');
+        break;
+      case 'inject': {
+        const [to, ...json] = args;
+        w.inject(need(to, 'inject TO JSON'), JSON.parse(json.join(' ')) as unknown);
+        break;
+      }
+      case 'stabilize':
+        for (let guard = 0; guard < 10_000; guard++) {
+          const next = w.pendingItems().find((p) => p.kind !== 'timer');
+          if (!next) break;
+          w.run(next.id);
+        }
+        break;
+      case 'state':
+        this.lines.push(...w.describe().filter((l) => args.length === 0 || args.includes(l.split(' ')[0] as string)));
+        break;
+      case 'pending':
+        this.lines.push(...w.pendingItems().map(describePending));
+        if (this.lines.length === 0) this.lines.push('nothing pending');
+        break;
+      case 'check': {
+        const v = w.checker.violations;
+        this.lines.push(v.length === 0 ? 'safe' : `${v.length} violation(s)`, ...v.map((x) => `${x.kind}: ${x.message}`));
+        break;
+      }
+      default:
+        throw new Error(`unknown command ${JSON.stringify(verb)}`);
+    }
+    return this.lines.length > 0 ? this.lines : ['(nothing happened)'];
+  }
+
+  private configure(args: string[]): void {
+    const opt: Record<string, string> = {};
+    for (const a of args) {
+      const [k, v] = a.split('=');
+      opt[k as string] = v ?? 'true';
+    }
+    const n = (k: string, d: number) => (opt[k] === undefined ? d : Number(opt[k]));
+    const members = membership(n('proposers', 2), n('acceptors', 3), n('learners', 1));
+    const config = coreConfig(members, {
+      bugs: { ignoreAccepted: opt.bug === 'ignore-accepted', reuseBallot: opt.bug === 'reuse-ballot' },
+      ...(opt.maxRoundJump ? { maxRoundJump: Number(opt.maxRoundJump) } : {}),
+    });
+    const linkUp = (a: ActorId, b: ActorId) => this.cut === null || this.cut.has(a) === this.cut.has(b);
+    this.world = new World(
+      // Everything happens only when a command says so: no delays, no losses, a fixed random draw.
+      { random: () => 0.5, sendDelays: (a, b) => (linkUp(a, b) ? [0] : []), linkUp, writeDelay: () => 0 },
+      { config, amnesia: opt.bug === 'amnesia', trace: (l) => this.lines.push(l) },
+    );
+  }
+
+  private matching(filters: string[]): PendingMessage[] {
+    const msgs = (this.world as World).pendingItems().filter((p): p is PendingMessage => p.kind === 'msg');
+    if (filters.length === 0) return msgs;
+    return msgs.filter((m) =>
+      filters.some((f) => {
+        const arrow = /^([\w*]+)->([\w*]+)$/.exec(f);
+        if (arrow) return (arrow[1] === '*' || arrow[1] === m.from) && (arrow[2] === '*' || arrow[2] === m.to);
+        return m.msg.type === f;
+      }),
+    );
+  }
+}
+
+function describePending(p: Pending): string {
+  switch (p.kind) {
+    case 'msg':
+      return `message ${describeMessage(p.msg, p.to)}`;
+    case 'write':
+      return `write ${p.actor} {${describeRecord(p.record)}}`;
+    case 'timer':
+      return `timer ${p.actor} ${p.timer} at ${p.at}`;
+  }
+}
+
+function parseValue(text: string): Value {
+  try {
+    return JSON.parse(text) as Value;
+  } catch {
+    return text;
+  }
+}
+
+function need(x: string | undefined, usage: string): string {
+  if (x === undefined || x === '') throw new Error(`usage: ${usage}`);
+  return x;
+}
