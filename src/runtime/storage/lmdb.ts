@@ -18,9 +18,11 @@
  *     modes differ only in what persist waits for, not in how data is written;
  *   - a per-write `flushed` is exact, whereas `db.flushed` follows whichever
  *     transaction is latest and so can over-wait under load;
- *   - measured here (2 vCPUs, medians of 5 runs) the two cost the same within
- *     noise: ~370-390 us per lone durable write, 155-175 k puts/s at 100 per
- *     turn, 230-300 k puts/s at 1000 per turn.
+ *   - measured on raw lmdb here (2 shared vCPUs, medians of 6 runs) the two
+ *     cost about the same: ~380 us per lone durable write either way;
+ *     206 k vs 233 k puts/s at 100 writes per turn and 790 k vs 844 k at 1000
+ *     (this way vs overlappingSync: false), a gap smaller than the spread
+ *     between runs.
  * If overlappingSync is off anyway (Windows default), `flushed` is the commit
  * promise itself and the rule still holds. If the sync itself fails after the
  * commit, lmdb-js never resolves `flushed`: persist then stays pending, which
@@ -62,7 +64,11 @@ export interface LmdbStoreOptions {
    * synced to disk. When false it resolves as soon as the write is committed
    * and visible to readers; the sync still happens, but nobody waits for it,
    * so a machine crash can lose writes whose replies were already sent. Only
-   * for experiments measuring what fsync costs; it breaks Paxos's guarantees.
+   * for experiments; it breaks Paxos's guarantees. It does not remove the cost
+   * of fsync for an actor that waits for each write before the next: lmdb-js's
+   * write thread finishes syncing one transaction before it commits the next,
+   * so measured lone-write latency is the same (~430 us) in both modes. It
+   * helps only when writes overlap.
    */
   readonly durable?: boolean;
 }

@@ -26,7 +26,7 @@ import { CorruptRecordError } from './types.js';
 export const SCHEMA_VERSION = 1;
 
 const MAGIC = 'synod';
-const HEADER = /^synod:(\d{1,9}):([0-9a-f]{8}):/;
+const HEADER = /^synod:(0|[1-9]\d{0,8}):([0-9a-f]{8}):/;
 
 /**
  * Encodes `record` for storage. Throws a TypeError when `record` is not a
