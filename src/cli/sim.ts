@@ -6,7 +6,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { describeValue } from '../core/describe.js';
 import { BUGS, DEFAULT_FAULTS, DEFAULT_STAGGER, simulate, type BugName, type FaultOptions } from '../sim/simulator.js';
-import { sweep } from '../sim/sweep.js';
+import { parallelSweep } from '../sim/parallel.js';
 import { choiceArg, intArg, probabilityArg, seedRangeArg } from './args.js';
 
 interface SimFlags {
@@ -26,6 +26,7 @@ interface SimFlags {
   json?: boolean;
   trace?: boolean;
   progress: boolean;
+  workers: number;
 }
 
 /** Registers the `sim` command on `program`. */
@@ -48,6 +49,7 @@ export function addSimCommand(program: Command, exit: (code: number) => void): v
     .option('--bug <name>', `switch on a control bug the safety checker must catch: ${BUGS.join(', ')}`, choiceArg(BUGS))
     .option('--json', 'print exactly one JSON object instead of text')
     .option('--trace', 'single run: print every step and effect as it happens')
+    .option('--workers <n>', 'sweep: worker threads to spread the seeds over (a piscina pool; 1 = this thread)', intArg(1, 256), 1)
     .option('--no-progress', 'sweep: no progress display (it is shown only on a terminal anyway)')
     .addHelpText(
       'after',
@@ -59,7 +61,7 @@ Examples:
   synod sim --seeds 1..1000 --json        a sweep, summarised as JSON
   synod sim --seeds 1..2000 --bug amnesia a sweep that must find violations`,
     )
-    .action((flags: SimFlags) => {
+    .action(async (flags: SimFlags) => {
       if (flags.seed !== undefined && flags.seeds !== undefined) {
         process.stderr.write('synod sim: give --seed or --seeds, not both\n');
         return exit(2);
@@ -78,7 +80,7 @@ Examples:
         stagger: flags.stagger,
         bug: flags.bug ?? null,
       };
-      exit(flags.seeds ? runSweep(flags, common) : runOne(flags, common));
+      exit(flags.seeds ? await runSweep(flags, common) : runOne(flags, common));
     });
 }
 
@@ -112,18 +114,18 @@ function runOne(flags: SimFlags, common: Common): number {
   return 1;
 }
 
-function runSweep(flags: SimFlags, common: Common): number {
+async function runSweep(flags: SimFlags, common: Common): Promise<number> {
   const { first, last } = flags.seeds as { first: number; last: number };
   const total = last - first + 1;
   const tty = Boolean(process.stderr.isTTY) && flags.progress && !flags.json;
   const bar = tty ? new SingleBar({ format: 'seeds {bar} {value}/{total} {percentage}% | {eta_formatted} left', hideCursor: true }, Presets.shades_classic) : null;
   if (!flags.json) process.stdout.write(`seeds=${first}..${last}\n`);
   bar?.start(total, 0);
-  const r = sweep({
+  const r = await parallelSweep({
     ...common,
     first,
     last,
-    clock: () => performance.now(),
+    workers: flags.workers,
     onProgress: (done) => {
       if (bar && (done % 50 === 0 || done === total)) bar.update(done);
     },
@@ -142,11 +144,12 @@ function runSweep(flags: SimFlags, common: Common): number {
         totalSteps: r.totalSteps,
         elapsedMs: r.elapsedMs,
         seeds: { first, last },
+        workers: r.workers,
       })}\n`,
     );
   } else {
     const pct = ((100 * r.decidedRuns) / r.runs).toFixed(1);
-    process.stdout.write(`${r.runs} runs: ${r.decidedRuns} decided (${pct}%), ${r.violatingRuns} violating; ${r.totalSteps} steps in ${r.elapsedMs} ms (${r.seedsPerSec} seeds/s, ${r.stepsPerSec} steps/s)\n`);
+    process.stdout.write(`${r.runs} runs on ${r.workers} worker(s): ${r.decidedRuns} decided (${pct}%), ${r.violatingRuns} violating; ${r.totalSteps} steps in ${r.elapsedMs} ms (${r.seedsPerSec} seeds/s, ${r.stepsPerSec} steps/s)\n`);
     if (r.firstViolation) {
       process.stdout.write(`first violation at seed ${r.firstViolation.seed}:\n`);
       for (const v of r.firstViolation.violations) process.stdout.write(`  step ${v.step} ${v.kind}: ${v.message}\n`);
