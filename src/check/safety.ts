@@ -31,7 +31,13 @@ export type ViolationKind =
   | 'accepted-above-promised'
   | 'promise-regressed'
   | 'accepted-regressed'
-  | 'invariant';
+  | 'invariant'
+  // Multi-Paxos (see log-safety.ts):
+  | 'slot-conflict'
+  | 'ballot-reuse'
+  | 'apply-divergence'
+  | 'apply-order'
+  | 'apply-not-chosen';
 
 /** One safety violation: its kind, when it was seen, a sentence, and the conflicting facts. */
 export interface Violation {

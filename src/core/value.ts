@@ -10,12 +10,16 @@ export type Value = null | boolean | number | string | Value[] | { [key: string]
  * Canonical JSON text of a value: object keys sorted, so two structurally
  * equal values always print (and compare) the same.
  */
-export function canonicalJson(value: Value): string {
+export function canonicalJson(value: Value | JsonData): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(value).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k] as Value)}`).join(',')}}`;
+  const obj = value as { readonly [key: string]: JsonData };
+  const keys = Object.keys(obj).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k] as JsonData)}`).join(',')}}`;
 }
+
+/** Read-only JSON data such as a batch of commands: anything made of JSON values, printable by {@link canonicalJson}. */
+export type JsonData = null | boolean | number | string | object;
 
 /** True when two values are structurally equal (same canonical JSON). */
 export function sameValue(a: Value, b: Value): boolean {

@@ -1,0 +1,105 @@
+/**
+ * The Multi-Paxos acceptor. One promise covers every slot; accepted entries
+ * are kept per slot. As in single-decree Paxos, every promise and accepted
+ * reply rides on a persist effect, so it leaves only once the state behind it
+ * is durable; the host writes all the records of one turn in one transaction
+ * (group commit).
+ */
+import { assert } from '../assert.js';
+import { ballotGt, compareBallots, describeBallot, type Ballot } from '../ballot.js';
+import type { ActorId } from '../ids.js';
+import type { AcceptedEntry, MpAccept, MpConfig, MpEffect, MpInput, MpPrepare, MpRecord, MpStep } from './types.js';
+
+/** The acceptor's state: exactly what it persists. */
+export interface MpAcceptorState {
+  readonly role: 'acceptor';
+  readonly id: ActorId;
+  readonly config: MpConfig;
+  promised: Ballot | null;
+  /** Accepted entries by slot. */
+  readonly log: Map<number, AcceptedEntry>;
+  /** The highest ballot of any accepted entry (so the invariant check is O(1), not a walk of the log). */
+  maxAccepted: Ballot | null;
+}
+
+/** A fresh acceptor, or one rebuilt from its durable records (in the order written). */
+export function initMpAcceptor(id: ActorId, config: MpConfig, records: Iterable<MpRecord> = []): MpAcceptorState {
+  const s: MpAcceptorState = { role: 'acceptor', id, config, promised: null, log: new Map(), maxAccepted: null };
+  for (const r of records) {
+    if (r.kind === 'promised' && ballotGt(r.ballot, s.promised)) s.promised = r.ballot;
+    if (r.kind === 'accepted') {
+      const prior = s.log.get(r.slot);
+      if (!prior || compareBallots(r.ballot, prior.ballot) >= 0) s.log.set(r.slot, { slot: r.slot, ballot: r.ballot, value: r.value });
+      if (ballotGt(r.ballot, s.maxAccepted)) s.maxAccepted = r.ballot;
+    }
+  }
+  return s;
+}
+
+/** One step of the acceptor. */
+export function stepMpAcceptor(s: MpAcceptorState, input: MpInput): MpStep<MpAcceptorState> {
+  if (input.type === 'start') return { state: s, effects: [] };
+  if (input.type !== 'receive') return ignore(s, `acceptor does not take ${input.type}`);
+  const msg = input.msg;
+  if (msg.type === 'prepare') return onPrepare(s, msg);
+  if (msg.type === 'accept') return onAccept(s, msg);
+  return ignore(s, `acceptor does not take ${msg.type}`);
+}
+
+/** Phase 1b for every slot from `fromSlot` on: promise iff the ballot is above the promise. */
+function onPrepare(s: MpAcceptorState, msg: MpPrepare): MpStep<MpAcceptorState> {
+  const refused = ignoreBallot(s, msg.from, msg.ballot);
+  if (refused) return ignore(s, `prepare ${describeBallot(msg.ballot)}: ${refused}`);
+  if (!ballotGt(msg.ballot, s.promised)) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
+  s.promised = msg.ballot;
+  const entries: AcceptedEntry[] = [];
+  for (const e of s.log.values()) if (e.slot >= msg.fromSlot) entries.push(e);
+  entries.sort((a, b) => a.slot - b.slot);
+  const reply: MpEffect = { type: 'send', to: msg.from, msg: { type: 'promise', from: s.id, ballot: msg.ballot, entries } };
+  return { state: s, effects: [{ type: 'persist', records: [{ kind: 'promised', ballot: msg.ballot }], then: [reply] }] };
+}
+
+/** Phase 2b for a batch of slots: accept iff the ballot is at least the promise (which it then becomes). */
+function onAccept(s: MpAcceptorState, msg: MpAccept): MpStep<MpAcceptorState> {
+  const refused = ignoreBallot(s, msg.from, msg.ballot);
+  if (refused) return ignore(s, `accept ${describeBallot(msg.ballot)}: ${refused}`);
+  if (compareBallots(msg.ballot, s.promised) < 0) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
+  const records: MpRecord[] = [];
+  if (ballotGt(msg.ballot, s.promised)) {
+    s.promised = msg.ballot;
+    records.push({ kind: 'promised', ballot: msg.ballot });
+  }
+  const slots: number[] = [];
+  s.maxAccepted = msg.ballot;
+  for (const e of msg.entries) {
+    if (!Number.isSafeInteger(e.slot) || e.slot < 0) continue;
+    s.log.set(e.slot, { slot: e.slot, ballot: msg.ballot, value: e.value });
+    records.push({ kind: 'accepted', slot: e.slot, ballot: msg.ballot, value: e.value });
+    slots.push(e.slot);
+  }
+  const reply: MpEffect = { type: 'send', to: msg.from, msg: { type: 'accepted', from: s.id, ballot: msg.ballot, slots } };
+  return { state: s, effects: [{ type: 'persist', records, then: [reply] }] };
+}
+
+/** The same guard as the single-decree acceptor: a member's ballot, from its owner, without a runaway round. */
+function ignoreBallot(s: MpAcceptorState, from: ActorId, b: Ballot): string | null {
+  if (!Number.isSafeInteger(b.round) || b.round < 1) return 'round is not a safe integer >= 1';
+  if (!s.config.members.proposers.includes(b.proposer)) return `ballot owner ${b.proposer} is not a proposer`;
+  if (from !== b.proposer) return `sender ${from} does not own the ballot`;
+  if (b.round - (s.promised?.round ?? 0) > s.config.maxRoundJump) return `round jumps more than ${s.config.maxRoundJump} past promised ${describeBallot(s.promised)}`;
+  return null;
+}
+
+function nack(s: MpAcceptorState, to: ActorId, ballot: Ballot): MpEffect {
+  assert(s.promised !== null, 'nack needs a promise');
+  return { type: 'send', to, msg: { type: 'nack', from: s.id, ballot, promised: s.promised } };
+}
+
+function ignore(s: MpAcceptorState, reason: string): MpStep<MpAcceptorState> {
+  return { state: s, effects: [{ type: 'ignore', reason }] };
+}
+
+/** Every accepted ballot is at most the promise. */
+export function mpAcceptorInvariants(s: MpAcceptorState): void {
+  assert(compareBallots(s.maxAccepted, s.promised) <= 0, `${s.id}: accepted at ${describeBallot(s.maxAccepted)} above promised ${describeBallot(s.promised)}`);
+}

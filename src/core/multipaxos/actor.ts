@@ -1,0 +1,56 @@
+/**
+ * One entry point for hosts of the Multi-Paxos roles, as `../actor.ts` is for
+ * single-decree Paxos.
+ */
+import { AssertionError } from '../assert.js';
+import type { ActorId, Role } from '../ids.js';
+import { initMpAcceptor, mpAcceptorInvariants, stepMpAcceptor, type MpAcceptorState } from './acceptor.js';
+import { initMpLearner, mpLearnerInvariants, stepMpLearner, type MpLearnerState } from './learner.js';
+import { initMpProposer, mpProposerInvariants, stepMpProposer, type MpProposerState } from './proposer.js';
+import type { MpConfig, MpInput, MpRecord, MpStep } from './types.js';
+
+/** The state of any Multi-Paxos role. */
+export type MpActorState = MpProposerState | MpAcceptorState | MpLearnerState;
+
+/** Builds an actor of `role`, rebuilt from its durable records (in the order written). */
+export function initMpActor(role: Role, id: ActorId, config: MpConfig, records: readonly MpRecord[] = []): MpActorState {
+  switch (role) {
+    case 'proposer': {
+      let roundMax = 0;
+      for (const r of records) {
+        if (r.kind !== 'round') throw new AssertionError(`${id}: a proposer recovered a ${r.kind} record`);
+        roundMax = Math.max(roundMax, r.roundMax);
+      }
+      return initMpProposer(id, config, roundMax);
+    }
+    case 'acceptor':
+      if (records.some((r) => r.kind === 'round')) throw new AssertionError(`${id}: an acceptor recovered a round record`);
+      return initMpAcceptor(id, config, records);
+    case 'learner':
+      return initMpLearner(id, config);
+  }
+}
+
+/** One step of any Multi-Paxos actor. The state is updated in place and returned. */
+export function stepMpActor(s: MpActorState, input: MpInput, random: number): MpStep<MpActorState> {
+  switch (s.role) {
+    case 'proposer':
+      return stepMpProposer(s, input, random);
+    case 'acceptor':
+      return stepMpAcceptor(s, input);
+    case 'learner':
+      return stepMpLearner(s, input);
+  }
+}
+
+/** Asserts the role's invariants. */
+export function checkMpInvariants(s: MpActorState): void {
+  switch (s.role) {
+    case 'proposer':
+      return mpProposerInvariants(s);
+    case 'acceptor':
+      return mpAcceptorInvariants(s);
+    case 'learner':
+      return mpLearnerInvariants(s);
+  }
+}

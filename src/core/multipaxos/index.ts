@@ -1,0 +1,11 @@
+/**
+ * Multi-Paxos: a replicated log (one Paxos instance per slot, a distinguished
+ * leader, pipelining and batching) and a key-value state machine on it. Pure,
+ * like the single-decree core.
+ */
+export * from './types.js';
+export * from './kv.js';
+export * from './acceptor.js';
+export * from './proposer.js';
+export * from './learner.js';
+export * from './actor.js';

@@ -1,0 +1,341 @@
+/**
+ * The Multi-Paxos proposer. Followers wait for a leader's heartbeats; one
+ * that hears none for a randomised election timeout (the random draw is an
+ * input) runs phase 1 once, for every slot from its commit index on. With
+ * promises from a majority it becomes the leader: it re-proposes, at its own
+ * ballot, the highest-ballot value reported for every slot that may have been
+ * chosen, fills the gaps with no-ops, and from then on runs only phase 2 per
+ * slot — one round trip per batch of commands — with up to `window` slots in
+ * flight and up to `batchMax` commands per slot. Chosen slots go to the
+ * learners (phase 3). A nack or a heartbeat with a higher ballot makes it
+ * step down.
+ */
+import { assert } from '../assert.js';
+import { ballotEq, ballotGt, compareBallots, describeBallot, type Ballot } from '../ballot.js';
+import type { ActorId } from '../ids.js';
+import { isQuorum } from '../quorum.js';
+import type { AcceptedEntry, Batch, Command, MpAccepted, MpCatchup, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpNack, MpPromise, MpStep, SlotEntry } from './types.js';
+
+/** A proposer's state. Only `roundMax` is durable. */
+export interface MpProposerState {
+  readonly role: 'proposer';
+  readonly id: ActorId;
+  readonly config: MpConfig;
+  mode: 'follower' | 'candidate' | 'leader';
+  /** Highest round used (persisted before use). */
+  roundMax: number;
+  /** Highest round seen from others. */
+  roundSeen: number;
+  /** Own ballot while candidate or leader. */
+  ballot: Ballot | null;
+  /** The leader this proposer believes in, and its ballot. */
+  leader: ActorId | null;
+  leaderBallot: Ballot | null;
+  /** Promises gathered while candidate. */
+  readonly promises: Map<ActorId, readonly AcceptedEntry[]>;
+  /** Slots proposed and not yet chosen, with who accepted them. */
+  readonly inflight: Map<number, { readonly value: Batch; readonly voters: Set<ActorId> }>;
+  /** Chosen slots this proposer knows (served to catching-up learners). */
+  readonly chosen: Map<number, Batch>;
+  /** Every slot below it is chosen and in `chosen`. */
+  commitIndex: number;
+  /** The next free slot. */
+  nextSlot: number;
+  /** Client commands waiting for a slot. */
+  readonly queue: Command[];
+  /** True while the retry timer is armed (it must not be pushed back by every new slot, or it would never fire under load). */
+  retryArmed: boolean;
+  /** True while a catch-up request to the leader is outstanding. */
+  catchupArmed: boolean;
+}
+
+/** A fresh proposer, or one recovered from its durable round. */
+export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0): MpProposerState {
+  return {
+    role: 'proposer',
+    id,
+    config,
+    mode: 'follower',
+    roundMax,
+    roundSeen: 0,
+    ballot: null,
+    leader: null,
+    leaderBallot: null,
+    promises: new Map(),
+    inflight: new Map(),
+    chosen: new Map(),
+    commitIndex: 0,
+    nextSlot: 0,
+    queue: [],
+    retryArmed: false,
+    catchupArmed: false,
+  };
+}
+
+/** One step of the proposer; `random` in [0, 1) sets election timeouts. */
+export function stepMpProposer(s: MpProposerState, input: MpInput, random: number): MpStep<MpProposerState> {
+  const fx: MpEffect[] = [];
+  switch (input.type) {
+    case 'start':
+      armElection(s, fx, random);
+      break;
+    case 'request':
+      onRequest(s, input.commands, fx);
+      break;
+    case 'timeout':
+      if (input.timer === 'election') {
+        if (s.mode === 'leader') fx.push({ type: 'ignore', reason: 'election timer while leader' });
+        else startElection(s, fx, random);
+      } else if (input.timer === 'heartbeat') onHeartbeatTimer(s, fx);
+      else if (input.timer === 'retry') onRetryTimer(s, fx);
+      else s.catchupArmed = false;
+      break;
+    case 'receive': {
+      const m = input.msg;
+      if (m.type === 'promise') onPromise(s, m, fx);
+      else if (m.type === 'accepted') onAccepted(s, m, fx);
+      else if (m.type === 'nack') onNack(s, m, fx, random);
+      else if (m.type === 'heartbeat') onHeartbeat(s, m, fx, random);
+      else if (m.type === 'catchup') onCatchup(s, m, fx);
+      else if (m.type === 'commit') onCommit(s, m, fx);
+      else fx.push({ type: 'ignore', reason: `proposer does not take ${m.type}` });
+      break;
+    }
+  }
+  return { state: s, effects: fx };
+}
+
+function onRequest(s: MpProposerState, commands: readonly Command[], fx: MpEffect[]): void {
+  if (s.mode !== 'leader') {
+    fx.push({ type: 'reject', commands, leader: s.leader === s.id ? null : s.leader });
+    return;
+  }
+  for (const c of commands) s.queue.push(c);
+  pump(s, fx);
+}
+
+/** Phase 2a for new slots while the window has room: one accept message per acceptor for the lot. */
+function pump(s: MpProposerState, fx: MpEffect[]): void {
+  const entries: SlotEntry[] = [];
+  while (s.queue.length > 0 && s.inflight.size < s.config.window) {
+    const value = s.queue.splice(0, s.config.batchMax);
+    const slot = s.nextSlot++;
+    s.inflight.set(slot, { value, voters: new Set() });
+    entries.push({ slot, value });
+  }
+  if (entries.length === 0) return;
+  sendAccepts(s, entries, fx);
+  armRetry(s, fx);
+}
+
+function sendAccepts(s: MpProposerState, entries: readonly SlotEntry[], fx: MpEffect[]): void {
+  const ballot = s.ballot as Ballot;
+  for (const to of s.config.members.acceptors) fx.push({ type: 'send', to, msg: { type: 'accept', from: s.id, ballot, entries } });
+}
+
+/** Phase 2b: a slot accepted by a majority is chosen; chosen slots go to the learners. */
+function onAccepted(s: MpProposerState, m: MpAccepted, fx: MpEffect[]): void {
+  if (s.mode !== 'leader' || !ballotEq(m.ballot, s.ballot)) {
+    fx.push({ type: 'ignore', reason: `stale accepted ${describeBallot(m.ballot)}` });
+    return;
+  }
+  if (!s.config.members.acceptors.includes(m.from)) {
+    fx.push({ type: 'ignore', reason: `accepted from non-acceptor ${m.from}` });
+    return;
+  }
+  const newly: SlotEntry[] = [];
+  for (const slot of m.slots) {
+    const e = s.inflight.get(slot);
+    if (!e) continue;
+    e.voters.add(m.from);
+    if (!isQuorum(s.config.members.acceptors, e.voters)) continue;
+    s.inflight.delete(slot);
+    s.chosen.set(slot, e.value);
+    newly.push({ slot, value: e.value });
+  }
+  if (newly.length === 0) return;
+  while (s.chosen.has(s.commitIndex)) s.commitIndex++;
+  const commit = { type: 'commit', from: s.id, entries: newly } as const;
+  for (const to of s.config.members.learners) fx.push({ type: 'send', to, msg: commit });
+  // The other proposers learn the log too, so a new leader re-proposes only the slots not known chosen.
+  for (const to of s.config.members.proposers) if (to !== s.id) fx.push({ type: 'send', to, msg: commit });
+  pump(s, fx);
+}
+
+/** A follower learns chosen slots from the leader (or from a catch-up answer). */
+function onCommit(s: MpProposerState, m: MpCommit, fx: MpEffect[]): void {
+  if (!s.config.members.proposers.includes(m.from)) {
+    fx.push({ type: 'ignore', reason: `commit from non-proposer ${m.from}` });
+    return;
+  }
+  for (const e of m.entries) if (e.slot >= s.commitIndex && !s.inflight.has(e.slot)) s.chosen.set(e.slot, e.value);
+  while (s.chosen.has(s.commitIndex)) s.commitIndex++;
+  if (s.mode === 'follower' && s.leader !== null && s.chosen.size > s.commitIndex) requestCatchup(s, s.leader, fx);
+}
+
+/** A follower behind the leader's commit index asks it for the missing slots (one request per retry period). */
+function requestCatchup(s: MpProposerState, leader: ActorId, fx: MpEffect[]): void {
+  if (s.catchupArmed || leader === s.id) return;
+  s.catchupArmed = true;
+  fx.push({ type: 'send', to: leader, msg: { type: 'catchup', from: s.id, fromSlot: s.commitIndex } });
+  fx.push({ type: 'setTimer', timer: 'catchup', delay: s.config.retryMs });
+}
+
+/** Stand for election: persist a new round, then prepare every slot not known chosen. */
+function startElection(s: MpProposerState, fx: MpEffect[], random: number): void {
+  const round = Math.max(s.roundMax, s.roundSeen) + 1;
+  const ballot: Ballot = { round, proposer: s.id };
+  s.mode = 'candidate';
+  s.roundMax = round;
+  s.ballot = ballot;
+  s.promises.clear();
+  const prepares: MpEffect[] = s.config.members.acceptors.map((to) => ({ type: 'send', to, msg: { type: 'prepare', from: s.id, ballot, fromSlot: s.commitIndex } }));
+  fx.push({ type: 'persist', records: [{ kind: 'round', roundMax: round }], then: prepares });
+  armElection(s, fx, random);
+}
+
+/** Phase 1b: with a majority, become the leader. */
+function onPromise(s: MpProposerState, m: MpPromise, fx: MpEffect[]): void {
+  if (s.mode !== 'candidate' || !ballotEq(m.ballot, s.ballot)) {
+    fx.push({ type: 'ignore', reason: `stale promise ${describeBallot(m.ballot)}` });
+    return;
+  }
+  if (!s.config.members.acceptors.includes(m.from)) {
+    fx.push({ type: 'ignore', reason: `promise from non-acceptor ${m.from}` });
+    return;
+  }
+  s.promises.set(m.from, m.entries);
+  if (isQuorum(s.config.members.acceptors, s.promises.keys())) becomeLeader(s, fx);
+}
+
+/**
+ * Recovery: for every slot from the commit index up to the highest slot any
+ * promise reported, re-propose the value accepted at the highest ballot, or a
+ * no-op where nothing was reported, so the log has no holes.
+ */
+function becomeLeader(s: MpProposerState, fx: MpEffect[]): void {
+  const best = new Map<number, AcceptedEntry>();
+  let maxSlot = s.commitIndex - 1;
+  for (const entries of s.promises.values()) {
+    for (const e of entries) {
+      if (e.slot < s.commitIndex) continue;
+      const prior = best.get(e.slot);
+      if (!prior || compareBallots(e.ballot, prior.ballot) > 0) best.set(e.slot, e);
+      if (e.slot > maxSlot) maxSlot = e.slot;
+    }
+  }
+  for (const slot of s.chosen.keys()) if (slot > maxSlot) maxSlot = slot;
+  s.mode = 'leader';
+  s.leader = s.id;
+  s.leaderBallot = s.ballot;
+  s.promises.clear();
+  s.inflight.clear();
+  const entries: SlotEntry[] = [];
+  for (let slot = s.commitIndex; slot <= maxSlot; slot++) {
+    if (s.chosen.has(slot)) continue;
+    const value = best.get(slot)?.value ?? [];
+    s.inflight.set(slot, { value, voters: new Set() });
+    entries.push({ slot, value });
+  }
+  s.nextSlot = maxSlot + 1;
+  fx.push({ type: 'elected', ballot: s.ballot as Ballot }, { type: 'cancelTimer', timer: 'election' });
+  if (entries.length > 0) {
+    sendAccepts(s, entries, fx);
+    armRetry(s, fx);
+  }
+  onHeartbeatTimer(s, fx);
+  pump(s, fx);
+}
+
+/** A higher ballot exists: give up leadership (or candidacy) and tell the waiting clients to go elsewhere. */
+function onNack(s: MpProposerState, m: MpNack, fx: MpEffect[], random: number): void {
+  s.roundSeen = Math.max(s.roundSeen, m.promised.round);
+  if (s.mode === 'follower' || !ballotEq(m.ballot, s.ballot) || !ballotGt(m.promised, s.ballot)) {
+    fx.push({ type: 'ignore', reason: `nack for ${describeBallot(m.ballot)} changes nothing` });
+    return;
+  }
+  stepDown(s, m.promised.proposer, fx, random);
+}
+
+function onHeartbeat(s: MpProposerState, m: MpHeartbeat, fx: MpEffect[], random: number): void {
+  s.roundSeen = Math.max(s.roundSeen, m.ballot.round);
+  if (compareBallots(m.ballot, s.leaderBallot) < 0) {
+    fx.push({ type: 'ignore', reason: `heartbeat from deposed leader ${m.from}` });
+    return;
+  }
+  s.leader = m.from;
+  s.leaderBallot = m.ballot;
+  if (s.mode !== 'follower') {
+    if (!ballotGt(m.ballot, s.ballot)) return;
+    stepDown(s, m.from, fx, random);
+    return;
+  }
+  armElection(s, fx, random);
+  if (m.commitIndex > s.commitIndex) requestCatchup(s, m.from, fx);
+}
+
+function stepDown(s: MpProposerState, leader: ActorId, fx: MpEffect[], random: number): void {
+  const waiting: Command[] = [...s.queue];
+  for (const e of s.inflight.values()) waiting.push(...e.value);
+  s.mode = 'follower';
+  s.leader = leader;
+  s.queue.length = 0;
+  s.inflight.clear();
+  s.promises.clear();
+  s.retryArmed = false;
+  fx.push({ type: 'cancelTimer', timer: 'heartbeat' }, { type: 'cancelTimer', timer: 'retry' });
+  if (waiting.length > 0) fx.push({ type: 'reject', commands: waiting, leader });
+  armElection(s, fx, random);
+}
+
+function onHeartbeatTimer(s: MpProposerState, fx: MpEffect[]): void {
+  if (s.mode !== 'leader') {
+    fx.push({ type: 'ignore', reason: 'heartbeat timer while not leader' });
+    return;
+  }
+  const msg = { type: 'heartbeat', from: s.id, ballot: s.ballot as Ballot, commitIndex: s.commitIndex } as const;
+  for (const to of s.config.members.proposers) if (to !== s.id) fx.push({ type: 'send', to, msg });
+  for (const to of s.config.members.learners) fx.push({ type: 'send', to, msg });
+  fx.push({ type: 'setTimer', timer: 'heartbeat', delay: s.config.heartbeatMs });
+}
+
+/** Re-send accepts for every slot still in flight (lost messages, restarted acceptors). */
+function onRetryTimer(s: MpProposerState, fx: MpEffect[]): void {
+  s.retryArmed = false;
+  if (s.mode !== 'leader' || s.inflight.size === 0) return;
+  const entries: SlotEntry[] = [];
+  for (const [slot, e] of s.inflight) entries.push({ slot, value: e.value });
+  sendAccepts(s, entries, fx);
+  armRetry(s, fx);
+}
+
+/** A learner asks for chosen slots it is missing. */
+function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
+  const entries: SlotEntry[] = [];
+  const end = Math.min(s.commitIndex, m.fromSlot + s.config.catchupMax);
+  for (let slot = Math.max(0, m.fromSlot); slot < end; slot++) entries.push({ slot, value: s.chosen.get(slot) as Batch });
+  if (entries.length === 0) {
+    fx.push({ type: 'ignore', reason: `catch-up from ${m.fromSlot}: nothing chosen there yet` });
+    return;
+  }
+  fx.push({ type: 'send', to: m.from, msg: { type: 'commit', from: s.id, entries } });
+}
+
+function armElection(s: MpProposerState, fx: MpEffect[], random: number): void {
+  const { electionMinMs: lo, electionMaxMs: hi } = s.config;
+  fx.push({ type: 'setTimer', timer: 'election', delay: lo + Math.floor(random * (hi - lo)) });
+}
+
+function armRetry(s: MpProposerState, fx: MpEffect[]): void {
+  if (s.retryArmed) return;
+  s.retryArmed = true;
+  fx.push({ type: 'setTimer', timer: 'retry', delay: s.config.retryMs });
+}
+
+/** The proposer's invariants; cheap enough to check after every step. */
+export function mpProposerInvariants(s: MpProposerState): void {
+  if (s.ballot) assert(s.ballot.proposer === s.id && s.ballot.round <= s.roundMax, `${s.id}: ballot ${describeBallot(s.ballot)} not its own or above roundMax ${s.roundMax}`);
+  if (s.mode !== 'follower') assert(s.ballot !== null, `${s.id}: ${s.mode} without a ballot`);
+  assert(s.commitIndex <= s.nextSlot || s.mode !== 'leader', `${s.id}: commit index ${s.commitIndex} past next slot ${s.nextSlot}`);
+  if (s.mode !== 'leader') assert(s.inflight.size === 0 && s.queue.length === 0, `${s.id}: slots in flight while ${s.mode}`);
+}

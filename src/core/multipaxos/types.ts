@@ -1,0 +1,186 @@
+/**
+ * Multi-Paxos: types of the replicated log and its key-value state machine.
+ * One Paxos instance per log slot; a slot holds a batch of client commands
+ * (an empty batch is a no-op that fills a gap).
+ */
+import type { Ballot } from '../ballot.js';
+import type { ActorId, Membership } from '../ids.js';
+import type { Value } from '../value.js';
+
+/** A key-value operation. Reads go through the log, so they are linearizable. */
+export type KvOp =
+  | { readonly f: 'read'; readonly key: string }
+  | { readonly f: 'write'; readonly key: string; readonly value: Value }
+  | { readonly f: 'cas'; readonly key: string; readonly from: Value; readonly to: Value };
+
+/** A client command. (clientId, seq) identifies it, so a retried command is applied exactly once. */
+export interface Command {
+  readonly clientId: string;
+  /** Per-client sequence number, increasing by one per new operation. */
+  readonly seq: number;
+  readonly op: KvOp;
+}
+
+/** What an operation returned: the value read, or whether a cas swapped. */
+export type KvResult = { readonly f: 'read'; readonly value: Value } | { readonly f: 'write' } | { readonly f: 'cas'; readonly ok: boolean };
+
+/** The value of one slot: a batch of commands. */
+export type Batch = readonly Command[];
+
+/** A slot and the batch proposed for it. */
+export interface SlotEntry {
+  readonly slot: number;
+  readonly value: Batch;
+}
+
+/** A slot, the batch an acceptor accepted for it and the ballot it was accepted at. */
+export interface AcceptedEntry extends SlotEntry {
+  readonly ballot: Ballot;
+}
+
+/** Phase 1a, for every slot from `fromSlot` on. */
+export interface MpPrepare {
+  readonly type: 'prepare';
+  readonly from: ActorId;
+  readonly ballot: Ballot;
+  readonly fromSlot: number;
+}
+
+/** Phase 1b: the promise, with every entry the acceptor accepted from `fromSlot` on. */
+export interface MpPromise {
+  readonly type: 'promise';
+  readonly from: ActorId;
+  readonly ballot: Ballot;
+  readonly entries: readonly AcceptedEntry[];
+}
+
+/** A prepare or accept refused: the acceptor promised `promised`. */
+export interface MpNack {
+  readonly type: 'nack';
+  readonly from: ActorId;
+  readonly ballot: Ballot;
+  readonly promised: Ballot;
+}
+
+/** Phase 2a for many slots at once. */
+export interface MpAccept {
+  readonly type: 'accept';
+  readonly from: ActorId;
+  readonly ballot: Ballot;
+  readonly entries: readonly SlotEntry[];
+}
+
+/** Phase 2b: the acceptor durably accepted these slots at `ballot`. */
+export interface MpAccepted {
+  readonly type: 'accepted';
+  readonly from: ActorId;
+  readonly ballot: Ballot;
+  readonly slots: readonly number[];
+}
+
+/** Phase 3: these slots are chosen. Sent by the leader to learners (also in answer to a catch-up). */
+export interface MpCommit {
+  readonly type: 'commit';
+  readonly from: ActorId;
+  readonly entries: readonly SlotEntry[];
+}
+
+/** The leader is alive; every slot below `commitIndex` is chosen. */
+export interface MpHeartbeat {
+  readonly type: 'heartbeat';
+  readonly from: ActorId;
+  readonly ballot: Ballot;
+  readonly commitIndex: number;
+}
+
+/** A learner missing slots asks the leader for the chosen entries from `fromSlot` on. */
+export interface MpCatchup {
+  readonly type: 'catchup';
+  readonly from: ActorId;
+  readonly fromSlot: number;
+}
+
+/** Every Multi-Paxos message. */
+export type MpMessage = MpPrepare | MpPromise | MpNack | MpAccept | MpAccepted | MpCommit | MpHeartbeat | MpCatchup;
+
+/** Timers of the Multi-Paxos roles. */
+export type MpTimer = 'election' | 'heartbeat' | 'retry' | 'catchup';
+
+/** Inputs of the Multi-Paxos roles. `start` arms the timers of a fresh or recovered actor. */
+export type MpInput =
+  | { readonly type: 'start' }
+  | { readonly type: 'receive'; readonly msg: MpMessage }
+  | { readonly type: 'timeout'; readonly timer: MpTimer }
+  | { readonly type: 'request'; readonly commands: readonly Command[] };
+
+/** A durable record. Acceptors write one per promise and per accepted slot; proposers their round. */
+export type MpRecord =
+  | { readonly kind: 'promised'; readonly ballot: Ballot }
+  | { readonly kind: 'accepted'; readonly slot: number; readonly ballot: Ballot; readonly value: Batch }
+  | { readonly kind: 'round'; readonly roundMax: number };
+
+/** What a Multi-Paxos core asks its host to do. */
+export type MpEffect =
+  | { readonly type: 'send'; readonly to: ActorId; readonly msg: MpMessage }
+  /** Make every record durable (one write, one fsync for all), then carry out `then`. */
+  | { readonly type: 'persist'; readonly records: readonly MpRecord[]; readonly then: readonly MpEffect[] }
+  | { readonly type: 'setTimer'; readonly timer: MpTimer; readonly delay: number }
+  | { readonly type: 'cancelTimer'; readonly timer: MpTimer }
+  /** A learner applied slot `slot` (every command of `batch`, in order). */
+  | { readonly type: 'appliedSlot'; readonly slot: number; readonly batch: Batch }
+  /** A learner applied a client command (or found it already applied): the answer for the client. */
+  | { readonly type: 'applied'; readonly slot: number; readonly command: Command; readonly result: KvResult }
+  /** A proposer cannot serve these commands (it is not the leader); `leader` is its best guess of who is. */
+  | { readonly type: 'reject'; readonly commands: readonly Command[]; readonly leader: ActorId | null }
+  /** A proposer became the leader. */
+  | { readonly type: 'elected'; readonly ballot: Ballot }
+  | { readonly type: 'ignore'; readonly reason: string };
+
+/** Deliberate bugs for control tests. */
+export interface MpBugs {
+  /** Learners answer reads from their own, possibly lagging, state instead of through the log. */
+  readonly staleRead: boolean;
+}
+
+/** Configuration of the Multi-Paxos roles. Times in the host's unit. */
+export interface MpConfig {
+  readonly members: Membership;
+  /** How often the leader sends heartbeats. */
+  readonly heartbeatMs: number;
+  /** A follower that hears no leader for a random time in [electionMinMs, electionMaxMs) stands for election. */
+  readonly electionMinMs: number;
+  readonly electionMaxMs: number;
+  /** The leader re-sends accepts for slots not chosen after this long; learners re-ask for missing slots. */
+  readonly retryMs: number;
+  /** Most commands in one slot. */
+  readonly batchMax: number;
+  /** Most slots in flight (proposed, not yet chosen). */
+  readonly window: number;
+  /** Most entries per commit message sent to a catching-up learner. */
+  readonly catchupMax: number;
+  /** The acceptors' guard against runaway ballots, as in single-decree Paxos. */
+  readonly maxRoundJump: number;
+  readonly bugs: MpBugs;
+}
+
+/** A full Multi-Paxos configuration from a membership and optional overrides. */
+export function mpConfig(members: Membership, o: Partial<Omit<MpConfig, 'members'>> = {}): MpConfig {
+  return {
+    members,
+    heartbeatMs: o.heartbeatMs ?? 20,
+    electionMinMs: o.electionMinMs ?? 100,
+    electionMaxMs: o.electionMaxMs ?? 200,
+    retryMs: o.retryMs ?? 50,
+    batchMax: o.batchMax ?? 64,
+    window: o.window ?? 32,
+    catchupMax: o.catchupMax ?? 256,
+    maxRoundJump: o.maxRoundJump ?? 1_000_000,
+    bugs: { staleRead: false, ...o.bugs },
+  };
+}
+
+/** The result of one step. Multi-Paxos cores update their state in place (the log is too big to copy per step) and return it. */
+export interface MpStep<S> {
+  readonly state: S;
+  readonly effects: MpEffect[];
+}
