@@ -1,7 +1,9 @@
 /**
  * synod: Paxos for Node.js. The package root exports the pure protocol core,
- * the deterministic simulator and the safety checker.
+ * the deterministic simulator, the safety checkers and the worker-thread
+ * runtime (`createCluster`).
  */
 export * from './core/index.js';
 export * from './sim/index.js';
 export * from './check/safety.js';
+export * from './runtime/index.js';

@@ -130,7 +130,7 @@ export class SafetyChecker {
 
   /** An actor's invariant check failed (the host crashed it). */
   invariantBroken(actor: ActorId, message: string, step: number): void {
-    this.report('invariant', step, `${actor}: ${message}`, { actor });
+    this.report('invariant', step, message.startsWith(`${actor}:`) ? message : `${actor}: ${message}`, { actor });
   }
 
   /**

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { addRunCommand } from './run.js';
 import { addSimCommand } from './sim.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -15,11 +16,12 @@ function exit(code: number): void {
 
 const program = new Command()
   .name('synod')
-  .description('Paxos for Node.js: a deterministic simulator and a safety checker')
+  .description('Paxos for Node.js: a cluster of actors on worker threads, a deterministic simulator and a safety checker')
   .version(pkg.version)
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
+addRunCommand(program, exit);
 addSimCommand(program, exit);
 
 try {

@@ -54,15 +54,15 @@ export interface PendingTimer {
 /** Anything the world is waiting to happen. */
 export type Pending = PendingMessage | PendingWrite | PendingTimer;
 
-/** How the world's environment behaves; supplied by the driver. */
-export interface Environment {
+/** How the world's environment behaves; supplied by the driver. `M` is the protocol's message type. */
+export interface Environment<M = Message> {
   /** A draw in [0, 1) handed to a core with each step. */
   random(): number;
   /**
    * Delivery delays for a message just sent: `[]` drops it, `[d]` delivers it
    * after `d`, `[d1, d2]` delivers it twice.
    */
-  sendDelays(from: ActorId, to: ActorId, msg: Message): number[];
+  sendDelays(from: ActorId, to: ActorId, msg: M): number[];
   /** True when `from` can currently reach `to` (checked again at delivery). */
   linkUp(from: ActorId, to: ActorId): boolean;
   /** How long a storage write takes to become durable. */
@@ -179,7 +179,7 @@ export class World {
     if (slot.role !== 'proposer') throw new Error(`${id} is not a proposer`);
     this.checker.proposed(value);
     if (!slot.state) {
-      this.log(`${id}: propose ${JSON.stringify(value)} refused: crashed`);
+      this.log(() => `${id}: propose ${JSON.stringify(value)} refused: crashed`);
       return;
     }
     this.input(slot, { type: 'propose', value });
@@ -224,11 +224,11 @@ export class World {
     const v = validateMessage(raw);
     if (!v.ok) {
       this.stats.malformed++;
-      this.log(`drop malformed input to ${to}: ${v.reason}`);
+      this.log(() => `drop malformed input to ${to}: ${v.reason}`);
       return null;
     }
     const id = this.nextId++;
-    this.log(`inject ${describeMessage(v.msg, to)}`);
+    this.log(() => `inject ${describeMessage(v.msg, to)}`);
     this.add({ kind: 'msg', id, at: this.now, from: v.msg.from, to, msg: v.msg, dup: false });
     return id;
   }
@@ -239,7 +239,7 @@ export class World {
     if (!p || p.kind !== 'msg') return false;
     this.pending.delete(id);
     this.stats.dropped++;
-    this.log(`drop ${describeMessage(p.msg, p.to)}`);
+    this.log(() => `drop ${describeMessage(p.msg, p.to)}`);
     return true;
   }
 
@@ -253,12 +253,12 @@ export class World {
     for (const [pid, p] of this.pending) {
       if (p.kind === 'write' && p.actor === id) {
         this.stats.lostWrites++;
-        this.log(`${id}: write lost {${describeRecord(p.record)}}`);
+        this.log(() => `${id}: write lost {${describeRecord(p.record)}}`);
       }
       if ((p.kind === 'write' || p.kind === 'timer') && p.actor === id) this.pending.delete(pid);
     }
     this.stats.crashes++;
-    this.log(`${id}: crash`);
+    this.log(() => `${id}: crash`);
   }
 
   /** Restarts crashed actor `id` from its durable record (or from nothing, under the amnesia bug). */
@@ -271,7 +271,7 @@ export class World {
     slot.lastWriteAt = this.now;
     slot.state = initActor(slot.role, id, this.opts.config, slot.durable);
     this.stats.restarts++;
-    this.log(`${id}: restart from {${slot.durable ? describeRecord(slot.durable) : 'nothing'}}`);
+    this.log(() => `${id}: restart from {${slot.durable ? describeRecord(slot.durable) : 'nothing'}}`);
     if (slot.role === 'acceptor') this.checker.acceptorRecovered(id, slot.durable as Extract<DurableRecord, { role: 'acceptor' }> | null, this.step);
   }
 
@@ -289,12 +289,12 @@ export class World {
     const slot = this.slot(p.to);
     if (!slot.state) {
       this.stats.dropped++;
-      this.log(`drop ${describeMessage(p.msg, p.to)} (receiver down)`);
+      this.log(() => `drop ${describeMessage(p.msg, p.to)} (receiver down)`);
       return;
     }
     if (!this.env.linkUp(p.from, p.to)) {
       this.stats.dropped++;
-      this.log(`drop ${describeMessage(p.msg, p.to)} (partitioned)`);
+      this.log(() => `drop ${describeMessage(p.msg, p.to)} (partitioned)`);
       return;
     }
     this.stats.delivered++;
@@ -306,7 +306,7 @@ export class World {
     this.step++;
     this.stats.writes++;
     slot.durable = p.record;
-    this.log(`${p.actor}: durable {${describeRecord(p.record)}}`);
+    this.log(() => `${p.actor}: durable {${describeRecord(p.record)}}`);
     if (p.record.role === 'acceptor') this.checker.acceptorDurable(p.actor, p.record, this.step);
     for (const e of p.then) this.apply(slot, e);
   }
@@ -324,7 +324,7 @@ export class World {
     if (!state) return;
     this.step++;
     this.stats.inputs++;
-    this.log(`${slot.id}: ${describeInput(input)}`);
+    this.log(() => `${slot.id}: ${describeInput(input)}`);
     const result = stepActor(state, input, this.env.random());
     try {
       checkInvariants(result.state);
@@ -340,14 +340,14 @@ export class World {
   }
 
   private apply(slot: Slot, e: Effect): void {
-    if (e.type !== 'ignore') this.log(`  ${describeEffect(e, slot.id)}`);
+    if (e.type !== 'ignore') this.log(() => `  ${describeEffect(e, slot.id)}`);
     switch (e.type) {
       case 'send': {
         this.stats.sent++;
         const delays = this.env.sendDelays(slot.id, e.to, e.msg);
         if (delays.length === 0) {
           this.stats.dropped++;
-          this.log(`  drop ${describeMessage(e.msg, e.to)}`);
+          this.log(() => `  drop ${describeMessage(e.msg, e.to)}`);
         }
         if (delays.length > 1) this.stats.duplicated += delays.length - 1;
         delays.forEach((d, i) => this.add({ kind: 'msg', id: this.nextId++, at: this.now + d, from: slot.id, to: e.to, msg: e.msg, dup: i > 0 }));
@@ -382,7 +382,7 @@ export class World {
         break;
       case 'ignore':
         this.stats.ignored++;
-        this.log(`  ignore: ${e.reason}`);
+        this.log(() => `  ignore: ${e.reason}`);
         break;
     }
   }
@@ -398,7 +398,8 @@ export class World {
     return s;
   }
 
-  private log(line: string): void {
-    this.opts.trace?.(line);
+  /** Traces a line; the text is built only when someone listens (describing every step costs more than the step). */
+  private log(line: () => string): void {
+    if (this.opts.trace) this.opts.trace(line());
   }
 }

@@ -9,3 +9,4 @@ export * from './acceptor.js';
 export * from './proposer.js';
 export * from './learner.js';
 export * from './actor.js';
+export * from './describe.js';

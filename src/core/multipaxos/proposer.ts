@@ -170,6 +170,9 @@ function onCommit(s: MpProposerState, m: MpCommit, fx: MpEffect[]): void {
   }
   for (const e of m.entries) if (e.slot >= s.commitIndex && !s.inflight.has(e.slot)) s.chosen.set(e.slot, e.value);
   while (s.chosen.has(s.commitIndex)) s.commitIndex++;
+  // A leader that hears of slots chosen past its own next slot has been deposed without knowing it yet;
+  // it must not propose into them, and the acceptors' nacks will soon tell it to step down.
+  if (s.nextSlot < s.commitIndex) s.nextSlot = s.commitIndex;
   if (s.mode === 'follower' && s.leader !== null && s.chosen.size > s.commitIndex) requestCatchup(s, s.leader, fx);
 }
 

@@ -1,0 +1,395 @@
+/**
+ * The public API of the worker-thread runtime: a Paxos cluster in one
+ * process, every proposer, acceptor and learner an actor in its own worker
+ * thread, with its own LMDB store, under a supervisor.
+ *
+ *     const cluster = await createCluster({ proposers: 2, acceptors: 3, learners: 1 });
+ *     try {
+ *       const decided = await cluster.propose('x');
+ *     } finally {
+ *       await cluster.close();
+ *     }
+ *
+ * The cluster feeds a {@link SafetyChecker} with the live facts (values
+ * proposed, acceptor records made durable and recovered, learner decisions,
+ * broken invariants) and emits a 'violation' event for anything it finds.
+ */
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { Ballot } from '../core/ballot.js';
+import { coreConfig, NO_BUGS, type ControlBugs, type CoreConfig } from '../core/config.js';
+import type { AcceptorRecord, DurableRecord } from '../core/effects.js';
+import { allActors, membership, roleOf, type ActorId, type Membership, type Role } from '../core/ids.js';
+import type { AcceptedProposal } from '../core/messages.js';
+import { isValue, type Value } from '../core/value.js';
+import { SafetyChecker, type Violation } from '../check/safety.js';
+import { LinkTable, type LinkFaults } from './links.js';
+import { DEFAULT_SUPERVISOR, Supervisor, WORKER_FILE, type ActorStatus, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
+import { SynodError, type ActorReport, type CrashMode, type StorageSpec } from './wire.js';
+
+/** Options of {@link createCluster}. Everything but the three counts has a default. */
+export interface ClusterOptions {
+  /** Number of proposers, named p1..pN. */
+  readonly proposers: number;
+  /** Number of acceptors, named a1..aN. */
+  readonly acceptors: number;
+  /** Number of learners, named l1..lN (may be 0). */
+  readonly learners: number;
+  /** Where the actors' stores live, one directory per actor. Default: a fresh temporary directory, removed by close(). A directory you pass is kept. */
+  readonly dataDir?: string;
+  /** Default true. False makes a write count as done once committed, before fsync: for measuring what fsync costs; it breaks Paxos's guarantees on a machine crash. */
+  readonly durable?: boolean;
+  /** 'lmdb' (default) or 'memory': state is then lost with the worker, so acceptors forget their promises on a crash (the amnesia experiment). */
+  readonly storage?: 'lmdb' | 'memory';
+  /** Most messages an actor's mailbox holds; beyond it the newest message is dropped and counted. Default 10000. */
+  readonly mailboxLimit?: number;
+  /** Largest value, in bytes of JSON, that a client may propose or a peer may send. Default 64 KiB. */
+  readonly maxValueBytes?: number;
+  /** Supervisor policy, restart intensity and backoff; see {@link SupervisorOptions}. */
+  readonly supervisor?: Partial<SupervisorOptions>;
+  /** Protocol timing, in milliseconds (see CoreConfig). */
+  readonly core?: Partial<Pick<CoreConfig, 'phaseTimeoutMs' | 'backoffBaseMs' | 'backoffMaxMs' | 'maxRoundJump'>>;
+  /** Deliberate protocol bugs, for showing that the safety checker catches them. */
+  readonly bugs?: Partial<ControlBugs>;
+  /** Test hooks. `failStartup[id]`: incarnations after+1 .. after+times of actor `id` throw during start-up (times default: forever). */
+  readonly testHooks?: { readonly failStartup?: Readonly<Record<ActorId, { readonly after: number; readonly times?: number }>> };
+}
+
+/** Options of {@link Cluster.propose}. */
+export interface ProposeOptions {
+  /** The proposer to ask; default the first (p1). */
+  readonly proposer?: ActorId;
+  /** Reject with SYNOD_TIMEOUT if no decision comes within this many ms. Default: wait (through restarts) until decided, failed or closed. */
+  readonly timeoutMs?: number;
+}
+
+/** A learner decided. */
+export interface DecideEvent {
+  readonly id: ActorId;
+  readonly ballot: Ballot;
+  readonly value: Value;
+}
+
+/** An actor's record became durable. */
+export interface DurableEvent {
+  readonly id: ActorId;
+  readonly record: DurableRecord;
+}
+
+/** The events of a {@link Cluster}. */
+export interface ClusterEvents {
+  decide: [DecideEvent];
+  durable: [DurableEvent];
+  crash: [CrashEvent];
+  restart: [RestartEvent];
+  failed: [FailedEvent];
+  violation: [Violation];
+}
+
+const count = z.number().int().min(0).max(64);
+const ms = z.number().int().min(0).max(3_600_000);
+const probability = z.number().min(0).max(1);
+
+const optionsSchema = z.strictObject({
+  proposers: count.min(1),
+  acceptors: count.min(1),
+  learners: count,
+  dataDir: z.string().min(1).optional(),
+  durable: z.boolean().default(true),
+  storage: z.enum(['lmdb', 'memory']).default('lmdb'),
+  mailboxLimit: z.number().int().min(1).default(10_000),
+  maxValueBytes: z.number().int().min(16).default(64 * 1024),
+  supervisor: z
+    .strictObject({
+      policy: z.enum(['one_for_one', 'one_for_all']),
+      maxRestarts: z.number().int().min(0),
+      windowMs: ms.min(1),
+      backoffBaseMs: ms,
+      backoffMaxMs: ms,
+      maxStartupFailures: z.number().int().min(1),
+      terminateTimeoutMs: ms.min(1),
+    })
+    .partial()
+    .default({}),
+  core: z.strictObject({ phaseTimeoutMs: ms.min(1), backoffBaseMs: ms.min(1), backoffMaxMs: ms.min(1), maxRoundJump: z.number().int().min(1) }).partial().default({}),
+  bugs: z.strictObject({ ignoreAccepted: z.boolean(), reuseBallot: z.boolean() }).partial().default({}),
+  testHooks: z
+    .strictObject({ failStartup: z.record(z.string(), z.strictObject({ after: z.number().int().min(0), times: z.number().int().min(1).optional() })) })
+    .partial()
+    .default({}),
+});
+
+const linkFaultsSchema = z.strictObject({ drop: probability, dup: probability, delay: probability, delayMs: ms.min(1) }).partial();
+
+/** Parses `input` with `schema`, or throws one SynodError listing every problem by path. */
+function parse<S extends z.ZodType>(schema: S, input: unknown, what: string, code: 'SYNOD_INVALID_OPTIONS' | 'SYNOD_INVALID_ARGUMENT'): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`);
+  throw new SynodError(code, `invalid ${what}: ${problems.join('; ')}`);
+}
+
+interface ProposeRequest {
+  readonly value: Value;
+  readonly resolve: (value: Value) => void;
+  readonly reject: (err: Error) => void;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * Starts a cluster and resolves once every actor serves. Options are
+ * validated before anything starts; invalid ones reject with a SynodError
+ * (code SYNOD_INVALID_OPTIONS) naming every problem. If an actor cannot
+ * start, everything started is stopped and it rejects with SYNOD_START_FAILED.
+ */
+export async function createCluster(options: ClusterOptions): Promise<Cluster> {
+  const cluster = new Cluster(options);
+  await cluster.start();
+  return cluster;
+}
+
+/** A running cluster. Create it with {@link createCluster}; always {@link close} it. */
+export class Cluster extends EventEmitter<ClusterEvents> {
+  /** Who is in the cluster. */
+  readonly members: Membership;
+  /** Where the actors' stores live (`${dataDir}/${actorId}`); null with in-memory storage. */
+  readonly dataDir: string | null;
+  /** The safety checker watching this cluster's live events. */
+  readonly checker: SafetyChecker;
+  /** Decisions reported by learners. */
+  readonly decisions = new Map<ActorId, AcceptedProposal>();
+
+  private readonly options: z.output<typeof optionsSchema>;
+  private readonly ownsDataDir: boolean;
+  private readonly config: CoreConfig;
+  private readonly supervisor: Supervisor;
+  private readonly links = new LinkTable();
+  private readonly requests = new Map<ActorId, Set<ProposeRequest>>();
+  private starting: Promise<void> | null = null;
+  private closing: Promise<void> | null = null;
+  /** Step counter for the safety checker: one per fact fed to it. */
+  private step = 0;
+  private violationsReported = 0;
+
+  /** Validates `options` and prepares the cluster without starting it; {@link createCluster} is the way to get a running one. */
+  constructor(options: ClusterOptions) {
+    super();
+    this.options = parse(optionsSchema, options, 'createCluster options', 'SYNOD_INVALID_OPTIONS');
+    const o = this.options;
+    this.members = membership(o.proposers, o.acceptors, o.learners);
+    const strangers = Object.keys(o.testHooks.failStartup ?? {}).filter((id) => roleOf(this.members, id) === null);
+    if (strangers.length > 0) throw new SynodError('SYNOD_INVALID_OPTIONS', `invalid createCluster options: testHooks.failStartup names ${strangers.join(', ')}, not actors of this cluster`);
+    const workerFile = fileURLToPath(WORKER_FILE);
+    if (!existsSync(workerFile)) throw new SynodError('SYNOD_START_FAILED', `the worker entry ${workerFile} does not exist; build the project first (npm run build)`);
+    this.config = coreConfig(this.members, { ...o.core, bugs: { ...NO_BUGS, ...o.bugs } });
+    this.checker = new SafetyChecker(this.members);
+    this.ownsDataDir = o.storage === 'lmdb' && o.dataDir === undefined;
+    this.dataDir = o.storage === 'memory' ? null : (o.dataDir ?? mkdtempSync(join(tmpdir(), 'synod-')));
+    for (const id of this.members.proposers) this.requests.set(id, new Set());
+    this.supervisor = new Supervisor(
+      {
+        ids: allActors(this.members),
+        peersOf: (id) => allActors(this.members).filter((peer) => roleOf(this.members, peer) !== roleOf(this.members, id)),
+        initOf: (id, incarnation) => {
+          const hook = o.testHooks.failStartup?.[id];
+          const storage: StorageSpec = this.dataDir === null ? { kind: 'memory' } : { kind: 'lmdb', dir: join(this.dataDir, id), durable: o.durable };
+          return {
+            id,
+            role: roleOf(this.members, id) as Role,
+            config: this.config,
+            storage,
+            mailboxLimit: o.mailboxLimit,
+            maxValueBytes: o.maxValueBytes,
+            incarnation,
+            failStartup: hook !== undefined && incarnation > hook.after && incarnation <= hook.after + (hook.times ?? Infinity),
+            links: this.links.outgoing(id),
+          };
+        },
+      },
+      { ...DEFAULT_SUPERVISOR, ...o.supervisor },
+    );
+    this.supervisor.on('ready', (id, record) => this.onReady(id, record));
+    this.supervisor.on('message', (id, msg) => {
+      if (msg.type === 'durable') this.onDurable(id, msg.record);
+      else if (msg.type === 'decide') this.onDecide(id, { ballot: msg.ballot, value: msg.value });
+      else this.answer(id, { value: msg.value });
+    });
+    this.supervisor.on('crash', (e) => {
+      if (e.cause.code === 'SYNOD_ASSERTION') this.fact(() => this.checker.invariantBroken(e.id, e.cause.message, this.step));
+      this.emit('crash', e);
+    });
+    this.supervisor.on('restart', (e) => this.emit('restart', e));
+    this.supervisor.on('failed', (e) => {
+      if (this.requests.has(e.id)) this.answer(e.id, { error: new SynodError('SYNOD_ACTOR_FAILED', `proposer ${e.id} failed and will not be restarted (${e.cause.message}); propose through another proposer`) });
+      this.emit('failed', e);
+    });
+  }
+
+  /** Starts every actor; resolves when all serve. {@link createCluster} calls it; calling it again returns the same promise. */
+  start(): Promise<void> {
+    this.starting ??= this.supervisor.start().catch(async (err: unknown) => {
+      await this.close();
+      throw new SynodError('SYNOD_START_FAILED', `the cluster did not start: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    });
+    return this.starting;
+  }
+
+  /**
+   * Asks a proposer to propose `value` and resolves with the value the
+   * cluster DECIDED (which may be another proposer's). If the proposer
+   * crashes meanwhile, the request is sent again once it is back; if it is
+   * failed, the cluster is closed, or `timeoutMs` passes, it rejects.
+   */
+  async propose(value: Value, opts: ProposeOptions = {}): Promise<Value> {
+    if (this.closing) throw new SynodError('SYNOD_CLOSED', 'cannot propose: the cluster is closed');
+    const proposer = opts.proposer ?? (this.members.proposers[0] as ActorId);
+    const requests = this.requests.get(proposer);
+    if (!requests) throw new SynodError('SYNOD_INVALID_ARGUMENT', `${JSON.stringify(proposer)} is not a proposer; the proposers are ${this.members.proposers.join(', ')}`);
+    if (!isValue(value)) throw new SynodError('SYNOD_INVALID_ARGUMENT', 'a proposed value must be JSON: null, a boolean, a finite number, a string, or arrays and plain objects of these');
+    const bytes = Buffer.byteLength(JSON.stringify(value));
+    if (bytes > this.options.maxValueBytes) throw new SynodError('SYNOD_INVALID_ARGUMENT', `the value is ${bytes} bytes of JSON, more than maxValueBytes (${this.options.maxValueBytes}); propose a smaller value or raise the option`);
+    if (this.supervisor.status(proposer) === 'failed') throw new SynodError('SYNOD_ACTOR_FAILED', `proposer ${proposer} failed and will not be restarted; propose through another proposer`);
+    this.fact(() => this.checker.proposed(value));
+    return new Promise<Value>((resolve, reject) => {
+      const request: ProposeRequest = { value, resolve, reject };
+      if (opts.timeoutMs !== undefined) {
+        request.timer = setTimeout(() => {
+          requests.delete(request);
+          reject(new SynodError('SYNOD_TIMEOUT', `${proposer} reported no decision within ${opts.timeoutMs} ms; the value may still be chosen later`));
+        }, opts.timeoutMs);
+      }
+      requests.add(request);
+      // If the proposer is not serving, onReady sends it.
+      this.supervisor.post(proposer, { type: 'propose', value });
+    });
+  }
+
+  /**
+   * Crashes actor `id` (default: an uncaught exception in its worker), or
+   * arms a crash point in it. Resolves once the fault is injected or armed;
+   * an actor that is down already is left alone. The supervisor restarts it.
+   */
+  async crash(id: ActorId, how: CrashMode = 'exception'): Promise<void> {
+    const status = this.supervisor.status(id);
+    if (status !== 'running' && status !== 'starting') return;
+    if (how === 'terminate') return this.supervisor.terminate(id);
+    try {
+      await this.supervisor.call(id, (c) => (how === 'exception' || how === 'exit' ? c.crash(how) : c.arm(how)));
+    } catch (err) {
+      // The actor went down (the point of the call) or was given up on meanwhile.
+      if (!(err instanceof SynodError)) throw err;
+    }
+  }
+
+  /** Stops actor `id` (not counted as a crash) and starts it again; resolves when it serves. Also revives a failed actor. */
+  restart(id: ActorId): Promise<void> {
+    return this.supervisor.restart(id);
+  }
+
+  /** Where actor `id` is in its life cycle. */
+  status(id: ActorId): ActorStatus {
+    return this.supervisor.status(id);
+  }
+
+  /** The state report of actor `id` (waits while it restarts). */
+  state(id: ActorId): Promise<ActorReport> {
+    return this.supervisor.call(id, (c) => c.state());
+  }
+
+  /** Stops actor `id` from stepping its mailbox; messages and timer firings queue up (up to the mailbox limit). */
+  pause(id: ActorId): Promise<void> {
+    return this.supervisor.call(id, (c) => c.pause());
+  }
+
+  /** Lets a paused actor step its mailbox again. */
+  resume(id: ActorId): Promise<void> {
+    return this.supervisor.call(id, (c) => c.resume());
+  }
+
+  /** Cuts every link between `a` and `b`, both ways, until {@link heal}. Resolves once every live actor applies it. */
+  async partition(a: readonly ActorId[], b: readonly ActorId[]): Promise<void> {
+    for (const id of [...a, ...b]) this.supervisor.status(id);
+    this.links.partition(a, b);
+    return this.pushLinks([...a, ...b]);
+  }
+
+  /** Removes every partition (link faults stay). */
+  async heal(): Promise<void> {
+    this.links.heal();
+    return this.pushLinks(allActors(this.members));
+  }
+
+  /** Sets drop/dup/delay faults on the directed link `from` -> `to`, applied by `from` as it sends. All zero removes them. */
+  async setLinkFaults(from: ActorId, to: ActorId, faults: LinkFaults): Promise<void> {
+    this.supervisor.status(from);
+    this.supervisor.status(to);
+    this.links.setFaults(from, to, parse(linkFaultsSchema, faults, 'link faults', 'SYNOD_INVALID_ARGUMENT'));
+    return this.pushLinks([from]);
+  }
+
+  /**
+   * Test hook: hands `raw` to actor `id` as if it had arrived on its link
+   * from `via` (default: a stranger), through the same validation as real
+   * traffic. `raw` must be structured-cloneable.
+   */
+  inject(id: ActorId, raw: unknown, via: ActorId = 'stranger'): Promise<void> {
+    return this.supervisor.call(id, (c) => c.inject(raw, via));
+  }
+
+  /** Stops every worker, rejects every pending request, removes the temporary data directory. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const id of this.requests.keys()) this.answer(id, { error: new SynodError('SYNOD_CLOSED', 'the cluster was closed before a decision') });
+      await this.supervisor.close();
+      if (this.ownsDataDir && this.dataDir !== null) await rm(this.dataDir, { recursive: true, force: true });
+    })();
+    return this.closing;
+  }
+
+  private async pushLinks(ids: readonly ActorId[]): Promise<void> {
+    // An actor that is down gets the current table when it starts; a failed one none.
+    const push = (id: ActorId) => this.supervisor.call(id, (c) => c.setLinks(this.links.outgoing(id))).catch(() => {});
+    await Promise.all([...new Set(ids)].map(push));
+  }
+
+  private onReady(id: ActorId, record: DurableRecord | null): void {
+    if (this.members.acceptors.includes(id)) this.fact(() => this.checker.acceptorRecovered(id, record as AcceptorRecord | null, this.step));
+    for (const r of this.requests.get(id) ?? []) this.supervisor.post(id, { type: 'propose', value: r.value });
+  }
+
+  private onDurable(id: ActorId, record: DurableRecord): void {
+    if (record.role === 'acceptor') this.fact(() => this.checker.acceptorDurable(id, record, this.step));
+    this.emit('durable', { id, record });
+  }
+
+  private onDecide(id: ActorId, proposal: AcceptedProposal): void {
+    this.decisions.set(id, proposal);
+    this.fact(() => this.checker.decided(id, proposal, this.step));
+    this.emit('decide', { id, ...proposal });
+  }
+
+  /** Settles every pending request at proposer `id`. */
+  private answer(id: ActorId, outcome: { value: Value } | { error: Error }): void {
+    const requests = this.requests.get(id);
+    if (!requests) return;
+    for (const r of requests) {
+      clearTimeout(r.timer);
+      if ('value' in outcome) r.resolve(outcome.value);
+      else r.reject(outcome.error);
+    }
+    requests.clear();
+  }
+
+  /** Feeds one fact to the checker and emits any violation it found. */
+  private fact(feed: () => void): void {
+    this.step++;
+    feed();
+    const found = this.checker.violations;
+    while (this.violationsReported < found.length) this.emit('violation', found[this.violationsReported++] as Violation);
+  }
+}

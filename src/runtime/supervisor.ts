@@ -1,0 +1,441 @@
+/**
+ * The supervisor: starts one worker thread per actor, wires every pair of
+ * actors that talk with a direct MessageChannel, watches each worker (error,
+ * exit, messageerror) and restarts crashed actors with fresh channels.
+ *
+ * Policy, after Erlang/OTP: `one_for_one` restarts only the actor that
+ * crashed, `one_for_all` stops and restarts every actor with it. Restart
+ * intensity: an actor restarted `maxRestarts` times within `windowMs` is
+ * given up on ('failed') at its next crash. Restarts wait an exponential
+ * backoff with jitter. An actor that dies before becoming ready
+ * `maxStartupFailures` times in a row is stopped with the cause, however
+ * slowly it does so (piscina's workerFailsDuringBootstrap).
+ *
+ * A stop the supervisor asks for (close, a user restart, a one_for_all
+ * sibling) is not a crash: `terminate()` makes a worker exit with code 1 just
+ * like a crash, so each life records that it was asked to stop. Every
+ * terminate() is preceded by parking the thread (see halt), because one
+ * landing inside a native lmdb call aborts the whole process.
+ *
+ * One spare worker is kept booted with lmdb loaded; the next actor to start
+ * (a restart, usually) takes it, which cuts a restart from ~100 ms to ~20 ms
+ * on a 2-vCPU machine.
+ */
+import { EventEmitter } from 'node:events';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
+import type { DurableRecord } from '../core/effects.js';
+import type { ActorId } from '../core/ids.js';
+import { SynodError, toErrorData, type ActorControl, type CrashHow, type ErrorData, type FromWorker, type ToWorker, type WorkerInit } from './wire.js';
+
+// The UMD adapter sets module.exports to the function, but its typings
+// declare an ES default export, which NodeNext then types as a namespace.
+const nodeEndpoint = nodeAdapter as unknown as typeof nodeAdapter.default;
+
+/**
+ * The compiled worker entry. From dist/src/runtime/supervisor.js it is
+ * dist/workers/actor.js; when this module runs from its TypeScript source
+ * (under vitest), worker threads cannot load .ts, so the compiled copy in
+ * dist/ is used (`npm test` builds it first).
+ */
+export const WORKER_FILE = new URL(import.meta.url.endsWith('.ts') ? '../../dist/workers/actor.js' : '../../workers/actor.js', import.meta.url);
+
+/** How the supervisor restarts actors. */
+export interface SupervisorOptions {
+  /** `one_for_one`: restart only the crashed actor; `one_for_all`: restart every actor with it. */
+  readonly policy: 'one_for_one' | 'one_for_all';
+  /** Restart intensity: at most this many restarts of one actor within {@link windowMs}; the next crash fails it. */
+  readonly maxRestarts: number;
+  readonly windowMs: number;
+  /** First backoff before a restart; doubles per restart within the window, up to {@link backoffMaxMs}, then jittered by x0.5..1.5. */
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  /** An actor that dies this many times in a row before becoming ready is failed. */
+  readonly maxStartupFailures: number;
+  /** Safety net: if a terminated worker has not exited after this long, it is abandoned and treated as exited. */
+  readonly terminateTimeoutMs: number;
+}
+
+/** The default supervisor options. */
+export const DEFAULT_SUPERVISOR: SupervisorOptions = Object.freeze({
+  policy: 'one_for_one',
+  maxRestarts: 10,
+  windowMs: 5000,
+  backoffBaseMs: 5,
+  backoffMaxMs: 500,
+  maxStartupFailures: 3,
+  terminateTimeoutMs: 5000,
+});
+
+/** Where an actor is in its life cycle. */
+export type ActorStatus = 'starting' | 'running' | 'down' | 'failed' | 'stopped';
+
+/** An actor crashed. */
+export interface CrashEvent {
+  readonly id: ActorId;
+  readonly how: CrashHow;
+  readonly cause: ErrorData;
+}
+
+/** An actor serves again; `recoveryMs` runs from its crash (or stop) to ready. */
+export interface RestartEvent {
+  readonly id: ActorId;
+  readonly recoveryMs: number;
+  /** True when it did not crash itself: a user restart or a one_for_all sibling. */
+  readonly planned: boolean;
+  readonly threadId: number;
+}
+
+/** The supervisor gave up on an actor; it stays down. */
+export interface FailedEvent {
+  readonly id: ActorId;
+  readonly cause: ErrorData;
+}
+
+/** The supervisor's events. `ready` and `message` are for the cluster; the others are public. */
+export interface SupervisorEvents {
+  crash: [CrashEvent];
+  restart: [RestartEvent];
+  failed: [FailedEvent];
+  /** Actor `id` is ready (first start or restart) and recovered `record`. */
+  ready: [id: ActorId, record: DurableRecord | null];
+  /** Any other message from actor `id`'s worker. */
+  message: [id: ActorId, msg: Exclude<FromWorker, { type: 'ready' | 'dying' | 'halted' }>];
+}
+
+/** What the supervisor needs to know about the actors. */
+export interface SupervisedActors {
+  readonly ids: readonly ActorId[];
+  /** The actors `id` talks to; each such pair gets a direct channel. */
+  peersOf(id: ActorId): readonly ActorId[];
+  /** The start data of incarnation `incarnation` of `id`, except the ports the supervisor makes. */
+  initOf(id: ActorId, incarnation: number): Omit<WorkerInit, 'ports' | 'control'>;
+}
+
+/** A worker thread and the promise of its exit. */
+interface Thread {
+  readonly worker: Worker;
+  readonly exited: Promise<void>;
+}
+
+/** One worker thread hosting an actor, from spawn to exit. */
+interface Life extends Thread {
+  readonly control: Comlink.Remote<ActorControl>;
+  readonly controlPort: MessagePort;
+  ready: boolean;
+  /** The supervisor asked this worker to stop: its exit is not a crash. */
+  stopping: boolean;
+  /** Why it is going down, as first seen (the error event or the worker's own notice comes before the exit). */
+  death: { how: CrashHow; cause: ErrorData } | null;
+  /** Rejecters of control calls in flight: comlink never settles them if the worker dies. */
+  readonly calls: Set<(err: Error) => void>;
+}
+
+interface Slot {
+  readonly id: ActorId;
+  life: Life | null;
+  status: ActorStatus;
+  incarnation: number;
+  /** Set while the actor is down between lives; cleared (with a restart event) when it is ready again. */
+  down: { since: number; planned: boolean } | null;
+  failure: ErrorData | null;
+  /** Times of the restarts within the intensity window. */
+  restarts: number[];
+  startupFailures: number;
+  timer: NodeJS.Timeout | null;
+  readonly waiters: Array<{ resolve: () => void; reject: (err: Error) => void }>;
+}
+
+/** Supervises one worker per actor. See the module comment. */
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  private readonly slots = new Map<ActorId, Slot>();
+  /** A booted worker with lmdb loaded, waiting to become whichever actor starts next. */
+  private spare: Thread | null = null;
+  private closing = false;
+
+  constructor(
+    private readonly actors: SupervisedActors,
+    private readonly options: SupervisorOptions,
+  ) {
+    super();
+    for (const id of actors.ids) {
+      this.slots.set(id, { id, life: null, status: 'down', incarnation: 0, down: null, failure: null, restarts: [], startupFailures: 0, timer: null, waiters: [] });
+    }
+  }
+
+  /** Starts every actor; resolves once all serve, rejects if one fails to start. */
+  async start(): Promise<void> {
+    for (const slot of this.slots.values()) this.spawn(slot);
+    await Promise.all([...this.slots.values()].map((slot) => this.running(slot)));
+  }
+
+  /** The status of actor `id`. */
+  status(id: ActorId): ActorStatus {
+    return this.slot(id).status;
+  }
+
+  /** Posts `msg` to actor `id`'s worker if it serves; otherwise drops it (the caller re-sends on 'ready'). */
+  post(id: ActorId, msg: ToWorker): void {
+    const slot = this.slot(id);
+    if (slot.status === 'running') slot.life?.worker.postMessage(msg);
+  }
+
+  /**
+   * Runs a control call on actor `id` once it serves (waiting through a
+   * restart). Rejects with SYNOD_ACTOR_DOWN if the worker dies before
+   * answering, SYNOD_ACTOR_FAILED if the actor is failed, SYNOD_CLOSED after close.
+   */
+  async call<T>(id: ActorId, fn: (control: Comlink.Remote<ActorControl>) => Promise<T>): Promise<T> {
+    const slot = this.slot(id);
+    await this.running(slot);
+    const life = slot.life as Life;
+    return new Promise<T>((resolve, reject) => {
+      life.calls.add(reject);
+      fn(life.control)
+        .then(resolve, reject)
+        .finally(() => life.calls.delete(reject));
+    });
+  }
+
+  /** Crashes actor `id` from outside with worker.terminate(); a no-op when it has no worker. */
+  terminate(id: ActorId): Promise<void> {
+    const slot = this.slot(id);
+    const life = slot.life;
+    if (!life || life.death || life.stopping) return Promise.resolve();
+    this.dying(slot, life, 'terminate', { name: 'Terminated', message: `${id} was terminated by crash(${JSON.stringify(id)}, 'terminate')` });
+    return this.kill(slot);
+  }
+
+  /**
+   * A user restart: stops actor `id` (not counted as a crash), starts it
+   * again at once and resolves when it serves. It also revives a failed
+   * actor, with its intensity and start-up counts reset.
+   */
+  async restart(id: ActorId): Promise<void> {
+    const slot = this.slot(id);
+    if (this.closing) throw new SynodError('SYNOD_CLOSED', `cannot restart ${id}: the cluster is closed`);
+    slot.down = { since: performance.now(), planned: true };
+    await this.stop(slot);
+    if (slot.life) return this.running(slot); // another restart got there first
+    slot.restarts = [];
+    slot.startupFailures = 0;
+    this.spawn(slot);
+    return this.running(slot);
+  }
+
+  /** Stops every actor (and the spare) and rejects everything waiting on them. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const spare = this.spare;
+    this.spare = null;
+    await Promise.all([...[...this.slots.values()].map((slot) => this.stop(slot)), spare && this.halt(spare)]);
+    for (const slot of this.slots.values()) {
+      slot.status = 'stopped';
+      this.settle(slot, new SynodError('SYNOD_CLOSED', `${slot.id}: the cluster is closed`));
+    }
+  }
+
+  private slot(id: ActorId): Slot {
+    const slot = this.slots.get(id);
+    if (!slot) throw new SynodError('SYNOD_INVALID_ARGUMENT', `no actor ${JSON.stringify(id)}; the actors are ${[...this.slots.keys()].join(', ')}`);
+    return slot;
+  }
+
+  /** Resolves when `slot` serves; rejects if it is failed or stopped first. */
+  private running(slot: Slot): Promise<void> {
+    if (slot.status === 'running') return Promise.resolve();
+    if (slot.status === 'failed') return Promise.reject(this.failedError(slot));
+    if (slot.status === 'stopped') return Promise.reject(new SynodError('SYNOD_CLOSED', `${slot.id}: the cluster is closed`));
+    return new Promise((resolve, reject) => slot.waiters.push({ resolve, reject }));
+  }
+
+  private settle(slot: Slot, err?: Error): void {
+    for (const w of slot.waiters.splice(0)) err ? w.reject(err) : w.resolve();
+  }
+
+  private failedError(slot: Slot): SynodError {
+    return new SynodError('SYNOD_ACTOR_FAILED', `${slot.id} failed and will not be restarted: ${slot.failure?.message}; restart it with cluster.restart(${JSON.stringify(slot.id)}) or use another actor`, { cause: slot.failure });
+  }
+
+  /** Starts a new life of `slot`: fresh channels to every live peer, a fresh control channel. */
+  private spawn(slot: Slot): void {
+    if (this.closing) return;
+    slot.timer = null;
+    slot.incarnation++;
+    slot.status = 'starting';
+    const ports: Record<ActorId, MessagePort> = {};
+    for (const peer of this.actors.peersOf(slot.id)) {
+      // A peer without a worker gets its channel to us when it starts.
+      const other = this.slots.get(peer)?.life;
+      if (!other) continue;
+      const { port1, port2 } = new MessageChannel();
+      ports[peer] = port1;
+      other.worker.postMessage({ type: 'connect', peer: slot.id, port: port2 } satisfies ToWorker, [port2]);
+    }
+    const { port1: controlPort, port2: workerControl } = new MessageChannel();
+    const init: WorkerInit = { ...this.actors.initOf(slot.id, slot.incarnation), ports, control: workerControl };
+    const { worker, exited } = this.spare ?? this.boot();
+    this.spare = null;
+    worker.postMessage({ type: 'init', init } satisfies ToWorker, [workerControl, ...Object.values(ports)]);
+    // The next spare boots after this turn, so it does not delay the start of this one.
+    setImmediate(() => {
+      if (!this.closing && !this.spare) this.spare = this.boot();
+    });
+    const life: Life = {
+      worker,
+      exited,
+      control: Comlink.wrap<ActorControl>(nodeEndpoint(controlPort)),
+      controlPort,
+      ready: false,
+      stopping: false,
+      death: null,
+      calls: new Set(),
+    };
+    slot.life = life;
+    worker.on('message', (msg: FromWorker) => this.onMessage(slot, life, msg));
+    worker.on('error', (err) => this.dying(slot, life, 'exception', toErrorData(err)));
+    worker.on('messageerror', (err) => {
+      this.dying(slot, life, 'messageerror', toErrorData(err));
+      void this.kill(slot);
+    });
+    worker.on('exit', (code) => this.onExit(slot, life, `exited with code ${code}`));
+  }
+
+  private onMessage(slot: Slot, life: Life, msg: FromWorker): void {
+    if (slot.life !== life) return;
+    if (msg.type === 'dying') {
+      this.dying(slot, life, msg.how, msg.cause);
+    } else if (msg.type === 'ready') {
+      this.onReady(slot, life, msg.threadId, msg.record);
+    } else if (msg.type !== 'halted') {
+      this.emit('message', slot.id, msg);
+    }
+  }
+
+  private onReady(slot: Slot, life: Life, threadId: number, record: DurableRecord | null): void {
+    life.ready = true;
+    slot.status = 'running';
+    slot.startupFailures = 0;
+    this.emit('ready', slot.id, record);
+    const down = slot.down;
+    slot.down = null;
+    if (down) this.emit('restart', { id: slot.id, recoveryMs: performance.now() - down.since, planned: down.planned, threadId });
+    this.settle(slot);
+  }
+
+  /** Records why `life` is going down, as first seen, and stops treating the actor as serving. */
+  private dying(slot: Slot, life: Life, how: CrashHow, cause: ErrorData): void {
+    life.death ??= { how, cause };
+    if (slot.life !== life) return;
+    slot.status = 'down';
+    slot.down ??= { since: performance.now(), planned: false };
+  }
+
+  /** The worker of `life` is gone (or abandoned after a terminate timeout). */
+  private onExit(slot: Slot, life: Life, detail: string): void {
+    if (slot.life !== life) return;
+    slot.life = null;
+    const death = life.death ?? { how: 'exit' as const, cause: { name: 'WorkerExit', message: `${slot.id} ${detail}` } };
+    const down = new SynodError('SYNOD_ACTOR_DOWN', `${slot.id} went down (${death.how}: ${death.cause.message}) before answering`);
+    for (const reject of life.calls) reject(down);
+    life.controlPort.close();
+    slot.status = 'down';
+    if (life.stopping) return;
+    slot.down ??= { since: performance.now(), planned: false };
+    this.emit('crash', { id: slot.id, ...death });
+    if (this.closing) return;
+    if (!life.ready && ++slot.startupFailures >= this.options.maxStartupFailures) {
+      return this.fail(slot, { ...death.cause, message: `${slot.id} died during start-up ${slot.startupFailures} times in a row; last cause: ${death.cause.message}` });
+    }
+    const now = performance.now();
+    slot.restarts = slot.restarts.filter((t) => now - t < this.options.windowMs);
+    if (slot.restarts.length >= this.options.maxRestarts) {
+      return this.fail(slot, { ...death.cause, message: `${slot.id} crashed after ${slot.restarts.length} restarts within ${this.options.windowMs} ms (maxRestarts ${this.options.maxRestarts}); last cause: ${death.cause.message}` });
+    }
+    slot.restarts.push(now);
+    const { backoffBaseMs, backoffMaxMs } = this.options;
+    const delayMs = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (slot.restarts.length - 1)) * (0.5 + Math.random());
+    if (this.options.policy === 'one_for_one') {
+      slot.timer = setTimeout(() => this.spawn(slot), delayMs);
+      return;
+    }
+    const siblings = [...this.slots.values()].filter((s) => s !== slot && s.life);
+    for (const s of siblings) s.down ??= { since: now, planned: true };
+    void Promise.all(siblings.map((s) => this.stop(s))).then(() => {
+      if (this.closing) return;
+      slot.timer = setTimeout(() => {
+        slot.timer = null;
+        for (const s of this.slots.values()) if (s.status === 'down' && !s.life && !s.timer) this.spawn(s);
+      }, delayMs);
+    });
+  }
+
+  private fail(slot: Slot, cause: ErrorData): void {
+    slot.status = 'failed';
+    slot.failure = cause;
+    slot.down = null;
+    this.emit('failed', { id: slot.id, cause });
+    this.settle(slot, this.failedError(slot));
+  }
+
+  /** A planned stop of `slot`'s worker, if it has one; cancels a pending restart. */
+  private stop(slot: Slot): Promise<void> {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    if (!slot.life) return Promise.resolve();
+    slot.life.stopping = true;
+    return this.kill(slot);
+  }
+
+  /** Boots a worker thread; it becomes an actor when it gets an 'init' message. */
+  private boot(): Thread {
+    const worker = new Worker(WORKER_FILE);
+    // Until it is an actor, a failure only loses the spare; the life watches it after that.
+    worker.on('error', () => {});
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    void exited.then(() => {
+      if (this.spare?.worker === worker) this.spare = null;
+    });
+    return { worker, exited };
+  }
+
+  /** Terminates `slot`'s worker; one that does not exit is abandoned and treated as exited. */
+  private async kill(slot: Slot): Promise<void> {
+    const life = slot.life;
+    if (!life) return;
+    if (!(await this.halt(life))) this.onExit(slot, life, `did not exit within ${this.options.terminateTimeoutMs} ms of terminate() and was abandoned`);
+  }
+
+  /**
+   * Terminates a worker thread; true once it exited. worker.terminate()
+   * landing while the thread is inside a native lmdb call (loading the
+   * addon, starting a write) aborts the whole process: lmdb-js is built
+   * without node-addon-api's NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS, and
+   * here about half of the runs of 60 kills aborted. So the worker is first
+   * asked to park its thread, which it can only do between event-loop
+   * callbacks, and is terminated once parked. Safety nets: a worker that
+   * does not park within terminateTimeoutMs is terminated anyway, and false
+   * is returned if it has not exited terminateTimeoutMs later.
+   */
+  private async halt({ worker, exited }: Thread): Promise<boolean> {
+    const halted = new Promise<void>((resolve) => {
+      const onHalted = (m: FromWorker) => m.type === 'halted' && resolve();
+      worker.on('message', onHalted);
+      void exited.then(() => worker.off('message', onHalted));
+    });
+    worker.postMessage({ type: 'halt' } satisfies ToWorker);
+    await this.within(Promise.race([halted, exited]));
+    void worker.terminate();
+    return this.within(exited);
+  }
+
+  /** True if `p` settles within terminateTimeoutMs. */
+  private async within(p: Promise<void>): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), this.options.terminateTimeoutMs)));
+    const settled = await Promise.race([p.then(() => true), timedOut]);
+    clearTimeout(timer);
+    return settled;
+  }
+}

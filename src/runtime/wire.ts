@@ -1,0 +1,194 @@
+/**
+ * What crosses the boundary between the main thread and an actor's worker:
+ * the data a worker starts with, the typed messages on its `parentPort`, the
+ * control API it exposes over comlink, its state report, and errors, which
+ * travel as plain data because class identity does not survive a thread hop.
+ *
+ * Actor-to-actor traffic is not here: it is plain core `Message`s on the
+ * direct MessagePorts between workers.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { Ballot } from '../core/ballot.js';
+import type { CoreConfig } from '../core/config.js';
+import type { DurableRecord } from '../core/effects.js';
+import type { ActorId, Role } from '../core/ids.js';
+import type { Value } from '../core/value.js';
+import type { OutgoingLinks } from './links.js';
+
+/** An error as data: what survives postMessage and comlink intact. */
+export interface ErrorData {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  readonly code?: string;
+}
+
+/** Turns anything thrown into {@link ErrorData}, keeping a string `code` if it has one. */
+export function toErrorData(err: unknown): ErrorData {
+  if (typeof err !== 'object' || err === null) return { name: 'Error', message: String(err) };
+  const e = err as { name?: unknown; message?: unknown; stack?: unknown; code?: unknown };
+  return {
+    name: typeof e.name === 'string' ? e.name : 'Error',
+    message: typeof e.message === 'string' ? e.message : String(err),
+    ...(typeof e.stack === 'string' ? { stack: e.stack } : {}),
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+  };
+}
+
+/** Codes of the operating errors the runtime throws. */
+export type SynodErrorCode =
+  /** createCluster was given options it cannot use. */
+  | 'SYNOD_INVALID_OPTIONS'
+  /** A method was given an unknown actor, a value that is not JSON or too big, or bad link faults. */
+  | 'SYNOD_INVALID_ARGUMENT'
+  /** The cluster did not start (an actor failed during start-up, or the worker file is missing). */
+  | 'SYNOD_START_FAILED'
+  /** The actor went down while a control call to it was in flight. */
+  | 'SYNOD_ACTOR_DOWN'
+  /** The supervisor gave up on the actor; it will not be restarted. */
+  | 'SYNOD_ACTOR_FAILED'
+  /** A propose got no decision within its `timeoutMs`. */
+  | 'SYNOD_TIMEOUT'
+  /** The cluster was closed. */
+  | 'SYNOD_CLOSED';
+
+/** An operating error of the runtime; `code` says which, the message says what to do. */
+export class SynodError extends Error {
+  override readonly name = 'SynodError';
+  constructor(
+    readonly code: SynodErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Ways to crash an actor on purpose. `exception`, `exit` and `terminate` act
+ * at once; `after-receive` and `after-persist` are crash points armed inside
+ * the worker that fire at the next message received (before anything of it
+ * is persisted) or the next write made durable (before its replies leave).
+ */
+export type CrashMode = 'exception' | 'exit' | 'terminate' | 'after-receive' | 'after-persist';
+
+/** The crash points a worker can arm. */
+export type CrashPoint = Extract<CrashMode, 'after-receive' | 'after-persist'>;
+
+/**
+ * How an actor died, as the supervisor saw it: one of the crash modes (an
+ * `exception` is any uncaught throw, broken invariants and failed writes
+ * included; `exit` is the worker ending itself), or `messageerror` when a
+ * message from the worker could not be deserialised.
+ */
+export type CrashHow = CrashMode | 'messageerror';
+
+/** Where an actor keeps its durable record. */
+export type StorageSpec = { readonly kind: 'lmdb'; readonly dir: string; readonly durable: boolean } | { readonly kind: 'memory' };
+
+/** What makes a worker a given actor (its 'init' message). The ports are transferred. */
+export interface WorkerInit {
+  readonly id: ActorId;
+  readonly role: Role;
+  readonly config: CoreConfig;
+  readonly storage: StorageSpec;
+  readonly mailboxLimit: number;
+  readonly maxValueBytes: number;
+  /** 1 for the first start, +1 per restart. */
+  readonly incarnation: number;
+  /** Test hook: throw during start-up, before becoming ready. */
+  readonly failStartup: boolean;
+  /** The worker's end of the comlink control channel. */
+  readonly control: MessagePort;
+  /** One port per peer the actor talks to, by peer id. */
+  readonly ports: Readonly<Record<ActorId, MessagePort>>;
+  /** Fault rules of the actor's outgoing links. */
+  readonly links: OutgoingLinks;
+}
+
+/** Messages from the main thread to a worker. */
+export type ToWorker =
+  /** Become this actor. Always the first message but for 'halt'. */
+  | { readonly type: 'init'; readonly init: WorkerInit }
+  /** A fresh channel to `peer` (which restarted); it replaces the old one. */
+  | { readonly type: 'connect'; readonly peer: ActorId; readonly port: MessagePort }
+  /** A client request for a proposer. */
+  | { readonly type: 'propose'; readonly value: Value }
+  /** Park the thread (answering 'halted') so that worker.terminate() cannot land inside a native lmdb call. */
+  | { readonly type: 'halt' };
+
+/** Messages from a worker to the main thread. */
+export type FromWorker =
+  /** The actor recovered `record` and serves. */
+  | { readonly type: 'ready'; readonly threadId: number; readonly record: DurableRecord | null }
+  /** `record` is durable (sent before the replies that rode on it). */
+  | { readonly type: 'durable'; readonly record: DurableRecord }
+  /** A learner decided. */
+  | { readonly type: 'decide'; readonly ballot: Ballot; readonly value: Value }
+  /** A proposer's answer to its clients: this value was chosen. */
+  | { readonly type: 'chosen'; readonly ballot: Ballot; readonly value: Value }
+  /** The thread is parked and may be terminated. */
+  | { readonly type: 'halted' }
+  /** The worker is about to end itself, and why; its exit follows. */
+  | { readonly type: 'dying'; readonly how: CrashHow; readonly cause: ErrorData };
+
+/** Why a worker dropped an input without stepping it. */
+export type DropReason =
+  /** validateMessage refused it. */
+  | 'malformed'
+  /** It claims a sender that is not the peer on that port, or not a member. */
+  | 'unknownSender'
+  /** Its value is larger than `maxValueBytes`. */
+  | 'oversized'
+  /** The mailbox was full (the newest message is the one dropped). */
+  | 'overflow'
+  /** Dropped on an outgoing link by a partition or a drop fault. */
+  | 'link'
+  /** Sent to a peer the actor has no channel to (the peer is down or failed). */
+  | 'unroutable';
+
+/** An actor's counters since its worker started. */
+export interface ActorCounters {
+  received: number;
+  steps: number;
+  /** Inputs the core returned an `ignore` effect for (stale, duplicate, foreign). */
+  ignored: number;
+  sent: number;
+  persisted: number;
+  /** Messages sent twice by a dup fault. */
+  duplicated: number;
+  /** Messages held back by a delay fault. */
+  delayed: number;
+  dropped: Record<DropReason, number>;
+}
+
+/** What `cluster.state(id)` returns. */
+export interface ActorReport {
+  readonly id: ActorId;
+  readonly role: Role;
+  /** The worker thread's `threadId`. */
+  readonly threadId: number;
+  readonly incarnation: number;
+  readonly paused: boolean;
+  /** `describeState` of the core's state. */
+  readonly describe: string;
+  /** The last record known durable (recovered or written since). */
+  readonly durable: DurableRecord | null;
+  readonly mailbox: { readonly length: number; readonly limit: number };
+  readonly counters: ActorCounters;
+}
+
+/** The control API a worker exposes over comlink. Not on the data path. */
+export interface ActorControl {
+  state(): ActorReport;
+  /** Crash now by an uncaught exception or by process.exit. */
+  crash(how: 'exception' | 'exit'): void;
+  /** Arm a one-shot crash point. */
+  arm(point: CrashPoint): void;
+  /** Stop stepping the mailbox (messages and timer firings queue up). */
+  pause(): void;
+  resume(): void;
+  setLinks(links: OutgoingLinks): void;
+  /** Test hook: treat `raw` as if it arrived on the port from `via`. */
+  inject(raw: unknown, via: ActorId): void;
+}

@@ -1,0 +1,282 @@
+/**
+ * The simulated world for Multi-Paxos: hosts every actor's core on one thread
+ * and carries out its effects against a simulated network, storage and
+ * timers, exactly as {@link World} does for single-decree Paxos. What happens
+ * next is chosen by a driver — the seeded key-value simulator or a
+ * transcript — and answers meant for clients go to the driver's `onClient`.
+ *
+ * Storage keeps each actor's records in the order written; a write becomes
+ * durable only when it completes, writes of one actor complete in order, and
+ * a crash loses every pending write with the replies riding on it.
+ */
+import { LogSafetyChecker } from '../check/log-safety.js';
+import { AssertionError } from '../core/assert.js';
+import { ballotGt, type Ballot } from '../core/ballot.js';
+import { allActors, roleOf, type ActorId, type Role } from '../core/ids.js';
+import { checkMpInvariants, initMpActor, stepMpActor, type MpActorState } from '../core/multipaxos/actor.js';
+import { describeMpEffect, describeMpInput, describeMpMessage, describeMpRecord, describeMpState } from '../core/multipaxos/describe.js';
+import type { Command, MpConfig, MpEffect, MpInput, MpMessage, MpRecord, MpTimer } from '../core/multipaxos/types.js';
+import type { Environment } from './world.js';
+
+/** Something the world is waiting to happen. */
+export type MpPending =
+  | { readonly kind: 'msg'; readonly id: number; readonly at: number; readonly from: ActorId; readonly to: ActorId; readonly msg: MpMessage }
+  | { readonly kind: 'write'; readonly id: number; readonly at: number; readonly actor: ActorId; readonly records: readonly MpRecord[]; readonly then: readonly MpEffect[] }
+  | { readonly kind: 'timer'; readonly id: number; readonly at: number; readonly actor: ActorId; readonly timer: MpTimer };
+
+/** An effect addressed to clients: an answer or a redirection. */
+export type ClientEffect = Extract<MpEffect, { type: 'applied' | 'reject' }>;
+
+/** Counters of one run. */
+export interface MpWorldStats {
+  sent: number;
+  dropped: number;
+  writes: number;
+  lostWrites: number;
+  crashes: number;
+  leaderChanges: number;
+}
+
+interface Slot {
+  readonly id: ActorId;
+  readonly role: Role;
+  state: MpActorState | null;
+  readonly durable: MpRecord[];
+  lastWriteAt: number;
+  readonly timers: Map<MpTimer, number>;
+  /** Ids of this actor's pending writes, oldest first. */
+  readonly writes: number[];
+}
+
+/** The simulated Multi-Paxos world. See the module comment. */
+export class MpWorld {
+  now = 0;
+  step = 0;
+  readonly checker: LogSafetyChecker;
+  readonly stats: MpWorldStats = { sent: 0, dropped: 0, writes: 0, lostWrites: 0, crashes: 0, leaderChanges: 0 };
+  /** The most recently elected leader. */
+  leader: { readonly id: ActorId; readonly ballot: Ballot } | null = null;
+  /** Called for every new pending item so a scheduler can queue it. */
+  onPending: (p: MpPending) => void = () => {};
+  /** Called with every answer or redirection meant for a client. */
+  onClient: (from: ActorId, e: ClientEffect) => void = () => {};
+
+  private readonly slots = new Map<ActorId, Slot>();
+  private readonly pending = new Map<number, MpPending>();
+  private nextId = 1;
+
+  constructor(
+    private readonly env: Environment<MpMessage>,
+    readonly config: MpConfig,
+    private readonly trace?: (line: string) => void,
+  ) {
+    this.checker = new LogSafetyChecker(config.members);
+    for (const id of allActors(config.members)) {
+      const role = roleOf(config.members, id) as Role;
+      this.slots.set(id, { id, role, state: initMpActor(role, id, config), durable: [], lastWriteAt: 0, timers: new Map(), writes: [] });
+    }
+  }
+
+  /** Every actor id. */
+  get actors(): ActorId[] {
+    return [...this.slots.keys()];
+  }
+
+  /** Feeds `start` to every actor (arms their timers). */
+  start(): void {
+    for (const slot of this.slots.values()) this.input(slot, { type: 'start' });
+  }
+
+  /** True while actor `id` is up. */
+  isUp(id: ActorId): boolean {
+    return this.slot(id).state !== null;
+  }
+
+  /** Actor `id`'s state, or null while crashed. */
+  state(id: ActorId): MpActorState | null {
+    return this.slot(id).state;
+  }
+
+  /** Everything pending, oldest first. */
+  pendingItems(): MpPending[] {
+    return [...this.pending.values()];
+  }
+
+  /** A client's request reaches actor `to` now (dropped if it is down). */
+  request(to: ActorId, commands: readonly Command[]): void {
+    const slot = this.slot(to);
+    if (!slot.state) {
+      this.log(() => `request to ${to} lost: it is down`);
+      return;
+    }
+    this.input(slot, { type: 'request', commands });
+  }
+
+  /** Makes pending item `id` happen (a write completes every earlier write of its actor first). Returns false if it is gone. */
+  run(id: number): boolean {
+    const p = this.pending.get(id);
+    if (!p) return false;
+    if (p.kind === 'write') {
+      const queue = this.slot(p.actor).writes;
+      while (queue.length > 0 && queue[0] !== id) this.run(queue[0] as number);
+      queue.shift();
+    }
+    this.pending.delete(id);
+    if (p.at > this.now) this.now = p.at;
+    const slot = this.slot(p.kind === 'msg' ? p.to : p.actor);
+    switch (p.kind) {
+      case 'msg':
+        if (!slot.state || !this.env.linkUp(p.from, p.to)) {
+          this.stats.dropped++;
+          this.log(() => `drop ${describeMpMessage(p.msg, p.to)} (${slot.state ? 'partitioned' : 'receiver down'})`);
+          return true;
+        }
+        this.input(slot, { type: 'receive', msg: p.msg });
+        return true;
+      case 'write':
+        this.step++;
+        this.stats.writes++;
+        slot.durable.push(...p.records);
+        this.log(() => `${p.actor}: durable {${p.records.map(describeMpRecord).join('; ')}}`);
+        if (slot.role === 'acceptor') this.checker.acceptorDurable(slot.id, p.records, this.step);
+        for (const e of p.then) this.apply(slot, e);
+        return true;
+      case 'timer':
+        if (slot.timers.get(p.timer) !== p.id) return true;
+        slot.timers.delete(p.timer);
+        this.input(slot, { type: 'timeout', timer: p.timer });
+        return true;
+    }
+  }
+
+  /** Loses pending message `id`. */
+  drop(id: number): boolean {
+    const p = this.pending.get(id);
+    if (!p || p.kind !== 'msg') return false;
+    this.pending.delete(id);
+    this.stats.dropped++;
+    this.log(() => `drop ${describeMpMessage(p.msg, p.to)}`);
+    return true;
+  }
+
+  /** Crashes actor `id`: memory, pending writes (and their replies) and timers are lost. */
+  crash(id: ActorId): void {
+    const slot = this.slot(id);
+    if (!slot.state) return;
+    this.step++;
+    slot.state = null;
+    for (const tid of slot.timers.values()) this.pending.delete(tid);
+    slot.timers.clear();
+    for (const wid of slot.writes) this.pending.delete(wid);
+    this.stats.lostWrites += slot.writes.length;
+    slot.writes.length = 0;
+    this.stats.crashes++;
+    this.log(() => `${id}: crash`);
+  }
+
+  /** Restarts actor `id` from its durable records and starts it. */
+  restart(id: ActorId): void {
+    const slot = this.slot(id);
+    if (slot.state) return;
+    this.step++;
+    slot.state = initMpActor(slot.role, id, this.config, slot.durable);
+    slot.lastWriteAt = this.now;
+    this.log(() => `${id}: restart from ${slot.durable.length} record(s)`);
+    if (slot.role === 'acceptor') {
+      let promised: Ballot | null = null;
+      for (const r of slot.durable) if (r.kind === 'promised' && ballotGt(r.ballot, promised)) promised = r.ballot;
+      this.checker.acceptorRecovered(id, promised, this.step);
+    }
+    if (slot.role === 'learner') this.checker.learnerRestarted(id);
+    this.input(slot, { type: 'start' });
+  }
+
+  /** One line per actor. */
+  describe(): string[] {
+    return [...this.slots.values()].map((s) => (s.state ? describeMpState(s.state) : `${s.id} ${s.role} crashed`));
+  }
+
+  private input(slot: Slot, input: MpInput): void {
+    const state = slot.state;
+    if (!state) return;
+    this.step++;
+    this.log(() => `${slot.id}: ${describeMpInput(input)}`);
+    const r = stepMpActor(state, input, this.env.random());
+    try {
+      checkMpInvariants(r.state);
+    } catch (err) {
+      if (!(err instanceof AssertionError)) throw err;
+      // A broken invariant crashes the actor, as in the runtime; the run goes on.
+      this.checker.invariantBroken(slot.id, err.message, this.step);
+      this.crash(slot.id);
+      return;
+    }
+    for (const e of r.effects) this.apply(slot, e);
+  }
+
+  private apply(slot: Slot, e: MpEffect): void {
+    if (this.trace) this.log(() => `  ${describeMpEffect(e)}`);
+    switch (e.type) {
+      case 'send': {
+        this.stats.sent++;
+        const delays = this.env.sendDelays(slot.id, e.to, e.msg);
+        if (delays.length === 0) this.stats.dropped++;
+        for (const d of delays) this.add({ kind: 'msg', id: this.nextId++, at: this.now + d, from: slot.id, to: e.to, msg: e.msg });
+        return;
+      }
+      case 'persist': {
+        const at = Math.max(this.now + this.env.writeDelay(slot.id), slot.lastWriteAt);
+        slot.lastWriteAt = at;
+        const id = this.nextId++;
+        slot.writes.push(id);
+        this.add({ kind: 'write', id, at, actor: slot.id, records: e.records, then: e.then });
+        return;
+      }
+      case 'setTimer': {
+        const old = slot.timers.get(e.timer);
+        if (old !== undefined) this.pending.delete(old);
+        const id = this.nextId++;
+        slot.timers.set(e.timer, id);
+        this.add({ kind: 'timer', id, at: this.now + e.delay, actor: slot.id, timer: e.timer });
+        return;
+      }
+      case 'cancelTimer': {
+        const old = slot.timers.get(e.timer);
+        if (old !== undefined) this.pending.delete(old);
+        slot.timers.delete(e.timer);
+        return;
+      }
+      case 'appliedSlot':
+        this.checker.appliedSlot(slot.id, e.slot, e.batch, this.step);
+        return;
+      case 'applied':
+      case 'reject':
+        this.onClient(slot.id, e);
+        return;
+      case 'elected':
+        if (!this.leader || ballotGt(e.ballot, this.leader.ballot)) {
+          this.leader = { id: slot.id, ballot: e.ballot };
+          this.stats.leaderChanges++;
+        }
+        return;
+      case 'ignore':
+        return;
+    }
+  }
+
+  private add(p: MpPending): void {
+    this.pending.set(p.id, p);
+    this.onPending(p);
+  }
+
+  private slot(id: ActorId): Slot {
+    const s = this.slots.get(id);
+    if (!s) throw new Error(`no actor ${id}`);
+    return s;
+  }
+
+  /** Traces a line; the text is built only when someone listens (describing every step costs more than the step). */
+  private log(line: () => string): void {
+    if (this.trace) this.trace(line());
+  }
+}
