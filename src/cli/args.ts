@@ -2,7 +2,7 @@
  * Argument parsers for the CLI. Each throws a {@link UsageError} whose message
  * says what was wrong and what is allowed; the CLI turns it into exit code 2.
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 
 /** A bad command line. */
 export class UsageError extends InvalidArgumentError {}
@@ -41,4 +41,28 @@ export function choiceArg<T extends string>(choices: readonly T[]) {
     if (!(choices as readonly string[]).includes(text)) throw new UsageError(`expected one of ${choices.join(', ')}, got ${JSON.stringify(text)}`);
     return text as T;
   };
+}
+
+/** The fault flags shared by the simulator commands. */
+export interface FaultFlags {
+  drop: number;
+  dup: number;
+  delay: number;
+  crash: number;
+  partition: number;
+}
+
+/** Adds --drop, --dup, --delay, --crash and --partition to `cmd`, with the given defaults. */
+export function addFaultOptions(cmd: Command, d: FaultFlags & { delayMin: number; delayMax: number; delayLongMax: number }): Command {
+  return cmd
+    .option('--drop <p>', 'probability that a message is lost', probabilityArg, d.drop)
+    .option('--dup <p>', 'probability that a message is delivered twice', probabilityArg, d.dup)
+    .option('--delay <p>', `probability that a message is held back for up to ${d.delayLongMax} ms (other messages take ${d.delayMin}-${d.delayMax} ms, so they reorder)`, probabilityArg, d.delay)
+    .option('--crash <p>', 'probability, at each step, that a random live actor crashes (it restarts from its durable state after a while)', probabilityArg, d.crash)
+    .option('--partition <p>', 'probability, at each step, that the actors split into two sides that cannot talk (healed after a while)', probabilityArg, d.partition);
+}
+
+/** The fault flags as simulator options. */
+export function faultsOf(f: FaultFlags): FaultFlags {
+  return { drop: f.drop, dup: f.dup, delay: f.delay, crash: f.crash, partition: f.partition };
 }

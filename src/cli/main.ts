@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { addKvSimCommand } from './kv-sim.js';
 import { addRunCommand } from './run.js';
 import { addSimCommand } from './sim.js';
 
@@ -23,6 +24,7 @@ const program = new Command()
 
 addRunCommand(program, exit);
 addSimCommand(program, exit);
+addKvSimCommand(program, exit);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,20 +7,15 @@ import type { Command } from 'commander';
 import { describeValue } from '../core/describe.js';
 import { BUGS, DEFAULT_FAULTS, DEFAULT_STAGGER, simulate, type BugName, type FaultOptions } from '../sim/simulator.js';
 import { parallelSweep } from '../sim/parallel.js';
-import { choiceArg, intArg, probabilityArg, seedRangeArg } from './args.js';
+import { addFaultOptions, choiceArg, faultsOf, intArg, seedRangeArg, type FaultFlags } from './args.js';
 
-interface SimFlags {
+interface SimFlags extends FaultFlags {
   seed?: number;
   seeds?: { first: number; last: number };
   steps: number;
   proposers: number;
   acceptors: number;
   learners: number;
-  drop: number;
-  dup: number;
-  delay: number;
-  crash: number;
-  partition: number;
   stagger: number;
   bug?: BugName;
   json?: boolean;
@@ -31,7 +26,7 @@ interface SimFlags {
 
 /** Registers the `sim` command on `program`. */
 export function addSimCommand(program: Command, exit: (code: number) => void): void {
-  program
+  const command = program
     .command('sim')
     .description('run the Synod protocol in the deterministic simulator (one seed, or a sweep over many)')
     .option('--seed <n>', 'seed of a single run; the same seed replays the same run byte for byte (default: 1)', intArg(Number.MIN_SAFE_INTEGER))
@@ -39,12 +34,8 @@ export function addSimCommand(program: Command, exit: (code: number) => void): v
     .option('--steps <m>', 'upper bound on steps per run (a run also ends when nothing is left to happen)', intArg(1), 2000)
     .option('--proposers <p>', 'number of proposers', intArg(1, 64), 3)
     .option('--acceptors <a>', 'number of acceptors (a majority must be up to decide)', intArg(1, 64), 5)
-    .option('--learners <l>', 'number of learners', intArg(1, 64), 2)
-    .option('--drop <p>', 'probability that a message is lost', probabilityArg, DEFAULT_FAULTS.drop)
-    .option('--dup <p>', 'probability that a message is delivered twice', probabilityArg, DEFAULT_FAULTS.dup)
-    .option('--delay <p>', `probability that a message is held back for up to ${DEFAULT_FAULTS.delayLongMax} ms (other messages take ${DEFAULT_FAULTS.delayMin}-${DEFAULT_FAULTS.delayMax} ms, so they reorder)`, probabilityArg, DEFAULT_FAULTS.delay)
-    .option('--crash <p>', 'probability, at each step, that a random live actor crashes (it restarts from its durable record after a while)', probabilityArg, DEFAULT_FAULTS.crash)
-    .option('--partition <p>', 'probability, at each step, that the actors split into two sides that cannot talk (healed after a while)', probabilityArg, DEFAULT_FAULTS.partition)
+    .option('--learners <l>', 'number of learners', intArg(1, 64), 2);
+  addFaultOptions(command, DEFAULT_FAULTS)
     .option('--stagger <ms>', 'proposers get their first request at a random time in [0, ms]', intArg(0), DEFAULT_STAGGER)
     .option('--bug <name>', `switch on a control bug the safety checker must catch: ${BUGS.join(', ')}`, choiceArg(BUGS))
     .option('--json', 'print exactly one JSON object instead of text')
@@ -70,7 +61,7 @@ Examples:
         process.stderr.write('synod sim: --trace works on a single run (--seed), not on a sweep\n');
         return exit(2);
       }
-      const faults: Partial<FaultOptions> = { drop: flags.drop, dup: flags.dup, delay: flags.delay, crash: flags.crash, partition: flags.partition };
+      const faults: Partial<FaultOptions> = faultsOf(flags);
       const common = {
         steps: flags.steps,
         proposers: flags.proposers,

@@ -1,0 +1,374 @@
+/**
+ * A linearizability checker for histories of the key-value store, where every
+ * key is an independent register with read, write and compare-and-set.
+ *
+ * The search is Wing and Gong's, with Lowe's improvements (as in Knossos and
+ * Porcupine):
+ *
+ * - Each key is checked on its own. Linearizability is compositional (Herlihy
+ *   and Wing's locality), so a history is linearizable iff each key's
+ *   sub-history is, and many small searches are exponentially cheaper than
+ *   one big one.
+ * - The invocations and returns of a key's operations form a doubly linked
+ *   list in real-time order. The search walks it from the front: an operation
+ *   whose invocation comes before the first remaining return may be
+ *   linearized next, if the register model allows it; it is then lifted out
+ *   of the list and the walk restarts from the front. Reaching a return whose
+ *   operation is not yet linearized is a dead end: the last choice is undone
+ *   (the operation goes back into the list) and the next candidate is tried.
+ * - Lowe's memoization: a configuration is the set of linearized operations
+ *   plus the register's value, and a configuration reached once is never
+ *   explored again, because what can follow depends on nothing else.
+ *
+ * Operations with an unknown outcome (`info`) have no return, so they never
+ * force anything; they may be linearized anywhere after their invocation, or
+ * never. Before the search, an `info` write (or cas) is dropped when no
+ * operation that could come after it reads (or compares against) the value it
+ * puts: in a linearization it could then only block others, never enable one.
+ * In the search, info operations are tried after the ok ones, alike ones
+ * (same transition) in invocation order only, and the cache treats a
+ * configuration as seen when one with the same ok operations and value but
+ * fewer info operations was.
+ *
+ * Cost: for a mostly sequential history the search is close to linear, since
+ * at each point only the few overlapping operations are candidates and the
+ * cache cuts orders that end in the same value. The worst case is still
+ * exponential — checking linearizability is NP-complete — when many operations
+ * overlap (c concurrent operations can be ordered c! ways, and the cache holds
+ * up to 2^c sets per point), or when many `info` operations whose values are
+ * observed stay pending for a long time. Hence the budget: when it runs out
+ * the answer is `unknown`, never `linearizable`.
+ */
+import { canonicalJson, type Value } from '../core/value.js';
+import { describeOperation, pairOperations, type HistoryEvent, type Key, type Operation } from './history.js';
+
+/** Limits on the search; without them it runs until it has an answer. */
+export interface LinearizabilityOptions {
+  /** Give up (answer `unknown`) after this many milliseconds for the whole check. */
+  readonly timeoutMs?: number;
+  /** Give up (answer `unknown`) after this many search steps on any one key. */
+  readonly maxSteps?: number;
+}
+
+/**
+ * The verdict. `ok` is true only for a proof of linearizability, so `if
+ * (result.ok)` never mistakes an exhausted budget for success.
+ *
+ * - `linearizable`: every key has a linearization.
+ * - `not-linearizable`: `key` has none. `prefix` is the longest sequence of
+ *   its operations found to be a valid linearization of the history's start,
+ *   `state` the register's value after it, and `stuck` the operations that
+ *   were candidates to come next, none of which the register allows in that
+ *   state. `reason` says this in a sentence.
+ * - `unknown`: the budget ran out while checking `key` (and no other key was
+ *   proven non-linearizable).
+ *
+ * `steps` counts search steps over all keys checked.
+ */
+export type LinearizabilityResult =
+  | { readonly ok: true; readonly status: 'linearizable'; readonly steps: number }
+  | {
+      readonly ok: false;
+      readonly status: 'not-linearizable';
+      readonly key: Key;
+      readonly reason: string;
+      readonly prefix: readonly Operation[];
+      readonly state: Value;
+      readonly stuck: readonly Operation[];
+      readonly steps: number;
+    }
+  | { readonly ok: false; readonly status: 'unknown'; readonly key: Key; readonly reason: string; readonly steps: number };
+
+/**
+ * Checks that a history (events, or operations from {@link pairOperations})
+ * is linearizable with respect to a register per key, every register starting
+ * at `null`. Operations passed directly must have `call < return`; an
+ * invocation and a return at the same position count as overlapping.
+ */
+export function checkLinearizable(history: readonly HistoryEvent[] | readonly Operation[], options: LinearizabilityOptions = {}): LinearizabilityResult {
+  const ops = isEvents(history) ? pairOperations(history) : history;
+  const byKey = new Map<Key, Operation[]>();
+  for (const op of ops) {
+    if (!(op.call < op.return)) throw new Error(`operation ${describeOperation(op)}: call must come before return`);
+    const list = byKey.get(op.key);
+    if (list === undefined) byKey.set(op.key, [op]);
+    else list.push(op);
+  }
+  const budget = { deadline: performance.now() + (options.timeoutMs ?? Infinity), maxSteps: options.maxSteps ?? Infinity };
+  let steps = 0;
+  let unknown: { key: Key; reason: string } | undefined;
+  for (const [key, keyOps] of byKey) {
+    const outcome = checkRegister(keyOps, budget);
+    steps += outcome.steps;
+    if (outcome.kind === 'fail') {
+      const { prefix, state, stuck } = outcome;
+      return { ok: false, status: 'not-linearizable', key, reason: explain(key, prefix, state, stuck), prefix, state, stuck, steps };
+    }
+    if (outcome.kind === 'unknown' && unknown === undefined) {
+      unknown = { key, reason: `key ${JSON.stringify(key)}: gave up after ${outcome.steps} search steps (${outcome.why}) without deciding` };
+    }
+  }
+  return unknown === undefined ? { ok: true, status: 'linearizable', steps } : { ok: false, status: 'unknown', ...unknown, steps };
+}
+
+function isEvents(history: readonly HistoryEvent[] | readonly Operation[]): history is readonly HistoryEvent[] {
+  return history.length > 0 && 'type' in (history[0] as object);
+}
+
+function explain(key: Key, prefix: readonly Operation[], state: Value, stuck: readonly Operation[]): string {
+  const shown = stuck.slice(0, 5).map((op) => `${describeOperation(op)} needs ${canonicalJson(needed(op))}`);
+  if (stuck.length > shown.length) shown.push(`and ${stuck.length - shown.length} more`);
+  return (
+    `key ${JSON.stringify(key)} is not linearizable: the longest linearizable prefix has ${prefix.length} operation(s) ` +
+    `and leaves the register at ${canonicalJson(state)}, and no operation that could come next can take effect: ${shown.join('; ')}`
+  );
+}
+
+/** The register value a read or cas requires (stuck operations are never writes). */
+function needed(op: Operation): Value {
+  return op.f === 'cas' ? ((op.value as Value[])[0] ?? null) : op.value;
+}
+
+type RegisterOutcome =
+  | { kind: 'ok'; steps: number }
+  | { kind: 'fail'; steps: number; prefix: Operation[]; state: Value; stuck: Operation[] }
+  | { kind: 'unknown'; steps: number; why: string };
+
+/** Checks one key's operations against a register starting at null. */
+function checkRegister(input: readonly Operation[], budget: { deadline: number; maxSteps: number }): RegisterOutcome {
+  // Values are interned as small integers so that a configuration's register
+  // value is cheap to compare and to put in a cache key. Id 0 is null.
+  const valueIds = new Map<string, number>([['null', 0]]);
+  const values: Value[] = [null];
+  const intern = (v: Value) => {
+    const text = canonicalJson(v);
+    let id = valueIds.get(text);
+    if (id === undefined) {
+      id = values.length;
+      valueIds.set(text, id);
+      values.push(v);
+    }
+    return id;
+  };
+  // Each operation becomes a transition: it needs the register to hold `need`
+  // (-1: anything) and leaves it holding `put` (-1: unchanged).
+  const transition = (op: Operation) => {
+    if (op.f === 'read') return { need: intern(op.value), put: -1 };
+    if (op.f === 'write') return { need: -1, put: intern(op.value) };
+    const [from, to] = op.value as [Value, Value];
+    return { need: intern(from), put: intern(to) };
+  };
+  // An info operation is only worth linearizing right before an operation
+  // that needs the value it puts (anywhere else it is overwritten unseen, or
+  // blocks), and that operation must not have returned before the info one
+  // was invoked. So for each value: the latest return of an operation that
+  // needs it.
+  const latestNeed = new Map<number, number>();
+  for (const op of input) {
+    const { need } = transition(op);
+    if (need >= 0) latestNeed.set(need, Math.max(latestNeed.get(need) ?? -Infinity, op.return));
+  }
+  const okOps = input.filter((op) => op.status === 'ok').sort((a, b) => a.call - b.call);
+  const infoOps = input
+    .filter((op) => {
+      const { need, put } = transition(op);
+      return op.status === 'info' && put >= 0 && put !== need && (latestNeed.get(put) ?? -Infinity) >= op.call;
+    })
+    .sort((a, b) => a.call - b.call);
+  // Ok operations are numbered first, in invocation order, so the set of
+  // linearized ones is nearly always a full prefix plus a short window.
+  const ops = [...okOps, ...infoOps];
+  const m = okOps.length;
+  const n = ops.length;
+  const need = new Int32Array(n);
+  const put = new Int32Array(n);
+  // Info operations with the same transition are interchangeable, and the
+  // earlier-invoked one is available whenever the later one is, so the search
+  // only linearizes one after its `twin` (the previous such one) is
+  // linearized: a set of k alike info operations then costs k + 1 choices
+  // rather than 2^k.
+  const twin = new Int32Array(n).fill(-1);
+  const lastWith = new Map<string, number>();
+  ops.forEach((op, i) => {
+    const t = transition(op);
+    need[i] = t.need;
+    put[i] = t.put;
+    if (i < m) return;
+    const same = `${t.need},${t.put}`;
+    twin[i] = lastWith.get(same) ?? -1;
+    lastWith.set(same, i);
+  });
+
+  // The entry list: node 0 is the head; operation i has call node 2i+1 and,
+  // if it is ok, return node 2i+2. NIL ends the list.
+  const NIL = -1;
+  const next = new Int32Array(2 * n + 1).fill(NIL);
+  const prev = new Int32Array(2 * n + 1).fill(NIL);
+  const timeline: { node: number; at: number; isReturn: boolean }[] = [];
+  ops.forEach((op, i) => {
+    timeline.push({ node: 2 * i + 1, at: op.call, isReturn: false });
+    if (i < m) timeline.push({ node: 2 * i + 2, at: op.return, isReturn: true });
+  });
+  timeline.sort((a, b) => a.at - b.at || Number(a.isReturn) - Number(b.isReturn));
+  let last = 0;
+  for (const { node } of timeline) {
+    next[last] = node;
+    prev[node] = last;
+    last = node;
+  }
+  const opOf = (node: number) => (node - 1) >> 1;
+  const isCall = (node: number) => (node & 1) === 1;
+  const unlink = (node: number) => {
+    next[prev[node] as number] = next[node] as number;
+    if (next[node] !== NIL) prev[next[node] as number] = prev[node] as number;
+  };
+  const relink = (node: number) => {
+    next[prev[node] as number] = node;
+    if (next[node] !== NIL) prev[next[node] as number] = node;
+  };
+  // Lifting unlinks call then return; undoing relinks in the reverse order,
+  // which restores the list exactly because undos happen in stack order.
+  const lift = (i: number) => {
+    unlink(2 * i + 1);
+    if (i < m) unlink(2 * i + 2);
+  };
+  const unlift = (i: number) => {
+    if (i < m) relink(2 * i + 2);
+    relink(2 * i + 1);
+  };
+
+  // The linearized set, as bitsets over ok and info operations. `low` is the
+  // first ok operation not linearized and `high` one past the last one that
+  // is, so a cache key only needs the words in between.
+  const okBits = new Uint32Array(Math.ceil(m / 32));
+  const infoBits = new Uint32Array(Math.ceil((n - m) / 32));
+  const has = (i: number) => (i < m ? ((okBits[i >> 5] as number) >>> (i & 31)) & 1 : ((infoBits[(i - m) >> 5] as number) >>> ((i - m) & 31)) & 1) === 1;
+  let low = 0;
+  let high = 0;
+  const mark = (i: number) => {
+    if (i >= m) {
+      infoBits[(i - m) >> 5] = (infoBits[(i - m) >> 5] as number) | (1 << ((i - m) & 31));
+      return;
+    }
+    okBits[i >> 5] = (okBits[i >> 5] as number) | (1 << (i & 31));
+    if (i + 1 > high) high = i + 1;
+    while (low < m && has(low)) low++;
+  };
+  const unmark = (i: number) => {
+    if (i >= m) {
+      infoBits[(i - m) >> 5] = (infoBits[(i - m) >> 5] as number) & ~(1 << ((i - m) & 31));
+      return;
+    }
+    okBits[i >> 5] = (okBits[i >> 5] as number) & ~(1 << (i & 31));
+    if (i < low) low = i;
+    while (high > low && !has(high - 1)) high--;
+  };
+  const codes: number[] = [];
+  const push32 = (x: number) => codes.push(x & 0xffff, x >>> 16);
+  const okKey = (state: number) => {
+    codes.length = 0;
+    push32(state);
+    push32(low);
+    for (let w = low >> 5; w < (high + 31) >> 5; w++) push32(okBits[w] as number);
+    return String.fromCharCode(...codes);
+  };
+  const subset = (a: Uint32Array, b: Uint32Array) => a.every((word, w) => (word & ~(b[w] as number)) === 0);
+  // Lowe's cache, strengthened for info operations: a configuration is
+  // covered when one with the same ok operations and value, but a subset of
+  // its info operations, was reached before. Leaving an info operation out
+  // only keeps more options open (it constrains nobody and can still be
+  // linearized later), so whatever the covered one could reach, the other
+  // could too. Returns true, recording it, when the configuration is new.
+  const seen = new Map<string, Uint32Array[]>();
+  const visit = (state: number) => {
+    const key = okKey(state);
+    const sets = seen.get(key);
+    if (sets === undefined) {
+      seen.set(key, [infoBits.slice()]);
+      return true;
+    }
+    if (sets.some((s) => subset(s, infoBits))) return false;
+    const kept = sets.filter((s) => !subset(infoBits, s));
+    kept.push(infoBits.slice());
+    seen.set(key, kept);
+    return true;
+  };
+
+  // The linearization so far, as a linked stack: remembering the deepest one
+  // reached is then just keeping a reference, however often it changes.
+  interface Frame {
+    readonly op: number;
+    readonly before: number;
+    readonly below: Frame | undefined;
+  }
+  let top: Frame | undefined;
+  let state = 0;
+  let remaining = m;
+  let steps = 0;
+  let best: { top: Frame | undefined; done: number; state: number; candidates: number[] } | undefined;
+  // The walk over the candidates makes two passes: ok operations first, then
+  // info ones, so that configurations with fewer info operations are reached
+  // first and cover the ones with more.
+  let node = next[0] as number;
+  let infoPass = false;
+
+  while (remaining > 0) {
+    steps++;
+    if (steps > budget.maxSteps) return { kind: 'unknown', steps, why: 'the step limit was reached' };
+    if ((steps & 4095) === 0 && performance.now() > budget.deadline) return { kind: 'unknown', steps, why: 'the time limit was reached' };
+    // While ok operations remain there is a return node ahead, so the walk
+    // never runs off the end of the list.
+    if (isCall(node)) {
+      const i = opOf(node);
+      const want = need[i] as number;
+      const t = twin[i] as number;
+      const ready = i < m ? !infoPass : infoPass && (t < 0 || has(t));
+      if (ready && (want < 0 || want === state)) {
+        const after = (put[i] as number) < 0 ? state : (put[i] as number);
+        mark(i);
+        if (visit(after)) {
+          top = { op: i, before: state, below: top };
+          state = after;
+          lift(i);
+          if (i < m) remaining--;
+          node = next[0] as number;
+          infoPass = false;
+          continue;
+        }
+        unmark(i);
+      }
+      node = next[node] as number;
+      continue;
+    }
+    if (!infoPass) {
+      infoPass = true;
+      node = next[0] as number;
+      continue;
+    }
+    // A return whose operation is not linearized: a dead end. The one with
+    // the most ok operations linearized is the explanation if the search
+    // fails: there every candidate ok operation is refused by the register,
+    // even after any info operations (one allowed would have led further).
+    if (best === undefined || m - remaining > best.done) {
+      const candidates: number[] = [];
+      for (let c = next[0] as number; isCall(c); c = next[c] as number) if (opOf(c) < m) candidates.push(opOf(c));
+      best = { top, done: m - remaining, state, candidates };
+    }
+    if (top === undefined) {
+      const prefix: Operation[] = [];
+      for (let f = best.top; f !== undefined; f = f.below) prefix.push(ops[f.op] as Operation);
+      prefix.reverse();
+      const stuck = best.candidates.map((i) => ops[i] as Operation);
+      return { kind: 'fail', steps, prefix, state: values[best.state] as Value, stuck };
+    }
+    const { op, before } = top;
+    top = top.below;
+    state = before;
+    unmark(op);
+    unlift(op);
+    if (op < m) remaining++;
+    node = next[2 * op + 1] as number;
+    infoPass = op >= m;
+  }
+  return { kind: 'ok', steps };
+}
