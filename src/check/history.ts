@@ -157,8 +157,7 @@ export function formatHistory(events: readonly HistoryEvent[]): string {
  */
 export function pairOperations(events: readonly HistoryEvent[]): Operation[] {
   const pending = new Map<ProcessId, number>();
-  /** Operations by invocation position, so the result comes out in invocation order. */
-  const byCall = new Map<number, Operation>();
+  const ops: Operation[] = [];
   const where = (i: number, e: HistoryEvent) => `history event ${i} (process ${JSON.stringify(e.process)}, ${e.type} ${e.f})`;
   events.forEach((e, i) => {
     const open = pending.get(e.process);
@@ -179,13 +178,13 @@ export function pairOperations(events: readonly HistoryEvent[]): Operation[] {
     if (e.type === 'fail' || (e.type === 'info' && e.f === 'read')) return;
     const value = e.f === 'read' ? e.value : inv.value;
     const status = e.type === 'ok' ? 'ok' : 'info';
-    byCall.set(open, { process: e.process, f: e.f, key: e.key, value, status, call: open, return: status === 'ok' ? i : Infinity });
+    ops.push({ process: e.process, f: e.f, key: e.key, value, status, call: open, return: status === 'ok' ? i : Infinity });
   });
   for (const open of pending.values()) {
     const inv = events[open] as HistoryEvent;
-    if (inv.f !== 'read') byCall.set(open, { process: inv.process, f: inv.f, key: inv.key, value: inv.value, status: 'info', call: open, return: Infinity });
+    if (inv.f !== 'read') ops.push({ process: inv.process, f: inv.f, key: inv.key, value: inv.value, status: 'info', call: open, return: Infinity });
   }
-  return [...byCall.entries()].sort((a, b) => a[0] - b[0]).map(([, op]) => op);
+  return ops.sort((a, b) => a.call - b.call);
 }
 
 /** One line describing an operation, e.g. `process 2 read -> 5 (events 40-45)`, for reports. */

@@ -26,6 +26,7 @@ interface KvSimFlags extends FaultFlags {
   crashLeader: number;
   batch: number;
   window: number;
+  compactEvery: number;
   bug?: 'stale-read';
   history?: string;
   json?: boolean;
@@ -49,6 +50,7 @@ export function addKvSimCommand(program: Command, exit: (code: number) => void):
     .option('--crash-leader <p>', 'probability, at each step, that the current leader crashes', probabilityArg, 0)
     .option('--batch <n>', 'most commands per log slot', intArg(1, 100_000), 64)
     .option('--window <n>', 'most slots in flight', intArg(1, 100_000), 32)
+    .option('--compact-every <n>', 'learners snapshot their state every n slots and the log is trimmed below what all have snapshotted (0: never)', intArg(0), 1000)
     .option('--bug <name>', 'control bug the checker must catch: stale-read (replicas answer reads from their own, possibly lagging, state)', choiceArg(['stale-read'] as const))
     .option('--history <file>', 'write the history (single run), or the first failing run\'s history (sweep), as Jepsen-format JSON lines')
     .option('--json', 'print exactly one JSON object instead of text')
@@ -79,6 +81,7 @@ function runOptions(f: KvSimFlags) {
     crashLeader: f.crashLeader,
     batchMax: f.batch,
     window: f.window,
+    compactEvery: f.compactEvery,
     bug: f.bug ?? null,
   };
 }
@@ -153,7 +156,7 @@ function replayCommand(f: KvSimFlags, seed: number): string {
     `synod kv-sim --seed ${seed} --clients ${f.clients} --ops ${f.ops} --keys ${f.keys}`,
     `--proposers ${f.proposers} --acceptors ${f.acceptors} --learners ${f.learners}`,
     `--drop ${f.drop} --dup ${f.dup} --delay ${f.delay} --crash ${f.crash} --partition ${f.partition} --crash-leader ${f.crashLeader}`,
-    `--batch ${f.batch} --window ${f.window}`,
+    `--batch ${f.batch} --window ${f.window} --compact-every ${f.compactEvery}`,
   ];
   if (f.bug) parts.push(`--bug ${f.bug}`);
   return parts.join(' ');

@@ -47,7 +47,7 @@ export const DEFAULT_TIMING = Object.freeze({
 });
 
 /** A full core configuration from a membership and optional overrides. */
-export function coreConfig(members: Membership, overrides: Partial<Omit<CoreConfig, 'members'>> = {}): CoreConfig {
+export function coreConfig(members: Membership, overrides: Partial<Omit<CoreConfig, 'members' | 'bugs'>> & { readonly bugs?: Partial<ControlBugs> } = {}): CoreConfig {
   return {
     members,
     phaseTimeoutMs: overrides.phaseTimeoutMs ?? DEFAULT_TIMING.phaseTimeoutMs,

@@ -33,11 +33,15 @@ export interface KvSimOptions {
   readonly crashLeader?: number;
   readonly batchMax?: number;
   readonly window?: number;
+  /** Snapshot and trim every this many slots (0: never). */
+  readonly compactEvery?: number;
   readonly bug?: 'stale-read' | null;
   /** Upper bound on steps (default: 400 per operation). */
   readonly maxSteps?: number;
   /** A client re-sends an unanswered request after this long. */
   readonly clientTimeoutMs?: number;
+  /** Receives every line of the full trace. */
+  readonly trace?: (line: string) => void;
 }
 
 /** What a key-value run did. */
@@ -101,6 +105,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
   const config: MpConfig = mpConfig(members, {
     ...(opts.batchMax ? { batchMax: opts.batchMax } : {}),
     ...(opts.window ? { window: opts.window } : {}),
+    ...(opts.compactEvery !== undefined ? { compactEvery: opts.compactEvery } : {}),
     bugs: { staleRead: opts.bug === 'stale-read' },
   });
   const queue = new EventHeap<Ev>();
@@ -120,6 +125,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
       writeDelay: () => rng.int(f.writeMin, f.writeMax),
     },
     config,
+    opts.trace,
   );
   world.onPending = (p) => push({ at: p.at, kind: 'world', id: p.id });
   world.onClient = (_from, e) => {

@@ -187,7 +187,7 @@ export class MpWorld {
       for (const r of slot.durable) if (r.kind === 'promised' && ballotGt(r.ballot, promised)) promised = r.ballot;
       this.checker.acceptorRecovered(id, promised, this.step);
     }
-    if (slot.role === 'learner') this.checker.learnerRestarted(id);
+    if (slot.role === 'learner') this.checker.learnerSnapshot(id, (slot.state as Extract<MpActorState, { role: 'learner' }>).nextSlot);
     this.input(slot, { type: 'start' });
   }
 
@@ -248,6 +248,9 @@ export class MpWorld {
       }
       case 'appliedSlot':
         this.checker.appliedSlot(slot.id, e.slot, e.batch, this.step);
+        return;
+      case 'installedSnapshot':
+        this.checker.learnerSnapshot(slot.id, e.upTo);
         return;
       case 'applied':
       case 'reject':

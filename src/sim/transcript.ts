@@ -27,7 +27,7 @@
  *   check                    print the safety checker's verdict
  * A FILTER is `from->to`, `from->*`, `*->to` or a message type such as `promise`.
  *
- * `config multipaxos proposers=N acceptors=N learners=N [window=N] [batch=N]`
+ * `config multipaxos proposers=N acceptors=N learners=N [window=N] [batch=N] [compact=N]`
  * drives the Multi-Paxos world instead, with the same commands (`timeout A
  * TIMER` names the timer: election, heartbeat, retry, catchup) plus
  *   start                    feed `start` to every actor (arms election timers)
@@ -325,7 +325,7 @@ class MpDriver {
   private configure(args: string[]): void {
     const opt = parseOptions(args);
     const n = (k: string, d: number) => (opt[k] === undefined ? d : Number(opt[k]));
-    const config = mpConfig(membership(n('proposers', 2), n('acceptors', 3), n('learners', 1)), { window: n('window', 4), batchMax: n('batch', 4) });
+    const config = mpConfig(membership(n('proposers', 2), n('acceptors', 3), n('learners', 1)), { window: n('window', 4), batchMax: n('batch', 4), compactEvery: n('compact', 0) });
     const linkUp = (a: ActorId, b: ActorId) => this.cut === null || this.cut.has(a) === this.cut.has(b);
     // Nothing happens unless a command says so: no delays, no losses, a fixed random draw.
     this.world = new MpWorld({ random: () => 0.5, sendDelays: (a, b) => (linkUp(a, b) ? [0] : []), linkUp, writeDelay: () => 0 }, config, (l) => this.lines.push(l));

@@ -52,7 +52,7 @@ describe('proposer', () => {
   });
 
   it('phase 2a: adopts the value of the highest-numbered proposal reported in the promises', () => {
-    let s = { ...preparing(), roundMax: 9, ballot: b(9) };
+    let s: ProposerState = { ...preparing(), roundMax: 9, ballot: b(9) };
     s = recv(s, { type: 'promise', from: 'a1', ballot: b(9), accepted: { ballot: b(3, 'p2'), value: 'old' } }).state;
     const r = recv(s, { type: 'promise', from: 'a2', ballot: b(9), accepted: { ballot: b(5, 'p2'), value: 'newer' } });
     expect(r.state.proposal).toEqual({ value: 'newer' });

@@ -8,7 +8,7 @@
 import { assert } from '../assert.js';
 import { ballotGt, compareBallots, describeBallot, type Ballot } from '../ballot.js';
 import type { ActorId } from '../ids.js';
-import type { AcceptedEntry, MpAccept, MpConfig, MpEffect, MpInput, MpPrepare, MpRecord, MpStep } from './types.js';
+import type { AcceptedEntry, MpAccept, MpConfig, MpEffect, MpInput, MpPrepare, MpRecord, MpStep, MpTrim } from './types.js';
 
 /** The acceptor's state: exactly what it persists. */
 export interface MpAcceptorState {
@@ -20,11 +20,13 @@ export interface MpAcceptorState {
   readonly log: Map<number, AcceptedEntry>;
   /** The highest ballot of any accepted entry (so the invariant check is O(1), not a walk of the log). */
   maxAccepted: Ballot | null;
+  /** Slots below this are chosen, applied by every learner, and dropped from the log. */
+  trimmed: number;
 }
 
 /** A fresh acceptor, or one rebuilt from its durable records (in the order written). */
 export function initMpAcceptor(id: ActorId, config: MpConfig, records: Iterable<MpRecord> = []): MpAcceptorState {
-  const s: MpAcceptorState = { role: 'acceptor', id, config, promised: null, log: new Map(), maxAccepted: null };
+  const s: MpAcceptorState = { role: 'acceptor', id, config, promised: null, log: new Map(), maxAccepted: null, trimmed: 0 };
   for (const r of records) {
     if (r.kind === 'promised' && ballotGt(r.ballot, s.promised)) s.promised = r.ballot;
     if (r.kind === 'accepted') {
@@ -32,7 +34,9 @@ export function initMpAcceptor(id: ActorId, config: MpConfig, records: Iterable<
       if (!prior || compareBallots(r.ballot, prior.ballot) >= 0) s.log.set(r.slot, { slot: r.slot, ballot: r.ballot, value: r.value });
       if (ballotGt(r.ballot, s.maxAccepted)) s.maxAccepted = r.ballot;
     }
+    if (r.kind === 'trim' && r.upTo > s.trimmed) s.trimmed = r.upTo;
   }
+  for (const slot of s.log.keys()) if (slot < s.trimmed) s.log.delete(slot);
   return s;
 }
 
@@ -43,6 +47,7 @@ export function stepMpAcceptor(s: MpAcceptorState, input: MpInput): MpStep<MpAcc
   const msg = input.msg;
   if (msg.type === 'prepare') return onPrepare(s, msg);
   if (msg.type === 'accept') return onAccept(s, msg);
+  if (msg.type === 'trim') return onTrim(s, msg);
   return ignore(s, `acceptor does not take ${msg.type}`);
 }
 
@@ -55,7 +60,7 @@ function onPrepare(s: MpAcceptorState, msg: MpPrepare): MpStep<MpAcceptorState> 
   const entries: AcceptedEntry[] = [];
   for (const e of s.log.values()) if (e.slot >= msg.fromSlot) entries.push(e);
   entries.sort((a, b) => a.slot - b.slot);
-  const reply: MpEffect = { type: 'send', to: msg.from, msg: { type: 'promise', from: s.id, ballot: msg.ballot, entries } };
+  const reply: MpEffect = { type: 'send', to: msg.from, msg: { type: 'promise', from: s.id, ballot: msg.ballot, entries, trimmed: s.trimmed } };
   return { state: s, effects: [{ type: 'persist', records: [{ kind: 'promised', ballot: msg.ballot }], then: [reply] }] };
 }
 
@@ -72,13 +77,27 @@ function onAccept(s: MpAcceptorState, msg: MpAccept): MpStep<MpAcceptorState> {
   const slots: number[] = [];
   s.maxAccepted = msg.ballot;
   for (const e of msg.entries) {
-    if (!Number.isSafeInteger(e.slot) || e.slot < 0) continue;
+    // A trimmed slot is chosen and gone; accepting anything there again would be a second choice.
+    if (!Number.isSafeInteger(e.slot) || e.slot < s.trimmed) continue;
     s.log.set(e.slot, { slot: e.slot, ballot: msg.ballot, value: e.value });
     records.push({ kind: 'accepted', slot: e.slot, ballot: msg.ballot, value: e.value });
     slots.push(e.slot);
   }
   const reply: MpEffect = { type: 'send', to: msg.from, msg: { type: 'accepted', from: s.id, ballot: msg.ballot, slots } };
   return { state: s, effects: [{ type: 'persist', records, then: [reply] }] };
+}
+
+/**
+ * Log compaction: the leader saw every learner apply the slots below `upTo`,
+ * so they are never needed again. The trim is persisted so that a restart
+ * does not bring them back.
+ */
+function onTrim(s: MpAcceptorState, msg: MpTrim): MpStep<MpAcceptorState> {
+  if (!s.config.members.proposers.includes(msg.from)) return ignore(s, `trim from non-proposer ${msg.from}`);
+  if (msg.upTo <= s.trimmed) return ignore(s, `trim to ${msg.upTo}: already trimmed to ${s.trimmed}`);
+  s.trimmed = msg.upTo;
+  for (const slot of s.log.keys()) if (slot < s.trimmed) s.log.delete(slot);
+  return { state: s, effects: [{ type: 'persist', records: [{ kind: 'trim', upTo: msg.upTo }], then: [] }] };
 }
 
 /** The same guard as the single-decree acceptor: a member's ballot, from its owner, without a runaway round. */

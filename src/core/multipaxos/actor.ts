@@ -12,7 +12,7 @@ import type { MpConfig, MpInput, MpRecord, MpStep } from './types.js';
 /** The state of any Multi-Paxos role. */
 export type MpActorState = MpProposerState | MpAcceptorState | MpLearnerState;
 
-/** Builds an actor of `role`, rebuilt from its durable records (in the order written). */
+/** Builds an actor of `role`, rebuilt from its durable records (in the order written); a record of another role is corruption. */
 export function initMpActor(role: Role, id: ActorId, config: MpConfig, records: readonly MpRecord[] = []): MpActorState {
   switch (role) {
     case 'proposer': {
@@ -24,10 +24,11 @@ export function initMpActor(role: Role, id: ActorId, config: MpConfig, records: 
       return initMpProposer(id, config, roundMax);
     }
     case 'acceptor':
-      if (records.some((r) => r.kind === 'round')) throw new AssertionError(`${id}: an acceptor recovered a round record`);
+      if (records.some((r) => r.kind === 'round' || r.kind === 'snapshot')) throw new AssertionError(`${id}: an acceptor recovered a proposer's or learner's record`);
       return initMpAcceptor(id, config, records);
     case 'learner':
-      return initMpLearner(id, config);
+      if (records.some((r) => r.kind !== 'snapshot')) throw new AssertionError(`${id}: a learner recovered a record that is not a snapshot`);
+      return initMpLearner(id, config, records);
   }
 }
 

@@ -35,7 +35,7 @@ export function describeMpMessage(m: MpMessage, to?: string): string {
     case 'prepare':
       return `${head} ${describeBallot(m.ballot)} from=${m.fromSlot}`;
     case 'promise':
-      return `${head} ${describeBallot(m.ballot)} {${m.entries.map((e) => `${e.slot}@${describeBallot(e.ballot)}:${describeBatch(e.value)}`).join(' ')}}`;
+      return `${head} ${describeBallot(m.ballot)} {${m.entries.map((e) => `${e.slot}@${describeBallot(e.ballot)}:${describeBatch(e.value)}`).join(' ')}}${m.trimmed > 0 ? ` trimmed=${m.trimmed}` : ''}`;
     case 'nack':
       return `${head} ${describeBallot(m.ballot)} promised=${describeBallot(m.promised)}`;
     case 'accept':
@@ -48,6 +48,14 @@ export function describeMpMessage(m: MpMessage, to?: string): string {
       return `${head} ${describeBallot(m.ballot)} commit=${m.commitIndex}`;
     case 'catchup':
       return `${head} from=${m.fromSlot}`;
+    case 'applied':
+      return `${head} upTo=${m.upTo}`;
+    case 'trim':
+      return `${head} upTo=${m.upTo}`;
+    case 'snapshot-request':
+      return `${head} for=${m.learner}`;
+    case 'snapshot':
+      return `${head} upTo=${m.upTo} keys=${m.data.length} sessions=${m.sessions.length}`;
   }
 }
 
@@ -74,6 +82,10 @@ export function describeMpRecord(r: MpRecord): string {
       return `slot ${r.slot}@${describeBallot(r.ballot)}=${describeBatch(r.value)}`;
     case 'round':
       return `roundMax=${r.roundMax}`;
+    case 'trim':
+      return `trim below ${r.upTo}`;
+    case 'snapshot':
+      return `snapshot up to ${r.upTo} (${r.data.length} keys, ${r.sessions.length} sessions)`;
   }
 }
 
@@ -90,6 +102,8 @@ export function describeMpEffect(e: MpEffect): string {
       return `cancel-timer ${e.timer}`;
     case 'appliedSlot':
       return `apply slot ${e.slot} ${describeBatch(e.batch)}`;
+    case 'installedSnapshot':
+      return `install snapshot up to slot ${e.upTo}`;
     case 'applied':
       return `answer ${describeCommand(e.command)}: ${describeResult(e.result)}`;
     case 'reject':

@@ -8,7 +8,7 @@
 import { assert } from '../assert.js';
 import type { ActorId } from '../ids.js';
 import { applyCommand, emptyKv, readLocal, type KvState } from './kv.js';
-import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpStep } from './types.js';
+import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep } from './types.js';
 
 /** A learner's state. */
 export interface MpLearnerState {
@@ -26,11 +26,43 @@ export interface MpLearnerState {
   knownCommit: number;
   /** True while a catch-up request is outstanding. */
   catchupArmed: boolean;
+  /** The slot up to which the last snapshot was taken. */
+  snapshotAt: number;
 }
 
-/** A fresh learner. (Its state is rebuilt from the log through catch-up.) */
-export function initMpLearner(id: ActorId, config: MpConfig): MpLearnerState {
-  return { role: 'learner', id, config, kv: emptyKv(), nextSlot: 0, pending: new Map(), leader: null, knownCommit: 0, catchupArmed: false };
+/** A fresh learner, or one recovered from its latest snapshot (the rest comes from the log through catch-up). */
+export function initMpLearner(id: ActorId, config: MpConfig, records: readonly MpRecord[] = []): MpLearnerState {
+  const s: MpLearnerState = { role: 'learner', id, config, kv: emptyKv(), nextSlot: 0, pending: new Map(), leader: null, knownCommit: 0, catchupArmed: false, snapshotAt: 0 };
+  let latest: Extract<MpRecord, { kind: 'snapshot' }> | null = null;
+  for (const r of records) if (r.kind === 'snapshot' && (latest === null || r.upTo > latest.upTo)) latest = r;
+  if (latest) install(s, latest);
+  return s;
+}
+
+/** Replaces the state machine with a snapshot's. */
+function install(s: MpLearnerState, snap: { readonly upTo: number; readonly data: MpSnapshot['data']; readonly sessions: MpSnapshot['sessions'] }): void {
+  s.kv.data.clear();
+  for (const [k, v] of snap.data) s.kv.data.set(k, v);
+  s.kv.sessions.clear();
+  for (const [c, session] of snap.sessions) s.kv.sessions.set(c, session);
+  s.nextSlot = snap.upTo;
+  s.snapshotAt = snap.upTo;
+  if (s.knownCommit < snap.upTo) s.knownCommit = snap.upTo;
+  for (const slot of s.pending.keys()) if (slot < snap.upTo) s.pending.delete(slot);
+}
+
+/**
+ * Every `compactEvery` slots, persist the state machine; only once it is
+ * durable does the leader hear that the log below may be trimmed, so a
+ * restarted learner always finds either the slots or a snapshot past them.
+ */
+function maybeSnapshot(s: MpLearnerState, fx: MpEffect[], force = false): void {
+  const every = s.config.compactEvery;
+  if (every === 0 || (!force && s.nextSlot - s.snapshotAt < every)) return;
+  s.snapshotAt = s.nextSlot;
+  const record: MpRecord = { kind: 'snapshot', upTo: s.nextSlot, data: [...s.kv.data], sessions: [...s.kv.sessions] };
+  const then: MpEffect[] = s.leader === null ? [] : [{ type: 'send', to: s.leader, msg: { type: 'applied', from: s.id, upTo: s.nextSlot } }];
+  fx.push({ type: 'persist', records: [record], then });
 }
 
 /** One step of the learner. */
@@ -52,6 +84,8 @@ export function stepMpLearner(s: MpLearnerState, input: MpInput): MpStep<MpLearn
       const m = input.msg;
       if (m.type === 'commit') onCommit(s, m, fx);
       else if (m.type === 'heartbeat') onHeartbeat(s, m, fx);
+      else if (m.type === 'snapshot-request') onSnapshotRequest(s, m, fx);
+      else if (m.type === 'snapshot') onSnapshot(s, m, fx);
       else fx.push({ type: 'ignore', reason: `learner does not take ${m.type}` });
       break;
     }
@@ -69,6 +103,7 @@ function onCommit(s: MpLearnerState, m: MpCommit, fx: MpEffect[]): void {
     if (e.slot + 1 > s.knownCommit) s.knownCommit = e.slot + 1;
   }
   applyReady(s, fx);
+  maybeSnapshot(s, fx);
   if (s.pending.size > 0) requestCatchup(s, fx);
 }
 
@@ -76,6 +111,34 @@ function onHeartbeat(s: MpLearnerState, m: MpHeartbeat, fx: MpEffect[]): void {
   s.leader = m.from;
   if (m.commitIndex > s.knownCommit) s.knownCommit = m.commitIndex;
   if (s.knownCommit > s.nextSlot) requestCatchup(s, fx);
+}
+
+/** The leader asks this replica to send its state machine to a replica that is behind the trim point. */
+function onSnapshotRequest(s: MpLearnerState, m: MpSnapshotRequest, fx: MpEffect[]): void {
+  if (!s.config.members.learners.includes(m.learner) || m.learner === s.id) {
+    fx.push({ type: 'ignore', reason: `snapshot for ${m.learner}: not another learner` });
+    return;
+  }
+  const msg: MpSnapshot = { type: 'snapshot', from: s.id, upTo: s.nextSlot, data: [...s.kv.data], sessions: [...s.kv.sessions] };
+  fx.push({ type: 'send', to: m.learner, msg });
+}
+
+/** Replaces the state machine with a peer's, if it is ahead, and goes on from there. */
+function onSnapshot(s: MpLearnerState, m: MpSnapshot, fx: MpEffect[]): void {
+  if (!s.config.members.learners.includes(m.from)) {
+    fx.push({ type: 'ignore', reason: `snapshot from non-learner ${m.from}` });
+    return;
+  }
+  if (m.upTo <= s.nextSlot) {
+    fx.push({ type: 'ignore', reason: `snapshot up to ${m.upTo}: already at ${s.nextSlot}` });
+    return;
+  }
+  install(s, m);
+  fx.push({ type: 'installedSnapshot', upTo: m.upTo });
+  maybeSnapshot(s, fx, true);
+  applyReady(s, fx);
+  s.catchupArmed = false;
+  if (s.knownCommit > s.nextSlot || s.pending.size > 0) requestCatchup(s, fx);
 }
 
 /** Applies every slot that is next in line. */

@@ -14,7 +14,7 @@ import { assert } from '../assert.js';
 import { ballotEq, ballotGt, compareBallots, describeBallot, type Ballot } from '../ballot.js';
 import type { ActorId } from '../ids.js';
 import { isQuorum } from '../quorum.js';
-import type { AcceptedEntry, Batch, Command, MpAccepted, MpCatchup, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpNack, MpPromise, MpStep, SlotEntry } from './types.js';
+import type { AcceptedEntry, Batch, Command, MpAccepted, MpApplied, MpCatchup, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpNack, MpPromise, MpStep, SlotEntry } from './types.js';
 
 /** A proposer's state. Only `roundMax` is durable. */
 export interface MpProposerState {
@@ -47,6 +47,10 @@ export interface MpProposerState {
   retryArmed: boolean;
   /** True while a catch-up request to the leader is outstanding. */
   catchupArmed: boolean;
+  /** Slots below this are chosen, applied by every learner, and discarded. */
+  trimmed: number;
+  /** How far each learner reports it has applied (leader only). */
+  readonly learnerApplied: Map<ActorId, number>;
 }
 
 /** A fresh proposer, or one recovered from its durable round. */
@@ -69,6 +73,8 @@ export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0): MpP
     queue: [],
     retryArmed: false,
     catchupArmed: false,
+    trimmed: 0,
+    learnerApplied: new Map(),
   };
 }
 
@@ -98,6 +104,8 @@ export function stepMpProposer(s: MpProposerState, input: MpInput, random: numbe
       else if (m.type === 'heartbeat') onHeartbeat(s, m, fx, random);
       else if (m.type === 'catchup') onCatchup(s, m, fx);
       else if (m.type === 'commit') onCommit(s, m, fx);
+      else if (m.type === 'applied') onLearnerApplied(s, m, fx);
+      else if (m.type === 'trim') trimTo(s, m.upTo);
       else fx.push({ type: 'ignore', reason: `proposer does not take ${m.type}` });
       break;
     }
@@ -208,6 +216,8 @@ function onPromise(s: MpProposerState, m: MpPromise, fx: MpEffect[]): void {
     return;
   }
   s.promises.set(m.from, m.entries);
+  // Slots below an acceptor's trim point are chosen and applied everywhere: never propose there again.
+  trimTo(s, m.trimmed);
   if (isQuorum(s.config.members.acceptors, s.promises.keys())) becomeLeader(s, fx);
 }
 
@@ -312,16 +322,66 @@ function onRetryTimer(s: MpProposerState, fx: MpEffect[]): void {
   armRetry(s, fx);
 }
 
-/** A learner asks for chosen slots it is missing. */
+/**
+ * A learner or a follower asks for chosen slots it is missing. Below the trim
+ * point the entries are gone: a follower only needs to know where the log
+ * now starts; a learner needs the state machine itself, which an up-to-date
+ * learner is asked to send it.
+ */
 function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
+  let from = Math.max(0, m.fromSlot);
+  if (from < s.trimmed) {
+    if (s.config.members.proposers.includes(m.from)) {
+      fx.push({ type: 'send', to: m.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed } });
+      from = s.trimmed;
+    } else {
+      const source = [...s.learnerApplied].find(([l, upTo]) => l !== m.from && upTo >= s.trimmed)?.[0];
+      if (source === undefined) fx.push({ type: 'ignore', reason: `catch-up from ${m.fromSlot}: below the trim point ${s.trimmed} and no learner to copy` });
+      else fx.push({ type: 'send', to: source, msg: { type: 'snapshot-request', from: s.id, learner: m.from } });
+      return;
+    }
+  }
   const entries: SlotEntry[] = [];
-  const end = Math.min(s.commitIndex, m.fromSlot + s.config.catchupMax);
-  for (let slot = Math.max(0, m.fromSlot); slot < end; slot++) entries.push({ slot, value: s.chosen.get(slot) as Batch });
+  const end = Math.min(s.commitIndex, from + s.config.catchupMax);
+  for (let slot = from; slot < end; slot++) entries.push({ slot, value: s.chosen.get(slot) as Batch });
   if (entries.length === 0) {
     fx.push({ type: 'ignore', reason: `catch-up from ${m.fromSlot}: nothing chosen there yet` });
     return;
   }
   fx.push({ type: 'send', to: m.from, msg: { type: 'commit', from: s.id, entries } });
+}
+
+/**
+ * Log compaction: once every learner has applied a prefix at least
+ * `compactEvery` slots past the last trim point, the leader trims it
+ * everywhere.
+ */
+function onLearnerApplied(s: MpProposerState, m: MpApplied, fx: MpEffect[]): void {
+  if (!s.config.members.learners.includes(m.from)) {
+    fx.push({ type: 'ignore', reason: `applied from non-learner ${m.from}` });
+    return;
+  }
+  s.learnerApplied.set(m.from, m.upTo);
+  if (s.mode !== 'leader' || s.config.compactEvery === 0) return;
+  let upTo = Math.min(s.commitIndex, ...s.config.members.learners.map((l) => s.learnerApplied.get(l) ?? 0));
+  if (upTo - s.trimmed < s.config.compactEvery) return;
+  upTo = Math.min(upTo, s.commitIndex);
+  trimTo(s, upTo);
+  const msg = { type: 'trim', from: s.id, upTo } as const;
+  for (const to of s.config.members.acceptors) fx.push({ type: 'send', to, msg });
+  for (const to of s.config.members.proposers) if (to !== s.id) fx.push({ type: 'send', to, msg });
+}
+
+/** Forgets chosen slots below `upTo`, which every learner has applied. */
+function trimTo(s: MpProposerState, upTo: number): void {
+  if (upTo <= s.trimmed) return;
+  // Walk whichever is shorter: a restarted proposer may learn of a trim point far past anything it holds.
+  if (upTo - s.trimmed <= s.chosen.size) for (let slot = s.trimmed; slot < upTo; slot++) s.chosen.delete(slot);
+  else for (const slot of s.chosen.keys()) if (slot < upTo) s.chosen.delete(slot);
+  s.trimmed = upTo;
+  if (s.commitIndex < upTo) s.commitIndex = upTo;
+  while (s.chosen.has(s.commitIndex)) s.commitIndex++;
+  if (s.nextSlot < s.commitIndex) s.nextSlot = s.commitIndex;
 }
 
 function armElection(s: MpProposerState, fx: MpEffect[], random: number): void {

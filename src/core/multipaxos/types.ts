@@ -46,12 +46,14 @@ export interface MpPrepare {
   readonly fromSlot: number;
 }
 
-/** Phase 1b: the promise, with every entry the acceptor accepted from `fromSlot` on. */
+/** Phase 1b: the promise, with every entry the acceptor accepted from `fromSlot` on, and its trim point. */
 export interface MpPromise {
   readonly type: 'promise';
   readonly from: ActorId;
   readonly ballot: Ballot;
   readonly entries: readonly AcceptedEntry[];
+  /** Every slot below this is chosen, applied by every learner, and discarded. */
+  readonly trimmed: number;
 }
 
 /** A prepare or accept refused: the acceptor promised `promised`. */
@@ -100,8 +102,38 @@ export interface MpCatchup {
   readonly fromSlot: number;
 }
 
+/** A learner tells the leader that its state machine up to `upTo` is durable in a snapshot, so the log below can be trimmed. */
+export interface MpApplied {
+  readonly type: 'applied';
+  readonly from: ActorId;
+  readonly upTo: number;
+}
+
+/** Log compaction: every slot below `upTo` is chosen and applied by every learner; drop it. */
+export interface MpTrim {
+  readonly type: 'trim';
+  readonly from: ActorId;
+  readonly upTo: number;
+}
+
+/** The leader asks an up-to-date learner to send its state machine to `learner`, which is behind the trim point. */
+export interface MpSnapshotRequest {
+  readonly type: 'snapshot-request';
+  readonly from: ActorId;
+  readonly learner: ActorId;
+}
+
+/** A learner's state machine as of slot `upTo`: the data and the client sessions (for exactly-once). */
+export interface MpSnapshot {
+  readonly type: 'snapshot';
+  readonly from: ActorId;
+  readonly upTo: number;
+  readonly data: readonly (readonly [string, Value])[];
+  readonly sessions: readonly (readonly [string, { readonly seq: number; readonly result: KvResult }])[];
+}
+
 /** Every Multi-Paxos message. */
-export type MpMessage = MpPrepare | MpPromise | MpNack | MpAccept | MpAccepted | MpCommit | MpHeartbeat | MpCatchup;
+export type MpMessage = MpPrepare | MpPromise | MpNack | MpAccept | MpAccepted | MpCommit | MpHeartbeat | MpCatchup | MpApplied | MpTrim | MpSnapshotRequest | MpSnapshot;
 
 /** Timers of the Multi-Paxos roles. */
 export type MpTimer = 'election' | 'heartbeat' | 'retry' | 'catchup';
@@ -117,7 +149,11 @@ export type MpInput =
 export type MpRecord =
   | { readonly kind: 'promised'; readonly ballot: Ballot }
   | { readonly kind: 'accepted'; readonly slot: number; readonly ballot: Ballot; readonly value: Batch }
-  | { readonly kind: 'round'; readonly roundMax: number };
+  | { readonly kind: 'round'; readonly roundMax: number }
+  /** Slots below `upTo` are discarded (the store may delete their records). */
+  | { readonly kind: 'trim'; readonly upTo: number }
+  /** A learner's state machine after applying every slot below `upTo`. */
+  | { readonly kind: 'snapshot'; readonly upTo: number; readonly data: readonly (readonly [string, Value])[]; readonly sessions: readonly (readonly [string, { readonly seq: number; readonly result: KvResult }])[] };
 
 /** What a Multi-Paxos core asks its host to do. */
 export type MpEffect =
@@ -128,6 +164,8 @@ export type MpEffect =
   | { readonly type: 'cancelTimer'; readonly timer: MpTimer }
   /** A learner applied slot `slot` (every command of `batch`, in order). */
   | { readonly type: 'appliedSlot'; readonly slot: number; readonly batch: Batch }
+  /** A learner replaced its state machine with a snapshot: the next slot it applies is `upTo`. */
+  | { readonly type: 'installedSnapshot'; readonly upTo: number }
   /** A learner applied a client command (or found it already applied): the answer for the client. */
   | { readonly type: 'applied'; readonly slot: number; readonly command: Command; readonly result: KvResult }
   /** A proposer cannot serve these commands (it is not the leader); `leader` is its best guess of who is. */
@@ -158,13 +196,15 @@ export interface MpConfig {
   readonly window: number;
   /** Most entries per commit message sent to a catching-up learner. */
   readonly catchupMax: number;
+  /** Learners snapshot their state machine every this many slots, and the log is trimmed up to what every learner has snapshotted (0: never). */
+  readonly compactEvery: number;
   /** The acceptors' guard against runaway ballots, as in single-decree Paxos. */
   readonly maxRoundJump: number;
   readonly bugs: MpBugs;
 }
 
 /** A full Multi-Paxos configuration from a membership and optional overrides. */
-export function mpConfig(members: Membership, o: Partial<Omit<MpConfig, 'members'>> = {}): MpConfig {
+export function mpConfig(members: Membership, o: Partial<Omit<MpConfig, 'members' | 'bugs'>> & { readonly bugs?: Partial<MpBugs> } = {}): MpConfig {
   return {
     members,
     heartbeatMs: o.heartbeatMs ?? 20,
@@ -174,6 +214,7 @@ export function mpConfig(members: Membership, o: Partial<Omit<MpConfig, 'members
     batchMax: o.batchMax ?? 64,
     window: o.window ?? 32,
     catchupMax: o.catchupMax ?? 256,
+    compactEvery: o.compactEvery ?? 1000,
     maxRoundJump: o.maxRoundJump ?? 1_000_000,
     bugs: { staleRead: false, ...o.bugs },
   };

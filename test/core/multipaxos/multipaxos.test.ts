@@ -28,8 +28,8 @@ const recvP = (s: MpProposerState, msg: MpMessage) => stepMpProposer(s, { type: 
 /** p1 elected at ballot 1.p1 with empty promises from a1 and a2. */
 function leader(): MpProposerState {
   let s = stepMpProposer(initMpProposer('p1', config), { type: 'timeout', timer: 'election' }, 0.5).state;
-  s = recvP(s, { type: 'promise', from: 'a1', ballot: b(1), entries: [] }).state;
-  s = recvP(s, { type: 'promise', from: 'a2', ballot: b(1), entries: [] }).state;
+  s = recvP(s, { type: 'promise', from: 'a1', ballot: b(1), entries: [], trimmed: 0 }).state;
+  s = recvP(s, { type: 'promise', from: 'a2', ballot: b(1), entries: [], trimmed: 0 }).state;
   return s;
 }
 
@@ -66,8 +66,8 @@ describe('multi-paxos proposer', () => {
   it('recovery: re-proposes the highest-ballot value of every reported slot and fills gaps with no-ops', () => {
     let s = stepMpProposer(initMpProposer('p1', config), { type: 'timeout', timer: 'election' }, 0.5).state;
     s = stepMpProposer({ ...s }, { type: 'timeout', timer: 'election' }, 0.5).state; // now at round 2
-    s = recvP(s, { type: 'promise', from: 'a1', ballot: b(2), entries: [{ slot: 0, ballot: b(1, 'p2'), value: [cmd(1)] }, { slot: 3, ballot: b(1, 'p2'), value: [cmd(4)] }] }).state;
-    const r = recvP(s, { type: 'promise', from: 'a2', ballot: b(2), entries: [{ slot: 0, ballot: b(1, 'p1'), value: [cmd(9)] }] });
+    s = recvP(s, { type: 'promise', from: 'a1', ballot: b(2), entries: [{ slot: 0, ballot: b(1, 'p2'), value: [cmd(1)] }, { slot: 3, ballot: b(1, 'p2'), value: [cmd(4)] }], trimmed: 0 }).state;
+    const r = recvP(s, { type: 'promise', from: 'a2', ballot: b(2), entries: [{ slot: 0, ballot: b(1, 'p1'), value: [cmd(9)] }], trimmed: 0 });
     const accept = sends(r.effects).find((e) => e.msg.type === 'accept')?.msg;
     expect(accept).toMatchObject({
       type: 'accept',
@@ -134,5 +134,67 @@ describe('multi-paxos learner and key-value store', () => {
     expect(applyCommand(kv, { clientId: 'a', seq: 2, op: { f: 'cas', key: 'x', from: 5, to: 6 } })).toEqual({ f: 'cas', ok: false });
     expect(applyCommand(kv, { clientId: 'a', seq: 3, op: { f: 'write', key: 'x', value: { n: 1 } } })).toEqual({ f: 'write' });
     expect(applyCommand(kv, { clientId: 'a', seq: 4, op: { f: 'cas', key: 'x', from: { n: 1 }, to: 7 } })).toEqual({ f: 'cas', ok: true });
+  });
+});
+
+describe('multi-paxos log compaction', () => {
+  const compact = mpConfig(membership(2, 3, 2), { compactEvery: 2, batchMax: 1 });
+  const commit = (slots: number[]) => ({ type: 'receive' as const, msg: { type: 'commit' as const, from: 'p1', entries: slots.map((slot) => ({ slot, value: [cmd(slot + 1)] })) } });
+
+  it('a learner snapshots every compactEvery slots, and tells the leader only once the snapshot is durable', () => {
+    let s = initMpLearner('l1', compact);
+    s = stepMpLearner(s, { type: 'receive', msg: { type: 'heartbeat', from: 'p1', ballot: b(1), commitIndex: 0 } }).state;
+    const r = stepMpLearner(s, commit([0, 1]));
+    const persist = r.effects.find((e) => e.type === 'persist');
+    expect(persist).toMatchObject({ type: 'persist', records: [{ kind: 'snapshot', upTo: 2, data: [['k', 2]] }] });
+    expect(r.effects.filter((e) => e.type === 'send')).toEqual([]); // the report rides on the write
+    expect(persist?.type === 'persist' && persist.then).toEqual([{ type: 'send', to: 'p1', msg: { type: 'applied', from: 'l1', upTo: 2 } }]);
+  });
+
+  it('a restarted learner comes back from its latest snapshot, sessions included', () => {
+    const s = initMpLearner('l1', compact, [
+      { kind: 'snapshot', upTo: 2, data: [['k', 1]], sessions: [] },
+      { kind: 'snapshot', upTo: 4, data: [['k', 3]], sessions: [['c0', { seq: 3, result: { f: 'write' } }]] },
+    ]);
+    expect(s.nextSlot).toBe(4);
+    expect(applyCommand(s.kv, cmd(3))).toEqual({ f: 'write' }); // seq 3 was applied before the snapshot: not again
+    expect(s.kv.data.get('k')).toBe(3);
+  });
+
+  it('the leader trims once every learner has snapshotted, and acceptors never accept below the trim point', () => {
+    let s = stepMpProposer(initMpProposer('p1', compact), { type: 'timeout', timer: 'election' }, 0.5).state;
+    s = recvP(s, { type: 'promise', from: 'a1', ballot: b(1), entries: [], trimmed: 0 }).state;
+    s = recvP(s, { type: 'promise', from: 'a2', ballot: b(1), entries: [], trimmed: 0 }).state;
+    s = stepMpProposer(s, { type: 'request', commands: [cmd(1), cmd(2)] }, 0.5).state;
+    s = recvP(s, { type: 'accepted', from: 'a1', ballot: b(1), slots: [0, 1] }).state;
+    s = recvP(s, { type: 'accepted', from: 'a2', ballot: b(1), slots: [0, 1] }).state;
+    expect(s.commitIndex).toBe(2);
+    const one = recvP(s, { type: 'applied', from: 'l1', upTo: 2 });
+    expect(sends(one.effects)).toEqual([]); // l2 has not snapshotted yet
+    const all = recvP(one.state, { type: 'applied', from: 'l2', upTo: 2 });
+    expect(sends(all.effects).map((e) => `${e.to} ${e.msg.type}`)).toEqual(['a1 trim', 'a2 trim', 'a3 trim', 'p2 trim']);
+    expect(all.state.trimmed).toBe(2);
+    expect(all.state.chosen.has(0)).toBe(false);
+
+    let a = initMpAcceptor('a1', config);
+    a = stepMpAcceptor(a, { type: 'receive', msg: { type: 'trim', from: 'p1', upTo: 5 } }).state;
+    const below = stepMpAcceptor(a, { type: 'receive', msg: { type: 'accept', from: 'p1', ballot: b(1), entries: [{ slot: 4, value: [] }, { slot: 5, value: [] }] } });
+    expect(sends(below.effects)[0]?.msg).toMatchObject({ type: 'accepted', slots: [5] });
+    const promise = stepMpAcceptor(below.state, { type: 'receive', msg: { type: 'prepare', from: 'p2', ballot: b(2, 'p2'), fromSlot: 0 } });
+    expect(sends(promise.effects)[0]?.msg).toMatchObject({ type: 'promise', trimmed: 5 });
+    expect(initMpAcceptor('a1', config, [{ kind: 'accepted', slot: 1, ballot: b(1), value: [] }, { kind: 'trim', upTo: 3 }]).log.size).toBe(0);
+  });
+
+  it('a learner asking for slots below the trim point is sent a peer learner\'s snapshot', () => {
+    const s: MpProposerState = { ...leader(), trimmed: 10, commitIndex: 12 };
+    s.learnerApplied.set('l2', 10);
+    const r = recvP(s, { type: 'catchup', from: 'l1', fromSlot: 0 });
+    expect(sends(r.effects)).toEqual([{ type: 'send', to: 'l2', msg: { type: 'snapshot-request', from: 'p1', learner: 'l1' } }]);
+    const peer = stepMpLearner({ ...initMpLearner('l2', compact), nextSlot: 10 }, { type: 'receive', msg: { type: 'snapshot-request', from: 'p1', learner: 'l1' } });
+    const snap = sends(peer.effects)[0]?.msg;
+    expect(snap).toMatchObject({ type: 'snapshot', from: 'l2', upTo: 10 });
+    const installed = stepMpLearner(initMpLearner('l1', compact), { type: 'receive', msg: snap as MpMessage });
+    expect(installed.state.nextSlot).toBe(10);
+    expect(installed.effects[0]).toEqual({ type: 'installedSnapshot', upTo: 10 });
   });
 });
