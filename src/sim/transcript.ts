@@ -41,14 +41,15 @@ import type { Value } from '../core/value.js';
 import { describeMpEffect, describeMpMessage, describeMpRecord } from '../core/multipaxos/describe.js';
 import { mpConfig, type KvOp } from '../core/multipaxos/types.js';
 import { MpWorld, type MpPending } from './mpworld.js';
-import { World, type Pending, type PendingMessage } from './world.js';
+import type { Violation } from '../check/safety.js';
+import { World, type Environment, type Pending } from './world.js';
 
 /** Runs a transcript and returns its text with the actual outputs. */
 export function runTranscript(text: string): string {
   const blocks = parseBlocks(text);
   const out: string[] = [];
   const first = blocks[0]?.command ?? '';
-  const driver: { run(command: string): string[] } = /^config\s+multipaxos\b/.test(first) ? new MpDriver() : new Driver();
+  const driver = /^config\s+multipaxos\b/.test(first) ? new Driver(multiPaxos()) : new Driver(synod);
   for (const b of blocks) {
     out.push(...b.comments, b.command, '----');
     let lines: string[];
@@ -88,39 +89,63 @@ function parseBlocks(text: string): Block[] {
   return blocks;
 }
 
-class Driver {
-  private world: World | null = null;
+/** A world as the driver sees it: what both simulated worlds have in common. */
+interface DrivenWorld {
+  pendingItems(): Array<
+    | { readonly kind: 'msg'; readonly id: number; readonly from: ActorId; readonly to: ActorId; readonly msg: { readonly type: string } }
+    | { readonly kind: 'write'; readonly id: number; readonly actor: ActorId }
+    | { readonly kind: 'timer'; readonly id: number; readonly actor: ActorId; readonly timer: string }
+  >;
+  run(id: number): boolean;
+  drop(id: number): boolean;
+  crash(id: ActorId): void;
+  restart(id: ActorId): void;
+  describe(): string[];
+  readonly checker: { readonly violations: readonly Violation[] };
+}
+
+/** What differs between protocols: how the world is built, what a pending item prints as, and the protocol's own commands. */
+interface Protocol<W extends DrivenWorld> {
+  /** Builds the world from `config` options; `linkUp` reflects partition/heal; every trace line goes to `log`. */
+  create(opt: Record<string, string>, linkUp: (a: ActorId, b: ActorId) => boolean, log: (line: string) => void): W;
+  describePending(world: W, id: number): string;
+  /** Runs a protocol-specific command; false if `verb` is not one. */
+  command(world: W, verb: string, args: string[]): boolean;
+}
+
+/** Drives a simulated world by hand, one command at a time. */
+class Driver<W extends DrivenWorld> {
+  private world: W | null = null;
   private lines: string[] = [];
   private cut: Set<ActorId> | null = null;
 
+  constructor(private readonly protocol: Protocol<W>) {}
+
   run(command: string): string[] {
     this.lines = [];
-    const [verb, ...args] = command.split(/\s+/);
+    const [verb = '', ...args] = command.split(/\s+/);
     if (verb === 'config') {
-      this.configure(args);
+      const linkUp = (a: ActorId, b: ActorId) => this.cut === null || this.cut.has(a) === this.cut.has(b);
+      this.world = this.protocol.create(parseOptions(args.filter((a) => a !== 'multipaxos')), linkUp, (l) => this.lines.push(l));
       return ['ok'];
     }
     const w = this.world;
     if (!w) throw new Error('the first command must be config');
+    const messages = () => w.pendingItems().filter((p) => p.kind === 'msg');
     switch (verb) {
-      case 'propose': {
-        const [p, ...rest] = args;
-        w.propose(need(p, 'propose P VALUE'), parseValue(rest.join(' ')));
-        break;
-      }
       case 'deliver':
-        for (const m of this.matching(args)) w.run(m.id);
+        for (const m of matchMessages(messages(), args)) w.run(m.id);
         break;
       case 'drop':
-        for (const m of this.matching(args)) w.drop(m.id);
+        for (const m of matchMessages(messages(), args)) w.drop(m.id);
         break;
       case 'flush':
         for (const p of w.pendingItems()) if (p.kind === 'write' && (args.length === 0 || args.includes(p.actor))) w.run(p.id);
         break;
       case 'timeout': {
-        const p = need(args[0], 'timeout P');
-        const t = w.pendingItems().find((x) => x.kind === 'timer' && x.actor === p);
-        if (!t) throw new Error(`${p} has no timer armed`);
+        const [a, timer] = args;
+        const t = w.pendingItems().find((x) => x.kind === 'timer' && x.actor === need(a, 'timeout A [TIMER]') && (timer === undefined || x.timer === timer));
+        if (!t) throw new Error(`${a} has no ${timer === undefined ? '' : `${timer} `}timer armed`);
         w.run(t.id);
         break;
       }
@@ -138,11 +163,6 @@ class Driver {
         this.cut = null;
         this.lines.push('healed');
         break;
-      case 'inject': {
-        const [to, ...json] = args;
-        w.inject(need(to, 'inject TO JSON'), JSON.parse(json.join(' ')) as unknown);
-        break;
-      }
       case 'stabilize':
         for (let guard = 0; guard < 10_000; guard++) {
           const next = w.pendingItems().find((p) => p.kind !== 'timer');
@@ -154,7 +174,7 @@ class Driver {
         this.lines.push(...w.describe().filter((l) => args.length === 0 || args.includes(l.split(' ')[0] as string)));
         break;
       case 'pending':
-        this.lines.push(...w.pendingItems().map(describePending));
+        this.lines.push(...w.pendingItems().map((p) => this.protocol.describePending(w, p.id)));
         if (this.lines.length === 0) this.lines.push('nothing pending');
         break;
       case 'check': {
@@ -163,31 +183,79 @@ class Driver {
         break;
       }
       default:
-        throw new Error(`unknown command ${JSON.stringify(verb)}`);
+        if (!this.protocol.command(w, verb, args)) throw new Error(`unknown command ${JSON.stringify(verb)}`);
     }
     return this.lines.length > 0 ? this.lines : ['(nothing happened)'];
   }
+}
 
-  private configure(args: string[]): void {
-    const opt = parseOptions(args);
-    const n = (k: string, d: number) => (opt[k] === undefined ? d : Number(opt[k]));
-    const members = membership(n('proposers', 2), n('acceptors', 3), n('learners', 1));
-    const config = coreConfig(members, {
+/** Nothing happens unless a command says so: no delays, no losses, a fixed random draw. */
+function handDriven<M>(linkUp: (a: ActorId, b: ActorId) => boolean): Environment<M> {
+  return { random: () => 0.5, sendDelays: (a, b) => (linkUp(a, b) ? [0] : []), linkUp, writeDelay: () => 0 };
+}
+
+const num = (opt: Record<string, string>, k: string, d: number) => (opt[k] === undefined ? d : Number(opt[k]));
+
+/** Single-decree Paxos: `propose P VALUE` and `inject TO JSON`. */
+const synod: Protocol<World> = {
+  create(opt, linkUp, log) {
+    const config = coreConfig(membership(num(opt, 'proposers', 2), num(opt, 'acceptors', 3), num(opt, 'learners', 1)), {
       bugs: { ignoreAccepted: opt.bug === 'ignore-accepted', reuseBallot: opt.bug === 'reuse-ballot' },
       ...(opt.maxRoundJump ? { maxRoundJump: Number(opt.maxRoundJump) } : {}),
     });
-    const linkUp = (a: ActorId, b: ActorId) => this.cut === null || this.cut.has(a) === this.cut.has(b);
-    this.world = new World(
-      // Everything happens only when a command says so: no delays, no losses, a fixed random draw.
-      { random: () => 0.5, sendDelays: (a, b) => (linkUp(a, b) ? [0] : []), linkUp, writeDelay: () => 0 },
-      { config, amnesia: opt.bug === 'amnesia', trace: (l) => this.lines.push(l) },
-    );
-  }
+    return new World(handDriven(linkUp), { config, amnesia: opt.bug === 'amnesia', trace: log });
+  },
+  describePending(world, id) {
+    return describePending(world.pendingItem(id) as Pending);
+  },
+  command(world, verb, args) {
+    if (verb === 'propose') {
+      const [p, ...rest] = args;
+      world.propose(need(p, 'propose P VALUE'), parseValue(rest.join(' ')));
+      return true;
+    }
+    if (verb === 'inject') {
+      const [to, ...json] = args;
+      world.inject(need(to, 'inject TO JSON'), JSON.parse(json.join(' ')) as unknown);
+      return true;
+    }
+    return false;
+  },
+};
 
-  private matching(filters: string[]): PendingMessage[] {
-    const msgs = (this.world as World).pendingItems().filter((p): p is PendingMessage => p.kind === 'msg');
-    return matchMessages(msgs, filters);
-  }
+/** Multi-Paxos: `start` and `request P CLIENT OP...`; each client's sequence numbers count up from 1. */
+function multiPaxos(): Protocol<MpWorld> {
+  const seqs = new Map<string, number>();
+  return {
+    create(opt, linkUp, log) {
+      const config = mpConfig(membership(num(opt, 'proposers', 2), num(opt, 'acceptors', 3), num(opt, 'learners', 1)), {
+        window: num(opt, 'window', 4),
+        batchMax: num(opt, 'batch', 4),
+        compactEvery: num(opt, 'compact', 0),
+      });
+      const world = new MpWorld(handDriven(linkUp), config, log);
+      world.onClient = (from, e) => log(`  -> client from ${from}: ${describeMpEffect(e)}`);
+      return world;
+    },
+    describePending(world, id) {
+      return describeMpPending(world.pendingItems().find((p) => p.id === id) as MpPending);
+    },
+    command(world, verb, args) {
+      if (verb === 'start') {
+        world.start();
+        return true;
+      }
+      if (verb === 'request') {
+        const [p, client, f, key, ...rest] = args;
+        const usage = 'request P CLIENT read K | write K V | cas K FROM TO';
+        const seq = (seqs.get(need(client, usage)) ?? 0) + 1;
+        seqs.set(client as string, seq);
+        world.request(need(p, usage), [{ clientId: client as string, seq, op: parseOp(f, need(key, usage), rest) }]);
+        return true;
+      }
+      return false;
+    },
+  };
 }
 
 /** The pending messages that match any filter (all of them when there is none). */
@@ -208,6 +276,17 @@ function describePending(p: Pending): string {
       return `message ${describeMessage(p.msg, p.to)}`;
     case 'write':
       return `write ${p.actor} {${describeRecord(p.record)}}`;
+    case 'timer':
+      return `timer ${p.actor} ${p.timer} at ${p.at}`;
+  }
+}
+
+function describeMpPending(p: MpPending): string {
+  switch (p.kind) {
+    case 'msg':
+      return `message ${describeMpMessage(p.msg, p.to)}`;
+    case 'write':
+      return `write ${p.actor} {${p.records.map(describeMpRecord).join('; ')}}`;
     case 'timer':
       return `timer ${p.actor} ${p.timer} at ${p.at}`;
   }
@@ -236,103 +315,6 @@ function parseOptions(args: readonly string[]): Record<string, string> {
   return opt;
 }
 
-/** Drives an {@link MpWorld} by hand, as {@link Driver} does a {@link World}. */
-class MpDriver {
-  private world: MpWorld | null = null;
-  private lines: string[] = [];
-  private cut: Set<ActorId> | null = null;
-  private readonly seqs = new Map<string, number>();
-
-  run(command: string): string[] {
-    this.lines = [];
-    const [verb, ...args] = command.split(/\s+/);
-    if (verb === 'config') {
-      this.configure(args.slice(1));
-      return ['ok'];
-    }
-    const w = this.world;
-    if (!w) throw new Error('the first command must be config');
-    switch (verb) {
-      case 'start':
-        w.start();
-        break;
-      case 'request': {
-        const [p, client, f, key, ...rest] = args;
-        const seq = (this.seqs.get(need(client, 'request P CLIENT OP')) ?? 0) + 1;
-        this.seqs.set(client as string, seq);
-        w.request(need(p, 'request P CLIENT OP'), [{ clientId: client as string, seq, op: parseOp(f, need(key, 'request P CLIENT OP KEY ...'), rest) }]);
-        break;
-      }
-      case 'deliver':
-        for (const m of matchMessages(this.messages(), args)) w.run(m.id);
-        break;
-      case 'drop':
-        for (const m of matchMessages(this.messages(), args)) w.drop(m.id);
-        break;
-      case 'flush':
-        for (const p of w.pendingItems()) if (p.kind === 'write' && (args.length === 0 || args.includes(p.actor))) w.run(p.id);
-        break;
-      case 'timeout': {
-        const [a, timer] = args;
-        const t = w.pendingItems().find((x) => x.kind === 'timer' && x.actor === a && (timer === undefined || x.timer === timer));
-        if (!t) throw new Error(`${a} has no ${timer ?? ''} timer armed`);
-        w.run(t.id);
-        break;
-      }
-      case 'crash':
-        w.crash(need(args[0], 'crash A'));
-        break;
-      case 'restart':
-        w.restart(need(args[0], 'restart A'));
-        break;
-      case 'partition':
-        this.cut = new Set(need(args[0], 'partition A,B,...').split(','));
-        this.lines.push(`partition {${[...this.cut].join(',')}} from the rest`);
-        break;
-      case 'heal':
-        this.cut = null;
-        this.lines.push('healed');
-        break;
-      case 'stabilize':
-        for (let guard = 0; guard < 10_000; guard++) {
-          const next = w.pendingItems().find((p) => p.kind !== 'timer');
-          if (!next) break;
-          w.run(next.id);
-        }
-        break;
-      case 'state':
-        this.lines.push(...w.describe().filter((l) => args.length === 0 || args.includes(l.split(' ')[0] as string)));
-        break;
-      case 'pending':
-        this.lines.push(...w.pendingItems().map(describeMpPending));
-        if (this.lines.length === 0) this.lines.push('nothing pending');
-        break;
-      case 'check': {
-        const v = w.checker.violations;
-        this.lines.push(v.length === 0 ? 'safe' : `${v.length} violation(s)`, ...v.map((x) => `${x.kind}: ${x.message}`));
-        break;
-      }
-      default:
-        throw new Error(`unknown command ${JSON.stringify(verb)}`);
-    }
-    return this.lines.length > 0 ? this.lines : ['(nothing happened)'];
-  }
-
-  private messages() {
-    return (this.world as MpWorld).pendingItems().filter((p): p is Extract<MpPending, { kind: 'msg' }> => p.kind === 'msg');
-  }
-
-  private configure(args: string[]): void {
-    const opt = parseOptions(args);
-    const n = (k: string, d: number) => (opt[k] === undefined ? d : Number(opt[k]));
-    const config = mpConfig(membership(n('proposers', 2), n('acceptors', 3), n('learners', 1)), { window: n('window', 4), batchMax: n('batch', 4), compactEvery: n('compact', 0) });
-    const linkUp = (a: ActorId, b: ActorId) => this.cut === null || this.cut.has(a) === this.cut.has(b);
-    // Nothing happens unless a command says so: no delays, no losses, a fixed random draw.
-    this.world = new MpWorld({ random: () => 0.5, sendDelays: (a, b) => (linkUp(a, b) ? [0] : []), linkUp, writeDelay: () => 0 }, config, (l) => this.lines.push(l));
-    this.world.onClient = (from, e) => this.lines.push(`  -> client from ${from}: ${describeMpEffect(e)}`);
-  }
-}
-
 function parseOp(f: string | undefined, key: string, rest: string[]): KvOp {
   const value = (i: number): Value => parseValue(need(rest[i], `${f} ${key} needs a value`));
   switch (f) {
@@ -344,16 +326,5 @@ function parseOp(f: string | undefined, key: string, rest: string[]): KvOp {
       return { f: 'cas', key, from: value(0), to: value(1) };
     default:
       throw new Error(`unknown operation ${JSON.stringify(f)}: use read, write or cas`);
-  }
-}
-
-function describeMpPending(p: MpPending): string {
-  switch (p.kind) {
-    case 'msg':
-      return `message ${describeMpMessage(p.msg, p.to)}`;
-    case 'write':
-      return `write ${p.actor} {${p.records.map(describeMpRecord).join('; ')}}`;
-    case 'timer':
-      return `timer ${p.actor} ${p.timer} at ${p.at}`;
   }
 }
