@@ -1,0 +1,170 @@
+/**
+ * The parts a thread plays in the message-path benchmark, written once
+ * against the transport interface so the main thread and the workers run the
+ * same code on every transport: `ping` (round trips), `echo`, `source` and
+ * `sink` (one-way throughput). Also the comlink and piscina counterparts,
+ * which are request/response and so have their own loops.
+ */
+import type { TransportEndpoint } from '../../src/runtime/transports/index.js';
+
+/** The message every path carries: the shape and size of a Paxos accept (79 bytes as msgpack). */
+export interface BenchMsg {
+  readonly type: string;
+  readonly from: string;
+  readonly to: string;
+  readonly ballot: { readonly round: number; readonly proposer: string };
+  readonly value: string;
+  readonly seq: number;
+}
+
+/** A fresh bench message. */
+export function benchMsg(seq = 1): BenchMsg {
+  return { type: 'accept', from: 'p1', to: 'a3', ballot: { round: 12, proposer: 'p1' }, value: 'value-123', seq };
+}
+
+/** How many round trips to time, after how many untimed ones. */
+export interface PingPlan {
+  readonly count: number;
+  readonly warmup: number;
+}
+
+/**
+ * Times `count` sequential round trips (after `warmup` untimed ones) and
+ * returns each in microseconds. The peer must echo. Resolves once the
+ * handler has detached, so a `block`/`spin` end's loop has ended.
+ */
+export function ping(ep: TransportEndpoint<BenchMsg>, plan: PingPlan): Promise<Float64Array> {
+  const samples = new Float64Array(plan.count);
+  const msg = benchMsg();
+  let i = -plan.warmup;
+  let t0 = 0;
+  return new Promise((resolve) => {
+    ep.onMessage(() => {
+      const t = performance.now();
+      if (i >= 0) samples[i] = (t - t0) * 1000;
+      i++;
+      if (i >= plan.count) {
+        ep.onMessage(null);
+        resolve(samples);
+        return;
+      }
+      t0 = performance.now();
+      ep.send(msg);
+    });
+    t0 = performance.now();
+    ep.send(msg);
+  });
+}
+
+/** Sends every message straight back, until the link closes. */
+export function echo(ep: TransportEndpoint<BenchMsg>): void {
+  ep.onMessage((m) => ep.send(m));
+}
+
+/** How much a source sends. */
+export interface StreamPlan {
+  /** Messages in all. */
+  readonly count: number;
+  /** Messages per post: 1 uses `send`, more uses `sendBatch`. */
+  readonly batch: number;
+}
+
+/** Messages an async source sends per event-loop turn, so its own end can pump. */
+const CHUNK = 1024;
+
+/**
+ * Sends `count` messages one way as fast as the path takes them, then waits
+ * for the sink's acknowledgement; returns the elapsed milliseconds. An
+ * `async` end sends in chunks, yielding between them; a `block` or `spin`
+ * end sends everything at once (its sends wait for room), then waits.
+ */
+export function source(ep: TransportEndpoint<BenchMsg>, plan: StreamPlan): Promise<number> {
+  const msgs = Array.from({ length: plan.batch }, (_, i) => benchMsg(i));
+  const one = msgs[0] as BenchMsg;
+  const posts = Math.ceil(plan.count / plan.batch);
+  const postsPerChunk = Math.max(1, Math.floor(CHUNK / plan.batch));
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    let sent = 0;
+    const sendSome = (n: number) => {
+      const end = Math.min(posts, sent + n);
+      if (plan.batch === 1) for (; sent < end; sent++) ep.send(one);
+      else for (; sent < end; sent++) ep.sendBatch(msgs);
+    };
+    const awaitAck = () =>
+      ep.onMessage(() => {
+        ep.onMessage(null);
+        resolve(performance.now() - t0);
+      });
+    if (ep.wait !== 'async') {
+      sendSome(posts);
+      awaitAck();
+      return;
+    }
+    awaitAck();
+    const chunk = () => {
+      sendSome(postsPerChunk);
+      if (sent < posts) setImmediate(chunk);
+    };
+    chunk();
+  });
+}
+
+/** Counts `count` messages, then acknowledges with one message and detaches. */
+export function sink(ep: TransportEndpoint<BenchMsg>, count: number): Promise<void> {
+  let got = 0;
+  return new Promise((resolve) => {
+    ep.onMessage(() => {
+      if (++got < count) return;
+      ep.send(benchMsg(-1));
+      ep.onMessage(null);
+      resolve();
+    });
+  });
+}
+
+/** What a comlink or piscina peer answers. */
+export interface CallTarget {
+  /** Returns its argument. */
+  echo(msg: BenchMsg): BenchMsg | Promise<BenchMsg>;
+  /** Returns how many messages it got. */
+  take(msgs: BenchMsg | BenchMsg[]): number | Promise<number>;
+}
+
+/** Times `count` sequential awaited calls (after `warmup`), in microseconds. */
+export async function pingCalls(call: (msg: BenchMsg) => Promise<unknown>, plan: PingPlan): Promise<Float64Array> {
+  const samples = new Float64Array(plan.count);
+  const msg = benchMsg();
+  for (let i = -plan.warmup; i < plan.count; i++) {
+    const t0 = performance.now();
+    await call(msg);
+    const t = performance.now();
+    if (i >= 0) samples[i] = (t - t0) * 1000;
+  }
+  return samples;
+}
+
+/**
+ * Carries `count` messages in calls of `batch` messages each, keeping up to
+ * `window` calls in flight; returns the elapsed milliseconds.
+ */
+export function streamCalls(take: (msgs: BenchMsg | BenchMsg[]) => Promise<unknown>, plan: StreamPlan & { readonly window: number }): Promise<number> {
+  const arg = plan.batch === 1 ? benchMsg() : Array.from({ length: plan.batch }, (_, i) => benchMsg(i));
+  const calls = Math.ceil(plan.count / plan.batch);
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    let started = 0;
+    let done = 0;
+    const next = () => {
+      if (done === calls) return resolve(performance.now() - t0);
+      if (started < calls) {
+        started++;
+        take(arg).then(() => {
+          done++;
+          next();
+        }, reject);
+      }
+    };
+    for (let i = 0; i < Math.min(plan.window, calls); i++) next();
+  });
+}
