@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { addKvCommand } from './kv.js';
 import { addKvSimCommand } from './kv-sim.js';
 import { addRunCommand } from './run.js';
 import { addSimCommand } from './sim.js';
@@ -25,6 +26,7 @@ const program = new Command()
 addRunCommand(program, exit);
 addSimCommand(program, exit);
 addKvSimCommand(program, exit);
+addKvCommand(program, exit);
 
 try {
   await program.parseAsync(process.argv);

@@ -95,6 +95,20 @@ const count = z.number().int().min(0).max(64);
 const ms = z.number().int().min(0).max(3_600_000);
 const probability = z.number().min(0).max(1);
 
+/** The schema of the `supervisor` option ({@link SupervisorOptions}, every field optional); shared with the key-value cluster. */
+export const supervisorOptionsSchema = z
+  .strictObject({
+    policy: z.enum(['one_for_one', 'one_for_all']),
+    maxRestarts: z.number().int().min(0),
+    windowMs: ms.min(1),
+    backoffBaseMs: ms,
+    backoffMaxMs: ms,
+    maxStartupFailures: z.number().int().min(1),
+    terminateTimeoutMs: ms.min(1),
+  })
+  .partial()
+  .default({});
+
 const optionsSchema = z.strictObject({
   proposers: count.min(1),
   acceptors: count.min(1),
@@ -104,18 +118,7 @@ const optionsSchema = z.strictObject({
   storage: z.enum(['lmdb', 'memory']).default('lmdb'),
   mailboxLimit: z.number().int().min(1).default(10_000),
   maxValueBytes: z.number().int().min(16).default(64 * 1024),
-  supervisor: z
-    .strictObject({
-      policy: z.enum(['one_for_one', 'one_for_all']),
-      maxRestarts: z.number().int().min(0),
-      windowMs: ms.min(1),
-      backoffBaseMs: ms,
-      backoffMaxMs: ms,
-      maxStartupFailures: z.number().int().min(1),
-      terminateTimeoutMs: ms.min(1),
-    })
-    .partial()
-    .default({}),
+  supervisor: supervisorOptionsSchema,
   core: z.strictObject({ phaseTimeoutMs: ms.min(1), backoffBaseMs: ms.min(1), backoffMaxMs: ms.min(1), maxRoundJump: z.number().int().min(1) }).partial().default({}),
   bugs: z.strictObject({ ignoreAccepted: z.boolean(), reuseBallot: z.boolean() }).partial().default({}),
   testHooks: z
@@ -126,8 +129,8 @@ const optionsSchema = z.strictObject({
 
 const linkFaultsSchema = z.strictObject({ drop: probability, dup: probability, delay: probability, delayMs: ms.min(1) }).partial();
 
-/** Parses `input` with `schema`, or throws one SynodError listing every problem by path. */
-function parse<S extends z.ZodType>(schema: S, input: unknown, what: string, code: 'SYNOD_INVALID_OPTIONS' | 'SYNOD_INVALID_ARGUMENT'): z.output<S> {
+/** Parses `input` with `schema`, or throws one SynodError listing every problem by path; `what` names the input in the message. */
+export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, what: string, code: 'SYNOD_INVALID_OPTIONS' | 'SYNOD_INVALID_ARGUMENT'): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`);
@@ -179,7 +182,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
   /** Validates `options` and prepares the cluster without starting it; {@link createCluster} is the way to get a running one. */
   constructor(options: ClusterOptions) {
     super();
-    this.options = parse(optionsSchema, options, 'createCluster options', 'SYNOD_INVALID_OPTIONS');
+    this.options = parseOptions(optionsSchema, options, 'createCluster options', 'SYNOD_INVALID_OPTIONS');
     const o = this.options;
     this.members = membership(o.proposers, o.acceptors, o.learners);
     const strangers = Object.keys(o.testHooks.failStartup ?? {}).filter((id) => roleOf(this.members, id) === null);
@@ -328,7 +331,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
   async setLinkFaults(from: ActorId, to: ActorId, faults: LinkFaults): Promise<void> {
     this.supervisor.status(from);
     this.supervisor.status(to);
-    this.links.setFaults(from, to, parse(linkFaultsSchema, faults, 'link faults', 'SYNOD_INVALID_ARGUMENT'));
+    this.links.setFaults(from, to, parseOptions(linkFaultsSchema, faults, 'link faults', 'SYNOD_INVALID_ARGUMENT'));
     return this.pushLinks([from]);
   }
 

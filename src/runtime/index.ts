@@ -1,6 +1,7 @@
 /**
  * The worker-thread runtime: a Paxos cluster whose actors each run in their
- * own worker thread under a supervisor, with durable LMDB stores.
+ * own worker thread under a supervisor, with durable LMDB stores; and the
+ * replicated key-value store (Multi-Paxos) on the same runtime.
  */
 export * from './cluster.js';
 export * from './supervisor.js';
@@ -10,3 +11,7 @@ export * from './wire.js';
 export * from './storage/types.js';
 export { openLmdbStore, type LmdbStoreOptions } from './storage/lmdb.js';
 export { openMemoryStore } from './storage/memory.js';
+export * from './kv.js';
+export type { LearnedFact, MpActorControl, MpActorCounters, MpActorReport, MpDropReason, MpProtocol, MpRecovered, MpRequestPost, MpTurnReport, MpWorkerInit } from './mpwire.js';
+export { validateMpMessage, type MpValidated } from './mpwire.js';
+export { decodeLogRecord, encodeLogRecord, LOG_SCHEMA_VERSION, openLmdbLog, openMemoryLog, type LmdbLogOptions, type RecordLog } from './storage/log.js';

@@ -20,6 +20,13 @@
  * One spare worker is kept booted with lmdb loaded; the next actor to start
  * (a restart, usually) takes it, which cuts a restart from ~100 ms to ~20 ms
  * on a 2-vCPU machine.
+ *
+ * The supervisor does not care which protocol its workers speak beyond a
+ * small handshake (init, connect, halt; ready, dying, halted): the worker
+ * file, the start data, what a worker reports on recovery, its other
+ * messages and its control API are the type parameter {@link WorkerProtocol}.
+ * The single-decree cluster (workers/actor.js) is the default; the
+ * Multi-Paxos key-value cluster (workers/mp-actor.js) is another.
  */
 import { EventEmitter } from 'node:events';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -40,6 +47,52 @@ const nodeEndpoint = nodeAdapter as unknown as typeof nodeAdapter.default;
  * dist/ is used (`npm test` builds it first).
  */
 export const WORKER_FILE = new URL(import.meta.url.endsWith('.ts') ? '../../dist/workers/actor.js' : '../../workers/actor.js', import.meta.url);
+
+/**
+ * What a kind of worker speaks, as types. Besides these, every worker
+ * understands the supervisor's own messages ({@link SupervisorToWorker}) and
+ * sends its 'ready', 'dying' and 'halted' ({@link WorkerToSupervisor}).
+ */
+export interface WorkerProtocol {
+  /** The start data of one incarnation, as `initOf` makes it; the supervisor adds the ports. */
+  readonly init: object;
+  /** What a worker reports it recovered, in its 'ready' message. */
+  readonly recovered: unknown;
+  /** The worker's other messages, emitted as the supervisor's 'message' event. */
+  readonly message: { readonly type: string };
+  /** What the owner may post to a serving worker with {@link Supervisor.post}. */
+  readonly post: unknown;
+  /** The control API the worker exposes over comlink. */
+  readonly control: object;
+}
+
+/** The protocol of the single-decree actor (workers/actor.js): the default. */
+export interface SynodProtocol extends WorkerProtocol {
+  readonly init: Omit<WorkerInit, 'ports' | 'control'>;
+  readonly recovered: DurableRecord | null;
+  readonly message: Exclude<FromWorker, { type: 'ready' | 'dying' | 'halted' }>;
+  readonly post: ToWorker;
+  readonly control: ActorControl;
+}
+
+/** The supervisor's own messages to a worker, whatever its protocol. Ports are transferred. */
+export type SupervisorToWorker<P extends WorkerProtocol> =
+  /** Become this actor: the start data plus a port per peer and the control port. Always the first message but for 'halt'. */
+  | { readonly type: 'init'; readonly init: P['init'] & { readonly ports: Readonly<Record<ActorId, MessagePort>>; readonly control: MessagePort } }
+  /** A fresh channel to `peer` (which restarted); it replaces the old one. */
+  | { readonly type: 'connect'; readonly peer: ActorId; readonly port: MessagePort }
+  /** Park the thread (answering 'halted') so that worker.terminate() cannot land inside a native lmdb call. */
+  | { readonly type: 'halt' };
+
+/** What any worker sends the supervisor: its handshake messages, then its protocol's own. */
+export type WorkerToSupervisor<P extends WorkerProtocol> =
+  /** The actor recovered `record` and serves. */
+  | { readonly type: 'ready'; readonly threadId: number; readonly record: P['recovered'] }
+  /** The worker is about to end itself, and why; its exit follows. */
+  | { readonly type: 'dying'; readonly how: CrashHow; readonly cause: ErrorData }
+  /** The thread is parked and may be terminated. */
+  | { readonly type: 'halted' }
+  | P['message'];
 
 /** How the supervisor restarts actors. */
 export interface SupervisorOptions {
@@ -94,23 +147,23 @@ export interface FailedEvent {
 }
 
 /** The supervisor's events. `ready` and `message` are for the cluster; the others are public. */
-export interface SupervisorEvents {
+export interface SupervisorEvents<P extends WorkerProtocol = SynodProtocol> {
   crash: [CrashEvent];
   restart: [RestartEvent];
   failed: [FailedEvent];
   /** Actor `id` is ready (first start or restart) and recovered `record`. */
-  ready: [id: ActorId, record: DurableRecord | null];
+  ready: [id: ActorId, record: P['recovered']];
   /** Any other message from actor `id`'s worker. */
-  message: [id: ActorId, msg: Exclude<FromWorker, { type: 'ready' | 'dying' | 'halted' }>];
+  message: [id: ActorId, msg: P['message']];
 }
 
 /** What the supervisor needs to know about the actors. */
-export interface SupervisedActors {
+export interface SupervisedActors<P extends WorkerProtocol = SynodProtocol> {
   readonly ids: readonly ActorId[];
   /** The actors `id` talks to; each such pair gets a direct channel. */
   peersOf(id: ActorId): readonly ActorId[];
   /** The start data of incarnation `incarnation` of `id`, except the ports the supervisor makes. */
-  initOf(id: ActorId, incarnation: number): Omit<WorkerInit, 'ports' | 'control'>;
+  initOf(id: ActorId, incarnation: number): P['init'];
 }
 
 /** A worker thread and the promise of its exit. */
@@ -120,8 +173,8 @@ interface Thread {
 }
 
 /** One worker thread hosting an actor, from spawn to exit. */
-interface Life extends Thread {
-  readonly control: Comlink.Remote<ActorControl>;
+interface Life<C> extends Thread {
+  readonly control: Comlink.Remote<C>;
   readonly controlPort: MessagePort;
   ready: boolean;
   /** The supervisor asked this worker to stop: its exit is not a crash. */
@@ -132,9 +185,9 @@ interface Life extends Thread {
   readonly calls: Set<(err: Error) => void>;
 }
 
-interface Slot {
+interface Slot<C> {
   readonly id: ActorId;
-  life: Life | null;
+  life: Life<C> | null;
   status: ActorStatus;
   incarnation: number;
   /** Set while the actor is down between lives; cleared (with a restart event) when it is ready again. */
@@ -148,15 +201,17 @@ interface Slot {
 }
 
 /** Supervises one worker per actor. See the module comment. */
-export class Supervisor extends EventEmitter<SupervisorEvents> {
-  private readonly slots = new Map<ActorId, Slot>();
+export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventEmitter<SupervisorEvents<P>> {
+  private readonly slots = new Map<ActorId, Slot<P['control']>>();
   /** A booted worker with lmdb loaded, waiting to become whichever actor starts next. */
   private spare: Thread | null = null;
   private closing = false;
 
   constructor(
-    private readonly actors: SupervisedActors,
+    private readonly actors: SupervisedActors<P>,
     private readonly options: SupervisorOptions,
+    /** The compiled worker entry every actor runs. */
+    private readonly workerFile: URL = WORKER_FILE,
   ) {
     super();
     for (const id of actors.ids) {
@@ -176,7 +231,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Posts `msg` to actor `id`'s worker if it serves; otherwise drops it (the caller re-sends on 'ready'). */
-  post(id: ActorId, msg: ToWorker): void {
+  post(id: ActorId, msg: P['post']): void {
     const slot = this.slot(id);
     if (slot.status === 'running') slot.life?.worker.postMessage(msg);
   }
@@ -186,10 +241,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * restart). Rejects with SYNOD_ACTOR_DOWN if the worker dies before
    * answering, SYNOD_ACTOR_FAILED if the actor is failed, SYNOD_CLOSED after close.
    */
-  async call<T>(id: ActorId, fn: (control: Comlink.Remote<ActorControl>) => Promise<T>): Promise<T> {
+  async call<T>(id: ActorId, fn: (control: Comlink.Remote<P['control']>) => Promise<T>): Promise<T> {
     const slot = this.slot(id);
     await this.running(slot);
-    const life = slot.life as Life;
+    const life = slot.life as Life<P['control']>;
     return new Promise<T>((resolve, reject) => {
       life.calls.add(reject);
       fn(life.control)
@@ -236,30 +291,30 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  private slot(id: ActorId): Slot {
+  private slot(id: ActorId): Slot<P['control']> {
     const slot = this.slots.get(id);
     if (!slot) throw new SynodError('SYNOD_INVALID_ARGUMENT', `no actor ${JSON.stringify(id)}; the actors are ${[...this.slots.keys()].join(', ')}`);
     return slot;
   }
 
   /** Resolves when `slot` serves; rejects if it is failed or stopped first. */
-  private running(slot: Slot): Promise<void> {
+  private running(slot: Slot<P['control']>): Promise<void> {
     if (slot.status === 'running') return Promise.resolve();
     if (slot.status === 'failed') return Promise.reject(this.failedError(slot));
     if (slot.status === 'stopped') return Promise.reject(new SynodError('SYNOD_CLOSED', `${slot.id}: the cluster is closed`));
     return new Promise((resolve, reject) => slot.waiters.push({ resolve, reject }));
   }
 
-  private settle(slot: Slot, err?: Error): void {
+  private settle(slot: Slot<P['control']>, err?: Error): void {
     for (const w of slot.waiters.splice(0)) err ? w.reject(err) : w.resolve();
   }
 
-  private failedError(slot: Slot): SynodError {
+  private failedError(slot: Slot<P['control']>): SynodError {
     return new SynodError('SYNOD_ACTOR_FAILED', `${slot.id} failed and will not be restarted: ${slot.failure?.message}; restart it with cluster.restart(${JSON.stringify(slot.id)}) or use another actor`, { cause: slot.failure });
   }
 
   /** Starts a new life of `slot`: fresh channels to every live peer, a fresh control channel. */
-  private spawn(slot: Slot): void {
+  private spawn(slot: Slot<P['control']>): void {
     if (this.closing) return;
     slot.timer = null;
     slot.incarnation++;
@@ -271,21 +326,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (!other) continue;
       const { port1, port2 } = new MessageChannel();
       ports[peer] = port1;
-      other.worker.postMessage({ type: 'connect', peer: slot.id, port: port2 } satisfies ToWorker, [port2]);
+      other.worker.postMessage({ type: 'connect', peer: slot.id, port: port2 } satisfies SupervisorToWorker<P>, [port2]);
     }
     const { port1: controlPort, port2: workerControl } = new MessageChannel();
-    const init: WorkerInit = { ...this.actors.initOf(slot.id, slot.incarnation), ports, control: workerControl };
+    const init = { ...this.actors.initOf(slot.id, slot.incarnation), ports, control: workerControl };
     const { worker, exited } = this.spare ?? this.boot();
     this.spare = null;
-    worker.postMessage({ type: 'init', init } satisfies ToWorker, [workerControl, ...Object.values(ports)]);
+    worker.postMessage({ type: 'init', init } satisfies SupervisorToWorker<P>, [workerControl, ...Object.values(ports)]);
     // The next spare boots after this turn, so it does not delay the start of this one.
     setImmediate(() => {
       if (!this.closing && !this.spare) this.spare = this.boot();
     });
-    const life: Life = {
+    const life: Life<P['control']> = {
       worker,
       exited,
-      control: Comlink.wrap<ActorControl>(nodeEndpoint(controlPort)),
+      control: Comlink.wrap<P['control']>(nodeEndpoint(controlPort)),
       controlPort,
       ready: false,
       stopping: false,
@@ -293,7 +348,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       calls: new Set(),
     };
     slot.life = life;
-    worker.on('message', (msg: FromWorker) => this.onMessage(slot, life, msg));
+    worker.on('message', (msg: WorkerToSupervisor<P>) => this.onMessage(slot, life, msg));
     worker.on('error', (err) => this.dying(slot, life, 'exception', toErrorData(err)));
     worker.on('messageerror', (err) => {
       this.dying(slot, life, 'messageerror', toErrorData(err));
@@ -302,18 +357,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     worker.on('exit', (code) => this.onExit(slot, life, `exited with code ${code}`));
   }
 
-  private onMessage(slot: Slot, life: Life, msg: FromWorker): void {
+  private onMessage(slot: Slot<P['control']>, life: Life<P['control']>, msg: WorkerToSupervisor<P>): void {
     if (slot.life !== life) return;
-    if (msg.type === 'dying') {
-      this.dying(slot, life, msg.how, msg.cause);
-    } else if (msg.type === 'ready') {
-      this.onReady(slot, life, msg.threadId, msg.record);
-    } else if (msg.type !== 'halted') {
-      this.emit('message', slot.id, msg);
+    // The handshake messages are told apart by type; anything else belongs to the protocol.
+    const handshake = msg as Exclude<WorkerToSupervisor<P>, P['message']>;
+    if (handshake.type === 'dying') {
+      this.dying(slot, life, handshake.how, handshake.cause);
+    } else if (handshake.type === 'ready') {
+      this.onReady(slot, life, handshake.threadId, handshake.record);
+    } else if (handshake.type !== 'halted') {
+      this.emit('message', slot.id, msg as P['message']);
     }
   }
 
-  private onReady(slot: Slot, life: Life, threadId: number, record: DurableRecord | null): void {
+  private onReady(slot: Slot<P['control']>, life: Life<P['control']>, threadId: number, record: P['recovered']): void {
     life.ready = true;
     slot.status = 'running';
     slot.startupFailures = 0;
@@ -325,7 +382,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Records why `life` is going down, as first seen, and stops treating the actor as serving. */
-  private dying(slot: Slot, life: Life, how: CrashHow, cause: ErrorData): void {
+  private dying(slot: Slot<P['control']>, life: Life<P['control']>, how: CrashHow, cause: ErrorData): void {
     life.death ??= { how, cause };
     if (slot.life !== life) return;
     slot.status = 'down';
@@ -333,7 +390,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** The worker of `life` is gone (or abandoned after a terminate timeout). */
-  private onExit(slot: Slot, life: Life, detail: string): void {
+  private onExit(slot: Slot<P['control']>, life: Life<P['control']>, detail: string): void {
     if (slot.life !== life) return;
     slot.life = null;
     const death = life.death ?? { how: 'exit' as const, cause: { name: 'WorkerExit', message: `${slot.id} ${detail}` } };
@@ -371,7 +428,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
   }
 
-  private fail(slot: Slot, cause: ErrorData): void {
+  private fail(slot: Slot<P['control']>, cause: ErrorData): void {
     slot.status = 'failed';
     slot.failure = cause;
     slot.down = null;
@@ -380,7 +437,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** A planned stop of `slot`'s worker, if it has one; cancels a pending restart. */
-  private stop(slot: Slot): Promise<void> {
+  private stop(slot: Slot<P['control']>): Promise<void> {
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = null;
     if (!slot.life) return Promise.resolve();
@@ -390,7 +447,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Boots a worker thread; it becomes an actor when it gets an 'init' message. */
   private boot(): Thread {
-    const worker = new Worker(WORKER_FILE);
+    const worker = new Worker(this.workerFile);
     // Until it is an actor, a failure only loses the spare; the life watches it after that.
     worker.on('error', () => {});
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -401,7 +458,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Terminates `slot`'s worker; one that does not exit is abandoned and treated as exited. */
-  private async kill(slot: Slot): Promise<void> {
+  private async kill(slot: Slot<P['control']>): Promise<void> {
     const life = slot.life;
     if (!life) return;
     if (!(await this.halt(life))) this.onExit(slot, life, `did not exit within ${this.options.terminateTimeoutMs} ms of terminate() and was abandoned`);
@@ -420,11 +477,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   private async halt({ worker, exited }: Thread): Promise<boolean> {
     const halted = new Promise<void>((resolve) => {
-      const onHalted = (m: FromWorker) => m.type === 'halted' && resolve();
+      const onHalted = (m: WorkerToSupervisor<P>) => (m as { type: string }).type === 'halted' && resolve();
       worker.on('message', onHalted);
       void exited.then(() => worker.off('message', onHalted));
     });
-    worker.postMessage({ type: 'halt' } satisfies ToWorker);
+    worker.postMessage({ type: 'halt' } satisfies SupervisorToWorker<P>);
     await this.within(Promise.race([halted, exited]));
     void worker.terminate();
     return this.within(exited);

@@ -1,0 +1,149 @@
+/**
+ * `synod kv`: the replicated key-value store on a real cluster — Multi-Paxos
+ * actors on worker threads with LMDB — under client load, optionally killing
+ * the leader's worker in the middle. The clients' history is checked for
+ * linearizability and the log for safety.
+ */
+import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { formatHistory } from '../check/history.js';
+import { checkLinearizable } from '../check/linearizability.js';
+import type { Value } from '../core/value.js';
+import { createKvCluster } from '../runtime/kv.js';
+import type { CrashMode } from '../runtime/wire.js';
+import { choiceArg, intArg } from './args.js';
+
+interface KvFlags {
+  clients: number;
+  ops: number;
+  keys: number;
+  proposers: number;
+  acceptors: number;
+  learners: number;
+  batch: number;
+  window: number;
+  crashLeader: boolean;
+  crashHow: CrashMode;
+  storage: 'lmdb' | 'memory';
+  durable: boolean;
+  dataDir?: string;
+  history?: string;
+  json?: boolean;
+}
+
+/** Registers the `kv` command on `program`. */
+export function addKvCommand(program: Command, exit: (code: number) => void): void {
+  program
+    .command('kv')
+    .description('run the replicated key-value store (Multi-Paxos) on a real cluster of worker threads under client load, and check the history for linearizability')
+    .option('--clients <c>', 'concurrent clients, each with one operation outstanding', intArg(1, 4096), 10)
+    .option('--ops <o>', 'operations in all, shared among the clients', intArg(1), 2000)
+    .option('--keys <k>', 'distinct keys', intArg(1, 100_000), 5)
+    .option('--proposers <p>', 'number of proposers (leader candidates)', intArg(1, 32), 3)
+    .option('--acceptors <a>', 'number of acceptors', intArg(1, 32), 3)
+    .option('--learners <l>', 'number of learners (replicas of the store)', intArg(1, 32), 2)
+    .option('--batch <n>', 'most commands per log slot', intArg(1, 100_000), 64)
+    .option('--window <n>', 'most slots in flight', intArg(1, 100_000), 32)
+    .option('--crash-leader', 'kill the leader\'s worker once a third of the operations are done')
+    .option('--crash-how <mode>', 'how the leader is killed: terminate, exception or exit', choiceArg(['terminate', 'exception', 'exit'] as const), 'terminate')
+    .option('--storage <kind>', 'lmdb (durable, default) or memory', choiceArg(['lmdb', 'memory'] as const), 'lmdb')
+    .option('--no-durable', 'lmdb: count a write as done once committed, before fsync (measures what fsync costs; unsafe on a machine crash)')
+    .option('--data-dir <dir>', 'keep the LMDB files here')
+    .option('--history <file>', 'write the history as Jepsen-format JSON lines')
+    .option('--json', 'print exactly one JSON object instead of text')
+    .addHelpText('after', '\nExit status: 0 when the history is linearizable and the log safe, 1 otherwise, 2 on bad arguments.')
+    .action(async (flags: KvFlags) => {
+      if (flags.clients > flags.ops) {
+        process.stderr.write(`synod kv: --clients (${flags.clients}) must not exceed --ops (${flags.ops})\n`);
+        return exit(2);
+      }
+      exit(await runKv(flags));
+    });
+}
+
+async function runKv(f: KvFlags): Promise<number> {
+  const say = (line: string) => {
+    if (!f.json) process.stdout.write(`${line}\n`);
+  };
+  const kv = await createKvCluster({
+    proposers: f.proposers,
+    acceptors: f.acceptors,
+    learners: f.learners,
+    batchMax: f.batch,
+    window: f.window,
+    storage: f.storage,
+    durable: f.durable,
+    concurrency: f.clients,
+    history: true,
+    ...(f.dataDir ? { dataDir: f.dataDir } : {}),
+  });
+  let leaderChanges = 0;
+  const crashes: string[] = [];
+  try {
+    kv.on('elected', (e) => {
+      leaderChanges++;
+      say(`  ${e.id} elected leader`);
+    });
+    kv.on('crash', (e) => say(`  ${e.id} crashed (${e.how})`));
+    kv.on('restart', (e) => say(`  ${e.id} restarted, serving again after ${e.recoveryMs.toFixed(1)} ms`));
+    say(`synod kv: ${f.clients} clients, ${f.ops} ops on ${f.keys} keys; ${f.proposers} proposers, ${f.acceptors} acceptors, ${f.learners} learners; storage ${f.storage}${f.storage === 'lmdb' ? (f.durable ? ' (durable)' : ' (no fsync wait)') : ''}; batch ${f.batch}, window ${f.window}`);
+    let done = 0;
+    let next = 0;
+    const latencies: number[] = [];
+    const crashAt = f.crashLeader ? Math.floor(f.ops / 3) : -1;
+    const t0 = performance.now();
+    const client = async (c: number) => {
+      for (;;) {
+        const n = next++;
+        if (n >= f.ops) return;
+        const key = `k${(n * 7 + c) % f.keys}`;
+        const start = performance.now();
+        const kind = n % 10;
+        if (kind < 5) await kv.get(key);
+        else if (kind < 8) await kv.put(key, n);
+        else await kv.cas(key, (n - 1) as Value, n);
+        latencies.push(performance.now() - start);
+        if (++done === crashAt) {
+          const leader = kv.leader();
+          if (leader) {
+            crashes.push(leader);
+            say(`  killing the leader ${leader} (${f.crashHow}) after ${done} operations`);
+            void kv.crash(leader, f.crashHow);
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: f.clients }, (_, c) => client(c)));
+    const elapsedMs = performance.now() - t0;
+    const history = kv.history();
+    if (f.history) writeFileSync(f.history, formatHistory(history));
+    await kv.close();
+    const violations = [...kv.checker.violations];
+    const lin = checkLinearizable(history, { timeoutMs: 60_000 });
+    latencies.sort((a, b) => a - b);
+    const pct = (q: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0) * 100) / 100;
+    const report = {
+      ok: lin.ok && violations.length === 0,
+      ops: f.ops,
+      opsPerSec: Math.round((f.ops * 1000) / elapsedMs),
+      latencyP50Ms: pct(0.5),
+      latencyP99Ms: pct(0.99),
+      leaderChanges,
+      leaderCrashes: crashes,
+      elapsedMs: Math.round(elapsedMs),
+      violations,
+      linearizability: lin.ok ? { status: lin.status } : { status: lin.status, reason: lin.reason },
+      history: f.history ?? null,
+    };
+    if (f.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    else {
+      say(`throughput: ${report.opsPerSec} ops/s; latency p50 ${report.latencyP50Ms} ms, p99 ${report.latencyP99Ms} ms; leader elections ${leaderChanges}`);
+      say(`log safety: ${violations.length === 0 ? 'OK' : `${violations.length} VIOLATION(S)`}`);
+      for (const v of violations) say(`  ${v.kind}: ${v.message}`);
+      say(`linearizability: ${lin.ok ? 'linearizable' : `${lin.status.toUpperCase()}: ${lin.reason}`}`);
+    }
+    return report.ok ? 0 : 1;
+  } finally {
+    await kv.close();
+  }
+}

@@ -1,0 +1,36 @@
+// `synod kv` on a real cluster: the leader's worker is killed under load, the
+// log goes on under a new leader, and the history checks linearizable.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseHistory } from '../../src/check/history.js';
+
+const cli = join(import.meta.dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
+const synod = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
+const dir = mkdtempSync(join(tmpdir(), 'synod-kv-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('synod kv', () => {
+  it('kills the leader under load; a new leader takes over; the history is linearizable', () => {
+    const history = join(dir, 'kv.jsonl');
+    const r = synod('kv', '--ops', '1500', '--clients', '8', '--crash-leader', '--history', history, '--json');
+    expect(r.status).toBe(0);
+    const o = JSON.parse(r.stdout) as { ok: boolean; leaderCrashes: string[]; leaderChanges: number; violations: unknown[]; linearizability: { status: string }; opsPerSec: number };
+    expect(o.ok).toBe(true);
+    expect(o.leaderCrashes).toHaveLength(1);
+    expect(o.leaderChanges).toBeGreaterThanOrEqual(1);
+    expect(o.violations).toEqual([]);
+    expect(o.linearizability.status).toBe('linearizable');
+    const events = parseHistory(readFileSync(history, 'utf8'));
+    expect(events.filter((e) => e.type === 'invoke')).toHaveLength(1500);
+    expect(events.filter((e) => e.type === 'ok' || e.type === 'fail')).toHaveLength(1500);
+  });
+
+  it('bad arguments exit 2', () => {
+    const r = synod('kv', '--storage', 'paper');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/one of lmdb, memory/);
+  });
+});

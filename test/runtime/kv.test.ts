@@ -1,0 +1,346 @@
+/**
+ * The replicated key-value store on real worker threads and real LMDB:
+ * get/put/cas, option and argument validation, concurrent clients whose
+ * history must be linearizable, the leader's worker killed under load (the
+ * log goes on under a new leader and no acknowledged write is lost), acceptors
+ * recovering their logs from LMDB (one at a time, and a whole cluster
+ * restarted on its data directory), crash points, hostile peer input and
+ * timeouts. The log safety checker watches every cluster.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { open } from 'lmdb';
+import type { HistoryEvent } from '../../src/check/history.js';
+import { checkLinearizable } from '../../src/check/linearizability.js';
+import type { Violation } from '../../src/check/safety.js';
+import type { Value } from '../../src/core/value.js';
+import { createKvCluster, type KvCluster, type KvClusterEvents, type KvClusterOptions } from '../../src/runtime/kv.js';
+import { SynodError } from '../../src/runtime/wire.js';
+
+const cluster3 = { proposers: 3, acceptors: 3, learners: 2 } as const;
+
+/** Runs `body` on a fresh cluster, closes it whatever happens, and checks a default data directory is gone and nothing was violated. */
+async function withKv<T>(options: KvClusterOptions, body: (kv: KvCluster, violations: Violation[]) => Promise<T>): Promise<T> {
+  const kv = await createKvCluster(options);
+  const violations: Violation[] = [];
+  kv.on('violation', (v) => violations.push(v));
+  try {
+    return await body(kv, violations);
+  } finally {
+    await kv.close();
+    if (options.dataDir === undefined && kv.dataDir !== null) expect(existsSync(kv.dataDir)).toBe(false);
+    expect(violations).toEqual([]);
+  }
+}
+
+/** The next `event` that satisfies `accept`; rejects after `timeoutMs` so a missing event fails the test instead of hanging it. */
+function next<E extends keyof KvClusterEvents>(kv: KvCluster, event: E, accept: (e: KvClusterEvents[E][0]) => boolean, timeoutMs = 10_000): Promise<KvClusterEvents[E][0]> {
+  return new Promise((resolve, reject) => {
+    const listener = (e: KvClusterEvents[E][0]) => {
+      if (!accept(e)) return;
+      clearTimeout(timer);
+      kv.off(event, listener as never);
+      resolve(e);
+    };
+    const timer = setTimeout(() => {
+      kv.off(event, listener as never);
+      reject(new Error(`no matching ${event} event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    kv.on(event, listener as never);
+  });
+}
+
+/**
+ * Clients issuing random reads, writes and compare-and-sets on a few keys,
+ * each waiting for its answer before the next operation, until `stop()`ed
+ * or `opsEach` operations each. Every value written is unique.
+ */
+function runClients(kv: KvCluster, clients: number, opsEach: number, keys = 4) {
+  let stopped = false;
+  let done = 0;
+  const errors: unknown[] = [];
+  const client = async (c: number) => {
+    const last = new Map<string, Value>();
+    for (let i = 0; i < opsEach && !stopped; i++) {
+      const key = `k${(c + i * 7) % keys}`;
+      const value = `c${c}-${i}`;
+      const roll = (c * 31 + i * 17) % 10;
+      try {
+        if (roll < 4) last.set(key, await kv.get(key));
+        else if (roll < 8) {
+          await kv.put(key, value);
+          last.set(key, value);
+        } else if (await kv.cas(key, last.get(key) ?? null, value)) last.set(key, value);
+      } catch (err) {
+        errors.push(err);
+      }
+      done++;
+    }
+  };
+  const finished = Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
+  return {
+    finished,
+    errors,
+    get done() {
+      return done;
+    },
+    stop() {
+      stopped = true;
+      return finished;
+    },
+  };
+}
+
+/** Waits until `cond()` holds, polling. */
+async function until(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * No acknowledged write is lost: for every write acknowledged (ok) the
+ * final value of its key was written by a write that did not complete before
+ * it was invoked — it is that write's value, or one that may come after it.
+ */
+function lostWrites(history: readonly HistoryEvent[], finals: ReadonlyMap<string, Value>): string[] {
+  const written = new Map<string, { call: number; ret: number }>();
+  const open = new Map<unknown, { i: number; value: Value }>();
+  history.forEach((e, i) => {
+    if (e.type === 'invoke') {
+      if (e.f !== 'read') open.set(e.process, { i, value: e.f === 'cas' ? (e.value as Value[])[1] as Value : e.value });
+      return;
+    }
+    const inv = open.get(e.process);
+    open.delete(e.process);
+    if (!inv || e.type !== 'ok') return;
+    const name = `${String(e.key)}=${JSON.stringify(inv.value)}`;
+    written.set(name, { call: inv.i, ret: i });
+  });
+  const lost: string[] = [];
+  for (const [name, w] of written) {
+    const key = name.slice(0, name.indexOf('='));
+    const final = written.get(`${key}=${JSON.stringify(finals.get(key) ?? null)}`);
+    if (final === undefined || final.ret < w.call) lost.push(`${name} (final value ${JSON.stringify(finals.get(key) ?? null)})`);
+  }
+  return lost;
+}
+
+describe('the key-value store on worker threads', () => {
+  it('puts, gets and compare-and-sets, each actor on its own thread', async () => {
+    await withKv({ ...cluster3, maxValueBytes: 1024 }, async (kv) => {
+      expect(kv.leader()).toMatch(/^p[123]$/);
+      await kv.put('x', 1);
+      expect(await kv.get('x')).toBe(1);
+      expect(await kv.cas('x', 1, { n: [2, 'é'] })).toBe(true);
+      expect(await kv.cas('x', 1, 3)).toBe(false);
+      expect(await kv.get('x')).toEqual({ n: [2, 'é'] });
+      expect(await kv.get('never-written')).toBeNull();
+      expect(await kv.cas('fresh', null, 'v')).toBe(true);
+
+      const ids = ['p1', 'p2', 'p3', 'a1', 'a2', 'a3', 'l1', 'l2'];
+      const reports = await Promise.all(ids.map((id) => kv.state(id)));
+      const threads = reports.map((r) => r.threadId);
+      expect(new Set(threads).size).toBe(ids.length);
+      expect(threads).not.toContain(threadId);
+      expect(reports.map((r) => r.role)).toEqual(['proposer', 'proposer', 'proposer', 'acceptor', 'acceptor', 'acceptor', 'learner', 'learner']);
+      const leader = reports.find((r) => r.id === kv.leader());
+      expect(leader?.describe).toContain('leader');
+      expect(leader?.counters.commands).toBeGreaterThanOrEqual(7);
+      // Acceptors reply only once their records are durable, so a majority has appended.
+      expect(reports.slice(3, 6).filter((r) => r.counters.persisted > 0).length).toBeGreaterThanOrEqual(2);
+      await expect.poll(async () => (await kv.state('l2')).describe).toContain('fresh="v"');
+      expect(kv.stats().completed).toBe(7);
+
+      const code = (p: Promise<unknown>) => p.then(() => 'resolved', (e: SynodError) => e.code);
+      expect(await code(kv.get(5 as unknown as string))).toBe('SYNOD_INVALID_ARGUMENT');
+      expect(await code(kv.put('k', Number.NaN))).toBe('SYNOD_INVALID_ARGUMENT');
+      expect(await code(kv.put('k', 'x'.repeat(2000)))).toBe('SYNOD_INVALID_ARGUMENT');
+      expect(await code(kv.cas('k', null, { d: new Date(0) } as unknown as Value))).toBe('SYNOD_INVALID_ARGUMENT');
+      expect(await code(kv.state('nobody'))).toBe('SYNOD_INVALID_ARGUMENT');
+      expect(() => kv.history()).toThrow(/history: true/);
+    });
+  });
+
+  it('rejects invalid options with one readable message before any worker starts', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'synod-kv-options-test-'));
+    const dataDir = join(parent, 'never-created');
+    try {
+      const bad = { proposers: 0, acceptors: 'three', learners: 0, dataDir, batchMax: 0, concurrency: -1, storage: 'disk', supervisor: { policy: 'rest_for_one' }, colour: 'red' };
+      const err = await createKvCluster(bad as unknown as KvClusterOptions).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SynodError);
+      expect((err as SynodError).code).toBe('SYNOD_INVALID_OPTIONS');
+      for (const path of ['proposers', 'acceptors', 'learners', 'batchMax', 'concurrency', 'storage', 'supervisor.policy', 'colour']) expect((err as Error).message).toContain(path);
+      const timing = await createKvCluster({ ...cluster3, dataDir, core: { electionMinMs: 300, electionMaxMs: 200, heartbeatMs: 400 } }).catch((e: unknown) => e);
+      expect((timing as SynodError).code).toBe('SYNOD_INVALID_OPTIONS');
+      expect((timing as Error).message).toMatch(/core\.electionMaxMs: must be above electionMinMs/);
+      expect((timing as Error).message).toMatch(/core\.heartbeatMs: must be below electionMinMs/);
+      // Nothing was started: not even the data directory exists.
+      expect(existsSync(dataDir)).toBe(false);
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
+
+  it('serves 10 concurrent clients with a linearizable history and a safe log', async () => {
+    await withKv({ ...cluster3, history: true, concurrency: 16 }, async (kv) => {
+      const clients = runClients(kv, 10, 300);
+      await clients.finished;
+      expect(clients.errors).toEqual([]);
+      const history = kv.history();
+      expect(history.filter((e) => e.type === 'invoke')).toHaveLength(3000);
+      expect(history.filter((e) => e.type === 'info')).toHaveLength(0);
+      const verdict = checkLinearizable(history, { timeoutMs: 30_000 });
+      expect(verdict.status === 'linearizable' ? 'linearizable' : JSON.stringify(verdict).slice(0, 2000)).toBe('linearizable');
+      expect(kv.checker.chosenSlots).toBeGreaterThan(0);
+      expect(kv.checker.violations).toEqual([]);
+    });
+  });
+
+  it('goes on under a new leader when the leader\'s worker is terminated, then crashes, under load, losing no acknowledged write', async () => {
+    await withKv({ ...cluster3, history: true, concurrency: 16, supervisor: { maxRestarts: 100 } }, async (kv) => {
+      const crashes: string[] = [];
+      kv.on('crash', (e) => crashes.push(`${e.id}:${e.how}`));
+      const clients = runClients(kv, 10, Number.MAX_SAFE_INTEGER);
+      for (const how of ['terminate', 'exception'] as const) {
+        await until(() => clients.done >= 300);
+        const old = kv.leader();
+        expect(old).not.toBeNull();
+        const oldBallot = (await kv.state(old as string)).describe.match(/ballot=(\S+)/)?.[1];
+        const elected = next(kv, 'elected', (e) => `${e.ballot.round}.${e.ballot.proposer}` !== oldBallot);
+        const before = clients.done;
+        await kv.crash(old as string, how);
+        await elected;
+        // The log goes on: clients get answers again after the new election.
+        await until(() => clients.done >= before + 300);
+        expect(crashes).toContain(`${old}:${how}`);
+      }
+      await clients.stop();
+      expect(clients.errors).toEqual([]);
+      const finals = new Map<string, Value>();
+      for (let k = 0; k < 4; k++) finals.set(`k${k}`, await kv.get(`k${k}`));
+      const history = kv.history();
+      expect(lostWrites(history, finals)).toEqual([]);
+      const verdict = checkLinearizable(history, { timeoutMs: 30_000 });
+      expect(verdict.status === 'linearizable' ? 'linearizable' : JSON.stringify(verdict).slice(0, 2000)).toBe('linearizable');
+      expect(kv.stats().resends).toBeGreaterThan(0);
+    });
+  });
+
+  it('recovers an acceptor\'s log from LMDB after a crash, and a whole cluster from its data directory', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'synod-kv-recover-test-'));
+    try {
+      await withKv({ ...cluster3, dataDir }, async (kv) => {
+        for (let round = 0; round < 5; round++) await Promise.all(Array.from({ length: 8 }, (_, k) => kv.put(`r${k}`, round * 8 + k)));
+        for (const [id, how] of [['a1', 'exit'], ['a2', 'terminate']] as const) {
+          const before = await kv.state(id);
+          expect(before.describe).toContain('r7=');
+          const back = next(kv, 'restart', (e) => e.id === id);
+          await kv.crash(id, how);
+          await back;
+          const after = await kv.state(id);
+          expect(after.threadId).not.toBe(before.threadId);
+          expect(after.incarnation).toBe(before.incarnation + 1);
+          // The same promise and every accepted slot, replayed from its log.
+          expect(after.describe).toBe(before.describe);
+        }
+        // Crash points: after a write is durable (before its reply leaves), and after a message arrives (before it is stepped).
+        for (const [id, how] of [['a3', 'after-persist'], ['a1', 'after-receive']] as const) {
+          const crashed = next(kv, 'crash', (e) => e.id === id);
+          await kv.crash(id, how);
+          await kv.put('point', how);
+          expect((await crashed).how).toBe(how);
+        }
+        expect(await kv.get('point')).toBe('after-receive');
+      });
+      expect(existsSync(join(dataDir, 'a1', 'data.mdb'))).toBe(true);
+      // Every actor starts afresh on the same directory: the acceptors' logs hold the whole history.
+      await withKv({ ...cluster3, dataDir }, async (kv) => {
+        for (let k = 0; k < 8; k++) expect(await kv.get(`r${k}`)).toBe(32 + k);
+        expect(await kv.get('point')).toBe('after-receive');
+      });
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('compacts the log: acceptors trim it on disk, learners recover from their snapshots, and so does a restarted cluster', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'synod-kv-compact-test-'));
+    const options = { ...cluster3, dataDir, core: { compactEvery: 5 } };
+    /** Entries in an acceptor's log, from its state text. */
+    const logSize = async (kv: KvCluster, id: string) => ((await kv.state(id)).describe.match(/@/g) ?? []).length;
+    try {
+      await withKv(options, async (kv) => {
+        // One slot per put: each waits for the one before.
+        for (let i = 0; i < 120; i++) await kv.put(`c${i % 6}`, i);
+        await expect.poll(() => logSize(kv, 'a1')).toBeLessThan(40);
+        const before = await kv.state('l1');
+        const back = next(kv, 'restart', (e) => e.id === 'l1');
+        await kv.crash('l1', 'terminate');
+        await back;
+        // It restarts from its latest snapshot, then catches up on the slots after it.
+        await expect.poll(async () => (await kv.state('l1')).describe).toBe(before.describe);
+        await kv.put('c0', 'last');
+        expect(await kv.get('c0')).toBe('last');
+      });
+      const raw = open<Buffer, number>({ path: join(dataDir, 'a1'), noSubdir: false, encoding: 'binary', readOnly: true });
+      const keys = [...raw.getKeys({})];
+      await raw.close();
+      expect(keys.length).toBeLessThan(60);
+      expect(keys[keys.length - 1]).toBeGreaterThan(120);
+      await withKv(options, async (kv) => {
+        expect(await kv.get('c0')).toBe('last');
+        for (let k = 1; k < 6; k++) expect(await kv.get(`c${k}`)).toBe(114 + k);
+      });
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('drops and counts malformed and spoofed peer messages, times out without a majority, and serves again', async () => {
+    await withKv({ proposers: 1, acceptors: 3, learners: 1, storage: 'memory', history: true, timeoutMs: 400, retryMs: 100 }, async (kv) => {
+      expect(kv.dataDir).toBeNull();
+      const b = { round: 1, proposer: 'p1' };
+      const malformed: unknown[] = [
+        null,
+        'accept',
+        { type: 'accept', from: 'p1', ballot: b },
+        { type: 'accept', from: 'p1', ballot: { round: Number.NaN, proposer: 'p1' }, entries: [] },
+        { type: 'accept', from: 'p1', ballot: b, entries: [{ slot: 0, value: [] }] },
+        { type: 'accept', from: 'p1', ballot: b, entries: [{ slot: 0, value: 'not json' }] },
+        { type: 'accept', from: 'p1', ballot: b, entries: [{ slot: -1, value: '[]' }] },
+        { type: 'accept', from: 'p1', ballot: b, entries: [{ slot: 0, value: '[{"clientId":"c","seq":1,"op":{"f":"drop","key":"k"}}]' }] },
+        { type: 'prepare', from: 'p1', ballot: b },
+        { type: 'bogus', from: 'p1' },
+      ];
+      for (const raw of malformed) await kv.inject('a1', raw, 'p1');
+      await kv.inject('a1', [{ type: 'prepare', from: 'p1', ballot: b, fromSlot: 'x' }, null], 'p1');
+      await kv.inject('a1', { type: 'prepare', from: 'p2', ballot: { round: 1, proposer: 'p2' }, fromSlot: 0 }, 'p1');
+      await kv.inject('a1', { type: 'prepare', from: 'x9', ballot: { round: 1, proposer: 'x9' }, fromSlot: 0 }, 'x9');
+      const a1 = await kv.state('a1');
+      expect(a1.counters.dropped.malformed).toBe(malformed.length + 2);
+      expect(a1.counters.dropped.unknownSender).toBe(2);
+      await kv.put('k', 'before');
+
+      await kv.pause('a1');
+      await kv.pause('a2');
+      const err = await kv.put('k', 'lost?').catch((e: unknown) => e);
+      expect((err as SynodError).code).toBe('SYNOD_TIMEOUT');
+      expect(kv.stats().timedOut).toBe(1);
+      expect(kv.stats().resends).toBeGreaterThan(0);
+      await kv.resume('a1');
+      await kv.resume('a2');
+      await kv.put('k', 'after');
+      expect(await kv.get('k')).toBe('after');
+      const history = kv.history();
+      expect(history.filter((e) => e.type === 'info')).toEqual([expect.objectContaining({ f: 'write', value: 'lost?' })]);
+      expect(checkLinearizable(history).status).toBe('linearizable');
+    });
+  });
+});
