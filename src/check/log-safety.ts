@@ -99,11 +99,6 @@ export class LogSafetyChecker {
     else if (chosen !== value) this.report('apply-not-chosen', step, `${learner} applied ${value} at slot ${slot}, but ${chosen} was chosen there`, { learner, slot });
   }
 
-  /** A learner restarted with no snapshot: it will apply from slot 0 again. */
-  learnerRestarted(learner: ActorId): void {
-    this.learnerSnapshot(learner, 0);
-  }
-
   /** A learner (re)started from a snapshot, its own or a peer's: it next applies slot `upTo` (0 with none). */
   learnerSnapshot(learner: ActorId, upTo: number): void {
     this.nextApply.set(learner, upTo);

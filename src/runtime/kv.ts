@@ -46,7 +46,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { HistoryEvent } from '../check/history.js';
 import { LogSafetyChecker } from '../check/log-safety.js';
@@ -59,13 +59,14 @@ import { parseOptions, supervisorOptionsSchema } from './cluster.js';
 import type { MpActorReport, MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
 import { DEFAULT_SUPERVISOR, Supervisor, type ActorStatus, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
 import { SynodError, type CrashMode, type StorageSpec } from './wire.js';
+import { workerPath } from '../util/paths.js';
 
 /**
  * The compiled Multi-Paxos worker entry. When this module runs from its
  * TypeScript source (under vitest) the compiled copy in dist/ is used, as
  * for the single-decree worker.
  */
-export const MP_WORKER_FILE = new URL(import.meta.url.endsWith('.ts') ? '../../dist/workers/mp-actor.js' : '../../workers/mp-actor.js', import.meta.url);
+export const MP_WORKER_FILE = pathToFileURL(workerPath('mp-actor'));
 
 /** Options of {@link createKvCluster}. Everything but the three counts has a default. */
 export interface KvClusterOptions {

@@ -29,9 +29,11 @@
  * Multi-Paxos key-value cluster (workers/mp-actor.js) is another.
  */
 import { EventEmitter } from 'node:events';
+import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
+import { workerPath } from '../util/paths.js';
 import type { DurableRecord } from '../core/effects.js';
 import type { ActorId } from '../core/ids.js';
 import { SynodError, toErrorData, type ActorControl, type CrashHow, type ErrorData, type FromWorker, type ToWorker, type WorkerInit } from './wire.js';
@@ -41,12 +43,11 @@ import { SynodError, toErrorData, type ActorControl, type CrashHow, type ErrorDa
 const nodeEndpoint = nodeAdapter as unknown as typeof nodeAdapter.default;
 
 /**
- * The compiled worker entry. From dist/src/runtime/supervisor.js it is
- * dist/workers/actor.js; when this module runs from its TypeScript source
- * (under vitest), worker threads cannot load .ts, so the compiled copy in
- * dist/ is used (`npm test` builds it first).
+ * The compiled worker entry, dist/workers/actor.js. Worker threads cannot
+ * load .ts, so even when this module runs from its TypeScript source (under
+ * vitest) the compiled copy is used (`npm test` builds it first).
  */
-export const WORKER_FILE = new URL(import.meta.url.endsWith('.ts') ? '../../dist/workers/actor.js' : '../../workers/actor.js', import.meta.url);
+export const WORKER_FILE = pathToFileURL(workerPath('actor'));
 
 /**
  * What a kind of worker speaks, as types. Besides these, every worker

@@ -21,24 +21,7 @@ import { CorruptRecordError, type ActorStore } from '../../src/runtime/storage/t
 /** While `held` is set, puts issued through lmdb report "flushed" only once `held` resolves too. */
 const flushGate = vi.hoisted(() => ({ held: null as Promise<void> | null }));
 
-vi.mock('lmdb', async (importOriginal) => {
-  const real = await importOriginal<typeof import('lmdb')>();
-  type Put = (...args: unknown[]) => Promise<boolean> & { flushed?: PromiseLike<unknown> };
-  const wrappedOpen = (...args: unknown[]) => {
-    const db = (real.open as (...a: unknown[]) => { put: Put })(...args);
-    const put = db.put.bind(db);
-    db.put = (...putArgs: unknown[]) => {
-      const committed = put(...putArgs);
-      const held = flushGate.held;
-      if (held === null) return committed;
-      const gated = committed.then((v) => v) as ReturnType<Put>;
-      gated.flushed = Promise.all([committed.flushed, held]);
-      return gated;
-    };
-    return db;
-  };
-  return { ...real, open: wrappedOpen };
-});
+vi.mock('lmdb', async (importOriginal) => (await import('./fixtures/flush-gate.js')).gatedLmdb(await importOriginal<typeof import('lmdb')>(), flushGate));
 
 const acceptor: DurableRecord = {
   role: 'acceptor',
