@@ -64,7 +64,7 @@ async function run(flags: RunFlags): Promise<number> {
   try {
     note(`cluster up: ${allActors(cluster.members).length} actors, each on its own worker thread (main thread is ${threadId})`);
     for (const l of cluster.members.learners) {
-      const rec = (await cluster.state(l)).durable;
+      const rec = (await stateOf(cluster, l)).durable;
       if (rec?.role === 'learner' && rec.decided) note(`${l} recovered its decision ${describeValue(rec.decided.value)} from ${flags.dataDir ?? 'its store'}`);
     }
     cluster.on('crash', (e) => {
@@ -90,7 +90,10 @@ async function run(flags: RunFlags): Promise<number> {
       }),
     );
     const decided = await waitForLearners(cluster, flags.timeout);
-    const reports = await Promise.all(allActors(cluster.members).map((id) => cluster.state(id)));
+    // Report threads only once every crashed actor is back, so no report is asked of a dying worker.
+    const deadline = performance.now() + flags.timeout;
+    while (restarts.length < crashes.length && performance.now() < deadline) await sleep(10);
+    const reports = await Promise.all(allActors(cluster.members).map((id) => stateOf(cluster, id)));
     const actors = Object.fromEntries(reports.map((r) => [r.id, { role: r.role, threadId: r.threadId, incarnation: r.incarnation }]));
     const values = new Set(Object.values(decided).map((v) => describeValue(v)));
     const allDecided = Object.keys(decided).length === cluster.members.learners.length;
@@ -145,10 +148,31 @@ async function waitForLearners(cluster: Cluster, timeoutMs: number): Promise<Rec
   for (;;) {
     const decided: Record<ActorId, Value> = {};
     for (const l of cluster.members.learners) {
-      const rec = (await cluster.state(l)).durable;
+      const rec = (await stateOf(cluster, l)).durable;
       if (rec?.role === 'learner' && rec.decided) decided[l] = rec.decided.value;
     }
     if (Object.keys(decided).length === cluster.members.learners.length || performance.now() > deadline) return decided;
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * An actor's state report. A control call can land on a worker in the very
+ * moment it dies (a crash point armed earlier fires on its next write); the
+ * supervisor then rejects it with SYNOD_ACTOR_DOWN, and asking again reaches
+ * the restarted actor.
+ */
+async function stateOf(cluster: Cluster, id: ActorId): Promise<Awaited<ReturnType<Cluster['state']>>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await cluster.state(id);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SYNOD_ACTOR_DOWN' || attempt >= 20) throw err;
+      await sleep(20);
+    }
   }
 }

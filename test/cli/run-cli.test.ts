@@ -26,7 +26,7 @@ interface RunReport {
 describe('synod run', () => {
   it('decides one value on every learner across an acceptor and a proposer crash; every actor on its own thread', () => {
     const r = synod('run', '--json');
-    expect(r.status).toBe(0);
+    expect(r.status, `stderr: ${r.stderr}\nstdout: ${r.stdout}`).toBe(0);
     const o = JSON.parse(r.stdout) as RunReport;
     expect(o.ok).toBe(true);
     expect(o.violations).toEqual([]);
