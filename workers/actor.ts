@@ -1,7 +1,7 @@
 /**
  * Worker entry point: hosts one role core (proposer, acceptor or learner) in
- * its own thread. Thin glue only: peer messages arrive on direct
- * MessagePorts, are validated and queued in a bounded mailbox, and are
+ * its own thread. Thin glue only: peer messages arrive on links of the
+ * cluster's transport (direct MessagePorts by default), are validated and queued in a bounded mailbox, and are
  * stepped one at a time through the same core the simulator runs; the
  * effects are carried out as src/sim/world.ts does, with real ports, real
  * timers and a real store.
@@ -23,20 +23,23 @@
  * loading lmdb. Messages arriving before the store is loaded wait in the
  * mailbox.
  */
-import { parentPort, threadId, type MessagePort } from 'node:worker_threads';
+import { parentPort, threadId } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
 import { checkInvariants, initActor, stepActor, type ActorState } from '../src/core/actor.js';
-import { describeState } from '../src/core/describe.js';
+import { describeInput, describeMessage, describeRecord, describeState, describeValue } from '../src/core/describe.js';
 import type { DurableRecord, Effect, Input, TimerName } from '../src/core/effects.js';
 import { roleOf, type ActorId } from '../src/core/ids.js';
 import { validateMessage, type Message } from '../src/core/messages.js';
 import type { Value } from '../src/core/value.js';
 import { linkDelays, type OutgoingLinks } from '../src/runtime/links.js';
 import { Mailbox } from '../src/runtime/mailbox.js';
+import { lazyStore } from '../src/runtime/storage/lazy.js';
 import { openMemoryStore } from '../src/runtime/storage/memory.js';
+import { openEndpoint, type TransportEnd, type TransportEndpoint } from '../src/runtime/transports/index.js';
+import type { RawTraceEvent } from '../src/trace/types.js';
 import type { ActorStore } from '../src/runtime/storage/types.js';
-import { toErrorData, type ActorControl, type ActorCounters, type CrashHow, type CrashPoint, type FromWorker, type ToWorker, type WorkerInit } from '../src/runtime/wire.js';
+import { toErrorData, type ActorControl, type ActorCounters, type CrashHow, type CrashPoint, type FromWorker, type ToWorker, type TracedEnvelope, type WorkerInit } from '../src/runtime/wire.js';
 
 // The UMD adapter sets module.exports to the function, but its typings
 // declare an ES default export, which NodeNext then types as a namespace.
@@ -51,7 +54,7 @@ interface Queued {
 if (parentPort === null) throw new Error('workers/actor.js runs inside a worker thread; start actors with createCluster()');
 const main = parentPort;
 
-const peers = new Map<ActorId, MessagePort>();
+const peers = new Map<ActorId, TransportEndpoint<unknown>>();
 const timers = new Map<TimerName, { handle: NodeJS.Timeout; gen: number }>();
 const counters: ActorCounters = {
   received: 0,
@@ -78,6 +81,9 @@ let armed: CrashPoint | null = null;
 let timerGen = 0;
 /** Settles when every write issued so far is durable and its replies are out. */
 let writes: Promise<unknown> = Promise.resolve();
+/** Trace events not yet posted to the main thread (only when tracing). */
+let traced: RawTraceEvent[] = [];
+let sendSeq = 0;
 
 function post(msg: FromWorker): void {
   main.postMessage(msg);
@@ -85,24 +91,47 @@ function post(msg: FromWorker): void {
 
 /** Ends this worker on purpose, telling the supervisor why first (messages posted before exit are delivered before the exit event). */
 function die(how: CrashHow, cause: unknown): never {
+  if (init?.trace) flushTrace();
   post({ type: 'dying', how, cause: toErrorData(cause) });
   process.exit(1);
 }
 
-function connect(peer: ActorId, port: MessagePort): void {
+function connect(peer: ActorId, end: TransportEnd): void {
   peers.get(peer)?.close();
-  peers.set(peer, port);
-  port.on('message', (data: unknown) => onPeerMessage(peer, data));
+  const endpoint = openEndpoint<unknown>(end);
+  peers.set(peer, endpoint);
+  endpoint.onMessage((data) => onPeerMessage(peer, data));
 }
 
-/** Anything arriving on a peer port is untrusted: refuse what is malformed, spoofed or too big, without crashing. */
-function onPeerMessage(via: ActorId, data: unknown): void {
+/** Records a trace event (when tracing); `time` is epoch ms, so lanes of different threads line up. */
+function trace(event: Omit<RawTraceEvent, 'actor' | 'time'>): void {
+  traced.push({ actor: init.id, time: performance.timeOrigin + performance.now(), ...event });
+}
+
+/** Posts the trace events recorded so far; called before any peer send, so a send is always known before its receive. */
+function flushTrace(): void {
+  if (traced.length === 0) return;
+  post({ type: 'trace', events: traced });
+  traced = [];
+}
+
+/** Anything arriving on a link is untrusted: refuse what is malformed, spoofed or too big, without crashing. */
+function onPeerMessage(via: ActorId, raw: unknown): void {
   counters.received++;
+  let data = raw;
+  let msgId: string | undefined;
+  if (init.trace && typeof raw === 'object' && raw !== null && '$trace' in raw) {
+    msgId = String((raw as TracedEnvelope).$trace);
+    data = (raw as TracedEnvelope).msg;
+  }
   const checked = validateMessage(data);
   if (!checked.ok) return void counters.dropped.malformed++;
   const msg = checked.msg;
   if (msg.from !== via || roleOf(init.config.members, via) === null) return void counters.dropped.unknownSender++;
   if (ignoreOversized(msg)) return void counters.dropped.oversized++;
+  if (init.trace) {
+    trace({ kind: 'receive', from: via, text: describeMessage(msg, init.id), ...(msgId === undefined ? {} : { msg: msgId }) });
+  }
   enqueue({ input: { type: 'receive', msg } }, true);
 }
 
@@ -135,10 +164,12 @@ function drain(): void {
     }
     step(input);
   }
+  if (init.trace) flushTrace();
 }
 
 function step(input: Input): void {
   counters.steps++;
+  if (init.trace && input.type !== 'receive') trace({ kind: input.type === 'timeout' ? 'timer' : 'propose', text: describeInput(input) });
   const result = stepActor(state, input, Math.random());
   checkInvariants(result.state);
   state = result.state;
@@ -164,6 +195,10 @@ function apply(e: Effect): void {
       return;
     case 'decide':
     case 'chosen':
+      if (init.trace && e.type === 'decide') {
+        trace({ kind: 'decide', text: `decided ${describeValue(e.value)}`, value: describeValue(e.value) });
+        flushTrace();
+      }
       return post({ type: e.type, ballot: e.ballot, value: e.value });
     case 'ignore':
       counters.ignored++;
@@ -174,16 +209,37 @@ function apply(e: Effect): void {
 function send(to: ActorId, msg: Message): void {
   if (!peers.has(to)) return void counters.dropped.unroutable++;
   const delays = linkDelays(links[to], Math.random);
-  if (delays.length === 0) counters.dropped.link++;
+  if (delays.length === 0) {
+    counters.dropped.link++;
+    if (init.trace) trace({ kind: 'drop', to, msg: `${init.id}.${init.incarnation}.${++sendSeq}`, text: `lost on the link: ${describeMessage(msg, to)}` });
+  }
   if (delays.length > 1) counters.duplicated++;
   for (const delay of delays) {
     counters.sent++;
-    if (delay === 0) peers.get(to)?.postMessage(msg);
+    if (delay === 0) post1(to, msg);
     else {
       counters.delayed++;
-      // Sent on whatever channel to `to` exists then: the peer may have restarted meanwhile.
-      setTimeout(() => peers.get(to)?.postMessage(msg), delay);
+      // Sent on whatever link to `to` exists then: the peer may have restarted meanwhile.
+      setTimeout(() => post1(to, msg), delay);
     }
+  }
+}
+
+/** Puts one copy of `msg` on the link to `to`; a link that closed (the peer died) loses it, as a network would. */
+function post1(to: ActorId, msg: Message): void {
+  const endpoint = peers.get(to);
+  if (endpoint === undefined || endpoint.closed) return void counters.dropped.unroutable++;
+  let wire: unknown = msg;
+  if (init.trace) {
+    const id = `${init.id}.${init.incarnation}.${++sendSeq}`;
+    trace({ kind: 'send', to, msg: id, text: describeMessage(msg, to) });
+    flushTrace();
+    wire = { $trace: id, msg } satisfies TracedEnvelope;
+  }
+  try {
+    endpoint.send(wire);
+  } catch {
+    counters.dropped.unroutable++;
   }
 }
 
@@ -194,6 +250,7 @@ function send(to: ActorId, msg: Message): void {
  * durable state.
  */
 function persist(record: DurableRecord, then: readonly Effect[]): void {
+  if (init.trace) trace({ kind: 'persist', text: `write ${describeRecord(record)}` });
   writes = Promise.all([writes, store.persist(record)]).then(
     () => onDurable(record, then),
     (err: unknown) => die('exception', err),
@@ -204,6 +261,10 @@ function onDurable(record: DurableRecord, then: readonly Effect[]): void {
   if (armed === 'after-persist') die('after-persist', new Error(`crash point after-persist: ${init.id} crashed after a write became durable, before its replies left`));
   durable = record;
   counters.persisted++;
+  if (init.trace) {
+    trace({ kind: 'durable', text: `durable ${describeRecord(record)}` });
+    flushTrace();
+  }
   post({ type: 'durable', record });
   for (const e of then) apply(e);
 }
@@ -243,15 +304,18 @@ const control: ActorControl = {
   },
 };
 
-/** Becomes actor `given.id`: wires its ports, recovers its record, and reports ready. */
+/** Becomes actor `given.id`: opens its links, recovers its record, and reports ready. */
 async function start(given: WorkerInit): Promise<void> {
   init = given;
   mailbox = new Mailbox(init.mailboxLimit);
   links = init.links;
-  for (const [peer, port] of Object.entries(init.ports)) connect(peer, port);
+  for (const [peer, end] of Object.entries(init.ends)) connect(peer, end);
   if (init.failStartup) throw new Error(`test hook: ${init.id} fails during start-up (incarnation ${init.incarnation})`);
   if (init.storage.kind === 'memory') store = openMemoryStore();
-  else store = await (await lmdb).openLmdbStore(init.storage.dir, { actorId: init.id, role: init.role, durable: init.storage.durable });
+  else {
+    store = await (await lmdb).openLmdbStore(init.storage.dir, { actorId: init.id, role: init.role, durable: init.storage.durable });
+    if (init.storage.lazyFlushMs !== undefined) store = lazyStore(store, init.storage.lazyFlushMs);
+  }
   durable = await store.load();
   state = initActor(init.role, init.id, init.config, durable);
   checkInvariants(state);
@@ -266,7 +330,7 @@ main.on('message', (m: ToWorker) => {
     case 'init':
       return void start(m.init).catch((err: unknown) => die('exception', err));
     case 'connect':
-      return connect(m.peer, m.port);
+      return connect(m.peer, m.end);
     case 'propose':
       return enqueue({ input: { type: 'propose', value: m.value } }, false);
     case 'halt':

@@ -2,7 +2,8 @@
  * Worker entry point: hosts one Multi-Paxos role core (proposer, acceptor or
  * learner) in its own thread, as workers/actor.ts does for single-decree
  * Paxos, with the same start-up, halt handshake, crash modes and turn
- * discipline. Peer messages arrive on direct MessagePorts, are validated and
+ * discipline. Peer messages arrive on links of the cluster's transport (direct
+ * MessagePorts by default), are validated and
  * queued in a bounded mailbox; client requests arrive from the main thread;
  * the core's effects are carried out as src/sim/mpworld.ts does, with real
  * ports, timers and an LMDB record log.
@@ -24,7 +25,7 @@
  * is rebuilt from the log (an acceptor's promises and accepted slots, a
  * proposer's rounds, a learner's latest snapshot, after which it catches up).
  */
-import { parentPort, threadId, type MessagePort } from 'node:worker_threads';
+import { parentPort, threadId } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
 import { roleOf, type ActorId } from '../src/core/ids.js';
@@ -32,6 +33,7 @@ import { checkMpInvariants, initMpActor, stepMpActor, type MpActorState } from '
 import { describeMpState } from '../src/core/multipaxos/describe.js';
 import type { Command, MpEffect, MpInput, MpMessage, MpRecord, MpTimer } from '../src/core/multipaxos/types.js';
 import { Mailbox } from '../src/runtime/mailbox.js';
+import { openEndpoint, type TransportEnd, type TransportEndpoint } from '../src/runtime/transports/index.js';
 import { DESCRIBE_MAX_CHARS, encodeResult, toWire, validateMpMessage, type MpActorControl, type MpActorCounters, type MpProtocol, type MpRequestPost, type MpTurnReport, type MpWorkerStart } from '../src/runtime/mpwire.js';
 import type { RecordLog } from '../src/runtime/storage/log.js';
 import type { SupervisorToWorker, WorkerToSupervisor } from '../src/runtime/supervisor.js';
@@ -56,7 +58,7 @@ interface TurnWrite {
 if (parentPort === null) throw new Error('workers/mp-actor.js runs inside a worker thread; start actors with createKvCluster()');
 const main = parentPort;
 
-const peers = new Map<ActorId, MessagePort>();
+const peers = new Map<ActorId, TransportEndpoint<unknown>>();
 const timers = new Map<MpTimer, { handle: NodeJS.Timeout; gen: number }>();
 const counters: MpActorCounters = {
   received: 0,
@@ -115,10 +117,11 @@ function die(how: CrashHow, cause: unknown): never {
   process.exit(1);
 }
 
-function connect(peer: ActorId, port: MessagePort): void {
+function connect(peer: ActorId, end: TransportEnd): void {
   peers.get(peer)?.close();
-  peers.set(peer, port);
-  port.on('message', (data: unknown) => onPortData(peer, data));
+  const endpoint = openEndpoint<unknown>(end);
+  peers.set(peer, endpoint);
+  endpoint.onMessage((data) => onPortData(peer, data));
 }
 
 /** A peer posts one message, or an array of the messages of one of its turns. */
@@ -283,12 +286,18 @@ function postAll(box: Map<ActorId, MpMessage[]>): void {
     const held = box === lazy ? undefined : lazy.get(to);
     if (held) lazy.delete(to);
     const msgs = held ? [...held, ...sent] : sent;
-    const port = peers.get(to);
-    if (port === undefined) counters.dropped.unroutable += msgs.length;
+    const endpoint = peers.get(to);
+    if (endpoint === undefined || endpoint.closed) counters.dropped.unroutable += msgs.length;
     else {
-      port.postMessage(msgs.length === 1 ? toWire(msgs[0] as MpMessage) : msgs.map(toWire));
-      counters.sent += msgs.length;
-      counters.posts++;
+      try {
+        if (msgs.length === 1) endpoint.send(toWire(msgs[0] as MpMessage));
+        else endpoint.sendBatch(msgs.map(toWire));
+        counters.sent += msgs.length;
+        counters.posts++;
+      } catch {
+        // The link closed under us (the peer died): lost, as a network would lose it.
+        counters.dropped.unroutable += msgs.length;
+      }
     }
   }
   box.clear();
@@ -345,11 +354,11 @@ const control: MpActorControl = {
   },
 };
 
-/** Becomes actor `given.id`: wires its ports, replays its log, reports ready and takes its `start` input. */
+/** Becomes actor `given.id`: opens its links, replays its log, reports ready and takes its `start` input. */
 async function start(given: MpWorkerStart): Promise<void> {
   init = given;
   mailbox = new Mailbox(init.mailboxLimit);
-  for (const [peer, port] of Object.entries(init.ports)) connect(peer, port);
+  for (const [peer, end] of Object.entries(init.ends)) connect(peer, end);
   const { openLmdbLog, openMemoryLog } = await logModule;
   log = init.storage.kind === 'memory' ? openMemoryLog() : await openLmdbLog(init.storage.dir, { actorId: init.id, durable: init.storage.durable });
   const records = await log.load();
@@ -369,7 +378,7 @@ main.on('message', (m: SupervisorToWorker<MpProtocol> | MpRequestPost) => {
     case 'init':
       return void start(m.init).catch((err: unknown) => die('exception', err));
     case 'connect':
-      return connect(m.peer, m.port);
+      return connect(m.peer, m.end);
     // Client requests are local and bounded by the client's concurrency: they bypass the mailbox bound.
     case 'request': {
       // From the main thread, which is trusted: the commands are parsed, not checked.

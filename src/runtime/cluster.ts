@@ -30,6 +30,9 @@ import { isValue, type Value } from '../core/value.js';
 import { SafetyChecker, type Violation } from '../check/safety.js';
 import { LinkTable, type LinkFaults } from './links.js';
 import { DEFAULT_SUPERVISOR, Supervisor, WORKER_FILE, type ActorStatus, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
+import { TraceCollector } from './tracing.js';
+import { createTransport, type TransportKind } from './transports/index.js';
+import type { Trace, TraceEvent } from '../trace/types.js';
 import { SynodError, type ActorReport, type CrashMode, type StorageSpec } from './wire.js';
 
 /** Options of {@link createCluster}. Everything but the three counts has a default. */
@@ -56,6 +59,16 @@ export interface ClusterOptions {
   readonly core?: Partial<Pick<CoreConfig, 'phaseTimeoutMs' | 'backoffBaseMs' | 'backoffMaxMs' | 'maxRoundJump'>>;
   /** Deliberate protocol bugs, for showing that the safety checker catches them. */
   readonly bugs?: Partial<ControlBugs>;
+  /** What carries the actors' messages: 'port' (direct MessagePorts, the default), 'hub' (relayed by the main thread) or 'ring' (SharedArrayBuffer rings). */
+  readonly transport?: TransportKind;
+  /** The amnesia experiment: acceptors keep their state only in memory, so a restart wipes their promises. Breaks Paxos on purpose. */
+  readonly amnesia?: boolean;
+  /** The no-fsync experiment: acceptors acknowledge writes at once and flush them to LMDB only every {@link noFsyncFlushMs}; a crash loses the rest. Breaks Paxos on purpose. */
+  readonly noFsync?: boolean;
+  /** Flush interval of the no-fsync experiment, ms. Default 100. */
+  readonly noFsyncFlushMs?: number;
+  /** Record every send, receive, drop, persist, crash, restart and decision as trace events with vector clocks ({@link Cluster.traceOf}). Costs a post to the main thread per event. */
+  readonly trace?: boolean;
   /** Test hooks. `failStartup[id]`: incarnations after+1 .. after+times of actor `id` throw during start-up (times default: forever). */
   readonly testHooks?: { readonly failStartup?: Readonly<Record<ActorId, { readonly after: number; readonly times?: number }>> };
 }
@@ -85,6 +98,8 @@ export interface DurableEvent {
 export interface ClusterEvents {
   decide: [DecideEvent];
   durable: [DurableEvent];
+  /** One trace event (only with `trace: true`), in the order added to the trace. */
+  trace: [TraceEvent];
   crash: [CrashEvent];
   restart: [RestartEvent];
   failed: [FailedEvent];
@@ -105,6 +120,7 @@ export const supervisorOptionsSchema = z
     backoffMaxMs: ms,
     maxStartupFailures: z.number().int().min(1),
     terminateTimeoutMs: ms.min(1),
+    spares: z.number().int().min(0).max(16),
   })
   .partial()
   .default({});
@@ -119,6 +135,11 @@ const optionsSchema = z.strictObject({
   mailboxLimit: z.number().int().min(1).default(10_000),
   maxValueBytes: z.number().int().min(16).default(64 * 1024),
   supervisor: supervisorOptionsSchema,
+  transport: z.enum(['port', 'hub', 'ring']).default('port'),
+  amnesia: z.boolean().default(false),
+  noFsync: z.boolean().default(false),
+  noFsyncFlushMs: ms.min(1).default(100),
+  trace: z.boolean().default(false),
   core: z.strictObject({ phaseTimeoutMs: ms.min(1), backoffBaseMs: ms.min(1), backoffMaxMs: ms.min(1), maxRoundJump: z.number().int().min(1) }).partial().default({}),
   bugs: z.strictObject({ ignoreAccepted: z.boolean(), reuseBallot: z.boolean() }).partial().default({}),
   testHooks: z
@@ -166,6 +187,8 @@ export class Cluster extends EventEmitter<ClusterEvents> {
   readonly checker: SafetyChecker;
   /** Decisions reported by learners. */
   readonly decisions = new Map<ActorId, AcceptedProposal>();
+  /** The trace recorded so far (with `trace: true`; otherwise null). */
+  private readonly tracer: TraceCollector | null;
 
   private readonly options: z.output<typeof optionsSchema>;
   private readonly ownsDataDir: boolean;
@@ -191,6 +214,8 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     if (!existsSync(workerFile)) throw new SynodError('SYNOD_START_FAILED', `the worker entry ${workerFile} does not exist; build the project first (npm run build)`);
     this.config = coreConfig(this.members, { ...o.core, bugs: { ...NO_BUGS, ...o.bugs } });
     this.checker = new SafetyChecker(this.members);
+    if (o.amnesia && o.noFsync) throw new SynodError('SYNOD_INVALID_OPTIONS', 'invalid createCluster options: amnesia and noFsync are two different experiments; choose one');
+    this.tracer = o.trace ? new TraceCollector(allActors(this.members), (e) => this.emit('trace', e)) : null;
     this.ownsDataDir = o.storage === 'lmdb' && o.dataDir === undefined;
     this.dataDir = o.storage === 'memory' ? null : (o.dataDir ?? mkdtempSync(join(tmpdir(), 'synod-')));
     for (const id of this.members.proposers) this.requests.set(id, new Set());
@@ -198,9 +223,14 @@ export class Cluster extends EventEmitter<ClusterEvents> {
       {
         ids: allActors(this.members),
         peersOf: (id) => allActors(this.members).filter((peer) => roleOf(this.members, peer) !== roleOf(this.members, id)),
+        transport: createTransport(o.transport),
         initOf: (id, incarnation) => {
           const hook = o.testHooks.failStartup?.[id];
-          const storage: StorageSpec = this.dataDir === null ? { kind: 'memory' } : { kind: 'lmdb', dir: join(this.dataDir, id), durable: o.durable };
+          const acceptor = this.members.acceptors.includes(id);
+          const storage: StorageSpec =
+            this.dataDir === null || (o.amnesia && acceptor)
+              ? { kind: 'memory' }
+              : { kind: 'lmdb', dir: join(this.dataDir, id), durable: o.durable, ...(o.noFsync && acceptor ? { lazyFlushMs: o.noFsyncFlushMs } : {}) };
           return {
             id,
             role: roleOf(this.members, id) as Role,
@@ -211,6 +241,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
             incarnation,
             failStartup: hook !== undefined && incarnation > hook.after && incarnation <= hook.after + (hook.times ?? Infinity),
             links: this.links.outgoing(id),
+            trace: o.trace,
           };
         },
       },
@@ -219,14 +250,19 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     this.supervisor.on('ready', (id, record) => this.onReady(id, record));
     this.supervisor.on('message', (id, msg) => {
       if (msg.type === 'durable') this.onDurable(id, msg.record);
+      else if (msg.type === 'trace') this.tracer?.addFromWorker(msg.events);
       else if (msg.type === 'decide') this.onDecide(id, { ballot: msg.ballot, value: msg.value });
       else this.answer(id, { value: msg.value });
     });
     this.supervisor.on('crash', (e) => {
+      this.tracer?.addHere({ actor: e.id, kind: 'crash', text: `crashed (${e.how}): ${e.cause.message}` });
       if (e.cause.code === 'SYNOD_ASSERTION') this.fact(() => this.checker.invariantBroken(e.id, e.cause.message, this.step));
       this.emit('crash', e);
     });
-    this.supervisor.on('restart', (e) => this.emit('restart', e));
+    this.supervisor.on('restart', (e) => {
+      this.tracer?.addHere({ actor: e.id, kind: 'restart', text: `${e.planned ? 'restarted' : 'recovered'} after ${e.recoveryMs.toFixed(1)} ms (thread ${e.threadId})` });
+      this.emit('restart', e);
+    });
     this.supervisor.on('failed', (e) => {
       if (this.requests.has(e.id)) this.answer(e.id, { error: new SynodError('SYNOD_ACTOR_FAILED', `proposer ${e.id} failed and will not be restarted (${e.cause.message}); propose through another proposer`) });
       this.emit('failed', e);
@@ -280,6 +316,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
   async crash(id: ActorId, how: CrashMode = 'exception'): Promise<void> {
     const status = this.supervisor.status(id);
     if (status !== 'running' && status !== 'starting') return;
+    this.tracer?.addHere({ actor: 'env', kind: 'fault', text: how === 'after-receive' || how === 'after-persist' ? `arm crash point ${how} in ${id}` : `crash ${id} (${how})` });
     if (how === 'terminate') return this.supervisor.terminate(id);
     try {
       await this.supervisor.call(id, (c) => (how === 'exception' || how === 'exit' ? c.crash(how) : c.arm(how)));
@@ -317,12 +354,14 @@ export class Cluster extends EventEmitter<ClusterEvents> {
   /** Cuts every link between `a` and `b`, both ways, until {@link heal}. Resolves once every live actor applies it. */
   async partition(a: readonly ActorId[], b: readonly ActorId[]): Promise<void> {
     for (const id of [...a, ...b]) this.supervisor.status(id);
+    this.tracer?.addHere({ actor: 'env', kind: 'fault', text: `partition {${a.join(',')}} | {${b.join(',')}}` });
     this.links.partition(a, b);
     return this.pushLinks([...a, ...b]);
   }
 
   /** Removes every partition (link faults stay). */
   async heal(): Promise<void> {
+    this.tracer?.addHere({ actor: 'env', kind: 'fault', text: 'heal every partition' });
     this.links.heal();
     return this.pushLinks(allActors(this.members));
   }
@@ -331,7 +370,9 @@ export class Cluster extends EventEmitter<ClusterEvents> {
   async setLinkFaults(from: ActorId, to: ActorId, faults: LinkFaults): Promise<void> {
     this.supervisor.status(from);
     this.supervisor.status(to);
-    this.links.setFaults(from, to, parseOptions(linkFaultsSchema, faults, 'link faults', 'SYNOD_INVALID_ARGUMENT'));
+    const parsed = parseOptions(linkFaultsSchema, faults, 'link faults', 'SYNOD_INVALID_ARGUMENT');
+    this.tracer?.addHere({ actor: 'env', kind: 'fault', text: `link ${from} -> ${to}: ${JSON.stringify(parsed)}` });
+    this.links.setFaults(from, to, parsed);
     return this.pushLinks([from]);
   }
 
@@ -342,6 +383,22 @@ export class Cluster extends EventEmitter<ClusterEvents> {
    */
   inject(id: ActorId, raw: unknown, via: ActorId = 'stranger'): Promise<void> {
     return this.supervisor.call(id, (c) => c.inject(raw, via));
+  }
+
+  /** The trace events recorded so far (empty unless the cluster was created with `trace: true`). */
+  get traceEvents(): readonly TraceEvent[] {
+    return this.tracer?.events ?? [];
+  }
+
+  /**
+   * The trace recorded so far, as a {@link Trace} (write it with
+   * writeTraceFile). `source` is merged into its `source` field. Throws
+   * SYNOD_INVALID_ARGUMENT unless the cluster traces.
+   */
+  traceOf(source: Readonly<Record<string, unknown>> = {}): Trace {
+    if (this.tracer === null) throw new SynodError('SYNOD_INVALID_ARGUMENT', 'this cluster does not trace; create it with trace: true');
+    const o = this.options;
+    return this.tracer.trace({ proposers: o.proposers, acceptors: o.acceptors, learners: o.learners, transport: o.transport, ...source });
   }
 
   /** Stops every worker, rejects every pending request, removes the temporary data directory. Idempotent. */
@@ -393,6 +450,10 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     this.step++;
     feed();
     const found = this.checker.violations;
-    while (this.violationsReported < found.length) this.emit('violation', found[this.violationsReported++] as Violation);
+    while (this.violationsReported < found.length) {
+      const v = found[this.violationsReported++] as Violation;
+      this.tracer?.addHere({ actor: 'env', kind: 'note', text: `safety violation (${v.kind}): ${v.message}` });
+      this.emit('violation', v);
+    }
   }
 }

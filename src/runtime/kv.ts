@@ -40,6 +40,7 @@
  * every operation is recorded as Jepsen-format events for
  * {@link checkLinearizable}.
  */
+import { createTransport, type TransportKind } from './transports/index.js';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -109,6 +110,8 @@ export interface KvClusterOptions {
   readonly maxValueBytes?: number;
   /** Supervisor policy, restart intensity and backoff; see {@link SupervisorOptions}. */
   readonly supervisor?: Partial<SupervisorOptions>;
+  /** What carries the actors' messages: 'port' (direct MessagePorts, the default), 'hub' (relayed by the main thread) or 'ring' (SharedArrayBuffer rings). */
+  readonly transport?: TransportKind;
   /** Protocol timing, in milliseconds, and limits (see MpConfig). */
   readonly core?: Partial<Pick<MpConfig, 'heartbeatMs' | 'electionMinMs' | 'electionMaxMs' | 'retryMs' | 'catchupMax' | 'compactEvery' | 'maxRoundJump'>>;
 }
@@ -168,6 +171,7 @@ const optionsSchema = z
     mailboxLimit: z.number().int().min(1).default(10_000),
     maxValueBytes: z.number().int().min(16).default(64 * 1024),
     supervisor: supervisorOptionsSchema,
+    transport: z.enum(['port', 'hub', 'ring']).default('port'),
     core: z
       .strictObject({
         heartbeatMs: ms.min(1),
@@ -297,6 +301,7 @@ export class KvCluster extends EventEmitter<KvClusterEvents> {
           if (role === 'learner') return [...this.members.proposers, ...this.members.learners.filter((peer) => peer !== id)];
           return this.members.proposers;
         },
+        transport: createTransport(o.transport),
         initOf: (id, incarnation) => {
           const storage: StorageSpec = this.dataDir === null ? { kind: 'memory' } : { kind: 'lmdb', dir: join(this.dataDir, id), durable: o.durable };
           return { id, role: roleOf(this.members, id) as Role, config: this.config, storage, mailboxLimit: o.mailboxLimit, incarnation, reportFacts: o.check };

@@ -24,6 +24,7 @@
  *   {@link encodeResult}).
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { TransportEnd } from './transports/types.js';
 import { isBallot, type Ballot } from '../core/ballot.js';
 import type { ActorId, Role } from '../core/ids.js';
 import type { AcceptedEntry, Batch, KvResult, MpConfig, MpMessage, MpRecord, MpSnapshot, SlotEntry } from '../core/multipaxos/types.js';
@@ -154,8 +155,8 @@ export interface MpProtocol extends WorkerProtocol {
   readonly control: MpActorControl;
 }
 
-/** The start data as the worker receives it, ports included. */
-export type MpWorkerStart = MpWorkerInit & { readonly ports: Readonly<Record<ActorId, MessagePort>>; readonly control: MessagePort };
+/** The start data as the worker receives it, link ends and control port included. */
+export type MpWorkerStart = MpWorkerInit & { readonly ends: Readonly<Record<ActorId, TransportEnd>>; readonly control: MessagePort };
 
 /** A result as it travels in {@link MpTurnReport.answers}: the client knows which operation it asked for. */
 export function encodeResult(result: KvResult): Value {

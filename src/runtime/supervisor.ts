@@ -1,7 +1,8 @@
 /**
  * The supervisor: starts one worker thread per actor, wires every pair of
- * actors that talk with a direct MessageChannel, watches each worker (error,
- * exit, messageerror) and restarts crashed actors with fresh channels.
+ * actors that talk with a link of the cluster's transport (a direct
+ * MessageChannel by default; see src/runtime/transports), watches each worker
+ * (error, exit, messageerror) and restarts crashed actors with fresh links.
  *
  * Policy, after Erlang/OTP: `one_for_one` restarts only the actor that
  * crashed, `one_for_all` stops and restarts every actor with it. Restart
@@ -17,9 +18,9 @@
  * terminate() is preceded by parking the thread (see halt), because one
  * landing inside a native lmdb call aborts the whole process.
  *
- * One spare worker is kept booted with lmdb loaded; the next actor to start
- * (a restart, usually) takes it, which cuts a restart from ~100 ms to ~20 ms
- * on a 2-vCPU machine.
+ * `spares` workers (default 1) are kept booted with lmdb loaded; the next
+ * actor to start (a restart, usually) takes one, which cuts a restart from
+ * ~100 ms to ~20 ms on a 2-vCPU machine. `spares: 0` gives cold restarts.
  *
  * The supervisor does not care which protocol its workers speak beyond a
  * small handshake (init, connect, halt; ready, dying, halted): the worker
@@ -30,12 +31,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { pathToFileURL } from 'node:url';
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
 import { workerPath } from '../util/paths.js';
 import type { DurableRecord } from '../core/effects.js';
 import type { ActorId } from '../core/ids.js';
+import { portTransport, transferListOf, type Transport, type TransportEnd, type TransportPair } from './transports/index.js';
 import { SynodError, toErrorData, type ActorControl, type CrashHow, type ErrorData, type FromWorker, type ToWorker, type WorkerInit } from './wire.js';
 
 // The UMD adapter sets module.exports to the function, but its typings
@@ -55,7 +57,7 @@ export const WORKER_FILE = pathToFileURL(workerPath('actor'));
  * sends its 'ready', 'dying' and 'halted' ({@link WorkerToSupervisor}).
  */
 export interface WorkerProtocol {
-  /** The start data of one incarnation, as `initOf` makes it; the supervisor adds the ports. */
+  /** The start data of one incarnation, as `initOf` makes it; the supervisor adds the link ends and the control port. */
   readonly init: object;
   /** What a worker reports it recovered, in its 'ready' message. */
   readonly recovered: unknown;
@@ -69,7 +71,7 @@ export interface WorkerProtocol {
 
 /** The protocol of the single-decree actor (workers/actor.js): the default. */
 export interface SynodProtocol extends WorkerProtocol {
-  readonly init: Omit<WorkerInit, 'ports' | 'control'>;
+  readonly init: Omit<WorkerInit, 'ends' | 'control'>;
   readonly recovered: DurableRecord | null;
   readonly message: Exclude<FromWorker, { type: 'ready' | 'dying' | 'halted' }>;
   readonly post: ToWorker;
@@ -78,10 +80,10 @@ export interface SynodProtocol extends WorkerProtocol {
 
 /** The supervisor's own messages to a worker, whatever its protocol. Ports are transferred. */
 export type SupervisorToWorker<P extends WorkerProtocol> =
-  /** Become this actor: the start data plus a port per peer and the control port. Always the first message but for 'halt'. */
-  | { readonly type: 'init'; readonly init: P['init'] & { readonly ports: Readonly<Record<ActorId, MessagePort>>; readonly control: MessagePort } }
-  /** A fresh channel to `peer` (which restarted); it replaces the old one. */
-  | { readonly type: 'connect'; readonly peer: ActorId; readonly port: MessagePort }
+  /** Become this actor: the start data plus a link end per peer and the control port. Always the first message but for 'halt'. */
+  | { readonly type: 'init'; readonly init: P['init'] & { readonly ends: Readonly<Record<ActorId, TransportEnd>>; readonly control: MessagePort } }
+  /** A fresh link to `peer` (which restarted); it replaces the old one. */
+  | { readonly type: 'connect'; readonly peer: ActorId; readonly end: TransportEnd }
   /** Park the thread (answering 'halted') so that worker.terminate() cannot land inside a native lmdb call. */
   | { readonly type: 'halt' };
 
@@ -109,6 +111,8 @@ export interface SupervisorOptions {
   readonly maxStartupFailures: number;
   /** Safety net: if a terminated worker has not exited after this long, it is abandoned and treated as exited. */
   readonly terminateTimeoutMs: number;
+  /** Worker threads kept booted, with lmdb loaded, for the next actors to start (restarts skip booting a thread). 0: cold restarts. */
+  readonly spares: number;
 }
 
 /** The default supervisor options. */
@@ -120,6 +124,7 @@ export const DEFAULT_SUPERVISOR: SupervisorOptions = Object.freeze({
   backoffMaxMs: 500,
   maxStartupFailures: 3,
   terminateTimeoutMs: 5000,
+  spares: 1,
 });
 
 /** Where an actor is in its life cycle. */
@@ -163,8 +168,10 @@ export interface SupervisedActors<P extends WorkerProtocol = SynodProtocol> {
   readonly ids: readonly ActorId[];
   /** The actors `id` talks to; each such pair gets a direct channel. */
   peersOf(id: ActorId): readonly ActorId[];
-  /** The start data of incarnation `incarnation` of `id`, except the ports the supervisor makes. */
+  /** The start data of incarnation `incarnation` of `id`, except the link ends and control port the supervisor makes. */
   initOf(id: ActorId, incarnation: number): P['init'];
+  /** What carries the actors' messages; default: direct MessagePorts. */
+  readonly transport?: Transport;
 }
 
 /** A worker thread and the promise of its exit. */
@@ -204,8 +211,11 @@ interface Slot<C> {
 /** Supervises one worker per actor. See the module comment. */
 export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventEmitter<SupervisorEvents<P>> {
   private readonly slots = new Map<ActorId, Slot<P['control']>>();
-  /** A booted worker with lmdb loaded, waiting to become whichever actor starts next. */
-  private spare: Thread | null = null;
+  /** Booted workers with lmdb loaded, waiting to become whichever actors start next. */
+  private readonly spares: Thread[] = [];
+  /** The live link between each pair of actors, by {@link pairKey}. */
+  private readonly pairs = new Map<string, TransportPair>();
+  private readonly transport: Transport;
   private closing = false;
 
   constructor(
@@ -215,6 +225,7 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     private readonly workerFile: URL = WORKER_FILE,
   ) {
     super();
+    this.transport = actors.transport ?? portTransport();
     for (const id of actors.ids) {
       this.slots.set(id, { id, life: null, status: 'down', incarnation: 0, down: null, failure: null, restarts: [], startupFailures: 0, timer: null, waiters: [] });
     }
@@ -283,9 +294,10 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
   /** Stops every actor (and the spare) and rejects everything waiting on them. */
   async close(): Promise<void> {
     this.closing = true;
-    const spare = this.spare;
-    this.spare = null;
-    await Promise.all([...[...this.slots.values()].map((slot) => this.stop(slot)), spare && this.halt(spare)]);
+    const spares = this.spares.splice(0);
+    await Promise.all([...[...this.slots.values()].map((slot) => this.stop(slot)), ...spares.map((t) => this.halt(t))]);
+    for (const pair of this.pairs.values()) pair.close();
+    this.pairs.clear();
     for (const slot of this.slots.values()) {
       slot.status = 'stopped';
       this.settle(slot, new SynodError('SYNOD_CLOSED', `${slot.id}: the cluster is closed`));
@@ -314,29 +326,34 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     return new SynodError('SYNOD_ACTOR_FAILED', `${slot.id} failed and will not be restarted: ${slot.failure?.message}; restart it with cluster.restart(${JSON.stringify(slot.id)}) or use another actor`, { cause: slot.failure });
   }
 
-  /** Starts a new life of `slot`: fresh channels to every live peer, a fresh control channel. */
+  /** Starts a new life of `slot`: fresh links to every live peer, a fresh control channel. */
   private spawn(slot: Slot<P['control']>): void {
     if (this.closing) return;
     slot.timer = null;
     slot.incarnation++;
     slot.status = 'starting';
-    const ports: Record<ActorId, MessagePort> = {};
+    const ends: Record<ActorId, TransportEnd> = {};
+    const transfer: TransferListItem[] = [];
     for (const peer of this.actors.peersOf(slot.id)) {
-      // A peer without a worker gets its channel to us when it starts.
+      // A peer without a worker gets its link to us when it starts.
       const other = this.slots.get(peer)?.life;
       if (!other) continue;
-      const { port1, port2 } = new MessageChannel();
-      ports[peer] = port1;
-      other.worker.postMessage({ type: 'connect', peer: slot.id, port: port2 } satisfies SupervisorToWorker<P>, [port2]);
+      const key = pairKey(slot.id, peer);
+      this.pairs.get(key)?.close();
+      const pair = this.transport.createPair();
+      this.pairs.set(key, pair);
+      const [mine, theirs] = pair.ends;
+      ends[peer] = mine;
+      transfer.push(...transferListOf(mine));
+      other.worker.postMessage({ type: 'connect', peer: slot.id, end: theirs } satisfies SupervisorToWorker<P>, transferListOf(theirs));
     }
     const { port1: controlPort, port2: workerControl } = new MessageChannel();
-    const init = { ...this.actors.initOf(slot.id, slot.incarnation), ports, control: workerControl };
-    const { worker, exited } = this.spare ?? this.boot();
-    this.spare = null;
-    worker.postMessage({ type: 'init', init } satisfies SupervisorToWorker<P>, [workerControl, ...Object.values(ports)]);
-    // The next spare boots after this turn, so it does not delay the start of this one.
+    const init = { ...this.actors.initOf(slot.id, slot.incarnation), ends, control: workerControl };
+    const { worker, exited } = this.spares.shift() ?? this.boot();
+    worker.postMessage({ type: 'init', init } satisfies SupervisorToWorker<P>, [workerControl, ...transfer]);
+    // The next spares boot after this turn, so they do not delay the start of this one.
     setImmediate(() => {
-      if (!this.closing && !this.spare) this.spare = this.boot();
+      while (!this.closing && this.spares.length < this.options.spares) this.spares.push(this.boot());
     });
     const life: Life<P['control']> = {
       worker,
@@ -398,6 +415,12 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     const down = new SynodError('SYNOD_ACTOR_DOWN', `${slot.id} went down (${death.how}: ${death.cause.message}) before answering`);
     for (const reject of life.calls) reject(down);
     life.controlPort.close();
+    // Its links die with it: a ring end in a dead thread cannot close itself, and the peers' sends must fail, not fill a ring no one reads.
+    for (const peer of this.actors.peersOf(slot.id)) {
+      const key = pairKey(slot.id, peer);
+      this.pairs.get(key)?.close();
+      this.pairs.delete(key);
+    }
     slot.status = 'down';
     if (life.stopping) return;
     slot.down ??= { since: performance.now(), planned: false };
@@ -453,7 +476,8 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     worker.on('error', () => {});
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     void exited.then(() => {
-      if (this.spare?.worker === worker) this.spare = null;
+      const i = this.spares.findIndex((t) => t.worker === worker);
+      if (i >= 0) this.spares.splice(i, 1);
     });
     return { worker, exited };
   }
@@ -496,4 +520,9 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     clearTimeout(timer);
     return settled;
   }
+}
+
+/** The key of the link between actors `a` and `b`, whichever way round. */
+function pairKey(a: ActorId, b: ActorId): string {
+  return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
 }

@@ -8,6 +8,8 @@
  * direct MessagePorts between workers.
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { RawTraceEvent } from '../trace/types.js';
+import type { TransportEnd } from './transports/types.js';
 import type { Ballot } from '../core/ballot.js';
 import type { CoreConfig } from '../core/config.js';
 import type { DurableRecord } from '../core/effects.js';
@@ -84,9 +86,17 @@ export type CrashPoint = Extract<CrashMode, 'after-receive' | 'after-persist'>;
 export type CrashHow = CrashMode | 'messageerror';
 
 /** Where an actor keeps its durable record. */
-export type StorageSpec = { readonly kind: 'lmdb'; readonly dir: string; readonly durable: boolean } | { readonly kind: 'memory' };
+export type StorageSpec =
+  | {
+      readonly kind: 'lmdb';
+      readonly dir: string;
+      readonly durable: boolean;
+      /** The no-fsync experiment: acknowledge writes at once and flush them every this many ms (see storage/lazy.ts). */
+      readonly lazyFlushMs?: number;
+    }
+  | { readonly kind: 'memory' };
 
-/** What makes a worker a given actor (its 'init' message). The ports are transferred. */
+/** What makes a worker a given actor (its 'init' message). The control port and the ends' ports are transferred. */
 export interface WorkerInit {
   readonly id: ActorId;
   readonly role: Role;
@@ -100,10 +110,18 @@ export interface WorkerInit {
   readonly failStartup: boolean;
   /** The worker's end of the comlink control channel. */
   readonly control: MessagePort;
-  /** One port per peer the actor talks to, by peer id. */
-  readonly ports: Readonly<Record<ActorId, MessagePort>>;
+  /** One link end per peer the actor talks to, by peer id (open it with openEndpoint). */
+  readonly ends: Readonly<Record<ActorId, TransportEnd>>;
   /** Fault rules of the actor's outgoing links. */
   readonly links: OutgoingLinks;
+  /** Report every send, receive, drop, persist and decision as trace events (messages then carry an id). */
+  readonly trace: boolean;
+}
+
+/** A peer message as it travels when the cluster traces: the message and the id of this send. */
+export interface TracedEnvelope {
+  readonly $trace: string;
+  readonly msg: unknown;
 }
 
 /** Messages from the main thread to a worker. */
@@ -111,7 +129,7 @@ export type ToWorker =
   /** Become this actor. Always the first message but for 'halt'. */
   | { readonly type: 'init'; readonly init: WorkerInit }
   /** A fresh channel to `peer` (which restarted); it replaces the old one. */
-  | { readonly type: 'connect'; readonly peer: ActorId; readonly port: MessagePort }
+  | { readonly type: 'connect'; readonly peer: ActorId; readonly end: TransportEnd }
   /** A client request for a proposer. */
   | { readonly type: 'propose'; readonly value: Value }
   /** Park the thread (answering 'halted') so that worker.terminate() cannot land inside a native lmdb call. */
@@ -127,6 +145,8 @@ export type FromWorker =
   | { readonly type: 'decide'; readonly ballot: Ballot; readonly value: Value }
   /** A proposer's answer to its clients: this value was chosen. */
   | { readonly type: 'chosen'; readonly ballot: Ballot; readonly value: Value }
+  /** Trace events of this actor, in the order they happened, with epoch-ms times (only when the cluster traces). */
+  | { readonly type: 'trace'; readonly events: readonly RawTraceEvent[] }
   /** The thread is parked and may be terminated. */
   | { readonly type: 'halted' }
   /** The worker is about to end itself, and why; its exit follows. */

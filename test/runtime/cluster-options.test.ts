@@ -1,0 +1,180 @@
+/**
+ * The cluster options the experiments and benchmarks rely on: every
+ * transport carries a real cluster (across restarts, which re-wire links),
+ * cold and warm restarts, live traces with vector clocks, and the two
+ * storage experiments (amnesia, no-fsync) that break the durability rule on
+ * purpose, each against a control run that keeps it.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Violation } from '../../src/check/safety.js';
+import { checkLinearizable } from '../../src/check/linearizability.js';
+import type { ClusterOptions } from '../../src/runtime/cluster.js';
+import { createKvCluster } from '../../src/runtime/kv.js';
+import { happenedBefore } from '../../src/trace/builder.js';
+import type { TraceEvent } from '../../src/trace/types.js';
+import { nextEvent, withCluster } from './fixtures/helpers.js';
+
+const small = { proposers: 2, acceptors: 3, learners: 1 } as const;
+const fast = { supervisor: { backoffBaseMs: 1, backoffMaxMs: 5 } } as const;
+
+describe('transports under a real cluster', () => {
+  for (const transport of ['port', 'hub', 'ring'] as const) {
+    it(`${transport}: decides, and still decides after an acceptor and a proposer restart on fresh links`, async () => {
+      await withCluster({ ...small, ...fast, transport }, async (cluster) => {
+        const violations: Violation[] = [];
+        cluster.on('violation', (v) => violations.push(v));
+        const back = Promise.all([nextEvent(cluster, 'restart', 'a1'), nextEvent(cluster, 'restart', 'p1')]);
+        await cluster.crash('a1', 'terminate');
+        await cluster.crash('p1', 'exception');
+        await back;
+        const decided = await cluster.propose(`via-${transport}`, { proposer: 'p1', timeoutMs: 20_000 });
+        expect(decided).toBe(`via-${transport}`);
+        const report = await cluster.state('a2');
+        expect(report.counters.received).toBeGreaterThan(0);
+        expect(violations).toEqual([]);
+      });
+    });
+  }
+
+  for (const transport of ['hub', 'ring'] as const) {
+    it(`${transport}: the key-value cluster serves a linearizable history`, async () => {
+      const kv = await createKvCluster({ proposers: 2, acceptors: 3, learners: 1, storage: 'memory', transport, history: true });
+      try {
+        await Promise.all(Array.from({ length: 40 }, (_, i) => kv.put(`k${i % 4}`, i)));
+        const reads = await Promise.all([0, 1, 2, 3].map((k) => kv.get(`k${k}`)));
+        expect(reads.every((v) => typeof v === 'number')).toBe(true);
+        expect(kv.checker.finish()).toEqual([]);
+        expect(checkLinearizable(kv.history()).status).toBe('linearizable');
+      } finally {
+        await kv.close();
+      }
+    });
+  }
+
+  it('rejects an unknown transport by name', async () => {
+    await expect(withCluster({ ...small, transport: 'carrier-pigeon' } as unknown as ClusterOptions, async () => {})).rejects.toThrow(/transport/);
+  });
+});
+
+describe('spare workers', () => {
+  for (const spares of [0, 2]) {
+    it(`spares: ${spares} restarts a crashed acceptor and it serves again`, async () => {
+      await withCluster({ ...small, supervisor: { ...fast.supervisor, spares } }, async (cluster) => {
+        const back = nextEvent(cluster, 'restart', 'a2');
+        await cluster.crash('a2', 'terminate');
+        const restart = await back;
+        expect(restart.recoveryMs).toBeGreaterThan(0);
+        expect((await cluster.state('a2')).incarnation).toBe(2);
+      });
+    });
+  }
+});
+
+describe('live traces', () => {
+  it('records sends, receives, persists, a crash, a restart and the decision, with consistent vector clocks', async () => {
+    await withCluster({ ...small, ...fast, trace: true }, async (cluster) => {
+      const streamed: TraceEvent[] = [];
+      cluster.on('trace', (e) => streamed.push(e));
+      await cluster.propose('first', { proposer: 'p1' });
+      const back = nextEvent(cluster, 'restart', 'a1');
+      await cluster.crash('a1', 'exception');
+      await back;
+      const trace = cluster.traceOf({ note: 'test' });
+      expect(trace.format).toBe('synod-trace');
+      expect(trace.source).toMatchObject({ kind: 'cluster', note: 'test', transport: 'port' });
+      const kinds = new Set(trace.events.map((e) => e.kind));
+      for (const k of ['send', 'receive', 'persist', 'durable', 'decide', 'crash', 'restart', 'fault']) expect(kinds).toContain(k);
+      expect(trace.actors.slice(0, 6)).toEqual(['p1', 'p2', 'a1', 'a2', 'a3', 'l1']);
+      expect(streamed.length).toBeGreaterThan(0);
+
+      const sends = new Map(trace.events.filter((e) => e.kind === 'send').map((e) => [e.msg, e]));
+      const receives = trace.events.filter((e) => e.kind === 'receive' && e.msg !== undefined);
+      expect(receives.length).toBeGreaterThan(0);
+      let matched = 0;
+      for (const r of receives) {
+        const s = sends.get(r.msg);
+        if (s === undefined) continue;
+        matched++;
+        // A send happened before its receive, and the receive came later in the trace.
+        expect(happenedBefore(s, r)).toBe(true);
+        expect(happenedBefore(r, s)).toBe(false);
+        expect(s.index).toBeLessThan(r.index);
+        expect(r.from).toBe(s.actor);
+        expect(s.to).toBe(r.actor);
+      }
+      expect(matched).toBe(receives.length);
+      // Each lane's own clock entry counts its events, one by one.
+      const seen = new Map<string, number>();
+      for (const e of trace.events) {
+        const n = (seen.get(e.actor) ?? 0) + 1;
+        seen.set(e.actor, n);
+        expect(e.vc[e.actor]).toBe(n);
+      }
+      const decide = trace.events.find((e) => e.kind === 'decide' && e.actor === 'l1');
+      expect(decide?.value).toBe('"first"');
+    });
+  });
+
+  it('traces nothing unless asked, and says so', async () => {
+    await withCluster(small, async (cluster) => {
+      await cluster.propose('x');
+      expect(cluster.traceEvents).toEqual([]);
+      expect(() => cluster.traceOf()).toThrow(/trace: true/);
+    });
+  });
+});
+
+/**
+ * p1's value is accepted by every acceptor; then every acceptor crashes and
+ * comes back, and the checker compares what they recovered with what they
+ * had reported durable.
+ */
+async function crashEveryAcceptorAfterAValue(options: ClusterOptions): Promise<Violation[]> {
+  return withCluster({ ...small, ...fast, ...options }, async (cluster) => {
+    const violations: Violation[] = [];
+    cluster.on('violation', (v) => violations.push(v));
+    await cluster.propose('kept', { proposer: 'p1' });
+    // Let the last acceptor's accept land (a majority was enough to decide).
+    await new Promise((r) => setTimeout(r, 20));
+    for (const a of ['a1', 'a2', 'a3']) {
+      const back = nextEvent(cluster, 'restart', a);
+      await cluster.crash(a, 'terminate');
+      await back;
+    }
+    return violations;
+  });
+}
+
+describe('the storage experiments break the durability rule, and their controls keep it', () => {
+  it('amnesia: acceptors recover nothing after a crash; the checker reports the regression', async () => {
+    const violations = await crashEveryAcceptorAfterAValue({ amnesia: true });
+    expect(violations.map((v) => v.kind)).toContain('promise-regressed');
+  });
+
+  it('no-fsync: writes acknowledged before they reach LMDB are lost with the crash; the checker reports it', async () => {
+    const violations = await crashEveryAcceptorAfterAValue({ noFsync: true, noFsyncFlushMs: 60_000 });
+    expect(violations.map((v) => v.kind)).toContain('promise-regressed');
+  });
+
+  it('control: with durable LMDB storage the same crashes lose nothing', async () => {
+    expect(await crashEveryAcceptorAfterAValue({})).toEqual([]);
+  });
+
+  it('control: no-fsync with a short flush interval loses nothing when the crash comes after the flush', async () => {
+    const violations = await withCluster({ ...small, ...fast, noFsync: true, noFsyncFlushMs: 5 }, async (cluster) => {
+      const found: Violation[] = [];
+      cluster.on('violation', (v) => found.push(v));
+      await cluster.propose('kept', { proposer: 'p1' });
+      await new Promise((r) => setTimeout(r, 100));
+      const back = nextEvent(cluster, 'restart', 'a1');
+      await cluster.crash('a1', 'terminate');
+      await back;
+      return found;
+    });
+    expect(violations).toEqual([]);
+  });
+
+  it('refuses both experiments at once', async () => {
+    await expect(withCluster({ ...small, amnesia: true, noFsync: true }, async () => {})).rejects.toThrow(/choose one/);
+  });
+});
