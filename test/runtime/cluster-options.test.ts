@@ -43,7 +43,7 @@ describe('transports under a real cluster', () => {
         await Promise.all(Array.from({ length: 40 }, (_, i) => kv.put(`k${i % 4}`, i)));
         const reads = await Promise.all([0, 1, 2, 3].map((k) => kv.get(`k${k}`)));
         expect(reads.every((v) => typeof v === 'number')).toBe(true);
-        expect(kv.checker.finish()).toEqual([]);
+        expect(kv.checker.finish(0)).toEqual([]);
         expect(checkLinearizable(kv.history()).status).toBe('linearizable');
       } finally {
         await kv.close();
@@ -129,7 +129,7 @@ describe('live traces', () => {
  * comes back, and the checker compares what they recovered with what they
  * had reported durable.
  */
-async function crashEveryAcceptorAfterAValue(options: ClusterOptions): Promise<Violation[]> {
+async function crashEveryAcceptorAfterAValue(options: Partial<ClusterOptions>): Promise<Violation[]> {
   return withCluster({ ...small, ...fast, ...options }, async (cluster) => {
     const violations: Violation[] = [];
     cluster.on('violation', (v) => violations.push(v));
