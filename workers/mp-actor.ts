@@ -30,14 +30,15 @@ import * as Comlink from 'comlink';
 import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
 import { roleOf, type ActorId } from '../src/core/ids.js';
 import { checkMpInvariants, initMpActor, stepMpActor, type MpActorState } from '../src/core/multipaxos/actor.js';
-import { describeMpState } from '../src/core/multipaxos/describe.js';
+import { describeBatch, describeMpMessage, describeMpRecord, describeMpState } from '../src/core/multipaxos/describe.js';
 import type { Command, MpEffect, MpInput, MpMessage, MpRecord, MpTimer } from '../src/core/multipaxos/types.js';
 import { Mailbox } from '../src/runtime/mailbox.js';
 import { openEndpoint, type TransportEnd, type TransportEndpoint } from '../src/runtime/transports/index.js';
 import { DESCRIBE_MAX_CHARS, encodeResult, toWire, validateMpMessage, type MpActorControl, type MpActorCounters, type MpProtocol, type MpRequestPost, type MpTurnReport, type MpWorkerStart } from '../src/runtime/mpwire.js';
 import type { RecordLog } from '../src/runtime/storage/log.js';
 import type { SupervisorToWorker, WorkerToSupervisor } from '../src/runtime/supervisor.js';
-import { toErrorData, type CrashHow, type CrashPoint } from '../src/runtime/wire.js';
+import { toErrorData, type CrashHow, type CrashPoint, type TracedEnvelope } from '../src/runtime/wire.js';
+import type { RawTraceEvent } from '../src/trace/types.js';
 
 // The UMD adapter sets module.exports to the function, but its typings
 // declare an ES default export, which NodeNext then types as a namespace.
@@ -106,6 +107,20 @@ const LAZY_COMMIT_MS = 5;
 let report: MpTurnReport = { type: 'turn' };
 let reporting = false;
 let turnWrite: TurnWrite | null = null;
+/** Trace events not yet reported (only when tracing). */
+let traced: RawTraceEvent[] = [];
+let sendSeq = 0;
+
+/** Records a trace event; `time` is epoch ms, so lanes of different threads line up. */
+function trace(event: Omit<RawTraceEvent, 'actor' | 'time'>): void {
+  traced.push({ actor: init.id, time: performance.timeOrigin + performance.now(), ...event });
+  reporting = true;
+}
+
+/** Long describe() texts (a batch of hundreds of commands) are cut for the trace. */
+function short(text: string): string {
+  return text.length > 300 ? `${text.slice(0, 300)}... (${text.length - 300} more characters)` : text;
+}
 
 function post(msg: WorkerToSupervisor<MpProtocol>): void {
   main.postMessage(msg);
@@ -113,6 +128,7 @@ function post(msg: WorkerToSupervisor<MpProtocol>): void {
 
 /** Ends this worker on purpose, telling the supervisor why first (messages posted before exit are delivered before the exit event). */
 function die(how: CrashHow, cause: unknown): never {
+  if (init?.trace && traced.length > 0) post({ type: 'turn', trace: traced });
   post({ type: 'dying', how, cause: toErrorData(cause) });
   process.exit(1);
 }
@@ -131,12 +147,19 @@ function onPortData(via: ActorId, data: unknown): void {
 }
 
 /** Anything arriving on a peer port is untrusted: refuse what is malformed or spoofed, without crashing. */
-function onPeerMessage(via: ActorId, data: unknown): void {
+function onPeerMessage(via: ActorId, raw: unknown): void {
   counters.received++;
+  let data = raw;
+  let msgId: string | undefined;
+  if (init.trace && typeof raw === 'object' && raw !== null && '$trace' in raw) {
+    msgId = String((raw as TracedEnvelope).$trace);
+    data = (raw as TracedEnvelope).msg;
+  }
   const checked = validateMpMessage(data);
   if (!checked.ok) return void counters.dropped.malformed++;
   const msg = checked.msg;
   if (msg.from !== via || roleOf(init.config.members, via) === null) return void counters.dropped.unknownSender++;
+  if (init.trace) trace({ kind: 'receive', from: via, text: short(describeMpMessage(msg, init.id)), ...(msgId === undefined ? {} : { msg: msgId }) });
   if (mailbox.push({ input: { type: 'receive', msg } })) scheduleDrain();
 }
 
@@ -241,6 +264,7 @@ function apply(e: MpEffect): void {
       report.elected = e.ballot;
       return;
     case 'appliedSlot':
+      if (init.trace) trace({ kind: 'decide', text: short(`applied slot ${e.slot}: ${describeBatch(e.batch)}`), value: `slot ${e.slot}` });
       if (!init.reportFacts) return;
       reporting = true;
       (report.learned ??= []).push({ slot: e.slot, batch: e.batch });
@@ -267,40 +291,64 @@ function flush(): void {
     const write = turnWrite;
     turnWrite = null;
     counters.appends++;
+    if (init.trace) trace({ kind: 'persist', text: short(`append ${write.records.map(describeMpRecord).join('; ')}`) });
     writes = Promise.all([writes, log.append(write.records)]).then(
       () => onDurable(write),
       (err: unknown) => die('exception', err),
     );
   }
-  if (reporting) {
-    main.postMessage(report);
-    report = { type: 'turn' };
-    reporting = false;
-  }
   postAll(outbox);
 }
 
-/** Posts each peer's messages (after any held back for it) in one postMessage and empties `box`. */
+/** Posts what the main thread should hear of this turn (trace events included), if anything. */
+function postReport(): void {
+  if (!reporting) return;
+  if (traced.length > 0) {
+    report.trace = traced;
+    traced = [];
+  }
+  main.postMessage(report);
+  report = { type: 'turn' };
+  reporting = false;
+}
+
+/**
+ * Posts the report (which goes first, so the main thread hears of durable
+ * records and of traced sends before anyone hears the replies), then each
+ * peer's messages (after any held back for it) in one post, and empties `box`.
+ */
 function postAll(box: Map<ActorId, MpMessage[]>): void {
+  const outgoing: Array<[ActorId, unknown[]]> = [];
   for (const [to, sent] of box) {
     const held = box === lazy ? undefined : lazy.get(to);
     if (held) lazy.delete(to);
     const msgs = held ? [...held, ...sent] : sent;
+    outgoing.push([to, init.trace ? msgs.map((m) => envelope(to, m)) : msgs.map(toWire)]);
+  }
+  box.clear();
+  postReport();
+  for (const [to, wire] of outgoing) {
     const endpoint = peers.get(to);
-    if (endpoint === undefined || endpoint.closed) counters.dropped.unroutable += msgs.length;
+    if (endpoint === undefined || endpoint.closed) counters.dropped.unroutable += wire.length;
     else {
       try {
-        if (msgs.length === 1) endpoint.send(toWire(msgs[0] as MpMessage));
-        else endpoint.sendBatch(msgs.map(toWire));
-        counters.sent += msgs.length;
+        if (wire.length === 1) endpoint.send(wire[0]);
+        else endpoint.sendBatch(wire);
+        counters.sent += wire.length;
         counters.posts++;
       } catch {
         // The link closed under us (the peer died): lost, as a network would lose it.
-        counters.dropped.unroutable += msgs.length;
+        counters.dropped.unroutable += wire.length;
       }
     }
   }
-  box.clear();
+}
+
+/** A message to `to` with the id of this send, traced (tracing only). */
+function envelope(to: ActorId, msg: MpMessage): TracedEnvelope {
+  const id = `${init.id}.${init.incarnation}.${++sendSeq}`;
+  trace({ kind: 'send', to, msg: id, text: short(describeMpMessage(msg, to)) });
+  return { $trace: id, msg: toWire(msg) };
 }
 
 function flushLazy(): void {
@@ -311,6 +359,7 @@ function flushLazy(): void {
 function onDurable(write: TurnWrite): void {
   if (armed === 'after-persist') die('after-persist', new Error(`crash point after-persist: ${init.id} crashed after a write became durable, before its replies left`));
   counters.persisted += write.records.length;
+  if (init.trace) trace({ kind: 'durable', text: short(`durable ${write.records.map(describeMpRecord).join('; ')}`) });
   if (init.reportFacts && init.role === 'acceptor') {
     reporting = true;
     const durable = (report.durable ??= []);

@@ -40,6 +40,8 @@
  * every operation is recorded as Jepsen-format events for
  * {@link checkLinearizable}.
  */
+import { TraceCollector } from './tracing.js';
+import type { Trace, TraceEvent } from '../trace/types.js';
 import { createTransport, type TransportKind } from './transports/index.js';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -102,6 +104,8 @@ export interface KvClusterOptions {
   readonly history?: boolean;
   /** Feed the log safety checker (acceptors and learners then report their facts to the main thread). Default true. */
   readonly check?: boolean;
+  /** Record every send, receive, persist, durable write, applied slot, crash and restart as trace events with vector clocks ({@link KvCluster.traceOf}). For looking, not for benchmarks. Default false. */
+  readonly trace?: boolean;
   /** createKvCluster waits this long for the first leader, then fails with SYNOD_START_FAILED. Default 10000. */
   readonly startTimeoutMs?: number;
   /** Most peer messages an actor's mailbox holds; beyond it the newest is dropped and counted. Default 10000. */
@@ -129,6 +133,8 @@ export interface KvClusterEvents {
   restart: [RestartEvent];
   failed: [FailedEvent];
   violation: [Violation];
+  /** One trace event (only with `trace: true`). */
+  trace: [TraceEvent];
 }
 
 /** What the client side of a {@link KvCluster} has done. */
@@ -167,6 +173,7 @@ const optionsSchema = z
     retryMs: ms.min(1).default(1000),
     history: z.boolean().default(false),
     check: z.boolean().default(true),
+    trace: z.boolean().default(false),
     startTimeoutMs: ms.min(1).default(10_000),
     mailboxLimit: z.number().int().min(1).default(10_000),
     maxValueBytes: z.number().int().min(16).default(64 * 1024),
@@ -248,6 +255,7 @@ export class KvCluster extends EventEmitter<KvClusterEvents> {
   private readonly ownsDataDir: boolean;
   private readonly config: MpConfig;
   private readonly supervisor: Supervisor<MpProtocol>;
+  private readonly tracer: TraceCollector | null;
   private readonly sessions: Session[];
   private readonly byClientId = new Map<string, Session>();
   private readonly free: Session[];
@@ -291,6 +299,7 @@ export class KvCluster extends EventEmitter<KvClusterEvents> {
     this.sessions = Array.from({ length: o.concurrency }, (_, i) => ({ clientId: `${prefix}.${i}`, seq: 0, process: i, op: null }));
     for (const s of this.sessions) this.byClientId.set(s.clientId, s);
     this.free = [...this.sessions].reverse();
+    this.tracer = o.trace ? new TraceCollector(allActors(this.members), (e) => this.emit('trace', e)) : null;
     this.supervisor = new Supervisor<MpProtocol>(
       {
         ids: allActors(this.members),
@@ -304,7 +313,7 @@ export class KvCluster extends EventEmitter<KvClusterEvents> {
         transport: createTransport(o.transport),
         initOf: (id, incarnation) => {
           const storage: StorageSpec = this.dataDir === null ? { kind: 'memory' } : { kind: 'lmdb', dir: join(this.dataDir, id), durable: o.durable };
-          return { id, role: roleOf(this.members, id) as Role, config: this.config, storage, mailboxLimit: o.mailboxLimit, incarnation, reportFacts: o.check };
+          return { id, role: roleOf(this.members, id) as Role, config: this.config, storage, mailboxLimit: o.mailboxLimit, incarnation, reportFacts: o.check, trace: o.trace };
         },
       },
       { ...DEFAULT_SUPERVISOR, ...o.supervisor },
@@ -313,11 +322,15 @@ export class KvCluster extends EventEmitter<KvClusterEvents> {
     this.supervisor.on('ready', (id, recovered) => this.onReady(id, recovered));
     this.supervisor.on('message', (id, report) => this.onReport(id, report));
     this.supervisor.on('crash', (e) => {
+      this.tracer?.addHere({ actor: e.id, kind: 'crash', text: `crashed (${e.how}): ${e.cause.message}` });
       if (e.cause.code === 'SYNOD_ASSERTION') this.fact(() => this.checker.invariantBroken(e.id, e.cause.message, this.step));
       this.onDown(e.id);
       this.emit('crash', e);
     });
-    this.supervisor.on('restart', (e) => this.emit('restart', e));
+    this.supervisor.on('restart', (e) => {
+      this.tracer?.addHere({ actor: e.id, kind: 'restart', text: `${e.planned ? 'restarted' : 'recovered'} after ${e.recoveryMs.toFixed(1)} ms (thread ${e.threadId})` });
+      this.emit('restart', e);
+    });
     this.supervisor.on('failed', (e) => {
       this.onDown(e.id);
       this.emit('failed', e);
@@ -371,6 +384,7 @@ export class KvCluster extends EventEmitter<KvClusterEvents> {
   async crash(id: ActorId, how: CrashMode = 'exception'): Promise<void> {
     const status = this.supervisor.status(id);
     if (status !== 'running' && status !== 'starting') return;
+    this.tracer?.addHere({ actor: 'env', kind: 'fault', text: how === 'after-receive' || how === 'after-persist' ? `arm crash point ${how} in ${id}` : `crash ${id} (${how})` });
     if (how === 'terminate') return this.supervisor.terminate(id);
     try {
       await this.supervisor.call(id, (c) => (how === 'exception' || how === 'exit' ? c.crash(how) : c.arm(how)));
@@ -378,6 +392,18 @@ export class KvCluster extends EventEmitter<KvClusterEvents> {
       // The actor went down (the point of the call) or was given up on meanwhile.
       if (!(err instanceof SynodError)) throw err;
     }
+  }
+
+  /** The trace events recorded so far (empty unless the cluster was created with `trace: true`). */
+  get traceEvents(): readonly TraceEvent[] {
+    return this.tracer?.events ?? [];
+  }
+
+  /** The trace recorded so far, as a {@link Trace}; `source` is merged into its `source`. Throws SYNOD_INVALID_ARGUMENT unless the cluster traces. */
+  traceOf(source: Readonly<Record<string, unknown>> = {}): Trace {
+    if (this.tracer === null) throw new SynodError('SYNOD_INVALID_ARGUMENT', 'this cluster does not trace; create it with trace: true');
+    const o = this.options;
+    return this.tracer.trace({ protocol: 'multi-paxos', proposers: o.proposers, acceptors: o.acceptors, learners: o.learners, transport: o.transport, ...source });
   }
 
   /** Stops actor `id` (not counted as a crash) and starts it again; resolves when it serves. Also revives a failed actor. */
@@ -562,6 +588,7 @@ export class KvCluster extends EventEmitter<KvClusterEvents> {
   }
 
   private onReport(id: ActorId, report: MpTurnReport): void {
+    if (report.trace) this.tracer?.addFromWorker(report.trace);
     if (report.elected) this.onElected(id, report.elected);
     if (report.durable) {
       const records = report.durable;
@@ -740,6 +767,10 @@ export class KvCluster extends EventEmitter<KvClusterEvents> {
     this.step++;
     feed();
     const found = this.checker.violations;
-    while (this.violationsReported < found.length) this.emit('violation', found[this.violationsReported++] as Violation);
+    while (this.violationsReported < found.length) {
+      const v = found[this.violationsReported++] as Violation;
+      this.tracer?.addHere({ actor: 'env', kind: 'note', text: `safety violation (${v.kind}): ${v.message}` });
+      this.emit('violation', v);
+    }
   }
 }

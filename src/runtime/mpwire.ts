@@ -29,6 +29,7 @@ import { isBallot, type Ballot } from '../core/ballot.js';
 import type { ActorId, Role } from '../core/ids.js';
 import type { AcceptedEntry, Batch, KvResult, MpConfig, MpMessage, MpRecord, MpSnapshot, SlotEntry } from '../core/multipaxos/types.js';
 import { isValue, type Value } from '../core/value.js';
+import type { RawTraceEvent } from '../trace/types.js';
 import type { WorkerProtocol } from './supervisor.js';
 import type { CrashPoint, StorageSpec } from './wire.js';
 
@@ -43,6 +44,8 @@ export interface MpWorkerInit {
   readonly incarnation: number;
   /** Report durable acceptor records and applied slots to the main thread, for the log safety checker. */
   readonly reportFacts: boolean;
+  /** Report every send, receive, persist, durable write and applied slot as trace events (messages then carry an id). */
+  readonly trace: boolean;
 }
 
 /** What an actor recovered, as its 'ready' message reports it. */
@@ -79,6 +82,8 @@ export interface MpTurnReport {
   learned?: LearnedFact[];
   /** Records an acceptor made durable, in write order (only with `reportFacts`). */
   durable?: MpRecord[];
+  /** Trace events since the last report, in order, with epoch-ms times (only with `trace`). */
+  trace?: RawTraceEvent[];
 }
 
 /** A learner applied `batch` at `slot`, or installed a peer's snapshot and next applies slot `upTo`. */

@@ -351,10 +351,6 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     const init = { ...this.actors.initOf(slot.id, slot.incarnation), ends, control: workerControl };
     const { worker, exited } = this.spares.shift() ?? this.boot();
     worker.postMessage({ type: 'init', init } satisfies SupervisorToWorker<P>, [workerControl, ...transfer]);
-    // The next spares boot after this turn, so they do not delay the start of this one.
-    setImmediate(() => {
-      while (!this.closing && this.spares.length < this.options.spares) this.spares.push(this.boot());
-    });
     const life: Life<P['control']> = {
       worker,
       exited,
@@ -397,6 +393,18 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     slot.down = null;
     if (down) this.emit('restart', { id: slot.id, recoveryMs: performance.now() - down.since, planned: down.planned, threadId });
     this.settle(slot);
+    this.refillSpares();
+  }
+
+  /**
+   * Boots spare workers up to `spares`, but only while no actor is starting:
+   * booting a thread and loading lmdb takes tens of ms of CPU, which on a
+   * small machine would slow down the very restart the spare was for.
+   */
+  private refillSpares(): void {
+    if (this.closing || this.spares.length >= this.options.spares) return;
+    for (const slot of this.slots.values()) if (slot.status === 'starting') return;
+    while (this.spares.length < this.options.spares) this.spares.push(this.boot());
   }
 
   /** Records why `life` is going down, as first seen, and stops treating the actor as serving. */

@@ -75,7 +75,9 @@ describe('live traces', () => {
     await withCluster({ ...small, ...fast, trace: true }, async (cluster) => {
       const streamed: TraceEvent[] = [];
       cluster.on('trace', (e) => streamed.push(e));
+      const learned = nextEvent(cluster, 'decide', 'l1');
       await cluster.propose('first', { proposer: 'p1' });
+      await learned;
       const back = nextEvent(cluster, 'restart', 'a1');
       await cluster.crash('a1', 'exception');
       await back;
@@ -113,6 +115,33 @@ describe('live traces', () => {
       const decide = trace.events.find((e) => e.kind === 'decide' && e.actor === 'l1');
       expect(decide?.value).toBe('"first"');
     });
+  });
+
+  it('the key-value cluster traces too: sends and receives match, slots applied, a leader crash and its restart', async () => {
+    const kv = await createKvCluster({ proposers: 2, acceptors: 3, learners: 1, storage: 'memory', trace: true, supervisor: fast.supervisor });
+    try {
+      await Promise.all(Array.from({ length: 10 }, (_, i) => kv.put(`k${i}`, i)));
+      const leader = kv.leader() as string;
+      await kv.crash(leader, 'exception');
+      await new Promise<void>((resolve) => kv.once('restart', () => resolve()));
+      await kv.put('after', 1);
+      const trace = kv.traceOf();
+      expect(trace.source).toMatchObject({ kind: 'cluster', protocol: 'multi-paxos' });
+      const kinds = new Set(trace.events.map((e) => e.kind));
+      for (const k of ['send', 'receive', 'persist', 'durable', 'decide', 'crash', 'restart', 'fault']) expect(kinds).toContain(k);
+      const sends = new Map(trace.events.filter((e) => e.kind === 'send').map((e) => [e.msg, e]));
+      const receives = trace.events.filter((e) => e.kind === 'receive');
+      expect(receives.length).toBeGreaterThan(0);
+      for (const r of receives) {
+        const s = sends.get(r.msg);
+        expect(s, `the send of ${r.msg}`).toBeDefined();
+        expect(happenedBefore(s as TraceEvent, r)).toBe(true);
+        expect(s?.index).toBeLessThan(r.index);
+      }
+      expect(trace.events.find((e) => e.kind === 'crash')?.actor).toBe(leader);
+    } finally {
+      await kv.close();
+    }
   });
 
   it('traces nothing unless asked, and says so', async () => {

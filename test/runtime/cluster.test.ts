@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { Violation } from '../../src/check/safety.js';
 import { createCluster, type ClusterOptions } from '../../src/runtime/cluster.js';
 import { SynodError } from '../../src/runtime/wire.js';
-import { withCluster } from './fixtures/helpers.js';
+import { nextEvent, withCluster } from './fixtures/helpers.js';
 
 const small = { proposers: 2, acceptors: 3, learners: 1 } as const;
 
@@ -21,7 +21,10 @@ describe('a cluster on worker threads', () => {
     await withCluster(small, async (cluster) => {
       const violations: Violation[] = [];
       cluster.on('violation', (v) => violations.push(v));
+      const learned = nextEvent(cluster, 'decide', 'l1');
       const [a, b] = await Promise.all([cluster.propose('apple', { proposer: 'p1' }), cluster.propose('banana', { proposer: 'p2' })]);
+      // The proposers' answers and the learner's decision travel on different ports: wait for the decision too.
+      await learned;
       expect(a).toBe(b);
       expect(['apple', 'banana']).toContain(a);
 
