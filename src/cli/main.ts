@@ -4,10 +4,12 @@
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { addChaosCommand } from './chaos.js';
 import { addKvCommand } from './kv.js';
 import { addKvSimCommand } from './kv-sim.js';
 import { addRunCommand } from './run.js';
 import { addSimCommand } from './sim.js';
+import { addTraceCommand } from './trace.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -25,8 +27,10 @@ const program = new Command()
 
 addRunCommand(program, exit);
 addSimCommand(program, exit);
+addTraceCommand(program, exit);
 addKvSimCommand(program, exit);
 addKvCommand(program, exit);
+addChaosCommand(program, exit);
 
 try {
   await program.parseAsync(process.argv);

@@ -5,13 +5,15 @@
  * proposer in the middle, and prints what happened: a timeline, what each
  * learner decided, every actor's thread, and the safety verdict.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { threadId } from 'node:worker_threads';
 import { describeValue } from '../core/describe.js';
 import { allActors, type ActorId } from '../core/ids.js';
 import type { Value } from '../core/value.js';
 import { createCluster, type Cluster } from '../runtime/cluster.js';
+import type { TransportKind } from '../runtime/transports/index.js';
 import type { CrashMode } from '../runtime/wire.js';
+import { traceFormatOf, writeTraceFile } from '../trace/index.js';
 import { choiceArg, intArg } from './args.js';
 
 interface RunFlags {
@@ -23,6 +25,8 @@ interface RunFlags {
   crashHow: CrashMode;
   json?: boolean;
   timeout: number;
+  transport: TransportKind;
+  trace?: string;
 }
 
 const CRASH_MODES: readonly CrashMode[] = ['exception', 'exit', 'terminate', 'after-receive', 'after-persist'];
@@ -39,6 +43,8 @@ export function addRunCommand(program: Command, exit: (code: number) => void): v
     .option('--crash-how <mode>', `how the acceptor is crashed: ${CRASH_MODES.join(', ')}`, choiceArg(CRASH_MODES), 'after-persist')
     .option('--no-faults', 'do not crash anything')
     .option('--timeout <ms>', 'give up if the cluster has not decided within this many ms', intArg(100), 30_000)
+    .option('--transport <kind>', `what carries the actors' messages: ${TRANSPORTS.join(', ')} (direct MessagePorts; relayed by the main thread; SharedArrayBuffer rings)`, choiceArg(TRANSPORTS), 'port')
+    .option('--trace <file>', 'write a trace of the run (every send, receive, drop, persist, crash, restart and decision, with vector clocks): .json, .html (a space-time diagram) or .shiviz/.log (ShiViz)', traceFileArg)
     .option('--json', 'print exactly one JSON object instead of text')
     .addHelpText('after', '\nExit status: 0 when every learner decided the same value safely, 1 on a safety violation or no decision, 2 on bad arguments.')
     .action(async (flags: RunFlags) => exit(await run(flags)));
@@ -58,7 +64,14 @@ async function run(flags: RunFlags): Promise<number> {
     if (!flags.json) process.stdout.write(`  ${line.ms.toFixed(1).padStart(8)} ms  ${text}\n`);
   };
   if (!flags.json) process.stdout.write(`synod run: ${flags.proposers} proposers, ${flags.acceptors} acceptors, ${flags.learners} learners${flags.dataDir ? `, data in ${flags.dataDir}` : ''}\n`);
-  const cluster = await createCluster({ proposers: flags.proposers, acceptors: flags.acceptors, learners: flags.learners, ...(flags.dataDir ? { dataDir: flags.dataDir } : {}) });
+  const cluster = await createCluster({
+    proposers: flags.proposers,
+    acceptors: flags.acceptors,
+    learners: flags.learners,
+    transport: flags.transport,
+    trace: flags.trace !== undefined,
+    ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+  });
   const crashes: Array<{ id: ActorId; how: string; cause: string; ms: number }> = [];
   const restarts: Array<{ id: ActorId; recoveryMs: number; ms: number }> = [];
   try {
@@ -99,6 +112,11 @@ async function run(flags: RunFlags): Promise<number> {
     const allDecided = Object.keys(decided).length === cluster.members.learners.length;
     const violations = [...cluster.checker.violations];
     const ok = violations.length === 0 && allDecided && values.size === 1;
+    if (flags.trace !== undefined) {
+      const trace = cluster.traceOf({ command: 'synod run', faults: flags.faults, crashHow: flags.crashHow });
+      await writeTraceFile(flags.trace, trace);
+      if (!flags.json) process.stdout.write(`trace: ${trace.events.length} events written to ${flags.trace}\n`);
+    }
     if (flags.json) {
       process.stdout.write(
         `${JSON.stringify({ ok, decided, answers: Object.fromEntries(answers), crashes, restarts, actors, mainThreadId: threadId, violations, elapsedMs: Math.round(performance.now() - t0), dataDir: flags.dataDir ?? null, timeline })}\n`,
@@ -119,6 +137,18 @@ async function run(flags: RunFlags): Promise<number> {
   } finally {
     await cluster.close();
   }
+}
+
+const TRANSPORTS: readonly TransportKind[] = ['port', 'hub', 'ring'];
+
+/** A --trace file name whose format is known from its extension. */
+function traceFileArg(value: string): string {
+  try {
+    traceFormatOf(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value;
 }
 
 const VALUES = ['red', 'green', 'blue', 'amber', 'violet', 'teal', 'coral', 'olive'];

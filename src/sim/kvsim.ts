@@ -16,6 +16,7 @@ import { EventHeap } from './heap.js';
 import { MpWorld } from './mpworld.js';
 import { Prng } from './prng.js';
 import { DEFAULT_FAULTS, type FaultOptions } from './simulator.js';
+import type { RawTraceEvent } from '../trace/types.js';
 
 /** Options of one simulated key-value run. */
 export interface KvSimOptions {
@@ -42,6 +43,8 @@ export interface KvSimOptions {
   readonly clientTimeoutMs?: number;
   /** Receives every line of the full trace. */
   readonly trace?: (line: string) => void;
+  /** Receives every structured trace event (see `MpWorld`); partitions and heals come on the `env` lane. */
+  readonly onTrace?: (e: RawTraceEvent) => void;
 }
 
 /** What a key-value run did. */
@@ -126,6 +129,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     },
     config,
     opts.trace,
+    opts.onTrace,
   );
   world.onPending = (p) => push({ at: p.at, kind: 'world', id: p.id });
   world.onClient = (_from, e) => {
@@ -203,6 +207,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     if (world.leader && opts.crashLeader && rng.chance(opts.crashLeader)) crash(world.leader.id);
     if (side === null && rng.chance(f.partition)) {
       side = new Set(world.actors.filter(() => rng.chance(0.5)));
+      opts.onTrace?.({ actor: 'env', kind: 'fault', text: `partition {${[...side].join(',')}} | {${world.actors.filter((a) => !side?.has(a)).join(',')}}`, time: world.now });
       push({ at: world.now + rng.int(f.partitionMin, f.partitionMax), kind: 'heal' });
     }
     const ev = queue.pop();
@@ -242,6 +247,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
         break;
       case 'heal':
         side = null;
+        opts.onTrace?.({ actor: 'env', kind: 'fault', text: 'partition healed', time: world.now });
         break;
     }
     if (clients.every((c) => c.remaining === 0 && c.current === null)) break;

@@ -14,9 +14,10 @@ import { AssertionError } from '../core/assert.js';
 import { ballotGt, type Ballot } from '../core/ballot.js';
 import { allActors, roleOf, type ActorId, type Role } from '../core/ids.js';
 import { checkMpInvariants, initMpActor, stepMpActor, type MpActorState } from '../core/multipaxos/actor.js';
-import { describeMpEffect, describeMpInput, describeMpMessage, describeMpRecord, describeMpState } from '../core/multipaxos/describe.js';
+import { describeBatch, describeMpEffect, describeMpInput, describeMpMessage, describeMpRecord, describeMpState } from '../core/multipaxos/describe.js';
 import type { Command, MpConfig, MpEffect, MpInput, MpMessage, MpRecord, MpTimer } from '../core/multipaxos/types.js';
 import type { Environment } from './world.js';
+import type { RawTraceEvent } from '../trace/types.js';
 
 /** Something the world is waiting to happen. */
 export type MpPending =
@@ -64,11 +65,15 @@ export class MpWorld {
   private readonly slots = new Map<ActorId, Slot>();
   private readonly pending = new Map<number, MpPending>();
   private nextId = 1;
+  /** Counter for the trace ids of messages lost as they were sent. */
+  private traceLost = 0;
 
+  /** `onTrace` receives structured trace events, as `WorldOptions.onTrace` does for {@link World}. */
   constructor(
     private readonly env: Environment<MpMessage>,
     readonly config: MpConfig,
     private readonly trace?: (line: string) => void,
+    private readonly onTrace?: (e: RawTraceEvent) => void,
   ) {
     this.checker = new LogSafetyChecker(config.members);
     for (const id of allActors(config.members)) {
@@ -107,6 +112,7 @@ export class MpWorld {
     const slot = this.slot(to);
     if (!slot.state) {
       this.log(() => `request to ${to} lost: it is down`);
+      this.emit(() => ({ actor: to, kind: 'drop', text: `request lost, ${to} is down: ${describeMpInput({ type: 'request', commands })}`, time: this.now }));
       return;
     }
     this.input(slot, { type: 'request', commands });
@@ -129,15 +135,17 @@ export class MpWorld {
         if (!slot.state || !this.env.linkUp(p.from, p.to)) {
           this.stats.dropped++;
           this.log(() => `drop ${describeMpMessage(p.msg, p.to)} (${slot.state ? 'partitioned' : 'receiver down'})`);
+          this.emitDrop(p, slot.state ? 'partitioned' : 'receiver down');
           return true;
         }
-        this.input(slot, { type: 'receive', msg: p.msg });
+        this.input(slot, { type: 'receive', msg: p.msg }, p);
         return true;
       case 'write':
         this.step++;
         this.stats.writes++;
         slot.durable.push(...p.records);
         this.log(() => `${p.actor}: durable {${p.records.map(describeMpRecord).join('; ')}}`);
+        this.emit(() => ({ actor: p.actor, kind: 'durable', text: `durable {${p.records.map(describeMpRecord).join('; ')}}`, time: this.now }));
         if (slot.role === 'acceptor') this.checker.acceptorDurable(slot.id, p.records, this.step);
         for (const e of p.then) this.apply(slot, e);
         return true;
@@ -156,6 +164,7 @@ export class MpWorld {
     this.pending.delete(id);
     this.stats.dropped++;
     this.log(() => `drop ${describeMpMessage(p.msg, p.to)}`);
+    this.emitDrop(p, 'dropped by the driver');
     return true;
   }
 
@@ -165,6 +174,13 @@ export class MpWorld {
     if (!slot.state) return;
     this.step++;
     slot.state = null;
+    this.emit(() => ({ actor: id, kind: 'crash', text: 'crash', time: this.now }));
+    if (this.onTrace) {
+      for (const wid of slot.writes) {
+        const w = this.pending.get(wid);
+        if (w?.kind === 'write') this.emitLostWrite(w);
+      }
+    }
     for (const tid of slot.timers.values()) this.pending.delete(tid);
     slot.timers.clear();
     for (const wid of slot.writes) this.pending.delete(wid);
@@ -182,6 +198,7 @@ export class MpWorld {
     slot.state = initMpActor(slot.role, id, this.config, slot.durable);
     slot.lastWriteAt = this.now;
     this.log(() => `${id}: restart from ${slot.durable.length} record(s)`);
+    this.emit(() => ({ actor: id, kind: 'restart', text: `restart from ${slot.durable.length} record(s)`, time: this.now }));
     if (slot.role === 'acceptor') {
       let promised: Ballot | null = null;
       for (const r of slot.durable) if (r.kind === 'promised' && ballotGt(r.ballot, promised)) promised = r.ballot;
@@ -196,11 +213,26 @@ export class MpWorld {
     return [...this.slots.values()].map((s) => (s.state ? describeMpState(s.state) : `${s.id} ${s.role} crashed`));
   }
 
-  private input(slot: Slot, input: MpInput): void {
+  /** Hands `input` to a core; `via` is the network copy it came on, for the trace. */
+  private input(slot: Slot, input: MpInput, via?: Extract<MpPending, { kind: 'msg' }>): void {
     const state = slot.state;
     if (!state) return;
     this.step++;
     this.log(() => `${slot.id}: ${describeMpInput(input)}`);
+    if (this.onTrace && input.type !== 'start') {
+      const base = { actor: slot.id, time: this.now };
+      switch (input.type) {
+        case 'receive':
+          this.onTrace({ ...base, kind: 'receive', text: `receive ${describeMpMessage(input.msg, slot.id)}`, from: via?.from ?? input.msg.from, ...(via ? { msg: `m${via.id}` } : {}) });
+          break;
+        case 'timeout':
+          this.onTrace({ ...base, kind: 'timer', text: describeMpInput(input) });
+          break;
+        case 'request':
+          this.onTrace({ ...base, kind: 'propose', text: describeMpInput(input) });
+          break;
+      }
+    }
     const r = stepMpActor(state, input, this.env.random());
     try {
       checkMpInvariants(r.state);
@@ -208,6 +240,8 @@ export class MpWorld {
       if (!(err instanceof AssertionError)) throw err;
       // A broken invariant crashes the actor, as in the runtime; the run goes on.
       this.checker.invariantBroken(slot.id, err.message, this.step);
+      const broken = err.message;
+      this.emit(() => ({ actor: slot.id, kind: 'note', text: `invariant broken: ${broken}`, time: this.now }));
       this.crash(slot.id);
       return;
     }
@@ -220,13 +254,26 @@ export class MpWorld {
       case 'send': {
         this.stats.sent++;
         const delays = this.env.sendDelays(slot.id, e.to, e.msg);
-        if (delays.length === 0) this.stats.dropped++;
-        for (const d of delays) this.add({ kind: 'msg', id: this.nextId++, at: this.now + d, from: slot.id, to: e.to, msg: e.msg });
+        if (delays.length === 0) {
+          this.stats.dropped++;
+          if (this.onTrace) {
+            // Lost on the way out: traced as a send and its drop, under an id no network copy uses.
+            const msg = `x${++this.traceLost}`;
+            this.onTrace({ actor: slot.id, kind: 'send', text: `send ${describeMpMessage(e.msg, e.to)}`, time: this.now, msg, to: e.to });
+            this.onTrace({ actor: slot.id, kind: 'drop', text: `drop ${describeMpMessage(e.msg, e.to)} (lost by the network)`, time: this.now, msg, to: e.to });
+          }
+        }
+        delays.forEach((d, i) => {
+          const id = this.nextId++;
+          this.emit(() => ({ actor: slot.id, kind: 'send', text: `send ${describeMpMessage(e.msg, e.to)}${i > 0 ? ' (duplicate)' : ''}`, time: this.now, msg: `m${id}`, to: e.to }));
+          this.add({ kind: 'msg', id, at: this.now + d, from: slot.id, to: e.to, msg: e.msg });
+        });
         return;
       }
       case 'persist': {
         const at = Math.max(this.now + this.env.writeDelay(slot.id), slot.lastWriteAt);
         slot.lastWriteAt = at;
+        this.emit(() => ({ actor: slot.id, kind: 'persist', text: describeMpEffect(e), time: this.now }));
         const id = this.nextId++;
         slot.writes.push(id);
         this.add({ kind: 'write', id, at, actor: slot.id, records: e.records, then: e.then });
@@ -247,16 +294,20 @@ export class MpWorld {
         return;
       }
       case 'appliedSlot':
+        this.emit(() => ({ actor: slot.id, kind: 'decide', text: describeMpEffect(e), time: this.now, value: `slot ${e.slot}: ${describeBatch(e.batch)}` }));
         this.checker.appliedSlot(slot.id, e.slot, e.batch, this.step);
         return;
       case 'installedSnapshot':
+        this.emit(() => ({ actor: slot.id, kind: 'note', text: describeMpEffect(e), time: this.now }));
         this.checker.learnerSnapshot(slot.id, e.upTo);
         return;
       case 'applied':
       case 'reject':
+        this.emit(() => ({ actor: slot.id, kind: 'note', text: describeMpEffect(e), time: this.now }));
         this.onClient(slot.id, e);
         return;
       case 'elected':
+        this.emit(() => ({ actor: slot.id, kind: 'note', text: describeMpEffect(e), time: this.now }));
         if (!this.leader || ballotGt(e.ballot, this.leader.ballot)) {
           this.leader = { id: slot.id, ballot: e.ballot };
           this.stats.leaderChanges++;
@@ -281,5 +332,23 @@ export class MpWorld {
   /** Traces a line; the text is built only when someone listens (describing every step costs more than the step). */
   private log(line: () => string): void {
     if (this.trace) this.trace(line());
+  }
+
+  /** Emits a structured trace event; built only when someone listens. */
+  private emit(event: () => RawTraceEvent): void {
+    if (this.onTrace) this.onTrace(event());
+  }
+
+  /** A network copy that will never arrive: a drop on the sender's lane, naming the send it loses. */
+  private emitDrop(p: Extract<MpPending, { kind: 'msg' }>, why: string): void {
+    this.emit(() => ({ actor: p.from, kind: 'drop', text: `drop ${describeMpMessage(p.msg, p.to)} (${why})`, time: this.now, msg: `m${p.id}`, to: p.to }));
+  }
+
+  /** A write lost with a crash, and every message that was to leave once it was durable (those were never sent). */
+  private emitLostWrite(w: Extract<MpPending, { kind: 'write' }>): void {
+    this.emit(() => ({ actor: w.actor, kind: 'drop', text: `write lost with the crash {${w.records.map(describeMpRecord).join('; ')}}`, time: this.now }));
+    for (const e of w.then) {
+      if (e.type === 'send') this.emit(() => ({ actor: w.actor, kind: 'drop', text: `never sent, lost with the crash: ${describeMpMessage(e.msg, e.to)}`, time: this.now, to: e.to }));
+    }
   }
 }

@@ -13,6 +13,7 @@ import type { Violation } from '../check/safety.js';
 import { EventHeap } from './heap.js';
 import { Prng } from './prng.js';
 import { World, type Pending, type WorldStats } from './world.js';
+import type { RawTraceEvent } from '../trace/types.js';
 
 /** The control bugs the simulator can switch on. */
 export const BUGS = ['amnesia', 'ignore-accepted', 'reuse-ballot'] as const;
@@ -92,6 +93,8 @@ export interface SimOptions {
   readonly stopOnViolation?: boolean;
   /** Receives every line of the full trace. */
   readonly trace?: (line: string) => void;
+  /** Receives every structured trace event (see `WorldOptions.onTrace`); partitions and heals come on the `env` lane. */
+  readonly onTrace?: (e: RawTraceEvent) => void;
 }
 
 /** A notable moment of a run, for the printed timeline. */
@@ -147,7 +150,7 @@ export function simulate(opts: SimOptions): SimResult {
       linkUp,
       writeDelay: () => rng.int(f.writeMin, f.writeMax),
     },
-    { config, amnesia: opts.bug === 'amnesia', ...(opts.trace ? { trace: opts.trace } : {}) },
+    { config, amnesia: opts.bug === 'amnesia', ...(opts.trace ? { trace: opts.trace } : {}), ...(opts.onTrace ? { onTrace: opts.onTrace } : {}) },
   );
   const queue = new EventHeap<Event>();
   let seq = 0;
@@ -181,6 +184,7 @@ export function simulate(opts: SimOptions): SimResult {
       if (side.size === 0 || side.size === all.length) side = new Set([rng.pick(all)]);
       partitions++;
       note(`partition {${[...side].join(',')}} | {${all.filter((a) => !side?.has(a)).join(',')}}`);
+      opts.onTrace?.({ actor: 'env', kind: 'fault', text: `partition {${[...side].join(',')}} | {${all.filter((a) => !side?.has(a)).join(',')}}`, time: world.now });
       queue.push({ at: world.now + rng.int(f.partitionMin, f.partitionMax), seq: seq++, kind: 'heal' });
     }
     const ev = queue.pop();
@@ -203,6 +207,7 @@ export function simulate(opts: SimOptions): SimResult {
       case 'heal':
         side = null;
         note('partition healed');
+        opts.onTrace?.({ actor: 'env', kind: 'fault', text: 'partition healed', time: world.now });
         break;
       case 'propose': {
         const value = `${ev.actor}:${world.incarnation(ev.actor)}`;

@@ -13,12 +13,13 @@
 import { initActor, stepActor, checkInvariants, type ActorState } from '../core/actor.js';
 import { AssertionError } from '../core/assert.js';
 import type { CoreConfig } from '../core/config.js';
-import { describeEffect, describeInput, describeMessage, describeRecord, describeState } from '../core/describe.js';
+import { describeEffect, describeInput, describeMessage, describeRecord, describeState, describeValue } from '../core/describe.js';
 import type { DurableRecord, Effect, Input, TimerName } from '../core/effects.js';
 import { allActors, roleOf, type ActorId, type Role } from '../core/ids.js';
 import { validateMessage, type AcceptedProposal, type Message } from '../core/messages.js';
 import type { Value } from '../core/value.js';
 import { SafetyChecker } from '../check/safety.js';
+import type { RawTraceEvent } from '../trace/types.js';
 
 /** A message on the simulated network. */
 export interface PendingMessage {
@@ -76,6 +77,13 @@ export interface WorldOptions {
   readonly amnesia?: boolean;
   /** Receives a line of text for every step and effect (for traces and transcripts). */
   readonly trace?: (line: string) => void;
+  /**
+   * Receives a structured event for every send (one per copy put on the
+   * network, with a unique `msg` id), receive, drop, persist, durable write,
+   * crash, restart, decision, client request and timer firing, in the order
+   * they happen; a {@link TraceBuilder} gives them vector clocks.
+   */
+  readonly onTrace?: (e: RawTraceEvent) => void;
 }
 
 interface Slot {
@@ -124,6 +132,8 @@ export class World {
   private readonly slots = new Map<ActorId, Slot>();
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** Counter for the trace ids of messages lost as they were sent. */
+  private traceLost = 0;
 
   constructor(private readonly env: Environment, private readonly opts: WorldOptions) {
     this.checker = new SafetyChecker(opts.config.members);
@@ -240,20 +250,23 @@ export class World {
     this.pending.delete(id);
     this.stats.dropped++;
     this.log(() => `drop ${describeMessage(p.msg, p.to)}`);
+    this.emitDrop(p, 'dropped by the driver');
     return true;
   }
 
-  /** Crashes actor `id`: its memory, pending writes (and their replies) and timers are lost. */
-  crash(id: ActorId): void {
+  /** Crashes actor `id`: its memory, pending writes (and their replies) and timers are lost. `reason` only labels the trace. */
+  crash(id: ActorId, reason?: string): void {
     const slot = this.slot(id);
     if (!slot.state) return;
     this.step++;
     slot.state = null;
     slot.timers.clear();
+    this.emit(() => ({ actor: id, kind: 'crash', text: reason === undefined ? 'crash' : `crash: ${reason}`, time: this.now }));
     for (const [pid, p] of this.pending) {
       if (p.kind === 'write' && p.actor === id) {
         this.stats.lostWrites++;
         this.log(() => `${id}: write lost {${describeRecord(p.record)}}`);
+        this.emitLostWrite(p);
       }
       if ((p.kind === 'write' || p.kind === 'timer') && p.actor === id) this.pending.delete(pid);
     }
@@ -272,6 +285,7 @@ export class World {
     slot.state = initActor(slot.role, id, this.opts.config, slot.durable);
     this.stats.restarts++;
     this.log(() => `${id}: restart from {${slot.durable ? describeRecord(slot.durable) : 'nothing'}}`);
+    this.emit(() => ({ actor: id, kind: 'restart', text: `restart from {${slot.durable ? describeRecord(slot.durable) : 'nothing'}}`, time: this.now }));
     if (slot.role === 'acceptor') this.checker.acceptorRecovered(id, slot.durable as Extract<DurableRecord, { role: 'acceptor' }> | null, this.step);
   }
 
@@ -290,15 +304,17 @@ export class World {
     if (!slot.state) {
       this.stats.dropped++;
       this.log(() => `drop ${describeMessage(p.msg, p.to)} (receiver down)`);
+      this.emitDrop(p, 'receiver down');
       return;
     }
     if (!this.env.linkUp(p.from, p.to)) {
       this.stats.dropped++;
       this.log(() => `drop ${describeMessage(p.msg, p.to)} (partitioned)`);
+      this.emitDrop(p, 'partitioned');
       return;
     }
     this.stats.delivered++;
-    this.input(slot, { type: 'receive', msg: p.msg });
+    this.input(slot, { type: 'receive', msg: p.msg }, p);
   }
 
   private complete(p: PendingWrite): void {
@@ -307,6 +323,7 @@ export class World {
     this.stats.writes++;
     slot.durable = p.record;
     this.log(() => `${p.actor}: durable {${describeRecord(p.record)}}`);
+    this.emit(() => ({ actor: p.actor, kind: 'durable', text: `durable {${describeRecord(p.record)}}`, time: this.now }));
     if (p.record.role === 'acceptor') this.checker.acceptorDurable(p.actor, p.record, this.step);
     for (const e of p.then) this.apply(slot, e);
   }
@@ -319,12 +336,24 @@ export class World {
     this.input(slot, { type: 'timeout', timer: p.timer });
   }
 
-  private input(slot: Slot, input: Input): void {
+  /** Hands `input` to a core; `via` is the network copy it came on, for the trace. */
+  private input(slot: Slot, input: Input, via?: PendingMessage): void {
     const state = slot.state;
     if (!state) return;
     this.step++;
     this.stats.inputs++;
     this.log(() => `${slot.id}: ${describeInput(input)}`);
+    this.emit(() => {
+      const base = { actor: slot.id, time: this.now };
+      switch (input.type) {
+        case 'receive':
+          return { ...base, kind: 'receive', text: `receive ${describeMessage(input.msg, slot.id)}${via?.dup ? ' (duplicate)' : ''}`, from: via?.from ?? input.msg.from, ...(via ? { msg: traceMsgId(via.id) } : {}) };
+        case 'timeout':
+          return { ...base, kind: 'timer', text: describeInput(input) };
+        case 'propose':
+          return { ...base, kind: 'propose', text: describeInput(input), value: describeValue(input.value) };
+      }
+    });
     const result = stepActor(state, input, this.env.random());
     try {
       checkInvariants(result.state);
@@ -332,7 +361,7 @@ export class World {
       if (!(err instanceof AssertionError)) throw err;
       // A broken invariant crashes the actor, as in the runtime; the run goes on.
       this.checker.invariantBroken(slot.id, err.message, this.step);
-      this.crash(slot.id);
+      this.crash(slot.id, `invariant broken: ${err.message}`);
       return;
     }
     slot.state = result.state;
@@ -348,14 +377,25 @@ export class World {
         if (delays.length === 0) {
           this.stats.dropped++;
           this.log(() => `  drop ${describeMessage(e.msg, e.to)}`);
+          if (this.opts.onTrace) {
+            // Lost on the way out: traced as a send and its drop, under an id no network copy uses.
+            const msg = `x${++this.traceLost}`;
+            this.emit(() => ({ actor: slot.id, kind: 'send', text: `send ${describeMessage(e.msg, e.to)}`, time: this.now, msg, to: e.to }));
+            this.emit(() => ({ actor: slot.id, kind: 'drop', text: `drop ${describeMessage(e.msg, e.to)} (lost by the network)`, time: this.now, msg, to: e.to }));
+          }
         }
         if (delays.length > 1) this.stats.duplicated += delays.length - 1;
-        delays.forEach((d, i) => this.add({ kind: 'msg', id: this.nextId++, at: this.now + d, from: slot.id, to: e.to, msg: e.msg, dup: i > 0 }));
+        delays.forEach((d, i) => {
+          const p: PendingMessage = { kind: 'msg', id: this.nextId++, at: this.now + d, from: slot.id, to: e.to, msg: e.msg, dup: i > 0 };
+          this.emit(() => ({ actor: slot.id, kind: 'send', text: `send ${describeMessage(e.msg, e.to)}${p.dup ? ' (duplicate)' : ''}`, time: this.now, msg: traceMsgId(p.id), to: e.to }));
+          this.add(p);
+        });
         break;
       }
       case 'persist': {
         const at = Math.max(this.now + this.env.writeDelay(slot.id), slot.lastWriteAt);
         slot.lastWriteAt = at;
+        this.emit(() => ({ actor: slot.id, kind: 'persist', text: describeEffect(e, slot.id), time: this.now }));
         this.add({ kind: 'write', id: this.nextId++, at, actor: slot.id, record: e.record, then: e.then });
         break;
       }
@@ -374,10 +414,12 @@ export class World {
         break;
       }
       case 'decide':
+        this.emit(() => ({ actor: slot.id, kind: 'decide', text: describeEffect(e, slot.id), time: this.now, value: describeValue(e.value) }));
         this.decisions.set(slot.id, { ballot: e.ballot, value: e.value });
         this.checker.decided(slot.id, { ballot: e.ballot, value: e.value }, this.step);
         break;
       case 'chosen':
+        this.emit(() => ({ actor: slot.id, kind: 'note', text: describeEffect(e, slot.id), time: this.now, value: describeValue(e.value) }));
         this.chosen.set(slot.id, { ballot: e.ballot, value: e.value });
         break;
       case 'ignore':
@@ -402,4 +444,27 @@ export class World {
   private log(line: () => string): void {
     if (this.opts.trace) this.opts.trace(line());
   }
+
+  /** Emits a structured trace event; built only when someone listens. */
+  private emit(event: () => RawTraceEvent): void {
+    if (this.opts.onTrace) this.opts.onTrace(event());
+  }
+
+  /** A network copy that will never arrive: a drop on the sender's lane, naming the send it loses. */
+  private emitDrop(p: PendingMessage, why: string): void {
+    this.emit(() => ({ actor: p.from, kind: 'drop', text: `drop ${describeMessage(p.msg, p.to)} (${why})`, time: this.now, msg: traceMsgId(p.id), to: p.to }));
+  }
+
+  /** A write lost with a crash, and every message that was to leave once it was durable (those were never sent). */
+  private emitLostWrite(p: PendingWrite): void {
+    this.emit(() => ({ actor: p.actor, kind: 'drop', text: `write lost with the crash {${describeRecord(p.record)}}`, time: this.now }));
+    for (const e of p.then) {
+      if (e.type === 'send') this.emit(() => ({ actor: p.actor, kind: 'drop', text: `never sent, lost with the crash: ${describeMessage(e.msg, e.to)}`, time: this.now, to: e.to }));
+    }
+  }
+}
+
+/** The trace id of the network copy with pending id `id`. */
+function traceMsgId(id: number): string {
+  return `m${id}`;
 }

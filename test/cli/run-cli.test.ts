@@ -1,7 +1,7 @@
 // `synod run`, the main job, as a user runs it: a real cluster on worker
 // threads with LMDB, crashes in the middle, and the verdict.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,30 @@ describe('synod run', () => {
     expect(threads).toHaveLength(10);
     expect(new Set(threads).size).toBe(10);
     expect(threads).not.toContain(o.mainThreadId);
+  });
+
+  it('runs on the ring transport and writes a trace with the crashes, restarts and decisions in it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synod-run-trace-'));
+    dirs.push(dir);
+    const file = join(dir, 'run.json');
+    const r = synod('run', '--json', '--transport', 'ring', '--trace', file);
+    expect(r.status, `stderr: ${r.stderr}\nstdout: ${r.stdout}`).toBe(0);
+    expect((JSON.parse(r.stdout) as RunReport).ok).toBe(true);
+    const trace = JSON.parse(readFileSync(file, 'utf8')) as { format: string; source: { transport: string }; events: Array<{ actor: string; kind: string }> };
+    expect(trace.format).toBe('synod-trace');
+    expect(trace.source.transport).toBe('ring');
+    const kinds = new Set(trace.events.map((e) => e.kind));
+    for (const k of ['send', 'receive', 'persist', 'durable', 'crash', 'restart', 'decide']) expect(kinds).toContain(k);
+    expect(trace.events.filter((e) => e.kind === 'crash').map((e) => e.actor).sort()).toEqual(['a1', 'p2']);
+  });
+
+  it('refuses an unknown transport and a trace file of unknown format, with exit code 2', () => {
+    const bad = synod('run', '--transport', 'pigeon');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('port, hub, ring');
+    const file = synod('run', '--trace', 'out.txt');
+    expect(file.status).toBe(2);
+    expect(file.stderr).toContain('.html');
   });
 
   it('a second run on the same data directory recovers and reports the same decided value', () => {

@@ -1,0 +1,195 @@
+/**
+ * Chaos on the Multi-Paxos key-value cluster: clients doing get, put and cas
+ * for a duration while a script crashes actors (every crash mode, the leader
+ * often), restarts and pauses them. At the end the log safety checker and the
+ * linearizability checker of the recorded history give the verdict. The kv
+ * cluster has no partitions or link faults.
+ */
+import { checkLinearizable, type LinearizabilityResult } from '../check/linearizability.js';
+import type { Violation } from '../check/safety.js';
+import type { Value } from '../core/value.js';
+import { createKvCluster, type KvCluster } from '../runtime/kv.js';
+import { spread, type Spread } from './run.js';
+import { describeStep, faultKindsOf, kvSchedule, type ClusterShape, type FaultKind, type KvSchedule, type KvStep } from './schedule.js';
+import type { TimelineLine } from './single.js';
+
+export interface KvChaosOptions {
+  readonly seed: number;
+  readonly cluster: ClusterShape;
+  readonly clients: number;
+  readonly keys: number;
+  readonly steps: readonly KvStep[];
+  /** Stop issuing operations after this long (the script is cut there too). */
+  readonly durationMs?: number;
+  /** Stop once this many operations were answered. */
+  readonly decisions?: number;
+  readonly onLine?: (line: TimelineLine) => void;
+}
+
+export interface KvChaosReport {
+  readonly ok: boolean;
+  readonly protocol: 'kv';
+  readonly seed: number;
+  readonly cluster: ClusterShape;
+  readonly elapsedMs: number;
+  /** Operations answered. */
+  readonly decisions: number;
+  readonly opsPerSec: number;
+  /** Operations whose outcome is unknown (timed out or cut short by the end of the run). */
+  readonly unknownOutcome: number;
+  readonly leaderChanges: number;
+  readonly faults: Readonly<Partial<Record<FaultKind, number>>>;
+  readonly faultsWithoutEffect: number;
+  readonly crashes: Readonly<Record<string, number>>;
+  readonly restarts: Spread & { readonly planned: number };
+  readonly violations: readonly Violation[];
+  readonly linearizability: { status: LinearizabilityResult['status']; reason?: string };
+  readonly schedule: KvSchedule;
+  readonly timeline: readonly TimelineLine[];
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Runs the kv chaos and checks the outcome. */
+export async function runKvChaos(o: KvChaosOptions): Promise<KvChaosReport> {
+  const t0 = performance.now();
+  const since = () => Math.round((performance.now() - t0) * 10) / 10;
+  const timeline: TimelineLine[] = [];
+  const note = (text: string) => {
+    const line = { ms: since(), round: 1, text };
+    timeline.push(line);
+    o.onLine?.(line);
+  };
+  const kv: KvCluster = await createKvCluster({
+    ...o.cluster,
+    history: true,
+    check: true,
+    concurrency: o.clients,
+    timeoutMs: 10_000,
+    retryMs: 250,
+    supervisor: { maxRestarts: 1000, windowMs: 1000 },
+  });
+  const start = performance.now();
+  const faults: Partial<Record<FaultKind, number>> = {};
+  let faultsWithoutEffect = 0;
+  const crashes: Record<string, number> = {};
+  const recoveries: number[] = [];
+  let planned = 0;
+  let leaderChanges = 0;
+  let done = 0;
+  let unknownOutcome = 0;
+  let stop = false;
+  /** The steps as run: waits reached and faults carried out, in order (what --schedule-out writes). */
+  const ran: KvStep[] = [];
+  /** Actors the script paused and has not resumed yet. */
+  const paused = new Set<string>();
+  try {
+    note(`kv cluster up: ${o.cluster.proposers} proposers, ${o.cluster.acceptors} acceptors, ${o.cluster.learners} learners; ${o.clients} clients on ${o.keys} keys`);
+    kv.on('elected', (e) => {
+      leaderChanges++;
+      note(`${e.id} elected leader`);
+    });
+    kv.on('crash', (e) => {
+      crashes[e.how] = (crashes[e.how] ?? 0) + 1;
+      note(`${e.id} crashed (${e.how})`);
+    });
+    kv.on('restart', (e) => {
+      recoveries.push(e.recoveryMs);
+      if (e.planned) planned++;
+      note(`${e.id} ${e.planned ? 'restarted (planned)' : 'restarted by the supervisor'}, serving again after ${e.recoveryMs.toFixed(1)} ms`);
+    });
+    kv.on('violation', (v) => note(`VIOLATION ${v.kind}: ${v.message}`));
+    const over = () => stop || (o.durationMs !== undefined && performance.now() - start >= o.durationMs) || (o.decisions !== undefined && done >= o.decisions);
+
+    const client = async (c: number) => {
+      for (let n = 0; !over(); n++) {
+        const key = `k${(n * 7 + c) % o.keys}`;
+        const kind = (n + c) % 10;
+        try {
+          if (kind < 4) await kv.get(key);
+          else if (kind < 8) await kv.put(key, `${c}.${n}`);
+          else await kv.cas(key, `${c}.${n - 1}` as Value, `${c}.${n}`);
+          done++;
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (code === 'SYNOD_CLOSED') return;
+          unknownOutcome++;
+        }
+      }
+    };
+
+    const script = async () => {
+      for (const step of o.steps) {
+        // Once over, only the resumes of actors still paused run: nothing is left paused.
+        if (over() && !(step.op === 'resume' && paused.has(step.actor))) continue;
+        ran.push(step);
+        if (step.op === 'wait') {
+          const left = o.durationMs === undefined ? step.ms : Math.min(step.ms, o.durationMs - (performance.now() - start));
+          await sleep(Math.max(0, left));
+          continue;
+        }
+        const id = step.actor === 'leader' ? kv.leader() : step.actor;
+        const kinds = faultKindsOf(step);
+        for (const k of kinds) faults[k] = (faults[k] ?? 0) + 1;
+        if (id === null) {
+          faultsWithoutEffect++;
+          note(`inject: ${describeStep(step)} (no effect: no leader right now)`);
+          continue;
+        }
+        const status = kv.status(id);
+        const up = status === 'running' || status === 'starting';
+        if (!up) faultsWithoutEffect++;
+        note(`inject: ${describeStep({ ...step, actor: step.actor === 'leader' ? `${id} (the leader)` : id } as KvStep)}${up ? '' : ` (no effect: ${id} is ${status})`}`);
+        if (!up) continue;
+        try {
+          if (step.op === 'crash') await kv.crash(id, step.how);
+          else if (step.op === 'restart') await kv.restart(id);
+          else if (step.op === 'pause') {
+            paused.add(id);
+            await kv.pause(id);
+          } else {
+            paused.delete(id);
+            await kv.resume(id);
+          }
+        } catch (err) {
+          note(`${step.op} of ${id} failed: ${(err as Error).message}`);
+        }
+      }
+    };
+
+    const scriptDone = script();
+    await Promise.all(Array.from({ length: o.clients }, (_, c) => client(c)));
+    stop = true;
+    await scriptDone;
+    const elapsedMs = performance.now() - start;
+    const history = kv.history();
+    await kv.close();
+    const violations = [...kv.checker.violations];
+    note(`stopped after ${done} operations; checking the history (${history.length} events) for linearizability`);
+    const lin = checkLinearizable(history, { timeoutMs: 60_000 });
+    const ok = lin.ok && violations.length === 0;
+    note(`log safety: ${violations.length === 0 ? 'OK' : `${violations.length} violation(s)`}; linearizability: ${lin.status}`);
+    return {
+      ok,
+      protocol: 'kv',
+      seed: o.seed,
+      cluster: o.cluster,
+      elapsedMs: Math.round(elapsedMs),
+      decisions: done,
+      opsPerSec: Math.round((done * 1000) / Math.max(1, elapsedMs)),
+      unknownOutcome,
+      leaderChanges,
+      faults,
+      faultsWithoutEffect,
+      crashes,
+      restarts: { ...spread(recoveries), planned },
+      violations,
+      linearizability: lin.ok ? { status: lin.status } : { status: lin.status, reason: lin.reason },
+      schedule: kvSchedule(o.seed, o.cluster, o.clients, o.keys, ran),
+      timeline,
+    };
+  } finally {
+    stop = true;
+    await kv.close();
+  }
+}
