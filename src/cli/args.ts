@@ -66,3 +66,8 @@ export function addFaultOptions(cmd: Command, d: FaultFlags & { delayMin: number
 export function faultsOf(f: FaultFlags): FaultFlags {
   return { drop: f.drop, dup: f.dup, delay: f.delay, crash: f.crash, partition: f.partition };
 }
+
+/** `text` as one shell word (POSIX sh): unchanged when it is plainly safe, else single-quoted. */
+export function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}

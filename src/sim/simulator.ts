@@ -13,6 +13,9 @@ import type { Violation } from '../check/safety.js';
 import { EventHeap } from './heap.js';
 import { Prng } from './prng.js';
 import { World, type Pending, type WorldStats } from './world.js';
+import { isMessageFault, messageKey, unknownActor, type CrashFault, type FaultSchedule, type MessageFault, type PartitionFault, type ScheduledFault } from './schedule.js';
+
+export * from './schedule.js';
 import type { RawTraceEvent } from '../trace/types.js';
 
 /** The control bugs the simulator can switch on. */
@@ -91,6 +94,17 @@ export interface SimOptions {
   readonly requestEveryMs?: number;
   /** Stop at the first violation (sweeps do). */
   readonly stopOnViolation?: boolean;
+  /**
+   * Replay exactly these faults instead of drawing faults at random (the
+   * fault probabilities are then unused). Everything else — message and
+   * write delays, the proposers' random draws, client requests — is still
+   * drawn from `seed`, from a stream of its own, so a schedule with faults
+   * removed changes the rest of the run as little as possible. A fault that
+   * cannot happen (its message is never sent, its actor is already down, its
+   * step is never reached) is skipped; {@link SimResult.schedule} lists the
+   * faults that did happen.
+   */
+  readonly schedule?: FaultSchedule;
   /** Receives every line of the full trace. */
   readonly trace?: (line: string) => void;
   /** Receives every structured trace event (see `WorldOptions.onTrace`); partitions and heals come on the `env` lane. */
@@ -119,33 +133,41 @@ export interface SimResult {
   readonly violations: readonly Violation[];
   readonly stats: WorldStats & { partitions: number; proposals: number };
   readonly timeline: readonly TimelineEvent[];
+  /** Every fault injected, in order: replaying it (option `schedule`) with the same seed and options reproduces this run exactly. */
+  readonly schedule: FaultSchedule;
 }
 
 type Event =
   | { at: number; seq: number; kind: 'world'; id: number }
   | { at: number; seq: number; kind: 'restart'; actor: ActorId }
-  | { at: number; seq: number; kind: 'heal' }
+  | { at: number; seq: number; kind: 'heal'; part: number }
   | { at: number; seq: number; kind: 'propose'; actor: ActorId }
   | { at: number; seq: number; kind: 'client' };
 
 /** Runs one simulation. */
 export function simulate(opts: SimOptions): SimResult {
   const f: FaultOptions = { ...DEFAULT_FAULTS, ...opts.faults };
-  const rng = new Prng(opts.seed);
+  const rng = new Prng(opts.seed); // everything but the faults
+  const faultRng = new Prng(faultSeed(opts.seed)); // fault decisions only (unused when replaying a schedule)
   const members = membership(opts.proposers, opts.acceptors, opts.learners);
+  if (opts.schedule) {
+    const unknown = unknownActor(opts.schedule, [...members.proposers, ...members.acceptors, ...members.learners]);
+    if (unknown !== null) throw new RangeError(`the fault schedule names ${unknown}, which is not an actor of this cluster`);
+  }
+  const faults = new FaultSource(f, faultRng, opts.schedule ?? null);
   const config: CoreConfig = coreConfig(members, {
     bugs: { ignoreAccepted: opts.bug === 'ignore-accepted', reuseBallot: opts.bug === 'reuse-ballot' },
   });
   let side: Set<ActorId> | null = null; // one side of the current partition
   const linkUp = (a: ActorId, b: ActorId) => side === null || side.has(a) === side.has(b);
-  const world = new World(
+  const world: World = new World(
     {
       random: () => rng.next(),
-      sendDelays: (from, to) => {
-        if (!linkUp(from, to) || rng.chance(f.drop)) return [];
-        const delay = () => (rng.chance(f.delay) ? rng.int(f.delayMax, f.delayLongMax) : rng.int(f.delayMin, f.delayMax));
-        const d = delay();
-        return rng.chance(f.dup) ? [d, delay()] : [d];
+      sendDelays: (from, to, msg): number[] => {
+        // One draw per message from the main stream, fault or not, so faults do not shift it.
+        const d = rng.int(f.delayMin, f.delayMax);
+        if (!linkUp(from, to)) return [];
+        return faults.message(world.step, from, to, msg.type, d);
       },
       linkUp,
       writeDelay: () => rng.int(f.writeMin, f.writeMax),
@@ -169,23 +191,19 @@ export function simulate(opts: SimOptions): SimResult {
   let seenChosen = 0;
   let quiescent = false;
   while (world.step < opts.steps) {
-    if (rng.chance(f.crash)) {
-      const live = world.actors.filter((a) => world.isUp(a));
-      if (live.length > 0) {
-        const victim = rng.pick(live);
-        world.crash(victim);
-        note(`${victim} crashed`);
-        queue.push({ at: world.now + rng.int(f.downMin, f.downMax), seq: seq++, kind: 'restart', actor: victim });
+    for (const fault of faults.due(world, side !== null)) {
+      if (fault.kind === 'crash') {
+        world.crash(fault.actor);
+        note(`${fault.actor} crashed`);
+        queue.push({ at: world.now + fault.downFor, seq: seq++, kind: 'restart', actor: fault.actor });
+        continue;
       }
-    }
-    if (side === null && rng.chance(f.partition)) {
       const all = world.actors;
-      side = new Set(all.filter(() => rng.chance(0.5)));
-      if (side.size === 0 || side.size === all.length) side = new Set([rng.pick(all)]);
+      side = new Set(fault.side);
       partitions++;
       note(`partition {${[...side].join(',')}} | {${all.filter((a) => !side?.has(a)).join(',')}}`);
       opts.onTrace?.({ actor: 'env', kind: 'fault', text: `partition {${[...side].join(',')}} | {${all.filter((a) => !side?.has(a)).join(',')}}`, time: world.now });
-      queue.push({ at: world.now + rng.int(f.partitionMin, f.partitionMax), seq: seq++, kind: 'heal' });
+      queue.push({ at: world.now + fault.healAfter, seq: seq++, kind: 'heal', part: partitions });
     }
     const ev = queue.pop();
     if (!ev) {
@@ -205,6 +223,7 @@ export function simulate(opts: SimOptions): SimResult {
         break;
       }
       case 'heal':
+        if (ev.part !== partitions) break; // a later partition replaced this one (only a hand-made schedule does that)
         side = null;
         note('partition healed');
         opts.onTrace?.({ actor: 'env', kind: 'fault', text: 'partition healed', time: world.now });
@@ -254,5 +273,147 @@ export function simulate(opts: SimOptions): SimResult {
     violations,
     stats: { ...world.stats, partitions, proposals },
     timeline,
+    schedule: faults.recorded(),
   };
+}
+
+/** The seed of the fault stream, derived from the run's seed (a different stream from the main one). */
+function faultSeed(seed: number): number {
+  const g = new Prng(seed);
+  for (let i = 0; i < 4; i++) g.nextUint32();
+  return g.nextUint32() * 2 ** 21 + (g.nextUint32() >>> 11);
+}
+
+const NO_FAULTS: readonly (CrashFault | PartitionFault)[] = Object.freeze([]);
+
+/**
+ * Where a run's faults come from: drawn from the fault stream (recording each
+ * one), or replayed from a schedule. Either way {@link recorded} lists the
+ * faults that happened.
+ */
+class FaultSource {
+  private readonly applied: ScheduledFault[] = [];
+  /** Replay: crash and partition faults in schedule order, and the next one due. */
+  private readonly stepFaults: (CrashFault | PartitionFault)[] = [];
+  private nextStepFault = 0;
+  /** Replay: message faults by message key. */
+  private readonly messageFaults = new Map<string, MessageFault[]>();
+  /** Random draws of step faults happen once per step value. */
+  private lastDrawStep = -1;
+  /** Replay: the steps at which some message fault is due. */
+  private readonly messageSteps = new Set<number>();
+  /** The messages sent so far in step `sendStep` (reused arrays: this runs for every message), to number same-typed ones. */
+  private sendStep = -1;
+  private sendCount = 0;
+  private readonly sendFrom: ActorId[] = [];
+  private readonly sendTo: ActorId[] = [];
+  private readonly sendType: string[] = [];
+
+  constructor(
+    private readonly f: FaultOptions,
+    private readonly rng: Prng,
+    private readonly schedule: FaultSchedule | null,
+  ) {
+    for (const fault of schedule ?? []) {
+      if (isMessageFault(fault)) {
+        const key = messageKey(fault);
+        this.messageSteps.add(fault.step);
+        const list = this.messageFaults.get(key);
+        if (list) list.push(fault);
+        else this.messageFaults.set(key, [fault]);
+      } else {
+        this.stepFaults.push(fault);
+      }
+    }
+    this.stepFaults.sort((a, b) => a.step - b.step); // stable: faults of one step keep their order
+  }
+
+  /** The faults that happened, ordered by step (stable), as a schedule that replays the run exactly. */
+  recorded(): FaultSchedule {
+    return [...this.applied].sort((a, b) => a.step - b.step);
+  }
+
+  /** The crash and partition faults to inject now, before the next event (crashes only of live actors). */
+  due(world: World, partitioned: boolean): readonly (CrashFault | PartitionFault)[] {
+    const step = world.step;
+    if (this.schedule) {
+      if (this.nextStepFault >= this.stepFaults.length || (this.stepFaults[this.nextStepFault] as ScheduledFault).step > step) return NO_FAULTS;
+      const out: (CrashFault | PartitionFault)[] = [];
+      while (this.nextStepFault < this.stepFaults.length && (this.stepFaults[this.nextStepFault] as ScheduledFault).step <= step) {
+        const fault = this.stepFaults[this.nextStepFault++] as CrashFault | PartitionFault;
+        if (fault.kind === 'crash' && !world.isUp(fault.actor)) continue;
+        out.push(fault);
+        this.applied.push(fault);
+      }
+      return out;
+    }
+    if (step === this.lastDrawStep) return NO_FAULTS;
+    this.lastDrawStep = step;
+    const { f, rng } = this;
+    const out: (CrashFault | PartitionFault)[] = [];
+    if (rng.chance(f.crash)) {
+      const live = world.actors.filter((a) => world.isUp(a));
+      if (live.length > 0) out.push({ kind: 'crash', step, actor: rng.pick(live), downFor: rng.int(f.downMin, f.downMax) });
+    }
+    if (!partitioned && rng.chance(f.partition)) {
+      const all = world.actors;
+      let side = all.filter(() => rng.chance(0.5));
+      if (side.length === 0 || side.length === all.length) side = [rng.pick(all)];
+      out.push({ kind: 'partition', step, side, healAfter: rng.int(f.partitionMin, f.partitionMax) });
+    }
+    if (out.length === 0) return NO_FAULTS;
+    this.applied.push(...out);
+    return out;
+  }
+
+  /** How many messages like the `index`th of this step (same sender, receiver and type) the step sent before it. */
+  private nth(index: number): number {
+    let n = 0;
+    for (let i = 0; i < index; i++) {
+      if (this.sendFrom[i] === this.sendFrom[index] && this.sendTo[i] === this.sendTo[index] && this.sendType[i] === this.sendType[index]) n++;
+    }
+    return n;
+  }
+
+  /** Delivery delays of a message sent at `step` whose normal delay is `d` (see `Environment.sendDelays`). */
+  message(step: number, from: ActorId, to: ActorId, type: MessageFault['type'], d: number): number[] {
+    if (step !== this.sendStep) {
+      this.sendStep = step;
+      this.sendCount = 0;
+    }
+    const index = this.sendCount++;
+    this.sendFrom[index] = from;
+    this.sendTo[index] = to;
+    this.sendType[index] = type;
+    if (this.schedule) {
+      if (!this.messageSteps.has(step)) return [d];
+      const list = this.messageFaults.get(messageKey({ step, from, to, type, nth: this.nth(index) }));
+      if (!list) return [d];
+      this.applied.push(...list);
+      if (list.some((x) => x.kind === 'drop')) return [];
+      let first = d;
+      const extra: number[] = [];
+      for (const x of list) {
+        if (x.kind === 'delay') first = x.by;
+        else if (x.kind === 'dup') extra.push(x.extra);
+      }
+      return [first, ...extra];
+    }
+    const { f, rng } = this;
+    if (rng.chance(f.drop)) {
+      this.applied.push({ kind: 'drop', step, from, to, type, nth: this.nth(index) });
+      return [];
+    }
+    let first = d;
+    if (rng.chance(f.delay)) {
+      first = rng.int(f.delayMax, f.delayLongMax);
+      this.applied.push({ kind: 'delay', step, from, to, type, nth: this.nth(index), by: first });
+    }
+    if (rng.chance(f.dup)) {
+      const extra = rng.chance(f.delay) ? rng.int(f.delayMax, f.delayLongMax) : rng.int(f.delayMin, f.delayMax);
+      this.applied.push({ kind: 'dup', step, from, to, type, nth: this.nth(index), extra });
+      return [first, extra];
+    }
+    return [first];
+  }
 }

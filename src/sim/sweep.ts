@@ -1,15 +1,18 @@
 /**
  * Seed sweeps: run the simulator over a range of seeds and summarise. A sweep
  * stops each run at its first violation (it only needs to know that the seed
- * fails) and keeps the first failing run whole, so it can be replayed.
+ * fails), keeps the first failing run's violations and lists the lowest
+ * failing seeds; each replays (and shrinks) from its seed alone.
  */
 import type { Violation } from '../check/safety.js';
 import { simulate, type SimOptions, type SimResult } from './simulator.js';
 
 /** Options of a sweep: a seed range plus everything a single run takes but the seed. */
-export interface SweepOptions extends Omit<SimOptions, 'seed' | 'trace' | 'stopOnViolation'> {
+export interface SweepOptions extends Omit<SimOptions, 'seed' | 'trace' | 'onTrace' | 'stopOnViolation' | 'schedule'> {
   readonly first: number;
   readonly last: number;
+  /** How many of the lowest failing seeds to list in {@link SweepResult.failingSeeds}. Default 10. */
+  readonly keepFailing?: number;
   /** Called after each run with the number of runs done so far. */
   readonly onProgress?: (done: number, total: number) => void;
   /** A monotonic clock in ms for the rate figures; the sweep itself never reads time. */
@@ -32,21 +35,27 @@ export interface SweepResult {
   readonly decidedRuns: number;
   readonly violatingRuns: number;
   readonly firstViolation: FirstViolation | null;
+  /** The lowest failing seeds, ascending (at most `keepFailing`). */
+  readonly failingSeeds: readonly number[];
   readonly totalSteps: number;
   readonly elapsedMs: number;
   readonly seedsPerSec: number;
   readonly stepsPerSec: number;
 }
 
+/** Default of {@link SweepOptions.keepFailing}. */
+export const DEFAULT_KEEP_FAILING = 10;
+
 /** Runs seeds `first..last` (inclusive). */
 export function sweep(opts: SweepOptions): SweepResult {
-  const { first, last, onProgress, clock, ...sim } = opts;
+  const { first, last, onProgress, clock, keepFailing = DEFAULT_KEEP_FAILING, ...sim } = opts;
   const total = last - first + 1;
   const start = clock?.() ?? 0;
   let decidedRuns = 0;
   let violatingRuns = 0;
   let totalSteps = 0;
   let firstViolation: FirstViolation | null = null;
+  const failingSeeds: number[] = [];
   for (let seed = first; seed <= last; seed++) {
     const r: SimResult = simulate({ ...sim, seed, stopOnViolation: true });
     totalSteps += r.steps;
@@ -54,6 +63,7 @@ export function sweep(opts: SweepOptions): SweepResult {
     if (r.violations.length > 0) {
       violatingRuns++;
       firstViolation ??= { seed, steps: r.steps, violations: r.violations };
+      if (failingSeeds.length < keepFailing) failingSeeds.push(seed);
     }
     onProgress?.(seed - first + 1, total);
   }
@@ -66,6 +76,7 @@ export function sweep(opts: SweepOptions): SweepResult {
     decidedRuns,
     violatingRuns,
     firstViolation,
+    failingSeeds,
     totalSteps,
     elapsedMs: Math.round(elapsedMs),
     seedsPerSec: perSec(total),
