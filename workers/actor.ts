@@ -342,3 +342,5 @@ main.on('message', (m: ToWorker) => {
 // Loaded only now that 'halt' is answered: see the module comment. A failure is reported by start(), and only if a store needs lmdb.
 const lmdb = import('../src/runtime/storage/lmdb.js');
 lmdb.catch(() => {});
+// A spare worker does lmdb's per-thread setup now, off the path of the restart that will take it.
+void lmdb.then((m) => m.warmUpLmdb()).catch(() => {});

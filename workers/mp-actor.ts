@@ -445,3 +445,5 @@ main.on('message', (m: SupervisorToWorker<MpProtocol> | MpRequestPost) => {
 // The log module loads lmdb, so it is loaded only now that 'halt' is answered (see workers/actor.ts). A failure is reported by start().
 const logModule = import('../src/runtime/storage/log.js');
 logModule.catch(() => {});
+// A spare worker does lmdb's per-thread setup now, off the path of the restart that will take it.
+void import('../src/runtime/storage/lmdb.js').then((m) => m.warmUpLmdb()).catch(() => {});

@@ -42,6 +42,7 @@
  * (terminating a worker inside a synchronous lmdb write can abort the
  * process). Reads are synchronous.
  */
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -95,7 +96,7 @@ export async function openLmdbLog(dir: string, opts: LmdbLogOptions = {}): Promi
   const who = opts.actorId === undefined ? 'the record log' : `the record log of actor ${opts.actorId}`;
   const file = join(path, 'data.mdb');
   try {
-    await mkdir(path, { recursive: true });
+    if (!existsSync(path)) await mkdir(path, { recursive: true });
   } catch (err) {
     throw new Error(`cannot create ${path} for ${who}: ${(err as Error).message}; pick a data directory this process can write to`, { cause: err });
   }
