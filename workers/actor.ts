@@ -238,7 +238,9 @@ function post1(to: ActorId, msg: Message): void {
   }
   try {
     endpoint.send(wire);
-  } catch {
+  } catch (err) {
+    // The link closed under us (the peer died): lost, as a network would lose it. Anything else is a bug: crash with it.
+    if ((err as { code?: string }).code !== 'SYNOD_TRANSPORT_CLOSED') throw err;
     counters.dropped.unroutable++;
   }
 }

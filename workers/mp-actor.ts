@@ -336,8 +336,9 @@ function postAll(box: Map<ActorId, MpMessage[]>): void {
         else endpoint.sendBatch(wire);
         counters.sent += wire.length;
         counters.posts++;
-      } catch {
-        // The link closed under us (the peer died): lost, as a network would lose it.
+      } catch (err) {
+        // The link closed under us (the peer died): lost, as a network would lose it. Anything else is a bug: crash with it.
+        if ((err as { code?: string }).code !== 'SYNOD_TRANSPORT_CLOSED') throw err;
         counters.dropped.unroutable += wire.length;
       }
     }

@@ -51,6 +51,20 @@ describe('transports under a real cluster', () => {
     });
   }
 
+  it('ring: messages bigger than the ring (a batch of large values) go through in fragments', async () => {
+    // Four 50 KB values batched into one slot make accepts of ~200 KB, three times the default
+    // 64 KiB ring; before fragmentation such a message was refused and the cluster stalled.
+    const kv = await createKvCluster({ proposers: 2, acceptors: 3, learners: 1, storage: 'memory', transport: 'ring', timeoutMs: 20_000 });
+    try {
+      const big = (i: number) => `${i}`.repeat(50_000);
+      await Promise.all([0, 1, 2, 3].map((i) => kv.put(`big${i}`, big(i))));
+      const back = await Promise.all([0, 1, 2, 3].map((i) => kv.get(`big${i}`)));
+      expect(back).toEqual([0, 1, 2, 3].map(big));
+    } finally {
+      await kv.close();
+    }
+  });
+
   it('rejects an unknown transport by name', async () => {
     await expect(withCluster({ ...small, transport: 'carrier-pigeon' } as unknown as ClusterOptions, async () => {})).rejects.toThrow(/transport/);
   });

@@ -16,8 +16,12 @@
  * A record is a 4-byte length followed by the encoded message, padded to 4
  * bytes. A record that reaches the end of the data wraps around to its start
  * (the length word never straddles the end, since everything is 4-aligned).
- * So a message can use the whole ring: the largest is `capacityBytes - 4`
- * bytes encoded; a larger one is refused with `SYNOD_TRANSPORT_TOO_BIG`.
+ * A message whose record would take more than half the ring is cut into
+ * fragments of at most half the ring each: every fragment but the last has
+ * its length negated, and the consumer puts them back together before it
+ * decodes. So a message of any size (up to 1 GiB encoded) gets through, in
+ * order, while the consumer frees room behind it; a Multi-Paxos promise that
+ * carries a whole window of accepted batches, say, never has to fit at once.
  * head and tail run freely as int32 and wrap at 2^32; `(head - tail) | 0`
  * is the number of bytes in use, and `position & (capacity - 1)` the offset.
  *
@@ -166,9 +170,14 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
   /** Messages taken off the ring before they could be delivered (while a blocked send waited for room). */
   private inbox: T[] = [];
   private inboxAt = 0;
-  /** Encoded messages waiting for room (async ends). */
-  private pending: Uint8Array[] = [];
+  /** Encoded records (whole messages or fragments) waiting for room (async ends). */
+  private pending: Piece[] = [];
   private pendingAt = 0;
+  /** The largest record written whole; bigger messages go as fragments. */
+  private readonly maxRecord: number;
+  /** Fragments of an incoming message received so far, put together here. */
+  private partial: Uint8Array | null = null;
+  private partialLength = 0;
   private closedHere = false;
   private looping = false;
   private loopScheduled = false;
@@ -185,6 +194,7 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
     this.peer = end.side === 0 ? 1 : 0;
     this.capacity = end.capacityBytes;
     this.mask = end.capacityBytes - 1;
+    this.maxRecord = end.capacityBytes >>> 1;
     this.control = new Int32Array(end.control);
     this.out = view(end.rings[this.me], end.capacityBytes);
     this.in = view(end.rings[this.peer], end.capacityBytes);
@@ -204,11 +214,8 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
   send(msg: T): void {
     this.checkOpen();
     const bytes = this.encode(msg);
-    if (this.queued === 0 && this.tryWrite(bytes)) {
-      this.publish();
-      return;
-    }
-    this.sendSlow(bytes, true);
+    if (recordBytes(bytes.length) > this.maxRecord) this.writeFragments(bytes, true);
+    else if (this.queued !== 0 || !this.tryWrite(bytes, false)) this.sendSlow(bytes, true, false);
     this.publish();
   }
 
@@ -219,10 +226,20 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
     const encoded: Uint8Array[] = new Array(msgs.length);
     for (let i = 0; i < msgs.length; i++) encoded[i] = this.encode(msgs[i] as T);
     for (const bytes of encoded) {
-      if (this.queued === 0 && this.tryWrite(bytes)) continue;
-      this.sendSlow(bytes, false);
+      if (recordBytes(bytes.length) > this.maxRecord) this.writeFragments(bytes, false);
+      else if (this.queued !== 0 || !this.tryWrite(bytes, false)) this.sendSlow(bytes, false, false);
     }
     this.publish();
+  }
+
+  /** Writes a message too big for one record as fragments of at most half the ring, in order. */
+  private writeFragments(bytes: Uint8Array, single: boolean): void {
+    const chunk = this.maxRecord - 4;
+    for (let at = 0; at < bytes.length; at += chunk) {
+      const piece = bytes.subarray(at, Math.min(bytes.length, at + chunk));
+      const more = at + chunk < bytes.length;
+      if (this.queued !== 0 || !this.tryWrite(piece, more)) this.sendSlow(piece, single, more);
+    }
   }
 
   onMessage(handler: ((msg: T) => void) | null): void {
@@ -254,23 +271,20 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
     } catch (err) {
       throw new TransportError('SYNOD_TRANSPORT_BAD_MESSAGE', `cannot encode the message with msgpack: ${(err as Error).message}`, { cause: err });
     }
-    if (recordBytes(bytes.length) > this.capacity) {
-      throw new TransportError(
-        'SYNOD_TRANSPORT_TOO_BIG',
-        `message too big for the ring: ${bytes.length} bytes encoded, but a ${this.capacity}-byte ring carries at most ${this.capacity - 4}; create the pair with ringTransport({ capacityBytes }) of at least ${nextPow2(recordBytes(bytes.length))}`,
-      );
+    if (bytes.length > MAX_MESSAGE_BYTES) {
+      throw new TransportError('SYNOD_TRANSPORT_TOO_BIG', `message too big for the ring: ${bytes.length} bytes encoded, more than the ${MAX_MESSAGE_BYTES} bytes a ring carries in one message; send it in parts`);
     }
     return bytes;
   }
 
-  /** Writes one record if there is room; does not publish it. */
-  private tryWrite(bytes: Uint8Array): boolean {
+  /** Writes one record (a fragment with more to follow if `more`) if there is room; does not publish it. */
+  private tryWrite(bytes: Uint8Array, more: boolean): boolean {
     const len = bytes.length;
     const need = recordBytes(len);
     const used = (this.head - Atomics.load(this.out.header, TAIL)) | 0;
     if (this.capacity - used < need) return false;
     const off = this.head & this.mask;
-    this.out.words[off >>> 2] = len;
+    this.out.words[off >>> 2] = more ? -len : len;
     const at = (off + 4) & this.mask;
     const first = Math.min(len, this.capacity - at);
     this.out.data.set(first === len ? bytes : bytes.subarray(0, first), at);
@@ -300,19 +314,50 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
     return this.capacity - ((this.head - Atomics.load(this.out.header, TAIL)) | 0) >= recordBytes(bytes.length);
   }
 
-  /** Takes one message off the incoming ring, freeing its room at once. */
+  /**
+   * Takes one message off the incoming ring, freeing its room at once; a
+   * fragmented one is put together first (NONE while its last fragment has
+   * not arrived: what came so far is kept).
+   */
   private readOne(): T | typeof NONE {
-    if (Atomics.load(this.in.header, HEAD) === this.tail) return NONE;
-    const off = this.tail & this.mask;
-    const len = this.in.words[off >>> 2] as number;
-    const at = (off + 4) & this.mask;
-    // Always decoded from a private copy: msgpackr's native string decoder
-    // refuses SharedArrayBuffer memory, and a record may wrap around the end.
-    if (this.scratch.length < len) this.scratch = new Uint8Array(nextPow2(len));
-    const first = Math.min(len, this.capacity - at);
-    this.scratch.set(this.in.data.subarray(at, at + first), 0);
-    if (first < len) this.scratch.set(this.in.data.subarray(0, len - first), first);
-    const msg: T = this.unpackr.unpack(this.scratch.subarray(0, len));
+    for (;;) {
+      if (Atomics.load(this.in.header, HEAD) === this.tail) return NONE;
+      const off = this.tail & this.mask;
+      const word = this.in.words[off >>> 2] as number;
+      const len = word < 0 ? -word : word;
+      const at = (off + 4) & this.mask;
+      const first = Math.min(len, this.capacity - at);
+      if (word >= 0 && this.partial === null) {
+        // Always decoded from a private copy: msgpackr's native string decoder
+        // refuses SharedArrayBuffer memory, and a record may wrap around the end.
+        if (this.scratch.length < len) this.scratch = new Uint8Array(nextPow2(len));
+        this.scratch.set(this.in.data.subarray(at, at + first), 0);
+        if (first < len) this.scratch.set(this.in.data.subarray(0, len - first), first);
+        const msg: T = this.unpackr.unpack(this.scratch.subarray(0, len));
+        this.consumed(len);
+        return msg;
+      }
+      // A fragment: append it to what came before.
+      const need = this.partialLength + len;
+      if (this.partial === null || this.partial.length < need) {
+        const grown = new Uint8Array(nextPow2(Math.max(need, 2 * this.maxRecord)));
+        if (this.partial !== null) grown.set(this.partial.subarray(0, this.partialLength));
+        this.partial = grown;
+      }
+      this.partial.set(this.in.data.subarray(at, at + first), this.partialLength);
+      if (first < len) this.partial.set(this.in.data.subarray(0, len - first), this.partialLength + first);
+      this.partialLength = need;
+      this.consumed(len);
+      if (word < 0) continue;
+      const whole = this.partial.subarray(0, this.partialLength);
+      this.partial = null;
+      this.partialLength = 0;
+      return this.unpackr.unpack(whole) as T;
+    }
+  }
+
+  /** Frees the record of `len` bytes just read, and rings a producer waiting for that room. */
+  private consumed(len: number): void {
     this.tail = (this.tail + recordBytes(len)) | 0;
     Atomics.store(this.in.header, TAIL, this.tail);
     const want = Atomics.load(this.in.header, WANT_SPACE);
@@ -320,7 +365,6 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
       Atomics.store(this.in.header, WANT_SPACE, 0);
       ring(this.control, this.peer);
     }
-    return msg;
   }
 
   /** Delivers up to `budget` messages (the inbox first, then the ring) while a handler is attached. */
@@ -347,7 +391,9 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
   /** Moves queued messages into the ring while they fit. */
   private flushPending(): void {
     let wrote = false;
-    while (this.pendingAt < this.pending.length && this.tryWrite(this.pending[this.pendingAt] as Uint8Array)) {
+    while (this.pendingAt < this.pending.length) {
+      const piece = this.pending[this.pendingAt] as Piece;
+      if (!this.tryWrite(piece.bytes, piece.more)) break;
       this.pendingAt++;
       wrote = true;
     }
@@ -361,14 +407,14 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
   }
 
   /** The ring is full (or messages already wait): queue (async) or wait for room (block, spin). */
-  private sendSlow(bytes: Uint8Array, single: boolean): void {
+  private sendSlow(bytes: Uint8Array, single: boolean, more: boolean): void {
     if (this.wait === 'async') {
       // msgpackr's buffer is reused by later encodings: keep a copy.
-      this.pending.push(bytes.slice());
+      this.pending.push({ bytes: bytes.slice(), more });
       this.flushPending();
       if (this.queued > 0) {
         // Asked before looking again, so the consumer's reads ring us once there is room.
-        Atomics.store(this.out.header, WANT_SPACE, this.wantFor(this.pending[this.pendingAt] as Uint8Array));
+        Atomics.store(this.out.header, WANT_SPACE, this.wantFor((this.pending[this.pendingAt] as Piece).bytes));
         this.flushPending();
       }
       if (this.queued > 0) this.kick();
@@ -377,7 +423,7 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
     // What is written must be visible, or the peer can never make room.
     this.publish();
     for (;;) {
-      if (this.tryWrite(bytes)) {
+      if (this.tryWrite(bytes, more)) {
         Atomics.store(this.out.header, WANT_SPACE, 0);
         return;
       }
@@ -481,10 +527,10 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
       }
       const seen = Atomics.load(this.control, BELL[this.me]);
       Atomics.store(this.control, SLEEPING[this.me], 1);
-      if (this.queued > 0) Atomics.store(this.out.header, WANT_SPACE, this.wantFor(this.pending[this.pendingAt] as Uint8Array));
+      if (this.queued > 0) Atomics.store(this.out.header, WANT_SPACE, this.wantFor((this.pending[this.pendingAt] as Piece).bytes));
       const work =
         (this.handler !== null && (this.hasIncoming() || this.inboxAt < this.inbox.length)) ||
-        (this.queued > 0 && this.roomFor(this.pending[this.pendingAt] as Uint8Array)) ||
+        (this.queued > 0 && this.roomFor((this.pending[this.pendingAt] as Piece).bytes)) ||
         Atomics.load(this.control, CLOSED) !== 0;
       if (work) {
         Atomics.store(this.control, SLEEPING[this.me], 0);
@@ -536,6 +582,15 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
 }
 
 /** Bytes a message of `len` encoded bytes takes in the ring: length word plus payload padded to 4. */
+/** One record waiting to be written: a whole message, or a fragment with `more` to follow. */
+interface Piece {
+  readonly bytes: Uint8Array;
+  readonly more: boolean;
+}
+
+/** The largest message, encoded, that a ring carries (as fragments): lengths are int32 words. */
+const MAX_MESSAGE_BYTES = 2 ** 30;
+
 function recordBytes(len: number): number {
   return 4 + ((len + 3) & ~3);
 }
