@@ -1,64 +1,143 @@
 /**
- * The worker-thread cluster, single-decree: decision latency (propose ->
- * decided value back) on fresh clusters with durable LMDB, and restart time
- * (crash -> serving again, from the supervisor's restart events).
- * Medians and p99 over one run; run with `npm run bench:cluster`.
+ * The single-decree cluster on worker threads (the `single-decree` and
+ * `restart` benchmarks of `synod bench`).
  *
- *   node dist/bench/cluster-single.js [--decisions N] [--restarts N] [--how terminate|exception|exit]
+ * single-decree: decision latency, from `propose` to the decided value back,
+ * on a fresh 2-proposer / 3-acceptor / 1-learner cluster per decision (a
+ * single-decree cluster decides once), with durable LMDB and with in-memory
+ * storage, alternating. Each cluster is left alone for a moment after it
+ * starts, so that the supervisor's spare worker has finished booting and
+ * does not compete for the CPUs. One discarded decision per storage first.
+ *
+ * restart: crash -> serving again, from the supervisor's restart events, for
+ * an acceptor killed with worker.terminate() on a warm 1/3/1 cluster, cold
+ * (no spare worker: `supervisor.spares: 0`) and warm (one pre-booted spare
+ * with lmdb loaded). Backoff is off so this measures the restart itself; a
+ * pause between crashes lets the spare boot again.
  */
-import { parseArgs } from 'node:util';
-import { createCluster } from '../src/runtime/cluster.js';
-import type { CrashMode } from '../src/runtime/wire.js';
+import { createCluster, type ClusterOptions } from '../src/runtime/cluster.js';
+import { sleep, type BenchContext, type BenchDef } from './lib/context.js';
+import { figure, fmtFigure, type BenchOutput, type Figure } from './lib/report.js';
+import { percentileCurve, summarize } from './lib/stats.js';
 
-const { values } = parseArgs({
-  options: { decisions: { type: 'string', default: '50' }, restarts: { type: 'string', default: '50' }, how: { type: 'string', default: 'terminate' } },
-});
-const decisions = Number(values.decisions);
-const restarts = Number(values.restarts);
-const how = values.how as CrashMode;
-if (!(decisions >= 1 && restarts >= 1) || !['terminate', 'exception', 'exit'].includes(how)) {
-  process.stderr.write('usage: cluster-single [--decisions N>=1] [--restarts N>=1] [--how terminate|exception|exit]\n');
-  process.exit(2);
+/** Pause after a cluster starts, before it is measured. */
+const SETTLE_MS = 250;
+/** Pause between crashes in the restart benchmark. */
+const BETWEEN_CRASHES_MS = 250;
+
+const STORAGES = [
+  { name: 'durable', options: { storage: 'lmdb', durable: true } },
+  { name: 'memory', options: { storage: 'memory' } },
+] as const satisfies ReadonlyArray<{ name: string; options: Partial<ClusterOptions> }>;
+
+/** Percentile figures of one set of samples (ms), each sample one measurement. */
+function sampleFigures(prefix: string, samples: number[], unit: string): Record<string, Figure> {
+  const s = summarize(samples);
+  const one = (v: number) => ({ value: v, min: s.min, max: s.max, n: s.count, unit, better: 'lower' as const });
+  return { [`${prefix}/p50`]: one(s.p50), [`${prefix}/p99`]: one(s.p99), [`${prefix}/mean`]: one(s.mean) };
 }
 
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
+async function runSingleDecree(ctx: BenchContext): Promise<BenchOutput> {
+  const samples: Record<string, number[]> = { durable: [], memory: [] };
+  for (let i = -1; i < ctx.repeats; i++) {
+    for (const storage of STORAGES) {
+      const cluster = await createCluster({ proposers: 2, acceptors: 3, learners: 1, ...storage.options });
+      try {
+        await sleep(SETTLE_MS);
+        const t0 = performance.now();
+        await cluster.propose(`v${i}`, { timeoutMs: 10_000 });
+        const ms = performance.now() - t0;
+        if (i >= 0) (samples[storage.name] as number[]).push(ms);
+      } finally {
+        await cluster.close();
+      }
+      ctx.step(i < 0 ? 'warm-up' : `decision ${i + 1}/${ctx.repeats}`);
+    }
+  }
+  const figures: Record<string, Figure> = {};
+  for (const s of STORAGES) Object.assign(figures, sampleFigures(`decision/${s.name}`, samples[s.name] as number[], 'ms'));
+  return {
+    config: { decisionsPerStorage: ctx.repeats, cluster: '2 proposers, 3 acceptors, 1 learner', settleMs: SETTLE_MS },
+    figures,
+    charts: [{ kind: 'percentiles', title: 'Single-decree decision latency, fresh cluster (ms)', unit: 'ms', series: STORAGES.map((s) => ({ name: s.name, points: percentileCurve(Float64Array.from(samples[s.name] as number[]).sort()) })) }],
+    tables: [
+      {
+        title: 'Single-decree decision latency, propose -> decided, fresh 2/3/1 cluster (ms; range = min–max over decisions)',
+        head: ['storage', 'decisions', 'p50', 'p99', 'mean'],
+        rows: STORAGES.map((s) => [s.name, String((samples[s.name] as number[]).length), fmtFigure(figures[`decision/${s.name}/p50`]), fmtFigure(figures[`decision/${s.name}/p99`]), fmtFigure(figures[`decision/${s.name}/mean`])]),
+      },
+    ],
+    notes: [],
+  };
+}
+
+export const singleDecreeBench: BenchDef = {
+  name: 'single-decree',
+  title: 'Single-decree decision',
+  description: 'Decision latency (propose -> decided value back) of a fresh 2/3/1 single-decree cluster, durable LMDB and in memory; p50/p99 over one decision per cluster.',
+  repeats: { quick: 5, full: 30 },
+  steps: (_quick, repeats) => (repeats + 1) * STORAGES.length,
+  run: runSingleDecree,
 };
-const fmt = (xs: number[]) => `median ${quantile(xs, 0.5).toFixed(2)} ms, p99 ${quantile(xs, 0.99).toFixed(2)} ms, min ${Math.min(...xs).toFixed(2)}, max ${Math.max(...xs).toFixed(2)} (n=${xs.length})`;
 
-// Decision latency: a fresh 2/3/1 cluster per decision, since a single-decree cluster decides once.
-const latencies: number[] = [];
-for (let i = 0; i < decisions; i++) {
-  const cluster = await createCluster({ proposers: 2, acceptors: 3, learners: 1 });
-  try {
-    const t0 = performance.now();
-    await cluster.propose(`v${i}`, { timeoutMs: 10_000 });
-    latencies.push(performance.now() - t0);
-  } finally {
-    await cluster.close();
-  }
-  if (process.stderr.isTTY) process.stderr.write(`\rdecisions ${i + 1}/${decisions}`);
-}
-if (process.stderr.isTTY) process.stderr.write('\n');
-process.stdout.write(`single-decree decision, durable LMDB, fresh 2/3/1 cluster: ${fmt(latencies)}\n`);
+/** Whether `err` is this build refusing the `spares` supervisor option (it predates it). */
+const sparesRefused = (err: unknown) => err instanceof Error && /spares/.test(err.message) && (err as { code?: string }).code === 'SYNOD_INVALID_OPTIONS';
 
-// Restart time: crash an acceptor of a warm cluster, wait until it serves again, pause so the spare worker is booted again.
-// Backoff is off so this measures the restart itself; with the default policy, crashes this close together
-// would (rightly) be slowed by the exponential backoff that guards against crash loops.
-const cluster = await createCluster({ proposers: 1, acceptors: 3, learners: 1, supervisor: { backoffBaseMs: 0, backoffMaxMs: 0, maxRestarts: restarts + 1, windowMs: 1000 } });
-const recovery: number[] = [];
-try {
-  await cluster.propose('warm', { timeoutMs: 10_000 });
-  for (let i = 0; i < restarts; i++) {
-    const back = new Promise<number>((resolve) => cluster.once('restart', (e) => resolve(e.recoveryMs)));
-    await cluster.crash('a1', how);
-    recovery.push(await back);
-    await new Promise((r) => setTimeout(r, 300));
-    if (process.stderr.isTTY) process.stderr.write(`\rrestarts ${i + 1}/${restarts}`);
+async function runRestart(ctx: BenchContext): Promise<BenchOutput> {
+  const notes: string[] = [];
+  const samples: Record<string, number[]> = { cold: [], warm: [] };
+  for (const mode of ['cold', 'warm'] as const) {
+    const supervisor = { backoffBaseMs: 0, backoffMaxMs: 0, maxRestarts: ctx.repeats + 10, windowMs: 1000, spares: mode === 'cold' ? 0 : 1 };
+    const base = { proposers: 1, acceptors: 3, learners: 1 } as const;
+    let cluster;
+    try {
+      cluster = await createCluster({ ...base, supervisor } as ClusterOptions);
+    } catch (err) {
+      if (!sparesRefused(err)) throw err;
+      const { spares: _, ...older } = supervisor;
+      notes.push(`this build has no supervisor.spares option: the ${mode} restarts ran with the default supervisor (one spare worker), so cold and warm are the same configuration`);
+      cluster = await createCluster({ ...base, supervisor: older });
+    }
+    try {
+      await cluster.propose('warm', { timeoutMs: 10_000 });
+      await sleep(SETTLE_MS);
+      for (let i = -1; i < ctx.repeats; i++) {
+        const back = new Promise<number>((resolve) => cluster.once('restart', (e) => resolve(e.recoveryMs)));
+        await cluster.crash('a1', 'terminate');
+        const ms = await back;
+        if (i >= 0) (samples[mode] as number[]).push(ms);
+        await sleep(BETWEEN_CRASHES_MS);
+        ctx.step(i < 0 ? `${mode} warm-up` : `${mode} restart ${i + 1}/${ctx.repeats}`);
+      }
+    } finally {
+      await cluster.close();
+    }
   }
-} finally {
-  await cluster.close();
+  const figures: Record<string, Figure> = {};
+  for (const mode of ['cold', 'warm']) Object.assign(figures, sampleFigures(`restart/${mode}`, samples[mode] as number[], 'ms'));
+  const c = figures['restart/cold/p50'] as Figure;
+  const w = figures['restart/warm/p50'] as Figure;
+  figures['restart/cold-vs-warm/p50'] = { value: c.value / w.value, min: c.value / w.value, max: c.value / w.value, n: 1, unit: 'x', better: 'lower' };
+  return {
+    config: { restartsPerMode: ctx.repeats, cluster: '1 proposer, 3 acceptors, 1 learner, durable LMDB', crash: 'terminate acceptor a1', backoff: 'off', pauseBetweenMs: BETWEEN_CRASHES_MS },
+    figures,
+    charts: [{ kind: 'percentiles', title: 'Restart, crash -> serving again (ms)', unit: 'ms', series: ['cold', 'warm'].map((m) => ({ name: m === 'cold' ? 'cold (no spare)' : 'warm spare', points: percentileCurve(Float64Array.from(samples[m] as number[]).sort()) })) }],
+    tables: [
+      {
+        title: 'Restart of a terminated acceptor, crash -> serving again (ms; range = min–max over restarts)',
+        head: ['mode', 'restarts', 'p50', 'p99', 'mean'],
+        rows: (['cold', 'warm'] as const).map((m) => [m === 'cold' ? 'cold (spares: 0)' : 'warm (spares: 1)', String((samples[m] as number[]).length), fmtFigure(figures[`restart/${m}/p50`]), fmtFigure(figures[`restart/${m}/p99`]), fmtFigure(figures[`restart/${m}/mean`])]),
+      },
+    ],
+    notes,
+  };
 }
-if (process.stderr.isTTY) process.stderr.write('\n');
-process.stdout.write(`restart (crash by ${how} -> serving again), warm spare, no backoff: ${fmt(recovery)}\n`);
+
+export const restartBench: BenchDef = {
+  name: 'restart',
+  title: 'Restart',
+  description: 'Crash -> serving again for an acceptor killed with worker.terminate(), cold (no spare worker) vs warm (a pre-booted spare with lmdb loaded); p50/p99 over restarts, backoff off.',
+  repeats: { quick: 6, full: 40 },
+  steps: (_quick, repeats) => 2 * (repeats + 1),
+  run: runRestart,
+};

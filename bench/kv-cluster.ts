@@ -1,70 +1,80 @@
 /**
- * The key-value store on worker threads: throughput (commands/s) and commit
- * latency (a put, from the call to its promise resolving) on a 3-proposer,
- * 3-acceptor, 2-learner cluster, with durable LMDB logs and with in-memory
- * logs, at several offered loads and batch/window sizes.
+ * The key-value store on worker threads (Multi-Paxos): the `kv-curve` and
+ * `efficiency` benchmarks of `synod bench`.
  *
- * Closed loop: `concurrency` clients each put, await, put again, for
- * `duration` ms after a warm-up; every cell runs on a fresh cluster and is
- * repeated, and the table shows the median of each column over the repeats.
- * Then an open loop per storage: puts arrive at a steady rate of half the
- * best closed-loop throughput, whatever the answers do, which is the latency
- * a cluster at half its maximum load gives.
+ * kv-curve: commands/s and commit latency (a put, from the call to its
+ * promise resolving) against offered load, on 3 proposers, N acceptors and 2
+ * learners. For each configuration (acceptors, storage, transport,
+ * batch/window) one fresh cluster per repeat runs a closed loop at each
+ * client count in turn (each client puts, awaits, puts again), measuring a
+ * window after a short warm-up; then an open loop at half the best
+ * closed-loop throughput of that cluster (puts arrive at a steady rate
+ * whatever the answers do), which is the latency a cluster at half its
+ * maximum load gives. The safety checker is off (`check: false`): with it
+ * on, acceptors and learners copy every record and slot to the main thread.
+ * `cpu us/cmd` is the whole process's CPU time (every thread, from /proc)
+ * per command.
  *
- * The safety checker is off (`check: false`): with it on, acceptors and
- * learners copy every record and slot to the main thread; `--check` turns it
- * on to measure that cost. `cpu` is the whole process's CPU time over the
- * measured window (Linux /proc), as a share of one CPU, and `us/cmd` that
- * time per command.
- *
- *   node dist/bench/kv-cluster.js [--duration MS] [--repeats N] [--loads 1,16,64,256,1024] [--check]
+ * efficiency: the cluster's actor-to-actor message rate at a saturating load
+ * divided by the raw batched postMessage rate (port, worker->worker, 64
+ * messages per post) measured in the same run, before and after the cluster.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
-import { createKvCluster, type KvClusterOptions } from '../src/runtime/kv.js';
+import { allActors } from '../src/core/ids.js';
+import { createKvCluster, type KvCluster, type KvClusterOptions } from '../src/runtime/kv.js';
+import { sleep, type BenchContext, type BenchDef } from './lib/context.js';
+import { figure, fmt, fmtFigure, type BenchOutput, type Chart, type Figure, type Series, type Table } from './lib/report.js';
+import { median, percentile } from './lib/stats.js';
+import { PathsLab, RAW_BATCHED } from './paths.js';
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '2000' },
-    repeats: { type: 'string', default: '3' },
-    loads: { type: 'string', default: '1,16,64,256,1024' },
-    check: { type: 'boolean', default: false },
-  },
-});
-const durationMs = Number(values.duration);
-const repeats = Number(values.repeats);
-const loads = values.loads.split(',').map(Number);
-if (!(durationMs >= 100 && repeats >= 1 && loads.every((n) => Number.isInteger(n) && n >= 1))) {
-  process.stderr.write('usage: kv-cluster [--duration MS>=100] [--repeats N>=1] [--loads 1,16,64,256,1024] [--check]\n');
-  process.exit(2);
+export type Transport = 'port' | 'hub' | 'ring';
+
+/** One curve: a cluster shape and its client counts. */
+export interface CurveConfig {
+  readonly acceptors: number;
+  readonly storage: 'durable' | 'memory';
+  readonly transport: Transport;
+  readonly batchMax: number;
+  readonly window: number;
 }
-const WARMUP_MS = 500;
 
-/** Cluster options a run may set: everything but the membership, which is fixed. */
-type RunOptions = Omit<KvClusterOptions, 'proposers' | 'acceptors' | 'learners'>;
+interface Plan {
+  readonly curves: readonly CurveConfig[];
+  readonly clients: readonly number[];
+  readonly warmupMs: number;
+  readonly windowMs: number;
+}
 
-/** Storage modes and batch/window sizes measured. */
-const storages: ReadonlyArray<{ readonly name: string; readonly options: RunOptions }> = [
-  { name: 'durable', options: { storage: 'lmdb', durable: true } },
-  { name: 'memory', options: { storage: 'memory' } },
-];
-const shapes: ReadonlyArray<{ readonly batchMax: number; readonly window: number }> = [
-  { batchMax: 64, window: 32 },
-  { batchMax: 256, window: 32 },
-];
+function curvePlan(quick: boolean): Plan {
+  if (quick) {
+    return {
+      curves: (['durable', 'memory'] as const).map((storage) => ({ acceptors: 3, storage, transport: 'port' as const, batchMax: 256, window: 32 })),
+      clients: [8, 64, 512],
+      warmupMs: 300,
+      windowMs: 700,
+    };
+  }
+  const curves: CurveConfig[] = [];
+  for (const transport of ['port', 'hub', 'ring'] as const) {
+    for (const acceptors of [3, 5, 7]) for (const storage of ['durable', 'memory'] as const) curves.push({ acceptors, storage, transport, batchMax: 256, window: 32 });
+  }
+  for (const [batchMax, window] of [[64, 32], [1024, 64]] as const) for (const storage of ['durable', 'memory'] as const) curves.push({ acceptors: 3, storage, transport: 'port', batchMax, window });
+  return { curves, clients: [1, 16, 64, 256, 1024], warmupMs: 400, windowMs: 1000 };
+}
 
-/** What one run measured. */
+export const curveKey = (c: CurveConfig) => `a${c.acceptors}/${c.storage}/${c.transport}/b${c.batchMax}w${c.window}`;
+const curveLabel = (c: CurveConfig) => `${c.acceptors} acceptors, ${c.storage}, ${c.transport}, batch ${c.batchMax}/window ${c.window}`;
+
+/** What one measured window gave. */
 interface Sample {
   readonly perSec: number;
   readonly p50: number;
   readonly p99: number;
-  /** CPU time of the process over the window, in % of one CPU, or NaN where /proc is missing. */
+  /** Sum over the actors of peer messages sent, per second. */
+  readonly actorMsgsPerSec: number;
+  /** CPU time of the whole process over the window, in % of one CPU; NaN without /proc. */
   readonly cpu: number;
 }
-
-const quantile = (sorted: readonly number[], q: number) => (sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number));
-const median = (xs: readonly number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
 
 /** CPU ticks (1/100 s) used so far by every thread of this process; NaN without /proc. */
 function cpuTicks(): number {
@@ -81,102 +91,339 @@ function cpuTicks(): number {
   }
 }
 
-/** Measures a window of `durationMs` after the warm-up while `load` drives the cluster; returns the latencies recorded in it. */
-async function measure(options: RunOptions, load: (put: (i: number) => Promise<void>, stopped: () => boolean) => Promise<void>): Promise<Sample> {
-  const kv = await createKvCluster({ check: values.check, timeoutMs: 60_000, ...options, proposers: 3, acceptors: 3, learners: 2 });
+/**
+ * The sum of every actor's `sent` counter, and when it was read: the middle
+ * of the state calls' round trip (each worker copies its counters while it
+ * answers). A state call makes each actor describe its state, which costs an
+ * acceptor with a long log a noticeable pause, so only the efficiency
+ * benchmark reads them, around a longer window.
+ */
+async function sentSum(kv: KvCluster): Promise<{ sent: number; at: number }> {
+  const t0 = performance.now();
+  const reports = await Promise.all(allActors(kv.members).map((id) => kv.state(id)));
+  return { sent: reports.reduce((sum, r) => sum + r.counters.sent, 0), at: (t0 + performance.now()) / 2 };
+}
+
+/** A load: drives `put` until `stopped()`, resolving once every put it issued settled. */
+type Load = (put: (i: number) => Promise<void>, stopped: () => boolean) => Promise<void>;
+
+/** `clients` clients, each putting and awaiting in a loop. */
+export const closedLoop =
+  (clients: number): Load =>
+  (put, stopped) =>
+    Promise.all(
+      Array.from({ length: clients }, async (_, i) => {
+        while (!stopped()) await put(i);
+      }),
+    ).then(() => undefined);
+
+/** Puts arriving at `perSec`, issued on 1 ms ticks, however long answers take. */
+export const openLoop =
+  (perSec: number): Load =>
+  (put, stopped) =>
+    new Promise<void>((resolve) => {
+      const start = performance.now();
+      let issued = 0;
+      let inFlight = 0;
+      let ticking = true;
+      const settled = () => {
+        if (--inFlight === 0 && !ticking) resolve();
+      };
+      const timer = setInterval(() => {
+        if (stopped()) {
+          clearInterval(timer);
+          ticking = false;
+          if (inFlight === 0) resolve();
+          return;
+        }
+        const due = Math.floor(((performance.now() - start) * perSec) / 1000);
+        for (; issued < due; issued++) {
+          inFlight++;
+          void put(issued % 4096).then(settled, settled);
+        }
+      }, 1);
+    });
+
+/** Drives `kv` with `load`, and measures a window of `windowMs` after `warmupMs`; `counters` also reads the actors' sent counters around it. */
+export async function measure(kv: KvCluster, load: Load, warmupMs: number, windowMs: number, counters = false): Promise<Sample> {
+  const latencies: number[] = [];
+  let recording = false;
+  let stop = false;
+  let n = 0;
+  // Not an async function: one promise per put fewer, on the thread the client shares with the cluster's answers.
+  const put = (i: number) => {
+    const t = performance.now();
+    return kv.put(`k${i}`, n++).then(() => {
+      if (recording) latencies.push(performance.now() - t);
+    });
+  };
+  const running = load(put, () => stop);
   try {
-    const latencies: number[] = [];
-    let recording = false;
-    let stop = false;
-    let n = 0;
-    // Not an async function: one promise per put fewer, on the thread the client shares with the cluster's answers.
-    const put = (i: number) => {
-      const t = performance.now();
-      return kv.put(`k${i}`, n++).then(() => {
-        if (recording) latencies.push(performance.now() - t);
-      });
-    };
-    const running = load(put, () => stop);
-    await new Promise((r) => setTimeout(r, WARMUP_MS));
+    await sleep(warmupMs);
+    const sent0 = counters ? await sentSum(kv) : null;
     recording = true;
     const ticks0 = cpuTicks();
     const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, durationMs));
-    const elapsed = performance.now() - t0;
-    const ticks = cpuTicks() - ticks0;
+    await sleep(windowMs);
     recording = false;
     const done = latencies.length;
+    const elapsed = performance.now() - t0;
+    const ticks = cpuTicks() - ticks0;
+    const sent1 = sent0 ? await sentSum(kv) : null;
+    latencies.sort((a, b) => a - b);
+    const actorMsgsPerSec = sent0 && sent1 ? ((sent1.sent - sent0.sent) * 1000) / (sent1.at - sent0.at) : Number.NaN;
+    return { perSec: (done * 1000) / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), actorMsgsPerSec, cpu: (ticks * 1000) / elapsed };
+  } finally {
     stop = true;
     await running;
-    latencies.sort((a, b) => a - b);
-    return { perSec: (done * 1000) / elapsed, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), cpu: (ticks * 1000) / elapsed };
-  } finally {
-    await kv.close();
   }
 }
 
-/** `concurrency` clients, each putting and awaiting in a loop. */
-const closedLoop = (concurrency: number) => (put: (i: number) => Promise<void>, stopped: () => boolean) =>
-  Promise.all(
-    Array.from({ length: concurrency }, async (_, i) => {
-      while (!stopped()) await put(i);
-    }),
-  ).then(() => undefined);
+/** The options of a cluster for `c`; the transport only when it is not the default, so builds without the option still run port. */
+export function clusterOptions(c: Pick<CurveConfig, 'acceptors' | 'storage' | 'transport' | 'batchMax' | 'window'>): KvClusterOptions {
+  return {
+    proposers: 3,
+    acceptors: c.acceptors,
+    learners: 2,
+    check: false,
+    timeoutMs: 15_000,
+    concurrency: 4096,
+    batchMax: c.batchMax,
+    window: c.window,
+    ...(c.storage === 'durable' ? { storage: 'lmdb', durable: true } : { storage: 'memory' }),
+    ...(c.transport === 'port' ? {} : { transport: c.transport }),
+  } as KvClusterOptions;
+}
 
-/** Puts arriving at `perSec`, spread over 1 ms ticks, however long answers take. */
-const openLoop = (perSec: number) => (put: (i: number) => Promise<void>, stopped: () => boolean) =>
-  new Promise<void>((resolve) => {
-    const start = performance.now();
-    let issued = 0;
-    let inFlight = 0;
-    let ticking = true;
-    const settled = () => {
-      if (--inFlight === 0 && !ticking) resolve();
-    };
-    const timer = setInterval(() => {
-      if (stopped()) {
-        clearInterval(timer);
-        ticking = false;
-        if (inFlight === 0) resolve();
-        return;
+/** Whether `err` is this build refusing the `transport` option (it predates it). */
+const transportRefused = (err: unknown) => err instanceof Error && /transport/.test(err.message) && (err as { code?: string }).code === 'SYNOD_INVALID_OPTIONS';
+
+/** One repeat of one curve: a sample per client count (null where it was not reached: a load point failed), and the half-load point. */
+interface CurveRun {
+  readonly points: ReadonlyArray<Sample | null>;
+  readonly half: (Sample & { readonly offered: number }) | null;
+}
+
+async function runCurve(ctx: BenchContext): Promise<BenchOutput> {
+  const plan = curvePlan(ctx.quick);
+  const notes: string[] = [];
+  const runs = new Map<CurveConfig, CurveRun[]>(plan.curves.map((c) => [c, []]));
+  const refused = new Set<Transport>();
+  /** Load points that failed, by curve and point: in which repeats, and the first error. */
+  const failures = new Map<string, { repeats: number[]; message: string }>();
+  // The warm-up: one short cluster run, discarded (JIT, lmdb loading, the file system cache).
+  {
+    const kv = await createKvCluster(clusterOptions(plan.curves[0] as CurveConfig));
+    try {
+      await measure(kv, closedLoop(64), 200, 300);
+    } finally {
+      await kv.close();
+    }
+    ctx.step('warm-up');
+  }
+  for (let r = 0; r < ctx.repeats; r++) {
+    for (const c of plan.curves) {
+      const stepsOfCurve = plan.clients.length + 1;
+      if (refused.has(c.transport)) {
+        for (let i = 0; i < stepsOfCurve; i++) ctx.step();
+        continue;
       }
-      const due = Math.floor(((performance.now() - start) * perSec) / 1000);
-      for (; issued < due; issued++) {
-        inFlight++;
-        void put(issued % 4096).then(settled);
+      let kv: KvCluster;
+      try {
+        kv = await createKvCluster(clusterOptions(c));
+      } catch (err) {
+        if (!transportRefused(err)) throw err;
+        refused.add(c.transport);
+        notes.push(`this build has no transport option for the key-value cluster: the ${c.transport} curves were not measured`);
+        for (let i = 0; i < stepsOfCurve; i++) ctx.step();
+        continue;
       }
-    }, 1);
-  });
-
-const fmt = (x: number, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
-const row = (cells: readonly string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(i === 0 ? 9 : 13) : c.padStart(9))).join(' ');
-const line = (cells: readonly string[]) => process.stdout.write(`${row(cells)}\n`);
-
-process.stdout.write(`kv cluster 3 proposers / 3 acceptors / 2 learners; ${durationMs} ms per run after ${WARMUP_MS} ms warm-up, median of ${repeats}; check ${values.check ? 'on' : 'off'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n\n`);
-line(['storage', 'batch/window', 'clients', 'cmds/s', 'p50 ms', 'p99 ms', 'cpu %', 'us/cmd']);
-const best = new Map<string, { perSec: number; shape: (typeof shapes)[number] }>();
-for (const storage of storages) {
-  for (const shape of shapes) {
-    for (const concurrency of loads) {
-      const samples: Sample[] = [];
-      for (let r = 0; r < repeats; r++) samples.push(await measure({ ...storage.options, ...shape, concurrency: Math.max(64, concurrency) }, closedLoop(concurrency)));
-      const perSec = median(samples.map((s) => s.perSec));
-      const cpu = median(samples.map((s) => s.cpu));
-      line([storage.name, `${shape.batchMax}/${shape.window}`, String(concurrency), fmt(perSec), fmt(median(samples.map((s) => s.p50)), 2), fmt(median(samples.map((s) => s.p99)), 2), fmt(cpu), fmt((cpu * 1e4) / perSec, 1)]);
-      if (perSec > (best.get(storage.name)?.perSec ?? 0)) best.set(storage.name, { perSec, shape });
+      const points: Array<Sample | null> = plan.clients.map(() => null);
+      let half: CurveRun['half'] = null;
+      let stepped = 0;
+      try {
+        for (const [i, clients] of plan.clients.entries()) {
+          points[i] = await measure(kv, closedLoop(clients), plan.warmupMs, plan.windowMs);
+          ctx.step(`${curveKey(c)} ${clients} clients, repeat ${r + 1}/${ctx.repeats}`);
+          stepped++;
+        }
+        const offered = Math.max(1, Math.round(Math.max(...points.map((p) => p?.perSec ?? 0)) / 2));
+        half = { ...(await measure(kv, openLoop(offered), plan.warmupMs, plan.windowMs)), offered };
+        ctx.step(`${curveKey(c)} half load, repeat ${r + 1}/${ctx.repeats}`);
+        stepped++;
+      } catch (err) {
+        // A load point that fails (a put with no answer within timeoutMs) ends this repeat of the curve, not the benchmark.
+        const what = stepped < plan.clients.length ? `${plan.clients[stepped]} clients` : 'half load';
+        const key = `${curveKey(c)} failed at ${what}`;
+        const seen = failures.get(key);
+        if (seen) seen.repeats.push(r + 1);
+        else failures.set(key, { repeats: [r + 1], message: String((err as Error).message ?? err).split('\n')[0] as string });
+        for (; stepped < stepsOfCurve; stepped++) ctx.step();
+      } finally {
+        await kv.close();
+      }
+      if (points.some((p) => p !== null)) (runs.get(c) as CurveRun[]).push({ points, half });
     }
   }
+
+  for (const [key, f] of failures) notes.push(`${key} in repeat${f.repeats.length > 1 ? 's' : ''} ${f.repeats.join(', ')} of ${ctx.repeats} (${f.message}); the later points of those repeats are missing`);
+  const figures: Record<string, Figure> = {};
+  const measured = plan.curves.filter((c) => (runs.get(c) as CurveRun[]).length > 0);
+  for (const c of measured) {
+    const rs = runs.get(c) as CurveRun[];
+    const k = curveKey(c);
+    plan.clients.forEach((clients, i) => {
+      const at = rs.flatMap((run) => (run.points[i] ? [run.points[i]] : []));
+      if (at.length === 0) return;
+      figures[`${k}/c${clients}/cmds-per-s`] = figure(at.map((s) => s.perSec), 'cmds/s', 'higher');
+      figures[`${k}/c${clients}/p50`] = figure(at.map((s) => s.p50), 'ms', 'lower');
+      figures[`${k}/c${clients}/p99`] = figure(at.map((s) => s.p99), 'ms', 'lower');
+      if (at.every((s) => Number.isFinite(s.cpu))) figures[`${k}/c${clients}/cpu-us-per-cmd`] = figure(at.map((s) => (s.cpu * 1e4) / s.perSec), 'us', 'lower');
+    });
+    figures[`${k}/max-cmds-per-s`] = figure(rs.map((run) => Math.max(...run.points.map((p) => p?.perSec ?? 0))), 'cmds/s', 'higher');
+    const halves = rs.flatMap((run) => (run.half ? [run.half] : []));
+    if (halves.length === 0) continue;
+    figures[`${k}/half-load/offered-per-s`] = figure(halves.map((h) => h.offered), 'cmds/s', 'higher');
+    figures[`${k}/half-load/cmds-per-s`] = figure(halves.map((h) => h.perSec), 'cmds/s', 'higher');
+    figures[`${k}/half-load/p50`] = figure(halves.map((h) => h.p50), 'ms', 'lower');
+    figures[`${k}/half-load/p99`] = figure(halves.map((h) => h.p99), 'ms', 'lower');
+  }
+
+  const tables: Table[] = [
+    {
+      title: `Multi-Paxos key-value cluster, 3 proposers / N acceptors / 2 learners: closed loop, ${plan.windowMs} ms windows after ${plan.warmupMs} ms; half = open loop at half the best throughput`,
+      head: ['acc', 'storage', 'transport', 'batch/win', 'clients', 'cmds/s', 'p50 ms', 'p99 ms', 'cpu us/cmd'],
+      rows: measured.flatMap((c) => {
+        const k = curveKey(c);
+        const cells = (p: string, clients: string) => [String(c.acceptors), c.storage, c.transport, `${c.batchMax}/${c.window}`, clients, fmtFigure(figures[`${k}/${p}/cmds-per-s`]), fmtFigure(figures[`${k}/${p}/p50`]), fmtFigure(figures[`${k}/${p}/p99`]), p === 'half-load' ? '' : fmtFigure(figures[`${k}/${p}/cpu-us-per-cmd`])];
+        const offered = figures[`${k}/half-load/offered-per-s`];
+        return [...plan.clients.map((n) => cells(`c${n}`, String(n))), cells('half-load', offered ? `half (${fmt(offered.value)}/s)` : 'half (-)')];
+      }),
+    },
+  ];
+  const series = (cs: readonly CurveConfig[], p: 'p50' | 'p99', name: (c: CurveConfig) => string): Series[] =>
+    cs.map((c) => ({
+      name: name(c),
+      points: plan.clients.flatMap((n) => {
+        const x = figures[`${curveKey(c)}/c${n}/cmds-per-s`];
+        const y = figures[`${curveKey(c)}/c${n}/${p}`];
+        return x && y ? [[x.value, y.value] as const] : [];
+      }),
+    }));
+  const charts: Chart[] = [];
+  for (const storage of ['durable', 'memory'] as const) {
+    const cs = measured.filter((c) => c.storage === storage);
+    if (cs.length === 0) continue;
+    for (const p of ['p50', 'p99'] as const) {
+      charts.push({ kind: 'curve', title: `Commit latency ${p} vs throughput, ${storage} (closed loop, points = ${plan.clients.join('/')} clients)`, xLabel: 'commands/s', yLabel: `${p} ms`, series: series(cs, p, (c) => `a${c.acceptors} ${c.transport} ${c.batchMax}/${c.window}`) });
+    }
+  }
+  charts.push({
+    kind: 'bars',
+    title: 'Best closed-loop throughput (commands/s)',
+    unit: 'cmds/s',
+    bars: measured.map((c) => {
+      const f = figures[`${curveKey(c)}/max-cmds-per-s`] as Figure;
+      return { label: `a${c.acceptors} ${c.storage} ${c.transport} ${c.batchMax}/${c.window}`, value: f.value, min: f.min, max: f.max };
+    }),
+  });
+  return {
+    config: { repeats: ctx.repeats, clients: plan.clients, warmupMs: plan.warmupMs, windowMs: plan.windowMs, proposers: 3, learners: 2, curves: plan.curves.map(curveLabel), check: false },
+    figures,
+    charts,
+    tables,
+    notes,
+  };
 }
 
-process.stdout.write('\nopen loop at half the best closed-loop throughput (its batch/window):\n');
-line(['storage', 'batch/window', 'offered/s', 'cmds/s', 'p50 ms', 'p99 ms', 'cpu %', 'us/cmd']);
-for (const storage of storages) {
-  const top = best.get(storage.name);
-  if (!top) continue;
-  const rate = Math.round(top.perSec / 2);
-  const samples: Sample[] = [];
-  for (let r = 0; r < repeats; r++) samples.push(await measure({ ...storage.options, ...top.shape, concurrency: 4096 }, openLoop(rate)));
-  const perSec = median(samples.map((s) => s.perSec));
-  const cpu = median(samples.map((s) => s.cpu));
-  line([storage.name, `${top.shape.batchMax}/${top.shape.window}`, String(rate), fmt(perSec), fmt(median(samples.map((s) => s.p50)), 2), fmt(median(samples.map((s) => s.p99)), 2), fmt(cpu), fmt((cpu * 1e4) / perSec, 1)]);
+export const kvCurveBench: BenchDef = {
+  name: 'kv-curve',
+  title: 'Multi-Paxos throughput and latency',
+  description:
+    'Commands/s and commit latency p50/p99 of the key-value cluster against closed-loop client counts, plus an open loop at half the best throughput, for 3/5/7 acceptors, durable and in memory, per transport, and a few batch/window sizes (quick: 3 acceptors, port, durable and memory, 3 load points).',
+  repeats: { quick: 1, full: 3 },
+  steps: (quick, repeats) => {
+    const plan = curvePlan(quick);
+    return 1 + repeats * plan.curves.length * (plan.clients.length + 1);
+  },
+  run: runCurve,
+};
+
+// ---------------------------------------------------------------- efficiency
+
+/** Clients of the saturating closed loop the efficiency benchmark runs. */
+const EFFICIENCY_CLIENTS = 256;
+
+async function runEfficiency(ctx: BenchContext): Promise<BenchOutput> {
+  const rawCount = ctx.quick ? 102_400 : 409_600;
+  const warmupMs = ctx.quick ? 400 : 600;
+  const windowMs = ctx.quick ? 1500 : 2000;
+  const storages = ['memory', 'durable'] as const;
+  const raw: number[][] = [];
+  const cluster: Record<string, Sample[]> = { memory: [], durable: [] };
+  const lab = new PathsLab();
+  try {
+    await lab.stream(RAW_BATCHED, 6_400);
+    ctx.step('warm-up');
+    for (let r = 0; r < ctx.repeats; r++) {
+      const rates = [await lab.stream(RAW_BATCHED, rawCount)];
+      ctx.step(`raw, repeat ${r + 1}/${ctx.repeats}`);
+      for (const storage of storages) {
+        const kv = await createKvCluster(clusterOptions({ acceptors: 3, storage, transport: 'port', batchMax: 256, window: 32 }));
+        try {
+          (cluster[storage] as Sample[]).push(await measure(kv, closedLoop(EFFICIENCY_CLIENTS), warmupMs, windowMs, true));
+        } finally {
+          await kv.close();
+        }
+        ctx.step(`${storage} cluster, repeat ${r + 1}/${ctx.repeats}`);
+      }
+      rates.push(await lab.stream(RAW_BATCHED, rawCount));
+      raw.push(rates);
+    }
+  } finally {
+    await lab.close();
+  }
+  const rawPerRepeat = raw.map((rates) => median(rates));
+  const figures: Record<string, Figure> = { 'raw/msgs-per-s': figure(raw.flat(), 'msgs/s', 'higher') };
+  for (const s of storages) {
+    const samples = cluster[s] as Sample[];
+    figures[`${s}/actor-msgs-per-s`] = figure(samples.map((x) => x.actorMsgsPerSec), 'msgs/s', 'higher');
+    figures[`${s}/cmds-per-s`] = figure(samples.map((x) => x.perSec), 'cmds/s', 'higher');
+    figures[`${s}/msgs-per-cmd`] = figure(samples.map((x) => x.actorMsgsPerSec / x.perSec), 'msgs', 'lower');
+    figures[`${s}/efficiency`] = figure(samples.map((x, i) => x.actorMsgsPerSec / (rawPerRepeat[i] as number)), 'x', 'higher');
+  }
+  return {
+    config: { repeats: ctx.repeats, rawMessages: rawCount, rawPath: 'port worker->worker, 64 per post, async ends', cluster: '3 proposers, 3 acceptors, 2 learners, port, batch 256/window 32', clients: EFFICIENCY_CLIENTS, warmupMs, windowMs },
+    figures,
+    charts: [
+      {
+        kind: 'bars',
+        title: 'Actor-to-actor messages/s in the cluster vs raw batched postMessage',
+        unit: 'msgs/s',
+        bars: [
+          { label: 'raw port x64 worker->worker', ...spreadOf(figures['raw/msgs-per-s'] as Figure) },
+          ...storages.map((s) => ({ label: `cluster actors, ${s}`, ...spreadOf(figures[`${s}/actor-msgs-per-s`] as Figure) })),
+        ],
+      },
+    ],
+    tables: [
+      {
+        title: `Efficiency: the cluster's actor-to-actor message rate (${EFFICIENCY_CLIENTS} clients) over the raw batched postMessage rate (${fmtFigure(figures['raw/msgs-per-s'])} msgs/s) in the same run`,
+        head: ['storage', 'cmds/s', 'actor msgs/s', 'msgs/cmd', 'efficiency'],
+        rows: storages.map((s) => [s, fmtFigure(figures[`${s}/cmds-per-s`]), fmtFigure(figures[`${s}/actor-msgs-per-s`]), fmtFigure(figures[`${s}/msgs-per-cmd`]), fmtFigure(figures[`${s}/efficiency`])]),
+      },
+    ],
+    notes: [],
+  };
 }
+
+const spreadOf = (f: Figure) => ({ value: f.value, min: f.min, max: f.max });
+
+export const efficiencyBench: BenchDef = {
+  name: 'efficiency',
+  title: 'Efficiency',
+  description: `The key-value cluster's actor-to-actor message rate (sum of the actors' sent counters) at ${EFFICIENCY_CLIENTS} closed-loop clients, divided by the raw batched postMessage rate (port, worker->worker, 64 per post) measured in the same run.`,
+  repeats: { quick: 1, full: 3 },
+  steps: (_quick, repeats) => 1 + repeats * 3,
+  run: runEfficiency,
+};

@@ -1,12 +1,8 @@
 /**
- * Message paths between threads: round-trip latency and one-way throughput
- * of every transport (and of comlink and piscina, which are request/response
- * and so only measured here), main<->worker and worker<->worker.
- *
- *   npx tsc -p . && node dist/bench/paths.js [--quick] [--repeats N] [--only REGEX] [--json FILE]
- *
- * `--only` keeps the measurements whose name (e.g. "ring-block worker<->worker
- * idle", "port main<->worker x64") matches the regular expression.
+ * Message paths between threads (the `paths` benchmark of `synod bench`):
+ * round-trip latency and one-way throughput of every transport, and of
+ * comlink and piscina (which are request/response, so only measured here),
+ * main<->worker and worker<->worker.
  *
  * Method. Two long-lived bench workers (`workers/transport-bench.ts`) play
  * the peers; each measurement gets a fresh pair from the transport. After a
@@ -14,10 +10,10 @@
  * runs `repeats` times, one measurement after another, so drift on this
  * shared VM spreads over every path rather than hitting one. Each round-trip
  * measurement times `count` sequential round trips after `warmup` untimed
- * ones; its percentiles come from the sorted samples (nearest rank:
- * hdr-histogram-js is not installed). Reported: the median over repeats of
- * each figure, with its min–max, and the ratio of the median to the direct
- * MessagePort (`port`) measured in the same run under the same condition.
+ * ones; its percentiles come from the sorted samples (nearest rank). Reported:
+ * the median over repeats of each figure, with its min–max, and the ratio to
+ * the direct MessagePort (`port`) measured in the same repeat under the same
+ * condition.
  *
  * Conditions. This VM pays ~35 us to wake an idle vCPU, which dominates a
  * round trip whose ends sleep between messages. So round trips are measured:
@@ -26,9 +22,6 @@
  * - busy: both ends busy-poll (receiveMessageOnPort, or the ring's indices):
  *   no wake-up at all. The hub's relay (the main thread) still waits.
  */
-import { cpus, loadavg, release, totalmem } from 'node:os';
-import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { MessageChannel, Worker, type TransferListItem } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
@@ -37,39 +30,41 @@ import { Piscina } from 'piscina';
 import { createTransport, openEndpoint, transferListOf, type TransportKind, type WaitMode } from '../src/runtime/transports/index.js';
 import { workerFile } from '../src/util/paths.js';
 import type { BenchCommand, BenchReply } from '../workers/transport-bench.js';
+import type { BenchContext, BenchDef } from './lib/context.js';
+import { figure, fmtFigure, type BenchOutput, type Chart, type Figure, type Table } from './lib/report.js';
+import { percentileCurve, summarize, type Summary } from './lib/stats.js';
 import { benchMsg, ping, pingCalls, source, streamCalls, type BenchMsg, type CallTarget, type PingPlan } from './paths/roles.js';
 
 const nodeEndpoint = nodeAdapter as unknown as typeof nodeAdapter.default;
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    repeats: { type: 'string' },
-    only: { type: 'string' },
-    json: { type: 'string' },
-  },
-});
-const quick = values.quick === true;
-const config = {
-  repeats: values.repeats !== undefined ? Number(values.repeats) : quick ? 3 : 8,
-  rtt: quick ? { count: 2_000, warmup: 300 } : { count: 10_000, warmup: 1_000 },
+/** Counts of one configuration (quick or full). */
+export interface PathsConfig {
+  readonly rtt: PingPlan;
   /** Messages per one-way measurement (a multiple of 64). */
-  streamMsgs: quick ? 51_200 : 204_800,
+  readonly streamMsgs: number;
   /** Messages per request/response throughput measurement at 1 message per call. */
-  callMsgs: quick ? 5_120 : 20_480,
+  readonly callMsgs: number;
   /** Calls kept in flight by comlink and piscina throughput measurements. */
+  readonly callWindow: number;
+  readonly batch: number;
+  readonly codecIterations: number;
+  /** A measurement that takes longer is abandoned and its workers replaced. */
+  readonly timeoutMs: number;
+}
+
+export const pathsConfig = (quick: boolean): PathsConfig => ({
+  rtt: quick ? { count: 1_500, warmup: 300 } : { count: 10_000, warmup: 1_000 },
+  streamMsgs: quick ? 38_400 : 204_800,
+  callMsgs: quick ? 3_840 : 20_480,
   callWindow: 64,
   batch: 64,
   codecIterations: quick ? 100_000 : 300_000,
-  /** A measurement that takes longer is abandoned and its workers replaced. */
   timeoutMs: 120_000,
-};
-if (!Number.isSafeInteger(config.repeats) || config.repeats < 1) {
-  process.stderr.write('usage: paths [--quick] [--repeats N>=1] [--only REGEX] [--json FILE]\n');
-  process.exit(2);
-}
+});
 
 // ---------------------------------------------------------------- peers
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** A bench worker with request/reply over its parentPort. */
 class Peer {
@@ -115,22 +110,13 @@ class Peer {
   }
 }
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-let w1 = new Peer('worker 1');
-let w2 = new Peer('worker 2');
-const pools = {
-  c1: new Piscina({ filename: workerFile('transport-piscina'), minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 1, idleTimeout: 600_000 }),
-  c16: new Piscina({ filename: workerFile('transport-piscina'), minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 16, idleTimeout: 600_000 }),
-};
-
 // ---------------------------------------------------------------- measurements
 
-type Topology = 'main<->worker' | 'worker<->worker';
-type Condition = 'idle' | 'peer-spins' | 'busy';
-type PathName = 'port' | 'hub' | 'ring-block' | 'ring-async' | 'ring-spin' | 'comlink' | 'piscina' | 'piscina-c16';
+export type Topology = 'main<->worker' | 'worker<->worker';
+export type Condition = 'idle' | 'peer-spins' | 'busy';
+export type PathName = 'port' | 'hub' | 'ring-block' | 'ring-async' | 'ring-spin' | 'comlink' | 'piscina' | 'piscina-c16';
 
-interface RttCase {
+export interface RttCase {
   readonly path: PathName;
   readonly topology: Topology;
   readonly condition: Condition;
@@ -138,7 +124,7 @@ interface RttCase {
   readonly waits?: readonly [WaitMode, WaitMode];
 }
 
-interface StreamCase {
+export interface StreamCase {
   readonly path: PathName;
   readonly topology: Topology;
   /** How the source and the sink wait (transports only). */
@@ -148,182 +134,173 @@ interface StreamCase {
 
 const kindOf = (path: PathName): TransportKind => (path === 'hub' ? 'hub' : path.startsWith('ring') ? 'ring' : 'port');
 
-const rttCases: RttCase[] = [];
-const streamCases: StreamCase[] = [];
-for (const topology of ['main<->worker', 'worker<->worker'] as const) {
-  rttCases.push(
-    { path: 'port', topology, condition: 'idle', waits: ['async', 'async'] },
-    { path: 'port', topology, condition: 'peer-spins', waits: ['async', 'spin'] },
-    { path: 'port', topology, condition: 'busy', waits: ['spin', 'spin'] },
-  );
-  // The hub's main<->worker link would be a port with an extra hop inside the main thread: not measured.
-  if (topology === 'worker<->worker') {
-    rttCases.push({ path: 'hub', topology, condition: 'idle', waits: ['async', 'async'] }, { path: 'hub', topology, condition: 'busy', waits: ['spin', 'spin'] });
-  }
-  rttCases.push(
-    { path: 'ring-block', topology, condition: 'idle', waits: ['block', 'block'] },
-    { path: 'ring-async', topology, condition: 'idle', waits: ['async', 'async'] },
-    { path: 'ring-block', topology, condition: 'peer-spins', waits: ['block', 'spin'] },
-    { path: 'ring-spin', topology, condition: 'busy', waits: ['spin', 'spin'] },
-    { path: 'comlink', topology, condition: 'idle' },
-  );
-  // A piscina pool belongs to the thread that made it: main<->worker only.
-  if (topology === 'main<->worker') rttCases.push({ path: 'piscina', topology, condition: 'idle' });
+/** Every round-trip and one-way case measured. */
+export function pathCases(batchSize: number): { rtt: RttCase[]; stream: StreamCase[] } {
+  const rtt: RttCase[] = [];
+  const stream: StreamCase[] = [];
+  for (const topology of ['main<->worker', 'worker<->worker'] as const) {
+    rtt.push(
+      { path: 'port', topology, condition: 'idle', waits: ['async', 'async'] },
+      { path: 'port', topology, condition: 'peer-spins', waits: ['async', 'spin'] },
+      { path: 'port', topology, condition: 'busy', waits: ['spin', 'spin'] },
+    );
+    // The hub's main<->worker link would be a port with an extra hop inside the main thread: not measured.
+    if (topology === 'worker<->worker') rtt.push({ path: 'hub', topology, condition: 'idle', waits: ['async', 'async'] }, { path: 'hub', topology, condition: 'busy', waits: ['spin', 'spin'] });
+    rtt.push(
+      { path: 'ring-block', topology, condition: 'idle', waits: ['block', 'block'] },
+      { path: 'ring-async', topology, condition: 'idle', waits: ['async', 'async'] },
+      { path: 'ring-block', topology, condition: 'peer-spins', waits: ['block', 'spin'] },
+      { path: 'ring-spin', topology, condition: 'busy', waits: ['spin', 'spin'] },
+      { path: 'comlink', topology, condition: 'idle' },
+    );
+    // A piscina pool belongs to the thread that made it: main<->worker only.
+    if (topology === 'main<->worker') rtt.push({ path: 'piscina', topology, condition: 'idle' }, { path: 'piscina-c16', topology, condition: 'idle' });
 
-  for (const batch of [1, config.batch]) {
-    streamCases.push(
-      { path: 'port', topology, waits: ['async', 'async'], batch },
-      { path: 'port', topology, waits: ['spin', 'spin'], batch },
-    );
-    if (topology === 'worker<->worker') streamCases.push({ path: 'hub', topology, waits: ['async', 'async'], batch });
-    streamCases.push(
-      { path: 'ring-async', topology, waits: ['async', 'async'], batch },
-      { path: 'ring-block', topology, waits: ['block', 'block'], batch },
-      { path: 'ring-spin', topology, waits: ['spin', 'spin'], batch },
-      { path: 'comlink', topology, batch },
-    );
-    if (topology === 'main<->worker') streamCases.push({ path: 'piscina', topology, batch }, { path: 'piscina-c16', topology, batch });
+    for (const batch of [1, batchSize]) {
+      stream.push({ path: 'port', topology, waits: ['async', 'async'], batch }, { path: 'port', topology, waits: ['spin', 'spin'], batch });
+      if (topology === 'worker<->worker') stream.push({ path: 'hub', topology, waits: ['async', 'async'], batch });
+      stream.push(
+        { path: 'ring-async', topology, waits: ['async', 'async'], batch },
+        { path: 'ring-block', topology, waits: ['block', 'block'], batch },
+        { path: 'ring-spin', topology, waits: ['spin', 'spin'], batch },
+        { path: 'comlink', topology, batch },
+      );
+      if (topology === 'main<->worker') stream.push({ path: 'piscina', topology, batch }, { path: 'piscina-c16', topology, batch });
+    }
   }
+  return { rtt, stream };
 }
 
-async function runRtt(c: RttCase, plan: PingPlan): Promise<Float64Array> {
-  if (c.path === 'piscina') return pingCalls((m) => pools.c1.run(m) as Promise<unknown>, plan);
-  if (c.path === 'comlink') {
-    const { port1, port2 } = new MessageChannel();
-    if (c.topology === 'main<->worker') {
-      await w1.call({ cmd: 'comlink-expose', port: port2 }, [port2]);
-      const remote = Comlink.wrap<CallTarget>(nodeEndpoint(port1));
-      try {
-        return await pingCalls((m) => remote.echo(m), plan);
-      } finally {
-        remote[Comlink.releaseProxy]();
-        port1.close();
-      }
-    }
-    await w2.call({ cmd: 'comlink-expose', port: port2 }, [port2]);
-    return (await w1.call({ cmd: 'comlink-ping', port: port1, plan }, [port1])).samples as Float64Array;
-  }
-  const [pingWait, echoWait] = c.waits as readonly [WaitMode, WaitMode];
-  const pair = createTransport(kindOf(c.path)).createPair();
-  const [a, b] = pair.ends;
-  try {
-    if (c.topology === 'main<->worker') {
-      await w1.call({ cmd: 'echo', end: b, wait: echoWait }, transferListOf(b));
-      const ep = openEndpoint<BenchMsg>(a, { wait: pingWait });
-      const samples = await ping(ep, plan);
-      ep.close();
-      return samples;
-    }
-    await w2.call({ cmd: 'echo', end: b, wait: echoWait }, transferListOf(b));
-    return (await w1.call({ cmd: 'ping', end: a, wait: pingWait, plan }, transferListOf(a))).samples as Float64Array;
-  } finally {
-    pair.close();
-  }
-}
+/**
+ * Two bench workers and two piscina pools (concurrentTasksPerWorker 1 and
+ * 16) that the measurements run on. Always {@link close} it.
+ */
+export class PathsLab {
+  private w1 = new Peer('worker 1');
+  private w2 = new Peer('worker 2');
+  private pools: { c1: Piscina; c16: Piscina } | null = null;
 
-/** Messages per second of one one-way measurement. */
-async function runStream(c: StreamCase, count: number): Promise<number> {
-  if (c.path === 'piscina' || c.path === 'piscina-c16') {
-    const pool = c.path === 'piscina' ? pools.c1 : pools.c16;
-    const ms = await streamCalls((m) => pool.run(m) as Promise<unknown>, { count, batch: c.batch, window: config.callWindow });
-    return (count / ms) * 1000;
+  constructor(private readonly timeoutMs = 120_000) {}
+
+  private pool(path: PathName): Piscina {
+    this.pools ??= {
+      c1: new Piscina({ filename: workerFile('transport-piscina'), minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 1, idleTimeout: 600_000 }),
+      c16: new Piscina({ filename: workerFile('transport-piscina'), minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 16, idleTimeout: 600_000 }),
+    };
+    return path === 'piscina-c16' ? this.pools.c16 : this.pools.c1;
   }
-  if (c.path === 'comlink') {
-    const { port1, port2 } = new MessageChannel();
-    const plan = { count, batch: c.batch, window: config.callWindow };
-    if (c.topology === 'main<->worker') {
-      await w1.call({ cmd: 'comlink-expose', port: port2 }, [port2]);
-      const remote = Comlink.wrap<CallTarget>(nodeEndpoint(port1));
-      try {
-        return (count / (await streamCalls((m) => remote.take(m), plan))) * 1000;
-      } finally {
-        remote[Comlink.releaseProxy]();
-        port1.close();
-      }
+
+  /** Round-trip samples (microseconds) of one case. */
+  async rtt(c: RttCase, plan: PingPlan): Promise<Float64Array> {
+    if (c.path === 'piscina' || c.path === 'piscina-c16') {
+      const pool = this.pool(c.path);
+      return pingCalls((m) => pool.run(m) as Promise<unknown>, plan);
     }
-    await w2.call({ cmd: 'comlink-expose', port: port2 }, [port2]);
-    return (count / ((await w1.call({ cmd: 'comlink-stream', port: port1, plan }, [port1])).elapsedMs as number)) * 1000;
+    if (c.path === 'comlink') {
+      const { port1, port2 } = new MessageChannel();
+      if (c.topology === 'main<->worker') {
+        await this.w1.call({ cmd: 'comlink-expose', port: port2 }, [port2]);
+        const remote = Comlink.wrap<CallTarget>(nodeEndpoint(port1));
+        try {
+          return await pingCalls((m) => remote.echo(m), plan);
+        } finally {
+          remote[Comlink.releaseProxy]();
+          port1.close();
+        }
+      }
+      await this.w2.call({ cmd: 'comlink-expose', port: port2 }, [port2]);
+      return (await this.w1.call({ cmd: 'comlink-ping', port: port1, plan }, [port1])).samples as Float64Array;
+    }
+    const [pingWait, echoWait] = c.waits as readonly [WaitMode, WaitMode];
+    const pair = createTransport(kindOf(c.path)).createPair();
+    const [a, b] = pair.ends;
+    try {
+      if (c.topology === 'main<->worker') {
+        await this.w1.call({ cmd: 'echo', end: b, wait: echoWait }, transferListOf(b));
+        const ep = openEndpoint<BenchMsg>(a, { wait: pingWait });
+        const samples = await ping(ep, plan);
+        ep.close();
+        return samples;
+      }
+      await this.w2.call({ cmd: 'echo', end: b, wait: echoWait }, transferListOf(b));
+      return (await this.w1.call({ cmd: 'ping', end: a, wait: pingWait, plan }, transferListOf(a))).samples as Float64Array;
+    } finally {
+      pair.close();
+    }
   }
-  const [srcWait, sinkWait] = c.waits as readonly [WaitMode, WaitMode];
-  const pair = createTransport(kindOf(c.path)).createPair();
-  const [a, b] = pair.ends;
-  try {
-    if (c.topology === 'main<->worker') {
-      const sunk = w1.call({ cmd: 'sink', end: b, wait: sinkWait, count }, transferListOf(b));
-      const ep = openEndpoint<BenchMsg>(a, { wait: srcWait });
-      const ms = await source(ep, { count, batch: c.batch });
-      ep.close();
-      await sunk;
+
+  /** Messages per second of one one-way measurement of `count` messages. */
+  async stream(c: StreamCase, count: number, callWindow = 64): Promise<number> {
+    if (c.path === 'piscina' || c.path === 'piscina-c16') {
+      const pool = this.pool(c.path);
+      const ms = await streamCalls((m) => pool.run(m) as Promise<unknown>, { count, batch: c.batch, window: callWindow });
       return (count / ms) * 1000;
     }
-    const sunk = w2.call({ cmd: 'sink', end: b, wait: sinkWait, count }, transferListOf(b));
-    const ms = (await w1.call({ cmd: 'source', end: a, wait: srcWait, plan: { count, batch: c.batch } }, transferListOf(a))).elapsedMs as number;
-    await sunk;
-    return (count / ms) * 1000;
-  } finally {
-    pair.close();
-  }
-}
-
-/** Runs `f` with a time limit; on timeout, replaces the bench workers (one may be stuck in a blocking loop). */
-async function guarded<T>(label: string, f: () => Promise<T>): Promise<T | Error> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<Error>((resolve) => {
-    timer = setTimeout(() => resolve(new Error(`${label}: no result within ${config.timeoutMs} ms`)), config.timeoutMs);
-  });
-  try {
-    const r = await Promise.race([f(), limit]);
-    if (r instanceof Error) {
-      await Promise.all([w1.worker.terminate(), w2.worker.terminate()]);
-      w1 = new Peer('worker 1');
-      w2 = new Peer('worker 2');
+    if (c.path === 'comlink') {
+      const { port1, port2 } = new MessageChannel();
+      const plan = { count, batch: c.batch, window: callWindow };
+      if (c.topology === 'main<->worker') {
+        await this.w1.call({ cmd: 'comlink-expose', port: port2 }, [port2]);
+        const remote = Comlink.wrap<CallTarget>(nodeEndpoint(port1));
+        try {
+          return (count / (await streamCalls((m) => remote.take(m), plan))) * 1000;
+        } finally {
+          remote[Comlink.releaseProxy]();
+          port1.close();
+        }
+      }
+      await this.w2.call({ cmd: 'comlink-expose', port: port2 }, [port2]);
+      return (count / ((await this.w1.call({ cmd: 'comlink-stream', port: port1, plan }, [port1])).elapsedMs as number)) * 1000;
     }
-    return r;
-  } catch (err) {
-    return err instanceof Error ? err : new Error(String(err));
-  } finally {
-    clearTimeout(timer);
+    const [srcWait, sinkWait] = c.waits as readonly [WaitMode, WaitMode];
+    const pair = createTransport(kindOf(c.path)).createPair();
+    const [a, b] = pair.ends;
+    try {
+      if (c.topology === 'main<->worker') {
+        const sunk = this.w1.call({ cmd: 'sink', end: b, wait: sinkWait, count }, transferListOf(b));
+        const ep = openEndpoint<BenchMsg>(a, { wait: srcWait });
+        const ms = await source(ep, { count, batch: c.batch });
+        ep.close();
+        await sunk;
+        return (count / ms) * 1000;
+      }
+      const sunk = this.w2.call({ cmd: 'sink', end: b, wait: sinkWait, count }, transferListOf(b));
+      const ms = (await this.w1.call({ cmd: 'source', end: a, wait: srcWait, plan: { count, batch: c.batch } }, transferListOf(a))).elapsedMs as number;
+      await sunk;
+      return (count / ms) * 1000;
+    } finally {
+      pair.close();
+    }
+  }
+
+  /** Runs `f` with a time limit; on timeout, replaces the bench workers (one may be stuck in a blocking loop). */
+  async guarded<T>(label: string, f: () => Promise<T>): Promise<T | Error> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<Error>((resolve) => {
+      timer = setTimeout(() => resolve(new Error(`${label}: no result within ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    try {
+      const r = await Promise.race([f(), limit]);
+      if (r instanceof Error) {
+        await Promise.all([this.w1.worker.terminate(), this.w2.worker.terminate()]);
+        this.w1 = new Peer('worker 1');
+        this.w2 = new Peer('worker 2');
+      }
+      return r;
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.w1.stop(), this.w2.stop(), this.pools?.c1.destroy(), this.pools?.c16.destroy()]);
   }
 }
 
-// ---------------------------------------------------------------- statistics
-
-/** Nearest-rank percentile of sorted samples. */
-function percentile(sorted: Float64Array, p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
-  return sorted[i] as number;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
-/** Median and range of one figure over repeats. */
-interface Spread {
-  readonly median: number;
-  readonly min: number;
-  readonly max: number;
-}
-
-function spread(xs: readonly number[]): Spread {
-  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
-}
-
-interface RttRepeat {
-  readonly p50: number;
-  readonly p99: number;
-  readonly p999: number;
-  readonly mean: number;
-}
-
-function summarize(samples: Float64Array): RttRepeat {
-  const s = samples.slice().sort();
-  let sum = 0;
-  for (const x of s) sum += x;
-  return { p50: percentile(s, 0.5), p99: percentile(s, 0.99), p999: percentile(s, 0.999), mean: sum / s.length };
-}
+/** The raw batched postMessage path that the efficiency benchmark divides by: port, worker->worker, 64 per post, both ends async. */
+export const RAW_BATCHED: StreamCase = { path: 'port', topology: 'worker<->worker', waits: ['async', 'async'], batch: 64 };
 
 // ---------------------------------------------------------------- codec
 
@@ -343,187 +320,172 @@ function codecOnce(iterations: number): { structuredCloneUs: number; msgpackrUs:
   return { structuredCloneUs, msgpackrUs };
 }
 
-// ---------------------------------------------------------------- run
+// ---------------------------------------------------------------- the benchmark
 
-const log = (s: string) => process.stderr.write(s);
-const caseName = (c: { path: string; topology: string; condition?: string; batch?: number }) =>
-  `${c.path} ${c.topology}${c.condition ? ` ${c.condition}` : ''}${c.batch ? ` x${c.batch}` : ''}`;
+const topo = (t: Topology) => (t === 'main<->worker' ? 'main-worker' : 'worker-worker');
+const waitsText = (w: readonly [WaitMode, WaitMode] | undefined) => (w ? `${w[0]}/${w[1]}` : 'calls');
+/** The figure-key stem of a case. */
+export const rttKey = (c: RttCase) => `rtt/${c.path}/${topo(c.topology)}/${c.condition}`;
+export const streamKey = (c: StreamCase) => `tput/${c.path}/${topo(c.topology)}/${c.waits ? c.waits.join('-') : 'calls'}/x${c.batch}`;
 
-if (values.only !== undefined) {
-  const only = new RegExp(values.only);
-  for (const c of [...rttCases]) if (!only.test(caseName(c))) rttCases.splice(rttCases.indexOf(c), 1);
-  for (const c of [...streamCases]) if (!only.test(caseName(c))) streamCases.splice(streamCases.indexOf(c), 1);
-}
-const streamCount = (c: StreamCase) => (c.batch === 1 && (c.path === 'comlink' || c.path.startsWith('piscina')) ? config.callMsgs : config.streamMsgs);
-
-const startedAt = new Date();
-const loadBefore = loadavg();
-const rttResults = new Map<RttCase, RttRepeat[]>(rttCases.map((c) => [c, []]));
-const streamResults = new Map<StreamCase, number[]>(streamCases.map((c) => [c, []]));
-const errors: string[] = [];
-const codec: { structuredCloneUs: number[]; msgpackrUs: number[] } = { structuredCloneUs: [], msgpackrUs: [] };
-
-
-log(`paths: ${rttCases.length} round-trip and ${streamCases.length} throughput measurements, warm-up + ${config.repeats} repeats${quick ? ' (quick)' : ''}\n`);
-for (let r = -1; r < config.repeats; r++) {
-  const warm = r < 0;
-  const t0 = performance.now();
-  log(warm ? 'warm-up ' : `repeat ${r + 1}/${config.repeats} `);
-  const c = codecOnce(warm ? 20_000 : config.codecIterations);
-  if (!warm) {
-    codec.structuredCloneUs.push(c.structuredCloneUs);
-    codec.msgpackrUs.push(c.msgpackrUs);
+async function runPaths(ctx: BenchContext): Promise<BenchOutput> {
+  const config = pathsConfig(ctx.quick);
+  const { rtt: rttCases, stream: streamCases } = pathCases(config.batch);
+  const streamCount = (c: StreamCase) => (c.batch === 1 && (c.path === 'comlink' || c.path.startsWith('piscina')) ? config.callMsgs : config.streamMsgs);
+  const lab = new PathsLab(config.timeoutMs);
+  const rttRuns = new Map<RttCase, Summary[]>(rttCases.map((c) => [c, []]));
+  const pooled = new Map<RttCase, number[]>(rttCases.map((c) => [c, []]));
+  const streamRuns = new Map<StreamCase, number[]>(streamCases.map((c) => [c, []]));
+  const notes: string[] = [];
+  const codec = { structuredCloneUs: [] as number[], msgpackrUs: [] as number[] };
+  try {
+    for (let r = -1; r < ctx.repeats; r++) {
+      const warm = r < 0;
+      const c = codecOnce(warm ? 20_000 : config.codecIterations);
+      if (!warm) {
+        codec.structuredCloneUs.push(c.structuredCloneUs);
+        codec.msgpackrUs.push(c.msgpackrUs);
+      }
+      for (const rc of rttCases) {
+        const plan = warm ? { count: 200, warmup: 200 } : config.rtt;
+        const res = await lab.guarded(rttKey(rc), () => lab.rtt(rc, plan));
+        if (res instanceof Error) notes.push(`repeat ${r + 1}: ${res.message.split('\n')[0]}`);
+        else if (!warm) {
+          (rttRuns.get(rc) as Summary[]).push(summarize(res));
+          const all = pooled.get(rc) as number[];
+          for (const x of res) all.push(x);
+        }
+        ctx.step(warm ? 'warm-up' : `repeat ${r + 1}/${ctx.repeats}`);
+      }
+      for (const sc of streamCases) {
+        const count = warm ? Math.min(6_400, streamCount(sc)) : streamCount(sc);
+        const res = await lab.guarded(streamKey(sc), () => lab.stream(sc, count, config.callWindow));
+        if (res instanceof Error) notes.push(`repeat ${r + 1}: ${res.message.split('\n')[0]}`);
+        else if (!warm) (streamRuns.get(sc) as number[]).push(res);
+        ctx.step(warm ? 'warm-up' : `repeat ${r + 1}/${ctx.repeats}`);
+      }
+    }
+  } finally {
+    await lab.close();
   }
-  for (const rc of rttCases) {
-    const plan = warm ? { count: 200, warmup: 200 } : config.rtt;
-    const res = await guarded(caseName(rc), () => runRtt(rc, plan));
-    if (res instanceof Error) errors.push(`repeat ${r + 1}: ${res.message}`);
-    else if (!warm) (rttResults.get(rc) as RttRepeat[]).push(summarize(res));
-    log('.');
+
+  const figures: Record<string, Figure> = {};
+  // Round trips: percentiles, and p50 over port's in the same topology and condition, repeat by repeat.
+  for (const c of rttCases) {
+    const runs = rttRuns.get(c) as Summary[];
+    if (runs.length === 0) continue;
+    const k = rttKey(c);
+    figures[`${k}/p50`] = figure(runs.map((s) => s.p50), 'us', 'lower');
+    figures[`${k}/p99`] = figure(runs.map((s) => s.p99), 'us', 'lower');
+    figures[`${k}/p999`] = figure(runs.map((s) => s.p999), 'us', 'lower');
+    const baseCase = rttCases.find((b) => b.path === 'port' && b.topology === c.topology && b.condition === c.condition);
+    const base = baseCase ? rttRuns.get(baseCase) : undefined;
+    if (c.path !== 'port' && base && base.length === runs.length) figures[`${k}/p50-vs-port`] = figure(runs.map((s, i) => s.p50 / (base[i] as Summary).p50), 'x', 'lower');
   }
-  for (const sc of streamCases) {
-    const count = warm ? Math.min(6_400, streamCount(sc)) : streamCount(sc);
-    const res = await guarded(caseName(sc), () => runStream(sc, count));
-    if (res instanceof Error) errors.push(`repeat ${r + 1}: ${res.message}`);
-    else if (!warm) (streamResults.get(sc) as number[]).push(res);
-    log('.');
+  for (const c of streamCases) {
+    const runs = streamRuns.get(c) as number[];
+    if (runs.length === 0) continue;
+    const k = streamKey(c);
+    figures[k] = figure(runs, 'msgs/s', 'higher');
+    const baseCase = streamCases.find((b) => b.path === 'port' && b.waits?.[0] === 'async' && b.topology === c.topology && b.batch === c.batch);
+    const base = baseCase ? streamRuns.get(baseCase) : undefined;
+    if (baseCase !== c && base && base.length === runs.length) figures[`${k}/vs-port`] = figure(runs.map((x, i) => x / (base[i] as number)), 'x', 'higher');
   }
-  log(` ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-}
-await Promise.all([w1.stop(), w2.stop(), pools.c1.destroy(), pools.c16.destroy()]);
+  figures['codec/structuredClone'] = figure(codec.structuredCloneUs, 'us', 'lower');
+  figures['codec/msgpackr'] = figure(codec.msgpackrUs, 'us', 'lower');
 
-// ---------------------------------------------------------------- report
+  const tables: Table[] = [];
+  tables.push({
+    title: 'Round trip, microseconds (waits = pinger/echo: async event loop, block Atomics.wait, spin busy-poll; x port = p50 over port\'s, same topology and condition)',
+    head: ['path', 'topology', 'condition', 'waits', 'p50', 'p99', 'p99.9', 'x port'],
+    rows: rttCases.map((c) => {
+      const k = rttKey(c);
+      return [c.path, c.topology, c.condition, waitsText(c.waits), fmtFigure(figures[`${k}/p50`]), fmtFigure(figures[`${k}/p99`]), fmtFigure(figures[`${k}/p999`]), c.path === 'port' ? '1' : fmtFigure(figures[`${k}/p50-vs-port`])];
+    }),
+  });
+  const streamRows: string[][] = [];
+  const seen = new Set<string>();
+  for (const c of streamCases) {
+    const id = `${c.path} ${c.topology} ${waitsText(c.waits)}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const at = (batch: number) => streamCases.find((b) => b.topology === c.topology && b.path === c.path && waitsText(b.waits) === waitsText(c.waits) && b.batch === batch);
+    const cell = (b: StreamCase | undefined) => (b ? fmtFigure(figures[streamKey(b)]) : '-');
+    const ratio = (b: StreamCase | undefined) => (b ? (figures[`${streamKey(b)}/vs-port`] ? fmtFigure(figures[`${streamKey(b)}/vs-port`]) : '1') : '-');
+    streamRows.push([c.path, c.topology.replace('<->', '->'), waitsText(c.waits), cell(at(1)), ratio(at(1)), cell(at(config.batch)), ratio(at(config.batch))]);
+  }
+  tables.push({
+    title: `One-way throughput, messages/s (comlink, piscina: calls, ${config.callWindow} in flight; piscina-c16: concurrentTasksPerWorker 16; x port = over port with async ends)`,
+    head: ['path', 'direction', 'waits', '1 per post', 'x port', `${config.batch} per post`, 'x port'],
+    rows: streamRows,
+  });
+  tables.push({
+    title: 'One small message in one thread, microseconds',
+    head: ['codec', 'us'],
+    rows: [
+      ['structuredClone', fmtFigure(figures['codec/structuredClone'])],
+      ['msgpackr pack+unpack', fmtFigure(figures['codec/msgpackr'])],
+    ],
+  });
 
-interface RttRow {
-  readonly path: PathName;
-  readonly topology: Topology;
-  readonly condition: Condition;
-  readonly waits: readonly [WaitMode, WaitMode] | null;
-  readonly repeats: RttRepeat[];
-  readonly p50Us: Spread | null;
-  readonly p99Us: Spread | null;
-  readonly p999Us: Spread | null;
-  readonly meanUs: Spread | null;
-  /** Median p50 over that of `port` in the same topology and condition (idle for comlink and piscina). */
-  readonly p50VsPort: number | null;
-}
-
-const rttRows: RttRow[] = rttCases.map((c) => {
-  const reps = rttResults.get(c) as RttRepeat[];
-  const has = reps.length > 0;
+  const charts: Chart[] = [];
+  const idle = rttCases.filter((c) => c.condition === 'idle');
+  charts.push({
+    kind: 'bars',
+    title: 'Round trip p50, idle ends (us; whiskers: min–max over repeats)',
+    unit: 'us',
+    bars: idle.filter((c) => figures[`${rttKey(c)}/p50`]).map((c) => {
+      const f = figures[`${rttKey(c)}/p50`] as Figure;
+      return { label: `${c.path} ${topo(c.topology)}`, value: f.value, min: f.min, max: f.max };
+    }),
+  });
+  charts.push({
+    kind: 'bars',
+    title: 'Round trip p50 by condition (us): idle, peer spins, both busy',
+    unit: 'us',
+    bars: rttCases.filter((c) => c.path !== 'comlink' && !c.path.startsWith('piscina') && figures[`${rttKey(c)}/p50`]).map((c) => {
+      const f = figures[`${rttKey(c)}/p50`] as Figure;
+      return { label: `${c.path} ${topo(c.topology)} ${c.condition}`, value: f.value, min: f.min, max: f.max };
+    }),
+  });
+  for (const batch of [1, config.batch]) {
+    charts.push({
+      kind: 'bars',
+      title: `One-way throughput, ${batch} message${batch === 1 ? '' : 's'} per post (msgs/s)`,
+      unit: 'msgs/s',
+      bars: streamCases.filter((c) => c.batch === batch && figures[streamKey(c)]).map((c) => {
+        const f = figures[streamKey(c)] as Figure;
+        return { label: `${c.path} ${topo(c.topology)} ${waitsText(c.waits)}`, value: f.value, min: f.min, max: f.max };
+      }),
+    });
+  }
+  for (const t of ['main<->worker', 'worker<->worker'] as const) {
+    charts.push({
+      kind: 'percentiles',
+      title: `Round-trip distribution, ${t}, idle ends (all repeats pooled)`,
+      unit: 'us',
+      series: idle.filter((c) => c.topology === t && (pooled.get(c) as number[]).length > 0).map((c) => ({ name: c.path, points: percentileCurve(Float64Array.from(pooled.get(c) as number[]).sort()) })),
+    });
+  }
   return {
-    path: c.path,
-    topology: c.topology,
-    condition: c.condition,
-    waits: c.waits ?? null,
-    repeats: reps,
-    p50Us: has ? spread(reps.map((x) => x.p50)) : null,
-    p99Us: has ? spread(reps.map((x) => x.p99)) : null,
-    p999Us: has ? spread(reps.map((x) => x.p999)) : null,
-    meanUs: has ? spread(reps.map((x) => x.mean)) : null,
-    p50VsPort: null,
+    config: { ...config, repeats: ctx.repeats, message: benchMsg(), msgpackBytes: new Packr({ useRecords: false }).pack(benchMsg()).length },
+    figures,
+    charts,
+    tables,
+    notes,
   };
-});
-for (const row of rttRows) {
-  const base = rttRows.find((b) => b.path === 'port' && b.topology === row.topology && b.condition === row.condition);
-  if (base?.p50Us && row.p50Us) (row as { p50VsPort: number | null }).p50VsPort = row.p50Us.median / base.p50Us.median;
 }
 
-interface StreamRow {
-  readonly path: PathName;
-  readonly topology: Topology;
-  readonly waits: readonly [WaitMode, WaitMode] | null;
-  readonly messagesPerPost: number;
-  readonly messages: number;
-  readonly msgsPerSec: Spread | null;
-  readonly repeats: number[];
-  /** Median rate over that of `port` (async ends) in the same topology and batch size. */
-  readonly vsPort: number | null;
-}
-
-const streamRows: StreamRow[] = streamCases.map((c) => {
-  const reps = streamResults.get(c) as number[];
-  return { path: c.path, topology: c.topology, waits: c.waits ?? null, messagesPerPost: c.batch, messages: streamCount(c), repeats: reps, msgsPerSec: reps.length ? spread(reps) : null, vsPort: null };
-});
-for (const row of streamRows) {
-  const base = streamRows.find((b) => b.path === 'port' && b.waits?.[0] === 'async' && b.topology === row.topology && b.messagesPerPost === row.messagesPerPost);
-  if (base?.msgsPerSec && row.msgsPerSec) (row as { vsPort: number | null }).vsPort = row.msgsPerSec.median / base.msgsPerSec.median;
-}
-
-const us = (s: Spread | null) => (s ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : 'failed');
-const rate = (s: Spread | null) => (s ? `${fmtRate(s.median)} (${fmtRate(s.min)}–${fmtRate(s.max)})` : 'failed');
-function fmt(x: number): string {
-  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
-}
-function fmtRate(x: number): string {
-  return x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(x >= 1e5 ? 0 : 1)}k`;
-}
-const ratio = (x: number | null) => (x === null ? '' : `${x.toFixed(2)}x`);
-
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
-
-const waitsText = (w: readonly [WaitMode, WaitMode] | null) => (w ? `${w[0]}/${w[1]}` : 'calls');
-const cpuList = cpus();
-const env = {
-  node: process.version,
-  v8: process.versions.v8,
-  platform: `${process.platform} ${release()} ${process.arch}`,
-  cpuModel: cpuList[0]?.model ?? 'unknown',
-  cpuCount: cpuList.length,
-  totalMemGiB: +(totalmem() / 2 ** 30).toFixed(1),
-  loadavgBefore: loadBefore,
-  loadavgAfter: loadavg(),
-  date: startedAt.toISOString(),
-  durationS: +((Date.now() - startedAt.getTime()) / 1000).toFixed(1),
-  percentiles: 'nearest rank over the sorted samples of one measurement (hdr-histogram-js not installed)',
-  message: { shape: benchMsg(), msgpackBytes: new Packr({ useRecords: false }).pack(benchMsg()).length },
+export const pathsBench: BenchDef = {
+  name: 'paths',
+  title: 'Message paths',
+  description:
+    'Round-trip latency (p50/p99/p99.9) and one-way throughput (1 and 64 messages per post) of port, hub, ring (block, async, spin), comlink and piscina (concurrentTasksPerWorker 1 and 16), main<->worker and worker<->worker, with idle ends, a spinning peer, and both ends busy.',
+  repeats: { quick: 2, full: 8 },
+  steps: (quick, repeats) => {
+    const { rtt, stream } = pathCases(pathsConfig(quick).batch);
+    return (repeats + 1) * (rtt.length + stream.length);
+  },
+  run: runPaths,
 };
 
-const out: string[] = [];
-out.push(`synod message paths — ${env.date}, node ${env.node}, ${env.cpuCount} x ${env.cpuModel}, load ${loadBefore.map((x) => x.toFixed(2)).join(' ')} -> ${env.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}`);
-out.push(`medians over ${config.repeats} repeats (min–max); round trips: ${config.rtt.count} timed after ${config.rtt.warmup} untimed per repeat; ${env.message.msgpackBytes}-byte message`);
-out.push('');
-out.push('Round trip, microseconds. waits = pinger/echo: async (event loop), block (Atomics.wait), spin (busy-poll). x port = p50 over port\'s in the same topology and condition');
-out.push(
-  table(
-    ['path', 'topology', 'condition', 'waits', 'p50', 'p99', 'p99.9', 'x port'],
-    rttRows.map((r) => [r.path, r.topology, r.condition, waitsText(r.waits), us(r.p50Us), us(r.p99Us), us(r.p999Us), ratio(r.p50VsPort)]),
-  ),
-);
-out.push('');
-out.push(`One-way throughput, messages/s (source -> sink; comlink and piscina: calls, ${config.callWindow} in flight). x port = over port with async ends, same topology and batch`);
-const topologies: Topology[] = ['main<->worker', 'worker<->worker'];
-const streamTableRows: string[][] = [];
-for (const topology of topologies) {
-  const seen = new Set<string>();
-  for (const row of streamRows.filter((r) => r.topology === topology)) {
-    const key = `${row.path} ${waitsText(row.waits)}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const at = (batch: number) => streamRows.find((b) => b.topology === topology && `${b.path} ${waitsText(b.waits)}` === key && b.messagesPerPost === batch);
-    const single = at(1);
-    const batched = at(config.batch);
-    streamTableRows.push([row.path, topology.replace('<->', '->'), waitsText(row.waits), single ? rate(single.msgsPerSec) : '-', ratio(single?.vsPort ?? null), batched ? rate(batched.msgsPerSec) : '-', ratio(batched?.vsPort ?? null)]);
-  }
-}
-out.push(table(['path', 'direction', 'waits', '1 per post', 'x port', `${config.batch} per post`, 'x port'], streamTableRows));
-out.push('');
-const cs = spread(codec.structuredCloneUs);
-const cm = spread(codec.msgpackrUs);
-out.push(`One small message, in one thread: structuredClone ${us(cs)} us; msgpackr pack+unpack (useRecords false) ${us(cm)} us`);
-if (errors.length > 0) {
-  out.push('');
-  out.push(`Failed measurements (${errors.length}):`);
-  for (const e of errors) out.push(`  ${e.split('\n')[0]}`);
-}
-process.stdout.write(`${out.join('\n')}\n`);
-
-if (values.json !== undefined) {
-  const report = { env, config, rtt: rttRows, throughput: streamRows, codec: { structuredCloneUs: cs, msgpackrUs: cm }, errors };
-  writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
-  process.stderr.write(`wrote ${values.json}\n`);
-}

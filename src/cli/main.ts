@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { addBenchCommand } from './bench.js';
 import { addChaosCommand } from './chaos.js';
 import { addKvCommand } from './kv.js';
 import { addKvSimCommand } from './kv-sim.js';
@@ -31,6 +32,7 @@ addTraceCommand(program, exit);
 addKvSimCommand(program, exit);
 addKvCommand(program, exit);
 addChaosCommand(program, exit);
+addBenchCommand(program, exit);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,19 @@
+/**
+ * The names of the benchmarks of `synod bench`, in the order they run. Kept
+ * apart from the benchmarks themselves so that the command line can check
+ * `--only` without loading them; bench/suite.ts checks it matches its
+ * registry.
+ */
+export const BENCH_NAMES = ['paths', 'storage', 'single-decree', 'restart', 'kv-curve', 'efficiency'] as const;
+
+export type BenchName = (typeof BENCH_NAMES)[number];
+
+/** One line per benchmark, for `synod bench --help`. */
+export const BENCH_SUMMARIES: Readonly<Record<BenchName, string>> = {
+  paths: 'message paths: round trips and one-way throughput of port, hub, ring, comlink, piscina',
+  storage: 'LMDB as the acceptors use it: lone durable appends, a turn of records per transaction',
+  'single-decree': 'single-decree decision latency, durable and in memory',
+  restart: 'crash -> serving again, cold (no spare worker) vs warm spare',
+  'kv-curve': 'Multi-Paxos commands/s and commit latency against offered load',
+  efficiency: "the cluster's actor-to-actor message rate over raw batched postMessage",
+};

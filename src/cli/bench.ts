@@ -1,0 +1,65 @@
+/**
+ * `synod bench`: the benchmark suite (bench/suite.ts) and the comparison of
+ * two of its JSON reports (bench/compare.ts). The suite is loaded only when
+ * it runs, so the rest of the command line starts without it.
+ */
+import type { Command } from 'commander';
+import { BENCH_NAMES, BENCH_SUMMARIES } from '../../bench/names.js';
+import { intArg, UsageError } from './args.js';
+
+interface BenchFlags {
+  quick?: boolean;
+  only?: string[];
+  json?: string;
+  html?: string;
+  repeats?: number;
+  compare?: string[];
+}
+
+/** Benchmark names, separated by spaces (several arguments) or commas; each must be known. */
+function onlyArg(text: string, previous: string[] | undefined): string[] {
+  const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const n of names) {
+    if (!(BENCH_NAMES as readonly string[]).includes(n)) throw new UsageError(`unknown benchmark ${JSON.stringify(n)}; the benchmarks are: ${BENCH_NAMES.join(', ')}`);
+  }
+  return [...(previous ?? []), ...names];
+}
+
+/** Registers the `bench` command on `program`. */
+export function addBenchCommand(program: Command, exit: (code: number) => void): void {
+  program
+    .command('bench')
+    .description('run the benchmark suite (message paths, storage, single-decree, restart, Multi-Paxos curves, efficiency) and report figures and goals; or compare two reports')
+    .option('--quick', 'the quick configuration of every benchmark (under 2 minutes on 2 vCPUs)')
+    .option('--only <names...>', `run only these benchmarks (space- or comma-separated): ${BENCH_NAMES.join(', ')}`, onlyArg)
+    .option('--repeats <n>', "timed repeats of every benchmark, after its warm-up (default: each benchmark's own)", intArg(1, 1000))
+    .option('--json <file>', 'write the report as one JSON object: { env, options, results, goals, errors }')
+    .option('--html <file>', 'write a self-contained HTML report (inline SVG charts, no scripts, no network)')
+    .option('--compare <files...>', 'compare two JSON reports, OLD.json NEW.json: old, new and new/old of every figure in both')
+    .addHelpText('after', `\nBenchmarks:\n${BENCH_NAMES.map((n) => `  ${n.padEnd(16)}${BENCH_SUMMARIES[n]}`).join('\n')}\n\nGoals are reported (met or missed), never asserted.\nExit status: 0 when every benchmark ran, 1 when one failed, 2 on bad arguments or reports that cannot be compared.`)
+    .action(async (flags: BenchFlags) => {
+      if (flags.compare !== undefined) {
+        if (flags.compare.length !== 2) {
+          process.stderr.write(`synod bench: --compare takes two files, OLD.json NEW.json (got ${flags.compare.length})\n`);
+          return exit(2);
+        }
+        const [oldFile, newFile] = flags.compare as [string, string];
+        const { CompareError, loadReport, renderComparison } = await import('../../bench/compare.js');
+        try {
+          process.stdout.write(renderComparison(oldFile, newFile, loadReport(oldFile), loadReport(newFile)));
+          return exit(0);
+        } catch (err) {
+          if (!(err instanceof CompareError)) throw err;
+          process.stderr.write(`synod bench: ${err.message}\n`);
+          return exit(2);
+        }
+      }
+      const { runSuite, renderText, writeReport } = await import('../../bench/suite.js');
+      const report = await runSuite({ quick: flags.quick === true, only: flags.only ?? null, repeats: flags.repeats ?? null });
+      process.stdout.write(renderText(report));
+      writeReport(report, { json: flags.json, html: flags.html });
+      if (flags.json !== undefined) process.stderr.write(`wrote ${flags.json}\n`);
+      if (flags.html !== undefined) process.stderr.write(`wrote ${flags.html}\n`);
+      exit(Object.keys(report.errors).length > 0 ? 1 : 0);
+    });
+}
