@@ -14,7 +14,6 @@
  * proposed, acceptor records made durable and recovered, learner decisions,
  * broken invariants) and emits a 'violation' event for anything it finds.
  */
-import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,11 +28,11 @@ import type { AcceptedProposal } from '../core/messages.js';
 import { isValue, type Value } from '../core/value.js';
 import { SafetyChecker, type Violation } from '../check/safety.js';
 import { LinkTable, type LinkFaults } from './links.js';
-import { DEFAULT_SUPERVISOR, Supervisor, WORKER_FILE, type ActorStatus, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
-import { TraceCollector } from './tracing.js';
+import { SupervisedCluster } from './supervised.js';
+import { DEFAULT_SUPERVISOR, Supervisor, WORKER_FILE, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions, type SynodProtocol } from './supervisor.js';
 import { createTransport, type TransportKind } from './transports/index.js';
-import type { Trace, TraceEvent } from '../trace/types.js';
-import { SynodError, type ActorReport, type CrashMode, type StorageSpec } from './wire.js';
+import type { TraceEvent } from '../trace/types.js';
+import { SynodError, type StorageSpec } from './wire.js';
 
 /** Options of {@link createCluster}. Everything but the three counts has a default. */
 export interface ClusterOptions {
@@ -178,7 +177,7 @@ export async function createCluster(options: ClusterOptions): Promise<Cluster> {
 }
 
 /** A running cluster. Create it with {@link createCluster}; always {@link close} it. */
-export class Cluster extends EventEmitter<ClusterEvents> {
+export class Cluster extends SupervisedCluster<SynodProtocol, ClusterEvents> {
   /** Who is in the cluster. */
   readonly members: Membership;
   /** Where the actors' stores live (`${dataDir}/${actorId}`); null with in-memory storage. */
@@ -187,13 +186,11 @@ export class Cluster extends EventEmitter<ClusterEvents> {
   readonly checker: SafetyChecker;
   /** Decisions reported by learners. */
   readonly decisions = new Map<ActorId, AcceptedProposal>();
-  /** The trace recorded so far (with `trace: true`; otherwise null). */
-  private readonly tracer: TraceCollector | null;
 
   private readonly options: z.output<typeof optionsSchema>;
   private readonly ownsDataDir: boolean;
   private readonly config: CoreConfig;
-  private readonly supervisor: Supervisor;
+  protected readonly supervisor: Supervisor;
   private readonly links = new LinkTable();
   private readonly requests = new Map<ActorId, Set<ProposeRequest>>();
   private starting: Promise<void> | null = null;
@@ -215,7 +212,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     this.config = coreConfig(this.members, { ...o.core, bugs: { ...NO_BUGS, ...o.bugs } });
     this.checker = new SafetyChecker(this.members);
     if (o.amnesia && o.noFsync) throw new SynodError('SYNOD_INVALID_OPTIONS', 'invalid createCluster options: amnesia and noFsync are two different experiments; choose one');
-    this.tracer = o.trace ? new TraceCollector(allActors(this.members), (e) => this.emit('trace', e)) : null;
+    if (o.trace) this.startTracing(allActors(this.members));
     this.ownsDataDir = o.storage === 'lmdb' && o.dataDir === undefined;
     this.dataDir = o.storage === 'memory' ? null : (o.dataDir ?? mkdtempSync(join(tmpdir(), 'synod-')));
     for (const id of this.members.proposers) this.requests.set(id, new Set());
@@ -254,15 +251,12 @@ export class Cluster extends EventEmitter<ClusterEvents> {
       else if (msg.type === 'decide') this.onDecide(id, { ballot: msg.ballot, value: msg.value });
       else this.answer(id, { value: msg.value });
     });
+    this.traceLifecycle();
     this.supervisor.on('crash', (e) => {
-      this.tracer?.addHere({ actor: e.id, kind: 'crash', text: `crashed (${e.how}): ${e.cause.message}` });
       if (e.cause.code === 'SYNOD_ASSERTION') this.fact(() => this.checker.invariantBroken(e.id, e.cause.message, this.step));
       this.emit('crash', e);
     });
-    this.supervisor.on('restart', (e) => {
-      this.tracer?.addHere({ actor: e.id, kind: 'restart', text: `${e.planned ? 'restarted' : 'recovered'} after ${e.recoveryMs.toFixed(1)} ms (thread ${e.threadId})` });
-      this.emit('restart', e);
-    });
+    this.supervisor.on('restart', (e) => this.emit('restart', e));
     this.supervisor.on('failed', (e) => {
       if (this.requests.has(e.id)) this.answer(e.id, { error: new SynodError('SYNOD_ACTOR_FAILED', `proposer ${e.id} failed and will not be restarted (${e.cause.message}); propose through another proposer`) });
       this.emit('failed', e);
@@ -308,60 +302,17 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     });
   }
 
-  /**
-   * Crashes actor `id` (default: an uncaught exception in its worker), or
-   * arms a crash point in it. Resolves once the fault is injected or armed;
-   * an actor that is down already is left alone. The supervisor restarts it.
-   */
-  async crash(id: ActorId, how: CrashMode = 'exception'): Promise<void> {
-    const status = this.supervisor.status(id);
-    if (status !== 'running' && status !== 'starting') return;
-    this.tracer?.addHere({ actor: 'env', kind: 'fault', text: how === 'after-receive' || how === 'after-persist' ? `arm crash point ${how} in ${id}` : `crash ${id} (${how})` });
-    if (how === 'terminate') return this.supervisor.terminate(id);
-    try {
-      await this.supervisor.call(id, (c) => (how === 'exception' || how === 'exit' ? c.crash(how) : c.arm(how)));
-    } catch (err) {
-      // The actor went down (the point of the call) or was given up on meanwhile.
-      if (!(err instanceof SynodError)) throw err;
-    }
-  }
-
-  /** Stops actor `id` (not counted as a crash) and starts it again; resolves when it serves. Also revives a failed actor. */
-  restart(id: ActorId): Promise<void> {
-    return this.supervisor.restart(id);
-  }
-
-  /** Where actor `id` is in its life cycle. */
-  status(id: ActorId): ActorStatus {
-    return this.supervisor.status(id);
-  }
-
-  /** The state report of actor `id` (waits while it restarts). */
-  state(id: ActorId): Promise<ActorReport> {
-    return this.supervisor.call(id, (c) => c.state());
-  }
-
-  /** Stops actor `id` from stepping its mailbox; messages and timer firings queue up (up to the mailbox limit). */
-  pause(id: ActorId): Promise<void> {
-    return this.supervisor.call(id, (c) => c.pause());
-  }
-
-  /** Lets a paused actor step its mailbox again. */
-  resume(id: ActorId): Promise<void> {
-    return this.supervisor.call(id, (c) => c.resume());
-  }
-
   /** Cuts every link between `a` and `b`, both ways, until {@link heal}. Resolves once every live actor applies it. */
   async partition(a: readonly ActorId[], b: readonly ActorId[]): Promise<void> {
     for (const id of [...a, ...b]) this.supervisor.status(id);
-    this.tracer?.addHere({ actor: 'env', kind: 'fault', text: `partition {${a.join(',')}} | {${b.join(',')}}` });
+    this.traceFault(`partition {${a.join(',')}} | {${b.join(',')}}`);
     this.links.partition(a, b);
     return this.pushLinks([...a, ...b]);
   }
 
   /** Removes every partition (link faults stay). */
   async heal(): Promise<void> {
-    this.tracer?.addHere({ actor: 'env', kind: 'fault', text: 'heal every partition' });
+    this.traceFault('heal every partition');
     this.links.heal();
     return this.pushLinks(allActors(this.members));
   }
@@ -371,34 +322,14 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     this.supervisor.status(from);
     this.supervisor.status(to);
     const parsed = parseOptions(linkFaultsSchema, faults, 'link faults', 'SYNOD_INVALID_ARGUMENT');
-    this.tracer?.addHere({ actor: 'env', kind: 'fault', text: `link ${from} -> ${to}: ${JSON.stringify(parsed)}` });
+    this.traceFault(`link ${from} -> ${to}: ${JSON.stringify(parsed)}`);
     this.links.setFaults(from, to, parsed);
     return this.pushLinks([from]);
   }
 
-  /**
-   * Test hook: hands `raw` to actor `id` as if it had arrived on its link
-   * from `via` (default: a stranger), through the same validation as real
-   * traffic. `raw` must be structured-cloneable.
-   */
-  inject(id: ActorId, raw: unknown, via: ActorId = 'stranger'): Promise<void> {
-    return this.supervisor.call(id, (c) => c.inject(raw, via));
-  }
-
-  /** The trace events recorded so far (empty unless the cluster was created with `trace: true`). */
-  get traceEvents(): readonly TraceEvent[] {
-    return this.tracer?.events ?? [];
-  }
-
-  /**
-   * The trace recorded so far, as a {@link Trace} (write it with
-   * writeTraceFile). `source` is merged into its `source` field. Throws
-   * SYNOD_INVALID_ARGUMENT unless the cluster traces.
-   */
-  traceOf(source: Readonly<Record<string, unknown>> = {}): Trace {
-    if (this.tracer === null) throw new SynodError('SYNOD_INVALID_ARGUMENT', 'this cluster does not trace; create it with trace: true');
+  protected traceSource(): Readonly<Record<string, unknown>> {
     const o = this.options;
-    return this.tracer.trace({ proposers: o.proposers, acceptors: o.acceptors, learners: o.learners, transport: o.transport, ...source });
+    return { proposers: o.proposers, acceptors: o.acceptors, learners: o.learners, transport: o.transport };
   }
 
   /** Stops every worker, rejects every pending request, removes the temporary data directory. Idempotent. */
@@ -452,7 +383,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     const found = this.checker.violations;
     while (this.violationsReported < found.length) {
       const v = found[this.violationsReported++] as Violation;
-      this.tracer?.addHere({ actor: 'env', kind: 'note', text: `safety violation (${v.kind}): ${v.message}` });
+      this.traceViolation(v);
       this.emit('violation', v);
     }
   }

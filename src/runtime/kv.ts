@@ -40,11 +40,9 @@
  * every operation is recorded as Jepsen-format events for
  * {@link checkLinearizable}.
  */
-import { TraceCollector } from './tracing.js';
-import type { Trace, TraceEvent } from '../trace/types.js';
+import type { TraceEvent } from '../trace/types.js';
 import { createTransport, type TransportKind } from './transports/index.js';
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -59,9 +57,10 @@ import { allActors, membership, roleOf, type ActorId, type Membership, type Role
 import { mpConfig, type Command, type KvOp, type MpConfig } from '../core/multipaxos/types.js';
 import { isValue, type Value } from '../core/value.js';
 import { parseOptions, supervisorOptionsSchema } from './cluster.js';
-import type { MpActorReport, MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
-import { DEFAULT_SUPERVISOR, Supervisor, type ActorStatus, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
-import { SynodError, type CrashMode, type StorageSpec } from './wire.js';
+import type { MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
+import { SupervisedCluster } from './supervised.js';
+import { DEFAULT_SUPERVISOR, Supervisor, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
+import { SynodError, type StorageSpec } from './wire.js';
 import { workerPath } from '../util/paths.js';
 
 /**
@@ -243,7 +242,7 @@ export async function createKvCluster(options: KvClusterOptions): Promise<KvClus
 }
 
 /** A running key-value cluster and its client. Create it with {@link createKvCluster}; always {@link close} it. */
-export class KvCluster extends EventEmitter<KvClusterEvents> {
+export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   /** Who is in the cluster. */
   readonly members: Membership;
   /** Where the actors' logs live (`${dataDir}/${actorId}`); null with in-memory storage. */
@@ -254,8 +253,7 @@ export class KvCluster extends EventEmitter<KvClusterEvents> {
   private readonly options: z.output<typeof optionsSchema>;
   private readonly ownsDataDir: boolean;
   private readonly config: MpConfig;
-  private readonly supervisor: Supervisor<MpProtocol>;
-  private readonly tracer: TraceCollector | null;
+  protected readonly supervisor: Supervisor<MpProtocol>;
   private readonly sessions: Session[];
   private readonly byClientId = new Map<string, Session>();
   private readonly free: Session[];
@@ -299,7 +297,7 @@ export class KvCluster extends EventEmitter<KvClusterEvents> {
     this.sessions = Array.from({ length: o.concurrency }, (_, i) => ({ clientId: `${prefix}.${i}`, seq: 0, process: i, op: null }));
     for (const s of this.sessions) this.byClientId.set(s.clientId, s);
     this.free = [...this.sessions].reverse();
-    this.tracer = o.trace ? new TraceCollector(allActors(this.members), (e) => this.emit('trace', e)) : null;
+    if (o.trace) this.startTracing(allActors(this.members));
     this.supervisor = new Supervisor<MpProtocol>(
       {
         ids: allActors(this.members),
@@ -321,16 +319,13 @@ export class KvCluster extends EventEmitter<KvClusterEvents> {
     );
     this.supervisor.on('ready', (id, recovered) => this.onReady(id, recovered));
     this.supervisor.on('message', (id, report) => this.onReport(id, report));
+    this.traceLifecycle();
     this.supervisor.on('crash', (e) => {
-      this.tracer?.addHere({ actor: e.id, kind: 'crash', text: `crashed (${e.how}): ${e.cause.message}` });
       if (e.cause.code === 'SYNOD_ASSERTION') this.fact(() => this.checker.invariantBroken(e.id, e.cause.message, this.step));
       this.onDown(e.id);
       this.emit('crash', e);
     });
-    this.supervisor.on('restart', (e) => {
-      this.tracer?.addHere({ actor: e.id, kind: 'restart', text: `${e.planned ? 'restarted' : 'recovered'} after ${e.recoveryMs.toFixed(1)} ms (thread ${e.threadId})` });
-      this.emit('restart', e);
-    });
+    this.supervisor.on('restart', (e) => this.emit('restart', e));
     this.supervisor.on('failed', (e) => {
       this.onDown(e.id);
       this.emit('failed', e);
@@ -376,70 +371,17 @@ export class KvCluster extends EventEmitter<KvClusterEvents> {
     return this.leaderId !== null && this.supervisor.status(this.leaderId) === 'running' ? this.leaderId : null;
   }
 
-  /**
-   * Crashes actor `id` (default: an uncaught exception in its worker), or
-   * arms a crash point in it. Resolves once the fault is injected or armed;
-   * an actor that is down already is left alone. The supervisor restarts it.
-   */
-  async crash(id: ActorId, how: CrashMode = 'exception'): Promise<void> {
-    const status = this.supervisor.status(id);
-    if (status !== 'running' && status !== 'starting') return;
-    this.tracer?.addHere({ actor: 'env', kind: 'fault', text: how === 'after-receive' || how === 'after-persist' ? `arm crash point ${how} in ${id}` : `crash ${id} (${how})` });
-    if (how === 'terminate') return this.supervisor.terminate(id);
-    try {
-      await this.supervisor.call(id, (c) => (how === 'exception' || how === 'exit' ? c.crash(how) : c.arm(how)));
-    } catch (err) {
-      // The actor went down (the point of the call) or was given up on meanwhile.
-      if (!(err instanceof SynodError)) throw err;
-    }
-  }
-
-  /** The trace events recorded so far (empty unless the cluster was created with `trace: true`). */
-  get traceEvents(): readonly TraceEvent[] {
-    return this.tracer?.events ?? [];
-  }
-
-  /** The trace recorded so far, as a {@link Trace}; `source` is merged into its `source`. Throws SYNOD_INVALID_ARGUMENT unless the cluster traces. */
-  traceOf(source: Readonly<Record<string, unknown>> = {}): Trace {
-    if (this.tracer === null) throw new SynodError('SYNOD_INVALID_ARGUMENT', 'this cluster does not trace; create it with trace: true');
-    const o = this.options;
-    return this.tracer.trace({ protocol: 'multi-paxos', proposers: o.proposers, acceptors: o.acceptors, learners: o.learners, transport: o.transport, ...source });
-  }
-
   /** Stops actor `id` (not counted as a crash) and starts it again; resolves when it serves. Also revives a failed actor. */
-  restart(id: ActorId): Promise<void> {
+  override restart(id: ActorId): Promise<void> {
     this.onDown(id);
-    return this.supervisor.restart(id);
+    return super.restart(id);
   }
 
-  /** Where actor `id` is in its life cycle. */
-  status(id: ActorId): ActorStatus {
-    return this.supervisor.status(id);
+  protected traceSource(): Readonly<Record<string, unknown>> {
+    const o = this.options;
+    return { protocol: 'multi-paxos', proposers: o.proposers, acceptors: o.acceptors, learners: o.learners, transport: o.transport };
   }
 
-  /** The state report of actor `id`: thread id, state text, counters (waits while it restarts). */
-  state(id: ActorId): Promise<MpActorReport> {
-    return this.supervisor.call(id, (c) => c.state());
-  }
-
-  /** Stops actor `id` from stepping its mailbox; messages, requests and timer firings queue up. */
-  pause(id: ActorId): Promise<void> {
-    return this.supervisor.call(id, (c) => c.pause());
-  }
-
-  /** Lets a paused actor step its mailbox again. */
-  resume(id: ActorId): Promise<void> {
-    return this.supervisor.call(id, (c) => c.resume());
-  }
-
-  /**
-   * Test hook: hands `raw` to actor `id` as if it had arrived on its link
-   * from `via`, through the same validation as real traffic. `raw` must be
-   * structured-cloneable.
-   */
-  inject(id: ActorId, raw: unknown, via: ActorId): Promise<void> {
-    return this.supervisor.call(id, (c) => c.inject(raw, via));
-  }
 
   /** What the client side has done so far. */
   stats(): KvClientStats {
@@ -769,7 +711,7 @@ export class KvCluster extends EventEmitter<KvClusterEvents> {
     const found = this.checker.violations;
     while (this.violationsReported < found.length) {
       const v = found[this.violationsReported++] as Violation;
-      this.tracer?.addHere({ actor: 'env', kind: 'note', text: `safety violation (${v.kind}): ${v.message}` });
+      this.traceViolation(v);
       this.emit('violation', v);
     }
   }

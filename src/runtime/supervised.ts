@@ -1,0 +1,129 @@
+/**
+ * What the single-decree cluster ({@link Cluster}) and the key-value cluster
+ * ({@link KvCluster}) share: actors in worker threads under a
+ * {@link Supervisor}, the faults and controls every actor answers (crash,
+ * crash points, restart, pause, resume, state, inject), and the live trace
+ * (crashes and restarts seen here, the rest posted by the workers).
+ */
+import { EventEmitter } from 'node:events';
+import type { ActorId } from '../core/ids.js';
+import type { Violation } from '../check/safety.js';
+import type { Trace, TraceEvent } from '../trace/types.js';
+import type { ActorStatus, Supervisor, WorkerProtocol } from './supervisor.js';
+import { TraceCollector } from './tracing.js';
+import { SynodError, type CrashMode, type CrashPoint } from './wire.js';
+
+/** The control calls every kind of actor worker answers. */
+export interface CommonControl {
+  state(): unknown;
+  /** Crash now by an uncaught exception or by process.exit. */
+  crash(how: 'exception' | 'exit'): void;
+  /** Arm a one-shot crash point. */
+  arm(point: CrashPoint): void;
+  /** Stop stepping the mailbox (what arrives queues up). */
+  pause(): void;
+  resume(): void;
+  /** Test hook: treat `raw` as if it arrived on the link from `via`. */
+  inject(raw: unknown, via: ActorId): void;
+}
+
+/** A cluster of supervised actors; see the module comment. `E` are the subclass's events, which include `trace`. */
+export abstract class SupervisedCluster<P extends WorkerProtocol & { readonly control: CommonControl }, E extends Record<keyof E, unknown[]>> extends EventEmitter<E> {
+  /** Set by the subclass's constructor, which builds the supervisor with its own worker protocol. */
+  protected abstract readonly supervisor: Supervisor<P>;
+  /** The live trace, with `trace: true`; see {@link startTracing}. */
+  protected tracer: TraceCollector | null = null;
+
+  /** What every trace's `source` says about this cluster (shape, transport, protocol). */
+  protected abstract traceSource(): Readonly<Record<string, unknown>>;
+
+  /** Turns tracing on with one lane per actor, in this order; every event is also emitted as `trace`. */
+  protected startTracing(lanes: readonly ActorId[]): void {
+    this.tracer = new TraceCollector(lanes, (e) => (this as EventEmitter).emit('trace', e));
+  }
+
+  /** Puts the supervisor's crashes and restarts on the actors' lanes (call once the supervisor exists). */
+  protected traceLifecycle(): void {
+    this.supervisor.on('crash', (e) => this.tracer?.addHere({ actor: e.id, kind: 'crash', text: `crashed (${e.how}): ${e.cause.message}` }));
+    this.supervisor.on('restart', (e) =>
+      this.tracer?.addHere({ actor: e.id, kind: 'restart', text: `${e.planned ? 'restarted' : 'recovered'} after ${e.recoveryMs.toFixed(1)} ms (thread ${e.threadId})` }),
+    );
+  }
+
+  /** Puts a fault injected from outside on the `env` lane. */
+  protected traceFault(text: string): void {
+    this.tracer?.addHere({ actor: 'env', kind: 'fault', text });
+  }
+
+  /** Puts a violation the checker found on the `env` lane. */
+  protected traceViolation(v: Violation): void {
+    this.tracer?.addHere({ actor: 'env', kind: 'note', text: `safety violation (${v.kind}): ${v.message}` });
+  }
+
+  /**
+   * Crashes actor `id` (default: an uncaught exception in its worker), or
+   * arms a crash point in it. Resolves once the fault is injected or armed;
+   * an actor that is down already is left alone. The supervisor restarts it.
+   */
+  async crash(id: ActorId, how: CrashMode = 'exception'): Promise<void> {
+    const status = this.supervisor.status(id);
+    if (status !== 'running' && status !== 'starting') return;
+    this.traceFault(how === 'after-receive' || how === 'after-persist' ? `arm crash point ${how} in ${id}` : `crash ${id} (${how})`);
+    if (how === 'terminate') return this.supervisor.terminate(id);
+    try {
+      await this.supervisor.call(id, (c) => (how === 'exception' || how === 'exit' ? c.crash(how) : c.arm(how)));
+    } catch (err) {
+      // The actor went down (the point of the call) or was given up on meanwhile.
+      if (!(err instanceof SynodError)) throw err;
+    }
+  }
+
+  /** Stops actor `id` (not counted as a crash) and starts it again; resolves when it serves. Also revives a failed actor. */
+  restart(id: ActorId): Promise<void> {
+    return this.supervisor.restart(id);
+  }
+
+  /** Where actor `id` is in its life cycle. */
+  status(id: ActorId): ActorStatus {
+    return this.supervisor.status(id);
+  }
+
+  /** The state report of actor `id`: thread id, state text, counters (waits while it restarts). */
+  state(id: ActorId): Promise<ReturnType<P['control']['state']>> {
+    return this.supervisor.call(id, (c) => c.state() as Promise<ReturnType<P['control']['state']>>);
+  }
+
+  /** Stops actor `id` from stepping its mailbox; what arrives queues up (peer messages up to the mailbox limit). */
+  pause(id: ActorId): Promise<void> {
+    return this.supervisor.call(id, (c) => c.pause());
+  }
+
+  /** Lets a paused actor step its mailbox again. */
+  resume(id: ActorId): Promise<void> {
+    return this.supervisor.call(id, (c) => c.resume());
+  }
+
+  /**
+   * Test hook: hands `raw` to actor `id` as if it had arrived on its link
+   * from `via` (default: a stranger), through the same validation as real
+   * traffic. `raw` must be structured-cloneable.
+   */
+  inject(id: ActorId, raw: unknown, via: ActorId = 'stranger'): Promise<void> {
+    return this.supervisor.call(id, (c) => c.inject(raw, via));
+  }
+
+  /** The trace events recorded so far (empty unless the cluster was created with `trace: true`). */
+  get traceEvents(): readonly TraceEvent[] {
+    return this.tracer?.events ?? [];
+  }
+
+  /**
+   * The trace recorded so far, as a {@link Trace} (write it with
+   * writeTraceFile). `source` is merged into its `source` field. Throws
+   * SYNOD_INVALID_ARGUMENT unless the cluster traces.
+   */
+  traceOf(source: Readonly<Record<string, unknown>> = {}): Trace {
+    if (this.tracer === null) throw new SynodError('SYNOD_INVALID_ARGUMENT', 'this cluster does not trace; create it with trace: true');
+    return this.tracer.trace({ ...this.traceSource(), ...source });
+  }
+}
