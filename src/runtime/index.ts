@@ -4,6 +4,8 @@
  * replicated key-value store (Multi-Paxos) on the same runtime.
  */
 export * from './cluster.js';
+export * from './supervised.js';
+export * from './transports/index.js';
 export * from './supervisor.js';
 export * from './mailbox.js';
 export * from './links.js';

@@ -7,4 +7,6 @@ export * from './prng.js';
 export * from './world.js';
 export * from './simulator.js';
 export * from './sweep.js';
+export { parallelSweep, defaultChunk } from './parallel.js';
+export * from './shrink.js';
 export * from './transcript.js';
