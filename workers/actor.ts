@@ -39,7 +39,8 @@ import { openMemoryStore } from '../src/runtime/storage/memory.js';
 import { openEndpoint, type TransportEnd, type TransportEndpoint } from '../src/runtime/transports/index.js';
 import type { RawTraceEvent } from '../src/trace/types.js';
 import type { ActorStore } from '../src/runtime/storage/types.js';
-import { toErrorData, type ActorControl, type ActorCounters, type CrashHow, type CrashPoint, type FromWorker, type ToWorker, type TracedEnvelope, type WorkerInit } from '../src/runtime/wire.js';
+import { toErrorData, type ActorControl, type ActorCounters, type CrashHow, type CrashPoint, type FromWorker, type ToWorker, type WorkerInit } from '../src/runtime/wire.js';
+import { TraceBuffer, envelope, injectCrash, unwrap } from '../src/runtime/worker-glue.js';
 
 // The UMD adapter sets module.exports to the function, but its typings
 // declare an ES default export, which NodeNext then types as a namespace.
@@ -81,9 +82,8 @@ let armed: CrashPoint | null = null;
 let timerGen = 0;
 /** Settles when every write issued so far is durable and its replies are out. */
 let writes: Promise<unknown> = Promise.resolve();
-/** Trace events not yet posted to the main thread (only when tracing). */
-let traced: RawTraceEvent[] = [];
-let sendSeq = 0;
+/** Trace events not yet posted to the main thread (used only when tracing). */
+let traces: TraceBuffer;
 
 function post(msg: FromWorker): void {
   main.postMessage(msg);
@@ -91,7 +91,7 @@ function post(msg: FromWorker): void {
 
 /** Ends this worker on purpose, telling the supervisor why first (messages posted before exit are delivered before the exit event). */
 function die(how: CrashHow, cause: unknown): never {
-  if (init?.trace) flushTrace();
+  if (init?.trace && traces !== undefined) flushTrace();
   post({ type: 'dying', how, cause: toErrorData(cause) });
   process.exit(1);
 }
@@ -105,25 +105,18 @@ function connect(peer: ActorId, end: TransportEnd): void {
 
 /** Records a trace event (when tracing); `time` is epoch ms, so lanes of different threads line up. */
 function trace(event: Omit<RawTraceEvent, 'actor' | 'time'>): void {
-  traced.push({ actor: init.id, time: performance.timeOrigin + performance.now(), ...event });
+  traces.record(event);
 }
 
 /** Posts the trace events recorded so far; called before any peer send, so a send is always known before its receive. */
 function flushTrace(): void {
-  if (traced.length === 0) return;
-  post({ type: 'trace', events: traced });
-  traced = [];
+  if (traces.length > 0) post({ type: 'trace', events: traces.take() });
 }
 
 /** Anything arriving on a link is untrusted: refuse what is malformed, spoofed or too big, without crashing. */
 function onPeerMessage(via: ActorId, raw: unknown): void {
   counters.received++;
-  let data = raw;
-  let msgId: string | undefined;
-  if (init.trace && typeof raw === 'object' && raw !== null && '$trace' in raw) {
-    msgId = String((raw as TracedEnvelope).$trace);
-    data = (raw as TracedEnvelope).msg;
-  }
+  const { data, msgId } = unwrap(raw, init.trace);
   const checked = validateMessage(data);
   if (!checked.ok) return void counters.dropped.malformed++;
   const msg = checked.msg;
@@ -211,7 +204,7 @@ function send(to: ActorId, msg: Message): void {
   const delays = linkDelays(links[to], Math.random);
   if (delays.length === 0) {
     counters.dropped.link++;
-    if (init.trace) trace({ kind: 'drop', to, msg: `${init.id}.${init.incarnation}.${++sendSeq}`, text: `lost on the link: ${describeMessage(msg, to)}` });
+    if (init.trace) trace({ kind: 'drop', to, msg: traces.nextMessageId(), text: `lost on the link: ${describeMessage(msg, to)}` });
   }
   if (delays.length > 1) counters.duplicated++;
   for (const delay of delays) {
@@ -231,10 +224,10 @@ function post1(to: ActorId, msg: Message): void {
   if (endpoint === undefined || endpoint.closed) return void counters.dropped.unroutable++;
   let wire: unknown = msg;
   if (init.trace) {
-    const id = `${init.id}.${init.incarnation}.${++sendSeq}`;
+    const id = traces.nextMessageId();
     trace({ kind: 'send', to, msg: id, text: describeMessage(msg, to) });
     flushTrace();
-    wire = { $trace: id, msg } satisfies TracedEnvelope;
+    wire = envelope(id, msg);
   }
   try {
     endpoint.send(wire);
@@ -284,9 +277,7 @@ const control: ActorControl = {
     counters: { ...counters, dropped: { ...counters.dropped, overflow: mailbox.overflowed } },
   }),
   crash(how) {
-    // Thrown from a fresh macrotask: inside this call comlink would catch it and send it back as a reply.
-    if (how === 'exception') setImmediate(() => { throw new Error(`injected crash: uncaught exception in ${init.id}`); });
-    else die('exit', new Error(`injected crash: ${init.id} called process.exit`));
+    injectCrash(init.id, how, (cause) => die('exit', cause));
   },
   arm(point) {
     armed = point;
@@ -309,6 +300,7 @@ const control: ActorControl = {
 /** Becomes actor `given.id`: opens its links, recovers its record, and reports ready. */
 async function start(given: WorkerInit): Promise<void> {
   init = given;
+  traces = new TraceBuffer(init.id, init.incarnation);
   mailbox = new Mailbox(init.mailboxLimit);
   links = init.links;
   for (const [peer, end] of Object.entries(init.ends)) connect(peer, end);

@@ -38,6 +38,7 @@ import { DESCRIBE_MAX_CHARS, encodeResult, toWire, validateMpMessage, type MpAct
 import type { RecordLog } from '../src/runtime/storage/log.js';
 import type { SupervisorToWorker, WorkerToSupervisor } from '../src/runtime/supervisor.js';
 import { toErrorData, type CrashHow, type CrashPoint, type TracedEnvelope } from '../src/runtime/wire.js';
+import { TraceBuffer, envelope, injectCrash, unwrap } from '../src/runtime/worker-glue.js';
 import type { RawTraceEvent } from '../src/trace/types.js';
 
 // The UMD adapter sets module.exports to the function, but its typings
@@ -107,13 +108,12 @@ const LAZY_COMMIT_MS = 5;
 let report: MpTurnReport = { type: 'turn' };
 let reporting = false;
 let turnWrite: TurnWrite | null = null;
-/** Trace events not yet reported (only when tracing). */
-let traced: RawTraceEvent[] = [];
-let sendSeq = 0;
+/** Trace events not yet reported (used only when tracing). */
+let traces: TraceBuffer;
 
 /** Records a trace event; `time` is epoch ms, so lanes of different threads line up. */
 function trace(event: Omit<RawTraceEvent, 'actor' | 'time'>): void {
-  traced.push({ actor: init.id, time: performance.timeOrigin + performance.now(), ...event });
+  traces.record(event);
   reporting = true;
 }
 
@@ -128,7 +128,7 @@ function post(msg: WorkerToSupervisor<MpProtocol>): void {
 
 /** Ends this worker on purpose, telling the supervisor why first (messages posted before exit are delivered before the exit event). */
 function die(how: CrashHow, cause: unknown): never {
-  if (init?.trace && traced.length > 0) post({ type: 'turn', trace: traced });
+  if (init?.trace && traces !== undefined && traces.length > 0) post({ type: 'turn', trace: traces.take() });
   post({ type: 'dying', how, cause: toErrorData(cause) });
   process.exit(1);
 }
@@ -149,12 +149,7 @@ function onPortData(via: ActorId, data: unknown): void {
 /** Anything arriving on a peer port is untrusted: refuse what is malformed or spoofed, without crashing. */
 function onPeerMessage(via: ActorId, raw: unknown): void {
   counters.received++;
-  let data = raw;
-  let msgId: string | undefined;
-  if (init.trace && typeof raw === 'object' && raw !== null && '$trace' in raw) {
-    msgId = String((raw as TracedEnvelope).$trace);
-    data = (raw as TracedEnvelope).msg;
-  }
+  const { data, msgId } = unwrap(raw, init.trace);
   const checked = validateMpMessage(data);
   if (!checked.ok) return void counters.dropped.malformed++;
   const msg = checked.msg;
@@ -303,10 +298,7 @@ function flush(): void {
 /** Posts what the main thread should hear of this turn (trace events included), if anything. */
 function postReport(): void {
   if (!reporting) return;
-  if (traced.length > 0) {
-    report.trace = traced;
-    traced = [];
-  }
+  if (init.trace && traces.length > 0) report.trace = traces.take();
   main.postMessage(report);
   report = { type: 'turn' };
   reporting = false;
@@ -323,7 +315,7 @@ function postAll(box: Map<ActorId, MpMessage[]>): void {
     const held = box === lazy ? undefined : lazy.get(to);
     if (held) lazy.delete(to);
     const msgs = held ? [...held, ...sent] : sent;
-    outgoing.push([to, init.trace ? msgs.map((m) => envelope(to, m)) : msgs.map(toWire)]);
+    outgoing.push([to, init.trace ? msgs.map((m) => traced(to, m)) : msgs.map(toWire)]);
   }
   box.clear();
   postReport();
@@ -345,11 +337,11 @@ function postAll(box: Map<ActorId, MpMessage[]>): void {
   }
 }
 
-/** A message to `to` with the id of this send, traced (tracing only). */
-function envelope(to: ActorId, msg: MpMessage): TracedEnvelope {
-  const id = `${init.id}.${init.incarnation}.${++sendSeq}`;
+/** A message to `to` in an envelope with the id of this send, whose send is traced (tracing only). */
+function traced(to: ActorId, msg: MpMessage): TracedEnvelope {
+  const id = traces.nextMessageId();
   trace({ kind: 'send', to, msg: id, text: short(describeMpMessage(msg, to)) });
-  return { $trace: id, msg: toWire(msg) };
+  return envelope(id, toWire(msg));
 }
 
 function flushLazy(): void {
@@ -385,9 +377,7 @@ const control: MpActorControl = {
     };
   },
   crash(how) {
-    // Thrown from a fresh macrotask: inside this call comlink would catch it and send it back as a reply.
-    if (how === 'exception') setImmediate(() => { throw new Error(`injected crash: uncaught exception in ${init.id}`); });
-    else die('exit', new Error(`injected crash: ${init.id} called process.exit`));
+    injectCrash(init.id, how, (cause) => die('exit', cause));
   },
   arm(point) {
     armed = point;
@@ -407,6 +397,7 @@ const control: MpActorControl = {
 /** Becomes actor `given.id`: opens its links, replays its log, reports ready and takes its `start` input. */
 async function start(given: MpWorkerStart): Promise<void> {
   init = given;
+  traces = new TraceBuffer(init.id, init.incarnation);
   mailbox = new Mailbox(init.mailboxLimit);
   for (const [peer, end] of Object.entries(init.ends)) connect(peer, end);
   const { openLmdbLog, openMemoryLog } = await logModule;
