@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { workerFile } from '../util/paths.js';
 import type { FirstViolation, SweepOptions, SweepResult } from './sweep.js';
-import { DEFAULT_KEEP_FAILING, sweep } from './sweep.js';
+import { DEFAULT_KEEP_FAILING, sweep, withRates } from './sweep.js';
 
 /** Options of a parallel sweep: a sweep's, plus how many worker threads. */
 export interface ParallelSweepOptions extends Omit<SweepOptions, 'clock'> {
@@ -65,7 +65,6 @@ export async function parallelSweep(opts: ParallelSweepOptions): Promise<SweepRe
 
 /** Merges chunk summaries (in any order) into the summary of the whole range. */
 export function merge(first: number, last: number, parts: readonly SweepResult[], keepFailing: number, elapsedMs: number): SweepResult {
-  const total = last - first + 1;
   const sum = (f: (r: SweepResult) => number) => parts.reduce((s, r) => s + f(r), 0);
   const totalSteps = sum((r) => r.totalSteps);
   const firsts = parts.map((r) => r.firstViolation).filter((v): v is FirstViolation => v !== null);
@@ -74,18 +73,6 @@ export function merge(first: number, last: number, parts: readonly SweepResult[]
     .flatMap((r) => r.failingSeeds)
     .sort((a, b) => a - b)
     .slice(0, keepFailing);
-  const perSec = (n: number) => (elapsedMs > 0 ? Math.round((n * 1000) / elapsedMs) : 0);
-  return {
-    first,
-    last,
-    runs: sum((r) => r.runs),
-    decidedRuns: sum((r) => r.decidedRuns),
-    violatingRuns: sum((r) => r.violatingRuns),
-    firstViolation,
-    failingSeeds,
-    totalSteps,
-    elapsedMs: Math.round(elapsedMs),
-    seedsPerSec: perSec(total),
-    stepsPerSec: perSec(totalSteps),
-  };
+  const counts = { first, last, runs: sum((r) => r.runs), decidedRuns: sum((r) => r.decidedRuns), violatingRuns: sum((r) => r.violatingRuns), firstViolation, failingSeeds, totalSteps };
+  return withRates(counts, elapsedMs);
 }

@@ -67,19 +67,11 @@ export function sweep(opts: SweepOptions): SweepResult {
     }
     onProgress?.(seed - first + 1, total);
   }
-  const elapsedMs = (clock?.() ?? 0) - start;
+  return withRates({ first, last, runs: total, decidedRuns, violatingRuns, firstViolation, failingSeeds, totalSteps }, (clock?.() ?? 0) - start);
+}
+
+/** A sweep's counts completed with its timing and rates (also used to merge parallel sweeps). */
+export function withRates(counts: Omit<SweepResult, 'elapsedMs' | 'seedsPerSec' | 'stepsPerSec'>, elapsedMs: number): SweepResult {
   const perSec = (n: number) => (elapsedMs > 0 ? Math.round((n * 1000) / elapsedMs) : 0);
-  return {
-    first,
-    last,
-    runs: total,
-    decidedRuns,
-    violatingRuns,
-    firstViolation,
-    failingSeeds,
-    totalSteps,
-    elapsedMs: Math.round(elapsedMs),
-    seedsPerSec: perSec(total),
-    stepsPerSec: perSec(totalSteps),
-  };
+  return { ...counts, elapsedMs: Math.round(elapsedMs), seedsPerSec: perSec(counts.last - counts.first + 1), stepsPerSec: perSec(counts.totalSteps) };
 }
