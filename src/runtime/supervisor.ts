@@ -27,7 +27,8 @@
  * file, the start data, what a worker reports on recovery, its other
  * messages and its control API are the type parameter {@link WorkerProtocol}.
  * The single-decree cluster (workers/actor.js) is the default; the
- * Multi-Paxos key-value cluster (workers/mp-actor.js) is another.
+ * Multi-Paxos key-value cluster is another; both start the one worker entry,
+ * which hosts either protocol (the start data names it).
  */
 import { EventEmitter } from 'node:events';
 import { pathToFileURL } from 'node:url';
