@@ -128,7 +128,7 @@ export interface MpActorReport {
   readonly threadId: number;
   readonly incarnation: number;
   readonly paused: boolean;
-  /** `describeMpState` of the core's state, cut to its first {@link DESCRIBE_MAX_CHARS} characters (an acceptor's log can be long). */
+  /** `describeMpState` of the core's state, cut to its first `DESCRIBE_MAX_CHARS` (4,000) characters (an acceptor's log can be long). */
   readonly describe: string;
   readonly mailbox: { readonly length: number; readonly limit: number };
   readonly counters: MpActorCounters;
@@ -139,6 +139,7 @@ export const DESCRIBE_MAX_CHARS = 4000;
 
 /** The control API a Multi-Paxos worker exposes over comlink. Not on the data path. */
 export interface MpActorControl {
+  /** The actor's report: thread id, incarnation, state text, counters. */
   state(): MpActorReport;
   /** Crash now by an uncaught exception or by process.exit. */
   crash(how: 'exception' | 'exit'): void;
@@ -146,6 +147,7 @@ export interface MpActorControl {
   arm(point: CrashPoint): void;
   /** Stop stepping the mailbox (messages, requests and timer firings queue up). */
   pause(): void;
+  /** Step the mailbox again, starting with what queued up while paused. */
   resume(): void;
   /** Test hook: treat `raw` as if it arrived on the port from `via`. */
   inject(raw: unknown, via: ActorId): void;
@@ -207,10 +209,10 @@ export function toWire(msg: MpMessage): unknown {
 export type MpValidated = { readonly ok: true; readonly msg: MpMessage } | { readonly ok: false; readonly reason: string };
 
 /**
- * Checks that untrusted input is an {@link MpMessage} in wire form (see
- * {@link toWire}) and returns a fresh copy of its envelope holding only the
+ * Checks that untrusted input is an `MpMessage` in wire form (see
+ * `toWire`) and returns a fresh copy of its envelope holding only the
  * fields the protocol knows (commands inside batches are checked in place,
- * see {@link batchProblem}). It checks shape only (types, safe-integer slots
+ * see `batchProblem`). It checks shape only (types, safe-integer slots
  * and rounds, JSON values); whether a ballot is acceptable is the acceptor's
  * guard to decide.
  */

@@ -15,6 +15,7 @@ import { SynodError, type CrashMode, type CrashPoint } from './wire.js';
 
 /** The control calls every kind of actor worker answers. */
 export interface CommonControl {
+  /** The actor's report: thread id, incarnation, state text, counters. */
   state(): unknown;
   /** Crash now by an uncaught exception or by process.exit. */
   crash(how: 'exception' | 'exit'): void;
@@ -22,6 +23,7 @@ export interface CommonControl {
   arm(point: CrashPoint): void;
   /** Stop stepping the mailbox (what arrives queues up). */
   pause(): void;
+  /** Step the mailbox again, starting with what queued up while paused. */
   resume(): void;
   /** Test hook: treat `raw` as if it arrived on the link from `via`. */
   inject(raw: unknown, via: ActorId): void;
