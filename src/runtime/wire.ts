@@ -210,7 +210,7 @@ export interface ActorControl {
   pause(): void;
   /** Step the mailbox again, starting with what queued up while paused. */
   resume(): void;
-  /** Replace the actor's outgoing links (after a peer restarted with fresh ones). */
+  /** Replace the fault rules (partitions, drop/dup/delay) of the actor's outgoing links; it applies them as it sends. */
   setLinks(links: OutgoingLinks): void;
   /** Test hook: treat `raw` as if it arrived on the port from `via`. */
   inject(raw: unknown, via: ActorId): void;
