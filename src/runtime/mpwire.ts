@@ -141,7 +141,7 @@ export interface MpActorReport {
   readonly threadId: number;
   readonly incarnation: number;
   readonly paused: boolean;
-  /** `describeMpState` of the core's state, cut to its first {@link DESCRIBE_MAX_CHARS} characters (an acceptor's log can be long). */
+  /** `describeMpState` of the core's state, cut to its first `DESCRIBE_MAX_CHARS` (4,000) characters (an acceptor's log can be long). */
   readonly describe: string;
   readonly mailbox: { readonly length: number; readonly limit: number };
   readonly counters: MpActorCounters;
@@ -152,6 +152,7 @@ export const DESCRIBE_MAX_CHARS = 4000;
 
 /** The control API a Multi-Paxos worker exposes over comlink. Not on the data path. */
 export interface MpActorControl {
+  /** The actor's report: thread id, incarnation, state text, counters. */
   state(): MpActorReport;
   /** Crash now by an uncaught exception or by process.exit. */
   crash(how: 'exception' | 'exit'): void;
@@ -159,6 +160,7 @@ export interface MpActorControl {
   arm(point: CrashPoint): void;
   /** Stop stepping the mailbox (messages, requests and timer firings queue up). */
   pause(): void;
+  /** Step the mailbox again, starting with what queued up while paused. */
   resume(): void;
   /** Sets the fault rules of the actor's outgoing links. */
   setLinks(links: OutgoingLinks): void;

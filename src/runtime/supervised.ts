@@ -17,6 +17,7 @@ import { SynodError, type CrashMode, type CrashPoint } from './wire.js';
 
 /** The control calls every kind of actor worker answers. */
 export interface CommonControl {
+  /** The actor's report: thread id, incarnation, state text, counters. */
   state(): unknown;
   /** Crash now by an uncaught exception or by process.exit. */
   crash(how: 'exception' | 'exit'): void;
@@ -24,6 +25,7 @@ export interface CommonControl {
   arm(point: CrashPoint): void;
   /** Stop stepping the mailbox (what arrives queues up). */
   pause(): void;
+  /** Step the mailbox again, starting with what queued up while paused. */
   resume(): void;
   /** Sets the fault rules of the actor's outgoing links. */
   setLinks(links: OutgoingLinks): void;

@@ -104,9 +104,11 @@ export interface SupervisorOptions {
   readonly policy: 'one_for_one' | 'one_for_all';
   /** Restart intensity: at most this many restarts of one actor within {@link windowMs}; the next crash fails it. */
   readonly maxRestarts: number;
+  /** The window of the restart intensity, in ms. */
   readonly windowMs: number;
   /** First backoff before a restart; doubles per restart within the window, up to {@link backoffMaxMs}, then jittered by x0.5..1.5. */
   readonly backoffBaseMs: number;
+  /** Upper bound of the backoff before a restart, in ms (before jitter). */
   readonly backoffMaxMs: number;
   /** An actor that dies this many times in a row before becoming ready is failed. */
   readonly maxStartupFailures: number;

@@ -210,6 +210,7 @@ export interface ActorReport {
 
 /** The control API a worker exposes over comlink. Not on the data path. */
 export interface ActorControl {
+  /** The actor's report: thread id, incarnation, state text, counters. */
   state(): ActorReport;
   /** Crash now by an uncaught exception or by process.exit. */
   crash(how: 'exception' | 'exit'): void;
@@ -217,7 +218,9 @@ export interface ActorControl {
   arm(point: CrashPoint): void;
   /** Stop stepping the mailbox (messages and timer firings queue up). */
   pause(): void;
+  /** Step the mailbox again, starting with what queued up while paused. */
   resume(): void;
+  /** Replace the fault rules (partitions, drop/dup/delay) of the actor's outgoing links; it applies them as it sends. */
   setLinks(links: OutgoingLinks): void;
   /** Test hook: treat `raw` as if it arrived on the port from `via`. */
   inject(raw: unknown, via: ActorId): void;

@@ -61,7 +61,7 @@ export function toWire(msg: MpMessage): unknown {
 export type MpValidated = { readonly ok: true; readonly msg: MpMessage } | { readonly ok: false; readonly reason: string };
 
 /**
- * Checks that untrusted input is an {@link MpMessage} in wire form (see
+ * Checks that untrusted input is an `MpMessage` in wire form (see
  * {@link toWire}) and returns a fresh copy of its envelope holding only the
  * fields the protocol knows (commands inside batches are checked in place,
  * see {@link batchProblem}). It checks shape only (types, safe-integer slots
