@@ -233,7 +233,8 @@ function multiPaxos(): Protocol<MpWorld> {
         batchMax: num(opt, 'batch', 4),
         compactEvery: num(opt, 'compact', 0),
       });
-      const world = new MpWorld(handDriven(linkUp), config, log);
+      // Commits go out with their turn, so that every message is in view of the transcript.
+      const world = new MpWorld(handDriven(linkUp), config, log, undefined, { lazyMs: 0 });
       world.onClient = (from, e) => log(`  -> client from ${from}: ${describeMpEffect(e)}`);
       return world;
     },
