@@ -32,7 +32,8 @@ import { SupervisedCluster } from './supervised.js';
 import { DEFAULT_SUPERVISOR, Supervisor, WORKER_FILE, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions, type SynodProtocol } from './supervisor.js';
 import { createTransport, type TransportKind } from './transports/index.js';
 import type { TraceEvent } from '../trace/types.js';
-import { SynodError, type StorageSpec } from './wire.js';
+import { SynodError } from '../errors.js';
+import type { StorageSpec } from './wire.js';
 
 /** Options of {@link createCluster}. Everything but the three counts has a default. */
 export interface ClusterOptions {

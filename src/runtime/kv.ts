@@ -60,7 +60,8 @@ import { parseOptions, supervisorOptionsSchema } from './cluster.js';
 import type { MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
 import { SupervisedCluster } from './supervised.js';
 import { DEFAULT_SUPERVISOR, Supervisor, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
-import { SynodError, type StorageSpec } from './wire.js';
+import { SynodError } from '../errors.js';
+import type { StorageSpec } from './wire.js';
 import { workerPath } from '../util/paths.js';
 
 /**

@@ -11,7 +11,8 @@ import type { Violation } from '../check/safety.js';
 import type { Trace, TraceEvent } from '../trace/types.js';
 import type { ActorStatus, Supervisor, WorkerProtocol } from './supervisor.js';
 import { TraceCollector } from './tracing.js';
-import { SynodError, type CrashMode, type CrashPoint } from './wire.js';
+import { SynodError } from '../errors.js';
+import type { CrashMode, CrashPoint } from './wire.js';
 
 /** The control calls every kind of actor worker answers. */
 export interface CommonControl {

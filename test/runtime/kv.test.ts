@@ -19,7 +19,7 @@ import { checkLinearizable } from '../../src/check/linearizability.js';
 import type { Violation } from '../../src/check/safety.js';
 import type { Value } from '../../src/core/value.js';
 import { createKvCluster, type KvCluster, type KvClusterEvents, type KvClusterOptions } from '../../src/runtime/kv.js';
-import { SynodError } from '../../src/runtime/wire.js';
+import { SynodError } from '../../src/errors.js';
 
 const cluster3 = { proposers: 3, acceptors: 3, learners: 2 } as const;
 
