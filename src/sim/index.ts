@@ -3,7 +3,7 @@
  * protocol core under dropped, duplicated, delayed messages, partitions,
  * crashes and restarts.
  */
-export * from './prng.js';
+export * from '../util/prng.js';
 export * from './world.js';
 export * from './simulator.js';
 export * from './sweep.js';

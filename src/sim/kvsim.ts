@@ -14,7 +14,7 @@ import { mpConfig, type Command, type KvOp, type KvResult, type MpConfig } from 
 import type { Value } from '../core/value.js';
 import { EventHeap } from './heap.js';
 import { MpWorld } from './mpworld.js';
-import { Prng } from './prng.js';
+import { Prng } from '../util/prng.js';
 import { DEFAULT_FAULTS, type FaultOptions } from './simulator.js';
 import type { RawTraceEvent } from '../trace/types.js';
 

@@ -11,7 +11,7 @@ import { membership, type ActorId } from '../core/ids.js';
 import type { Value } from '../core/value.js';
 import type { Violation } from '../check/safety.js';
 import { EventHeap } from './heap.js';
-import { Prng } from './prng.js';
+import { Prng } from '../util/prng.js';
 import { World, type Pending, type WorldStats } from './world.js';
 import { isMessageFault, messageKey, unknownActor, type CrashFault, type FaultSchedule, type MessageFault, type PartitionFault, type ScheduledFault } from './schedule.js';
 
