@@ -51,7 +51,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { HistoryEvent } from '../check/history.js';
 import { LogSafetyChecker } from '../check/log-safety.js';
-import type { Violation } from '../check/safety.js';
+import type { Violation } from '../check/types.js';
 import { ballotGt, type Ballot } from '../core/ballot.js';
 import { allActors, membership, roleOf, type ActorId, type Membership, type Role } from '../core/ids.js';
 import { mpConfig, type Command, type KvOp, type MpConfig } from '../core/multipaxos/types.js';

@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ActorId } from '../core/ids.js';
-import type { Violation } from '../check/safety.js';
+import type { Violation } from '../check/types.js';
 import type { Trace, TraceEvent } from '../trace/types.js';
 import type { ActorStatus, Supervisor, WorkerProtocol } from './supervisor.js';
 import { TraceCollector } from './tracing.js';

@@ -8,7 +8,7 @@
  * same run, byte for byte.
  */
 import type { HistoryEvent } from '../check/history.js';
-import type { Violation } from '../check/safety.js';
+import type { Violation } from '../check/types.js';
 import { membership, type ActorId } from '../core/ids.js';
 import { mpConfig, type Command, type KvOp, type KvResult, type MpConfig } from '../core/multipaxos/types.js';
 import type { Value } from '../core/value.js';

@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { open } from 'lmdb';
 import type { HistoryEvent } from '../../src/check/history.js';
 import { checkLinearizable } from '../../src/check/linearizability.js';
-import type { Violation } from '../../src/check/safety.js';
+import type { Violation } from '../../src/check/types.js';
 import type { Value } from '../../src/core/value.js';
 import { createKvCluster, type KvCluster, type KvClusterEvents, type KvClusterOptions } from '../../src/runtime/kv.js';
 import { SynodError } from '../../src/errors.js';
