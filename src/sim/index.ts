@@ -1,7 +1,8 @@
 /**
  * The deterministic simulator: a seeded, single-threaded world that hosts the
  * protocol core under dropped, duplicated, delayed messages, partitions,
- * crashes and restarts.
+ * crashes and restarts, and the traces of its runs (trace.ts). The seeded
+ * PRNG that drives it is defined in src/util and exported from here as well.
  */
 export * from '../util/prng.js';
 export * from './world.js';
@@ -10,3 +11,4 @@ export * from './sweep.js';
 export { parallelSweep, defaultChunk } from './parallel.js';
 export * from './shrink.js';
 export * from './transcript.js';
+export { traceSimulation, traceKvSimulation, type SimTrace, type KvSimTrace } from './trace.js';
