@@ -29,6 +29,7 @@ import { isValue, type Value } from '../core/value.js';
 import { SafetyChecker } from '../check/safety.js';
 import type { Violation } from '../check/types.js';
 import { LinkTable, type LinkFaults } from './links.js';
+import { actorCount, millis, parseOptions, sharedClusterFields } from './options.js';
 import { SupervisedCluster } from './supervised.js';
 import { DEFAULT_SUPERVISOR, Supervisor, WORKER_FILE, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions, type SynodProtocol } from './supervisor.js';
 import { createTransport, type TransportKind } from './transports/index.js';
@@ -107,41 +108,17 @@ export interface ClusterEvents {
   violation: [Violation];
 }
 
-const count = z.number().int().min(0).max(64);
-const ms = z.number().int().min(0).max(3_600_000);
 const probability = z.number().min(0).max(1);
 
-/** The schema of the `supervisor` option ({@link SupervisorOptions}, every field optional); shared with the key-value cluster. */
-export const supervisorOptionsSchema = z
-  .strictObject({
-    policy: z.enum(['one_for_one', 'one_for_all']),
-    maxRestarts: z.number().int().min(0),
-    windowMs: ms.min(1),
-    backoffBaseMs: ms,
-    backoffMaxMs: ms,
-    maxStartupFailures: z.number().int().min(1),
-    terminateTimeoutMs: ms.min(1),
-    spares: z.number().int().min(0).max(16),
-  })
-  .partial()
-  .default({});
-
 const optionsSchema = z.strictObject({
-  proposers: count.min(1),
-  acceptors: count.min(1),
-  learners: count,
-  dataDir: z.string().min(1).optional(),
-  durable: z.boolean().default(true),
-  storage: z.enum(['lmdb', 'memory']).default('lmdb'),
-  mailboxLimit: z.number().int().min(1).default(10_000),
-  maxValueBytes: z.number().int().min(16).default(64 * 1024),
-  supervisor: supervisorOptionsSchema,
-  transport: z.enum(['port', 'hub', 'ring']).default('port'),
+  proposers: actorCount.min(1),
+  acceptors: actorCount.min(1),
+  learners: actorCount,
+  ...sharedClusterFields,
   amnesia: z.boolean().default(false),
   noFsync: z.boolean().default(false),
-  noFsyncFlushMs: ms.min(1).default(100),
-  trace: z.boolean().default(false),
-  core: z.strictObject({ phaseTimeoutMs: ms.min(1), backoffBaseMs: ms.min(1), backoffMaxMs: ms.min(1), maxRoundJump: z.number().int().min(1) }).partial().default({}),
+  noFsyncFlushMs: millis.min(1).default(100),
+  core: z.strictObject({ phaseTimeoutMs: millis.min(1), backoffBaseMs: millis.min(1), backoffMaxMs: millis.min(1), maxRoundJump: z.number().int().min(1) }).partial().default({}),
   bugs: z.strictObject({ ignoreAccepted: z.boolean(), reuseBallot: z.boolean() }).partial().default({}),
   testHooks: z
     .strictObject({ failStartup: z.record(z.string(), z.strictObject({ after: z.number().int().min(0), times: z.number().int().min(1).optional() })) })
@@ -149,15 +126,7 @@ const optionsSchema = z.strictObject({
     .default({}),
 });
 
-const linkFaultsSchema = z.strictObject({ drop: probability, dup: probability, delay: probability, delayMs: ms.min(1) }).partial();
-
-/** Parses `input` with `schema`, or throws one SynodError listing every problem by path; `what` names the input in the message. */
-export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, what: string, code: 'SYNOD_INVALID_OPTIONS' | 'SYNOD_INVALID_ARGUMENT'): z.output<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`);
-  throw new SynodError(code, `invalid ${what}: ${problems.join('; ')}`);
-}
+const linkFaultsSchema = z.strictObject({ drop: probability, dup: probability, delay: probability, delayMs: millis.min(1) }).partial();
 
 interface ProposeRequest {
   readonly value: Value;
