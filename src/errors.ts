@@ -22,14 +22,22 @@ export type SynodErrorCode =
   /** The cluster was closed. */
   | 'SYNOD_CLOSED';
 
-/** An operating error of the runtime; `code` says which, the message says what to do. */
-export class SynodError extends Error {
-  override readonly name = 'SynodError';
+/**
+ * An error with a machine-readable `code` beside its message: the one shape
+ * of synod's own errors (SynodError here, TransportError in
+ * runtime/transports), so callers branch on `code`, never on message text.
+ */
+export class CodedError<C extends string> extends Error {
   constructor(
-    readonly code: SynodErrorCode,
+    readonly code: C,
     message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
   }
+}
+
+/** An operating error of the runtime; `code` says which, the message says what to do. */
+export class SynodError extends CodedError<SynodErrorCode> {
+  override readonly name = 'SynodError';
 }
