@@ -10,7 +10,7 @@ import { describeValue } from '../core/describe.js';
 import { KV_FAULTS } from '../sim/kvsim.js';
 import { BUGS, DEFAULT_FAULTS, DEFAULT_STAGGER, type BugName } from '../sim/simulator.js';
 import { checkClocks } from '../trace/check.js';
-import { traceKvSimulation, traceSimulation } from '../trace/sim.js';
+import { traceKvSimulation, traceSimulation } from '../sim/trace.js';
 import type { Trace } from '../trace/types.js';
 import { TRACE_FORMATS, traceFormatOf, writeTraceFile, type TraceFormat } from '../trace/write.js';
 import { addFaultOptions, choiceArg, faultsOf, intArg, type FaultFlags } from './args.js';

@@ -41,7 +41,7 @@ import type { Value } from '../core/value.js';
 import { describeMpEffect, describeMpMessage, describeMpRecord } from '../core/multipaxos/describe.js';
 import { mpConfig, type KvOp } from '../core/multipaxos/types.js';
 import { MpWorld, type MpPending } from './mpworld.js';
-import type { Violation } from '../check/safety.js';
+import type { Violation } from '../check/types.js';
 import { World, type Environment, type Pending } from './world.js';
 
 /** Runs a transcript and returns its text with the actual outputs. */

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TraceBuilder, toHtml, traceSimulation, type Trace } from '../../src/trace/index.js';
+import { TraceBuilder, toHtml, type Trace } from '../../src/trace/index.js';
+import { traceSimulation } from '../../src/sim/trace.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const results = join(import.meta.dirname, '..', '..', 'test-results');

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { simulateKv, type KvSimOptions } from '../../src/sim/kvsim.js';
-import { checkClocks, toJson, traceKvSimulation, type Trace } from '../../src/trace/index.js';
+import { checkClocks, toJson, type Trace } from '../../src/trace/index.js';
+import { traceKvSimulation } from '../../src/sim/trace.js';
 
 const cli = join(import.meta.dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
 const synod = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });

@@ -7,7 +7,8 @@ import { describeValue } from '../../src/core/describe.js';
 import { membership } from '../../src/core/ids.js';
 import { simulate, type SimOptions } from '../../src/sim/simulator.js';
 import { World } from '../../src/sim/world.js';
-import { TraceBuilder, checkClocks, toHtml, toJson, toShiViz, traceSimulation, type RawTraceEvent } from '../../src/trace/index.js';
+import { TraceBuilder, checkClocks, toHtml, toJson, toShiViz, type RawTraceEvent } from '../../src/trace/index.js';
+import { traceSimulation } from '../../src/sim/trace.js';
 
 const base: Omit<SimOptions, 'seed'> = { steps: 2000, proposers: 3, acceptors: 5, learners: 2 };
 const stormy = { drop: 0.1, dup: 0.1, crash: 0.02, partition: 0.01 };

@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SHIVIZ_REGEX, TraceBuilder, toHtml, traceFormatOf, traceSimulation, writeTraceFile, type Trace } from '../../src/trace/index.js';
+import { SHIVIZ_REGEX, TraceBuilder, toHtml, traceFormatOf, writeTraceFile, type Trace } from '../../src/trace/index.js';
+import { traceSimulation } from '../../src/sim/trace.js';
 import { VIEWER_JS } from '../../src/trace/viewer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'synod-trace-'));

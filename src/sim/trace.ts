@@ -2,13 +2,14 @@
  * The trace of one simulated run — single-decree Paxos or the Multi-Paxos
  * key-value store: the simulator's structured events, given vector clocks by
  * a {@link TraceBuilder}. Deterministic: the same options give the same
- * trace, byte for byte.
+ * trace, byte for byte. It lives with the simulator, which it drives; the
+ * trace layer knows only the trace format, not who produces it.
  */
 import { membership, allActors } from '../core/ids.js';
-import { simulateKv, type KvSimOptions, type KvSimResult } from '../sim/kvsim.js';
-import { simulate, type SimOptions, type SimResult } from '../sim/simulator.js';
-import { TraceBuilder } from './builder.js';
-import type { Trace } from './types.js';
+import { TraceBuilder } from '../trace/builder.js';
+import type { Trace } from '../trace/types.js';
+import { simulateKv, type KvSimOptions, type KvSimResult } from './kvsim.js';
+import { simulate, type SimOptions, type SimResult } from './simulator.js';
 
 /** A simulated run and its trace. */
 export interface SimTrace {
