@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { simulate } from '../../src/sim/simulator.js';
 import type { Trace } from '../../src/trace/index.js';
+import { viewerScript } from '../../src/trace/viewer.js';
 
 const cli = join(import.meta.dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
 const synod = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
@@ -36,6 +37,8 @@ describe('synod trace', () => {
   it('picks the format from the extension, or from --format', () => {
     expect(synod('trace', '--seed', '2', '--out', out('b.html')).status).toBe(0);
     expect(readFileSync(out('b.html'), 'utf8')).toMatch(/^<!doctype html>[\s\S]*<canvas/);
+    // The built CLI inlines the viewer bundled at build time: the same script the sources bundle.
+    expect(readFileSync(out('b.html'), 'utf8')).toContain(`<script>${viewerScript()}</script>`);
     expect(synod('trace', '--seed', '2', '--out', out('b.log')).status).toBe(0);
     expect(synod('trace', '--seed', '2', '--out', out('b.shiviz')).status).toBe(0);
     expect(readFileSync(out('b.log'), 'utf8').split('\n')[0]).toBe(String.raw`(?<event>.*)\n(?<host>\S*) (?<clock>{.*})`);

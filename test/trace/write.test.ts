@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SHIVIZ_REGEX, TraceBuilder, toHtml, traceFormatOf, traceSimulation, writeTraceFile, type Trace } from '../../src/trace/index.js';
-import { VIEWER_JS } from '../../src/trace/viewer.js';
+import { viewerScript } from '../../src/trace/viewer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'synod-trace-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -87,6 +87,6 @@ describe('the HTML page', () => {
   });
 
   it('the viewer script is valid JavaScript', () => {
-    expect(() => new Function(VIEWER_JS)).not.toThrow();
+    expect(() => new Function(viewerScript())).not.toThrow();
   });
 });
