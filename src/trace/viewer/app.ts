@@ -5,7 +5,8 @@
  *
  * It draws a space-time diagram on one <canvas>: lanes are rows (one per
  * actor), events sit at x = their position in the trace, messages are arrows
- * from a send to its receive (or, dashed red, to where it was dropped). Only
+ * from a send to its receive (or, dashed red, to the one mark of its drop,
+ * which the sender's side records). Only
  * the visible window is drawn, and a click is mapped back to an event by
  * arithmetic and a binary search on that lane, so a trace of tens of
  * thousands of events stays responsive. Wheel zooms around the pointer,
@@ -13,12 +14,17 @@
  * it to jump), and the side panel shows the clicked event's text, its message
  * partner and its vector clock.
  *
+ * Times read as time since the trace's first event, with a unit (see
+ * `model.ts`, which also picks each event's glyph).
+ *
  * For tests and scripting it publishes `window.synodTrace` (counts of lanes,
- * events, arrows and dropped arrows; what the last frame drew; positionOf,
+ * events, arrows and dropped arrows; what the last frame drew, glyph by
+ * glyph, and the ruler's labels; positionOf,
  * eventAt, select, fit, zoom) and mirrors the counts as data attributes of
  * the canvas.
  */
-import type { Trace, TraceEvent, TraceKind } from '../types.js';
+import type { Trace, TraceEvent } from '../types.js';
+import { formatDuration, glyphOf, timeOrigin, type Glyph } from './model.js';
 
 /** A message: its send, where its copy ended (a receive or a drop), and the lanes it joins. */
 interface Arrow {
@@ -27,8 +33,23 @@ interface Arrow {
   readonly lo: number;
   readonly hi: number;
   readonly from: number;
+  /** The lane of the end event (a drop sits on the sender's lane in the simulator). */
   readonly to: number;
+  /** Where a dropped copy was headed: its line bows toward that lane. */
+  readonly toward: number;
   readonly dropped: boolean;
+}
+
+/** What the last frame drew. */
+interface Drawn {
+  events: number;
+  arrows: number;
+  droppedArrows: number;
+  frames: number;
+  /** Events drawn per glyph. */
+  glyphs: Partial<Record<Glyph, number>>;
+  /** The ruler's labels, left to right. */
+  ruler: string[];
 }
 
 /** What the page publishes for tests and scripting. */
@@ -40,7 +61,8 @@ interface SynodTraceApi {
   readonly arrows: number;
   readonly droppedArrows: number;
   readonly decisions: number;
-  readonly drawn: { events: number; arrows: number; droppedArrows: number; frames: number };
+  readonly timeOrigin: number;
+  readonly drawn: Drawn;
   readonly selected: number | null;
   readonly view: { start: number; step: number; scrollY: number; laneHeight: number; width: number; height: number };
   positionOf(i: number): { x: number; y: number; visible: boolean } | null;
@@ -111,8 +133,11 @@ events.forEach((e, i) => {
   const s = sendOf.get(e.msg);
   if (s === undefined) return;
   const dropped = e.kind === 'drop';
-  const toLane = dropped ? (e.to !== undefined && laneOf.has(e.to) ? laneIndex(e.to) : laneIndex(e.actor)) : laneIndex(e.actor);
-  arrows.push({ s, e: i, lo: Math.min(s, i), hi: Math.max(s, i), from: laneIndex(ev(s).actor), to: toLane, dropped });
+  // A drop ends its line where it was recorded, with its one mark there; the
+  // receiver it never reached only gives the line a direction.
+  const to = laneIndex(e.actor);
+  const toward = dropped && e.to !== undefined && laneOf.has(e.to) ? laneIndex(e.to) : to;
+  arrows.push({ s, e: i, lo: Math.min(s, i), hi: Math.max(s, i), from: laneIndex(ev(s).actor), to, toward, dropped });
   if (dropped) droppedTotal++;
 });
 
@@ -128,6 +153,10 @@ events.forEach((e, i) => {
   }
 });
 for (const [a, since] of crashedAt) downs.push({ lane: laneIndex(a), from: since, to: n });
+
+const t0 = timeOrigin(events);
+/** An event's time as time since the first event, with a unit. */
+const sinceStart = (e: TraceEvent) => formatDuration(e.time - t0);
 
 const decides: number[] = [];
 events.forEach((e, i) => {
@@ -181,8 +210,8 @@ function laneColor(lane: number): string {
 }
 const C = { arrow: 'rgba(55, 72, 110, 0.55)', arrowHot: '#111827', drop: '#d12c2c', persist: '#2b6cb0', restart: '#1b8a3a', decide: '#f2b705', decideEdge: '#7a5300', timer: '#d97706', fault: '#6b7280', down: 'rgba(209, 44, 44, 0.08)' };
 
-/** Draws the mark of one event kind centred at (x, y); r is the size. */
-function mark(kind: TraceKind | string, x: number, y: number, r: number, color: string, e?: TraceEvent): void {
+/** Draws one glyph centred at (x, y); r is the size. */
+function mark(kind: Glyph, x: number, y: number, r: number, color: string, e?: TraceEvent): void {
   ctx.lineWidth = 1.5;
   switch (kind) {
     case 'send':
@@ -200,7 +229,18 @@ function mark(kind: TraceKind | string, x: number, y: number, r: number, color: 
       ctx.stroke();
       break;
     case 'drop':
-      cross(x, y, r, C.drop, 2);
+      // A struck-through ring ("lost"): small, and unlike the crash's cross.
+      ctx.strokeStyle = C.drop;
+      ctx.fillStyle = '#fff';
+      ctx.lineWidth = 1.6;
+      ctx.beginPath();
+      ctx.arc(x, y, r, 0, 2 * Math.PI);
+      ctx.fill();
+      ctx.stroke();
+      ctx.beginPath();
+      ctx.moveTo(x - r * 0.7, y + r * 0.7);
+      ctx.lineTo(x + r * 0.7, y - r * 0.7);
+      ctx.stroke();
       break;
     case 'persist':
       ctx.strokeStyle = C.persist;
@@ -253,6 +293,24 @@ function mark(kind: TraceKind | string, x: number, y: number, r: number, color: 
       ctx.fillStyle = C.fault;
       ctx.fillRect(x - 1.5, y - r * 2.2, 3, r * 4.4);
       break;
+    case 'injected-crash': {
+      // A lightning bolt: the environment striking an actor down.
+      ctx.fillStyle = C.drop;
+      ctx.strokeStyle = '#fff';
+      ctx.lineWidth = 1;
+      const b = r * 1.5;
+      ctx.beginPath();
+      ctx.moveTo(x + b * 0.6, y - b * 1.6);
+      ctx.lineTo(x - b * 0.8, y + b * 0.25);
+      ctx.lineTo(x - b * 0.05, y + b * 0.25);
+      ctx.lineTo(x - b * 0.6, y + b * 1.6);
+      ctx.lineTo(x + b * 0.8, y - b * 0.25);
+      ctx.lineTo(x + b * 0.05, y - b * 0.25);
+      ctx.closePath();
+      ctx.fill();
+      ctx.stroke();
+      break;
+    }
     default:
       if (e && e.value !== undefined) diamond(x, y, r * 1.5, '#fff', C.decide);
       else {
@@ -290,7 +348,7 @@ function diamond(x: number, y: number, r: number, fill: string, edge: string): v
 // The legend uses the same marks, on little canvases of its own.
 (function legend() {
   const box = byId('legend');
-  const items: [string, string][] = [
+  const items: [Glyph | 'arrow' | 'dropped', string][] = [
     ['send', 'send'],
     ['receive', 'receive'],
     ['arrow', 'message'],
@@ -298,6 +356,7 @@ function diamond(x: number, y: number, r: number, fill: string, edge: string): v
     ['persist', 'persist'],
     ['durable', 'write durable'],
     ['crash', 'crash'],
+    ['injected-crash', 'crash injected'],
     ['restart', 'restart'],
     ['timer', 'timer'],
     ['propose', 'client request'],
@@ -314,13 +373,21 @@ function diamond(x: number, y: number, r: number, fill: string, edge: string): v
     if (kind === 'arrow' || kind === 'dropped') {
       ctx.strokeStyle = kind === 'arrow' ? C.arrow : C.drop;
       ctx.lineWidth = 1.5;
-      if (kind === 'dropped') ctx.setLineDash([3, 2]);
-      ctx.beginPath();
-      ctx.moveTo(1, 11);
-      ctx.lineTo(15, 3);
-      ctx.stroke();
-      ctx.setLineDash([]);
-      if (kind === 'dropped') cross(15, 3, 2.5, C.drop, 1.5);
+      if (kind === 'dropped') {
+        // As drawn: from the send, bowing toward the receiver, back to the drop's mark.
+        ctx.setLineDash([3, 2]);
+        ctx.beginPath();
+        ctx.moveTo(2, 9);
+        ctx.quadraticCurveTo(8, 1, 13, 9);
+        ctx.stroke();
+        ctx.setLineDash([]);
+        mark('drop', 14, 9, 2.6, C.drop);
+      } else {
+        ctx.beginPath();
+        ctx.moveTo(1, 11);
+        ctx.lineTo(15, 3);
+        ctx.stroke();
+      }
     } else mark(kind, 9, 7, 3.5, '#334155');
     const s = el('span');
     s.appendChild(c);
@@ -341,7 +408,7 @@ let dpr = 1;
 let laneH = 40;
 const view = { start: 0, step: 12, scrollY: 0 };
 let selected: number | null = null;
-let drawn = { events: 0, arrows: 0, droppedArrows: 0, frames: 0 };
+let drawn: Drawn = { events: 0, arrows: 0, droppedArrows: 0, frames: 0, glyphs: {}, ruler: [] };
 
 const top = () => OVERVIEW_H + RULER_H;
 const plotW = () => Math.max(10, W - GUTTER);
@@ -378,10 +445,6 @@ function requestDraw(): void {
     pending = false;
     draw();
   });
-}
-
-function formatTime(t: unknown): string {
-  return typeof t === 'number' && !Number.isInteger(t) ? String(Math.round(t * 1000) / 1000) : String(t);
 }
 
 function happenedBefore(a: TraceEvent, b: TraceEvent): boolean {
@@ -446,29 +509,40 @@ function draw(): void {
     ctx.globalAlpha = faded ? 0.12 : 1;
     ctx.strokeStyle = hot ? (a.dropped ? C.drop : C.arrowHot) : a.dropped ? C.drop : C.arrow;
     ctx.lineWidth = hot ? 2.5 : a.dropped ? 1.3 : 1;
-    if (a.dropped) ctx.setLineDash([5, 3]);
     ctx.beginPath();
     ctx.moveTo(x1, y1);
-    ctx.lineTo(x2, y2);
-    ctx.stroke();
-    ctx.setLineDash([]);
     if (a.dropped) {
-      cross(x2, y2, Math.max(3, r), C.drop, hot ? 2.5 : 1.5);
+      // Dashed, and ending at the drop's own mark (drawn with the events), not
+      // on the receiver's lane. A drop on the sender's lane would run along
+      // it, so the line bows toward the receiver it was headed for.
+      ctx.setLineDash([5, 3]);
+      const bow = a.to === a.toward ? 0 : Math.sign(yOf(a.toward) - y1) * Math.min(laneH * 0.6, Math.abs(yOf(a.toward) - y1) / 2, 8 + Math.abs(x2 - x1) / 2);
+      if (y1 === y2 && bow !== 0) ctx.quadraticCurveTo((x1 + x2) / 2, y1 + 2 * bow, x2, y2);
+      else ctx.lineTo(x2, y2);
+      ctx.stroke();
+      ctx.setLineDash([]);
       nDropped++;
-    } else if (detail) arrowHead(x1, y1, x2, y2, hot ? 8 : 6, r + 1.5);
+    } else {
+      ctx.lineTo(x2, y2);
+      ctx.stroke();
+      if (detail) arrowHead(x1, y1, x2, y2, hot ? 8 : 6, r + 1.5);
+    }
     nArrows++;
   }
   ctx.globalAlpha = 1;
 
   // Events of the visible window.
   let nEvents = 0;
+  const glyphs: Partial<Record<Glyph, number>> = {};
   for (let i = i0; i <= i1; i++) {
     const e = ev(i);
     const lane = laneIndex(e.actor);
     const y = yOf(lane);
     if (y < top() - laneH || y > H + laneH) continue;
     ctx.globalAlpha = related(i) ? 1 : 0.18;
-    mark(e.kind, xOf(i), y, r, laneColor(lane), e);
+    const glyph = glyphOf(e);
+    mark(glyph, xOf(i), y, r, laneColor(lane), e);
+    glyphs[glyph] = (glyphs[glyph] ?? 0) + 1;
     nEvents++;
   }
   ctx.globalAlpha = 1;
@@ -498,10 +572,10 @@ function draw(): void {
   ctx.restore();
 
   drawGutter();
-  drawRuler();
+  const ruler = drawRuler();
   drawOverview();
 
-  drawn = { events: nEvents, arrows: nArrows, droppedArrows: nDropped, frames: drawn.frames + 1 };
+  drawn = { events: nEvents, arrows: nArrows, droppedArrows: nDropped, frames: drawn.frames + 1, glyphs, ruler };
   canvas.dataset.lanes = String(lanes.length);
   canvas.dataset.eventsDrawn = String(nEvents);
   canvas.dataset.arrowsDrawn = String(nArrows);
@@ -544,7 +618,8 @@ function drawGutter(): void {
   ctx.restore();
 }
 
-function drawRuler(): void {
+/** Draws the ruler (event numbers and times since the start); returns its labels. */
+function drawRuler(): string[] {
   const y0 = OVERVIEW_H;
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, y0, W, RULER_H);
@@ -563,16 +638,20 @@ function drawRuler(): void {
   ctx.textBaseline = 'middle';
   ctx.fillStyle = '#6b7280';
   const first = Math.max(0, Math.ceil(indexAtX(GUTTER) / every) * every);
+  const labels: string[] = [];
   for (let i = first; i < n && xOf(i) <= W; i += every) {
     const x = xOf(i);
+    const label = `#${i} t=${sinceStart(ev(i))}`;
     ctx.fillRect(x, y0 + RULER_H - 6, 1, 6);
-    ctx.fillText(`#${i} t=${formatTime(ev(i).time)}`, x + 3, y0 + RULER_H / 2 - 1);
+    ctx.fillText(label, x + 3, y0 + RULER_H / 2 - 1);
+    labels.push(label);
   }
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, y0, GUTTER, RULER_H);
   ctx.fillStyle = '#6b7280';
   ctx.textAlign = 'right';
   ctx.fillText('event', GUTTER - 8, y0 + RULER_H / 2 - 1);
+  return labels;
 }
 
 // The overview: a minimap of the whole run (a thin row per lane, shaded where
@@ -703,7 +782,9 @@ function showPanel(): void {
   };
   row('lane', e.actor);
   row('kind', e.kind);
-  row('time', formatTime(e.time));
+  row('time', `${sinceStart(e)} since the start`);
+  // A cluster's clock does not start at the first event; its own reading helps match other logs.
+  if (t0 !== 0) row('clock', `${e.time} ms`);
   if (e.msg !== undefined) row('message', e.msg);
   if (e.from !== undefined) row('from', e.from);
   if (e.to !== undefined) row('to', e.to);
@@ -917,8 +998,9 @@ window.synodTrace = {
   arrows: arrows.length,
   droppedArrows: droppedTotal,
   decisions: decides.length,
+  timeOrigin: t0,
   get drawn() {
-    return { ...drawn };
+    return { ...drawn, glyphs: { ...drawn.glyphs }, ruler: drawn.ruler.slice() };
   },
   get selected() {
     return selected;
