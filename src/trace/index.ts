@@ -10,4 +10,4 @@ export { checkClocks, type ClockProblem } from './check.js';
 export { toShiViz, SHIVIZ_REGEX } from './shiviz.js';
 export { toHtml, type HtmlOptions } from './html.js';
 export { writeTraceFile, traceFormatOf, formatTrace, toJson, TRACE_FORMATS, type TraceFormat } from './write.js';
-export { traceSimulation, traceKvSimulation, type SimTrace, type KvSimTrace } from './sim.js';
+export { traceSimulation, traceUntilDecided, traceKvSimulation, STEPS_AFTER_DECISION, type SimTrace, type DecidedSimTrace, type KvSimTrace } from './sim.js';
