@@ -61,8 +61,11 @@ describe('synod trace', () => {
   it('picks the format from the extension, or from --format', () => {
     expect(synod('trace', '--seed', '2', '--out', out('b.html')).status).toBe(0);
     expect(readFileSync(out('b.html'), 'utf8')).toMatch(/^<!doctype html>[\s\S]*<canvas/);
-    // The built CLI inlines the viewer bundled at build time: the same script the sources bundle.
-    expect(readFileSync(out('b.html'), 'utf8')).toContain(`<script>${viewerScript()}</script>`);
+    // The build bundles the viewer into dist (the package ships it, esbuild stays a devDependency),
+    // and the built CLI inlines it: the same script the sources bundle.
+    const built = readFileSync(join(import.meta.dirname, '..', '..', 'dist', 'src', 'trace', 'viewer', 'app.bundle.js'), 'utf8');
+    expect(built).toBe(viewerScript());
+    expect(readFileSync(out('b.html'), 'utf8')).toContain(`<script>${built}</script>`);
     expect(synod('trace', '--seed', '2', '--out', out('b.log')).status).toBe(0);
     expect(synod('trace', '--seed', '2', '--out', out('b.shiviz')).status).toBe(0);
     expect(readFileSync(out('b.log'), 'utf8').split('\n')[0]).toBe(String.raw`(?<event>.*)\n(?<host>\S*) (?<clock>{.*})`);
