@@ -8,9 +8,9 @@
  * esbuild is a devDependency: it is loaded only when a bundle is made, never
  * by a published package, which carries the built script.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The name of the built script, next to this module in dist. */
@@ -45,8 +45,9 @@ export function bundleViewer(): string {
   return text;
 }
 
-// `node dist/src/trace/viewer/bundle.js` (the build) writes the script next to itself.
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  mkdirSync(here, { recursive: true });
+// `node dist/src/trace/viewer/bundle.js` (the build) writes the script next to
+// itself. Real paths on both sides, so a checkout under a symlink still builds it.
+const entry = process.argv[1];
+if (entry !== undefined && existsSync(entry) && realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url))) {
   writeFileSync(join(here, BUNDLE_FILE), bundleViewer());
 }
