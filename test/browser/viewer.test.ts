@@ -321,6 +321,11 @@ describe('the HTML trace viewer in chromium', () => {
     const a2 = drop.y + 2 * laneHeight; // lanes p1, a1, a2
     expect(await red(drop.x, drop.y)).toBeGreaterThan(0);
     expect(await red(drop.x, a2)).toBe(0);
+    // The injected crash's bolt on env has a dotted line up to the lane it strikes (a1), and no further.
+    const bolt = (await positionOf(page, 4)) as { x: number; y: number };
+    expect(await red(bolt.x, a2 + laneHeight / 2)).toBeGreaterThan(0);
+    expect(await red(bolt.x, drop.y + laneHeight)).toBeGreaterThan(0);
+    expect(await red(bolt.x, drop.y + laneHeight / 2)).toBe(0);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -2,7 +2,7 @@
 // since the start with a unit, and each event's glyph (an injected crash is
 // not drawn as a partition).
 import { describe, expect, it } from 'vitest';
-import { formatDuration, glyphOf, timeOrigin } from '../../src/trace/viewer/model.js';
+import { crashTarget, formatDuration, glyphOf, timeOrigin } from '../../src/trace/viewer/model.js';
 
 describe('formatDuration', () => {
   it.each([
@@ -51,5 +51,14 @@ describe('glyphOf', () => {
     expect(glyphOf({ kind: 'crash', text: 'crash' })).toBe('crash');
     expect(glyphOf({ kind: 'drop', text: 'drop p1->a1 prepare 1.p1 (lost by the network)' })).toBe('drop');
     expect(glyphOf({ kind: 'note', text: 'crash course' })).toBe('note');
+  });
+});
+
+describe('crashTarget', () => {
+  it('names the actor an injected crash strikes, and nothing for other events', () => {
+    expect(crashTarget({ kind: 'fault', text: 'crash a1 (exception)' })).toBe('a1');
+    expect(crashTarget({ kind: 'fault', text: 'arm crash point after-receive in p2' })).toBe('p2');
+    expect(crashTarget({ kind: 'fault', text: 'partition {p1} | {a1}' })).toBeNull();
+    expect(crashTarget({ kind: 'crash', text: 'crash' })).toBeNull();
   });
 });

@@ -24,7 +24,7 @@
  * the canvas.
  */
 import type { Trace, TraceEvent } from '../types.js';
-import { formatDuration, glyphOf, timeOrigin, type Glyph } from './model.js';
+import { crashTarget, formatDuration, glyphOf, timeOrigin, type Glyph } from './model.js';
 
 /** A message: its send, where its copy ended (a receive or a drop), and the lanes it joins. */
 interface Arrow {
@@ -157,6 +157,13 @@ for (const [a, since] of crashedAt) downs.push({ lane: laneIndex(a), from: since
 const t0 = timeOrigin(events);
 /** An event's time as time since the first event, with a unit. */
 const sinceStart = (e: TraceEvent) => formatDuration(e.time - t0);
+
+// Injected crashes, each with the lane it strikes (drawn as a dotted line from the bolt to that lane).
+const strikes: { at: number; lane: number }[] = [];
+events.forEach((e, i) => {
+  const target = crashTarget(e);
+  if (target !== null && laneOf.has(target)) strikes.push({ at: i, lane: laneIndex(target) });
+});
 
 const decides: number[] = [];
 events.forEach((e, i) => {
@@ -492,6 +499,21 @@ function draw(): void {
     const xb = Math.min(W, xOf(d.to));
     ctx.fillStyle = C.down;
     ctx.fillRect(xa, y - laneH * 0.32, xb - xa, laneH * 0.64);
+  }
+
+  for (const k of strikes) {
+    if (k.at < i0 || k.at > i1) continue;
+    const x = xOf(k.at);
+    ctx.strokeStyle = C.drop;
+    ctx.globalAlpha = related(k.at) ? 0.7 : 0.12;
+    ctx.lineWidth = 1.2;
+    ctx.setLineDash([2, 3]);
+    ctx.beginPath();
+    ctx.moveTo(x, yOf(laneIndex(ev(k.at).actor)));
+    ctx.lineTo(x, yOf(k.lane));
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.globalAlpha = 1;
   }
 
   // Arrows that cross the visible window.

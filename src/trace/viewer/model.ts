@@ -19,6 +19,13 @@ export function glyphOf(e: Pick<TraceEvent, 'kind' | 'text'>): Glyph {
   return e.kind;
 }
 
+/** The actor an injected crash strikes (`crash a1 (exception)`, `arm crash point after-persist in a1`), or null. */
+export function crashTarget(e: Pick<TraceEvent, 'kind' | 'text'>): string | null {
+  if (glyphOf(e) !== 'injected-crash') return null;
+  const m = /^crash (\S+)|^arm crash point \S+ in (\S+)/.exec(e.text);
+  return m?.[1] ?? m?.[2] ?? null;
+}
+
 /**
  * Where the trace's clock starts: its earliest event time. Simulator traces
  * start at 0 already; a cluster's times count from when tracing began, which
