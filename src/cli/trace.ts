@@ -72,10 +72,12 @@ Formats:
 With --protocol synod (the default) the run is the one \`synod sim\` makes with
 the same flags, except that it stops ${STEPS_AFTER_DECISION} steps after every learner decided
 (or after the last safety violation, if later): what follows is retries of a
-settled question. The trace's source.steps is where it stopped, so
-\`synod sim --steps <that>\` replays it; --keep-going records all --steps. With --protocol kv it is the one \`synod kv-sim\` makes with the
-same flags, and flags not given take kv-sim's defaults (3 acceptors, crash and
-partition 0.0002), except for a small workload: 3 clients, 30 operations.
+settled question. The trace's source.steps says where it stopped, and
+\`synod sim --steps <that>\` replays it; --keep-going records all --steps.
+
+With --protocol kv it is the one \`synod kv-sim\` makes with the same flags,
+and flags not given take kv-sim's defaults (3 acceptors, crash and partition
+0.0002), except for a small workload: 3 clients, 30 operations.
 --stagger and --keep-going are for synod only; --clients, --ops and --keys for
 kv only.
 
