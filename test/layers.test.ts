@@ -42,8 +42,9 @@ const LAYERS: Readonly<Record<string, Layer>> = {
     why: 'Helpers that know nothing of Paxos (the seeded PRNG, where the built workers are), usable from any layer.',
   },
   'src/trace': {
+    also: ['src/trace/viewer'],
     mayImport: ['src/core', 'src/util', 'src/errors.ts'],
-    why: 'The trace format, its builder and its writers: data about a run, whoever produced it, so it knows no producer.',
+    why: 'The trace format, its builder and its writers (the HTML viewer\'s browser code included): data about a run, whoever produced it, so it knows no producer.',
   },
   'src/check': {
     mayImport: ['src/core', 'src/util', 'src/errors.ts'],

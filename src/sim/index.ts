@@ -11,4 +11,4 @@ export * from './sweep.js';
 export { parallelSweep, defaultChunk } from './parallel.js';
 export * from './shrink.js';
 export * from './transcript.js';
-export { traceSimulation, traceKvSimulation, type SimTrace, type KvSimTrace } from './trace.js';
+export { traceSimulation, traceUntilDecided, traceKvSimulation, STEPS_AFTER_DECISION, type SimTrace, type DecidedSimTrace, type KvSimTrace } from './trace.js';

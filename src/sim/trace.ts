@@ -40,6 +40,56 @@ export function traceSimulation(opts: Omit<SimOptions, 'onTrace'>): SimTrace {
   return { trace: builder.trace(source), result };
 }
 
+/**
+ * Steps {@link traceUntilDecided} keeps after every learner decided: enough
+ * for the decision to reach the proposers and the in-flight replies to land,
+ * few enough that the fitted picture is the decision, not a wall of retries.
+ */
+export const STEPS_AFTER_DECISION = 50;
+
+/** A run cut short soon after it decided, and where it was cut. */
+export interface DecidedSimTrace extends SimTrace {
+  /** The step at which the last learner first decided, or null when some learner never did (the run was not cut). */
+  readonly decidedAt: number | null;
+  /** True when the run stopped before `opts.steps` because every learner had decided. */
+  readonly cut: boolean;
+}
+
+/**
+ * Like {@link traceSimulation}, but ends the run `after` steps after every
+ * learner decided (or after the last safety violation, when that comes
+ * later), since what follows is retries of a settled question. The trace is
+ * exactly the run `opts` makes with `steps` lowered to that bound (its source
+ * says so), so it replays with `synod sim --steps`. A run in which some
+ * learner never decides is traced whole.
+ */
+export function traceUntilDecided(opts: Omit<SimOptions, 'onTrace'>, after: number = STEPS_AFTER_DECISION): DecidedSimTrace {
+  // A first, untraced run finds the step; the simulator is deterministic, so
+  // the traced run with the lower bound is the same run, only shorter.
+  const whole = simulate(opts);
+  const decidedAt = lastFirstDecision(whole);
+  if (decidedAt === null) return { ...traceSimulation(opts), decidedAt, cut: false };
+  const lastViolation = Math.max(0, ...whole.violations.map((v) => v.step));
+  const bound = Math.max(decidedAt, lastViolation) + after;
+  if (bound >= whole.steps) return { ...traceSimulation(opts), decidedAt, cut: false };
+  const { trace, result } = traceSimulation({ ...opts, steps: bound });
+  const source = { ...trace.source, stopped: { stepsAfterDecision: after, decidedAt, stepLimit: opts.steps } };
+  return { trace: { ...trace, source }, result, decidedAt, cut: true };
+}
+
+/** The step at which the last learner decided for the first time; null unless every learner decided. */
+function lastFirstDecision(result: SimResult): number | null {
+  if (!result.allDecided) return null;
+  let last = 0;
+  for (const learner of Object.keys(result.decided)) {
+    // The simulator notes each learner's first decision as "<learner> decided <proposal>".
+    const first = result.timeline.find((t) => t.text.startsWith(`${learner} decided `));
+    if (first === undefined) return null;
+    last = Math.max(last, first.step);
+  }
+  return last;
+}
+
 /** A simulated key-value run and its trace. */
 export interface KvSimTrace {
   readonly trace: Trace;
