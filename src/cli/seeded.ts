@@ -140,7 +140,7 @@ export function printShrunk(out: (line: string) => void, s: ShrunkReport, words:
   out(`shrunk schedule (${s.faults} fault(s)):`);
   if (s.schedule.length === 0) out(`  (none: the seed ${words.fails} without any fault)`);
   for (const f of s.schedule) out(`  ${describeFault(f)}`);
-  out('violations of the shrunk run:');
+  out(`violations of the shrunk run:${s.violations.length === 0 ? ' none' : ''}`);
   for (const v of s.violations) out(`  step ${v.step} ${v.kind}: ${v.message}`);
   for (const line of verdict) out(line);
   out(`schedule written to ${s.file}`);

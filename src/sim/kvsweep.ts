@@ -44,6 +44,8 @@ export interface KvSweepResult {
   /** Runs whose linearizability check ran out of budget. */
   readonly unknownRuns: number;
   readonly firstFailure: KvFailure | null;
+  /** Runs that failed (unsafe, not linearizable, or not shown linearizable). */
+  readonly failingRuns: number;
   /** The lowest failing seeds, ascending (at most `keepFailing`). */
   readonly failingSeeds: readonly number[];
   readonly leaderChanges: number;
@@ -88,7 +90,7 @@ export function kvSeed(task: KvSweepTask, seed: number): SeedOutcome<KvCounts, O
 
 /** A key-value tally as a {@link KvSweepResult}. */
 export function kvSweepResult(t: SeedTally<KvCounts, Omit<KvFailure, 'seed'>>): KvSweepResult {
-  return { runs: t.runs, ...t.counts, firstFailure: t.firstFailure ? { seed: t.firstFailure.seed, ...t.firstFailure.failure } : null, failingSeeds: t.failingSeeds };
+  return { runs: t.runs, ...t.counts, firstFailure: t.firstFailure ? { seed: t.firstFailure.seed, ...t.firstFailure.failure } : null, failingRuns: t.failingRuns, failingSeeds: t.failingSeeds };
 }
 
 /** Runs and checks seeds `first..last`. */
