@@ -6,11 +6,17 @@
  * included). Every client operation goes into a Jepsen-format history, and
  * the log itself is watched by the log safety checker. Same options,
  * same run, byte for byte.
+ *
+ * The run is driven by the seeded driver both simulators share (./driver.ts):
+ * faults come from a stream of their own and are recorded as a fault
+ * schedule that replays the run exactly. The client links (`c0`, `c1`, …, to
+ * and from the actors) lose, duplicate and delay messages like any other
+ * link, but are never partitioned.
  */
 import type { HistoryEvent } from '../check/history.js';
 import type { Violation } from '../check/safety.js';
 import { membership, type ActorId } from '../core/ids.js';
-import { mpConfig, type Command, type KvOp, type KvResult, type MpConfig } from '../core/multipaxos/types.js';
+import { mpConfig, type Command, type KvOp, type KvResult, type MpConfig, type MpMessage } from '../core/multipaxos/types.js';
 import type { Value } from '../core/value.js';
 import { DEFAULT_FAULTS, SeededDriver, type FaultOptions } from './driver.js';
 import { MpWorld } from './mpworld.js';
@@ -99,7 +105,23 @@ type Ev =
   | { kind: 'clientTimeout'; client: number; cseq: number; attempt: number };
 
 /** The message types of the Multi-Paxos actors and of the client links: what a `synod kv-sim` schedule's message faults may name. */
-export const KV_MESSAGE_TYPES: readonly string[] = Object.freeze(['prepare', 'promise', 'nack', 'accept', 'accepted', 'commit', 'heartbeat', 'catchup', 'applied', 'trim', 'snapshot-request', 'snapshot', 'request', 'reply', 'redirect']);
+export const KV_MESSAGE_TYPES: readonly string[] = Object.freeze([
+  'prepare',
+  'promise',
+  'nack',
+  'accept',
+  'accepted',
+  'commit',
+  'heartbeat',
+  'catchup',
+  'applied',
+  'trim',
+  'snapshot-request',
+  'snapshot',
+  'request',
+  'reply',
+  'redirect',
+] as const satisfies readonly (MpMessage['type'] | 'request' | 'reply' | 'redirect')[]);
 
 /** Default faults of a key-value run: rarer crashes than single-decree runs, whose steps are far fewer. */
 export const KV_FAULTS: Partial<FaultOptions> = Object.freeze({ crash: 0.0002, partition: 0.0002 });
