@@ -60,7 +60,7 @@ export function addKvSimCommand(program: Command, exit: (code: number) => void):
     .option('--bug <name>', 'control bug the checker must catch: stale-read (replicas answer reads from their own, possibly lagging, state)', choiceArg(['stale-read'] as const))
     .option('--history <file>', 'write the history (single run), or the first failing run\'s history (sweep), as Jepsen-format JSON lines')
     .option('--json', 'print exactly one JSON object instead of text');
-  addSeededOptions(command, 'fails (unsafe log or a history that is not linearizable)')
+  addSeededOptions(command, 'fails (unsafe log or a history that is not linearizable)', '--drop, --dup, --delay, --crash, --partition and --crash-leader')
     .addHelpText(
       'after',
       `

@@ -33,10 +33,14 @@ export interface SeededFlags {
 /** Where shrunk schedules go without --shrink-out. */
 export const defaultShrinkDir = (): string => join(tmpdir(), 'synod-shrink');
 
-/** Adds the schedule, sweep and shrink flags to `cmd`; `fails` says what a failing run does (e.g. `violates safety`). */
-export function addSeededOptions(cmd: Command, fails: string): Command {
+/**
+ * Adds the schedule, sweep and shrink flags to `cmd`; `fails` says what a
+ * failing run does (e.g. `violates safety`), `rates` names the fault-rate
+ * flags a replayed schedule makes unused.
+ */
+export function addSeededOptions(cmd: Command, fails: string, rates = '--drop, --dup, --delay, --crash and --partition'): Command {
   return cmd
-    .option('--schedule <file>', 'single run: replay exactly the faults in FILE (JSON, as written by a sweep\'s shrinking or --save-schedule) instead of drawing faults; --drop, --dup, --delay, --crash and --partition are then unused')
+    .option('--schedule <file>', `single run: replay exactly the faults in FILE (JSON, as written by a sweep's shrinking or --save-schedule) instead of drawing faults; ${rates} are then unused`)
     .option('--save-schedule <file>', 'single run: write the faults the run injected to FILE (replay them with --schedule)')
     .option('--workers <n>', 'sweep: worker threads to spread the seeds over (a piscina pool; 1 = this thread); what the sweep finds is the same for any n, only the rates differ', intArg(1, 256), 1)
     .option('--no-progress', 'sweep: no progress display (it is shown only on a terminal anyway)')
