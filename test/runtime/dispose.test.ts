@@ -5,7 +5,7 @@
  * cluster does not leave that directory behind.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,7 +14,11 @@ import { createCluster, type Cluster } from '../../src/runtime/cluster.js';
 import { createKvCluster, type KvCluster } from '../../src/runtime/kv.js';
 
 const parent = mkdtempSync(join(tmpdir(), 'synod-dispose-test-'));
-afterAll(() => rmSync(parent, { recursive: true, force: true }));
+const scripts = mkdtempSync(join(tmpdir(), 'synod-dispose-script-'));
+afterAll(() => {
+  rmSync(parent, { recursive: true, force: true });
+  rmSync(scripts, { recursive: true, force: true });
+});
 
 describe('await using and tempDirParent', () => {
   it('closes a single-decree cluster at the end of the block, and its temporary directory was under tempDirParent', async () => {
@@ -57,11 +61,14 @@ describe('await using and tempDirParent', () => {
   it('removes the temporary directory when the process exits without close()', () => {
     const entry = pathToFileURL(join(import.meta.dirname, '..', '..', 'dist', 'src', 'index.js')).href;
     const script = `import { createCluster } from ${JSON.stringify(entry)};
-const cluster = await createCluster({ proposers: 1, acceptors: 3, learners: 1, tempDirParent: process.argv[1] });
+const cluster = await createCluster({ proposers: 1, acceptors: 3, learners: 1, tempDirParent: process.argv[2] });
 await cluster.propose('x');
 process.stdout.write(cluster.dataDir);
 process.exit(0);`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, parent], { encoding: 'utf8' });
+    // A file, not --input-type=module -e: worker threads inherit the process's execArgv, and that flag stops them from starting.
+    const file = join(scripts, 'exit-without-close.mjs');
+    writeFileSync(file, script);
+    const r = spawnSync(process.execPath, [file, parent], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(dirname(r.stdout)).toBe(parent);
     expect(existsSync(r.stdout)).toBe(false);
