@@ -4,7 +4,7 @@
  * `--only` without loading them; bench/suite.ts checks it matches its
  * registry.
  */
-export const BENCH_NAMES = ['paths', 'storage', 'single-decree', 'restart', 'kv-curve', 'efficiency'] as const;
+export const BENCH_NAMES = ['paths', 'storage', 'single-decree', 'restart', 'kv-curve', 'efficiency', 'sim-scaling'] as const;
 
 export type BenchName = (typeof BENCH_NAMES)[number];
 
@@ -16,4 +16,5 @@ export const BENCH_SUMMARIES: Readonly<Record<BenchName, string>> = {
   restart: 'crash -> serving again, cold (no spare worker) vs warm spare',
   'kv-curve': 'Multi-Paxos commands/s and commit latency against offered load',
   efficiency: "the cluster's actor-to-actor message rate over raw batched postMessage",
+  'sim-scaling': 'a seed sweep (synod sim --workers) with 1 and 2 workers: seeds/s and the speed-up',
 };

@@ -22,7 +22,7 @@
  * - busy: both ends busy-poll (receiveMessageOnPort, or the ring's indices):
  *   no wake-up at all. The hub's relay (the main thread) still waits.
  */
-import { MessageChannel, Worker, type TransferListItem } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
 import { Packr, Unpackr } from 'msgpackr';
@@ -90,7 +90,7 @@ class Peer {
     this.worker.on('exit', (code) => fail(new Error(`${name} exited with code ${code}`)));
   }
 
-  call(cmd: DistributiveOmit<Exclude<BenchCommand, { cmd: 'exit' }>, 'id'>, transfer: TransferListItem[] = []): Promise<BenchReply> {
+  call(cmd: DistributiveOmit<Exclude<BenchCommand, { cmd: 'exit' }>, 'id'>, transfer: MessagePort[] = []): Promise<BenchReply> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

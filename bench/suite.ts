@@ -24,10 +24,11 @@ import { renderHtml } from './lib/html.js';
 import { fmt, renderTable, type BenchResult, type Env, type Figure, type Goal, type SuiteReport, type Table } from './lib/report.js';
 import { BENCH_NAMES } from './names.js';
 import { pathsBench } from './paths.js';
+import { simScalingBench } from './sim-scaling.js';
 import { storageBench } from './storage.js';
 
 /** Every benchmark, in the order they run. */
-export const REGISTRY: readonly BenchDef[] = [pathsBench, storageBench, singleDecreeBench, restartBench, kvCurveBench, efficiencyBench];
+export const REGISTRY: readonly BenchDef[] = [pathsBench, storageBench, singleDecreeBench, restartBench, kvCurveBench, efficiencyBench, simScalingBench];
 
 if (REGISTRY.map((b) => b.name).join() !== BENCH_NAMES.join()) throw new Error('bench/names.ts does not match the registry in bench/suite.ts');
 
@@ -53,6 +54,7 @@ export const GOALS: readonly GoalDef[] = [
   { id: 'efficiency', description: 'Efficiency: actor-to-actor messages/s over raw batched postMessage messages/s (in-memory cluster)', bench: 'efficiency', op: '>=', target: 0.7, unit: 'x', figure: 'memory/efficiency' },
   { id: 'restart-cold', description: 'Restart, crash -> serving again, cold (no spare worker), p50', bench: 'restart', op: '<=', target: 50, unit: 'ms', figure: 'restart/cold/p50' },
   { id: 'restart-warm', description: 'Restart, crash -> serving again, warm spare, p50', bench: 'restart', op: '<=', target: 5, unit: 'ms', figure: 'restart/warm/p50' },
+  { id: 'sim-2-workers', description: 'A seed sweep with 2 workers is faster than with 1 (speed-up of 2 over 1, fresh processes)', bench: 'sim-scaling', op: '>=', target: 1, unit: 'x', figure: 'speedup-2-over-1' },
   { id: 'single-decree-durable-p50', description: 'Single-decree decision, durable, p50', bench: 'single-decree', op: '<=', target: 1.5, unit: 'ms', figure: 'decision/durable/p50' },
 ];
 

@@ -1,11 +1,54 @@
 /**
- * synod: Paxos for Node.js. The package root exports the pure protocol core,
- * the deterministic simulator, the safety checkers, the worker-thread
- * runtime (`createCluster`, `createKvCluster`, the transports) and traces
+ * synod: Paxos for Node.js. The package root is what an application uses:
+ * the single-decree cluster (`createCluster`), the replicated key-value
+ * store (`createKvCluster`), their options, events and reports, the one
+ * error type (`SynodError`), and writing a cluster's trace to a file
  * (`writeTraceFile`, `toHtml`, `toShiViz`).
+ *
+ * Everything else has its own subpath, so that the root stays small and an
+ * internal change does not break code that only uses the root:
+ *
+ * - `synod/core`: the pure protocol core of single-decree Paxos
+ * - `synod/core/multipaxos`: the pure Multi-Paxos core behind the key-value store
+ * - `synod/sim`: the deterministic simulator, sweeps, shrinking, transcripts
+ * - `synod/check`: the safety checkers and the linearizability checker
+ * - `synod/trace`: traces, vector clocks, the HTML viewer and ShiViz output
+ * - `synod/transports`: the message paths between threads (port, hub, ring)
+ * - `synod/runtime`: the runtime's parts (supervisor, mailbox, stores, wire)
+ * - `synod/bench`: the benchmark suite behind `synod bench`
+ *
+ * The names below are re-exported from those subpath entry points (never
+ * from the files behind them), so moving code between files only touches
+ * the subpath's index.
  */
-export * from './core/index.js';
-export * from './sim/index.js';
-export * from './check/safety.js';
-export * from './runtime/index.js';
-export * from './trace/index.js';
+export {
+  createCluster,
+  Cluster,
+  createKvCluster,
+  KvCluster,
+  SynodError,
+  type ClusterOptions,
+  type ClusterEvents,
+  type ProposeOptions,
+  type DecideEvent,
+  type DurableEvent,
+  type KvClusterOptions,
+  type KvClusterEvents,
+  type KvClientStats,
+  type ElectedEvent,
+  type SynodErrorCode,
+  type CrashMode,
+  type CrashPoint,
+  type CrashEvent,
+  type RestartEvent,
+  type FailedEvent,
+  type ActorStatus,
+  type ActorReport,
+  type SupervisorOptions,
+  type LinkFaults,
+  type MpActorReport,
+} from './runtime/index.js';
+export type { TransportKind } from './runtime/transports/index.js';
+export type { ActorId, Ballot, Membership, Value, AcceptedProposal, DurableRecord } from './core/index.js';
+export type { Violation, ViolationKind, SafetyChecker, LogSafetyChecker, HistoryEvent } from './check/index.js';
+export { writeTraceFile, toHtml, toShiViz, type Trace, type TraceEvent, type TraceFormat, type HtmlOptions } from './trace/index.js';

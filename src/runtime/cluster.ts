@@ -14,9 +14,7 @@
  * proposed, acceptor records made durable and recovered, learner decisions,
  * broken invariants) and emits a 'violation' event for anything it finds.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -30,6 +28,7 @@ import { SafetyChecker } from '../check/safety.js';
 import type { Violation } from '../check/types.js';
 import { actorCount, millis, parseOptions, sharedClusterFields } from './options.js';
 import { SupervisedCluster } from './supervised.js';
+import { makeTempDataDir, removeTempDataDir } from './tempdir.js';
 import { DEFAULT_SUPERVISOR, Supervisor, WORKER_FILE, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions, type SynodProtocol } from './supervisor.js';
 import { createTransport, type TransportKind } from './transports/index.js';
 import type { TraceEvent } from '../trace/types.js';
@@ -46,6 +45,8 @@ export interface ClusterOptions {
   readonly learners: number;
   /** Where the actors' stores live, one directory per actor. Default: a fresh temporary directory, removed by close(). A directory you pass is kept. */
   readonly dataDir?: string;
+  /** Where the temporary data directory is made when there is no `dataDir` (it must exist). Default: the OS's temporary directory. */
+  readonly tempDirParent?: string;
   /** Default true. False makes a write count as done once committed, before fsync: for measuring what fsync costs; it breaks Paxos's guarantees on a machine crash. */
   readonly durable?: boolean;
   /** 'lmdb' (default) or 'memory': state is then lost with the worker, so acceptors forget their promises on a crash (the amnesia experiment). */
@@ -179,7 +180,8 @@ export class Cluster extends SupervisedCluster<SynodProtocol, ClusterEvents> {
     if (o.amnesia && o.noFsync) throw new SynodError('SYNOD_INVALID_OPTIONS', 'invalid createCluster options: amnesia and noFsync are two different experiments; choose one');
     if (o.trace) this.startTracing(allActors(this.members));
     this.ownsDataDir = o.storage === 'lmdb' && o.dataDir === undefined;
-    this.dataDir = o.storage === 'memory' ? null : (o.dataDir ?? mkdtempSync(join(tmpdir(), 'synod-')));
+    if (o.dataDir !== undefined && o.tempDirParent !== undefined) throw new SynodError('SYNOD_INVALID_OPTIONS', 'invalid createCluster options: tempDirParent places a temporary data directory, and dataDir names the one to use; give one of them');
+    this.dataDir = o.storage === 'memory' ? null : (o.dataDir ?? makeTempDataDir('synod-', o.tempDirParent, 'createCluster options'));
     for (const id of this.members.proposers) this.requests.set(id, new Set());
     this.supervisor = new Supervisor(
       {
@@ -274,11 +276,11 @@ export class Cluster extends SupervisedCluster<SynodProtocol, ClusterEvents> {
   }
 
   /** Stops every worker, rejects every pending request, removes the temporary data directory. Idempotent. */
-  close(): Promise<void> {
+  override close(): Promise<void> {
     this.closing ??= (async () => {
       for (const id of this.requests.keys()) this.answer(id, { error: new SynodError('SYNOD_CLOSED', 'the cluster was closed before a decision') });
       await this.supervisor.close();
-      if (this.ownsDataDir && this.dataDir !== null) await rm(this.dataDir, { recursive: true, force: true });
+      if (this.ownsDataDir && this.dataDir !== null) await removeTempDataDir(this.dataDir);
     })();
     return this.closing;
   }

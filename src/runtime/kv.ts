@@ -43,9 +43,7 @@
 import type { TraceEvent } from '../trace/types.js';
 import { createTransport, type TransportKind } from './transports/index.js';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -59,6 +57,7 @@ import { isValue, type Value } from '../core/value.js';
 import { actorCount, millis, parseOptions, sharedClusterFields } from './options.js';
 import type { MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
 import { SupervisedCluster } from './supervised.js';
+import { makeTempDataDir, removeTempDataDir } from './tempdir.js';
 import { DEFAULT_SUPERVISOR, Supervisor, WORKER_FILE, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
 import { SynodError } from '../errors.js';
 import type { StorageSpec } from './wire.js';
@@ -73,6 +72,8 @@ export interface KvClusterOptions {
   readonly learners: number;
   /** Where the actors' record logs live, one directory per actor. Default: a fresh temporary directory, removed by close(). A directory you pass is kept. */
   readonly dataDir?: string;
+  /** Where the temporary data directory is made when there is no `dataDir` (it must exist). Default: the OS's temporary directory. */
+  readonly tempDirParent?: string;
   /** Default true. False makes an append count as done once committed, before fsync: for measuring what fsync costs; it breaks Paxos's guarantees on a machine crash. */
   readonly durable?: boolean;
   /** 'lmdb' (default) or 'memory': logs are then lost with the worker, so a crashed acceptor forgets its promises (for experiments and for measuring the disk's cost). */
@@ -274,7 +275,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.config = mpConfig(this.members, { ...o.core, batchMax: o.batchMax, window: o.window });
     this.checker = new LogSafetyChecker(this.members);
     this.ownsDataDir = o.storage === 'lmdb' && o.dataDir === undefined;
-    this.dataDir = o.storage === 'memory' ? null : (o.dataDir ?? mkdtempSync(join(tmpdir(), 'synod-kv-')));
+    if (o.dataDir !== undefined && o.tempDirParent !== undefined) throw new SynodError('SYNOD_INVALID_OPTIONS', 'invalid createKvCluster options: tempDirParent places a temporary data directory, and dataDir names the one to use; give one of them');
+    this.dataDir = o.storage === 'memory' ? null : (o.dataDir ?? makeTempDataDir('synod-kv-', o.tempDirParent, 'createKvCluster options'));
     // A fresh prefix per cluster object: sessions of an earlier client on the same data directory must not be mistaken for ours.
     const prefix = randomUUID().slice(0, 8);
     this.sessions = Array.from({ length: o.concurrency }, (_, i) => ({ clientId: `${prefix}.${i}`, seq: 0, process: i, op: null }));
@@ -389,7 +391,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
    * checker's end-of-run checks, emitting any violation they find, and
    * removes the temporary data directory. Idempotent.
    */
-  close(): Promise<void> {
+  override close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.sweeper) clearInterval(this.sweeper);
       if (this.deferTimer) clearTimeout(this.deferTimer);
@@ -399,7 +401,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       this.waiting = [];
       await this.supervisor.close();
       this.fact(() => this.checker.finish(this.step));
-      if (this.ownsDataDir && this.dataDir !== null) await rm(this.dataDir, { recursive: true, force: true });
+      if (this.ownsDataDir && this.dataDir !== null) await removeTempDataDir(this.dataDir);
     })();
     return this.closing;
   }

@@ -36,6 +36,7 @@ export const supervisorOptionsSchema = z
  */
 export const sharedClusterFields = {
   dataDir: z.string().min(1).optional(),
+  tempDirParent: z.string().min(1).optional(),
   durable: z.boolean().default(true),
   storage: z.enum(['lmdb', 'memory']).default('lmdb'),
   mailboxLimit: z.number().int().min(1).default(10_000),

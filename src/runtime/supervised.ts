@@ -46,6 +46,18 @@ export abstract class SupervisedCluster<P extends WorkerProtocol & { readonly co
   /** The link rules (partitions and per-link faults); each actor gets the rules of its outgoing links. */
   protected readonly links = new LinkTable();
 
+  /** Stops every worker and removes a temporary data directory; see the subclasses. */
+  abstract close(): Promise<void>;
+
+  /**
+   * Closes the cluster, so that `await using cluster = await createCluster(...)`
+   * closes it when the block is left, however it is left. Symbol.asyncDispose
+   * exists in every Node this package supports (20.19 and later).
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   /** What every trace's `source` says about this cluster (shape, transport, protocol). */
   protected abstract traceSource(): Readonly<Record<string, unknown>>;
 
@@ -139,12 +151,12 @@ export abstract class SupervisedCluster<P extends WorkerProtocol & { readonly co
 
   /** Stops actor `id` from stepping its mailbox; what arrives queues up (peer messages up to the mailbox limit). */
   pause(id: ActorId): Promise<void> {
-    return this.supervisor.call(id, (c) => c.pause());
+    return this.supervisor.call(id, (c) => c.pause() as Promise<void>);
   }
 
   /** Lets a paused actor step its mailbox again. */
   resume(id: ActorId): Promise<void> {
-    return this.supervisor.call(id, (c) => c.resume());
+    return this.supervisor.call(id, (c) => c.resume() as Promise<void>);
   }
 
   /**
@@ -153,7 +165,7 @@ export abstract class SupervisedCluster<P extends WorkerProtocol & { readonly co
    * traffic. `raw` must be structured-cloneable.
    */
   inject(id: ActorId, raw: unknown, via: ActorId = 'stranger'): Promise<void> {
-    return this.supervisor.call(id, (c) => c.inject(raw, via));
+    return this.supervisor.call(id, (c) => c.inject(raw, via) as Promise<void>);
   }
 
   /** The trace events recorded so far (empty unless the cluster was created with `trace: true`). */

@@ -32,7 +32,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { pathToFileURL } from 'node:url';
-import { MessageChannel, Worker, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
 import { workerPath } from '../util/paths.js';
@@ -184,6 +184,14 @@ interface Thread {
   readonly exited: Promise<void>;
 }
 
+/**
+ * A worker's control API as the main thread calls it: every method returns
+ * a promise (what comlink makes of a plain method). Declared here rather than
+ * taken from comlink, whose declarations need the DOM library: a consumer of
+ * this package type-checks without it.
+ */
+export type RemoteControl<C> = { readonly [K in keyof C]: C[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never };
+
 /** One worker thread hosting an actor, from spawn to exit. */
 interface Life<C> extends Thread {
   readonly control: Comlink.Remote<C>;
@@ -257,13 +265,13 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
    * restart). Rejects with SYNOD_ACTOR_DOWN if the worker dies before
    * answering, SYNOD_ACTOR_FAILED if the actor is failed, SYNOD_CLOSED after close.
    */
-  async call<T>(id: ActorId, fn: (control: Comlink.Remote<P['control']>) => Promise<T>): Promise<T> {
+  async call<T>(id: ActorId, fn: (control: RemoteControl<P['control']>) => Promise<T>): Promise<T> {
     const slot = this.slot(id);
     await this.running(slot);
     const life = slot.life as Life<P['control']>;
     return new Promise<T>((resolve, reject) => {
       life.calls.add(reject);
-      fn(life.control)
+      fn(life.control as unknown as RemoteControl<P['control']>)
         .then(resolve, reject)
         .finally(() => life.calls.delete(reject));
     });
@@ -337,7 +345,7 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     slot.incarnation++;
     slot.status = 'starting';
     const ends: Record<ActorId, TransportEnd> = {};
-    const transfer: TransferListItem[] = [];
+    const transfer: MessagePort[] = [];
     for (const peer of this.actors.peersOf(slot.id)) {
       // A peer without a worker gets its link to us when it starts.
       const other = this.slots.get(peer)?.life;

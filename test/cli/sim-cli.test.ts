@@ -1,14 +1,23 @@
 // The `synod sim` command as a user runs it: the built CLI in a child process.
 // (npm test builds before running vitest.)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const cli = join(import.meta.dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
 const synod = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
-const tmp = () => mkdtempSync(join(tmpdir(), 'synod-sim-cli-'));
+/** Temporary directories of this file, removed after it: a test run leaves nothing behind. */
+const made: string[] = [];
+const tmp = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'synod-sim-cli-'));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 /** A printed command line as arguments (the commands the CLI prints quote nothing here: temp paths have no spaces). */
 const argsOf = (command: string) => command.replace(/^synod /, '').split(' ');
 

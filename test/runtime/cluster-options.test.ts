@@ -5,8 +5,15 @@
  * storage experiments (amnesia, no-fsync) that break the durability rule on
  * purpose, each against a control run that keeps it.
  */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { isDeepStrictEqual, promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { Violation } from '../../src/check/types.js';
+import type { DurableRecord } from '../../src/core/effects.js';
+import type { Cluster } from '../../src/runtime/cluster.js';
+import { RECORD_KEY } from '../../src/runtime/storage/lmdb.js';
+import { decodeRecord } from '../../src/runtime/storage/record.js';
 import { checkLinearizable } from '../../src/check/linearizability.js';
 import type { ClusterOptions } from '../../src/runtime/cluster.js';
 import { createKvCluster } from '../../src/runtime/kv.js';
@@ -167,6 +174,28 @@ describe('live traces', () => {
   });
 });
 
+/** The durable record of acceptor `id` that first holds `value` as accepted (reported when the write is acknowledged). */
+function acceptedBy(cluster: Cluster, id: string, value: string): Promise<DurableRecord> {
+  return new Promise((resolve) => {
+    const listener = (e: { id: string; record: DurableRecord }) => {
+      if (e.id !== id || e.record.role !== 'acceptor' || e.record.accepted?.value !== value) return;
+      cluster.off('durable', listener);
+      resolve(e.record);
+    };
+    cluster.on('durable', listener);
+  });
+}
+
+/** The record in the LMDB store at `dir` as another process sees it (what survives a crash), or null. */
+async function onDisk(dir: string): Promise<DurableRecord | null> {
+  const script = `import { open } from 'lmdb';
+const db = open({ path: process.argv[1], encoding: 'binary', readOnly: true });
+process.stdout.write(db.getBinary(${JSON.stringify(RECORD_KEY)})?.toString('utf8') ?? '');
+await db.close();`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, dir], { cwd: process.cwd() });
+  return stdout === '' ? null : decodeRecord(stdout, dir, RECORD_KEY);
+}
+
 /**
  * p1's value is accepted by every acceptor; then every acceptor crashes and
  * comes back, and the checker compares what they recovered with what they
@@ -176,9 +205,10 @@ async function crashEveryAcceptorAfterAValue(options: Partial<ClusterOptions>): 
   return withCluster({ ...small, ...fast, ...options }, async (cluster) => {
     const violations: Violation[] = [];
     cluster.on('violation', (v) => violations.push(v));
+    // A majority is enough to decide: wait for the last acceptor's accept to land too.
+    const acceptedByAll = Promise.all(['a1', 'a2', 'a3'].map((a) => acceptedBy(cluster, a, 'kept')));
     await cluster.propose('kept', { proposer: 'p1' });
-    // Let the last acceptor's accept land (a majority was enough to decide).
-    await new Promise((r) => setTimeout(r, 20));
+    await acceptedByAll;
     for (const a of ['a1', 'a2', 'a3']) {
       const back = nextEvent(cluster, 'restart', a);
       await cluster.crash(a, 'terminate');
@@ -207,8 +237,12 @@ describe('the storage experiments break the durability rule, and their controls 
     const violations = await withCluster({ ...small, ...fast, noFsync: true, noFsyncFlushMs: 5 }, async (cluster) => {
       const found: Violation[] = [];
       cluster.on('violation', (v) => found.push(v));
+      const accepted = acceptedBy(cluster, 'a1', 'kept');
       await cluster.propose('kept', { proposer: 'p1' });
-      await new Promise((r) => setTimeout(r, 100));
+      const record = await accepted;
+      // The crash must come after the flush: wait until a1's record is on disk, as another process reads it.
+      const dataDir = cluster.dataDir as string;
+      while (!isDeepStrictEqual(await onDisk(join(dataDir, 'a1')), record)) await new Promise((r) => setTimeout(r, 10));
       const back = nextEvent(cluster, 'restart', 'a1');
       await cluster.crash('a1', 'terminate');
       await back;

@@ -31,7 +31,10 @@ describe('crashes on a live cluster', () => {
       const learnerBack = nextEvent(cluster, 'restart', 'l1');
       expect(await cluster.propose('v0', { proposer: 'p1' })).toBe('v0');
       await learnerBack;
-      expect((await cluster.state('l1')).describe).toContain('decided=1.p1="v0"');
+      // Decided in one of p1's rounds: the first, unless a busy machine let a phase time out and p1 retried higher.
+      const decided = /decided=\d+\.p1="v0"/;
+      expect((await cluster.state('l1')).describe).toMatch(decided);
+      const decision = (await cluster.state('l1')).describe.match(decided)?.[0] as string;
 
       /** Crashes `id` by `how` (with `trigger` making a crash point fire), then checks it is back on a new thread and the decision stands. */
       const crashAndCheck = async (id: string, how: CrashMode, trigger?: () => Promise<unknown>) => {
@@ -77,7 +80,7 @@ describe('crashes on a live cluster', () => {
       expect(seen.crashes.length).toBe(1 + 2 * (18 + 6 + 1 + 4));
       expect(seen.crashes.every((c) => c.cause.message.length > 0)).toBe(true);
       // l1 crashed before reporting its decision (and reports none after), but it kept it.
-      expect((await cluster.state('l1')).describe).toContain('decided=1.p1="v0"');
+      expect((await cluster.state('l1')).describe).toContain(decision);
       expect(seen.decided.size).toBe(0);
       expect(cluster.checker.finish(0)).toEqual([]);
       expect(seen.violations).toEqual([]);

@@ -18,6 +18,9 @@ import type { Batch, MpRecord } from '../../src/core/multipaxos/types.js';
 import { decodeLogRecord, encodeLogRecord, LOG_SCHEMA_VERSION, openLmdbLog, openMemoryLog, type RecordLog } from '../../src/runtime/storage/log.js';
 import { CorruptRecordError } from '../../src/runtime/storage/types.js';
 
+/** vi.waitFor waits for a write to land; on a busy machine that can take longer than its default second. */
+const WAIT = { timeout: 60_000 };
+
 /** While `held` is set, puts issued through lmdb report "flushed" only once `held` resolves too. */
 const flushGate = vi.hoisted(() => ({ held: null as Promise<void> | null }));
 
@@ -159,12 +162,12 @@ describe('LMDB record log', () => {
     const durable = track(durableLog.append([promised(1)]));
     const fast = track(fastLog.append([promised(1)]));
     // Both are committed once the non-durable one resolved and the durable one's record reads back.
-    await vi.waitFor(() => expect(fast.settled).toBe(true));
-    await vi.waitFor(async () => expect(await durableLog.load()).toEqual([promised(1)]));
+    await vi.waitFor(() => expect(fast.settled).toBe(true), WAIT);
+    await vi.waitFor(async () => expect(await durableLog.load()).toEqual([promised(1)]), WAIT);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(durable.settled).toBe(false);
     release();
-    await vi.waitFor(() => expect(durable.settled).toBe(true));
+    await vi.waitFor(() => expect(durable.settled).toBe(true), WAIT);
   });
 
   it('deletes, in the trim\'s own transaction, the accepted records below it and earlier trims', async () => {

@@ -18,6 +18,9 @@ import { openMemoryStore } from '../../src/runtime/storage/memory.js';
 import { decodeRecord, encodeRecord, SCHEMA_VERSION } from '../../src/runtime/storage/record.js';
 import { CorruptRecordError, type ActorStore } from '../../src/runtime/storage/types.js';
 
+/** vi.waitFor waits for a write to land; on a busy machine that can take longer than its default second. */
+const WAIT = { timeout: 60_000 };
+
 /** While `held` is set, puts issued through lmdb report "flushed" only once `held` resolves too. */
 const flushGate = vi.hoisted(() => ({ held: null as Promise<void> | null }));
 
@@ -205,12 +208,12 @@ await db.close();`;
     const fast = track(fastStore.persist(proposer));
     // Wait until both writes are committed and visible: the non-durable one
     // has resolved, and the durable one's record can be read back.
-    await vi.waitFor(() => expect(fast.settled).toBe(true));
-    await vi.waitFor(async () => expect(await durableStore.load()).toEqual(proposer));
+    await vi.waitFor(() => expect(fast.settled).toBe(true), WAIT);
+    await vi.waitFor(async () => expect(await durableStore.load()).toEqual(proposer), WAIT);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(durable.settled).toBe(false);
     release();
-    await vi.waitFor(() => expect(durable.settled).toBe(true));
+    await vi.waitFor(() => expect(durable.settled).toBe(true), WAIT);
   });
 
   it('completes pending writes on close', async () => {

@@ -251,7 +251,7 @@ describe('transports refuse clearly what they cannot carry', () => {
   });
 });
 
-/** Waits until `cond` holds, checking every 10 ms; gives up after 10 s (then the caller's assertion fails). */
+/** Waits until `cond` holds, checking every 10 ms; gives up after 6000 checks, a minute or more (then the caller's assertion fails). */
 async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let i = 0; i < 6000 && !cond(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
 }

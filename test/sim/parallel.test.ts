@@ -1,6 +1,6 @@
 // Sweeps spread over a piscina pool must find exactly what a serial sweep
 // finds: the runs are deterministic, only the rates may differ. (That two
-// workers beat one is in scaling.alone.test.ts, which runs by itself.)
+// workers beat one is a benchmark: bench/sim-scaling.ts, `synod bench --only sim-scaling`.)
 import { describe, expect, it } from 'vitest';
 import { defaultChunk, parallelSweep } from '../../src/sim/parallel.js';
 import { sweep, type SweepResult } from '../../src/sim/sweep.js';

@@ -33,7 +33,7 @@
  * answer calls rather than carry a stream of messages both ways. They are
  * measured side by side in `bench/paths.ts`, not offered here.
  */
-import type { MessagePort, TransferListItem } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { CodedError } from '../../errors.js';
 
 /** The transports that carry actor-to-actor messages. */
@@ -162,7 +162,13 @@ export class TransportError extends CodedError<TransportErrorCode> {
   override readonly name = 'TransportError';
 }
 
-/** The objects in `end` that must go in `postMessage`'s transfer list when it is handed to another thread. */
-export function transferListOf(end: TransportEnd): TransferListItem[] {
+/**
+ * The objects in `end` that must go in `postMessage`'s transfer list when it
+ * is handed to another thread. Typed as MessagePort[] rather than as
+ * worker_threads' transfer-list type, whose name changed between @types/node
+ * releases (TransferListItem is gone from the newest): a MessagePort array is
+ * a valid transfer list in all of them.
+ */
+export function transferListOf(end: TransportEnd): MessagePort[] {
   return end.kind === 'ring' ? [] : [end.port];
 }
