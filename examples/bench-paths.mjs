@@ -8,7 +8,7 @@
 //
 //     node examples/bench-paths.mjs [round trips]   (after `npm install`, which builds dist/)
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import { createTransport, openEndpoint, transferListOf } from 'synod';
+import { createTransport, openEndpoint, transferListOf } from 'synod/transports';
 
 if (!isMainThread) {
   // The echo: opens the end it is given and sends every message straight back.

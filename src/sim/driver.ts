@@ -32,17 +32,21 @@ export interface FaultOptions {
   readonly partition: number;
   /** Message delay range in virtual ms; random delays reorder messages. */
   readonly delayMin: number;
+  /** Upper end of the message delay range, in virtual ms. */
   readonly delayMax: number;
   /** Upper bound of a long delay. */
   readonly delayLongMax: number;
   /** How long a storage write takes to become durable. */
   readonly writeMin: number;
+  /** Upper end of the storage write time, in virtual ms. */
   readonly writeMax: number;
   /** How long a crashed actor stays down. */
   readonly downMin: number;
+  /** Upper end of a crashed actor's downtime, in virtual ms. */
   readonly downMax: number;
   /** How long a partition lasts. */
   readonly partitionMin: number;
+  /** Upper end of a partition's duration, in virtual ms. */
   readonly partitionMax: number;
 }
 
@@ -70,16 +74,21 @@ export interface DrivenWorld {
   readonly step: number;
   now: number;
   readonly actors: ActorId[];
+  /** True while actor `id` is up. */
   isUp(id: ActorId): boolean;
   /** Makes a pending item happen. */
   run(id: number): boolean;
+  /** Crashes actor `id` (nothing if it is down). */
   crash(id: ActorId): void;
+  /** Restarts actor `id` from its durable state (nothing if it is up). */
   restart(id: ActorId): void;
 }
 
 /** How a run's faults are made. */
 export interface DriverOptions {
+  /** The seed of the run: the main random stream, and (through its own derivation) the fault stream. */
   readonly seed: number;
+  /** Fault rates and timing. */
   readonly faults: FaultOptions;
   /** Probability, per step, that the current leader crashes (a protocol with a leader names it through {@link DriverHooks.leader}). */
   readonly crashLeader?: number;

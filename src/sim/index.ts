@@ -10,6 +10,7 @@ export * from './world.js';
 export * from './simulator.js';
 export * from './sweep.js';
 export { SeededDriver, type DrivenWorld, type DriverHooks, type DriverOptions } from './driver.js';
+export type { ChunkTask, ChunkTally } from './chunks.js';
 export { parallelSweep, parallelSweepKv, sweepPool, defaultChunk, type PoolOptions, type PoolTally, type ParallelSweepOptions, type ParallelKvSweepOptions } from './parallel.js';
 export * from './shrink.js';
 export { simulateKv, KV_FAULTS, KV_MESSAGE_TYPES, type KvSimOptions, type KvSimResult } from './kvsim.js';

@@ -16,6 +16,7 @@ export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
 
 /** Options of a key-value sweep: a seed range plus a run's options but the seed. */
 export interface KvSweepOptions extends Omit<KvSimOptions, 'seed' | 'schedule' | 'trace' | 'onTrace' | 'stopOnViolation'> {
+  /** First seed of the range. */
   readonly first: number;
   /** Last seed of the range (inclusive). */
   readonly last: number;
@@ -23,6 +24,7 @@ export interface KvSweepOptions extends Omit<KvSimOptions, 'seed' | 'schedule' |
   readonly checkTimeoutMs?: number;
   /** How many of the lowest failing seeds to list in {@link KvSweepResult.failingSeeds}. Default 10. */
   readonly keepFailing?: number;
+  /** Called after each run with the number of runs done so far and the total. */
   readonly onProgress?: (done: number, total: number) => void;
 }
 

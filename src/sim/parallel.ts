@@ -23,6 +23,7 @@ export interface PoolOptions {
   readonly workers?: number;
   /** Seeds per task; by default {@link defaultChunk}. */
   readonly chunk?: number;
+  /** Called as chunks finish, with the number of runs done so far and the total. */
   readonly onProgress?: (done: number, total: number) => void;
 }
 

@@ -82,7 +82,7 @@ export interface WorldOptions {
    * Receives a structured event for every send (one per copy put on the
    * network, with a unique `msg` id), receive, drop, persist, durable write,
    * crash, restart, decision, client request and timer firing, in the order
-   * they happen; a {@link TraceBuilder} gives them vector clocks.
+   * they happen; a `TraceBuilder` (synod/trace) gives them vector clocks.
    */
   readonly onTrace?: (e: RawTraceEvent) => void;
 }
