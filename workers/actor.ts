@@ -179,7 +179,12 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
   });
 
   const deliver = (via: ActorId, data: unknown): void => {
-    // A peer posts one message, or an array of the messages of one of its turns.
+    // A peer posts one message, or an array of the messages of one of its turns (never an empty one: that is malformed).
+    if (Array.isArray(data) && data.length === 0) {
+      counters.received++;
+      counters.dropped.malformed++;
+      return;
+    }
     for (const raw of Array.isArray(data) ? data : [data]) {
       counters.received++;
       const { data: msg, msgId } = unwrap(raw, tracing);

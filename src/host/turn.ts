@@ -187,6 +187,14 @@ export class TurnHost<T extends ProtocolTypes> {
     return this.writes.length;
   }
 
+  /**
+   * What rides on each append not yet released, oldest first: what a crash
+   * now would lose with the writes (the simulated worlds trace it).
+   */
+  unreleased(): Array<readonly T['effect'][]> {
+    return this.writes.map((w) => w.then);
+  }
+
   /** Steps the protocol's start input (which arms the core's timers), if it has one. */
   start(): void {
     if (this.protocol.start === null) return;

@@ -210,12 +210,13 @@ export class MpWorld {
     const slot = this.slot(id);
     if (!slot.host) return;
     this.step++;
+    const unreleased = slot.host.unreleased();
     slot.host = null;
     this.emit(() => ({ actor: id, kind: 'crash', text: 'crash', time: this.now }));
     if (this.onTrace) {
       for (const wid of slot.writes) {
         const w = this.pending.get(wid);
-        if (w?.kind === 'write') this.emitLostWrite(w);
+        if (w?.kind === 'write') this.emitLostWrite(w, unreleased.shift() ?? []);
       }
     }
     for (const tid of slot.timers.values()) this.pending.delete(tid);
@@ -405,8 +406,11 @@ export class MpWorld {
     this.emit(() => ({ actor: p.from, kind: 'drop', text: `drop ${describeMpMessage(p.msg, p.to)} (${why})`, time: this.now, msg: `m${p.id}`, to: p.to }));
   }
 
-  /** A write lost with a crash (the messages that were to leave once it was durable were never sent). */
-  private emitLostWrite(w: Extract<MpPending, { kind: 'write' }>): void {
+  /** A write lost with a crash, and every message that was to leave once it was durable (those were never sent). */
+  private emitLostWrite(w: Extract<MpPending, { kind: 'write' }>, then: readonly MpEffect[]): void {
     this.emit(() => ({ actor: w.actor, kind: 'drop', text: `write lost with the crash {${w.records.map(describeMpRecord).join('; ')}}`, time: this.now }));
+    for (const e of then) {
+      if (e.type === 'send') this.emit(() => ({ actor: w.actor, kind: 'drop', text: `never sent, lost with the crash: ${describeMpMessage(e.msg, e.to)}`, time: this.now, to: e.to }));
+    }
   }
 }

@@ -1,24 +1,28 @@
 /**
- * The simulated world: hosts every actor's core on one thread and carries out
- * their effects against a simulated network, simulated storage and simulated
- * timers. It decides nothing by itself: which pending event happens next is
- * chosen by its driver — the seeded scheduler in `simulator.ts`, or the
- * explicit commands of a transcript test — so both drive exactly the same
- * host code.
+ * The simulated world: hosts every actor on one thread, each through the same
+ * turn host the worker threads run (src/host/turn.ts), and carries out what
+ * the hosts ask for against a simulated network, simulated storage and
+ * simulated timers. It decides nothing by itself: which pending event
+ * happens next is chosen by its driver — the seeded driver behind
+ * `simulate`, or the explicit commands of a transcript test — so both drive
+ * exactly the same host code, and it is the code that ships. Each pending
+ * item the driver runs is one turn of the actor it reaches.
  *
  * Storage is crash-aware: a persist effect becomes durable only when its
  * write completes, writes of one actor complete in order, and a crash loses
  * every write still pending together with the replies riding on it.
  */
-import { initActor, stepActor, checkInvariants, type ActorState } from '../core/actor.js';
+import type { ActorState } from '../core/actor.js';
 import { AssertionError } from '../core/assert.js';
 import type { CoreConfig } from '../core/config.js';
 import { describeEffect, describeInput, describeMessage, describeRecord, describeState, describeValue } from '../core/describe.js';
 import type { DurableRecord, Effect, Input, TimerName } from '../core/effects.js';
 import { allActors, roleOf, type ActorId, type Role } from '../core/ids.js';
-import { validateMessage, type AcceptedProposal, type Message } from '../core/messages.js';
+import type { AcceptedProposal, Message } from '../core/messages.js';
 import type { Value } from '../core/value.js';
 import { SafetyChecker } from '../check/safety.js';
+import { synodProtocol, type SynodTypes } from '../host/synod.js';
+import { TurnHost, type HostIO } from '../host/turn.js';
 import type { RawTraceEvent } from '../trace/types.js';
 
 /** A message on the simulated network. */
@@ -33,14 +37,16 @@ export interface PendingMessage {
   readonly dup: boolean;
 }
 
-/** A storage write in flight; `then` runs when it completes. */
+/** A storage write in flight (one append of one turn); the replies riding on it leave when it completes. */
 export interface PendingWrite {
   readonly kind: 'write';
   readonly id: number;
   readonly at: number;
   readonly actor: ActorId;
+  /** The record written (each record is the role's whole durable state: the last of the append). */
   readonly record: DurableRecord;
-  readonly then: readonly Effect[];
+  /** Tells the actor's host the write is durable. */
+  readonly done: () => void;
 }
 
 /** An armed timer. */
@@ -50,6 +56,8 @@ export interface PendingTimer {
   readonly at: number;
   readonly actor: ActorId;
   readonly timer: TimerName;
+  /** The generation of the arming (a firing of an older one is stale). */
+  readonly gen: number;
 }
 
 /** Anything the world is waiting to happen. */
@@ -90,7 +98,9 @@ export interface WorldOptions {
 interface Slot {
   readonly id: ActorId;
   readonly role: Role;
-  state: ActorState | null;
+  host: TurnHost<SynodTypes> | null;
+  /** The network copy being delivered in the current turn, for the trace. */
+  via: PendingMessage | null;
   incarnation: number;
   durable: DurableRecord | null;
   lastWriteAt: number;
@@ -140,7 +150,9 @@ export class World {
     this.checker = new SafetyChecker(opts.config.members);
     for (const id of allActors(opts.config.members)) {
       const role = roleOf(opts.config.members, id) as Role;
-      this.slots.set(id, { id, role, state: initActor(role, id, opts.config), incarnation: 1, durable: null, lastWriteAt: 0, timers: new Map() });
+      const slot: Slot = { id, role, host: null, via: null, incarnation: 1, durable: null, lastWriteAt: 0, timers: new Map() };
+      this.slots.set(id, slot);
+      slot.host = this.host(slot);
     }
   }
 
@@ -156,7 +168,7 @@ export class World {
 
   /** Actor `id`'s state, or null while it is crashed. */
   state(id: ActorId): ActorState | null {
-    return this.slot(id).state;
+    return this.slot(id).host?.state ?? null;
   }
 
   /** Actor `id`'s last durable record. */
@@ -166,7 +178,7 @@ export class World {
 
   /** True while actor `id` is up. */
   isUp(id: ActorId): boolean {
-    return this.slot(id).state !== null;
+    return this.slot(id).host !== null;
   }
 
   /** How many times actor `id` has been started. */
@@ -189,11 +201,14 @@ export class World {
     const slot = this.slot(id);
     if (slot.role !== 'proposer') throw new Error(`${id} is not a proposer`);
     this.checker.proposed(value);
-    if (!slot.state) {
+    if (!slot.host) {
       this.log(() => `${id}: propose ${JSON.stringify(value)} refused: crashed`);
       return;
     }
-    this.input(slot, { type: 'propose', value });
+    this.turn(slot, (h) => {
+      h.request(value);
+      h.turn();
+    });
   }
 
   /**
@@ -206,7 +221,7 @@ export class World {
     if (!p) return false;
     if (p.kind === 'write') {
       // Storage is FIFO per actor: a write is durable only after every earlier one.
-      for (const q of this.pending.values()) {
+      for (const q of [...this.pending.values()]) {
         if (q.kind === 'write' && q.actor === p.actor && q.id < p.id) this.run(q.id);
       }
     }
@@ -232,7 +247,7 @@ export class World {
    * counted. Returns the pending message id, or null if it was refused.
    */
   inject(to: ActorId, raw: unknown): number | null {
-    const v = validateMessage(raw);
+    const v = synodProtocol.validate(raw);
     if (!v.ok) {
       this.stats.malformed++;
       this.log(() => `drop malformed input to ${to}: ${v.reason}`);
@@ -258,16 +273,17 @@ export class World {
   /** Crashes actor `id`: its memory, pending writes (and their replies) and timers are lost. `reason` only labels the trace. */
   crash(id: ActorId, reason?: string): void {
     const slot = this.slot(id);
-    if (!slot.state) return;
+    if (!slot.host) return;
     this.step++;
-    slot.state = null;
+    const unreleased = slot.host.unreleased();
+    slot.host = null;
     slot.timers.clear();
     this.emit(() => ({ actor: id, kind: 'crash', text: reason === undefined ? 'crash' : `crash: ${reason}`, time: this.now }));
     for (const [pid, p] of this.pending) {
       if (p.kind === 'write' && p.actor === id) {
         this.stats.lostWrites++;
         this.log(() => `${id}: write lost {${describeRecord(p.record)}}`);
-        this.emitLostWrite(p);
+        this.emitLostWrite(p, unreleased.shift() ?? []);
       }
       if ((p.kind === 'write' || p.kind === 'timer') && p.actor === id) this.pending.delete(pid);
     }
@@ -278,12 +294,12 @@ export class World {
   /** Restarts crashed actor `id` from its durable record (or from nothing, under the amnesia bug). */
   restart(id: ActorId): void {
     const slot = this.slot(id);
-    if (slot.state) return;
+    if (slot.host) return;
     this.step++;
     if (this.opts.amnesia && slot.role === 'acceptor') slot.durable = null;
     slot.incarnation++;
     slot.lastWriteAt = this.now;
-    slot.state = initActor(slot.role, id, this.opts.config, slot.durable);
+    slot.host = this.host(slot);
     this.stats.restarts++;
     this.log(() => `${id}: restart from {${slot.durable ? describeRecord(slot.durable) : 'nothing'}}`);
     this.emit(() => ({ actor: id, kind: 'restart', text: `restart from {${slot.durable ? describeRecord(slot.durable) : 'nothing'}}`, time: this.now }));
@@ -297,12 +313,12 @@ export class World {
 
   /** One line per actor describing its state (or that it is down). */
   describe(): string[] {
-    return [...this.slots.values()].map((s) => (s.state ? describeState(s.state) : `${s.id} ${s.role} crashed`));
+    return [...this.slots.values()].map((s) => (s.host ? describeState(s.host.state) : `${s.id} ${s.role} crashed`));
   }
 
   private deliver(p: PendingMessage): void {
     const slot = this.slot(p.to);
-    if (!slot.state) {
+    if (!slot.host) {
       this.stats.dropped++;
       this.log(() => `drop ${describeMessage(p.msg, p.to)} (receiver down)`);
       this.emitDrop(p, 'receiver down');
@@ -315,7 +331,12 @@ export class World {
       return;
     }
     this.stats.delivered++;
-    this.input(slot, { type: 'receive', msg: p.msg }, p);
+    slot.via = p;
+    this.turn(slot, (h) => {
+      h.deliver(p.msg);
+      h.turn();
+    });
+    slot.via = null;
   }
 
   private complete(p: PendingWrite): void {
@@ -326,7 +347,8 @@ export class World {
     this.log(() => `${p.actor}: durable {${describeRecord(p.record)}}`);
     this.emit(() => ({ actor: p.actor, kind: 'durable', text: `durable {${describeRecord(p.record)}}`, time: this.now }));
     if (p.record.role === 'acceptor') this.checker.acceptorDurable(p.actor, p.record, this.step);
-    for (const e of p.then) this.apply(slot, e);
+    // The host carries out what rode on the write.
+    this.turn(slot, () => p.done());
   }
 
   private fire(p: PendingTimer): void {
@@ -334,16 +356,83 @@ export class World {
     if (slot.timers.get(p.timer) !== p.id) return;
     slot.timers.delete(p.timer);
     this.stats.timers++;
-    this.input(slot, { type: 'timeout', timer: p.timer });
+    this.turn(slot, (h) => {
+      h.fire(p.timer, p.gen);
+      h.turn();
+    });
   }
 
-  /** Hands `input` to a core; `via` is the network copy it came on, for the trace. */
-  private input(slot: Slot, input: Input, via?: PendingMessage): void {
-    const state = slot.state;
-    if (!state) return;
+  /**
+   * Runs `body` against the actor's host; a broken invariant crashes the
+   * actor, as in the runtime (where it kills the thread), and the run goes on.
+   */
+  private turn(slot: Slot, body: (host: TurnHost<SynodTypes>) => void): void {
+    const host = slot.host;
+    if (!host) return;
+    try {
+      body(host);
+    } catch (err) {
+      if (!(err instanceof AssertionError)) throw err;
+      this.checker.invariantBroken(slot.id, err.message, this.step);
+      this.crash(slot.id, `invariant broken: ${err.message}`);
+    }
+  }
+
+  /** A fresh turn host for the actor in `slot`, from its durable record, wired to this world. */
+  private host(slot: Slot): TurnHost<SynodTypes> {
+    const io: HostIO<SynodTypes> = {
+      random: () => this.env.random(),
+      append: (records, done) => {
+        const at = Math.max(this.now + this.env.writeDelay(slot.id), slot.lastWriteAt);
+        slot.lastWriteAt = at;
+        this.add({ kind: 'write', id: this.nextId++, at, actor: slot.id, record: records[records.length - 1] as DurableRecord, done });
+      },
+      send: (to, msgs) => {
+        for (const msg of msgs) this.send(slot, to, msg);
+      },
+      output: (e) => this.output(slot, e),
+      durable: () => {},
+      arm: (name, delay, gen) => {
+        const old = slot.timers.get(name as TimerName);
+        if (old !== undefined) this.pending.delete(old);
+        const id = this.nextId++;
+        slot.timers.set(name as TimerName, id);
+        this.add({ kind: 'timer', id, at: this.now + delay, actor: slot.id, timer: name as TimerName, gen });
+      },
+      disarm: (name) => {
+        const old = slot.timers.get(name as TimerName);
+        if (old !== undefined) this.pending.delete(old);
+        slot.timers.delete(name as TimerName);
+      },
+      wake: () => {},
+      endTurn: () => {},
+      crash(point) {
+        throw new Error(`crash point ${point} armed in the simulator, which has none`);
+      },
+      failed(err) {
+        throw err;
+      },
+      stepping: (input) => this.stepping(slot, input),
+      applying: (e) => {
+        if (e.type === 'ignore') {
+          this.stats.ignored++;
+          this.log(() => `  ignore: ${e.reason}`);
+          return;
+        }
+        this.log(() => `  ${describeEffect(e, slot.id)}`);
+        if (e.type === 'persist') this.emit(() => ({ actor: slot.id, kind: 'persist', text: describeEffect(e, slot.id), time: this.now }));
+      },
+    };
+    // The simulated mailbox never overflows (the driver decides what arrives), and values are not size-checked here.
+    return new TurnHost(synodProtocol, slot.id, slot.role, this.opts.config, slot.durable === null ? [] : [slot.durable], io, { mailboxLimit: Number.MAX_SAFE_INTEGER, lazyMs: 0, maxValueBytes: Number.POSITIVE_INFINITY });
+  }
+
+  /** Counts and traces an input about to be stepped; the copy it came on is `slot.via`. */
+  private stepping(slot: Slot, input: Input): void {
     this.step++;
     this.stats.inputs++;
     this.log(() => `${slot.id}: ${describeInput(input)}`);
+    const via = slot.via;
     this.emit(() => {
       const base = { actor: slot.id, time: this.now };
       switch (input.type) {
@@ -355,78 +444,42 @@ export class World {
           return { ...base, kind: 'propose', text: describeInput(input), value: describeValue(input.value) };
       }
     });
-    const result = stepActor(state, input, this.env.random());
-    try {
-      checkInvariants(result.state);
-    } catch (err) {
-      if (!(err instanceof AssertionError)) throw err;
-      // A broken invariant crashes the actor, as in the runtime; the run goes on.
-      this.checker.invariantBroken(slot.id, err.message, this.step);
-      this.crash(slot.id, `invariant broken: ${err.message}`);
-      return;
-    }
-    slot.state = result.state;
-    for (const e of result.effects) this.apply(slot, e);
   }
 
-  private apply(slot: Slot, e: Effect): void {
-    if (e.type !== 'ignore') this.log(() => `  ${describeEffect(e, slot.id)}`);
+  private send(slot: Slot, to: ActorId, msg: Message): void {
+    this.stats.sent++;
+    const delays = this.env.sendDelays(slot.id, to, msg);
+    if (delays.length === 0) {
+      this.stats.dropped++;
+      this.log(() => `  drop ${describeMessage(msg, to)}`);
+      if (this.opts.onTrace) {
+        // Lost on the way out: traced as a send and its drop, under an id no network copy uses.
+        const id = `x${++this.traceLost}`;
+        this.emit(() => ({ actor: slot.id, kind: 'send', text: `send ${describeMessage(msg, to)}`, time: this.now, msg: id, to }));
+        this.emit(() => ({ actor: slot.id, kind: 'drop', text: `drop ${describeMessage(msg, to)} (lost by the network)`, time: this.now, msg: id, to }));
+      }
+    }
+    if (delays.length > 1) this.stats.duplicated += delays.length - 1;
+    delays.forEach((d, i) => {
+      const p: PendingMessage = { kind: 'msg', id: this.nextId++, at: this.now + d, from: slot.id, to, msg, dup: i > 0 };
+      this.emit(() => ({ actor: slot.id, kind: 'send', text: `send ${describeMessage(msg, to)}${p.dup ? ' (duplicate)' : ''}`, time: this.now, msg: traceMsgId(p.id), to }));
+      this.add(p);
+    });
+  }
+
+  private output(slot: Slot, e: Effect): void {
     switch (e.type) {
-      case 'send': {
-        this.stats.sent++;
-        const delays = this.env.sendDelays(slot.id, e.to, e.msg);
-        if (delays.length === 0) {
-          this.stats.dropped++;
-          this.log(() => `  drop ${describeMessage(e.msg, e.to)}`);
-          if (this.opts.onTrace) {
-            // Lost on the way out: traced as a send and its drop, under an id no network copy uses.
-            const msg = `x${++this.traceLost}`;
-            this.emit(() => ({ actor: slot.id, kind: 'send', text: `send ${describeMessage(e.msg, e.to)}`, time: this.now, msg, to: e.to }));
-            this.emit(() => ({ actor: slot.id, kind: 'drop', text: `drop ${describeMessage(e.msg, e.to)} (lost by the network)`, time: this.now, msg, to: e.to }));
-          }
-        }
-        if (delays.length > 1) this.stats.duplicated += delays.length - 1;
-        delays.forEach((d, i) => {
-          const p: PendingMessage = { kind: 'msg', id: this.nextId++, at: this.now + d, from: slot.id, to: e.to, msg: e.msg, dup: i > 0 };
-          this.emit(() => ({ actor: slot.id, kind: 'send', text: `send ${describeMessage(e.msg, e.to)}${p.dup ? ' (duplicate)' : ''}`, time: this.now, msg: traceMsgId(p.id), to: e.to }));
-          this.add(p);
-        });
-        break;
-      }
-      case 'persist': {
-        const at = Math.max(this.now + this.env.writeDelay(slot.id), slot.lastWriteAt);
-        slot.lastWriteAt = at;
-        this.emit(() => ({ actor: slot.id, kind: 'persist', text: describeEffect(e, slot.id), time: this.now }));
-        this.add({ kind: 'write', id: this.nextId++, at, actor: slot.id, record: e.record, then: e.then });
-        break;
-      }
-      case 'setTimer': {
-        const old = slot.timers.get(e.timer);
-        if (old !== undefined) this.pending.delete(old);
-        const id = this.nextId++;
-        slot.timers.set(e.timer, id);
-        this.add({ kind: 'timer', id, at: this.now + e.delay, actor: slot.id, timer: e.timer });
-        break;
-      }
-      case 'cancelTimer': {
-        const old = slot.timers.get(e.timer);
-        if (old !== undefined) this.pending.delete(old);
-        slot.timers.delete(e.timer);
-        break;
-      }
       case 'decide':
         this.emit(() => ({ actor: slot.id, kind: 'decide', text: describeEffect(e, slot.id), time: this.now, value: describeValue(e.value) }));
         this.decisions.set(slot.id, { ballot: e.ballot, value: e.value });
         this.checker.decided(slot.id, { ballot: e.ballot, value: e.value }, this.step);
-        break;
+        return;
       case 'chosen':
         this.emit(() => ({ actor: slot.id, kind: 'note', text: describeEffect(e, slot.id), time: this.now, value: describeValue(e.value) }));
         this.chosen.set(slot.id, { ballot: e.ballot, value: e.value });
-        break;
-      case 'ignore':
-        this.stats.ignored++;
-        this.log(() => `  ignore: ${e.reason}`);
-        break;
+        return;
+      default:
+        return;
     }
   }
 
@@ -457,9 +510,9 @@ export class World {
   }
 
   /** A write lost with a crash, and every message that was to leave once it was durable (those were never sent). */
-  private emitLostWrite(p: PendingWrite): void {
+  private emitLostWrite(p: PendingWrite, then: readonly Effect[]): void {
     this.emit(() => ({ actor: p.actor, kind: 'drop', text: `write lost with the crash {${describeRecord(p.record)}}`, time: this.now }));
-    for (const e of p.then) {
+    for (const e of then) {
       if (e.type === 'send') this.emit(() => ({ actor: p.actor, kind: 'drop', text: `never sent, lost with the crash: ${describeMessage(e.msg, e.to)}`, time: this.now, to: e.to }));
     }
   }
