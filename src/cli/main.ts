@@ -8,6 +8,7 @@ import { addBenchCommand } from './bench.js';
 import { addChaosCommand } from './chaos.js';
 import { addKvCommand } from './kv.js';
 import { addKvSimCommand } from './kv-sim.js';
+import { rootMessage } from './errors.js';
 import { addRunCommand } from './run.js';
 import { addSimCommand } from './sim.js';
 import { addTraceCommand } from './trace.js';
@@ -17,6 +18,20 @@ const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta
 /** Exit codes: 0 safe, 1 a safety violation, 2 bad arguments. */
 function exit(code: number): void {
   process.exitCode = code;
+}
+
+/**
+ * A reader that goes away (`synod sim --trace | head`) closes the pipe; the
+ * next write fails with EPIPE. That is the reader's choice, not an error of
+ * ours: leave quietly (exit 0, as a tool that has nothing more to say),
+ * whatever command is running. A worker thread still running is stopped by
+ * the exit, and its store is as safe as after any crash.
+ */
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
 }
 
 const program = new Command()
@@ -40,6 +55,10 @@ try {
   if (err instanceof CommanderError) {
     // Help and version are not errors; every other parse failure is a usage error.
     process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : 2;
+  } else if ((err as { code?: string }).code === 'SYNOD_START_FAILED') {
+    // A cluster that could not start is a fact about this machine (a full disk, a data directory gone bad), not a bug: one line, no stack.
+    process.stderr.write(`synod: the cluster did not start: ${rootMessage(err)}\n`);
+    process.exitCode = 1;
   } else {
     throw err;
   }
