@@ -21,7 +21,7 @@ const reportSchema = z.object({
 
 type Report = z.infer<typeof reportSchema>;
 
-/** Reads and checks one `synod bench --json` report. */
+/** Reads and checks one `synod bench --json` (or `--json-out FILE`) report. */
 export function loadReport(file: string): Report {
   let text: string;
   try {
@@ -33,7 +33,7 @@ export function loadReport(file: string): Report {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new CompareError(`${file} is not JSON (${(err as Error).message}); pass files written by synod bench --json`);
+    throw new CompareError(`${file} is not JSON (${(err as Error).message}); pass files written by synod bench --json-out FILE`);
   }
   const parsed = reportSchema.safeParse(json);
   if (!parsed.success) {

@@ -4,7 +4,6 @@
  * under faults; the history is checked for linearizability and the log for
  * safety.
  */
-import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { formatHistory } from '../check/history.js';
@@ -12,7 +11,8 @@ import { checkLinearizable, type LinearizabilityResult } from '../check/lineariz
 import { KV_FAULTS, simulateKv } from '../sim/kvsim.js';
 import { sweepKv } from '../sim/kvsweep.js';
 import { DEFAULT_FAULTS } from '../sim/simulator.js';
-import { addFaultOptions, choiceArg, faultsOf, intArg, probabilityArg, seedRangeArg, type FaultFlags } from './args.js';
+import { createProgress } from './progress.js';
+import { addFaultOptions, choiceArg, faultsOf, intArg, probabilityArg, outputFileArg, seedRangeArg, type FaultFlags } from './args.js';
 
 interface KvSimFlags extends FaultFlags {
   seed?: number;
@@ -52,9 +52,9 @@ export function addKvSimCommand(program: Command, exit: (code: number) => void):
     .option('--window <n>', 'most slots in flight', intArg(1, 100_000), 32)
     .option('--compact-every <n>', 'learners snapshot their state every n slots and the log is trimmed below what all have snapshotted (0: never)', intArg(0), 1000)
     .option('--bug <name>', 'control bug the checker must catch: stale-read (replicas answer reads from their own, possibly lagging, state)', choiceArg(['stale-read'] as const))
-    .option('--history <file>', 'write the history (single run), or the first failing run\'s history (sweep), as Jepsen-format JSON lines')
+    .option('--history <file>', 'write the history (single run), or the first failing run\'s history (sweep), as Jepsen-format JSON lines', outputFileArg)
     .option('--json', 'print exactly one JSON object instead of text')
-    .option('--no-progress', 'sweep: no progress display (it is shown only on a terminal anyway)')
+    .option('--no-progress', 'sweep: no progress on stderr (a bar on a terminal; otherwise a line when the sweep starts and one every 5 s)')
     .addHelpText('after', '\nExit status: 0 when every history is linearizable and the log safe, 1 otherwise (including a linearizability check that ran out of time), 2 on bad arguments.')
     .action((flags: KvSimFlags) => {
       if (flags.seed !== undefined && flags.seeds !== undefined) {
@@ -117,12 +117,11 @@ function runOne(f: KvSimFlags): number {
 function runSweep(f: KvSimFlags): number {
   const { first, last } = f.seeds as { first: number; last: number };
   const total = last - first + 1;
-  const bar = process.stderr.isTTY && f.progress && !f.json ? new SingleBar({ format: 'seeds {bar} {value}/{total} | {eta_formatted} left', hideCursor: true }, Presets.shades_classic) : null;
   if (!f.json) process.stdout.write(`seeds=${first}..${last}\n`);
-  bar?.start(total, 0);
+  const progress = createProgress({ command: 'synod kv-sim', unit: 'seeds', total, enabled: f.progress });
   const t0 = performance.now();
-  const r = sweepKv({ ...runOptions(f), first, last, onProgress: (done) => bar?.update(done) });
-  bar?.stop();
+  const r = sweepKv({ ...runOptions(f), first, last, onProgress: (done) => progress.update(done) });
+  progress.stop();
   const elapsedMs = Math.round(performance.now() - t0);
   const failure = r.firstFailure;
   const replay = failure ? replayCommand(f, failure.seed) : null;

@@ -7,13 +7,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { describeValue } from '../core/describe.js';
 import { BUGS, DEFAULT_FAULTS, DEFAULT_STAGGER, describeFault, parseScheduleFile, simulate, type BugName, type FaultOptions, type FaultSchedule, type ScheduleFile } from '../sim/simulator.js';
 import { parallelSweep } from '../sim/parallel.js';
 import { DEFAULT_SHRINK_RUNS, shrink, type ShrinkResult } from '../sim/shrink.js';
-import { addFaultOptions, choiceArg, faultsOf, intArg, seedRangeArg, shellQuote, type FaultFlags } from './args.js';
+import { createProgress } from './progress.js';
+import { addFaultOptions, choiceArg, faultsOf, intArg, outputFileArg, seedRangeArg, shellQuote, type FaultFlags } from './args.js';
 
 interface SimFlags extends FaultFlags {
   seed?: number;
@@ -58,9 +58,9 @@ export function addSimCommand(program: Command, exit: (code: number) => void): v
     .option('--json', 'print exactly one JSON object instead of text')
     .option('--trace', 'single run: print every step and effect as it happens')
     .option('--schedule <file>', 'single run: replay exactly the faults in FILE (JSON, as written by a sweep\'s shrinking or --save-schedule) instead of drawing faults; --drop, --dup, --delay, --crash and --partition are then unused')
-    .option('--save-schedule <file>', 'single run: write the faults the run injected to FILE (replay them with --schedule)')
+    .option('--save-schedule <file>', 'single run: write the faults the run injected to FILE (replay them with --schedule)', outputFileArg)
     .option('--workers <n>', 'sweep: worker threads to spread the seeds over (a piscina pool; 1 = this thread); what the sweep finds is the same for any n, only the rates differ', intArg(1, 256), 1)
-    .option('--no-progress', 'sweep: no progress display (it is shown only on a terminal anyway)')
+    .option('--no-progress', 'sweep: no progress on stderr (a bar on a terminal; otherwise a line when the sweep starts and one every 5 s)')
     .option('--shrink', 'single run: if the run violates safety, shrink its fault schedule as a sweep does')
     .option('--no-shrink', 'sweep: report the first failing seed without shrinking its fault schedule')
     .option('--shrink-runs <n>', 'most simulator runs the shrinking may spend', intArg(1), DEFAULT_SHRINK_RUNS)
@@ -175,18 +175,16 @@ function runOne(flags: SimFlags, common: Common, file: ScheduleFile | undefined)
 async function runSweep(flags: SimFlags, common: Common): Promise<number> {
   const { first, last } = flags.seeds as { first: number; last: number };
   const total = last - first + 1;
-  const tty = Boolean(process.stderr.isTTY) && flags.progress && !flags.json;
-  const bar = tty ? new SingleBar({ format: 'seeds {bar} {value}/{total} {percentage}% | {eta_formatted} left', hideCursor: true }, Presets.shades_classic) : null;
   if (!flags.json) out(`seeds=${first}..${last}`);
-  bar?.start(total, 0);
+  const progress = createProgress({ command: 'synod sim', unit: 'seeds', total, enabled: flags.progress });
   const r = await parallelSweep({
     ...common,
     first,
     last,
     workers: flags.workers,
-    onProgress: (done) => bar?.update(done),
+    onProgress: (done) => progress.update(done),
   });
-  bar?.stop();
+  progress.stop();
   const fv = r.firstViolation;
   const replay = fv ? replayCommand(flags, fv.seed) : null;
   const shrunk = fv && flags.shrink !== false ? shrinkRun(flags, common, fv.seed, undefined) : null;
