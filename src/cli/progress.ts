@@ -63,6 +63,11 @@ export function createProgress(o: ProgressOptions): Progress {
       const t = now();
       if (t - last < interval) return;
       last = t;
+      // Without a total the caller's detail says it all (chaos: rounds, decisions, time).
+      if (o.total === undefined && detail) {
+        stream.write(`${o.command}: ${detail}\n`);
+        return;
+      }
       const elapsed = t - t0;
       const parts = [o.total !== undefined ? `${done}/${o.total} ${o.unit} (${((100 * done) / Math.max(1, o.total)).toFixed(1)}%)` : `${done} ${o.unit}`, `${seconds(elapsed)} in`];
       if (o.total !== undefined && done > 0 && done < o.total) parts.push(`about ${seconds(((o.total - done) * elapsed) / done)} left`);
