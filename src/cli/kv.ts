@@ -110,6 +110,7 @@ async function runKv(f: KvFlags): Promise<number> {
     let done = 0;
     let next = 0;
     const latencies: number[] = [];
+    let timedOut = 0;
     const crashAt = f.crashLeader ? Math.floor(f.ops / 3) : -1;
     const t0 = performance.now();
     const client = async (c: number) => {
@@ -119,10 +120,16 @@ async function runKv(f: KvFlags): Promise<number> {
         const key = `k${(n * 7 + c) % f.keys}`;
         const start = performance.now();
         const kind = n % 10;
-        if (kind < 5) await kv.get(key);
-        else if (kind < 8) await kv.put(key, n);
-        else await kv.cas(key, (n - 1) as Value, n);
-        latencies.push(performance.now() - start);
+        try {
+          if (kind < 5) await kv.get(key);
+          else if (kind < 8) await kv.put(key, n);
+          else await kv.cas(key, (n - 1) as Value, n);
+          latencies.push(performance.now() - start);
+        } catch (err) {
+          // An operation with no answer in time is part of the outcome (recorded as info in the history), not a crash of the command.
+          if ((err as { code?: string }).code !== 'SYNOD_TIMEOUT') throw err;
+          if (timedOut++ === 0) say(`  ${(err as Error).message}`);
+        }
         if (++done === crashAt) {
           const leader = kv.leader();
           if (leader) {
@@ -151,6 +158,7 @@ async function runKv(f: KvFlags): Promise<number> {
       latencyP50Ms: pct(0.5),
       latencyP99Ms: pct(0.99),
       leaderChanges,
+      timedOut,
       leaderCrashes: crashes,
       elapsedMs: Math.round(elapsedMs),
       violations,
@@ -159,7 +167,7 @@ async function runKv(f: KvFlags): Promise<number> {
     };
     if (f.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else {
-      say(`throughput: ${report.opsPerSec} ops/s; latency p50 ${report.latencyP50Ms} ms, p99 ${report.latencyP99Ms} ms; leader elections ${leaderChanges}`);
+      say(`throughput: ${report.opsPerSec} ops/s; latency p50 ${report.latencyP50Ms} ms, p99 ${report.latencyP99Ms} ms; leader elections ${leaderChanges}${timedOut > 0 ? `; ${timedOut} operation(s) timed out` : ''}`);
       say(`log safety: ${violations.length === 0 ? 'OK' : `${violations.length} VIOLATION(S)`}`);
       for (const v of violations) say(`  ${v.kind}: ${v.message}`);
       say(`linearizability: ${lin.ok ? 'linearizable' : `${lin.status.toUpperCase()}: ${lin.reason}`}`);

@@ -39,6 +39,18 @@ const program = new Command()
   .description('Paxos for Node.js: a cluster of actors on worker threads, a deterministic simulator and a safety checker')
   .version(pkg.version)
   .showHelpAfterError('(run with --help for usage)')
+  .addHelpText(
+    'after',
+    `
+Every command: --json prints exactly one JSON object on stdout (bench too;
+bench --json-out FILE writes it to a file); progress and errors go to
+stderr, progress as a line every 5 s when stderr is not a terminal; a file
+to write must be in an existing directory; when the reader of stdout goes
+away (synod ... | head) the command ends quietly with exit status 0.
+
+Exit status (each command's --help says more): 0 safe, 1 a safety violation
+(or no decision; bench: a benchmark failed), 2 bad arguments.`,
+  )
   .exitOverride();
 
 addRunCommand(program, exit);

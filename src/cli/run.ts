@@ -41,7 +41,7 @@ export function addRunCommand(program: Command, exit: (code: number) => void): v
     .option('--proposers <p>', 'number of proposers, each proposing its own value', intArg(1, 32), 3)
     .option('--acceptors <a>', 'number of acceptors', intArg(1, 32), 5)
     .option('--learners <l>', 'number of learners', intArg(1, 32), 2)
-    .option('--data-dir <dir>', 'keep the LMDB files here; running again on the same directory recovers and reports the same decided value')
+    .option('--data-dir <dir>', 'keep the LMDB files here (created if missing); running again on the same directory recovers and reports the same decided value')
     .option('--crash-how <mode>', `how the acceptor is crashed: ${CRASH_MODES.join(', ')}`, choiceArg(CRASH_MODES), 'after-persist')
     .option('--no-faults', 'do not crash anything')
     .option('--timeout <ms>', 'give up if the cluster has not decided within this many ms', intArg(100), 30_000)
