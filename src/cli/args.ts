@@ -102,9 +102,9 @@ export function dataDirProblem(flag: string, dir: string): string | null {
 export function outputFileArg(text: string): string {
   if (text.trim() === '') throw new UsageError('expected a file name, got an empty string');
   const dir = dirname(resolve(text));
-  if (!existsSync(dir)) throw new UsageError(`the directory ${dir} does not exist; create it first`);
-  if (!statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a directory`);
-  if (existsSync(text) && statSync(text).isDirectory()) throw new UsageError(`${text} is a directory, not a file`);
+  if (!existsSync(dir)) throw new UsageError(`cannot write ${text}: the directory ${dir} does not exist; create it first`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`cannot write ${text}: ${dir} is not a directory`);
+  if (existsSync(text) && statSync(text).isDirectory()) throw new UsageError(`cannot write ${text}: it is a directory, not a file`);
   return text;
 }
 

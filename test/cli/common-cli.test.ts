@@ -82,6 +82,6 @@ describe('output files', () => {
   it('a directory given where a file is wanted is refused (exit 2)', () => {
     const r = synod('trace', '--out', dir);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('is a directory, not a file');
+    expect(r.stderr).toContain('it is a directory, not a file');
   });
 });
