@@ -15,7 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { createProgress } from '../src/cli/progress.js';
+import { createProgress } from '../src/util/progress.js';
 import { packageRoot } from '../src/util/paths.js';
 import { restartBench, singleDecreeBench } from './cluster-single.js';
 import { efficiencyBench, kvCurveBench } from './kv-cluster.js';
@@ -95,7 +95,7 @@ function gitCommit(): string | null {
   }
 }
 
-/** A progress display on stderr (src/cli/progress.ts): a bar on a terminal; else a line every few seconds and one per finished benchmark. */
+/** A progress display on stderr (src/util/progress.ts): a bar on a terminal; else a line every few seconds and one per finished benchmark. */
 interface Progress {
   begin(bench: string): void;
   step(detail?: string): void;

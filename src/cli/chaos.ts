@@ -15,7 +15,7 @@ import type { TimelineLine } from '../chaos/single.js';
 import { checkTracePath } from '../chaos/tracing.js';
 import { TRACE_FORMATS, writeTraceFile, type TraceFormat } from '../trace/index.js';
 import { choiceArg, intArg, outputFileArg } from './args.js';
-import { createProgress } from './progress.js';
+import { createProgress } from '../util/progress.js';
 
 interface ChaosFlags {
   protocol: 'single' | 'kv';
@@ -209,7 +209,7 @@ const counts = (o: Readonly<Record<string, number | undefined>>) => {
   return parts.length > 0 ? parts.join(', ') : 'none';
 };
 
-/** Prints timeline lines on stdout (text mode) and progress on stderr (see ./progress.ts). */
+/** Prints timeline lines on stdout (text mode) and progress on stderr (see ../util/progress.ts). */
 function outputs(flags: ChaosFlags, rounds: boolean) {
   // Only single-decree chaos counts rounds; the kv run reports nothing to count until its end.
   const progress = createProgress({ command: 'synod chaos', unit: 'rounds', enabled: flags.progress && rounds });

@@ -11,7 +11,7 @@ import { checkLinearizable, type LinearizabilityResult } from '../check/lineariz
 import { KV_FAULTS, simulateKv } from '../sim/kvsim.js';
 import { sweepKv } from '../sim/kvsweep.js';
 import { DEFAULT_FAULTS } from '../sim/simulator.js';
-import { createProgress } from './progress.js';
+import { createProgress } from '../util/progress.js';
 import { addFaultOptions, choiceArg, faultsOf, intArg, probabilityArg, outputFileArg, seedRangeArg, type FaultFlags } from './args.js';
 
 interface KvSimFlags extends FaultFlags {

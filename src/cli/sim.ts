@@ -12,7 +12,7 @@ import { describeValue } from '../core/describe.js';
 import { BUGS, DEFAULT_FAULTS, DEFAULT_STAGGER, describeFault, parseScheduleFile, simulate, type BugName, type FaultOptions, type FaultSchedule, type ScheduleFile } from '../sim/simulator.js';
 import { parallelSweep } from '../sim/parallel.js';
 import { DEFAULT_SHRINK_RUNS, shrink, type ShrinkResult } from '../sim/shrink.js';
-import { createProgress } from './progress.js';
+import { createProgress } from '../util/progress.js';
 import { addFaultOptions, choiceArg, faultsOf, intArg, outputFileArg, seedRangeArg, shellQuote, type FaultFlags } from './args.js';
 
 interface SimFlags extends FaultFlags {

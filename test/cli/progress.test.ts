@@ -1,7 +1,7 @@
 // The progress helper every long command uses, on a clock the test moves:
 // without a terminal, a line at the start and then at most one per interval.
 import { describe, expect, it } from 'vitest';
-import { createProgress, PROGRESS_INTERVAL_MS } from '../../src/cli/progress.js';
+import { createProgress, PROGRESS_INTERVAL_MS } from '../../src/util/progress.js';
 
 function sink() {
   const lines: string[] = [];
