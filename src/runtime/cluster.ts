@@ -28,6 +28,7 @@ import type { AcceptedProposal } from '../core/messages.js';
 import { isValue, type Value } from '../core/value.js';
 import { SafetyChecker, type Violation } from '../check/safety.js';
 import { LinkTable, type LinkFaults } from './links.js';
+import { count, ms, parseOptions, supervisorOptionsSchema } from './options.js';
 import { SupervisedCluster } from './supervised.js';
 import { DEFAULT_SUPERVISOR, Supervisor, WORKER_FILE, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions, type SynodProtocol } from './supervisor.js';
 import { createTransport, type TransportKind } from './transports/index.js';
@@ -105,25 +106,6 @@ export interface ClusterEvents {
   violation: [Violation];
 }
 
-const count = z.number().int().min(0).max(64);
-const ms = z.number().int().min(0).max(3_600_000);
-const probability = z.number().min(0).max(1);
-
-/** The schema of the `supervisor` option ({@link SupervisorOptions}, every field optional); shared with the key-value cluster. */
-export const supervisorOptionsSchema = z
-  .strictObject({
-    policy: z.enum(['one_for_one', 'one_for_all']),
-    maxRestarts: z.number().int().min(0),
-    windowMs: ms.min(1),
-    backoffBaseMs: ms,
-    backoffMaxMs: ms,
-    maxStartupFailures: z.number().int().min(1),
-    terminateTimeoutMs: ms.min(1),
-    spares: z.number().int().min(0).max(16),
-  })
-  .partial()
-  .default({});
-
 const optionsSchema = z.strictObject({
   proposers: count.min(1),
   acceptors: count.min(1),
@@ -146,16 +128,6 @@ const optionsSchema = z.strictObject({
     .partial()
     .default({}),
 });
-
-const linkFaultsSchema = z.strictObject({ drop: probability, dup: probability, delay: probability, delayMs: ms.min(1) }).partial();
-
-/** Parses `input` with `schema`, or throws one SynodError listing every problem by path; `what` names the input in the message. */
-export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, what: string, code: 'SYNOD_INVALID_OPTIONS' | 'SYNOD_INVALID_ARGUMENT'): z.output<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`);
-  throw new SynodError(code, `invalid ${what}: ${problems.join('; ')}`);
-}
 
 interface ProposeRequest {
   readonly value: Value;
@@ -191,7 +163,6 @@ export class Cluster extends SupervisedCluster<SynodProtocol, ClusterEvents> {
   private readonly ownsDataDir: boolean;
   private readonly config: CoreConfig;
   protected readonly supervisor: Supervisor;
-  private readonly links = new LinkTable();
   private readonly requests = new Map<ActorId, Set<ProposeRequest>>();
   private starting: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
@@ -233,6 +204,7 @@ export class Cluster extends SupervisedCluster<SynodProtocol, ClusterEvents> {
             role: roleOf(this.members, id) as Role,
             config: this.config,
             storage,
+            protocol: 'synod',
             mailboxLimit: o.mailboxLimit,
             maxValueBytes: o.maxValueBytes,
             incarnation,
@@ -302,31 +274,6 @@ export class Cluster extends SupervisedCluster<SynodProtocol, ClusterEvents> {
     });
   }
 
-  /** Cuts every link between `a` and `b`, both ways, until {@link heal}. Resolves once every live actor applies it. */
-  async partition(a: readonly ActorId[], b: readonly ActorId[]): Promise<void> {
-    for (const id of [...a, ...b]) this.supervisor.status(id);
-    this.traceFault(`partition {${a.join(',')}} | {${b.join(',')}}`);
-    this.links.partition(a, b);
-    return this.pushLinks([...a, ...b]);
-  }
-
-  /** Removes every partition (link faults stay). */
-  async heal(): Promise<void> {
-    this.traceFault('heal every partition');
-    this.links.heal();
-    return this.pushLinks(allActors(this.members));
-  }
-
-  /** Sets drop/dup/delay faults on the directed link `from` -> `to`, applied by `from` as it sends. All zero removes them. */
-  async setLinkFaults(from: ActorId, to: ActorId, faults: LinkFaults): Promise<void> {
-    this.supervisor.status(from);
-    this.supervisor.status(to);
-    const parsed = parseOptions(linkFaultsSchema, faults, 'link faults', 'SYNOD_INVALID_ARGUMENT');
-    this.traceFault(`link ${from} -> ${to}: ${JSON.stringify(parsed)}`);
-    this.links.setFaults(from, to, parsed);
-    return this.pushLinks([from]);
-  }
-
   protected traceSource(): Readonly<Record<string, unknown>> {
     const o = this.options;
     return { proposers: o.proposers, acceptors: o.acceptors, learners: o.learners, transport: o.transport };
@@ -340,12 +287,6 @@ export class Cluster extends SupervisedCluster<SynodProtocol, ClusterEvents> {
       if (this.ownsDataDir && this.dataDir !== null) await rm(this.dataDir, { recursive: true, force: true });
     })();
     return this.closing;
-  }
-
-  private async pushLinks(ids: readonly ActorId[]): Promise<void> {
-    // An actor that is down gets the current table when it starts; a failed one none.
-    const push = (id: ActorId) => this.supervisor.call(id, (c) => c.setLinks(this.links.outgoing(id))).catch(() => {});
-    await Promise.all([...new Set(ids)].map(push));
   }
 
   private onReady(id: ActorId, record: DurableRecord | null): void {

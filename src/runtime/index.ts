@@ -7,7 +7,7 @@ export * from './cluster.js';
 export * from './supervised.js';
 export * from './transports/index.js';
 export * from './supervisor.js';
-export * from './mailbox.js';
+export * from '../host/mailbox.js';
 export * from './links.js';
 export * from './wire.js';
 export * from './storage/types.js';

@@ -1,7 +1,7 @@
 /**
  * The public API of the replicated key-value store: Multi-Paxos on worker
  * threads. Every proposer, acceptor and learner is an actor in its own
- * worker thread (workers/mp-actor.js) under a supervisor; acceptors and
+ * worker thread (workers/actor.js, the one worker entry of both protocols) under a supervisor; acceptors and
  * proposers keep an append-only LMDB record log; the learners apply the
  * chosen log to a key-value state machine and answer the clients.
  *
@@ -47,7 +47,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { HistoryEvent } from '../check/history.js';
 import { LogSafetyChecker } from '../check/log-safety.js';
@@ -56,19 +56,11 @@ import { ballotGt, type Ballot } from '../core/ballot.js';
 import { allActors, membership, roleOf, type ActorId, type Membership, type Role } from '../core/ids.js';
 import { mpConfig, type Command, type KvOp, type MpConfig } from '../core/multipaxos/types.js';
 import { isValue, type Value } from '../core/value.js';
-import { parseOptions, supervisorOptionsSchema } from './cluster.js';
+import { parseOptions, supervisorOptionsSchema } from './options.js';
 import type { MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
 import { SupervisedCluster } from './supervised.js';
-import { DEFAULT_SUPERVISOR, Supervisor, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
+import { DEFAULT_SUPERVISOR, Supervisor, WORKER_FILE, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
 import { SynodError, type StorageSpec } from './wire.js';
-import { workerPath } from '../util/paths.js';
-
-/**
- * The compiled Multi-Paxos worker entry. When this module runs from its
- * TypeScript source (under vitest) the compiled copy in dist/ is used, as
- * for the single-decree worker.
- */
-export const MP_WORKER_FILE = pathToFileURL(workerPath('mp-actor'));
 
 /** Options of {@link createKvCluster}. Everything but the three counts has a default. */
 export interface KvClusterOptions {
@@ -309,7 +301,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.options = parseOptions(optionsSchema, options, 'createKvCluster options', 'SYNOD_INVALID_OPTIONS');
     const o = this.options;
     this.members = membership(o.proposers, o.acceptors, o.learners);
-    const workerFile = fileURLToPath(MP_WORKER_FILE);
+    const workerFile = fileURLToPath(WORKER_FILE);
     if (!existsSync(workerFile)) throw new SynodError('SYNOD_START_FAILED', `the worker entry ${workerFile} does not exist; build the project first (npm run build)`);
     this.config = mpConfig(this.members, { ...o.core, batchMax: o.batchMax, window: o.window });
     this.checker = new LogSafetyChecker(this.members);
@@ -331,11 +323,10 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
         transport: createTransport(o.transport),
         initOf: (id, incarnation) => {
           const storage: StorageSpec = this.dataDir === null ? { kind: 'memory' } : { kind: 'lmdb', dir: join(this.dataDir, id), durable: o.durable };
-          return { id, role: roleOf(this.members, id) as Role, config: this.config, storage, mailboxLimit: o.mailboxLimit, incarnation, reportFacts: o.check, trace: o.trace };
+          return { protocol: 'multipaxos', id, role: roleOf(this.members, id) as Role, config: this.config, storage, mailboxLimit: o.mailboxLimit, incarnation, reportFacts: o.check, trace: o.trace, links: this.links.outgoing(id) };
         },
       },
       { ...DEFAULT_SUPERVISOR, ...o.supervisor },
-      MP_WORKER_FILE,
     );
     this.supervisor.on('ready', (id, recovered) => this.onReady(id, recovered));
     this.supervisor.on('message', (id, report) => this.onReport(id, report));

@@ -6,15 +6,18 @@
  * (crashes and restarts seen here, the rest posted by the workers).
  */
 import { EventEmitter } from 'node:events';
-import type { ActorId } from '../core/ids.js';
+import { allActors, type ActorId, type Membership } from '../core/ids.js';
 import type { Violation } from '../check/safety.js';
 import type { Trace, TraceEvent } from '../trace/types.js';
 import type { ActorStatus, Supervisor, WorkerProtocol } from './supervisor.js';
+import { LinkTable, type LinkFaults, type OutgoingLinks } from './links.js';
+import { linkFaultsSchema, parseOptions } from './options.js';
 import { TraceCollector } from './tracing.js';
 import { SynodError, type CrashMode, type CrashPoint } from './wire.js';
 
 /** The control calls every kind of actor worker answers. */
 export interface CommonControl {
+  /** The actor's report: thread id, incarnation, state text, counters. */
   state(): unknown;
   /** Crash now by an uncaught exception or by process.exit. */
   crash(how: 'exception' | 'exit'): void;
@@ -22,7 +25,10 @@ export interface CommonControl {
   arm(point: CrashPoint): void;
   /** Stop stepping the mailbox (what arrives queues up). */
   pause(): void;
+  /** Step the mailbox again, starting with what queued up while paused. */
   resume(): void;
+  /** Sets the fault rules of the actor's outgoing links. */
+  setLinks(links: OutgoingLinks): void;
   /** Test hook: treat `raw` as if it arrived on the link from `via`. */
   inject(raw: unknown, via: ActorId): void;
 }
@@ -34,8 +40,44 @@ export abstract class SupervisedCluster<P extends WorkerProtocol & { readonly co
   /** The live trace, with `trace: true`; see {@link startTracing}. */
   protected tracer: TraceCollector | null = null;
 
+  /** The cluster's members, set by the subclass's constructor. */
+  protected abstract readonly members: Membership;
+  /** The link rules (partitions and per-link faults); each actor gets the rules of its outgoing links. */
+  protected readonly links = new LinkTable();
+
   /** What every trace's `source` says about this cluster (shape, transport, protocol). */
   protected abstract traceSource(): Readonly<Record<string, unknown>>;
+
+  /** Cuts every link between `a` and `b`, both ways, until {@link heal}. Resolves once every live actor applies it. */
+  async partition(a: readonly ActorId[], b: readonly ActorId[]): Promise<void> {
+    for (const id of [...a, ...b]) this.supervisor.status(id);
+    this.traceFault(`partition {${a.join(',')}} | {${b.join(',')}}`);
+    this.links.partition(a, b);
+    return this.pushLinks([...a, ...b]);
+  }
+
+  /** Removes every partition (link faults stay). */
+  async heal(): Promise<void> {
+    this.traceFault('heal every partition');
+    this.links.heal();
+    return this.pushLinks(allActors(this.members));
+  }
+
+  /** Sets drop/dup/delay faults on the directed link `from` -> `to`, applied by `from` as it sends. All zero removes them. */
+  async setLinkFaults(from: ActorId, to: ActorId, faults: LinkFaults): Promise<void> {
+    this.supervisor.status(from);
+    this.supervisor.status(to);
+    const parsed = parseOptions(linkFaultsSchema, faults, 'link faults', 'SYNOD_INVALID_ARGUMENT');
+    this.traceFault(`link ${from} -> ${to}: ${JSON.stringify(parsed)}`);
+    this.links.setFaults(from, to, parsed);
+    return this.pushLinks([from]);
+  }
+
+  protected async pushLinks(ids: readonly ActorId[]): Promise<void> {
+    // An actor that is down gets the current table when it starts; a failed one none.
+    const push = (id: ActorId) => this.supervisor.call(id, (c) => c.setLinks(this.links.outgoing(id))).catch(() => {});
+    await Promise.all([...new Set(ids)].map(push));
+  }
 
   /** Turns tracing on with one lane per actor, in this order; every event is also emitted as `trace`. */
   protected startTracing(lanes: readonly ActorId[]): void {

@@ -27,7 +27,8 @@
  * file, the start data, what a worker reports on recovery, its other
  * messages and its control API are the type parameter {@link WorkerProtocol}.
  * The single-decree cluster (workers/actor.js) is the default; the
- * Multi-Paxos key-value cluster (workers/mp-actor.js) is another.
+ * Multi-Paxos key-value cluster is another; both start the one worker entry,
+ * which hosts either protocol (the start data names it).
  */
 import { EventEmitter } from 'node:events';
 import { pathToFileURL } from 'node:url';
@@ -103,9 +104,11 @@ export interface SupervisorOptions {
   readonly policy: 'one_for_one' | 'one_for_all';
   /** Restart intensity: at most this many restarts of one actor within {@link windowMs}; the next crash fails it. */
   readonly maxRestarts: number;
+  /** The window of the restart intensity, in ms. */
   readonly windowMs: number;
   /** First backoff before a restart; doubles per restart within the window, up to {@link backoffMaxMs}, then jittered by x0.5..1.5. */
   readonly backoffBaseMs: number;
+  /** Upper bound of the backoff before a restart, in ms (before jitter). */
   readonly backoffMaxMs: number;
   /** An actor that dies this many times in a row before becoming ready is failed. */
   readonly maxStartupFailures: number;

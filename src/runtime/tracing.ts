@@ -12,6 +12,7 @@
 import { TraceBuilder } from '../trace/builder.js';
 import type { RawTraceEvent, Trace, TraceEvent } from '../trace/types.js';
 
+/** A live cluster's trace, collected on the main thread (see the module comment). */
 export class TraceCollector {
   private readonly builder = new TraceBuilder();
   /** Message ids whose send was added. */
@@ -29,6 +30,7 @@ export class TraceCollector {
     for (const lane of lanes) this.builder.lane(lane);
   }
 
+  /** The events added so far, in trace order. */
   get events(): readonly TraceEvent[] {
     return this.builder.events;
   }

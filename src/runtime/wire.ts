@@ -98,6 +98,8 @@ export type StorageSpec =
 
 /** What makes a worker a given actor (its 'init' message). The control port and the ends' ports are transferred. */
 export interface WorkerInit {
+  /** Which protocol the actor speaks (the one worker entry hosts either). */
+  readonly protocol: 'synod';
   readonly id: ActorId;
   readonly role: Role;
   readonly config: CoreConfig;
@@ -170,10 +172,18 @@ export type DropReason =
 /** An actor's counters since its worker started. */
 export interface ActorCounters {
   received: number;
+  /** Turns: drains of the mailbox, each stepping everything that had arrived. */
+  turns: number;
   steps: number;
+  /** Client requests received from the main thread. */
+  commands: number;
   /** Inputs the core returned an `ignore` effect for (stale, duplicate, foreign). */
   ignored: number;
   sent: number;
+  /** The postMessage calls that carried the messages sent (one per peer per turn). */
+  posts: number;
+  /** Appends (one per turn that wrote) and the records they made durable. */
+  appends: number;
   persisted: number;
   /** Messages sent twice by a dup fault. */
   duplicated: number;
@@ -200,6 +210,7 @@ export interface ActorReport {
 
 /** The control API a worker exposes over comlink. Not on the data path. */
 export interface ActorControl {
+  /** The actor's report: thread id, incarnation, state text, counters. */
   state(): ActorReport;
   /** Crash now by an uncaught exception or by process.exit. */
   crash(how: 'exception' | 'exit'): void;
@@ -207,7 +218,9 @@ export interface ActorControl {
   arm(point: CrashPoint): void;
   /** Stop stepping the mailbox (messages and timer firings queue up). */
   pause(): void;
+  /** Step the mailbox again, starting with what queued up while paused. */
   resume(): void;
+  /** Replace the fault rules (partitions, drop/dup/delay) of the actor's outgoing links; it applies them as it sends. */
   setLinks(links: OutgoingLinks): void;
   /** Test hook: treat `raw` as if it arrived on the port from `via`. */
   inject(raw: unknown, via: ActorId): void;

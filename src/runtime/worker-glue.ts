@@ -1,5 +1,5 @@
 /**
- * Pieces both actor workers (workers/actor.ts, workers/mp-actor.ts) need in
+ * Pieces the actor worker (workers/actor.ts) needs for either protocol, in
  * the same way: the trace events a worker records until it posts them, the
  * envelope a traced message travels in, and the injected crash.
  */

@@ -20,22 +20,31 @@ import type { RawTraceEvent } from '../trace/types.js';
 
 /** Options of one simulated key-value run. */
 export interface KvSimOptions {
+  /** The seed: the same options and seed give the same run. */
   readonly seed: number;
+  /** Concurrent clients, each with one operation outstanding. */
   readonly clients: number;
   /** Operations in all, shared among the clients. */
   readonly ops: number;
+  /** Number of proposers (leader candidates); default 3. */
   readonly proposers?: number;
+  /** Number of acceptors; default 3. */
   readonly acceptors?: number;
+  /** Number of learners (replicas of the store); default 2. */
   readonly learners?: number;
   /** Number of distinct keys. */
   readonly keys?: number;
+  /** Fault rates and timing; anything left out takes the key-value defaults (crash and partition 0.0002 per step, the rest as in DEFAULT_FAULTS). */
   readonly faults?: Partial<FaultOptions>;
   /** Probability, per step, that the current leader crashes. */
   readonly crashLeader?: number;
+  /** Most commands per log slot; default the core's (64). */
   readonly batchMax?: number;
+  /** Most slots in flight; default the core's (32). */
   readonly window?: number;
   /** Snapshot and trim every this many slots (0: never). */
   readonly compactEvery?: number;
+  /** The control bug: replicas answer reads from their own, possibly lagging, state. */
   readonly bug?: 'stale-read' | null;
   /** Upper bound on steps (default: 400 per operation). */
   readonly maxSteps?: number;

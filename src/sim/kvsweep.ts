@@ -8,10 +8,13 @@ import { simulateKv, type KvSimOptions } from './kvsim.js';
 
 /** Options of a key-value sweep: a seed range plus a run's options but the seed. */
 export interface KvSweepOptions extends Omit<KvSimOptions, 'seed'> {
+  /** First seed of the range. */
   readonly first: number;
+  /** Last seed of the range (inclusive). */
   readonly last: number;
   /** Budget of the linearizability check per run. */
   readonly checkTimeoutMs?: number;
+  /** Called after each run with the number of runs done so far. */
   readonly onProgress?: (done: number, total: number) => void;
 }
 

@@ -37,17 +37,21 @@ export interface FaultOptions {
   readonly partition: number;
   /** Message delay range in virtual ms; random delays reorder messages. */
   readonly delayMin: number;
+  /** Upper end of the message delay range, in virtual ms. */
   readonly delayMax: number;
   /** Upper bound of a long delay. */
   readonly delayLongMax: number;
   /** How long a storage write takes to become durable. */
   readonly writeMin: number;
+  /** Upper end of the storage write time, in virtual ms. */
   readonly writeMax: number;
   /** How long a crashed actor stays down. */
   readonly downMin: number;
+  /** Upper end of a crashed actor's downtime, in virtual ms. */
   readonly downMax: number;
   /** How long a partition lasts. */
   readonly partitionMin: number;
+  /** Upper end of a partition's duration, in virtual ms. */
   readonly partitionMax: number;
 }
 
@@ -76,13 +80,19 @@ export const DEFAULT_REQUEST_EVERY = 50;
 
 /** Options of one simulated run. */
 export interface SimOptions {
+  /** The seed: the same options and seed give the same run. */
   readonly seed: number;
   /** Upper bound on steps; the run also ends when nothing is left to happen. */
   readonly steps: number;
+  /** Number of proposers (`p1`, `p2`, ...). */
   readonly proposers: number;
+  /** Number of acceptors (`a1`, ...); quorums are majorities of them. */
   readonly acceptors: number;
+  /** Number of learners (`l1`, ...). */
   readonly learners: number;
+  /** Fault rates and timing; anything left out is taken from {@link DEFAULT_FAULTS}. */
   readonly faults?: Partial<FaultOptions>;
+  /** A control bug to switch on (see {@link BUGS}); none by default. */
   readonly bug?: BugName | null;
   /** Proposers receive their client's first request at a random time in [0, stagger]. */
   readonly stagger?: number;

@@ -9,7 +9,9 @@ import { simulate, type SimOptions, type SimResult } from './simulator.js';
 
 /** Options of a sweep: a seed range plus everything a single run takes but the seed. */
 export interface SweepOptions extends Omit<SimOptions, 'seed' | 'trace' | 'onTrace' | 'stopOnViolation' | 'schedule'> {
+  /** First seed of the range. */
   readonly first: number;
+  /** Last seed of the range (inclusive). */
   readonly last: number;
   /** How many of the lowest failing seeds to list in {@link SweepResult.failingSeeds}. Default 10. */
   readonly keepFailing?: number;

@@ -72,6 +72,7 @@ export interface Environment<M = Message> {
 
 /** Options of the world besides its environment. */
 export interface WorldOptions {
+  /** The cluster: its members and the protocol's timing. */
   readonly config: CoreConfig;
   /** Control bug: an acceptor's storage is wiped when it restarts. */
   readonly amnesia?: boolean;

@@ -10,6 +10,7 @@ import type { RawTraceEvent, Trace, TraceEvent } from './types.js';
 
 type Clock = Record<string, number>;
 
+/** Numbers raw trace events and gives each a vector clock (see the module comment). */
 export class TraceBuilder {
   readonly events: TraceEvent[] = [];
   private readonly clocks = new Map<string, Clock>();

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LinkTable, linkDelays } from '../../src/runtime/links.js';
-import { Mailbox } from '../../src/runtime/mailbox.js';
+import { Mailbox } from '../../src/host/mailbox.js';
 
 describe('mailbox', () => {
   it('keeps FIFO order and, when full, drops the newest message and counts it', () => {

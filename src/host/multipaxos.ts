@@ -1,0 +1,69 @@
+/**
+ * Multi-Paxos (the replicated log) as the hosts see it: one instance of
+ * {@link Protocol}. A role starts by replaying every record it wrote, in
+ * order; a leader batches every client command of a turn into one request.
+ */
+import { checkMpInvariants, initMpActor, stepMpActor, type MpActorState } from '../core/multipaxos/actor.js';
+import { describeBatch, describeMpEffect, describeMpInput, describeMpMessage, describeMpRecord, describeMpState } from '../core/multipaxos/describe.js';
+import type { Command, MpConfig, MpEffect, MpInput, MpMessage, MpRecord, MpTimer } from '../core/multipaxos/types.js';
+import { toWire, validateMpMessage } from '../core/multipaxos/wire.js';
+import type { HostEffect, Protocol } from './protocol.js';
+
+/** The types of the Multi-Paxos protocol. */
+export interface MultiPaxosTypes {
+  readonly state: MpActorState;
+  readonly input: MpInput;
+  readonly effect: MpEffect;
+  readonly message: MpMessage;
+  readonly record: MpRecord;
+  /** A client command for a proposer. */
+  readonly request: Command;
+  readonly config: MpConfig;
+  readonly timer: MpTimer;
+}
+
+/** Long describe() texts (a batch of hundreds of commands) are cut for traces. */
+function short(text: string): string {
+  return text.length > 300 ? `${text.slice(0, 300)}... (${text.length - 300} more characters)` : text;
+}
+
+/** The Multi-Paxos protocol. */
+export const multiPaxosProtocol: Protocol<MultiPaxosTypes> = {
+  name: 'multipaxos',
+  init: initMpActor,
+  step: stepMpActor,
+  invariants: checkMpInvariants,
+  validate: validateMpMessage,
+  oversized: () => false,
+  classify(e): HostEffect<MultiPaxosTypes> {
+    switch (e.type) {
+      case 'send':
+        return { kind: 'send', to: e.to, msg: e.msg };
+      case 'persist':
+        return { kind: 'persist', records: e.records, then: e.then };
+      case 'setTimer':
+        return { kind: 'setTimer', timer: e.timer, delay: e.delay };
+      case 'cancelTimer':
+        return { kind: 'cancelTimer', timer: e.timer };
+      case 'ignore':
+        return { kind: 'ignore', reason: e.reason };
+      default:
+        return { kind: 'output' };
+    }
+  },
+  receive: (msg) => ({ type: 'receive', msg }),
+  timeout: (timer) => ({ type: 'timeout', timer }),
+  requests: (commands) => (commands.length === 0 ? [] : [{ type: 'request', commands }]),
+  start: { type: 'start' },
+  // Commits from the leader to the other proposers only keep a follower's copy of the log current for when it leads.
+  lazy: (from, config, to, msg) => msg.type === 'commit' && from.role === 'proposer' && config.members.proposers.includes(to),
+  toWire,
+  describe: {
+    state: describeMpState,
+    message: (m, to) => short(describeMpMessage(m, to)),
+    record: describeMpRecord,
+    input: (i) => short(describeMpInput(i)),
+    effect: (e) => describeMpEffect(e),
+    output: (e) => (e.type === 'appliedSlot' ? { kind: 'decide', text: short(`applied slot ${e.slot}: ${describeBatch(e.batch)}`), value: `slot ${e.slot}` } : null),
+  },
+};

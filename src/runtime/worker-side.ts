@@ -1,0 +1,191 @@
+/**
+ * What differs between the protocols on the worker side, as data the one
+ * worker entry (workers/actor.ts) is generic over: which core protocol it
+ * hosts, how it opens its storage (one durable record per actor for
+ * single-decree Paxos, a record log for Multi-Paxos), how client requests
+ * arrive from the main thread, and how its outputs reach the main thread
+ * (single-decree: one message per decision and per durable record;
+ * Multi-Paxos: one report per turn, shaped for throughput, see mpwire.ts).
+ */
+import type { Ballot } from '../core/ballot.js';
+import type { DurableRecord } from '../core/effects.js';
+import type { MpRecord } from '../core/multipaxos/types.js';
+import type { Protocol, ProtocolTypes } from '../host/protocol.js';
+import { multiPaxosProtocol, type MultiPaxosTypes } from '../host/multipaxos.js';
+import { synodProtocol, type SynodTypes } from '../host/synod.js';
+import type { Value } from '../core/value.js';
+import type { RawTraceEvent } from '../trace/types.js';
+import { encodeResult, type MpRecovered, type MpTurnReport, type MpWorkerInit } from './mpwire.js';
+import type { StorageSpec, WorkerInit } from './wire.js';
+
+/** An actor's storage, as the worker sees it: replay what was written, append more. */
+export interface WorkerStorage<R> {
+  load(): Promise<R[]>;
+  /** Resolves once `records` are durable (or committed, for the storage experiments). */
+  append(records: readonly R[]): Promise<void>;
+}
+
+/** Collects what the main thread should hear of a turn and posts it at the end of the turn. */
+export interface Reporter<T extends ProtocolTypes> {
+  output(e: T['effect']): void;
+  durable(records: readonly T['record'][]): void;
+  /** Posts what the turn has for the main thread; `trace` holds its trace events (tracing only), which go first. */
+  flush(post: (msg: unknown) => void, trace: RawTraceEvent[] | null): void;
+  /** Extra fields of the actor's state report. */
+  extra(): object;
+}
+
+/** One protocol's worker side. */
+export interface WorkerSide<T extends ProtocolTypes, I> {
+  readonly protocol: Protocol<T>;
+  openStorage(init: I): Promise<WorkerStorage<T['record']>>;
+  /** The reporter of one incarnation, which recovered `records`. */
+  reporter(init: I, records: readonly T['record'][]): Reporter<T>;
+  /** What the 'ready' message says the actor recovered. */
+  recovered(state: T['state'], records: readonly T['record'][]): unknown;
+  /** The client requests in a post from the main thread, or null if the post is not a request. */
+  requests(post: { readonly type: string }): T['request'][] | null;
+}
+
+type LogModule = typeof import('./storage/log.js');
+type LmdbModule = typeof import('./storage/lmdb.js');
+
+/**
+ * The storage modules load lmdb, so they are loaded only once the worker has
+ * started listening for 'halt' (see workers/actor.ts); a spare worker loads
+ * them ahead of the restart that will take it.
+ */
+let logModule: Promise<LogModule> | null = null;
+let lmdbModule: Promise<LmdbModule> | null = null;
+
+/** Starts loading lmdb and the storage modules (and lmdb's per-thread set-up) off the path of a start. */
+export function preloadStorage(): void {
+  logModule ??= import('./storage/log.js');
+  lmdbModule ??= import('./storage/lmdb.js');
+  logModule.catch(() => {});
+  void lmdbModule.then((m) => m.warmUpLmdb()).catch(() => {});
+}
+
+async function openSynodStore(id: string, role: WorkerInit['role'], spec: StorageSpec): Promise<WorkerStorage<DurableRecord>> {
+  const { openMemoryStore } = await import('./storage/memory.js');
+  let store;
+  if (spec.kind === 'memory') store = openMemoryStore();
+  else {
+    preloadStorage();
+    store = await (await (lmdbModule as Promise<LmdbModule>)).openLmdbStore(spec.dir, { actorId: id, role, durable: spec.durable });
+    if (spec.lazyFlushMs !== undefined) store = (await import('./storage/lazy.js')).lazyStore(store, spec.lazyFlushMs);
+  }
+  const s = store;
+  return {
+    load: async () => {
+      const record = await s.load();
+      return record === null ? [] : [record];
+    },
+    // Each record is the role's whole durable state: the latest of an append is all that needs to reach the disk.
+    append: (records) => s.persist(records[records.length - 1] as DurableRecord),
+  };
+}
+
+/** The single-decree worker side. */
+export const synodWorkerSide: WorkerSide<SynodTypes, WorkerInit> = {
+  protocol: synodProtocol,
+  openStorage: (init) => openSynodStore(init.id, init.role, init.storage),
+  reporter(_init, records) {
+    let posts: unknown[] = [];
+    // The last record known durable: recovered, or written since.
+    let durable: DurableRecord | null = records.at(-1) ?? null;
+    return {
+      output(e) {
+        if (e.type === 'decide' || e.type === 'chosen') posts.push({ type: e.type, ballot: e.ballot, value: e.value });
+      },
+      durable(records) {
+        for (const record of records) {
+          durable = record;
+          posts.push({ type: 'durable', record });
+        }
+      },
+      flush(post, trace) {
+        if (trace !== null && trace.length > 0) post({ type: 'trace', events: trace });
+        const out = posts;
+        posts = [];
+        for (const p of out) post(p);
+      },
+      extra: () => ({ durable }),
+    };
+  },
+  recovered: (_state, records) => records.at(-1) ?? null,
+  requests: (post) => (post.type === 'propose' ? [(post as unknown as { readonly value: Value }).value] : null),
+};
+
+/** The Multi-Paxos worker side. */
+export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
+  protocol: multiPaxosProtocol,
+  async openStorage(init) {
+    preloadStorage();
+    const { openLmdbLog, openMemoryLog } = await (logModule as Promise<LogModule>);
+    return init.storage.kind === 'memory' ? openMemoryLog() : openLmdbLog(init.storage.dir, { actorId: init.id, durable: init.storage.durable });
+  },
+  reporter(init) {
+    let report: MpTurnReport = { type: 'turn' };
+    let reporting = false;
+    return {
+      output(e) {
+        switch (e.type) {
+          case 'applied':
+            reporting = true;
+            (report.answers ??= []).push(e.command.clientId, e.command.seq, encodeResult(e.result));
+            return;
+          case 'reject': {
+            reporting = true;
+            const rejected = (report.rejected ??= []);
+            for (const c of e.commands) rejected.push(c.clientId, c.seq);
+            report.leader = e.leader;
+            return;
+          }
+          case 'elected':
+            reporting = true;
+            report.elected = e.ballot;
+            return;
+          case 'appliedSlot':
+            if (!init.reportFacts) return;
+            reporting = true;
+            (report.learned ??= []).push({ slot: e.slot, batch: e.batch });
+            return;
+          case 'installedSnapshot':
+            if (!init.reportFacts) return;
+            reporting = true;
+            (report.learned ??= []).push({ snapshot: e.upTo });
+            return;
+        }
+      },
+      durable(records) {
+        if (!init.reportFacts || init.role !== 'acceptor') return;
+        reporting = true;
+        const durable = (report.durable ??= []);
+        for (const r of records) durable.push(r);
+      },
+      flush(post, trace) {
+        if (trace !== null && trace.length > 0) {
+          report.trace = trace;
+          reporting = true;
+        }
+        if (!reporting) return;
+        post(report);
+        report = { type: 'turn' };
+        reporting = false;
+      },
+      extra: () => ({}),
+    };
+  },
+  recovered(state, records): MpRecovered {
+    let promised: Ballot | null = null;
+    if (state.role === 'acceptor') promised = state.promised;
+    return { records: records.length, promised, applied: state.role === 'learner' ? state.nextSlot : 0 };
+  },
+  requests(post) {
+    if (post.type !== 'request') return null;
+    // From the main thread, which is trusted: the commands are parsed, not checked.
+    return JSON.parse((post as unknown as { readonly commands: string }).commands) as MultiPaxosTypes['request'][];
+  },
+};
+
