@@ -73,6 +73,7 @@ export abstract class SupervisedCluster<P extends WorkerProtocol & { readonly co
     return this.pushLinks([from]);
   }
 
+  /** Sends each of `ids` the current rules of its outgoing links; resolves once every live one has them. */
   protected async pushLinks(ids: readonly ActorId[]): Promise<void> {
     // An actor that is down gets the current table when it starts; a failed one none.
     const push = (id: ActorId) => this.supervisor.call(id, (c) => c.setLinks(this.links.outgoing(id))).catch(() => {});

@@ -6,7 +6,7 @@
  * batches it stores.
  *
  * A batch of commands travels between actors as JSON text, encoded once per
- * batch object and cached ({@link batchJson}): the leader encodes a batch
+ * batch object and cached (`batchJson`): the leader encodes a batch
  * once for its accepts to every acceptor, its retries and its commits; an
  * acceptor writes the text it received to its log as it is. A string clones
  * as a memcpy, and JSON.parse on the receiving side costs about half of what
@@ -43,7 +43,7 @@ export function batchJson(batch: Batch): string {
 /**
  * The wire form of a message between actors: the message with the value of
  * every slot entry replaced by its batch's JSON text. Other messages travel
- * as they are. {@link validateMpMessage} reads it back.
+ * as they are. `validateMpMessage` reads it back.
  */
 export function toWire(msg: MpMessage): unknown {
   switch (msg.type) {
@@ -57,14 +57,14 @@ export function toWire(msg: MpMessage): unknown {
   }
 }
 
-/** The result of {@link validateMpMessage}: the message, or why it was refused. */
+/** The result of `validateMpMessage`: the message, or why it was refused. */
 export type MpValidated = { readonly ok: true; readonly msg: MpMessage } | { readonly ok: false; readonly reason: string };
 
 /**
  * Checks that untrusted input is an `MpMessage` in wire form (see
- * {@link toWire}) and returns a fresh copy of its envelope holding only the
+ * `toWire`) and returns a fresh copy of its envelope holding only the
  * fields the protocol knows (commands inside batches are checked in place,
- * see {@link batchProblem}). It checks shape only (types, safe-integer slots
+ * see `batchProblem`). It checks shape only (types, safe-integer slots
  * and rounds, JSON values); whether a ballot is acceptable is the acceptor's
  * guard to decide.
  */
