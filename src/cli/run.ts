@@ -175,7 +175,7 @@ async function run(flags: RunFlags): Promise<number> {
       process.stdout.write(
         ok
           ? `safety: OK — every learner decided ${[...values][0]}; no violation of agreement, validity, integrity or the acceptor rules across ${crashes.length} crash(es)\n`
-          : `not OK: ${reason}\n`,
+          : `${violations.length > 0 ? 'safety: VIOLATION' : 'not OK'} — ${reason}\n`,
       );
       for (const v of violations) process.stdout.write(`  ${v.kind}: ${v.message}\n`);
     }

@@ -15,10 +15,11 @@
  *     }
  *
  * The cluster object is the client. It owns a pool of up to `concurrency`
- * client sessions (made as they are first needed), each with its own clientId and sequence numbers, and runs each
- * operation on a free session: the state machine remembers only the latest
- * (clientId, seq) per client, so one session can have only one operation
- * outstanding, and a pool is what allows many at once. An operation is sent
+ * client sessions (made as they are first needed), each with its own
+ * clientId and sequence numbers, and runs each operation on a free session:
+ * the state machine remembers only the latest (clientId, seq) per client, so
+ * one session can have only one operation outstanding, and a pool is what
+ * allows many at once. An operation is sent
  * to the leader; a proposer that does not lead rejects it, naming the leader
  * if it knows one, and it is sent there (or, with no hint, to the next
  * proposer after a short pause). One with no answer after `retryMs` is sent
