@@ -29,11 +29,10 @@ import { Packr, Unpackr } from 'msgpackr';
 import { Piscina } from 'piscina';
 import { createTransport, openEndpoint, transferListOf, type TransportKind, type WaitMode } from '../src/runtime/transports/index.js';
 import { workerFile } from '../src/util/paths.js';
-import type { BenchCommand, BenchReply } from '../workers/transport-bench.js';
 import type { BenchContext, BenchDef } from './lib/context.js';
 import { figure, fmtFigure, type BenchOutput, type Chart, type Figure, type Table } from './lib/report.js';
 import { percentileCurve, summarize, type Summary } from './lib/stats.js';
-import { benchMsg, ping, pingCalls, source, streamCalls, type BenchMsg, type CallTarget, type PingPlan } from './paths/roles.js';
+import { benchMsg, ping, pingCalls, source, streamCalls, type BenchCommand, type BenchMsg, type BenchReply, type CallTarget, type PingPlan } from './paths/roles.js';
 
 const nodeEndpoint = nodeAdapter as unknown as typeof nodeAdapter.default;
 

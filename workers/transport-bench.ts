@@ -5,33 +5,14 @@
  * same over comlink. A `block` or `spin` role holds this thread until its
  * link closes or its handler detaches; later commands wait in the port.
  */
-import { parentPort, type MessagePort } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
-import { openEndpoint, type TransportEnd, type WaitMode } from '../src/runtime/transports/index.js';
-import { echo, ping, pingCalls, sink, source, streamCalls, type BenchMsg, type CallTarget, type PingPlan, type StreamPlan } from '../bench/paths/roles.js';
+import { openEndpoint } from '../src/runtime/transports/index.js';
+import { echo, ping, pingCalls, sink, source, streamCalls, type BenchCommand, type BenchMsg, type BenchReply, type CallTarget } from '../bench/paths/roles.js';
 
 // The UMD build's default export is the adapter function itself.
 const nodeEndpoint = nodeAdapter as unknown as typeof nodeAdapter.default;
-
-/** What the benchmark asks of this worker. */
-export type BenchCommand =
-  | { readonly cmd: 'echo'; readonly id: number; readonly end: TransportEnd; readonly wait: WaitMode }
-  | { readonly cmd: 'ping'; readonly id: number; readonly end: TransportEnd; readonly wait: WaitMode; readonly plan: PingPlan }
-  | { readonly cmd: 'source'; readonly id: number; readonly end: TransportEnd; readonly wait: WaitMode; readonly plan: StreamPlan }
-  | { readonly cmd: 'sink'; readonly id: number; readonly end: TransportEnd; readonly wait: WaitMode; readonly count: number }
-  | { readonly cmd: 'comlink-expose'; readonly id: number; readonly port: MessagePort }
-  | { readonly cmd: 'comlink-ping'; readonly id: number; readonly port: MessagePort; readonly plan: PingPlan }
-  | { readonly cmd: 'comlink-stream'; readonly id: number; readonly port: MessagePort; readonly plan: StreamPlan & { readonly window: number } }
-  | { readonly cmd: 'exit' };
-
-/** The worker's answer to a command with this `id`. */
-export interface BenchReply {
-  readonly id: number;
-  readonly samples?: Float64Array;
-  readonly elapsedMs?: number;
-  readonly error?: string;
-}
 
 /** What a comlink peer exposes. */
 export const callTarget: CallTarget = {

@@ -1,9 +1,10 @@
 /**
  * The self-contained HTML report of `synod bench --html`: one file, inline
- * CSS and SVG, no scripts, nothing fetched from the network.
+ * CSS and SVG, no scripts, nothing fetched from the network. It opens with
+ * what was measured, then the goals, then each benchmark's tables and charts.
  */
 import type { Chart, Goal, SuiteReport, Table } from './report.js';
-import { fmt, fmtFigure } from './report.js';
+import { fmt, fmtFigure, tickLabels } from './report.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173', '#3182bd', '#e6550d', '#31a354'];
@@ -61,9 +62,12 @@ function lineChart(title: string, series: ReadonlyArray<{ name: string; points: 
   const sy = scale(y0, yHi * (yLog ? 1.2 : 1.05), H - m.b, m.t, yLog);
   let svg = `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif">`;
   svg += `<text x="${m.l}" y="16" font-size="13" font-weight="bold">${esc(title)}</text>`;
-  for (const t of ticks(y0 || (yLog ? yLo : 0), yHi, yLog)) svg += `<line x1="${m.l}" x2="${W - m.r}" y1="${sy(t)}" y2="${sy(t)}" stroke="#ddd"/><text x="${m.l - 4}" y="${sy(t) + 4}" font-size="10" text-anchor="end">${fmt(t)}</text>`;
+  const yt = ticks(y0 || (yLog ? yLo : 0), yHi, yLog);
+  const yl = tickLabels(yt, yLog);
+  yt.forEach((t, i) => (svg += `<line x1="${m.l}" x2="${W - m.r}" y1="${sy(t)}" y2="${sy(t)}" stroke="#ddd"/><text x="${m.l - 4}" y="${sy(t) + 4}" font-size="10" text-anchor="end">${yl[i]}</text>`));
   const xt = opts.xTicks ?? ticks(xLo, xHi, false);
-  for (const t of xt) svg += `<line x1="${sx(xm(t))}" x2="${sx(xm(t))}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/><text x="${sx(xm(t))}" y="${H - m.b + 14}" font-size="10" text-anchor="middle">${esc(opts.xTickLabel ? opts.xTickLabel(t) : fmt(t))}</text>`;
+  const xl = opts.xTickLabel ? xt.map(opts.xTickLabel) : tickLabels(xt);
+  xt.forEach((t, i) => (svg += `<line x1="${sx(xm(t))}" x2="${sx(xm(t))}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/><text x="${sx(xm(t))}" y="${H - m.b + 14}" font-size="10" text-anchor="middle">${esc(xl[i] as string)}</text>`));
   svg += `<text x="${(m.l + W - m.r) / 2}" y="${H - 8}" font-size="11" text-anchor="middle">${esc(opts.xLabel)}</text>`;
   svg += `<text x="14" y="${(m.t + H - m.b) / 2}" font-size="11" text-anchor="middle" transform="rotate(-90 14 ${(m.t + H - m.b) / 2})">${esc(opts.yLabel)}${yLog ? ' (log)' : ''}</text>`;
   series.forEach((s, i) => {
@@ -87,7 +91,9 @@ function barChart(c: Extract<Chart, { kind: 'bars' }>): string {
   const sx = scale(lo, hi * 1.05, m.l, W - m.r, c.log === true);
   let svg = `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif">`;
   svg += `<text x="8" y="16" font-size="13" font-weight="bold">${esc(c.title)}</text>`;
-  for (const t of ticks(c.log ? lo : 0, hi, c.log === true)) svg += `<line x1="${sx(t)}" x2="${sx(t)}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/><text x="${sx(t)}" y="${H - m.b + 14}" font-size="10" text-anchor="middle">${fmt(t)}</text>`;
+  const bt = ticks(c.log ? lo : 0, hi, c.log === true);
+  const bl = tickLabels(bt, c.log === true);
+  bt.forEach((t, i) => (svg += `<line x1="${sx(t)}" x2="${sx(t)}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/><text x="${sx(t)}" y="${H - m.b + 14}" font-size="10" text-anchor="middle">${bl[i]}</text>`));
   bars.forEach((b, i) => {
     const y = m.t + i * rowH;
     svg += `<text x="${m.l - 6}" y="${y + 12}" font-size="11" text-anchor="end">${esc(b.label)}</text>`;
@@ -120,6 +126,19 @@ function goalsTable(goals: readonly Goal[]): string {
   return `<table class="goals"><caption>Goals (reported, not asserted)</caption><thead><tr><th>goal</th><th>target</th><th>measured</th><th></th><th>figure</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** The id of a benchmark's section. */
+const anchor = (name: string) => `bench-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+
+/** What the run measured: one line per benchmark (linked to its section), and the ones that failed. */
+function measured(report: SuiteReport): string {
+  const rows = Object.entries(report.results).map(
+    ([name, r]) => `<li><a href="#${esc(anchor(name))}">${esc(r.title)}</a> <small>(${esc(name)}, ${r.durationS} s, ${Object.keys(r.figures).length} figures)</small>: ${esc(r.description)}</li>`,
+  );
+  const failed = Object.keys(report.errors).map((name) => `<li>${esc(name)}: failed, nothing measured</li>`);
+  const none = rows.length + failed.length === 0 ? '<p>No benchmark ran.</p>' : '';
+  return `<section class="measured"><h2>What was measured</h2>${none}<ul>${rows.join('')}${failed.join('')}</ul></section>`;
+}
+
 /** The whole report as one HTML document. */
 export function renderHtml(report: SuiteReport): string {
   const e = report.env;
@@ -131,11 +150,13 @@ caption{text-align:left;font-weight:bold;padding:4px 0}tr.met td{background:#e6f
 figure{margin:1em 0}code{font-size:11px}.note{color:#844}section{border-top:2px solid #ddd;margin-top:1.5em}
 </style></head><body>`);
   parts.push(`<h1>synod benchmarks</h1><p>${esc(`${e.date} · node ${e.node} · ${e.cpus} × ${e.cpuModel} · ${e.platform} ${e.arch} · commit ${e.commit ?? 'unknown'} · ${report.options.quick ? 'quick' : 'full'} run${report.options.only ? ` (only ${report.options.only.join(', ')})` : ''} · ${e.durationS} s · load ${e.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} → ${e.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}`)}</p>`);
+  // What was measured comes first, so the goals that follow (met or missed) read against it.
+  parts.push(measured(report));
   parts.push(`<p>Figures are medians over repeats with their min–max; percentiles are ${esc(e.percentiles)}.</p>`);
-  parts.push(goalsTable(report.goals));
   for (const [name, err] of Object.entries(report.errors)) parts.push(`<p class="note">${esc(`${name} failed: ${err.split('\n')[0]}`)}</p>`);
+  parts.push(goalsTable(report.goals));
   for (const [name, r] of Object.entries(report.results)) {
-    parts.push(`<section><h2>${esc(r.title)} <small>(${esc(name)}, ${r.durationS} s)</small></h2><p>${esc(r.description)}</p>`);
+    parts.push(`<section id="${esc(anchor(name))}"><h2>${esc(r.title)} <small>(${esc(name)}, ${r.durationS} s)</small></h2><p>${esc(r.description)}</p>`);
     for (const n of r.notes) parts.push(`<p class="note">${esc(n)}</p>`);
     for (const t of r.tables) parts.push(table(t));
     for (const c of r.charts) parts.push(chart(c));

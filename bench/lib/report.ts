@@ -120,6 +120,29 @@ export function fmt(x: number): string {
   return x.toFixed(3);
 }
 
+/**
+ * Labels for an axis's tick values, as precise as the ticks are apart and no
+ * more: 0, 0.5, 1, 1.5 (not 0.000, 0.500, 1.00, 1.50), 0.0002 and 0.0004 (not
+ * 0.000 twice), 0, 5k, 10k. Evenly spaced ticks share one unit suffix (the
+ * largest decides it), ticks of a log axis (1, 2, 5, 10, ...) each have
+ * their own.
+ */
+export function tickLabels(values: readonly number[], log = false): string[] {
+  if (log) return values.map((v) => tickLabels([v])[0] as string);
+  const finite = values.filter(Number.isFinite);
+  const top = Math.max(0, ...finite.map(Math.abs));
+  const [scale, suffix] = top >= 1e6 ? [1e6, 'M'] : top >= 1e4 ? [1e3, 'k'] : [1, ''];
+  // The fewest decimals that write every tick exactly.
+  const exact = (d: number) => finite.every((v) => Math.abs(Number((v / scale).toFixed(d)) - v / scale) <= 1e-9 * Math.max(1, Math.abs(v / scale)));
+  let decimals = 0;
+  while (decimals < 12 && !exact(decimals)) decimals++;
+  return values.map((v) => {
+    if (!Number.isFinite(v)) return '-';
+    // Number() drops the trailing zeros (1.50 -> 1.5) and the sign of -0.
+    return `${Number((v / scale).toFixed(decimals))}${v === 0 ? '' : suffix}`;
+  });
+}
+
 /** "median (min–max)" of a figure. */
 export function fmtFigure(f: Figure | undefined): string {
   if (!f) return '-';

@@ -3,9 +3,13 @@
  * against the transport interface so the main thread and the workers run the
  * same code on every transport: `ping` (round trips), `echo`, `source` and
  * `sink` (one-way throughput). Also the comlink and piscina counterparts,
- * which are request/response and so have their own loops.
+ * which are request/response and so have their own loops. And the commands
+ * and replies between the main thread and a bench worker, defined here
+ * rather than in the worker entry so the benchmark never imports a worker
+ * module (it starts workers by file path only).
  */
-import type { TransportEndpoint } from '../../src/runtime/transports/index.js';
+import type { MessagePort } from 'node:worker_threads';
+import type { TransportEnd, TransportEndpoint, WaitMode } from '../../src/runtime/transports/index.js';
 
 /** The message every path carries: the shape and size of a Paxos accept (79 bytes as msgpack). */
 export interface BenchMsg {
@@ -167,4 +171,23 @@ export function streamCalls(take: (msgs: BenchMsg | BenchMsg[]) => Promise<unkno
     };
     for (let i = 0; i < Math.min(plan.window, calls); i++) next();
   });
+}
+
+/** What the benchmark's main thread asks of a bench worker (workers/transport-bench.ts). */
+export type BenchCommand =
+  | { readonly cmd: 'echo'; readonly id: number; readonly end: TransportEnd; readonly wait: WaitMode }
+  | { readonly cmd: 'ping'; readonly id: number; readonly end: TransportEnd; readonly wait: WaitMode; readonly plan: PingPlan }
+  | { readonly cmd: 'source'; readonly id: number; readonly end: TransportEnd; readonly wait: WaitMode; readonly plan: StreamPlan }
+  | { readonly cmd: 'sink'; readonly id: number; readonly end: TransportEnd; readonly wait: WaitMode; readonly count: number }
+  | { readonly cmd: 'comlink-expose'; readonly id: number; readonly port: MessagePort }
+  | { readonly cmd: 'comlink-ping'; readonly id: number; readonly port: MessagePort; readonly plan: PingPlan }
+  | { readonly cmd: 'comlink-stream'; readonly id: number; readonly port: MessagePort; readonly plan: StreamPlan & { readonly window: number } }
+  | { readonly cmd: 'exit' };
+
+/** A bench worker's answer to the command with this `id`. */
+export interface BenchReply {
+  readonly id: number;
+  readonly samples?: Float64Array;
+  readonly elapsedMs?: number;
+  readonly error?: string;
 }

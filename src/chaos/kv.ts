@@ -6,7 +6,7 @@
  * cluster has no partitions or link faults.
  */
 import { checkLinearizable, type LinearizabilityResult } from '../check/linearizability.js';
-import type { Violation } from '../check/safety.js';
+import type { Violation } from '../check/types.js';
 import type { Value } from '../core/value.js';
 import { createKvCluster, type KvCluster } from '../runtime/kv.js';
 import { spread, type Spread } from './run.js';

@@ -4,7 +4,7 @@
  * restarts and their recovery times, decisions, violations, and for a
  * violation the shortest trace that shows it.
  */
-import type { Violation } from '../check/safety.js';
+import type { Violation } from '../check/types.js';
 import type { Trace } from '../trace/types.js';
 import { generateRound, singleSchedule, type ClusterShape, type Experiment, type FaultKind, type Round, type SingleSchedule } from './schedule.js';
 import { pickShortest, type ShortestTrace } from './shortest.js';

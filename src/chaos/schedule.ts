@@ -39,7 +39,7 @@
  * partition or link steps.
  */
 import { z } from 'zod';
-import { Prng } from '../sim/prng.js';
+import { Prng } from '../util/prng.js';
 import type { CrashMode } from '../runtime/wire.js';
 
 /** The named experiments: each turns on one way of breaking a rule of Paxos. */

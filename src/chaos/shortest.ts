@@ -11,7 +11,7 @@ import { describeBallot, type Ballot } from '../core/ballot.js';
 import { describeProposal, describeValue } from '../core/describe.js';
 import type { AcceptedProposal } from '../core/messages.js';
 import type { Value } from '../core/value.js';
-import type { Violation, ViolationKind } from '../check/safety.js';
+import type { Violation, ViolationKind } from '../check/types.js';
 import { happenedBefore } from '../trace/builder.js';
 import type { TraceEvent } from '../trace/types.js';
 

@@ -6,7 +6,7 @@
  * the script is done and every learner decided and every proposal was
  * answered, or at the round timeout. The safety checker watches throughout.
  */
-import type { Violation } from '../check/safety.js';
+import type { Violation } from '../check/types.js';
 import { describeValue } from '../core/describe.js';
 import { allActors, type ActorId } from '../core/ids.js';
 import { quorumSize } from '../core/quorum.js';

@@ -11,7 +11,7 @@
  * tests and benchmarks).
  */
 import { canonicalJson, isValue, type Value } from '../core/value.js';
-import { Prng } from '../sim/prng.js';
+import { Prng } from '../util/prng.js';
 
 /** A client process: Jepsen numbers them, but any string names one too. */
 export type ProcessId = number | string;

@@ -31,7 +31,7 @@ import { compareBallots, describeBallot, type Ballot } from '../core/ballot.js';
 import type { ActorId, Membership } from '../core/ids.js';
 import type { Batch, MpRecord } from '../core/multipaxos/types.js';
 import { quorumSize } from '../core/quorum.js';
-import type { Violation, ViolationKind } from './safety.js';
+import type { Violation, ViolationKind } from './types.js';
 
 interface SlotVotes {
   /** Per ballot: the batch accepted at it and who accepted it. */

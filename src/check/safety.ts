@@ -20,32 +20,11 @@ import type { ActorId, Membership } from '../core/ids.js';
 import type { AcceptedProposal } from '../core/messages.js';
 import { quorumSize } from '../core/quorum.js';
 import { canonicalJson, type Value } from '../core/value.js';
+import type { Violation, ViolationKind } from './types.js';
 
-/** The kinds of violation the checker reports. */
-export type ViolationKind =
-  | 'agreement'
-  | 'chosen-conflict'
-  | 'validity'
-  | 'integrity'
-  | 'not-chosen'
-  | 'accepted-above-promised'
-  | 'promise-regressed'
-  | 'accepted-regressed'
-  | 'invariant'
-  // Multi-Paxos (see log-safety.ts):
-  | 'slot-conflict'
-  | 'ballot-reuse'
-  | 'apply-divergence'
-  | 'apply-order'
-  | 'apply-not-chosen';
-
-/** One safety violation: its kind, when it was seen, a sentence, and the conflicting facts. */
-export interface Violation {
-  readonly kind: ViolationKind;
-  readonly step: number;
-  readonly message: string;
-  readonly facts: Readonly<Record<string, unknown>>;
-}
+// The package root has always exported the violation types with this
+// checker; they are defined in types.ts, which every checker shares.
+export type { Violation, ViolationKind } from './types.js';
 
 interface Decision {
   readonly learner: ActorId;

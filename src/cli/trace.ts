@@ -10,7 +10,7 @@ import { describeValue } from '../core/describe.js';
 import { KV_FAULTS } from '../sim/kvsim.js';
 import { BUGS, DEFAULT_FAULTS, DEFAULT_STAGGER, type BugName } from '../sim/simulator.js';
 import { checkClocks } from '../trace/check.js';
-import { traceKvSimulation, traceSimulation } from '../trace/sim.js';
+import { STEPS_AFTER_DECISION, traceKvSimulation, traceUntilDecided } from '../sim/trace.js';
 import type { Trace } from '../trace/types.js';
 import { TRACE_FORMATS, traceFormatOf, writeTraceFile, type TraceFormat } from '../trace/write.js';
 import { addFaultOptions, choiceArg, faultsOf, intArg, outputFileArg, type FaultFlags } from './args.js';
@@ -34,6 +34,7 @@ interface TraceFlags extends FaultFlags {
   ops?: number;
   keys?: number;
   bug?: BugName | (typeof KV_BUGS)[number];
+  keepGoing?: boolean;
 }
 
 /** Registers the `trace` command on `program`. */
@@ -46,6 +47,7 @@ export function addTraceCommand(program: Command, exit: (code: number) => void):
     .option('--protocol <name>', 'synod: single-decree Paxos, the run `synod sim` makes; kv: the Multi-Paxos key-value store, the run `synod kv-sim` makes', choiceArg(PROTOCOLS), 'synod')
     .option('--seed <n>', 'seed of the run; the same seed and options write the same trace byte for byte', intArg(Number.MIN_SAFE_INTEGER), 1)
     .option('--steps <m>', 'upper bound on steps (a run also ends when nothing is left to happen) (kv default: 400 per operation)', intArg(1), 2000)
+    .option('--keep-going', `synod: record up to --steps instead of stopping ${STEPS_AFTER_DECISION} steps after every learner decided`)
     .option('--proposers <p>', 'number of proposers', intArg(1, 64), 3)
     .option('--acceptors <a>', `number of acceptors (a majority must be up to decide) (kv default: ${KV_DEFAULTS.acceptors})`, intArg(1, 64), 5)
     .option('--learners <l>', 'number of learners', intArg(1, 64), 2);
@@ -68,13 +70,20 @@ Formats:
           file there as it is (its first line is the parser expression)
 
 With --protocol synod (the default) the run is the one \`synod sim\` makes with
-the same flags. With --protocol kv it is the one \`synod kv-sim\` makes with the
-same flags, and flags not given take kv-sim's defaults (3 acceptors, crash and
-partition 0.0002), except for a small workload: 3 clients, 30 operations.
---stagger is for synod only; --clients, --ops and --keys for kv only.
+the same flags, except that it stops ${STEPS_AFTER_DECISION} steps after every learner decided
+(or after the last safety violation, if later): what follows is retries of a
+settled question. The trace's source.steps says where it stopped, and
+\`synod sim --steps <that>\` replays it; --keep-going records all --steps.
+
+With --protocol kv it is the one \`synod kv-sim\` makes with the same flags,
+and flags not given take kv-sim's defaults (3 acceptors, crash and partition
+0.0002), except for a small workload: 3 clients, 30 operations.
+--stagger and --keep-going are for synod only; --clients, --ops and --keys for
+kv only.
 
 It prints one line (the file, the format, the number of events and lanes,
-the outcome and the verdict), then one line per safety violation.
+the outcome, the verdict and where the run stopped), then one line per safety
+violation.
 
 Exit status: 0 when the run was safe, 1 when the run had a safety violation
 (kv: or its history is not linearizable; the trace is written all the same),
@@ -84,7 +93,7 @@ Examples:
   synod trace --seed 7 --out run.html
   synod trace --seed 7 --out run.log                     a ShiViz log
   synod trace --seed 3 --bug amnesia --crash 0.02 --out bad.json
-  synod trace --seed 7 --steps 5000 --out big --format html
+  synod trace --seed 7 --keep-going --steps 5000 --out big --format html
   synod trace --protocol kv --seed 2 --ops 50 --out kv.html`,
     )
     .action(async (flags: TraceFlags, cmd: Command) => {
@@ -100,8 +109,9 @@ Examples:
       }
       const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
       const kv = flags.protocol === 'kv';
-      const wrong = kv ? ['stagger'].filter(given) : ['clients', 'ops', 'keys'].filter(given);
-      if (wrong.length > 0) return usage(`--${wrong.join(', --')} ${wrong.length > 1 ? 'do' : 'does'} not apply to --protocol ${flags.protocol}`);
+      const wrong = kv ? ['stagger', 'keepGoing'].filter(given) : ['clients', 'ops', 'keys'].filter(given);
+      const flag = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      if (wrong.length > 0) return usage(`${wrong.map(flag).join(', ')} ${wrong.length > 1 ? 'do' : 'does'} not apply to --protocol ${flags.protocol}`);
       if (flags.bug !== undefined && (kv ? !(KV_BUGS as readonly string[]).includes(flags.bug) : !(BUGS as readonly string[]).includes(flags.bug))) {
         return usage(`--bug ${flags.bug} does not apply to --protocol ${flags.protocol}: use one of ${(kv ? KV_BUGS : BUGS).join(', ')}`);
       }
@@ -109,6 +119,7 @@ Examples:
       let trace: Trace;
       let outcome: string;
       let failures: string[];
+      let stopped = '';
       if (kv) {
         const clients = flags.clients ?? KV_DEFAULTS.clients;
         const ops = flags.ops ?? KV_DEFAULTS.ops;
@@ -134,17 +145,23 @@ Examples:
         failures = r.result.violations.map((v) => `step ${v.step} ${v.kind}: ${v.message}`);
         if (!lin.ok) failures.push(`linearizability ${lin.status}: ${lin.reason}`);
       } else {
-        const r = traceSimulation({
-          seed: flags.seed,
-          steps: flags.steps,
-          proposers: flags.proposers,
-          acceptors: flags.acceptors,
-          learners: flags.learners,
-          faults: faultsOf(flags),
-          stagger: flags.stagger,
-          bug: (flags.bug as BugName | undefined) ?? null,
-        });
+        const r = traceUntilDecided(
+          {
+            seed: flags.seed,
+            steps: flags.steps,
+            proposers: flags.proposers,
+            acceptors: flags.acceptors,
+            learners: flags.learners,
+            faults: faultsOf(flags),
+            stagger: flags.stagger,
+            bug: (flags.bug as BugName | undefined) ?? null,
+          },
+          // Keeping going is stopping no sooner than the step bound.
+          flags.keepGoing ? Infinity : STEPS_AFTER_DECISION,
+        );
         trace = r.trace;
+        if (r.cut) stopped = `; stopped at step ${r.result.steps}, every learner having decided by step ${r.decidedAt} (--keep-going records up to --steps ${flags.steps})`;
+        else if (!flags.keepGoing && r.decidedAt === null) stopped = `; ran all ${r.result.steps} steps: not every learner decided`;
         const decided = Object.entries(r.result.decided).map(([l, v]) => `${l}=${describeValue(v)}`);
         outcome = `decided ${decided.length > 0 ? decided.join(' ') : 'nothing'}`;
         failures = r.result.violations.map((v) => `step ${v.step} ${v.kind}: ${v.message}`);
@@ -158,7 +175,7 @@ Examples:
         return exit(2);
       }
       const verdict = failures.length === 0 ? 'safe' : `${failures.length} safety violation(s)`;
-      process.stdout.write(`${flags.out}: ${format}, ${trace.events.length} events on ${trace.actors.length} lanes; ${flags.protocol} seed=${flags.seed}; ${outcome}; ${verdict}\n`);
+      process.stdout.write(`${flags.out}: ${format}, ${trace.events.length} events on ${trace.actors.length} lanes; ${flags.protocol} seed=${flags.seed}; ${outcome}; ${verdict}${stopped}\n`);
       for (const f of failures) process.stdout.write(`  ${f}\n`);
       exit(failures.length > 0 ? 1 : 0);
     });

@@ -88,6 +88,10 @@ export interface HostIO<T extends ProtocolTypes> {
   failed(err: unknown): never;
   /** Receives trace events, when tracing; absent otherwise (nothing is described then). */
   trace?: (event: HostTraceEvent) => void;
+  /** Called with each input just before it is stepped (a simulated world logs it). */
+  stepping?: (input: T['input']) => void;
+  /** Called with each effect as the host carries it out, those released by a durable write included (a simulated world logs them). */
+  applying?: (effect: T['effect']) => void;
 }
 
 /** Options of one turn host. */
@@ -308,6 +312,7 @@ export class TurnHost<T extends ProtocolTypes> {
       if (i.type === 'timeout') io.trace({ kind: 'timer', text: this.protocol.describe.input(input) });
       else if (i.type !== 'receive' && i.type !== 'start') io.trace({ kind: 'propose', text: this.protocol.describe.input(input) });
     }
+    io.stepping?.(input);
     const result = this.protocol.step(this.state, input, io.random());
     this.protocol.invariants(result.state);
     this.state = result.state;
@@ -315,6 +320,7 @@ export class TurnHost<T extends ProtocolTypes> {
   }
 
   private apply(e: T['effect']): void {
+    this.io.applying?.(e);
     const h = this.protocol.classify(e);
     switch (h.kind) {
       case 'send': {

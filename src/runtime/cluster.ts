@@ -26,14 +26,15 @@ import type { AcceptorRecord, DurableRecord } from '../core/effects.js';
 import { allActors, membership, roleOf, type ActorId, type Membership, type Role } from '../core/ids.js';
 import type { AcceptedProposal } from '../core/messages.js';
 import { isValue, type Value } from '../core/value.js';
-import { SafetyChecker, type Violation } from '../check/safety.js';
-import { LinkTable, type LinkFaults } from './links.js';
-import { count, ms, parseOptions, supervisorOptionsSchema } from './options.js';
+import { SafetyChecker } from '../check/safety.js';
+import type { Violation } from '../check/types.js';
+import { actorCount, millis, parseOptions, sharedClusterFields } from './options.js';
 import { SupervisedCluster } from './supervised.js';
 import { DEFAULT_SUPERVISOR, Supervisor, WORKER_FILE, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions, type SynodProtocol } from './supervisor.js';
 import { createTransport, type TransportKind } from './transports/index.js';
 import type { TraceEvent } from '../trace/types.js';
-import { SynodError, type StorageSpec } from './wire.js';
+import { SynodError } from '../errors.js';
+import type { StorageSpec } from './wire.js';
 
 /** Options of {@link createCluster}. Everything but the three counts has a default. */
 export interface ClusterOptions {
@@ -107,21 +108,14 @@ export interface ClusterEvents {
 }
 
 const optionsSchema = z.strictObject({
-  proposers: count.min(1),
-  acceptors: count.min(1),
-  learners: count,
-  dataDir: z.string().min(1).optional(),
-  durable: z.boolean().default(true),
-  storage: z.enum(['lmdb', 'memory']).default('lmdb'),
-  mailboxLimit: z.number().int().min(1).default(10_000),
-  maxValueBytes: z.number().int().min(16).default(64 * 1024),
-  supervisor: supervisorOptionsSchema,
-  transport: z.enum(['port', 'hub', 'ring']).default('port'),
+  proposers: actorCount.min(1),
+  acceptors: actorCount.min(1),
+  learners: actorCount,
+  ...sharedClusterFields,
   amnesia: z.boolean().default(false),
   noFsync: z.boolean().default(false),
-  noFsyncFlushMs: ms.min(1).default(100),
-  trace: z.boolean().default(false),
-  core: z.strictObject({ phaseTimeoutMs: ms.min(1), backoffBaseMs: ms.min(1), backoffMaxMs: ms.min(1), maxRoundJump: z.number().int().min(1) }).partial().default({}),
+  noFsyncFlushMs: millis.min(1).default(100),
+  core: z.strictObject({ phaseTimeoutMs: millis.min(1), backoffBaseMs: millis.min(1), backoffMaxMs: millis.min(1), maxRoundJump: z.number().int().min(1) }).partial().default({}),
   bugs: z.strictObject({ ignoreAccepted: z.boolean(), reuseBallot: z.boolean() }).partial().default({}),
   testHooks: z
     .strictObject({ failStartup: z.record(z.string(), z.strictObject({ after: z.number().int().min(0), times: z.number().int().min(1).optional() })) })

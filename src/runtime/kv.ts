@@ -52,16 +52,17 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { HistoryEvent } from '../check/history.js';
 import { LogSafetyChecker } from '../check/log-safety.js';
-import type { Violation } from '../check/safety.js';
+import type { Violation } from '../check/types.js';
 import { ballotGt, type Ballot } from '../core/ballot.js';
 import { allActors, membership, roleOf, type ActorId, type Membership, type Role } from '../core/ids.js';
 import { mpConfig, type Command, type KvOp, type MpConfig } from '../core/multipaxos/types.js';
 import { isValue, type Value } from '../core/value.js';
-import { parseOptions, supervisorOptionsSchema } from './options.js';
+import { actorCount, millis, parseOptions, sharedClusterFields } from './options.js';
 import type { MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
 import { SupervisedCluster } from './supervised.js';
 import { DEFAULT_SUPERVISOR, Supervisor, WORKER_FILE, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
-import { SynodError, type StorageSpec } from './wire.js';
+import { SynodError } from '../errors.js';
+import type { StorageSpec } from './wire.js';
 
 /** Options of {@link createKvCluster}. Everything but the three counts has a default. */
 export interface KvClusterOptions {
@@ -167,36 +168,26 @@ export interface KvClientStats {
 /** The defaults of {@link KvClusterOptions} that tools built on the cluster (the `synod kv` command) show and pass on, so they cannot drift apart. */
 export const KV_DEFAULTS = { batchMax: 256, window: 32, concurrency: 4096 } as const;
 
-const count = z.number().int().min(0).max(64);
-const ms = z.number().int().min(0).max(3_600_000);
-
 const optionsSchema = z
   .strictObject({
-    proposers: count.min(1),
-    acceptors: count.min(1),
-    learners: count.min(1),
-    dataDir: z.string().min(1).optional(),
-    durable: z.boolean().default(true),
-    storage: z.enum(['lmdb', 'memory']).default('lmdb'),
+    proposers: actorCount.min(1),
+    acceptors: actorCount.min(1),
+    learners: actorCount.min(1),
+    ...sharedClusterFields,
     batchMax: z.number().int().min(1).max(100_000).default(KV_DEFAULTS.batchMax),
     window: z.number().int().min(1).max(100_000).default(KV_DEFAULTS.window),
     concurrency: z.number().int().min(1).max(1_000_000).default(KV_DEFAULTS.concurrency),
-    timeoutMs: ms.min(1).default(30_000),
-    retryMs: ms.min(1).default(1000),
+    timeoutMs: millis.min(1).default(30_000),
+    retryMs: millis.min(1).default(1000),
     history: z.boolean().default(false),
     check: z.boolean().default(true),
-    trace: z.boolean().default(false),
-    startTimeoutMs: ms.min(1).default(10_000),
-    mailboxLimit: z.number().int().min(1).default(10_000),
-    maxValueBytes: z.number().int().min(16).default(64 * 1024),
-    supervisor: supervisorOptionsSchema,
-    transport: z.enum(['port', 'hub', 'ring']).default('port'),
+    startTimeoutMs: millis.min(1).default(10_000),
     core: z
       .strictObject({
-        heartbeatMs: ms.min(1),
-        electionMinMs: ms.min(1),
-        electionMaxMs: ms.min(1),
-        retryMs: ms.min(1),
+        heartbeatMs: millis.min(1),
+        electionMinMs: millis.min(1),
+        electionMaxMs: millis.min(1),
+        retryMs: millis.min(1),
         catchupMax: z.number().int().min(1),
         compactEvery: z.number().int().min(0),
         maxRoundJump: z.number().int().min(1),

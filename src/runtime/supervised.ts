@@ -7,13 +7,14 @@
  */
 import { EventEmitter } from 'node:events';
 import { allActors, type ActorId, type Membership } from '../core/ids.js';
-import type { Violation } from '../check/safety.js';
+import type { Violation } from '../check/types.js';
 import type { Trace, TraceEvent } from '../trace/types.js';
 import type { ActorStatus, Supervisor, WorkerProtocol } from './supervisor.js';
 import { LinkTable, type LinkFaults, type OutgoingLinks } from './links.js';
 import { linkFaultsSchema, parseOptions } from './options.js';
 import { TraceCollector } from './tracing.js';
-import { SynodError, type CrashMode, type CrashPoint } from './wire.js';
+import { SynodError } from '../errors.js';
+import type { CrashMode, CrashPoint } from './wire.js';
 
 /** The control calls every kind of actor worker answers. */
 export interface CommonControl {

@@ -39,7 +39,8 @@ import { workerPath } from '../util/paths.js';
 import type { DurableRecord } from '../core/effects.js';
 import type { ActorId } from '../core/ids.js';
 import { portTransport, transferListOf, type Transport, type TransportEnd, type TransportPair } from './transports/index.js';
-import { SynodError, toErrorData, type ActorControl, type CrashHow, type ErrorData, type FromWorker, type ToWorker, type WorkerInit } from './wire.js';
+import { SynodError } from '../errors.js';
+import { toErrorData, type ActorControl, type CrashHow, type ErrorData, type FromWorker, type ToWorker, type WorkerInit } from './wire.js';
 
 // The UMD adapter sets module.exports to the function, but its typings
 // declare an ES default export, which NodeNext then types as a namespace.

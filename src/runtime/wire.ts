@@ -37,34 +37,10 @@ export function toErrorData(err: unknown): ErrorData {
   };
 }
 
-/** Codes of the operating errors the runtime throws. */
-export type SynodErrorCode =
-  /** createCluster was given options it cannot use. */
-  | 'SYNOD_INVALID_OPTIONS'
-  /** A method was given an unknown actor, a value that is not JSON or too big, or bad link faults. */
-  | 'SYNOD_INVALID_ARGUMENT'
-  /** The cluster did not start (an actor failed during start-up, or the worker file is missing). */
-  | 'SYNOD_START_FAILED'
-  /** The actor went down while a control call to it was in flight. */
-  | 'SYNOD_ACTOR_DOWN'
-  /** The supervisor gave up on the actor; it will not be restarted. */
-  | 'SYNOD_ACTOR_FAILED'
-  /** A propose got no decision within its `timeoutMs`. */
-  | 'SYNOD_TIMEOUT'
-  /** The cluster was closed. */
-  | 'SYNOD_CLOSED';
-
-/** An operating error of the runtime; `code` says which, the message says what to do. */
-export class SynodError extends Error {
-  override readonly name = 'SynodError';
-  constructor(
-    readonly code: SynodErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+// The package has always exported SynodError with the worker protocol,
+// whose ErrorData carries its codes across threads; it is defined in
+// src/errors.ts so that every layer can use it.
+export { SynodError, type SynodErrorCode } from '../errors.js';
 
 /**
  * Ways to crash an actor on purpose. `exception`, `exit` and `terminate` act

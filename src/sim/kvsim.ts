@@ -8,13 +8,13 @@
  * same run, byte for byte.
  */
 import type { HistoryEvent } from '../check/history.js';
-import type { Violation } from '../check/safety.js';
+import type { Violation } from '../check/types.js';
 import { membership, type ActorId } from '../core/ids.js';
 import { mpConfig, type Command, type KvOp, type KvResult, type MpConfig } from '../core/multipaxos/types.js';
 import type { Value } from '../core/value.js';
 import { EventHeap } from './heap.js';
 import { MpWorld } from './mpworld.js';
-import { Prng } from './prng.js';
+import { Prng } from '../util/prng.js';
 import { DEFAULT_FAULTS, type FaultOptions } from './simulator.js';
 import type { RawTraceEvent } from '../trace/types.js';
 

@@ -3,7 +3,7 @@
  * safety and its history for linearizability.
  */
 import { checkLinearizable, type LinearizabilityResult } from '../check/linearizability.js';
-import type { Violation } from '../check/safety.js';
+import type { Violation } from '../check/types.js';
 import { simulateKv, type KvSimOptions } from './kvsim.js';
 
 /** Options of a key-value sweep: a seed range plus a run's options but the seed. */

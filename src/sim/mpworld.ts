@@ -1,7 +1,12 @@
 /**
- * The simulated world for Multi-Paxos: hosts every actor's core on one thread
- * and carries out its effects against a simulated network, storage and
- * timers, exactly as {@link World} does for single-decree Paxos. What happens
+ * The simulated world for Multi-Paxos: hosts every actor on one thread, each
+ * through the same turn host the worker threads run (src/host/turn.ts: group
+ * commit, replies released once durable and in order, one post per peer per
+ * turn, the lazy hold-back of commits, timer generations), and carries out
+ * what the hosts ask for against a simulated network, storage and timers, as
+ * {@link World} does for single-decree Paxos. So every seed sweep exercises
+ * the turn logic that ships. Each pending item the driver runs is one turn
+ * of the actor it reaches. What happens
  * next is chosen by a driver — the seeded key-value simulator or a
  * transcript — and answers meant for clients go to the driver's `onClient`.
  *
@@ -13,17 +18,19 @@ import { LogSafetyChecker } from '../check/log-safety.js';
 import { AssertionError } from '../core/assert.js';
 import { ballotGt, type Ballot } from '../core/ballot.js';
 import { allActors, roleOf, type ActorId, type Role } from '../core/ids.js';
-import { checkMpInvariants, initMpActor, stepMpActor, type MpActorState } from '../core/multipaxos/actor.js';
+import type { MpActorState } from '../core/multipaxos/actor.js';
 import { describeBatch, describeMpEffect, describeMpInput, describeMpMessage, describeMpRecord, describeMpState } from '../core/multipaxos/describe.js';
-import type { Command, MpConfig, MpEffect, MpInput, MpMessage, MpRecord, MpTimer } from '../core/multipaxos/types.js';
+import type { Command, MpConfig, MpEffect, MpMessage, MpRecord, MpTimer } from '../core/multipaxos/types.js';
+import { multiPaxosProtocol, type MultiPaxosTypes } from '../host/multipaxos.js';
+import { LAZY_TIMER, TurnHost, type HostIO } from '../host/turn.js';
 import type { Environment } from './world.js';
 import type { RawTraceEvent } from '../trace/types.js';
 
 /** Something the world is waiting to happen. */
 export type MpPending =
   | { readonly kind: 'msg'; readonly id: number; readonly at: number; readonly from: ActorId; readonly to: ActorId; readonly msg: MpMessage }
-  | { readonly kind: 'write'; readonly id: number; readonly at: number; readonly actor: ActorId; readonly records: readonly MpRecord[]; readonly then: readonly MpEffect[] }
-  | { readonly kind: 'timer'; readonly id: number; readonly at: number; readonly actor: ActorId; readonly timer: MpTimer };
+  | { readonly kind: 'write'; readonly id: number; readonly at: number; readonly actor: ActorId; readonly records: readonly MpRecord[]; readonly done: () => void }
+  | { readonly kind: 'timer'; readonly id: number; readonly at: number; readonly actor: ActorId; readonly timer: MpTimer | typeof LAZY_TIMER; readonly gen: number };
 
 /** An effect addressed to clients: an answer or a redirection. */
 export type ClientEffect = Extract<MpEffect, { type: 'applied' | 'reject' }>;
@@ -38,15 +45,28 @@ export interface MpWorldStats {
   leaderChanges: number;
 }
 
+/** Options of an {@link MpWorld}. */
+export interface MpWorldOptions {
+  /**
+   * How long a leader's commits to the other proposers may be held back
+   * (virtual ms), as the worker threads do (5); 0 sends them with their turn,
+   * which hand-driven transcripts use so that every message is in view.
+   */
+  readonly lazyMs?: number;
+}
+
 interface Slot {
   readonly id: ActorId;
   readonly role: Role;
-  state: MpActorState | null;
+  host: TurnHost<MultiPaxosTypes> | null;
   readonly durable: MpRecord[];
   lastWriteAt: number;
-  readonly timers: Map<MpTimer, number>;
+  /** The pending item of each armed timer. */
+  readonly timers: Map<string, number>;
   /** Ids of this actor's pending writes, oldest first. */
   readonly writes: number[];
+  /** The network copy being delivered in the current turn, for the trace. */
+  via: Extract<MpPending, { kind: 'msg' }> | null;
 }
 
 /** The simulated Multi-Paxos world. See the module comment. */
@@ -67,6 +87,7 @@ export class MpWorld {
   private nextId = 1;
   /** Counter for the trace ids of messages lost as they were sent. */
   private traceLost = 0;
+  private readonly lazyMs: number;
 
   /** `onTrace` receives structured trace events, as `WorldOptions.onTrace` does for {@link World}. */
   constructor(
@@ -74,11 +95,15 @@ export class MpWorld {
     readonly config: MpConfig,
     private readonly trace?: (line: string) => void,
     private readonly onTrace?: (e: RawTraceEvent) => void,
+    options: MpWorldOptions = {},
   ) {
+    this.lazyMs = options.lazyMs ?? 5;
     this.checker = new LogSafetyChecker(config.members);
     for (const id of allActors(config.members)) {
       const role = roleOf(config.members, id) as Role;
-      this.slots.set(id, { id, role, state: initMpActor(role, id, config), durable: [], lastWriteAt: 0, timers: new Map(), writes: [] });
+      const slot: Slot = { id, role, host: null, durable: [], lastWriteAt: 0, timers: new Map(), writes: [], via: null };
+      this.slots.set(id, slot);
+      slot.host = this.host(slot);
     }
   }
 
@@ -89,17 +114,17 @@ export class MpWorld {
 
   /** Feeds `start` to every actor (arms their timers). */
   start(): void {
-    for (const slot of this.slots.values()) this.input(slot, { type: 'start' });
+    for (const slot of this.slots.values()) this.turn(slot, (h) => h.start());
   }
 
   /** True while actor `id` is up. */
   isUp(id: ActorId): boolean {
-    return this.slot(id).state !== null;
+    return this.slot(id).host !== null;
   }
 
   /** Actor `id`'s state, or null while crashed. */
   state(id: ActorId): MpActorState | null {
-    return this.slot(id).state;
+    return this.slot(id).host?.state ?? null;
   }
 
   /** Everything pending, oldest first. */
@@ -110,12 +135,15 @@ export class MpWorld {
   /** A client's request reaches actor `to` now (dropped if it is down). */
   request(to: ActorId, commands: readonly Command[]): void {
     const slot = this.slot(to);
-    if (!slot.state) {
+    if (!slot.host) {
       this.log(() => `request to ${to} lost: it is down`);
       this.emit(() => ({ actor: to, kind: 'drop', text: `request lost, ${to} is down: ${describeMpInput({ type: 'request', commands })}`, time: this.now }));
       return;
     }
-    this.input(slot, { type: 'request', commands });
+    this.turn(slot, (h) => {
+      for (const c of commands) h.request(c);
+      h.turn();
+    });
   }
 
   /** Makes pending item `id` happen (a write completes every earlier write of its actor first). Returns false if it is gone. */
@@ -132,13 +160,18 @@ export class MpWorld {
     const slot = this.slot(p.kind === 'msg' ? p.to : p.actor);
     switch (p.kind) {
       case 'msg':
-        if (!slot.state || !this.env.linkUp(p.from, p.to)) {
+        if (!slot.host || !this.env.linkUp(p.from, p.to)) {
           this.stats.dropped++;
-          this.log(() => `drop ${describeMpMessage(p.msg, p.to)} (${slot.state ? 'partitioned' : 'receiver down'})`);
-          this.emitDrop(p, slot.state ? 'partitioned' : 'receiver down');
+          this.log(() => `drop ${describeMpMessage(p.msg, p.to)} (${slot.host ? 'partitioned' : 'receiver down'})`);
+          this.emitDrop(p, slot.host ? 'partitioned' : 'receiver down');
           return true;
         }
-        this.input(slot, { type: 'receive', msg: p.msg }, p);
+        slot.via = p;
+        this.turn(slot, (h) => {
+          h.deliver(p.msg);
+          h.turn();
+        });
+        slot.via = null;
         return true;
       case 'write':
         this.step++;
@@ -147,12 +180,16 @@ export class MpWorld {
         this.log(() => `${p.actor}: durable {${p.records.map(describeMpRecord).join('; ')}}`);
         this.emit(() => ({ actor: p.actor, kind: 'durable', text: `durable {${p.records.map(describeMpRecord).join('; ')}}`, time: this.now }));
         if (slot.role === 'acceptor') this.checker.acceptorDurable(slot.id, p.records, this.step);
-        for (const e of p.then) this.apply(slot, e);
+        // The host carries out what rode on the write (and every earlier one, all complete by now).
+        this.turn(slot, () => p.done());
         return true;
       case 'timer':
         if (slot.timers.get(p.timer) !== p.id) return true;
         slot.timers.delete(p.timer);
-        this.input(slot, { type: 'timeout', timer: p.timer });
+        this.turn(slot, (h) => {
+          h.fire(p.timer, p.gen);
+          if (p.timer !== LAZY_TIMER) h.turn();
+        });
         return true;
     }
   }
@@ -171,9 +208,9 @@ export class MpWorld {
   /** Crashes actor `id`: memory, pending writes (and their replies) and timers are lost. */
   crash(id: ActorId): void {
     const slot = this.slot(id);
-    if (!slot.state) return;
+    if (!slot.host) return;
     this.step++;
-    slot.state = null;
+    slot.host = null;
     this.emit(() => ({ actor: id, kind: 'crash', text: 'crash', time: this.now }));
     if (this.onTrace) {
       for (const wid of slot.writes) {
@@ -193,106 +230,130 @@ export class MpWorld {
   /** Restarts actor `id` from its durable records and starts it. */
   restart(id: ActorId): void {
     const slot = this.slot(id);
-    if (slot.state) return;
+    if (slot.host) return;
     this.step++;
-    slot.state = initMpActor(slot.role, id, this.config, slot.durable);
+    slot.host = this.host(slot);
     slot.lastWriteAt = this.now;
     this.log(() => `${id}: restart from ${slot.durable.length} record(s)`);
     this.emit(() => ({ actor: id, kind: 'restart', text: `restart from ${slot.durable.length} record(s)`, time: this.now }));
-    if (slot.role === 'acceptor') {
+    const state = slot.host.state;
+    if (state.role === 'acceptor') {
       let promised: Ballot | null = null;
       for (const r of slot.durable) if (r.kind === 'promised' && ballotGt(r.ballot, promised)) promised = r.ballot;
       this.checker.acceptorRecovered(id, promised, this.step);
     }
-    if (slot.role === 'learner') this.checker.learnerSnapshot(id, (slot.state as Extract<MpActorState, { role: 'learner' }>).nextSlot);
-    this.input(slot, { type: 'start' });
+    if (state.role === 'learner') this.checker.learnerSnapshot(id, state.nextSlot);
+    this.turn(slot, (h) => h.start());
   }
 
   /** One line per actor. */
   describe(): string[] {
-    return [...this.slots.values()].map((s) => (s.state ? describeMpState(s.state) : `${s.id} ${s.role} crashed`));
+    return [...this.slots.values()].map((s) => (s.host ? describeMpState(s.host.state) : `${s.id} ${s.role} crashed`));
   }
 
-  /** Hands `input` to a core; `via` is the network copy it came on, for the trace. */
-  private input(slot: Slot, input: MpInput, via?: Extract<MpPending, { kind: 'msg' }>): void {
-    const state = slot.state;
-    if (!state) return;
-    this.step++;
-    this.log(() => `${slot.id}: ${describeMpInput(input)}`);
-    if (this.onTrace && input.type !== 'start') {
-      const base = { actor: slot.id, time: this.now };
-      switch (input.type) {
-        case 'receive':
-          this.onTrace({ ...base, kind: 'receive', text: `receive ${describeMpMessage(input.msg, slot.id)}`, from: via?.from ?? input.msg.from, ...(via ? { msg: `m${via.id}` } : {}) });
-          break;
-        case 'timeout':
-          this.onTrace({ ...base, kind: 'timer', text: describeMpInput(input) });
-          break;
-        case 'request':
-          this.onTrace({ ...base, kind: 'propose', text: describeMpInput(input) });
-          break;
-      }
-    }
-    const r = stepMpActor(state, input, this.env.random());
+  /**
+   * Runs `body` against the actor's host; a broken invariant crashes the
+   * actor, as in the runtime (where it kills the thread), and the run goes on.
+   */
+  private turn(slot: Slot, body: (host: TurnHost<MultiPaxosTypes>) => void): void {
+    const host = slot.host;
+    if (!host) return;
     try {
-      checkMpInvariants(r.state);
+      body(host);
     } catch (err) {
       if (!(err instanceof AssertionError)) throw err;
-      // A broken invariant crashes the actor, as in the runtime; the run goes on.
       this.checker.invariantBroken(slot.id, err.message, this.step);
       const broken = err.message;
       this.emit(() => ({ actor: slot.id, kind: 'note', text: `invariant broken: ${broken}`, time: this.now }));
       this.crash(slot.id);
-      return;
     }
-    for (const e of r.effects) this.apply(slot, e);
   }
 
-  private apply(slot: Slot, e: MpEffect): void {
-    if (this.trace) this.log(() => `  ${describeMpEffect(e)}`);
-    switch (e.type) {
-      case 'send': {
-        this.stats.sent++;
-        const delays = this.env.sendDelays(slot.id, e.to, e.msg);
-        if (delays.length === 0) {
-          this.stats.dropped++;
-          if (this.onTrace) {
-            // Lost on the way out: traced as a send and its drop, under an id no network copy uses.
-            const msg = `x${++this.traceLost}`;
-            this.onTrace({ actor: slot.id, kind: 'send', text: `send ${describeMpMessage(e.msg, e.to)}`, time: this.now, msg, to: e.to });
-            this.onTrace({ actor: slot.id, kind: 'drop', text: `drop ${describeMpMessage(e.msg, e.to)} (lost by the network)`, time: this.now, msg, to: e.to });
-          }
-        }
-        delays.forEach((d, i) => {
-          const id = this.nextId++;
-          this.emit(() => ({ actor: slot.id, kind: 'send', text: `send ${describeMpMessage(e.msg, e.to)}${i > 0 ? ' (duplicate)' : ''}`, time: this.now, msg: `m${id}`, to: e.to }));
-          this.add({ kind: 'msg', id, at: this.now + d, from: slot.id, to: e.to, msg: e.msg });
-        });
-        return;
-      }
-      case 'persist': {
+  /** A fresh turn host for the actor in `slot`, from its durable records, wired to this world. */
+  private host(slot: Slot): TurnHost<MultiPaxosTypes> {
+    const io: HostIO<MultiPaxosTypes> = {
+      random: () => this.env.random(),
+      append: (records, done) => {
         const at = Math.max(this.now + this.env.writeDelay(slot.id), slot.lastWriteAt);
         slot.lastWriteAt = at;
-        this.emit(() => ({ actor: slot.id, kind: 'persist', text: describeMpEffect(e), time: this.now }));
         const id = this.nextId++;
         slot.writes.push(id);
-        this.add({ kind: 'write', id, at, actor: slot.id, records: e.records, then: e.then });
-        return;
-      }
-      case 'setTimer': {
-        const old = slot.timers.get(e.timer);
+        this.add({ kind: 'write', id, at, actor: slot.id, records, done });
+      },
+      send: (to, msgs) => {
+        for (const msg of msgs) this.send(slot, to, msg);
+      },
+      output: (e) => this.output(slot, e),
+      durable: () => {},
+      arm: (name, delay, gen) => {
+        const old = slot.timers.get(name);
         if (old !== undefined) this.pending.delete(old);
         const id = this.nextId++;
-        slot.timers.set(e.timer, id);
-        this.add({ kind: 'timer', id, at: this.now + e.delay, actor: slot.id, timer: e.timer });
-        return;
-      }
-      case 'cancelTimer': {
-        const old = slot.timers.get(e.timer);
+        slot.timers.set(name, id);
+        this.add({ kind: 'timer', id, at: this.now + delay, actor: slot.id, timer: name as MpTimer, gen });
+      },
+      disarm: (name) => {
+        const old = slot.timers.get(name);
         if (old !== undefined) this.pending.delete(old);
-        slot.timers.delete(e.timer);
-        return;
+        slot.timers.delete(name);
+      },
+      wake: () => {},
+      endTurn: () => {},
+      crash(point) {
+        throw new Error(`crash point ${point} armed in the simulator, which has none`);
+      },
+      failed(err) {
+        throw err;
+      },
+      stepping: (input) => {
+        this.step++;
+        this.log(() => `${slot.id}: ${describeMpInput(input)}`);
+        if (this.onTrace && input.type !== 'start') {
+          const base = { actor: slot.id, time: this.now };
+          const via = slot.via;
+          switch (input.type) {
+            case 'receive':
+              this.onTrace({ ...base, kind: 'receive', text: `receive ${describeMpMessage(input.msg, slot.id)}`, from: via?.from ?? input.msg.from, ...(via ? { msg: `m${via.id}` } : {}) });
+              break;
+            case 'timeout':
+              this.onTrace({ ...base, kind: 'timer', text: describeMpInput(input) });
+              break;
+            case 'request':
+              this.onTrace({ ...base, kind: 'propose', text: describeMpInput(input) });
+              break;
+          }
+        }
+      },
+      applying: (e) => {
+        if (this.trace) this.log(() => `  ${describeMpEffect(e)}`);
+        if (e.type === 'persist') this.emit(() => ({ actor: slot.id, kind: 'persist', text: describeMpEffect(e), time: this.now }));
+      },
+    };
+    // The simulated mailbox never overflows: the driver decides what arrives.
+    return new TurnHost(multiPaxosProtocol, slot.id, slot.role, this.config, slot.durable, io, { mailboxLimit: Number.MAX_SAFE_INTEGER, lazyMs: this.lazyMs, maxValueBytes: Number.POSITIVE_INFINITY });
+  }
+
+  private send(slot: Slot, to: ActorId, msg: MpMessage): void {
+    this.stats.sent++;
+    const delays = this.env.sendDelays(slot.id, to, msg);
+    if (delays.length === 0) {
+      this.stats.dropped++;
+      if (this.onTrace) {
+        // Lost on the way out: traced as a send and its drop, under an id no network copy uses.
+        const id = `x${++this.traceLost}`;
+        this.onTrace({ actor: slot.id, kind: 'send', text: `send ${describeMpMessage(msg, to)}`, time: this.now, msg: id, to });
+        this.onTrace({ actor: slot.id, kind: 'drop', text: `drop ${describeMpMessage(msg, to)} (lost by the network)`, time: this.now, msg: id, to });
       }
+    }
+    delays.forEach((d, i) => {
+      const id = this.nextId++;
+      this.emit(() => ({ actor: slot.id, kind: 'send', text: `send ${describeMpMessage(msg, to)}${i > 0 ? ' (duplicate)' : ''}`, time: this.now, msg: `m${id}`, to }));
+      this.add({ kind: 'msg', id, at: this.now + d, from: slot.id, to, msg });
+    });
+  }
+
+  private output(slot: Slot, e: MpEffect): void {
+    switch (e.type) {
       case 'appliedSlot':
         this.emit(() => ({ actor: slot.id, kind: 'decide', text: describeMpEffect(e), time: this.now, value: `slot ${e.slot}: ${describeBatch(e.batch)}` }));
         this.checker.appliedSlot(slot.id, e.slot, e.batch, this.step);
@@ -313,7 +374,7 @@ export class MpWorld {
           this.stats.leaderChanges++;
         }
         return;
-      case 'ignore':
+      default:
         return;
     }
   }
@@ -344,11 +405,8 @@ export class MpWorld {
     this.emit(() => ({ actor: p.from, kind: 'drop', text: `drop ${describeMpMessage(p.msg, p.to)} (${why})`, time: this.now, msg: `m${p.id}`, to: p.to }));
   }
 
-  /** A write lost with a crash, and every message that was to leave once it was durable (those were never sent). */
+  /** A write lost with a crash (the messages that were to leave once it was durable were never sent). */
   private emitLostWrite(w: Extract<MpPending, { kind: 'write' }>): void {
     this.emit(() => ({ actor: w.actor, kind: 'drop', text: `write lost with the crash {${w.records.map(describeMpRecord).join('; ')}}`, time: this.now }));
-    for (const e of w.then) {
-      if (e.type === 'send') this.emit(() => ({ actor: w.actor, kind: 'drop', text: `never sent, lost with the crash: ${describeMpMessage(e.msg, e.to)}`, time: this.now, to: e.to }));
-    }
   }
 }

@@ -18,7 +18,7 @@
  * step bound becomes the step at which the run stopped — the violation's.
  * Everything is deterministic, and bounded by a number of re-runs.
  */
-import type { Violation } from '../check/safety.js';
+import type { Violation } from '../check/types.js';
 import type { FaultSchedule, ScheduledFault } from './schedule.js';
 import { simulate, type SimOptions, type SimResult } from './simulator.js';
 

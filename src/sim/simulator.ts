@@ -9,9 +9,9 @@ import { coreConfig, type CoreConfig } from '../core/config.js';
 import { describeProposal, describeRecord, describeValue } from '../core/describe.js';
 import { membership, type ActorId } from '../core/ids.js';
 import type { Value } from '../core/value.js';
-import type { Violation } from '../check/safety.js';
+import type { Violation } from '../check/types.js';
 import { EventHeap } from './heap.js';
-import { Prng } from './prng.js';
+import { Prng } from '../util/prng.js';
 import { World, type Pending, type WorldStats } from './world.js';
 import { isMessageFault, messageKey, unknownActor, type CrashFault, type FaultSchedule, type MessageFault, type PartitionFault, type ScheduledFault } from './schedule.js';
 

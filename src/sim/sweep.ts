@@ -4,7 +4,7 @@
  * fails), keeps the first failing run's violations and lists the lowest
  * failing seeds; each replays (and shrinks) from its seed alone.
  */
-import type { Violation } from '../check/safety.js';
+import type { Violation } from '../check/types.js';
 import { simulate, type SimOptions, type SimResult } from './simulator.js';
 
 /** Options of a sweep: a seed range plus everything a single run takes but the seed. */

@@ -41,7 +41,7 @@ import type { Value } from '../core/value.js';
 import { describeMpEffect, describeMpMessage, describeMpRecord } from '../core/multipaxos/describe.js';
 import { mpConfig, type KvOp } from '../core/multipaxos/types.js';
 import { MpWorld, type MpPending } from './mpworld.js';
-import type { Violation } from '../check/safety.js';
+import type { Violation } from '../check/types.js';
 import { World, type Environment, type Pending } from './world.js';
 
 /** Runs a transcript and returns its text with the actual outputs. */
@@ -233,7 +233,8 @@ function multiPaxos(): Protocol<MpWorld> {
         batchMax: num(opt, 'batch', 4),
         compactEvery: num(opt, 'compact', 0),
       });
-      const world = new MpWorld(handDriven(linkUp), config, log);
+      // Commits go out with their turn, so that every message is in view of the transcript.
+      const world = new MpWorld(handDriven(linkUp), config, log, undefined, { lazyMs: 0 });
       world.onClient = (from, e) => log(`  -> client from ${from}: ${describeMpEffect(e)}`);
       return world;
     },

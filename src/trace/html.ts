@@ -2,10 +2,10 @@
  * The trace as one self-contained HTML file: a space-time diagram drawn on a
  * <canvas>, one lane per actor, with the trace embedded as JSON. No network:
  * inline CSS and JavaScript only (a Content-Security-Policy forbids anything
- * else), no external fonts or scripts. The viewer code is in `viewer.ts`.
+ * else), no external fonts or scripts. The viewer's style and script come from `viewer.ts`.
  */
 import type { Trace } from './types.js';
-import { VIEWER_CSS, VIEWER_JS } from './viewer.js';
+import { VIEWER_CSS, viewerScript } from './viewer.js';
 
 /** Options of {@link toHtml}. */
 export interface HtmlOptions {
@@ -46,7 +46,7 @@ export function toHtml(trace: Trace, opts: HtmlOptions = {}): string {
     '  <aside id="panel"><p class="empty">Click an event to see its text and vector clock.</p></aside>',
     '</main>',
     `<script type="application/json" id="synod-trace-data">${embedJson(trace)}</script>`,
-    `<script>${VIEWER_JS}</script>`,
+    `<script>${viewerScript()}</script>`,
     '</body>',
     '</html>',
     '',

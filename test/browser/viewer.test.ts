@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TraceBuilder, toHtml, traceSimulation, type Trace } from '../../src/trace/index.js';
+import { TraceBuilder, toHtml, type Trace } from '../../src/trace/index.js';
+import { traceSimulation } from '../../src/sim/trace.js';
+import { formatDuration, type Glyph } from '../../src/trace/viewer/model.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const results = join(import.meta.dirname, '..', '..', 'test-results');
@@ -44,7 +46,7 @@ interface Stats {
   events: number;
   arrows: number;
   droppedArrows: number;
-  drawn: { events: number; arrows: number; droppedArrows: number; frames: number };
+  drawn: { events: number; arrows: number; droppedArrows: number; frames: number; glyphs: Partial<Record<Glyph, number>>; ruler: string[] };
   view: { start: number; step: number; scrollY: number };
   selected: number | null;
 }
@@ -150,6 +152,14 @@ describe('the HTML trace viewer in chromium', () => {
     expect(s.drawn.arrows).toBe(want.arrows);
     expect(s.drawn.droppedArrows).toBe(want.dropped);
     expect(Number(await page.locator('#diagram').getAttribute('data-dropped-drawn'))).toBe(want.dropped);
+    // Each drop is one mark of its own, and each crash one cross: a dropped
+    // message adds no second mark that could read as a crash.
+    const count = (kind: string) => trace.events.filter((e) => e.kind === kind).length;
+    expect(count('crash')).toBeGreaterThan(0);
+    expect(s.drawn.glyphs.drop).toBe(count('drop'));
+    expect(s.drawn.glyphs.crash).toBe(count('crash'));
+    expect(s.drawn.glyphs.fault).toBe(count('fault'));
+    expect(s.drawn.glyphs['injected-crash']).toBeUndefined();
     // Decisions are in the header.
     const decided = trace.events.filter((e) => e.kind === 'decide');
     expect(decided.length).toBeGreaterThan(0);
@@ -257,6 +267,66 @@ describe('the HTML trace viewer in chromium', () => {
     const text = await clickEvent(page, 0);
     expect(text).toContain('cluster started');
     expect(text).toContain('0.25');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('draws a cluster’s faults apart: an injected crash has its own glyph, a drop one mark on the sender’s side; times read since the start, with a unit', async () => {
+    const b = new TraceBuilder();
+    for (const lane of ['p1', 'a1', 'a2', 'env']) b.lane(lane);
+    // A cluster's clock counts from when tracing began, well before its first event.
+    b.add({ actor: 'p1', kind: 'send', text: 'send p1->a1 prepare 1.p1', time: 1500.25, msg: 'w1', to: 'a1' });
+    b.add({ actor: 'a1', kind: 'receive', text: 'receive p1->a1 prepare 1.p1', time: 1501.5, msg: 'w1', from: 'p1' });
+    b.add({ actor: 'p1', kind: 'send', text: 'send p1->a2 prepare 1.p1', time: 1502, msg: 'w2', to: 'a2' });
+    b.add({ actor: 'p1', kind: 'drop', text: 'drop p1->a2 prepare 1.p1 (link cut)', time: 1502.5, msg: 'w2', to: 'a2' });
+    b.add({ actor: 'env', kind: 'fault', text: 'crash a1 (exception)', time: 1510 });
+    b.add({ actor: 'a1', kind: 'crash', text: 'crashed (exception): injected', time: 1510.75 });
+    b.add({ actor: 'env', kind: 'fault', text: 'partition {p1} | {a1,a2}', time: 1600 });
+    b.add({ actor: 'a1', kind: 'restart', text: 'recovered after 1239.5 ms (thread 4)', time: 2750.25 });
+    b.add({ actor: 'env', kind: 'fault', text: 'heal every partition', time: 2800 });
+    const t = b.trace({ kind: 'cluster' });
+    const { page, errors } = await open(t, 'faults.html');
+    const s = await stats(page);
+    expect(s.drawn.events).toBe(t.events.length);
+    expect(s.drawn.glyphs).toEqual({ send: 2, receive: 1, drop: 1, 'injected-crash': 1, crash: 1, fault: 2, restart: 1 });
+    expect(s.droppedArrows).toBe(1);
+    // The ruler: time since the first event, with a unit, never the clock's raw reading.
+    expect(s.drawn.ruler[0]).toBe('#0 t=0 ms');
+    expect(s.drawn.ruler.length).toBeGreaterThan(1);
+    for (const label of s.drawn.ruler) {
+      const i = Number(/^#(\d+) /.exec(label)?.[1]);
+      expect(label).toBe(`#${i} t=${formatDuration((t.events[i]?.time as number) - 1500.25)}`);
+      expect(label).toMatch(/ t=\d+(\.\d+)? (ms|s)$/);
+    }
+    // The panel gives both: since the start, and the clock as recorded.
+    const text = await clickEvent(page, 1);
+    expect(text).toContain('1.25 ms since the start');
+    expect(text).toContain('1501.5 ms');
+    // The drop is drawn once, on the sender's lane; nothing red sits on the receiver's lane.
+    const red = (x: number, y: number) =>
+      page.evaluate(
+        ({ x, y }) => {
+          const c = document.getElementById('diagram') as PageCanvas;
+          const k = c.width / c.getBoundingClientRect().width;
+          const size = Math.round(14 * k);
+          const d = c.getContext('2d')?.getImageData(Math.round((x - 7) * k), Math.round((y - 7) * k), size, size).data ?? [];
+          let n = 0;
+          for (let i = 0; i < d.length; i += 4) if ((d[i] as number) > 150 && (d[i + 1] as number) < 90 && (d[i + 2] as number) < 90) n++;
+          return n;
+        },
+        { x, y },
+      );
+    await select(page, null);
+    const drop = (await positionOf(page, 3)) as { x: number; y: number };
+    const { laneHeight } = (await page.evaluate(() => (window.synodTrace as Viewer).view)) as unknown as { laneHeight: number };
+    const a2 = drop.y + 2 * laneHeight; // lanes p1, a1, a2
+    expect(await red(drop.x, drop.y)).toBeGreaterThan(0);
+    expect(await red(drop.x, a2)).toBe(0);
+    // The injected crash's bolt on env has a dotted line up to the lane it strikes (a1), and no further.
+    const bolt = (await positionOf(page, 4)) as { x: number; y: number };
+    expect(await red(bolt.x, a2 + laneHeight / 2)).toBeGreaterThan(0);
+    expect(await red(bolt.x, drop.y + laneHeight)).toBeGreaterThan(0);
+    expect(await red(bolt.x, drop.y + laneHeight / 2)).toBe(0);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -3,7 +3,7 @@
  * establish the violation's facts, and only what is in their causal past.
  */
 import { describe, expect, it } from 'vitest';
-import type { Violation } from '../../src/check/safety.js';
+import type { Violation } from '../../src/check/types.js';
 import { anchorsOf, causalPast, pickShortest, shortestTraceOf } from '../../src/chaos/shortest.js';
 import { TraceBuilder } from '../../src/trace/builder.js';
 import type { RawTraceEvent, TraceEvent } from '../../src/trace/types.js';

@@ -6,7 +6,7 @@
  * purpose, each against a control run that keeps it.
  */
 import { describe, expect, it } from 'vitest';
-import type { Violation } from '../../src/check/safety.js';
+import type { Violation } from '../../src/check/types.js';
 import { checkLinearizable } from '../../src/check/linearizability.js';
 import type { ClusterOptions } from '../../src/runtime/cluster.js';
 import { createKvCluster } from '../../src/runtime/kv.js';

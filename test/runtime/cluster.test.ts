@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import type { Violation } from '../../src/check/safety.js';
+import type { Violation } from '../../src/check/types.js';
 import { createCluster, type ClusterOptions } from '../../src/runtime/cluster.js';
-import { SynodError } from '../../src/runtime/wire.js';
+import { SynodError } from '../../src/errors.js';
 import { nextEvent, withCluster } from './fixtures/helpers.js';
 
 const small = { proposers: 2, acceptors: 3, learners: 1 } as const;

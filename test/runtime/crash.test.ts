@@ -5,7 +5,7 @@
  * actor comes back on a new thread and serves, and nothing hangs.
  */
 import { describe, expect, it } from 'vitest';
-import type { Violation } from '../../src/check/safety.js';
+import type { Violation } from '../../src/check/types.js';
 import type { Cluster } from '../../src/runtime/cluster.js';
 import type { CrashEvent } from '../../src/runtime/supervisor.js';
 import type { CrashMode } from '../../src/runtime/wire.js';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCluster } from '../../src/runtime/cluster.js';
 import type { CrashEvent, RestartEvent } from '../../src/runtime/supervisor.js';
-import { SynodError } from '../../src/runtime/wire.js';
+import { SynodError } from '../../src/errors.js';
 import { nextEvent, withCluster } from './fixtures/helpers.js';
 
 const small = { proposers: 2, acceptors: 3, learners: 1 } as const;

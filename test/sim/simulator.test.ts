@@ -3,7 +3,7 @@
 // catch them checks nothing.
 import { describe, expect, it } from 'vitest';
 import { simulate, sweep, BUGS } from '../../src/sim/index.js';
-import { Prng } from '../../src/sim/prng.js';
+import { Prng } from '../../src/util/prng.js';
 
 const cluster = { proposers: 3, acceptors: 5, learners: 2 };
 

@@ -1,7 +1,8 @@
 // The vector clocks of traces: the builder's rules, the independent
 // consistency check, and controls showing the check catches wrong clocks.
 import { describe, expect, it } from 'vitest';
-import { TraceBuilder, checkClocks, happenedBefore, traceSimulation, type RawTraceEvent, type TraceEvent } from '../../src/trace/index.js';
+import { TraceBuilder, checkClocks, happenedBefore, type RawTraceEvent, type TraceEvent } from '../../src/trace/index.js';
+import { traceSimulation } from '../../src/sim/trace.js';
 
 const ev = (actor: string, kind: RawTraceEvent['kind'], extra: Partial<RawTraceEvent> = {}): RawTraceEvent => ({ actor, kind, text: `${actor} ${kind}`, time: 0, ...extra });
 

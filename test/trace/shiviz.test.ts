@@ -6,7 +6,8 @@
 // other hosts that name events that exist. These tests parse our output the
 // same way and check those rules, plus that every receive has seen its send.
 import { describe, expect, it } from 'vitest';
-import { TraceBuilder, toShiViz, traceSimulation, type Trace } from '../../src/trace/index.js';
+import { TraceBuilder, toShiViz, type Trace } from '../../src/trace/index.js';
+import { traceSimulation } from '../../src/sim/trace.js';
 
 const SHIVIZ_DEFAULT_PARSER = String.raw`(?<event>.*)\n(?<host>\S*) (?<clock>{.*})`;
 

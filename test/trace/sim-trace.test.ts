@@ -7,7 +7,8 @@ import { describeValue } from '../../src/core/describe.js';
 import { membership } from '../../src/core/ids.js';
 import { simulate, type SimOptions } from '../../src/sim/simulator.js';
 import { World } from '../../src/sim/world.js';
-import { TraceBuilder, checkClocks, toHtml, toJson, toShiViz, traceSimulation, type RawTraceEvent } from '../../src/trace/index.js';
+import { TraceBuilder, checkClocks, toHtml, toJson, toShiViz, type RawTraceEvent } from '../../src/trace/index.js';
+import { STEPS_AFTER_DECISION, traceSimulation, traceUntilDecided } from '../../src/sim/trace.js';
 
 const base: Omit<SimOptions, 'seed'> = { steps: 2000, proposers: 3, acceptors: 5, learners: 2 };
 const stormy = { drop: 0.1, dup: 0.1, crash: 0.02, partition: 0.01 };
@@ -21,6 +22,28 @@ describe('simulator traces', () => {
     expect(toShiViz(b)).toBe(toShiViz(a));
     expect(toHtml(b)).toBe(toHtml(a));
     expect(toJson(c)).not.toBe(toJson(a));
+  });
+
+  it('traceUntilDecided stops soon after every learner decided, keeps every violation, and traces a run that never decided whole', () => {
+    const short = traceUntilDecided({ ...base, seed: 7 });
+    expect(short.cut).toBe(true);
+    expect(short.result.allDecided).toBe(true);
+    expect(short.trace.source.steps).toBe((short.decidedAt as number) + STEPS_AFTER_DECISION);
+    expect(toJson(short.trace)).not.toBe(toJson(traceSimulation({ ...base, seed: 7 }).trace));
+    expect(checkClocks(short.trace)).toEqual([]);
+    // Cut off before anyone decided: nothing to stop at, the run is traced as asked.
+    const early = traceUntilDecided({ ...base, seed: 7, steps: 20 });
+    expect(early).toMatchObject({ cut: false, decidedAt: null });
+    expect(toJson(early.trace)).toBe(toJson(traceSimulation({ ...base, seed: 7, steps: 20 }).trace));
+    // A run with a safety violation keeps going until the violation is in the trace.
+    const buggy = { ...base, faults: { crash: 0.02 }, bug: 'amnesia' as const };
+    let seed = 1;
+    while (simulate({ ...buggy, seed }).violations.length === 0) {
+      seed++;
+      expect(seed).toBeLessThan(2000);
+    }
+    const whole = simulate({ ...buggy, seed });
+    expect(traceUntilDecided({ ...buggy, seed }).result.violations).toEqual(whole.violations);
   });
 
   it('tracing does not change the run', () => {

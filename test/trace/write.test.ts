@@ -5,8 +5,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SHIVIZ_REGEX, TraceBuilder, toHtml, traceFormatOf, traceSimulation, writeTraceFile, type Trace } from '../../src/trace/index.js';
-import { VIEWER_JS } from '../../src/trace/viewer.js';
+import { SHIVIZ_REGEX, TraceBuilder, toHtml, traceFormatOf, writeTraceFile, type Trace } from '../../src/trace/index.js';
+import { traceSimulation } from '../../src/sim/trace.js';
+import { viewerScript } from '../../src/trace/viewer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'synod-trace-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -87,6 +88,6 @@ describe('the HTML page', () => {
   });
 
   it('the viewer script is valid JavaScript', () => {
-    expect(() => new Function(VIEWER_JS)).not.toThrow();
+    expect(() => new Function(viewerScript())).not.toThrow();
   });
 });

@@ -49,7 +49,7 @@ import { crc32 } from 'node:zlib';
 import { open, type RootDatabase } from 'lmdb';
 import { isBallot } from '../../core/ballot.js';
 import type { MpRecord } from '../../core/multipaxos/types.js';
-import { batchJson, batchProblem, snapshotProblem } from '../mpwire.js';
+import { batchJson, batchProblem, snapshotProblem } from '../../core/multipaxos/wire.js';
 import { CorruptRecordError } from './types.js';
 
 /** The schema version of log records this build writes, and the only one it reads. */

@@ -34,6 +34,7 @@
  * measured side by side in `bench/paths.ts`, not offered here.
  */
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
+import { CodedError } from '../../errors.js';
 
 /** The transports that carry actor-to-actor messages. */
 export type TransportKind = 'port' | 'hub' | 'ring';
@@ -157,15 +158,8 @@ export type TransportErrorCode =
   | 'SYNOD_TRANSPORT_UNSUPPORTED';
 
 /** An error of the transport layer; `code` says which, the message says what to do. */
-export class TransportError extends Error {
+export class TransportError extends CodedError<TransportErrorCode> {
   override readonly name = 'TransportError';
-  constructor(
-    readonly code: TransportErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** The objects in `end` that must go in `postMessage`'s transfer list when it is handed to another thread. */

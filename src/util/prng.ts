@@ -2,7 +2,9 @@
  * A small seeded PRNG (sfc32, seeded through splitmix32). The simulator's
  * runs must replay byte for byte from a seed on any machine and any Node
  * version, so the generator is part of synod rather than a dependency whose
- * sequence could change under us.
+ * sequence could change under us. It sits in src/util because more than the
+ * simulator draws from it: the chaos runner's seeded schedules and the
+ * history checker's random test histories replay from a seed too.
  */
 
 /** A deterministic pseudo-random number generator. */

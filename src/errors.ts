@@ -1,0 +1,43 @@
+/**
+ * The operating errors synod throws to its callers. They live apart from
+ * every layer so that any layer — the runtime, the simulator, the CLI, a
+ * host — can throw or recognise one without importing the layer that
+ * happened to define it first.
+ */
+
+/** Codes of the operating errors the runtime throws. */
+export type SynodErrorCode =
+  /** createCluster was given options it cannot use. */
+  | 'SYNOD_INVALID_OPTIONS'
+  /** A method was given an unknown actor, a value that is not JSON or too big, or bad link faults. */
+  | 'SYNOD_INVALID_ARGUMENT'
+  /** The cluster did not start (an actor failed during start-up, or the worker file is missing). */
+  | 'SYNOD_START_FAILED'
+  /** The actor went down while a control call to it was in flight. */
+  | 'SYNOD_ACTOR_DOWN'
+  /** The supervisor gave up on the actor; it will not be restarted. */
+  | 'SYNOD_ACTOR_FAILED'
+  /** A propose got no decision within its `timeoutMs`. */
+  | 'SYNOD_TIMEOUT'
+  /** The cluster was closed. */
+  | 'SYNOD_CLOSED';
+
+/**
+ * An error with a machine-readable `code` beside its message: the one shape
+ * of synod's own errors (SynodError here, TransportError in
+ * runtime/transports), so callers branch on `code`, never on message text.
+ */
+export class CodedError<C extends string> extends Error {
+  constructor(
+    readonly code: C,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** An operating error of the runtime; `code` says which, the message says what to do. */
+export class SynodError extends CodedError<SynodErrorCode> {
+  override readonly name = 'SynodError';
+}
