@@ -1,14 +1,14 @@
 /**
- * Piscina task: sweep one chunk of seeds in the simulator. Runs are
- * independent and deterministic, so a chunk's result does not depend on
- * which thread ran it.
+ * Piscina task: sweep one chunk of seeds in the simulator (either protocol).
+ * Runs are independent and deterministic, so a chunk's result does not depend
+ * on which thread ran it.
  */
-import { sweep, type SweepOptions, type SweepResult } from '../src/sim/sweep.js';
+import { runChunk, type ChunkTask } from '../src/sim/chunks.js';
 
-/** The task: a seed range plus the run options (no callbacks: they cannot cross threads). */
-export type SweepTask = Omit<SweepOptions, 'onProgress' | 'clock'>;
+/** The task: a protocol, a seed range and the run options (no callbacks: they cannot cross threads). */
+export type SweepTask = ChunkTask;
 
-/** Sweeps the chunk and returns its summary. */
-export default function sweepChunk(task: SweepTask): SweepResult {
-  return sweep(task);
+/** Sweeps the chunk and returns its tally. */
+export default function sweepChunk(task: SweepTask): ReturnType<typeof runChunk> {
+  return runChunk(task);
 }

@@ -2,21 +2,23 @@
  * `synod kv-sim`: the replicated key-value store (Multi-Paxos) in the
  * deterministic simulator. Clients run reads, writes and compare-and-sets
  * under faults; the history is checked for linearizability and the log for
- * safety.
+ * safety. Like `synod sim` it records and replays fault schedules, spreads
+ * sweeps over worker threads and shrinks the first failing run (the shared
+ * parts are in ./seeded.ts).
  */
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { formatHistory } from '../check/history.js';
-import { checkLinearizable, type LinearizabilityResult } from '../check/linearizability.js';
-import { KV_FAULTS, simulateKv } from '../sim/kvsim.js';
-import { sweepKv } from '../sim/kvsweep.js';
+import type { LinearizabilityResult } from '../check/linearizability.js';
+import { KV_FAULTS, KV_MESSAGE_TYPES } from '../sim/kvsim.js';
+import { checkedKvRun, shrinkKv } from '../sim/kvsweep.js';
+import { parallelSweepKv } from '../sim/parallel.js';
+import type { FaultSchedule, ScheduleFile } from '../sim/schedule.js';
 import { DEFAULT_FAULTS } from '../sim/simulator.js';
-import { createProgress } from '../util/progress.js';
-import { addFaultOptions, choiceArg, faultsOf, intArg, probabilityArg, outputFileArg, seedRangeArg, type FaultFlags } from './args.js';
+import { addFaultOptions, choiceArg, faultsOf, intArg, outputFileArg, probabilityArg, seedRangeArg, shellQuote, type FaultFlags } from './args.js';
+import { addSeededOptions, otherFailingSeeds, printShrunk, sweepProgress, readScheduleFlag, replayLine, scheduleReplayLine, seededFlagError, shrunkReport, writeSchedule, type SeededFlags, type ShrunkReport } from './seeded.js';
 
-interface KvSimFlags extends FaultFlags {
-  seed?: number;
-  seeds?: { first: number; last: number };
+interface KvSimFlags extends FaultFlags, SeededFlags {
   clients: number;
   ops: number;
   keys: number;
@@ -29,9 +31,12 @@ interface KvSimFlags extends FaultFlags {
   compactEvery: number;
   bug?: 'stale-read';
   history?: string;
-  json?: boolean;
-  progress: boolean;
+  /** Step bound; default 400 per operation. */
+  steps?: number;
 }
+
+/** Budget of the linearizability check of a single run (and of each run a shrink makes). */
+const CHECK_TIMEOUT_MS = 30_000;
 
 /** Registers the `kv-sim` command on `program`. */
 export function addKvSimCommand(program: Command, exit: (code: number) => void): void {
@@ -45,7 +50,8 @@ export function addKvSimCommand(program: Command, exit: (code: number) => void):
     .option('--keys <k>', 'distinct keys', intArg(1, 10_000), 5)
     .option('--proposers <p>', 'number of proposers (leader candidates)', intArg(1, 64), 3)
     .option('--acceptors <a>', 'number of acceptors', intArg(1, 64), 3)
-    .option('--learners <l>', 'number of learners (replicas of the store)', intArg(1, 64), 2);
+    .option('--learners <l>', 'number of learners (replicas of the store)', intArg(1, 64), 2)
+    .option('--steps <m>', 'upper bound on steps per run (default: 400 per operation; a run also ends when every operation is answered)', intArg(1));
   addFaultOptions(command, { ...DEFAULT_FAULTS, ...(KV_FAULTS as typeof DEFAULT_FAULTS) })
     .option('--crash-leader <p>', 'probability, at each step, that the current leader crashes', probabilityArg, 0)
     .option('--batch <n>', 'most commands per log slot', intArg(1, 100_000), 64)
@@ -53,19 +59,47 @@ export function addKvSimCommand(program: Command, exit: (code: number) => void):
     .option('--compact-every <n>', 'learners snapshot their state every n slots and the log is trimmed below what all have snapshotted (0: never)', intArg(0), 1000)
     .option('--bug <name>', 'control bug the checker must catch: stale-read (replicas answer reads from their own, possibly lagging, state)', choiceArg(['stale-read'] as const))
     .option('--history <file>', 'write the history (single run), or the first failing run\'s history (sweep), as Jepsen-format JSON lines', outputFileArg)
-    .option('--json', 'print exactly one JSON object instead of text')
-    .option('--no-progress', 'sweep: no progress on stderr (a bar on a terminal; otherwise a line when the sweep starts and one every 5 s)')
-    .addHelpText('after', '\nExit status: 0 when every history is linearizable and the log safe, 1 otherwise (including a linearizability check that ran out of time), 2 on bad arguments.')
-    .action((flags: KvSimFlags) => {
-      if (flags.seed !== undefined && flags.seeds !== undefined) {
-        process.stderr.write('synod kv-sim: give --seed or --seeds, not both\n');
-        return exit(2);
+    .option('--json', 'print exactly one JSON object instead of text');
+  addSeededOptions(command, 'fails (unsafe log or a history that is not linearizable)', '--drop, --dup, --delay, --crash, --partition and --crash-leader')
+    .addHelpText(
+      'after',
+      `
+Exit status: 0 when every history is linearizable and the log safe, 1 otherwise (including a linearizability check that ran out of time), 2 on bad arguments.
+
+A run's faults (dropped, duplicated and long-delayed messages between actors
+and on the client links c0, c1, ..., crashes, leader crashes, partitions) come
+from a stream of their own, drawn from the seed. A sweep that finds a failing
+run prints the command that replays it, then shrinks it as synod sim does:
+a smallest list of faults (and a lowest step bound) with which the seed still
+fails, one fault per line, written to a file, with the command that replays it.
+
+Examples:
+  synod kv-sim --seed 7                                 one run and its verdicts
+  synod kv-sim --seeds 1..200 --workers 2               a sweep over two cores
+  synod kv-sim --seeds 1..20 --ops 200 --bug stale-read a sweep that must fail (and shrinks the first failure)
+  synod kv-sim --seed 7 --save-schedule s.json          record a run's faults; replay them with --schedule s.json`,
+    )
+    .action(async (flags: KvSimFlags) => {
+      const fail = (message: string) => {
+        process.stderr.write(`synod kv-sim: ${message}\n`);
+        exit(2);
+      };
+      const wrong = seededFlagError(flags);
+      if (wrong !== null) return fail(wrong);
+      if (flags.clients > flags.ops) return fail(`--clients (${flags.clients}) must not exceed --ops (${flags.ops})`);
+      let schedule: ScheduleFile | undefined;
+      try {
+        schedule = readScheduleFlag(flags, KV_MESSAGE_TYPES);
+      } catch (err) {
+        return fail((err as Error).message);
       }
-      if (flags.clients > flags.ops) {
-        process.stderr.write(`synod kv-sim: --clients (${flags.clients}) must not exceed --ops (${flags.ops})\n`);
-        return exit(2);
+      try {
+        exit(flags.seeds ? await runSweep(flags) : runOne(flags, schedule));
+      } catch (err) {
+        // A schedule naming actors or clients the cluster does not have.
+        if (err instanceof RangeError && schedule) return fail(`--schedule ${flags.schedule}: ${err.message}`);
+        throw err;
       }
-      exit(flags.seeds ? runSweep(flags) : runOne(flags));
     });
 }
 
@@ -83,80 +117,115 @@ function runOptions(f: KvSimFlags) {
     window: f.window,
     compactEvery: f.compactEvery,
     bug: f.bug ?? null,
+    ...(f.steps !== undefined ? { maxSteps: f.steps } : {}),
   };
+}
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/** How a shrink's report words a passing and a failing run. */
+const SHRUNK_WORDS = { passes: 'safe and linearizable', fails: 'fails' } as const;
+
+/** The linearizability verdict as JSON. */
+function linJson(lin: LinearizabilityResult, withKey: boolean) {
+  return lin.ok ? { status: lin.status } : withKey ? { status: lin.status, key: lin.key, reason: lin.reason } : { status: lin.status, reason: lin.reason };
 }
 
 function verdict(lin: LinearizabilityResult): string {
   return lin.ok ? 'linearizable' : lin.status === 'unknown' ? `UNKNOWN (${lin.reason})` : `NOT LINEARIZABLE: ${lin.reason}`;
 }
 
-function runOne(f: KvSimFlags): number {
-  const seed = f.seed ?? 1;
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+function runOne(f: KvSimFlags, file: ScheduleFile | undefined): number {
+  const seed = f.seed ?? file?.seed ?? 1;
   if (!f.json) out(`seed=${seed}`);
-  const r = simulateKv({ ...runOptions(f), seed });
-  const lin = checkLinearizable(r.history, { timeoutMs: 30_000 });
+  const { run: r, linearizability: lin, failed } = checkedKvRun({ ...runOptions(f), seed, ...(file ? { schedule: file.faults } : {}) }, CHECK_TIMEOUT_MS);
   if (f.history) writeFileSync(f.history, formatHistory(r.history));
-  const ok = lin.ok && r.violations.length === 0;
+  if (f.saveSchedule !== undefined) writeSchedule(f.saveSchedule, { seed, steps: r.steps, faults: r.schedule });
+  const shrunk = failed && f.shrink === true ? shrinkRun(f, seed, file?.faults) : null;
+  const ok = !failed;
   if (f.json) {
-    const { history: _history, ...rest } = r;
-    out(JSON.stringify({ seed, ok, ops: f.ops, completed: r.completed, unknown: r.unknown, opsPerSec: r.stats.opsPerSec, latencyP50Ms: r.stats.latencyP50Ms, latencyP99Ms: r.stats.latencyP99Ms, leaderChanges: r.stats.leaderChanges, violations: r.violations, linearizability: lin.ok ? { status: lin.status } : { status: lin.status, key: lin.key, reason: lin.reason }, stats: { ...rest.stats, steps: r.steps, time: r.time }, history: f.history ?? null }));
+    out(JSON.stringify({ seed, ok, ops: f.ops, completed: r.completed, unknown: r.unknown, opsPerSec: r.stats.opsPerSec, latencyP50Ms: r.stats.latencyP50Ms, latencyP99Ms: r.stats.latencyP99Ms, leaderChanges: r.stats.leaderChanges, violations: r.violations, linearizability: linJson(lin, true), stats: { ...r.stats, steps: r.steps, time: r.time }, history: f.history ?? null, schedule: r.schedule, ...(shrunk ? { shrunk } : {}) }));
     return ok ? 0 : 1;
   }
-  out(`synod kv-sim: ${f.clients} clients, ${f.ops} ops on ${f.keys} keys; ${f.proposers} proposers, ${f.acceptors} acceptors, ${f.learners} learners; drop=${f.drop} dup=${f.dup} delay=${f.delay} crash=${f.crash} partition=${f.partition} crash-leader=${f.crashLeader}${f.bug ? `; bug=${f.bug}` : ''}`);
+  const faults = file ? `faults: ${file.faults.length} from ${f.schedule}` : `drop=${f.drop} dup=${f.dup} delay=${f.delay} crash=${f.crash} partition=${f.partition} crash-leader=${f.crashLeader}`;
+  out(`synod kv-sim: ${f.clients} clients, ${f.ops} ops on ${f.keys} keys; ${f.proposers} proposers, ${f.acceptors} acceptors, ${f.learners} learners; ${faults}${f.bug ? `; bug=${f.bug}` : ''}`);
   out(`operations: ${r.completed} completed, ${r.unknown} unknown (still unanswered at the end)`);
   out(`throughput: ${r.stats.opsPerSec} ops/s of virtual time; latency p50 ${r.stats.latencyP50Ms} ms, p99 ${r.stats.latencyP99Ms} ms (virtual)`);
-  out(`leader changes: ${r.stats.leaderChanges}; slots chosen: ${r.stats.slotsChosen}; crashes: ${r.stats.crashes}; messages sent ${r.stats.sent}, dropped ${r.stats.dropped}`);
+  out(`leader changes: ${r.stats.leaderChanges}; slots chosen: ${r.stats.slotsChosen}; crashes: ${r.stats.crashes}; messages sent ${r.stats.sent}, dropped ${r.stats.dropped}; faults injected=${r.schedule.length}`);
   out(`log safety: ${r.violations.length === 0 ? 'OK' : `${r.violations.length} VIOLATION(S)`}`);
   for (const v of r.violations) out(`  step ${v.step} ${v.kind}: ${v.message}`);
   out(`linearizability: ${verdict(lin)}`);
   if (f.history) out(`history written to ${f.history}`);
+  if (f.saveSchedule !== undefined) out(`schedule of this run (${r.schedule.length} faults) written to ${f.saveSchedule}`);
+  if (shrunk) printShrunk(out, shrunk, SHRUNK_WORDS, [`linearizability of the shrunk run: ${verdict(shrunk.linearizability)}`]);
+  else if (failed && f.shrink !== false) out(`shrink it: ${replayCommand(f, seed)}${file ? ` --schedule ${shellQuote(f.schedule as string)}` : ''} --shrink`);
   return ok ? 0 : 1;
 }
 
-function runSweep(f: KvSimFlags): number {
+async function runSweep(f: KvSimFlags): Promise<number> {
   const { first, last } = f.seeds as { first: number; last: number };
   const total = last - first + 1;
-  if (!f.json) process.stdout.write(`seeds=${first}..${last}\n`);
-  const progress = createProgress({ command: 'synod kv-sim', unit: 'seeds', total, enabled: f.progress });
-  const t0 = performance.now();
-  const r = sweepKv({ ...runOptions(f), first, last, onProgress: (done) => progress.update(done) });
+  if (!f.json) out(`seeds=${first}..${last}`);
+  const progress = sweepProgress('kv-sim', f, total);
+  const r = await parallelSweepKv({ ...runOptions(f), first, last, workers: f.workers, onProgress: (done) => progress.update(done) });
   progress.stop();
-  const elapsedMs = Math.round(performance.now() - t0);
   const failure = r.firstFailure;
   const replay = failure ? replayCommand(f, failure.seed) : null;
-  if (failure && f.history) writeFileSync(f.history, formatHistory(simulateKv({ ...runOptions(f), seed: failure.seed }).history));
+  if (failure && f.history) writeFileSync(f.history, formatHistory(checkedKvRun({ ...runOptions(f), seed: failure.seed }).run.history));
+  const shrunk = failure && f.shrink !== false ? shrinkRun(f, failure.seed, undefined) : null;
   if (f.json) {
-    process.stdout.write(
-      `${JSON.stringify({
+    out(
+      JSON.stringify({
         runs: r.runs,
         ops: r.ops,
         completed: r.completed,
         unsafeRuns: r.unsafeRuns,
         nonLinearizableRuns: r.nonLinearizableRuns,
         unknownRuns: r.unknownRuns,
+        failingRuns: r.failingRuns,
         leaderChanges: r.leaderChanges,
-        firstFailure: failure ? { seed: failure.seed, violations: failure.violations, linearizability: failure.linearizability.ok ? { status: failure.linearizability.status } : { status: failure.linearizability.status, reason: failure.linearizability.reason }, replay } : null,
-        elapsedMs,
-        seedsPerSec: Math.round((r.runs * 1000) / Math.max(1, elapsedMs)),
-      })}\n`,
+        firstFailure: failure ? { seed: failure.seed, violations: failure.violations, linearizability: linJson(failure.linearizability, false), replay, ...(shrunk ? { shrunk } : {}) } : null,
+        failingSeeds: r.failingSeeds.map((seed) => ({ seed, replay: replayCommand(f, seed) })),
+        elapsedMs: r.elapsedMs,
+        seedsPerSec: Math.round((r.runs * 1000) / Math.max(1, r.elapsedMs)),
+        workers: r.workers,
+        chunk: r.chunk,
+      }),
     );
-  } else {
-    process.stdout.write(`${r.runs} runs, ${r.completed}/${r.ops} operations completed, ${r.leaderChanges} leader changes: ${r.unsafeRuns} with log-safety violations, ${r.nonLinearizableRuns} not linearizable, ${r.unknownRuns} undecided; ${elapsedMs} ms\n`);
-    if (failure) {
-      process.stdout.write(`first failure at seed ${failure.seed}: ${failure.violations[0]?.message ?? verdict(failure.linearizability)}\nreplay it: ${replay}\n`);
-    } else process.stdout.write('OK on every seed\n');
+    return failure ? 1 : 0;
   }
-  return failure ? 1 : 0;
+  out(`${r.runs} runs on ${r.workers} worker(s), ${r.completed}/${r.ops} operations completed, ${r.leaderChanges} leader changes: ${r.unsafeRuns} with log-safety violations, ${r.nonLinearizableRuns} not linearizable, ${r.unknownRuns} undecided; ${r.elapsedMs} ms`);
+  if (!failure) {
+    out('OK on every seed');
+    return 0;
+  }
+  out(`first failure at seed ${failure.seed}: ${failure.violations[0]?.message ?? verdict(failure.linearizability)}`);
+  out(`replay it: ${replay}`);
+  const others = otherFailingSeeds(failure.seed, r.failingSeeds, r.failingRuns);
+  if (others !== null) out(others);
+  if (shrunk) printShrunk(out, shrunk, SHRUNK_WORDS, [`linearizability of the shrunk run: ${verdict(shrunk.linearizability)}`]);
+  return 1;
 }
 
-function replayCommand(f: KvSimFlags, seed: number): string {
-  const parts = [
-    `synod kv-sim --seed ${seed} --clients ${f.clients} --ops ${f.ops} --keys ${f.keys}`,
-    `--proposers ${f.proposers} --acceptors ${f.acceptors} --learners ${f.learners}`,
-    `--drop ${f.drop} --dup ${f.dup} --delay ${f.delay} --crash ${f.crash} --partition ${f.partition} --crash-leader ${f.crashLeader}`,
-    `--batch ${f.batch} --window ${f.window} --compact-every ${f.compactEvery}`,
-  ];
+/** A kv shrink report: the shared one plus the shrunk run's linearizability verdict. */
+type KvShrunkReport = ShrunkReport & { readonly linearizability: LinearizabilityResult };
+
+function shrinkRun(f: KvSimFlags, seed: number, schedule: FaultSchedule | undefined): KvShrunkReport {
+  const s = shrinkKv({ ...runOptions(f), seed, checkTimeoutMs: CHECK_TIMEOUT_MS, ...(schedule ? { schedule } : {}) }, { maxRuns: f.shrinkRuns });
+  const report = shrunkReport(f, s, (file) => scheduleReplayLine('kv-sim', seed, shapeFlags(f, false), s.steps, file));
+  return { ...report, linearizability: s.linearizability };
+}
+
+/** The flags that shape a run, as command-line words (all of them, so a replay does not depend on defaults); without fault rates when a schedule replaces them. */
+function shapeFlags(f: KvSimFlags, withFaultRates: boolean): string[] {
+  const parts = [`--clients ${f.clients} --ops ${f.ops} --keys ${f.keys}`, `--proposers ${f.proposers} --acceptors ${f.acceptors} --learners ${f.learners}`];
+  if (withFaultRates) parts.push(`--drop ${f.drop} --dup ${f.dup} --delay ${f.delay} --crash ${f.crash} --partition ${f.partition} --crash-leader ${f.crashLeader}`);
+  parts.push(`--batch ${f.batch} --window ${f.window} --compact-every ${f.compactEvery}`);
   if (f.bug) parts.push(`--bug ${f.bug}`);
-  return parts.join(' ');
+  return parts;
+}
+
+/** The exact command line that replays one seed. */
+function replayCommand(f: KvSimFlags, seed: number): string {
+  return replayLine('kv-sim', seed, [...shapeFlags(f, true), ...(f.steps !== undefined ? [`--steps ${f.steps}`] : [])]);
 }

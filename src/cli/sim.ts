@@ -4,42 +4,26 @@
  * display, a summary, and for the first failing seed the command that
  * replays it and a shrunk fault schedule with its own replay command).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describeValue } from '../core/describe.js';
-import { BUGS, DEFAULT_FAULTS, DEFAULT_STAGGER, describeFault, parseScheduleFile, simulate, type BugName, type FaultOptions, type FaultSchedule, type ScheduleFile } from '../sim/simulator.js';
+import { BUGS, DEFAULT_FAULTS, DEFAULT_STAGGER, simulate, type BugName, type FaultOptions, type FaultSchedule, type ScheduleFile } from '../sim/simulator.js';
 import { parallelSweep } from '../sim/parallel.js';
-import { DEFAULT_SHRINK_RUNS, shrink, type ShrinkResult } from '../sim/shrink.js';
-import { createProgress } from '../util/progress.js';
-import { addFaultOptions, choiceArg, faultsOf, intArg, outputFileArg, seedRangeArg, shellQuote, type FaultFlags } from './args.js';
+import { shrink } from '../sim/shrink.js';
+import { addFaultOptions, choiceArg, faultsOf, intArg, seedRangeArg, shellQuote, type FaultFlags } from './args.js';
+import { addSeededOptions, otherFailingSeeds, printShrunk, sweepProgress, readScheduleFlag, replayLine, scheduleReplayLine, seededFlagError, shrunkReport, writeSchedule, type SeededFlags, type ShrunkReport } from './seeded.js';
 
-interface SimFlags extends FaultFlags {
-  seed?: number;
-  seeds?: { first: number; last: number };
+interface SimFlags extends FaultFlags, SeededFlags {
   steps: number;
   proposers: number;
   acceptors: number;
   learners: number;
   stagger: number;
   bug?: BugName;
-  json?: boolean;
   trace?: boolean;
-  progress: boolean;
-  workers: number;
-  schedule?: string;
-  saveSchedule?: string;
-  /** true: --shrink, false: --no-shrink, undefined: neither (sweeps shrink, single runs do not). */
-  shrink?: boolean;
-  shrinkRuns: number;
-  shrinkOut?: string;
 }
 
 /** Defaults of the flags that shape a run (a replay command names only the flags that differ). */
 const DEFAULTS = { steps: 2000, proposers: 3, acceptors: 5, learners: 2, stagger: DEFAULT_STAGGER } as const;
-/** Where shrunk schedules go without --shrink-out. */
-const defaultShrinkDir = () => join(tmpdir(), 'synod-shrink');
 
 /** Registers the `sim` command on `program`. */
 export function addSimCommand(program: Command, exit: (code: number) => void): void {
@@ -56,15 +40,8 @@ export function addSimCommand(program: Command, exit: (code: number) => void): v
     .option('--stagger <ms>', 'proposers get their first request at a random time in [0, ms]', intArg(0), DEFAULTS.stagger)
     .option('--bug <name>', `switch on a control bug the safety checker must catch: ${BUGS.join(', ')}`, choiceArg(BUGS))
     .option('--json', 'print exactly one JSON object instead of text')
-    .option('--trace', 'single run: print every step and effect as it happens')
-    .option('--schedule <file>', 'single run: replay exactly the faults in FILE (JSON, as written by a sweep\'s shrinking or --save-schedule) instead of drawing faults; --drop, --dup, --delay, --crash and --partition are then unused')
-    .option('--save-schedule <file>', 'single run: write the faults the run injected to FILE (replay them with --schedule)', outputFileArg)
-    .option('--workers <n>', 'sweep: worker threads to spread the seeds over (a piscina pool; 1 = this thread); what the sweep finds is the same for any n, only the rates differ', intArg(1, 256), 1)
-    .option('--no-progress', 'sweep: no progress on stderr (a bar on a terminal; otherwise a line when the sweep starts and one every 5 s)')
-    .option('--shrink', 'single run: if the run violates safety, shrink its fault schedule as a sweep does')
-    .option('--no-shrink', 'sweep: report the first failing seed without shrinking its fault schedule')
-    .option('--shrink-runs <n>', 'most simulator runs the shrinking may spend', intArg(1), DEFAULT_SHRINK_RUNS)
-    .option('--shrink-out <dir>', `directory the shrunk schedule is written to, as seed-N.json (default: ${join(tmpdir(), 'synod-shrink')})`)
+    .option('--trace', 'single run: print every step and effect as it happens');
+  addSeededOptions(command, 'violates safety')
     .addHelpText(
       'after',
       `
@@ -90,19 +67,14 @@ Examples:
         process.stderr.write(`synod sim: ${message}\n`);
         exit(2);
       };
-      if (flags.seed !== undefined && flags.seeds !== undefined) return fail('give --seed or --seeds, not both');
-      if (flags.seeds !== undefined) {
-        if (flags.trace) return fail('--trace works on a single run (--seed), not on a sweep');
-        if (flags.schedule !== undefined) return fail('--schedule replays a single run (--seed), not a sweep');
-        if (flags.saveSchedule !== undefined) return fail('--save-schedule works on a single run (--seed), not on a sweep');
-      }
+      const wrong = seededFlagError(flags);
+      if (wrong !== null) return fail(wrong);
+      if (flags.seeds !== undefined && flags.trace) return fail('--trace works on a single run (--seed), not on a sweep');
       let schedule: ScheduleFile | undefined;
-      if (flags.schedule !== undefined) {
-        try {
-          schedule = parseScheduleFile(JSON.parse(readFileSync(flags.schedule, 'utf8')));
-        } catch (err) {
-          return fail(`--schedule ${flags.schedule}: ${(err as Error).message}`);
-        }
+      try {
+        schedule = readScheduleFlag(flags);
+      } catch (err) {
+        return fail((err as Error).message);
       }
       const faults: Partial<FaultOptions> = faultsOf(flags);
       const common = {
@@ -167,7 +139,7 @@ function runOne(flags: SimFlags, common: Common, file: ScheduleFile | undefined)
   }
   out(`safety: ${r.violations.length} VIOLATION(S)`);
   for (const v of r.violations) out(`  step ${v.step} ${v.kind}: ${v.message}`);
-  if (shrunk) printShrunk(shrunk);
+  if (shrunk) printShrunk(out, shrunk, SHRUNK_WORDS);
   else if (flags.shrink !== false) out(`shrink it: ${replayCommand(flags, seed)}${file ? ` --schedule ${shellQuote(flags.schedule as string)}` : ''} --shrink`);
   return 1;
 }
@@ -176,7 +148,7 @@ async function runSweep(flags: SimFlags, common: Common): Promise<number> {
   const { first, last } = flags.seeds as { first: number; last: number };
   const total = last - first + 1;
   if (!flags.json) out(`seeds=${first}..${last}`);
-  const progress = createProgress({ command: 'synod sim', unit: 'seeds', total, enabled: flags.progress });
+  const progress = sweepProgress('sim', flags, total);
   const r = await parallelSweep({
     ...common,
     first,
@@ -216,67 +188,18 @@ async function runSweep(flags: SimFlags, common: Common): Promise<number> {
   out(`first violation at seed ${fv.seed}:`);
   for (const v of fv.violations) out(`  step ${v.step} ${v.kind}: ${v.message}`);
   out(`replay it: ${replay}`);
-  const others = r.failingSeeds.filter((s) => s !== fv.seed);
-  if (others.length > 0) out(`other failing seeds: ${others.join(' ')}${r.violatingRuns > r.failingSeeds.length ? ' …' : ''} (replay each with --seed)`);
-  if (shrunk) printShrunk(shrunk);
+  const others = otherFailingSeeds(fv.seed, r.failingSeeds, r.violatingRuns);
+  if (others !== null) out(others);
+  if (shrunk) printShrunk(out, shrunk, SHRUNK_WORDS);
   return 1;
 }
 
-/** What the CLI reports of a shrink. */
-interface ShrunkReport {
-  readonly seed: number;
-  readonly originalFaults: number;
-  readonly originalSteps: number;
-  readonly faults: number;
-  readonly steps: number;
-  readonly runs: number;
-  readonly maxRuns: number;
-  readonly minimal: boolean;
-  readonly schedule: FaultSchedule;
-  readonly violations: ShrinkResult['violations'];
-  /** The schedule file written. */
-  readonly file: string;
-  /** The command that replays the shrunk run. */
-  readonly replay: string;
-}
+/** How a shrink's report words a safe and a failing run. */
+const SHRUNK_WORDS = { passes: 'safe', fails: 'violates safety' } as const;
 
 function shrinkRun(flags: SimFlags, common: Common, seed: number, schedule: FaultSchedule | undefined): ShrunkReport {
   const s = shrink({ ...common, seed, ...(schedule ? { schedule } : {}) }, { maxRuns: flags.shrinkRuns });
-  const dir = flags.shrinkOut ?? defaultShrinkDir();
-  mkdirSync(dir, { recursive: true });
-  const file = resolve(dir, `seed-${seed}.json`);
-  writeSchedule(file, { seed, steps: s.steps, faults: s.schedule });
-  return {
-    seed,
-    originalFaults: s.original.length,
-    originalSteps: s.originalSteps,
-    faults: s.schedule.length,
-    steps: s.steps,
-    runs: s.runs,
-    maxRuns: s.maxRuns,
-    minimal: s.minimal,
-    schedule: s.schedule,
-    violations: s.violations,
-    file,
-    replay: scheduleReplayCommand(flags, seed, s.steps, file),
-  };
-}
-
-function printShrunk(s: ShrunkReport): void {
-  const minimal = s.minimal ? '1-minimal: removing any one fault makes the run safe' : `run budget of ${s.maxRuns} spent: smaller, but not shown minimal (raise --shrink-runs)`;
-  out(`shrunk seed ${s.seed}: ${s.originalFaults} faults, ${s.originalSteps} steps -> ${s.faults} fault(s), ${s.steps} steps (${s.runs} runs; ${minimal})`);
-  out(`shrunk schedule (${s.faults} fault(s)):`);
-  if (s.schedule.length === 0) out('  (none: the seed violates safety without any fault)');
-  for (const f of s.schedule) out(`  ${describeFault(f)}`);
-  out('violations of the shrunk run:');
-  for (const v of s.violations) out(`  step ${v.step} ${v.kind}: ${v.message}`);
-  out(`schedule written to ${s.file}`);
-  out(`replay the shrunk run: ${s.replay}`);
-}
-
-function writeSchedule(file: string, s: { seed: number; steps: number; faults: FaultSchedule }): void {
-  const doc: ScheduleFile = { format: 'synod-fault-schedule', version: 1, seed: s.seed, steps: s.steps, faults: s.faults };
-  writeFileSync(file, `${JSON.stringify(doc, null, 1)}\n`);
+  return shrunkReport(flags, s, (file) => scheduleReplayCommand(flags, seed, s.steps, file));
 }
 
 function describeFaults(f: SimFlags): string {
@@ -302,10 +225,10 @@ function shapeFlags(f: SimFlags, withFaultRates: boolean): string[] {
 
 /** The exact command line that replays one seed (every flag that differs from its default). */
 function replayCommand(f: SimFlags, seed: number): string {
-  return ['synod sim', `--seed ${seed}`, ...shapeFlags(f, true)].join(' ');
+  return replayLine('sim', seed, shapeFlags(f, true));
 }
 
 /** The command line that replays a seed with a schedule file and a step bound (fault rates are unused then). */
 function scheduleReplayCommand(f: SimFlags, seed: number, steps: number, file: string): string {
-  return ['synod sim', `--seed ${seed}`, ...shapeFlags({ ...f, steps }, false).filter((w) => !w.startsWith('--steps ')), `--steps ${steps}`, `--schedule ${shellQuote(file)}`].join(' ');
+  return scheduleReplayLine('sim', seed, shapeFlags(f, false).filter((w) => !w.startsWith('--steps ')), steps, file);
 }

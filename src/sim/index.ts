@@ -1,14 +1,18 @@
 /**
  * The deterministic simulator: a seeded, single-threaded world that hosts the
- * protocol core under dropped, duplicated, delayed messages, partitions,
- * crashes and restarts, and the traces of its runs (trace.ts). The seeded
- * PRNG that drives it is defined in src/util and exported from here as well.
+ * protocol core (single-decree, or the Multi-Paxos key-value store) under
+ * dropped, duplicated, delayed messages, partitions, crashes and restarts,
+ * driven by one seeded driver that records, replays, shrinks and sweeps
+ * either protocol.
  */
 export * from '../util/prng.js';
 export * from './world.js';
 export * from './simulator.js';
 export * from './sweep.js';
-export { parallelSweep, defaultChunk } from './parallel.js';
+export { SeededDriver, type DrivenWorld, type DriverHooks, type DriverOptions } from './driver.js';
+export { parallelSweep, parallelSweepKv, sweepPool, defaultChunk, type PoolOptions, type PoolTally, type ParallelSweepOptions, type ParallelKvSweepOptions } from './parallel.js';
 export * from './shrink.js';
+export { simulateKv, KV_FAULTS, KV_MESSAGE_TYPES, type KvSimOptions, type KvSimResult } from './kvsim.js';
+export * from './kvsweep.js';
 export * from './transcript.js';
 export { traceSimulation, traceUntilDecided, traceKvSimulation, STEPS_AFTER_DECISION, type SimTrace, type DecidedSimTrace, type KvSimTrace } from './trace.js';

@@ -6,16 +6,21 @@
  * included). Every client operation goes into a Jepsen-format history, and
  * the log itself is watched by the log safety checker. Same options,
  * same run, byte for byte.
+ *
+ * The run is driven by the seeded driver both simulators share (./driver.ts):
+ * faults come from a stream of their own and are recorded as a fault
+ * schedule that replays the run exactly. The client links (`c0`, `c1`, …, to
+ * and from the actors) lose, duplicate and delay messages like any other
+ * link, but are never partitioned.
  */
 import type { HistoryEvent } from '../check/history.js';
 import type { Violation } from '../check/types.js';
 import { membership, type ActorId } from '../core/ids.js';
-import { mpConfig, type Command, type KvOp, type KvResult, type MpConfig } from '../core/multipaxos/types.js';
+import { mpConfig, type Command, type KvOp, type KvResult, type MpConfig, type MpMessage } from '../core/multipaxos/types.js';
 import type { Value } from '../core/value.js';
-import { EventHeap } from './heap.js';
+import { DEFAULT_FAULTS, SeededDriver, type FaultOptions } from './driver.js';
 import { MpWorld } from './mpworld.js';
-import { Prng } from '../util/prng.js';
-import { DEFAULT_FAULTS, type FaultOptions } from './simulator.js';
+import { unknownActor, type FaultSchedule } from './schedule.js';
 import type { RawTraceEvent } from '../trace/types.js';
 
 /** Options of one simulated key-value run. */
@@ -50,6 +55,15 @@ export interface KvSimOptions {
   readonly maxSteps?: number;
   /** A client re-sends an unanswered request after this long. */
   readonly clientTimeoutMs?: number;
+  /**
+   * Replay exactly these faults instead of drawing them (the fault
+   * probabilities and `crashLeader` are then unused); everything else is
+   * still drawn from `seed`. Client links are named `c0`, `c1`, … and their
+   * messages `request`, `reply` and `redirect`. See `SimOptions.schedule`.
+   */
+  readonly schedule?: FaultSchedule;
+  /** Stop at the first log-safety violation (shrinking does). */
+  readonly stopOnViolation?: boolean;
   /** Receives every line of the full trace. */
   readonly trace?: (line: string) => void;
   /** Receives every structured trace event (see `MpWorld`); partitions and heals come on the `env` lane. */
@@ -67,6 +81,8 @@ export interface KvSimResult {
   readonly completed: number;
   readonly unknown: number;
   readonly violations: readonly Violation[];
+  /** Every fault injected, in order: replaying it (option `schedule`) with the same seed and options reproduces this run exactly. */
+  readonly schedule: FaultSchedule;
   readonly stats: {
     readonly opsPerSec: number;
     readonly latencyP50Ms: number;
@@ -89,17 +105,32 @@ interface Client {
   current: { command: Command; invokedAt: number; attempt: number } | null;
 }
 
+/** The key-value workload's own events: client requests, answers and timers. */
 type Ev =
-  | { at: number; seq: number; kind: 'world'; id: number }
-  | { at: number; seq: number; kind: 'request'; to: ActorId; command: Command }
-  | { at: number; seq: number; kind: 'reply'; client: number; cseq: number; result: KvResult }
-  | { at: number; seq: number; kind: 'redirect'; client: number; cseq: number; leader: ActorId | null }
-  | { at: number; seq: number; kind: 'invoke'; client: number }
-  | { at: number; seq: number; kind: 'clientTimeout'; client: number; cseq: number; attempt: number }
-  | { at: number; seq: number; kind: 'restart'; actor: ActorId }
-  | { at: number; seq: number; kind: 'heal' };
+  | { kind: 'request'; to: ActorId; command: Command }
+  | { kind: 'reply'; client: number; cseq: number; result: KvResult }
+  | { kind: 'redirect'; client: number; cseq: number; leader: ActorId | null }
+  | { kind: 'invoke'; client: number }
+  | { kind: 'clientTimeout'; client: number; cseq: number; attempt: number };
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** The message types of the Multi-Paxos actors and of the client links: what a `synod kv-sim` schedule's message faults may name. */
+export const KV_MESSAGE_TYPES: readonly string[] = Object.freeze([
+  'prepare',
+  'promise',
+  'nack',
+  'accept',
+  'accepted',
+  'commit',
+  'heartbeat',
+  'catchup',
+  'applied',
+  'trim',
+  'snapshot-request',
+  'snapshot',
+  'request',
+  'reply',
+  'redirect',
+] as const satisfies readonly (MpMessage['type'] | 'request' | 'reply' | 'redirect')[]);
 
 /** Default faults of a key-value run: rarer crashes than single-decree runs, whose steps are far fewer. */
 export const KV_FAULTS: Partial<FaultOptions> = Object.freeze({ crash: 0.0002, partition: 0.0002 });
@@ -112,46 +143,52 @@ function clientIndex(cmd: Command): number {
 /** Runs one simulated key-value workload. */
 export function simulateKv(opts: KvSimOptions): KvSimResult {
   const f: FaultOptions = { ...DEFAULT_FAULTS, ...KV_FAULTS, ...opts.faults };
-  const rng = new Prng(opts.seed);
   const members = membership(opts.proposers ?? 3, opts.acceptors ?? 3, opts.learners ?? 2);
+  const clientIds = Array.from({ length: opts.clients }, (_, i) => `c${i}`);
+  if (opts.schedule) {
+    const unknown = unknownActor(opts.schedule, [...members.proposers, ...members.acceptors, ...members.learners, ...clientIds]);
+    if (unknown !== null) throw new RangeError(`the fault schedule names ${unknown}, which is neither an actor nor a client of this cluster`);
+  }
+  const driver = new SeededDriver<Ev>({
+    seed: opts.seed,
+    faults: f,
+    crashLeader: opts.crashLeader ?? 0,
+    schedule: opts.schedule ?? null,
+    ...(opts.onTrace ? { onTrace: opts.onTrace } : {}),
+  });
+  const rng = driver.rng;
   const config: MpConfig = mpConfig(members, {
     ...(opts.batchMax ? { batchMax: opts.batchMax } : {}),
     ...(opts.window ? { window: opts.window } : {}),
     ...(opts.compactEvery !== undefined ? { compactEvery: opts.compactEvery } : {}),
     bugs: { staleRead: opts.bug === 'stale-read' },
   });
-  const queue = new EventHeap<Ev>();
-  let seq = 0;
-  const push = (e: DistributiveOmit<Ev, 'seq'>) => queue.push({ ...e, seq: seq++ } as Ev);
-  let side: Set<ActorId> | null = null;
-  const linkUp = (a: ActorId, b: ActorId) => side === null || side.has(a) === side.has(b);
-  const delay = () => (rng.chance(f.delay) ? rng.int(f.delayMax, f.delayLongMax) : rng.int(f.delayMin, f.delayMax));
-  const world = new MpWorld(
+  const world: MpWorld = new MpWorld(
     {
       random: () => rng.next(),
-      sendDelays: (from, to) => {
-        if (!linkUp(from, to) || rng.chance(f.drop)) return [];
-        return rng.chance(f.dup) ? [delay(), delay()] : [delay()];
-      },
-      linkUp,
-      writeDelay: () => rng.int(f.writeMin, f.writeMax),
+      sendDelays: (from, to, msg): number[] => driver.sendDelays(world.step, from, to, msg.type),
+      linkUp: driver.linkUp,
+      writeDelay: () => driver.writeDelay(),
     },
     config,
     opts.trace,
     opts.onTrace,
   );
-  world.onPending = (p) => push({ at: p.at, kind: 'world', id: p.id });
-  world.onClient = (_from, e) => {
-    if (e.type === 'applied') {
-      if (!rng.chance(f.drop)) push({ at: world.now + delay(), kind: 'reply', client: clientIndex(e.command), cseq: e.command.seq, result: e.result });
-    } else {
-      for (const cmd of e.commands) push({ at: world.now + delay(), kind: 'redirect', client: clientIndex(cmd), cseq: cmd.seq, leader: e.leader });
-    }
+  /** Queues `event` once per copy the client link `from -> to` delivers (clients sit outside partitions). */
+  const viaClientLink = (from: ActorId, to: ActorId, type: 'request' | 'reply' | 'redirect', event: Ev) => {
+    for (const d of driver.sendDelays(world.step, from, to, type, false)) driver.push(world.now + d, event);
   };
-  const crash = (id: ActorId) => {
-    if (!world.isUp(id)) return;
-    world.crash(id);
-    push({ at: world.now + rng.int(f.downMin, f.downMax), kind: 'restart', actor: id });
+  world.onPending = (p) => driver.pending(p);
+  world.onClient = (from, e) => {
+    if (e.type === 'applied') {
+      const client = clientIndex(e.command);
+      viaClientLink(from, `c${client}`, 'reply', { kind: 'reply', client, cseq: e.command.seq, result: e.result });
+    } else {
+      for (const cmd of e.commands) {
+        const client = clientIndex(cmd);
+        viaClientLink(from, `c${client}`, 'redirect', { kind: 'redirect', client, cseq: cmd.seq, leader: e.leader });
+      }
+    }
   };
 
   const history: HistoryEvent[] = [];
@@ -160,7 +197,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
   const keys = Array.from({ length: opts.keys ?? 5 }, (_, i) => `k${i}`);
   const clients: Client[] = Array.from({ length: opts.clients }, (_, i) => ({
     index: i,
-    id: `c${i}`,
+    id: clientIds[i] as string,
     remaining: Math.floor(opts.ops / opts.clients) + (i < opts.ops % opts.clients ? 1 : 0),
     seq: 0,
     target: rng.pick(members.proposers),
@@ -174,8 +211,8 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     if (!cur) return;
     cur.attempt++;
     const to = config.bugs.staleRead && cur.command.op.f === 'read' ? rng.pick(members.learners) : c.target;
-    if (!rng.chance(f.drop)) push({ at: world.now + delay(), kind: 'request', to, command: cur.command });
-    push({ at: world.now + timeoutMs, kind: 'clientTimeout', client: c.index, cseq: cur.command.seq, attempt: cur.attempt });
+    viaClientLink(c.id, to, 'request', { kind: 'request', to, command: cur.command });
+    driver.push(world.now + timeoutMs, { kind: 'clientTimeout', client: c.index, cseq: cur.command.seq, attempt: cur.attempt });
   };
   const invoke = (c: Client) => {
     if (c.remaining === 0) return;
@@ -204,63 +241,46 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     history.push({ process: c.index, type, f: op.f, key: op.key, value, time: world.now });
     latencies.push(world.now - cur.invokedAt);
     c.current = null;
-    push({ at: world.now + rng.int(0, 5), kind: 'invoke', client: c.index });
+    driver.push(world.now + rng.int(0, 5), { kind: 'invoke', client: c.index });
   };
 
   // --- the run ------------------------------------------------------------
   world.start();
-  for (const c of clients) push({ at: rng.int(0, 20), kind: 'invoke', client: c.index });
+  for (const c of clients) driver.push(rng.int(0, 20), { kind: 'invoke', client: c.index });
   const maxSteps = opts.maxSteps ?? opts.ops * 400;
-  while (world.step < maxSteps) {
-    if (rng.chance(f.crash)) crash(rng.pick(world.actors));
-    if (world.leader && opts.crashLeader && rng.chance(opts.crashLeader)) crash(world.leader.id);
-    if (side === null && rng.chance(f.partition)) {
-      side = new Set(world.actors.filter(() => rng.chance(0.5)));
-      opts.onTrace?.({ actor: 'env', kind: 'fault', text: `partition {${[...side].join(',')}} | {${world.actors.filter((a) => !side?.has(a)).join(',')}}`, time: world.now });
-      push({ at: world.now + rng.int(f.partitionMin, f.partitionMax), kind: 'heal' });
-    }
-    const ev = queue.pop();
-    if (!ev) break;
-    if (ev.at > world.now) world.now = ev.at;
-    switch (ev.kind) {
-      case 'world':
-        world.run(ev.id);
-        break;
-      case 'request':
-        world.request(ev.to, [ev.command]);
-        break;
-      case 'reply': {
-        const c = clients[ev.client] as Client;
-        if (c.current?.command.seq === ev.cseq) complete(c, ev.result);
-        break;
+  driver.run(world, maxSteps, {
+    leader: () => world.leader?.id ?? null,
+    event: (ev) => {
+      switch (ev.kind) {
+        case 'request':
+          world.request(ev.to, [ev.command]);
+          break;
+        case 'reply': {
+          const c = clients[ev.client] as Client;
+          if (c.current?.command.seq === ev.cseq) complete(c, ev.result);
+          break;
+        }
+        case 'redirect': {
+          const c = clients[ev.client] as Client;
+          if (c.current?.command.seq !== ev.cseq) break;
+          c.target = ev.leader ?? rng.pick(members.proposers);
+          sendRequest(c);
+          break;
+        }
+        case 'clientTimeout': {
+          const c = clients[ev.client] as Client;
+          if (c.current?.command.seq !== ev.cseq || c.current.attempt !== ev.attempt) break;
+          c.target = rng.pick(members.proposers);
+          sendRequest(c);
+          break;
+        }
+        case 'invoke':
+          invoke(clients[ev.client] as Client);
+          break;
       }
-      case 'redirect': {
-        const c = clients[ev.client] as Client;
-        if (c.current?.command.seq !== ev.cseq) break;
-        c.target = ev.leader ?? rng.pick(members.proposers);
-        sendRequest(c);
-        break;
-      }
-      case 'clientTimeout': {
-        const c = clients[ev.client] as Client;
-        if (c.current?.command.seq !== ev.cseq || c.current.attempt !== ev.attempt) break;
-        c.target = rng.pick(members.proposers);
-        sendRequest(c);
-        break;
-      }
-      case 'invoke':
-        invoke(clients[ev.client] as Client);
-        break;
-      case 'restart':
-        world.restart(ev.actor);
-        break;
-      case 'heal':
-        side = null;
-        opts.onTrace?.({ actor: 'env', kind: 'fault', text: 'partition healed', time: world.now });
-        break;
-    }
-    if (clients.every((c) => c.remaining === 0 && c.current === null)) break;
-  }
+    },
+    done: () => (opts.stopOnViolation === true && world.checker.violations.length > 0) || clients.every((c) => c.remaining === 0 && c.current === null),
+  });
   let unknown = 0;
   for (const c of clients) {
     if (!c.current) continue;
@@ -279,6 +299,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     completed: latencies.length,
     unknown,
     violations: world.checker.finish(world.step),
+    schedule: driver.recorded(),
     stats: {
       opsPerSec: now > 0 ? Math.round((latencies.length * 1000) / now) : 0,
       latencyP50Ms: pct(0.5),

@@ -1,20 +1,28 @@
 /**
- * Sweeps of the simulated key-value store: each seed's run is checked for log
- * safety and its history for linearizability.
+ * Sweeps and shrinking of the simulated key-value store: each seed's run is
+ * checked for log safety and its history for linearizability. The loops are
+ * the ones single-decree runs use ({@link tallySeeds}, {@link shrinkWith});
+ * this module says only what a key-value run counts and when it fails.
  */
 import { checkLinearizable, type LinearizabilityResult } from '../check/linearizability.js';
 import type { Violation } from '../check/types.js';
-import { simulateKv, type KvSimOptions } from './kvsim.js';
+import { simulateKv, type KvSimOptions, type KvSimResult } from './kvsim.js';
+import type { FaultSchedule } from './schedule.js';
+import { removableWith, shrinkWith, type ShrinkLimits, type ShrunkRun } from './shrink.js';
+import { DEFAULT_KEEP_FAILING, tallySeeds, type SeedOutcome, type SeedTally } from './sweep.js';
+
+/** Default budget of one linearizability check, in ms. */
+export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
 
 /** Options of a key-value sweep: a seed range plus a run's options but the seed. */
-export interface KvSweepOptions extends Omit<KvSimOptions, 'seed'> {
-  /** First seed of the range. */
+export interface KvSweepOptions extends Omit<KvSimOptions, 'seed' | 'schedule' | 'trace' | 'onTrace' | 'stopOnViolation'> {
   readonly first: number;
   /** Last seed of the range (inclusive). */
   readonly last: number;
   /** Budget of the linearizability check per run. */
   readonly checkTimeoutMs?: number;
-  /** Called after each run with the number of runs done so far. */
+  /** How many of the lowest failing seeds to list in {@link KvSweepResult.failingSeeds}. Default 10. */
+  readonly keepFailing?: number;
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -37,30 +45,102 @@ export interface KvSweepResult {
   /** Runs whose linearizability check ran out of budget. */
   readonly unknownRuns: number;
   readonly firstFailure: KvFailure | null;
+  /** Runs that failed (unsafe, not linearizable, or not shown linearizable). */
+  readonly failingRuns: number;
+  /** The lowest failing seeds, ascending (at most `keepFailing`). */
+  readonly failingSeeds: readonly number[];
   readonly leaderChanges: number;
+}
+
+/** What a key-value run counts in a sweep. */
+export type KvCounts = { ops: number; completed: number; unsafeRuns: number; nonLinearizableRuns: number; unknownRuns: number; leaderChanges: number };
+/** The options of a key-value sweep chunk (no callbacks: chunks cross threads). */
+export type KvSweepTask = Omit<KvSweepOptions, 'first' | 'last' | 'onProgress' | 'keepFailing'>;
+
+/** A key-value run and the check of its history. */
+export interface KvChecked {
+  readonly run: KvSimResult;
+  readonly linearizability: LinearizabilityResult;
+  /** True when the log is unsafe or the history not (provably) linearizable. */
+  readonly failed: boolean;
+}
+
+/** Runs one key-value seed and checks it: the one place that says when a key-value run fails. */
+export function checkedKvRun(opts: KvSimOptions, checkTimeoutMs = DEFAULT_CHECK_TIMEOUT_MS): KvChecked {
+  const run = simulateKv(opts);
+  const linearizability = checkLinearizable(run.history, { timeoutMs: checkTimeoutMs });
+  return { run, linearizability, failed: run.violations.length > 0 || !linearizability.ok };
+}
+
+/** One key-value seed, as a sweep sees it. */
+export function kvSeed(task: KvSweepTask, seed: number): SeedOutcome<KvCounts, Omit<KvFailure, 'seed'>> {
+  const { checkTimeoutMs, ...run } = task;
+  const { run: r, linearizability: lin, failed } = checkedKvRun({ ...run, seed }, checkTimeoutMs);
+  return {
+    counts: {
+      ops: run.ops,
+      completed: r.completed,
+      unsafeRuns: r.violations.length > 0 ? 1 : 0,
+      nonLinearizableRuns: lin.status === 'not-linearizable' ? 1 : 0,
+      unknownRuns: lin.status === 'unknown' ? 1 : 0,
+      leaderChanges: r.stats.leaderChanges,
+    },
+    failure: failed ? { violations: r.violations, linearizability: lin } : null,
+  };
+}
+
+/** A key-value tally as a {@link KvSweepResult}. */
+export function kvSweepResult(t: SeedTally<KvCounts, Omit<KvFailure, 'seed'>>): KvSweepResult {
+  return { runs: t.runs, ...t.counts, firstFailure: t.firstFailure ? { seed: t.firstFailure.seed, ...t.firstFailure.failure } : null, failingRuns: t.failingRuns, failingSeeds: t.failingSeeds };
 }
 
 /** Runs and checks seeds `first..last`. */
 export function sweepKv(opts: KvSweepOptions): KvSweepResult {
-  const { first, last, checkTimeoutMs, onProgress, ...run } = opts;
-  let ops = 0;
-  let completed = 0;
-  let unsafeRuns = 0;
-  let nonLinearizableRuns = 0;
-  let unknownRuns = 0;
-  let leaderChanges = 0;
-  let firstFailure: KvFailure | null = null;
-  for (let seed = first; seed <= last; seed++) {
-    const r = simulateKv({ ...run, seed });
-    const lin = checkLinearizable(r.history, { timeoutMs: checkTimeoutMs ?? 10_000 });
-    ops += run.ops;
-    completed += r.completed;
-    leaderChanges += r.stats.leaderChanges;
-    if (r.violations.length > 0) unsafeRuns++;
-    if (lin.status === 'not-linearizable') nonLinearizableRuns++;
-    if (lin.status === 'unknown') unknownRuns++;
-    if ((r.violations.length > 0 || !lin.ok) && firstFailure === null) firstFailure = { seed, violations: r.violations, linearizability: lin };
-    onProgress?.(seed - first + 1, last - first + 1);
-  }
-  return { runs: last - first + 1, ops, completed, unsafeRuns, nonLinearizableRuns, unknownRuns, firstFailure, leaderChanges };
+  const { first, last, onProgress, keepFailing = DEFAULT_KEEP_FAILING, ...task } = opts;
+  return kvSweepResult(tallySeeds(first, last, keepFailing, (seed) => kvSeed(task, seed), onProgress));
+}
+
+/** The key-value run to shrink: a run's options (a `schedule` to start from, or none to use the faults the seed draws). */
+export type KvShrinkInput = Omit<KvSimOptions, 'trace' | 'onTrace' | 'stopOnViolation'> & { readonly checkTimeoutMs?: number };
+
+/** What a shrink of a key-value run found. */
+export interface KvShrinkResult extends Omit<ShrunkRun<unknown>, 'result'> {
+  /** The log-safety violations of the shrunk run. */
+  readonly violations: readonly Violation[];
+  /** The linearizability verdict of the shrunk run's history. */
+  readonly linearizability: LinearizabilityResult;
+}
+
+/** The step bound of a key-value run given no `maxSteps`. */
+function defaultMaxSteps(input: { ops: number; maxSteps?: number }): number {
+  return input.maxSteps ?? input.ops * 400;
+}
+
+/**
+ * Shrinks a failing key-value run (unsafe log, or a history that is not
+ * linearizable) to a small fault schedule and step bound with which the seed
+ * still fails. Throws if the run does not fail.
+ */
+export function shrinkKv(input: KvShrinkInput, limits: ShrinkLimits = {}): KvShrinkResult {
+  const { schedule, checkTimeoutMs, ...base } = input;
+  const { result, ...found } = shrinkWith<KvChecked>(
+    {
+      seed: input.seed,
+      steps: defaultMaxSteps(input),
+      ...(schedule ? { schedule } : {}),
+      failing: 'violate log safety or linearizability',
+      attempt: (s, steps) => {
+        const c = checkedKvRun({ ...base, maxSteps: steps, stopOnViolation: true, ...(s ? { schedule: s } : {}) }, checkTimeoutMs);
+        return { failed: c.failed, schedule: c.run.schedule, steps: c.run.steps, result: c };
+      },
+    },
+    limits,
+  );
+  return { ...found, violations: result.run.violations, linearizability: result.linearizability };
+}
+
+/** The faults of `schedule` whose removal leaves the key-value run failing (empty: 1-minimal). One run per fault. */
+export function removableKvFaults(input: KvShrinkInput & { schedule: FaultSchedule }): number[] {
+  const { checkTimeoutMs, ...run } = input;
+  return removableWith(input.schedule, (schedule) => checkedKvRun({ ...run, schedule, stopOnViolation: true }, checkTimeoutMs).failed);
 }

@@ -1,8 +1,8 @@
 /**
- * Seed sweeps across cores: the seed range is cut into chunks that a piscina
- * pool of worker threads runs in parallel. Every run is deterministic and the
- * chunks are merged by seed, so the summary is the same whatever the number of
- * workers and the chunk size (only the rates differ).
+ * Seed sweeps across cores, for either protocol: the seed range is cut into
+ * chunks that a piscina pool of worker threads runs in parallel. Every run is
+ * deterministic and the chunks are merged by seed, so the summary is the same
+ * whatever the number of workers and the chunk size (only the rates differ).
  *
  * A chunk is a few hundred seeds (each seed is a whole run of the simulator,
  * about a millisecond), so handing out tasks and merging their summaries
@@ -12,16 +12,25 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { workerFile } from '../util/paths.js';
-import type { FirstViolation, SweepOptions, SweepResult } from './sweep.js';
-import { DEFAULT_KEEP_FAILING, sweep, withRates } from './sweep.js';
+import { runChunk, type ChunkTally, type ChunkTask } from './chunks.js';
+import { kvSweepResult, type KvSweepOptions, type KvSweepResult } from './kvsweep.js';
+import type { SweepOptions, SweepResult } from './sweep.js';
+import { DEFAULT_KEEP_FAILING, mergeTallies, synodSweepResult, type SeedTally } from './sweep.js';
 
-/** Options of a parallel sweep: a sweep's, plus how many worker threads. */
-export interface ParallelSweepOptions extends Omit<SweepOptions, 'clock'> {
+/** How a sweep is spread over threads. */
+export interface PoolOptions {
   /** Worker threads; 1 runs on the calling thread with no pool. Default: the machine's available parallelism. */
   readonly workers?: number;
   /** Seeds per task; by default {@link defaultChunk}. */
   readonly chunk?: number;
+  readonly onProgress?: (done: number, total: number) => void;
 }
+
+/** Options of a parallel sweep: a sweep's, plus how many worker threads. */
+export interface ParallelSweepOptions extends Omit<SweepOptions, 'clock'>, PoolOptions {}
+
+/** Options of a parallel key-value sweep: a key-value sweep's, plus how many worker threads. */
+export interface ParallelKvSweepOptions extends KvSweepOptions, PoolOptions {}
 
 /**
  * The default seeds per task: about 16 tasks per worker, so progress moves
@@ -32,23 +41,34 @@ export function defaultChunk(total: number, workers: number): number {
   return Math.min(1000, Math.max(20, Math.ceil(total / (workers * 16))));
 }
 
-/** Runs seeds `first..last` over a pool of worker threads and merges the results. */
-export async function parallelSweep(opts: ParallelSweepOptions): Promise<SweepResult & { workers: number; chunk: number }> {
-  const { workers = availableParallelism(), chunk, onProgress, ...task } = opts;
-  const total = task.last - task.first + 1;
+/** What {@link sweepPool} found: the tally of the whole range, and how it was run. */
+export interface PoolTally<P extends ChunkTask['protocol']> {
+  readonly tally: ChunkTally<P>;
+  readonly workers: number;
+  readonly chunk: number;
+  readonly elapsedMs: number;
+}
+
+/** Runs a whole seed range of either protocol over a pool of worker threads (or on this thread) and merges the chunks' tallies. */
+export async function sweepPool<P extends ChunkTask['protocol']>(whole: Extract<ChunkTask, { protocol: P }>, pool: PoolOptions): Promise<PoolTally<P>> {
+  const { workers = availableParallelism(), chunk, onProgress } = pool;
+  const total = whole.last - whole.first + 1;
   if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
   if (chunk !== undefined && (!Number.isSafeInteger(chunk) || chunk < 1)) throw new RangeError(`chunk must be a positive integer, got ${chunk}`);
-  if (workers === 1) return { ...sweep({ ...task, ...(onProgress ? { onProgress } : {}), clock: () => performance.now() }), workers: 1, chunk: total };
   const start = performance.now();
+  if (workers === 1) {
+    const tally = runChunk(whole, onProgress) as ChunkTally<P>;
+    return { tally, workers: 1, chunk: total, elapsedMs: performance.now() - start };
+  }
   const size = chunk ?? defaultChunk(total, workers);
-  const pool = new Piscina({ filename: workerFile('sweep'), minThreads: workers, maxThreads: workers });
+  const threads = new Piscina({ filename: workerFile('sweep'), minThreads: workers, maxThreads: workers });
   let done = 0;
   try {
-    const tasks: Promise<SweepResult>[] = [];
-    for (let first = task.first; first <= task.last; first += size) {
-      const last = Math.min(task.last, first + size - 1);
+    const tasks: Promise<ChunkTally<P>>[] = [];
+    for (let first = whole.first; first <= whole.last; first += size) {
+      const last = Math.min(whole.last, first + size - 1);
       tasks.push(
-        (pool.run({ ...task, first, last }) as Promise<SweepResult>).then((r) => {
+        (threads.run({ ...whole, first, last }) as Promise<ChunkTally<P>>).then((r) => {
           done += r.runs;
           onProgress?.(done, total);
           return r;
@@ -56,23 +76,23 @@ export async function parallelSweep(opts: ParallelSweepOptions): Promise<SweepRe
       );
     }
     const parts = await Promise.all(tasks);
-    const elapsedMs = performance.now() - start;
-    return { ...merge(task.first, task.last, parts, task.keepFailing ?? DEFAULT_KEEP_FAILING, elapsedMs), workers, chunk: size };
+    const tally = mergeTallies<Record<string, number>, unknown>(whole.first, whole.last, parts as readonly SeedTally<Record<string, number>, unknown>[], whole.keepFailing) as ChunkTally<P>;
+    return { tally, workers, chunk: size, elapsedMs: performance.now() - start };
   } finally {
-    await pool.destroy();
+    await threads.destroy();
   }
 }
 
-/** Merges chunk summaries (in any order) into the summary of the whole range. */
-export function merge(first: number, last: number, parts: readonly SweepResult[], keepFailing: number, elapsedMs: number): SweepResult {
-  const sum = (f: (r: SweepResult) => number) => parts.reduce((s, r) => s + f(r), 0);
-  const totalSteps = sum((r) => r.totalSteps);
-  const firsts = parts.map((r) => r.firstViolation).filter((v): v is FirstViolation => v !== null);
-  const firstViolation = firsts.length === 0 ? null : firsts.reduce((a, b) => (b.seed < a.seed ? b : a));
-  const failingSeeds = parts
-    .flatMap((r) => r.failingSeeds)
-    .sort((a, b) => a - b)
-    .slice(0, keepFailing);
-  const counts = { first, last, runs: sum((r) => r.runs), decidedRuns: sum((r) => r.decidedRuns), violatingRuns: sum((r) => r.violatingRuns), firstViolation, failingSeeds, totalSteps };
-  return withRates(counts, elapsedMs);
+/** Runs single-decree seeds `first..last` over a pool of worker threads and merges the results. */
+export async function parallelSweep(opts: ParallelSweepOptions): Promise<SweepResult & { workers: number; chunk: number }> {
+  const { workers, chunk, onProgress, first, last, keepFailing = DEFAULT_KEEP_FAILING, ...task } = opts;
+  const r = await sweepPool({ protocol: 'synod', task, first, last, keepFailing }, { ...(workers !== undefined ? { workers } : {}), ...(chunk !== undefined ? { chunk } : {}), ...(onProgress ? { onProgress } : {}) });
+  return { ...synodSweepResult(r.tally, r.elapsedMs), workers: r.workers, chunk: r.chunk };
+}
+
+/** Runs and checks key-value seeds `first..last` over a pool of worker threads and merges the results. */
+export async function parallelSweepKv(opts: ParallelKvSweepOptions): Promise<KvSweepResult & { workers: number; chunk: number; elapsedMs: number }> {
+  const { workers, chunk, onProgress, first, last, keepFailing = DEFAULT_KEEP_FAILING, ...task } = opts;
+  const r = await sweepPool({ protocol: 'kv', task, first, last, keepFailing }, { ...(workers !== undefined ? { workers } : {}), ...(chunk !== undefined ? { chunk } : {}), ...(onProgress ? { onProgress } : {}) });
+  return { ...kvSweepResult(r.tally), workers: r.workers, chunk: r.chunk, elapsedMs: Math.round(r.elapsedMs) };
 }

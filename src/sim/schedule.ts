@@ -10,7 +10,6 @@
  * tells apart several such messages of one step (almost always 0).
  */
 import type { ActorId } from '../core/ids.js';
-import type { Message } from '../core/messages.js';
 
 /** Actor `actor` crashes at step `step` and restarts `downFor` virtual ms later. */
 export interface CrashFault {
@@ -33,7 +32,8 @@ export interface MessageKey {
   readonly step: number;
   readonly from: ActorId;
   readonly to: ActorId;
-  readonly type: Message['type'];
+  /** The message's type tag: one of the protocol's messages, or a client link's (`request`, `reply`, `redirect`). */
+  readonly type: string;
   /** Index among the messages of this type from `from` to `to` sent at this step. */
   readonly nth: number;
 }
@@ -63,7 +63,7 @@ export type MessageFault = DropFault | DupFault | DelayFault;
 /** The faults of a run, in the order they happened. */
 export type FaultSchedule = readonly ScheduledFault[];
 
-/** The file format written by `synod sim` (`--shrink-out`, `--save-schedule`) and read by `--schedule`. */
+/** The file format written by `synod sim` and `synod kv-sim` (`--shrink-out`, `--save-schedule`) and read by `--schedule`. */
 export interface ScheduleFile {
   readonly format: 'synod-fault-schedule';
   readonly version: 1;
@@ -105,20 +105,22 @@ function msgName(k: MessageKey): string {
   return `${k.from}->${k.to} ${k.type}${k.nth > 0 ? ` #${k.nth}` : ''}`;
 }
 
-const MESSAGE_TYPES: readonly string[] = ['prepare', 'promise', 'nack', 'accept', 'accepted', 'decide'];
+/** The message types of single-decree Paxos: what a `synod sim` schedule's message faults may name. */
+export const SYNOD_MESSAGE_TYPES: readonly string[] = Object.freeze(['prepare', 'promise', 'nack', 'accept', 'accepted', 'decide']);
 
 /**
  * Validates a parsed JSON value as a schedule file (or a bare array of
- * faults). Throws an Error naming the first thing that is wrong.
+ * faults) whose message faults name one of `messageTypes`. Throws an Error
+ * naming the first thing that is wrong.
  */
-export function parseScheduleFile(raw: unknown): ScheduleFile {
+export function parseScheduleFile(raw: unknown, messageTypes: readonly string[] = SYNOD_MESSAGE_TYPES): ScheduleFile {
   const obj = Array.isArray(raw) ? { format: 'synod-fault-schedule', version: 1, faults: raw } : raw;
   if (typeof obj !== 'object' || obj === null) throw new Error('a schedule file is a JSON object with a "faults" array');
   const o = obj as Record<string, unknown>;
   if (o.format !== undefined && o.format !== 'synod-fault-schedule') throw new Error(`unknown format ${JSON.stringify(o.format)}`);
   if (o.version !== undefined && o.version !== 1) throw new Error(`unsupported version ${JSON.stringify(o.version)}`);
   if (!Array.isArray(o.faults)) throw new Error('a schedule file is a JSON object with a "faults" array');
-  const faults = o.faults.map((f: unknown, i: number) => parseFault(f, `faults[${i}]`));
+  const faults = o.faults.map((f: unknown, i: number) => parseFault(f, `faults[${i}]`, messageTypes));
   const optInt = (name: string) => {
     const v = o[name];
     if (v === undefined) return undefined;
@@ -130,7 +132,7 @@ export function parseScheduleFile(raw: unknown): ScheduleFile {
   return { format: 'synod-fault-schedule', version: 1, ...(seed !== undefined ? { seed } : {}), ...(steps !== undefined ? { steps } : {}), faults };
 }
 
-function parseFault(raw: unknown, where: string): ScheduledFault {
+function parseFault(raw: unknown, where: string, messageTypes: readonly string[]): ScheduledFault {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${where}: expected an object`);
   const o = raw as Record<string, unknown>;
   const int = (name: string, min: number): number => {
@@ -146,8 +148,8 @@ function parseFault(raw: unknown, where: string): ScheduledFault {
   const step = int('step', 0);
   const key = (): MessageKey => {
     const type = o.type;
-    if (typeof type !== 'string' || !MESSAGE_TYPES.includes(type)) throw new Error(`${where}.type: expected one of ${MESSAGE_TYPES.join(', ')}, got ${JSON.stringify(type)}`);
-    return { step, from: str('from'), to: str('to'), type: type as Message['type'], nth: int('nth', 0) };
+    if (typeof type !== 'string' || !messageTypes.includes(type)) throw new Error(`${where}.type: expected one of ${messageTypes.join(', ')}, got ${JSON.stringify(type)}`);
+    return { step, from: str('from'), to: str('to'), type, nth: int('nth', 0) };
   };
   switch (o.kind) {
     case 'crash':

@@ -1,7 +1,9 @@
 /**
  * Shrinking a failing run: given a seed, its options and its fault schedule,
  * find a small schedule (and a low step bound) with which the same seed still
- * violates safety.
+ * fails. {@link shrinkWith} is the search, for either protocol; {@link shrink}
+ * shrinks a single-decree run that violates safety (`shrinkKv` a key-value
+ * run).
  *
  * 1. Delta debugging (ddmin) over the fault list: try halves, then quarters
  *    and their complements, … keeping any smaller list that still fails.
@@ -20,7 +22,7 @@
  */
 import type { Violation } from '../check/types.js';
 import type { FaultSchedule, ScheduledFault } from './schedule.js';
-import { simulate, type SimOptions, type SimResult } from './simulator.js';
+import { simulate, type SimOptions } from './simulator.js';
 
 /** The run to shrink: a run's options (a `schedule` to start from, or none to use the faults the seed draws). */
 export type ShrinkInput = Omit<SimOptions, 'trace' | 'onTrace' | 'stopOnViolation'>;
@@ -31,24 +33,10 @@ export interface ShrinkLimits {
   readonly maxRuns?: number;
 }
 
-/** What a shrink found. */
-export interface ShrinkResult {
-  readonly seed: number;
-  /** The faults of the original failing run. */
-  readonly original: FaultSchedule;
-  /** Its step count. */
-  readonly originalSteps: number;
-  /** The shrunk schedule: replaying it with `seed` and `steps` still violates safety. */
-  readonly schedule: FaultSchedule;
-  /** The shrunk step bound: the step at which the shrunk run reaches its violation. */
-  readonly steps: number;
+/** What a shrink of a single-decree run found. */
+export interface ShrinkResult extends Omit<ShrunkRun<unknown>, 'result'> {
   /** The violations of the shrunk run. */
   readonly violations: readonly Violation[];
-  /** Simulator runs used. */
-  readonly runs: number;
-  readonly maxRuns: number;
-  /** True when 1-minimality was verified: every single fault was removed in turn and each removal made the run safe. False if the run budget ran out first. */
-  readonly minimal: boolean;
 }
 
 /** Default bound on re-runs. */
@@ -56,31 +44,69 @@ export const DEFAULT_SHRINK_RUNS = 2000;
 
 class OutOfRuns extends Error {}
 
-/** Shrinks a failing run (see the module comment). Throws if the run does not violate safety. */
-export function shrink(input: ShrinkInput, limits: ShrinkLimits = {}): ShrinkResult {
+/** One re-run as the search sees it: whether it still fails, the faults that happened, where it stopped, and what the protocol reports of it. */
+export interface ShrinkAttempt<R> {
+  readonly failed: boolean;
+  readonly schedule: FaultSchedule;
+  readonly steps: number;
+  readonly result: R;
+}
+
+/** What {@link shrinkWith} found; `result` is the protocol's report of the shrunk run. */
+export interface ShrunkRun<R> {
+  readonly seed: number;
+  /** The faults of the original failing run. */
+  readonly original: FaultSchedule;
+  /** Its step count. */
+  readonly originalSteps: number;
+  /** The shrunk schedule: replaying it with `seed` and `steps` still fails. */
+  readonly schedule: FaultSchedule;
+  /** The shrunk step bound. */
+  readonly steps: number;
+  readonly result: R;
+  /** Runs used. */
+  readonly runs: number;
+  readonly maxRuns: number;
+  /** True when 1-minimality was verified: every single fault was removed in turn and each removal made the run pass. False if the run budget ran out first. */
+  readonly minimal: boolean;
+}
+
+/** The run to shrink, for {@link shrinkWith}. */
+export interface ShrinkStart<R> {
+  readonly seed: number;
+  readonly steps: number;
+  /** A schedule to start from; none: the faults the seed draws. */
+  readonly schedule?: FaultSchedule;
+  /** Re-runs the seed with a schedule (undefined: draw faults) and a step bound, stopping at the first failure it can see. */
+  readonly attempt: (schedule: FaultSchedule | undefined, steps: number) => ShrinkAttempt<R>;
+  /** What failing means, for the error thrown on a run that passes (e.g. `violate safety`). */
+  readonly failing: string;
+}
+
+/** Shrinks a failing run of any protocol (see the module comment). Throws if the run does not fail. */
+export function shrinkWith<R>(input: ShrinkStart<R>, limits: ShrinkLimits = {}): ShrunkRun<R> {
   const maxRuns = limits.maxRuns ?? DEFAULT_SHRINK_RUNS;
   if (!Number.isSafeInteger(maxRuns) || maxRuns < 1) throw new RangeError(`maxRuns must be a positive integer, got ${maxRuns}`);
-  const { schedule: start, ...base } = input;
   let runs = 0;
-  const run = (schedule: FaultSchedule | undefined, steps: number): SimResult => {
+  const run = (schedule: FaultSchedule | undefined, steps: number): ShrinkAttempt<R> => {
     if (runs >= maxRuns) throw new OutOfRuns();
     runs++;
-    return simulate({ ...base, seed: input.seed, steps, stopOnViolation: true, ...(schedule ? { schedule } : {}) });
+    return input.attempt(schedule, steps);
   };
 
-  const first = run(start, input.steps);
-  if (first.violations.length === 0) throw new Error(`seed ${input.seed} does not violate safety with these options: nothing to shrink`);
+  const first = run(input.schedule, input.steps);
+  if (!first.failed) throw new Error(`seed ${input.seed} does not ${input.failing} with these options: nothing to shrink`);
   let cur: FaultSchedule = first.schedule;
   let steps = first.steps;
-  let violations = first.violations;
+  let result = first.result;
 
   /** Runs a candidate; if it still fails, adopts it (as the faults that happened) and returns true. */
   const tryCandidate = (candidate: FaultSchedule): boolean => {
     const r = run(candidate, steps);
-    if (r.violations.length === 0) return false;
+    if (!r.failed) return false;
     cur = r.schedule;
     steps = Math.min(steps, r.steps);
-    violations = r.violations;
+    result = r.result;
     return true;
   };
 
@@ -97,8 +123,7 @@ export function shrink(input: ShrinkInput, limits: ShrinkLimits = {}): ShrinkRes
   } catch (err) {
     if (!(err instanceof OutOfRuns)) throw err;
   }
-  return { seed: input.seed, original: first.schedule, originalSteps: first.steps, schedule: cur, steps, violations, runs, maxRuns, minimal };
-
+  return { seed: input.seed, original: first.schedule, originalSteps: first.steps, schedule: cur, steps, result, runs, maxRuns, minimal };
   /** Classic ddmin over `cur`. */
   function ddmin(): void {
     let n = 2;
@@ -170,6 +195,26 @@ export function shrink(input: ShrinkInput, limits: ShrinkLimits = {}): ShrinkRes
   }
 }
 
+
+/** Shrinks a failing single-decree run: one that violates safety. Throws if the run does not. */
+export function shrink(input: ShrinkInput, limits: ShrinkLimits = {}): ShrinkResult {
+  const { schedule, ...base } = input;
+  const { result, ...found } = shrinkWith<readonly Violation[]>(
+    {
+      seed: input.seed,
+      steps: input.steps,
+      ...(schedule ? { schedule } : {}),
+      failing: 'violate safety',
+      attempt: (s, steps) => {
+        const r = simulate({ ...base, steps, stopOnViolation: true, ...(s ? { schedule: s } : {}) });
+        return { failed: r.violations.length > 0, schedule: r.schedule, steps: r.steps, result: r.violations };
+      },
+    },
+    limits,
+  );
+  return { ...found, violations: result };
+}
+
 /** A fault without its duration: what stays the same while it is shortened. */
 function identity(f: ScheduledFault): string {
   const field = durationOf(f);
@@ -207,13 +252,17 @@ function split<T>(items: readonly T[], n: number): T[][] {
 /**
  * Checks 1-minimality directly: every schedule with one fault removed, run
  * with the same seed, options and step bound. Returns the indices whose
- * removal still violates (empty = 1-minimal). Costs one run per fault.
+ * removal still fails (empty = 1-minimal). Costs one run per fault.
  */
-export function removableFaults(input: ShrinkInput & { schedule: FaultSchedule }): number[] {
+export function removableWith(schedule: FaultSchedule, fails: (schedule: FaultSchedule) => boolean): number[] {
   const out: number[] = [];
-  input.schedule.forEach((_, i) => {
-    const r = simulate({ ...input, schedule: input.schedule.filter((__, j) => j !== i), stopOnViolation: true });
-    if (r.violations.length > 0) out.push(i);
+  schedule.forEach((_, i) => {
+    if (fails(schedule.filter((__, j) => j !== i))) out.push(i);
   });
   return out;
+}
+
+/** {@link removableWith} for a single-decree run: the faults whose removal still violates safety. */
+export function removableFaults(input: ShrinkInput & { schedule: FaultSchedule }): number[] {
+  return removableWith(input.schedule, (schedule) => simulate({ ...input, schedule, stopOnViolation: true }).violations.length > 0);
 }

@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkLinearizable } from '../../src/check/linearizability.js';
-import type { Violation } from '../../src/check/safety.js';
+import type { Violation } from '../../src/check/types.js';
 import { createKvCluster } from '../../src/runtime/kv.js';
 
 describe('the key-value cluster under partitions and link faults', () => {
