@@ -217,6 +217,20 @@ describe('synod bench arguments', () => {
     expect(existsSync(missing)).toBe(false);
   });
 
+  it('--json prints the report on stdout as one object, as every other --json does; --json FILE, the old spelling of --json-out, still writes the file', () => {
+    const r = synod(['bench', '--only', 'storage', '--quick', '--repeats', '1', '--json'], 110_000);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as ReportJson;
+    expect(Object.keys(report.results)).toEqual(['storage']);
+    expect(report.errors).toEqual({});
+    const file = join(dir, 'old-spelling.json');
+    const old = synod(['bench', '--only', 'storage', '--quick', '--repeats', '1', '--json', file], 110_000);
+    expect(old.status, old.stderr).toBe(0);
+    expect(old.stderr).toMatch(/--json FILE is the old spelling of --json-out FILE/);
+    expect(old.stdout).toMatch(/Goals \(reported, not asserted\)/);
+    expect(Object.keys((JSON.parse(readFileSync(file, 'utf8')) as ReportJson).results)).toEqual(['storage']);
+  });
+
   it('--compare takes no report output flags (exit 2)', () => {
     const r = synod(['bench', '--compare', 'a.json', 'b.json', '--json']);
     expect(r.status).toBe(2);
