@@ -1,7 +1,10 @@
 /**
  * `synod bench --compare OLD.json NEW.json`: for every figure present in
  * both reports, the old and new medians, new/old, and whether that moved in
- * the better direction (each figure says whether lower or higher is better).
+ * the better direction (each figure says whether lower or higher is better)
+ * — or only "within noise", when the old and new ranges over the repeats
+ * overlap: a median that moved inside the spread of the runs is not a
+ * change anyone can claim.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -21,7 +24,7 @@ const reportSchema = z.object({
 
 type Report = z.infer<typeof reportSchema>;
 
-/** Reads and checks one `synod bench --json` report. */
+/** Reads and checks one `synod bench --json` (or `--json-out FILE`) report. */
 export function loadReport(file: string): Report {
   let text: string;
   try {
@@ -33,7 +36,7 @@ export function loadReport(file: string): Report {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new CompareError(`${file} is not JSON (${(err as Error).message}); pass files written by synod bench --json`);
+    throw new CompareError(`${file} is not JSON (${(err as Error).message}); pass files written by synod bench --json-out FILE`);
   }
   const parsed = reportSchema.safeParse(json);
   if (!parsed.success) {
@@ -53,7 +56,15 @@ export interface ComparedFigure {
   readonly new: number;
   /** new / old; null when old is 0 or either is not finite. */
   readonly ratio: number | null;
-  readonly verdict: 'better' | 'worse' | 'same' | 'n/a';
+  /** 'within noise': the medians differ but the old and new ranges (min-max over the repeats) overlap. */
+  readonly verdict: 'better' | 'worse' | 'within noise' | 'same' | 'n/a';
+}
+
+/** Whether the ranges (min-max over the repeats; the value alone when a report has none) of two figures overlap. */
+export function rangesOverlap(a: { value: number; min?: number | undefined; max?: number | undefined }, b: { value: number; min?: number | undefined; max?: number | undefined }): boolean {
+  const lo = (f: typeof a) => Math.min(f.min ?? f.value, f.value);
+  const hi = (f: typeof a) => Math.max(f.max ?? f.value, f.value);
+  return lo(a) <= hi(b) && lo(b) <= hi(a);
 }
 
 /** Compares the figures two reports share; throws a {@link CompareError} when they share none or disagree on a unit. */
@@ -71,7 +82,7 @@ export function compareReports(oldR: Report, newR: Report, names = { old: 'OLD',
       }
       if (fo.unit !== fn.unit || fo.better !== fn.better) throw new CompareError(`${bench} ${key} is in ${fo.unit} (${fo.better} is better) in ${names.old} but in ${fn.unit} (${fn.better} is better) in ${names.new}; these reports measure different things`);
       const ratio = Number.isFinite(fo.value) && Number.isFinite(fn.value) && fo.value !== 0 ? fn.value / fo.value : null;
-      const verdict = ratio === null ? 'n/a' : ratio === 1 ? 'same' : (ratio < 1) === (fo.better === 'lower') ? 'better' : 'worse';
+      const verdict = ratio === null ? 'n/a' : ratio === 1 ? 'same' : rangesOverlap(fo, fn) ? 'within noise' : (ratio < 1) === (fo.better === 'lower') ? 'better' : 'worse';
       figures.push({ bench, figure: key, unit: fo.unit, better: fo.better, old: fo.value, new: fn.value, ratio, verdict });
     }
   }
@@ -94,6 +105,7 @@ export function renderComparison(oldFile: string, newFile: string, oldR: Report,
   out.push(`old: ${oldFile} (${when(oldR)})`);
   out.push(`new: ${newFile} (${when(newR)})`);
   out.push('new/old < 1 is better for figures where lower is better (latencies), > 1 where higher is better (rates)');
+  out.push('within noise: the old and new ranges (min-max over the repeats) overlap, so the move is not a measured change; a figure from one run has no range');
   const mode = (r: Report) => (r.options?.quick === true ? 'quick' : r.options?.quick === false ? 'full' : null);
   if (mode(oldR) !== null && mode(newR) !== null && mode(oldR) !== mode(newR)) out.push(`note: old is a ${mode(oldR)} run and new a ${mode(newR)} run; their figures come from different sample counts, so compare with care`);
   for (const bench of [...new Set(figures.map((f) => f.bench))]) {
@@ -104,7 +116,8 @@ export function renderComparison(oldFile: string, newFile: string, oldR: Report,
   }
   const better = figures.filter((f) => f.verdict === 'better').length;
   const worse = figures.filter((f) => f.verdict === 'worse').length;
+  const noise = figures.filter((f) => f.verdict === 'within noise').length;
   out.push('');
-  out.push(`${figures.length} figures compared: ${better} better, ${worse} worse, ${figures.length - better - worse} same or n/a; ${onlyOld} only in old, ${onlyNew} only in new`);
+  out.push(`${figures.length} figures compared: ${better} better, ${worse} worse, ${noise} within noise, ${figures.length - better - worse - noise} same or n/a; ${onlyOld} only in old, ${onlyNew} only in new`);
   return `${out.join('\n')}\n`;
 }

@@ -15,7 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import cliProgress from 'cli-progress';
+import { createProgress } from '../src/util/progress.js';
 import { packageRoot } from '../src/util/paths.js';
 import { restartBench, singleDecreeBench } from './cluster-single.js';
 import { efficiencyBench, kvCurveBench } from './kv-cluster.js';
@@ -97,7 +97,7 @@ function gitCommit(): string | null {
   }
 }
 
-/** A progress display on stderr: a bar on a terminal, else one line per finished benchmark. */
+/** A progress display on stderr (src/util/progress.ts): a bar on a terminal; else a line every few seconds and one per finished benchmark. */
 interface Progress {
   begin(bench: string): void;
   step(detail?: string): void;
@@ -106,28 +106,22 @@ interface Progress {
 }
 
 function progressDisplay(total: number): Progress {
-  if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      { stream: process.stderr, format: 'synod bench [{bar}] {percentage}% | {duration_formatted} | {bench}: {detail}', hideCursor: true, clearOnComplete: true, barsize: 30, etaBuffer: 50 },
-      cliProgress.Presets.shades_classic,
-    );
-    let bench = '';
-    bar.start(total, 0, { bench: '', detail: 'starting' });
-    return {
-      begin: (b) => {
-        bench = b;
-        bar.update({ bench, detail: 'starting' });
-      },
-      step: (detail) => bar.increment(1, { bench, detail: detail ?? '' }),
-      end: () => {},
-      stop: () => bar.stop(),
-    };
-  }
+  const progress = createProgress({ command: 'synod bench', unit: 'steps', total, enabled: true });
+  const tty = process.stderr.isTTY === true;
+  let bench = '';
+  let done = 0;
   return {
-    begin: () => {},
-    step: () => {},
-    end: (b, s, n, error) => process.stderr.write(error === undefined ? `synod bench: ${b} done in ${s.toFixed(1)} s (${n} figures)\n` : `synod bench: ${b} FAILED after ${s.toFixed(1)} s: ${error}\n`),
-    stop: () => {},
+    begin: (b) => {
+      bench = b;
+      progress.update(done, `${b}: starting`);
+    },
+    step: (detail) => progress.update(++done, `${bench}${detail ? `: ${detail}` : ''}`),
+    end: (b, s, n, error) => {
+      // On a terminal the bar shows it; in a log, a line per benchmark says what finished.
+      if (tty) return;
+      process.stderr.write(error === undefined ? `synod bench: ${b} done in ${s.toFixed(1)} s (${n} figures)\n` : `synod bench: ${b} FAILED after ${s.toFixed(1)} s: ${error}\n`);
+    },
+    stop: () => progress.stop(),
   };
 }
 

@@ -12,6 +12,20 @@
  *   slot (reported at the end, since facts may arrive out of order);
  * - promise-regressed / accepted-above-promised: an acceptor's promise went
  *   down (across a restart too) or it accepted above its promise.
+ *
+ * Memory. A long-running cluster feeds it facts without end, so it forgets
+ * what compaction made irrelevant: once an acceptor has made durable a trim
+ * below slot T, every slot below both T and the next slot of every learner
+ * that it knows chosen — so its choice, the learners' applies and the
+ * pending apply-not-chosen checks are settled — is dropped, and only a count
+ * remains. What it holds is then about the slots between the trim point and
+ * the newest, not the whole history. The price is small and stated: a fact
+ * arriving later about a forgotten slot (a re-proposal of the chosen batch
+ * at a higher ballot, a re-apply after a learner installed an older
+ * snapshot) is checked for what needs no memory of the slot (promises,
+ * apply order) and counted in {@link LogSafetyChecker.retained}, not
+ * compared with the forgotten choice. Without compaction nothing is
+ * forgotten.
  */
 import { compareBallots, describeBallot, type Ballot } from '../core/ballot.js';
 import type { ActorId, Membership } from '../core/ids.js';
@@ -44,9 +58,17 @@ export class LogSafetyChecker {
   private readonly nextApply = new Map<ActorId, number>();
   private unchecked: Array<{ learner: ActorId; slot: number; value: string; step: number }> = [];
   private readonly found: Violation[] = [];
+  private readonly learners: readonly ActorId[];
+  /** The highest trim point an acceptor made durable. */
+  private trimPoint = 0;
+  /** Chosen slots below this are forgotten (see the module comment); it only rises. */
+  private floor = 0;
+  private forgottenChosen = 0;
+  private lateFacts = 0;
 
   constructor(members: Membership) {
     this.quorum = quorumSize(members.acceptors.length);
+    this.learners = members.learners;
   }
 
   /** Every violation so far. */
@@ -54,11 +76,22 @@ export class LogSafetyChecker {
     return this.found;
   }
 
-  /** Number of slots known chosen. */
+  /** Number of slots known chosen (forgotten ones included). */
   get chosenSlots(): number {
-    let n = 0;
+    let n = this.forgottenChosen;
     for (const v of this.slots.values()) if (v.chosen !== null) n++;
     return n;
+  }
+
+  /**
+   * What the checker holds, in entries, and what it forgot: slots with votes,
+   * slots with an applied batch, applies waiting for their slot to be
+   * chosen; the floor below which chosen slots are forgotten; and facts
+   * about forgotten slots, checked only in part. For watching memory in a
+   * long run (and for tests): counts, not bytes.
+   */
+  get retained(): { readonly slots: number; readonly applied: number; readonly unchecked: number; readonly floor: number; readonly forgottenChosen: number; readonly lateFacts: number } {
+    return { slots: this.slots.size, applied: this.applied.size, unchecked: this.unchecked.length, floor: this.floor, forgottenChosen: this.forgottenChosen, lateFacts: this.lateFacts };
   }
 
   /** Acceptor `id` made `records` durable. */
@@ -70,6 +103,10 @@ export class LogSafetyChecker {
           this.report('accepted-above-promised', step, `${id} accepted slot ${r.slot} at ${describeBallot(r.ballot)} above its promise ${describeBallot(this.promised.get(id) ?? null)}`, { acceptor: id, slot: r.slot });
         }
         this.vote(id, r.slot, r.ballot, batchKey(r.value), step);
+      }
+      if (r.kind === 'trim' && r.upTo > this.trimPoint) {
+        this.trimPoint = r.upTo;
+        this.forget();
       }
     }
   }
@@ -88,6 +125,11 @@ export class LogSafetyChecker {
     const expected = this.nextApply.get(learner) ?? 0;
     if (slot !== expected) this.report('apply-order', step, `${learner} applied slot ${slot} when slot ${expected} was next`, { learner, slot, expected });
     this.nextApply.set(learner, slot + 1);
+    if (slot < this.floor && !this.slots.has(slot) && !this.applied.has(slot)) {
+      // A forgotten slot: its order was checked above; there is nothing left to compare the batch with.
+      this.lateFacts++;
+      return;
+    }
     const value = batchKey(batch);
     const other = this.applied.get(slot);
     if (other && other.value !== value) {
@@ -127,6 +169,11 @@ export class LogSafetyChecker {
 
   private vote(id: ActorId, slot: number, ballot: Ballot, value: string, step: number): void {
     let votes = this.slots.get(slot);
+    if (!votes && slot < this.floor) {
+      // A forgotten slot (a new leader re-proposing what was chosen there, say): nothing left to count it with.
+      this.lateFacts++;
+      return;
+    }
     if (!votes) {
       votes = { byBallot: new Map(), chosen: null };
       this.slots.set(slot, votes);
@@ -144,6 +191,35 @@ export class LogSafetyChecker {
     if (tally.voters.size !== this.quorum) return;
     if (votes.chosen === null) votes.chosen = value;
     else if (votes.chosen !== value) this.report('slot-conflict', step, `slot ${slot}: ${value} chosen at ${key} after ${votes.chosen} was chosen`, { slot, ballot });
+  }
+
+  /**
+   * Drops the chosen slots below both the trim point and every learner's
+   * next slot, after settling the applies at them that waited for their
+   * choice. Slots never seen chosen stay: they still await facts, or the
+   * end-of-run check.
+   */
+  private forget(): void {
+    let target = this.trimPoint;
+    for (const l of this.learners) target = Math.min(target, this.nextApply.get(l) ?? 0);
+    if (target <= this.floor) return;
+    this.floor = target;
+    /** The forgotten slots and what was chosen at each. */
+    const forgotten = new Map<number, string>();
+    for (const [slot, votes] of this.slots) {
+      if (slot >= target || votes.chosen === null) continue;
+      forgotten.set(slot, votes.chosen);
+      this.slots.delete(slot);
+      this.forgottenChosen++;
+    }
+    if (forgotten.size === 0) return;
+    const kept: typeof this.unchecked = [];
+    for (const u of this.unchecked) {
+      if (!forgotten.has(u.slot)) kept.push(u);
+      else if (forgotten.get(u.slot) !== u.value) this.report('apply-not-chosen', u.step, `${u.learner} applied ${u.value} at slot ${u.slot}, but ${forgotten.get(u.slot)} was chosen there`, { learner: u.learner, slot: u.slot, appliedAtStep: u.step });
+    }
+    this.unchecked = kept;
+    for (const slot of forgotten.keys()) this.applied.delete(slot);
   }
 
   private report(kind: ViolationKind, step: number, message: string, facts: Record<string, unknown>): void {

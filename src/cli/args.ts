@@ -3,6 +3,8 @@
  * says what was wrong and what is allowed; the CLI turns it into exit code 2.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import { existsSync, mkdirSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 /** A bad command line. */
 export class UsageError extends InvalidArgumentError {}
@@ -70,4 +72,45 @@ export function faultsOf(f: FaultFlags): FaultFlags {
 /** `text` as one shell word (POSIX sh): unchanged when it is plainly safe, else single-quoted. */
 export function shellQuote(text: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Why `dir` cannot hold a cluster's data, or null when it can. The directory
+ * is created if missing (the cluster would create it anyway) and probed with
+ * a scratch directory, because permission bits alone do not say whether a
+ * write succeeds (root, read-only mounts, ACLs). Checking here, before any
+ * worker starts, turns what would be a start-up failure of every actor into
+ * one line about the flag.
+ */
+export function dataDirProblem(flag: string, dir: string): string | null {
+  try {
+    if (existsSync(dir) && !statSync(dir).isDirectory()) return `${flag} ${dir} is not a directory`;
+    mkdirSync(dir, { recursive: true });
+    rmdirSync(mkdtempSync(join(dir, '.synod-probe-')));
+    return null;
+  } catch (err) {
+    return `${flag} ${dir} cannot be used: ${fsReason(err)}`;
+  }
+}
+
+/**
+ * A file to write: its directory must already exist and be a directory.
+ * Every output flag (--history, --trace, --out, --json-out, ...) is checked
+ * this way at parse time, so a typo fails at once instead of after a long
+ * run, and no command creates directories behind the user's back.
+ */
+export function outputFileArg(text: string): string {
+  if (text.trim() === '') throw new UsageError('expected a file name, got an empty string');
+  const dir = dirname(resolve(text));
+  if (!existsSync(dir)) throw new UsageError(`cannot write ${text}: the directory ${dir} does not exist; create it first`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`cannot write ${text}: ${dir} is not a directory`);
+  if (existsSync(text) && statSync(text).isDirectory()) throw new UsageError(`cannot write ${text}: it is a directory, not a file`);
+  return text;
+}
+
+/** A file-system error as a short phrase: "permission denied", "not a directory", or the error's own message. */
+export function fsReason(err: unknown): string {
+  const code = (err as { code?: string }).code;
+  const known: Record<string, string> = { EACCES: 'permission denied', EPERM: 'operation not permitted', ENOTDIR: 'a part of the path is not a directory', EROFS: 'read-only file system', ENOSPC: 'no space left on the device', EEXIST: 'a file is in the way' };
+  return (code !== undefined ? known[code] : undefined) ?? (err as Error).message ?? String(err);
 }

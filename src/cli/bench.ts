@@ -5,12 +5,14 @@
  */
 import type { Command } from 'commander';
 import { BENCH_NAMES, BENCH_SUMMARIES } from '../../bench/names.js';
-import { intArg, UsageError } from './args.js';
+import { intArg, outputFileArg, UsageError } from './args.js';
 
 interface BenchFlags {
   quick?: boolean;
   only?: string[];
-  json?: string;
+  /** true: print the report on stdout; a string: the old spelling of --json-out. */
+  json?: boolean | string;
+  jsonOut?: string;
   html?: string;
   repeats?: number;
   compare?: string[];
@@ -33,14 +35,19 @@ export function addBenchCommand(program: Command, exit: (code: number) => void):
     .option('--quick', 'the quick configuration of every benchmark (under 2 minutes on 2 vCPUs)')
     .option('--only <names...>', `run only these benchmarks (space- or comma-separated): ${BENCH_NAMES.join(', ')}`, onlyArg)
     .option('--repeats <n>', "timed repeats of every benchmark, after its warm-up (default: each benchmark's own)", intArg(1, 1000))
-    .option('--json <file>', 'write the report as one JSON object: { env, options, results, goals, errors }')
-    .option('--html <file>', 'write a self-contained HTML report (inline SVG charts, no scripts, no network)')
+    .option('--json [file]', 'print the report on stdout as exactly one JSON object, { env, options, results, goals, errors }, instead of the text tables (as --json does for every command)')
+    .option('--json-out <file>', 'write the report as one JSON object to FILE (the text report still goes to stdout); `--json FILE`, its old spelling, still works', outputFileArg)
+    .option('--html <file>', 'write a self-contained HTML report (inline SVG charts, no scripts, no network)', outputFileArg)
     .option('--compare <files...>', 'compare two JSON reports, OLD.json NEW.json: old, new and new/old of every figure in both')
     .addHelpText('after', `\nBenchmarks:\n${BENCH_NAMES.map((n) => `  ${n.padEnd(16)}${BENCH_SUMMARIES[n]}`).join('\n')}\n\nGoals are reported (met or missed), never asserted.\nExit status: 0 when every benchmark ran, 1 when one failed, 2 on bad arguments or reports that cannot be compared.`)
     .action(async (flags: BenchFlags) => {
       if (flags.compare !== undefined) {
         if (flags.compare.length !== 2) {
           process.stderr.write(`synod bench: --compare takes two files, OLD.json NEW.json (got ${flags.compare.length})\n`);
+          return exit(2);
+        }
+        if (flags.json !== undefined || flags.jsonOut !== undefined || flags.html !== undefined) {
+          process.stderr.write('synod bench: --compare prints a comparison; it takes no --json, --json-out or --html\n');
           return exit(2);
         }
         const [oldFile, newFile] = flags.compare as [string, string];
@@ -54,11 +61,28 @@ export function addBenchCommand(program: Command, exit: (code: number) => void):
           return exit(2);
         }
       }
+      let jsonOut = flags.jsonOut;
+      if (typeof flags.json === 'string') {
+        // `--json FILE` wrote a file before --json meant stdout; kept working, with a note.
+        if (jsonOut !== undefined) {
+          process.stderr.write('synod bench: give --json-out FILE (or the old --json FILE), not both\n');
+          return exit(2);
+        }
+        try {
+          jsonOut = outputFileArg(flags.json);
+        } catch (err) {
+          process.stderr.write(`synod bench: --json ${flags.json}: ${(err as Error).message}\n`);
+          return exit(2);
+        }
+        process.stderr.write(`synod bench: --json FILE is the old spelling of --json-out FILE; --json alone prints the report on stdout\n`);
+      }
+      const toStdout = flags.json === true;
       const { runSuite, renderText, writeReport } = await import('../../bench/suite.js');
       const report = await runSuite({ quick: flags.quick === true, only: flags.only ?? null, repeats: flags.repeats ?? null });
-      process.stdout.write(renderText(report));
-      writeReport(report, { json: flags.json, html: flags.html });
-      if (flags.json !== undefined) process.stderr.write(`wrote ${flags.json}\n`);
+      if (toStdout) process.stdout.write(`${JSON.stringify(report)}\n`);
+      else process.stdout.write(renderText(report));
+      writeReport(report, { json: jsonOut, html: flags.html });
+      if (jsonOut !== undefined) process.stderr.write(`wrote ${jsonOut}\n`);
       if (flags.html !== undefined) process.stderr.write(`wrote ${flags.html}\n`);
       exit(Object.keys(report.errors).length > 0 ? 1 : 0);
     });

@@ -12,8 +12,10 @@ import { runChaos, type ChaosReport } from '../chaos/run.js';
 import { describeStep, EXPERIMENTS, generateKvSteps, parseSchedule, ScheduleError, type ClusterShape, type Experiment, type Schedule } from '../chaos/schedule.js';
 import { traceLines } from '../chaos/shortest.js';
 import type { TimelineLine } from '../chaos/single.js';
-import { checkTracePath, writeTrace } from '../chaos/tracing.js';
-import { choiceArg, intArg } from './args.js';
+import { checkTracePath } from '../chaos/tracing.js';
+import { TRACE_FORMATS, writeTraceFile, type TraceFormat } from '../trace/index.js';
+import { choiceArg, intArg, outputFileArg } from './args.js';
+import { createProgress } from '../util/progress.js';
 
 interface ChaosFlags {
   protocol: 'single' | 'kv';
@@ -33,6 +35,7 @@ interface ChaosFlags {
   flushMs: number;
   keepGoing?: boolean;
   trace?: string;
+  traceFormat?: TraceFormat;
   json?: boolean;
   progress: boolean;
 }
@@ -90,7 +93,7 @@ export function addChaosCommand(program: Command, exit: (code: number) => void):
     .option('--experiment <name>', `switch on a way of breaking Paxos (single only): ${EXPERIMENTS.join(', ')}`, choiceArg(EXPERIMENTS))
     .option('--seed <n>', 'seed of the fault schedule (default: a random one, printed)', intArg(0, 2 ** 31 - 1))
     .option('--schedule <file>', 'replay the schedule in this JSON file (all its rounds, unless a bound given cuts it short) instead of generating one')
-    .option('--schedule-out <file>', 'write the schedule actually run to this file')
+    .option('--schedule-out <file>', 'write the schedule actually run to this file', outputFileArg)
     .option('--rounds <n>', 'single: stop after this many rounds (with --experiment, the default bound: 40)', intArg(1, 100_000))
     .option('--duration <ms>', 'stop after this long (a round in progress is finished); the default bound is 10000 ms (kv: 3000 ms; with --experiment: --rounds 40)', intArg(1, 24 * 3_600_000))
     .option('--decisions <n>', 'stop after this many decisions: rounds in which every learner decided (kv: operations answered)', intArg(1))
@@ -102,9 +105,10 @@ export function addChaosCommand(program: Command, exit: (code: number) => void):
     .option('--keys <k>', 'kv: distinct keys', intArg(1, 1000), 3)
     .option('--flush-ms <ms>', 'no-fsync: how often unflushed writes reach the disk', intArg(1, 10_000), 100)
     .option('--keep-going', 'experiment: do not stop at the first violating round; show the shortest trace of all of them')
-    .option('--trace <file>', 'single: write the whole trace of the violating round (else of the last round), by extension: .json, .html (a viewer) or .shiviz/.log (for ShiViz)')
+    .option('--trace <file>', 'single: write the whole trace of the violating round (else of the last round), by extension: .json, .html (a viewer) or .shiviz/.log (for ShiViz)', outputFileArg)
+    .option('--trace-format <format>', `single: write the --trace file in this format whatever its extension: ${TRACE_FORMATS.join(', ')}`, choiceArg(TRACE_FORMATS))
     .option('--json', 'print exactly one JSON object instead of the timeline and summary')
-    .option('--no-progress', 'no progress line on stderr (shown only on a terminal anyway)')
+    .option('--no-progress', 'single: no progress on stderr (a status line on a terminal; otherwise a line at the start and one every 5 s)')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: ChaosFlags) => {
       const explicit = (name: string) => cmd.getOptionValueSource(name) === 'cli';
@@ -164,7 +168,7 @@ function makePlan(f: ChaosFlags, explicit: (name: string) => boolean): Plan {
   const experiment = f.experiment ?? fileExperiment;
   if (protocol === 'kv') {
     if (experiment !== null) throw new UsageProblem('the experiments run on the single-decree cluster only; drop --protocol kv or --experiment');
-    for (const flag of ['rounds', 'roundTimeout', 'keepGoing', 'trace', 'flushMs']) {
+    for (const flag of ['rounds', 'roundTimeout', 'keepGoing', 'trace', 'traceFormat', 'flushMs']) {
       if (explicit(flag)) throw new UsageProblem(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for single-decree chaos, not --protocol kv`);
     }
   } else {
@@ -177,11 +181,12 @@ function makePlan(f: ChaosFlags, explicit: (name: string) => boolean): Plan {
       if (explicit(flag)) throw new UsageProblem(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot be combined with --schedule: the schedule file sets it`);
     }
   }
-  if (f.trace !== undefined) {
+  if (f.traceFormat !== undefined && f.trace === undefined) throw new UsageProblem('--trace-format goes with --trace FILE');
+  if (f.trace !== undefined && f.traceFormat === undefined) {
     try {
       checkTracePath(f.trace);
-    } catch (err) {
-      throw new UsageProblem(`--trace: ${(err as Error).message}`);
+    } catch {
+      throw new UsageProblem(`--trace ${f.trace}: cannot tell the format from the extension; use .json, .html, .shiviz or .log, or give --trace-format ${TRACE_FORMATS.join('|')}`);
     }
   }
   const cluster: ClusterShape = schedule?.cluster ?? { proposers: f.proposers, acceptors: f.acceptors, learners: f.learners };
@@ -204,35 +209,22 @@ const counts = (o: Readonly<Record<string, number | undefined>>) => {
   return parts.length > 0 ? parts.join(', ') : 'none';
 };
 
-/** Prints timeline lines on stdout (text mode) and a progress line on stderr (a terminal only). */
-function outputs(flags: ChaosFlags) {
-  const tty = flags.progress && !flags.json && process.stderr.isTTY === true;
-  let progressShown = false;
-  let last = '';
-  const clearProgress = () => {
-    if (progressShown) process.stderr.write('\r\x1b[K');
-    progressShown = false;
-  };
-  const progress = (text: string) => {
-    last = text;
-    if (!tty) return;
-    process.stderr.write(`\r\x1b[K${text}`);
-    progressShown = true;
-  };
+/** Prints timeline lines on stdout (text mode) and progress on stderr (see ../util/progress.ts). */
+function outputs(flags: ChaosFlags, rounds: boolean) {
+  // Only single-decree chaos counts rounds; the kv run reports nothing to count until its end.
+  const progress = createProgress({ command: 'synod chaos', unit: 'rounds', enabled: flags.progress && rounds });
   return {
     line: (l: TimelineLine) => {
       if (flags.json) return;
-      clearProgress();
-      process.stdout.write(`  ${l.ms.toFixed(1).padStart(9)} ms  [r${l.round}] ${l.text}\n`);
-      if (last !== '') progress(last);
+      progress.around(() => process.stdout.write(`  ${l.ms.toFixed(1).padStart(9)} ms  [r${l.round}] ${l.text}\n`));
     },
-    progress,
-    done: clearProgress,
+    progress: (rounds: number, text: string) => progress.update(rounds, text),
+    done: () => progress.stop(),
   };
 }
 
 async function chaosSingle(plan: Plan, flags: ChaosFlags): Promise<number> {
-  const out = outputs(flags);
+  const out = outputs(flags, true);
   const file = plan.schedule?.protocol === 'single' ? plan.schedule : null;
   const given = flags.rounds !== undefined || flags.duration !== undefined || flags.decisions !== undefined;
   const bounds = given || file ? { rounds: flags.rounds, durationMs: flags.duration, decisions: flags.decisions } : plan.experiment ? { rounds: 40 } : { durationMs: 10_000 };
@@ -254,11 +246,11 @@ async function chaosSingle(plan: Plan, flags: ChaosFlags): Promise<number> {
     bounds,
     keepGoing: flags.keepGoing === true,
     onLine: out.line,
-    onRound: (_r, p) => out.progress(`${p.rounds} round(s) done: ${p.decisions} decided, ${p.violations} violation(s), ${(p.elapsedMs / 1000).toFixed(1)} s`),
+    onRound: (_r, p) => out.progress(p.rounds, `${p.rounds} round(s) done: ${p.decisions} decided, ${p.violations} violation(s), ${(p.elapsedMs / 1000).toFixed(1)} s`),
   });
   out.done();
   if (flags.scheduleOut) writeFileSync(flags.scheduleOut, `${JSON.stringify(report.schedule, null, 2)}\n`);
-  if (flags.trace && report.trace) await writeTrace(flags.trace, report.trace);
+  if (flags.trace && report.trace) await writeTraceFile(flags.trace, report.trace, flags.traceFormat);
   if (flags.json) process.stdout.write(`${JSON.stringify(jsonOf(report, flags))}\n`);
   else printSingle(report, flags);
   return report.ok ? 0 : 1;
@@ -321,7 +313,7 @@ function printSingle(r: ChaosReport, flags: ChaosFlags): void {
 }
 
 async function chaosKv(plan: Plan, flags: ChaosFlags): Promise<number> {
-  const out = outputs(flags);
+  const out = outputs(flags, false);
   const file = plan.schedule?.protocol === 'kv' ? plan.schedule : null;
   const durationMs = flags.duration ?? (flags.decisions === undefined ? 3000 : undefined);
   const steps = file ? file.steps : generateKvSteps(plan.seed, durationMs ?? 3000, plan.cluster);

@@ -15,8 +15,8 @@ import { checkedKvRun, shrinkKv } from '../sim/kvsweep.js';
 import { parallelSweepKv } from '../sim/parallel.js';
 import type { FaultSchedule, ScheduleFile } from '../sim/schedule.js';
 import { DEFAULT_FAULTS } from '../sim/simulator.js';
-import { addFaultOptions, choiceArg, faultsOf, intArg, probabilityArg, seedRangeArg, shellQuote, type FaultFlags } from './args.js';
-import { addSeededOptions, otherFailingSeeds, printShrunk, progressBar, readScheduleFlag, replayLine, scheduleReplayLine, seededFlagError, shrunkReport, writeSchedule, type SeededFlags, type ShrunkReport } from './seeded.js';
+import { addFaultOptions, choiceArg, faultsOf, intArg, outputFileArg, probabilityArg, seedRangeArg, shellQuote, type FaultFlags } from './args.js';
+import { addSeededOptions, otherFailingSeeds, printShrunk, sweepProgress, readScheduleFlag, replayLine, scheduleReplayLine, seededFlagError, shrunkReport, writeSchedule, type SeededFlags, type ShrunkReport } from './seeded.js';
 
 interface KvSimFlags extends FaultFlags, SeededFlags {
   clients: number;
@@ -58,7 +58,7 @@ export function addKvSimCommand(program: Command, exit: (code: number) => void):
     .option('--window <n>', 'most slots in flight', intArg(1, 100_000), 32)
     .option('--compact-every <n>', 'learners snapshot their state every n slots and the log is trimmed below what all have snapshotted (0: never)', intArg(0), 1000)
     .option('--bug <name>', 'control bug the checker must catch: stale-read (replicas answer reads from their own, possibly lagging, state)', choiceArg(['stale-read'] as const))
-    .option('--history <file>', 'write the history (single run), or the first failing run\'s history (sweep), as Jepsen-format JSON lines')
+    .option('--history <file>', 'write the history (single run), or the first failing run\'s history (sweep), as Jepsen-format JSON lines', outputFileArg)
     .option('--json', 'print exactly one JSON object instead of text');
   addSeededOptions(command, 'fails (unsafe log or a history that is not linearizable)', '--drop, --dup, --delay, --crash, --partition and --crash-leader')
     .addHelpText(
@@ -165,11 +165,10 @@ function runOne(f: KvSimFlags, file: ScheduleFile | undefined): number {
 async function runSweep(f: KvSimFlags): Promise<number> {
   const { first, last } = f.seeds as { first: number; last: number };
   const total = last - first + 1;
-  const bar = progressBar(f);
   if (!f.json) out(`seeds=${first}..${last}`);
-  bar?.start(total, 0);
-  const r = await parallelSweepKv({ ...runOptions(f), first, last, workers: f.workers, onProgress: (done) => bar?.update(done) });
-  bar?.stop();
+  const progress = sweepProgress('kv-sim', f, total);
+  const r = await parallelSweepKv({ ...runOptions(f), first, last, workers: f.workers, onProgress: (done) => progress.update(done) });
+  progress.stop();
   const failure = r.firstFailure;
   const replay = failure ? replayCommand(f, failure.seed) : null;
   if (failure && f.history) writeFileSync(f.history, formatHistory(checkedKvRun({ ...runOptions(f), seed: failure.seed }).run.history));

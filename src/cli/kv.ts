@@ -9,9 +9,11 @@ import { writeFileSync } from 'node:fs';
 import { formatHistory } from '../check/history.js';
 import { checkLinearizable } from '../check/linearizability.js';
 import type { Value } from '../core/value.js';
-import { createKvCluster } from '../runtime/kv.js';
+import { createKvCluster, KV_DEFAULTS, type KvCluster } from '../runtime/kv.js';
+import type { TransportKind } from '../runtime/transports/index.js';
 import type { CrashMode } from '../runtime/wire.js';
-import { choiceArg, intArg } from './args.js';
+import { choiceArg, dataDirProblem, intArg, outputFileArg } from './args.js';
+import { rootMessage } from './errors.js';
 
 interface KvFlags {
   clients: number;
@@ -28,8 +30,11 @@ interface KvFlags {
   durable: boolean;
   dataDir?: string;
   history?: string;
+  transport: TransportKind;
   json?: boolean;
 }
+
+const TRANSPORTS: readonly TransportKind[] = ['port', 'hub', 'ring'];
 
 /** Registers the `kv` command on `program`. */
 export function addKvCommand(program: Command, exit: (code: number) => void): void {
@@ -42,19 +47,25 @@ export function addKvCommand(program: Command, exit: (code: number) => void): vo
     .option('--proposers <p>', 'number of proposers (leader candidates)', intArg(1, 32), 3)
     .option('--acceptors <a>', 'number of acceptors', intArg(1, 32), 3)
     .option('--learners <l>', 'number of learners (replicas of the store)', intArg(1, 32), 2)
-    .option('--batch <n>', 'most commands per log slot', intArg(1, 100_000), 64)
-    .option('--window <n>', 'most slots in flight', intArg(1, 100_000), 32)
+    .option('--batch <n>', 'most commands per log slot (the library\'s batchMax)', intArg(1, 100_000), KV_DEFAULTS.batchMax)
+    .option('--window <n>', 'most slots in flight', intArg(1, 100_000), KV_DEFAULTS.window)
     .option('--crash-leader', 'kill the leader\'s worker once a third of the operations are done')
     .option('--crash-how <mode>', 'how the leader is killed: terminate, exception or exit', choiceArg(['terminate', 'exception', 'exit'] as const), 'terminate')
     .option('--storage <kind>', 'lmdb (durable, default) or memory', choiceArg(['lmdb', 'memory'] as const), 'lmdb')
     .option('--no-durable', 'lmdb: count a write as done once committed, before fsync (measures what fsync costs; unsafe on a machine crash)')
-    .option('--data-dir <dir>', 'keep the LMDB files here')
-    .option('--history <file>', 'write the history as Jepsen-format JSON lines')
+    .option('--data-dir <dir>', 'keep the LMDB files here (created if missing)')
+    .option('--transport <kind>', `what carries the actors' messages: ${TRANSPORTS.join(', ')} (direct MessagePorts; relayed by the main thread; SharedArrayBuffer rings)`, choiceArg(TRANSPORTS), 'port')
+    .option('--history <file>', 'write the history as Jepsen-format JSON lines', outputFileArg)
     .option('--json', 'print exactly one JSON object instead of text')
-    .addHelpText('after', '\nExit status: 0 when the history is linearizable and the log safe, 1 otherwise, 2 on bad arguments.')
+    .addHelpText('after', '\nExit status: 0 when the history is linearizable and the log safe, 1 otherwise (or when the cluster does not start), 2 on bad arguments (an unusable --data-dir too).')
     .action(async (flags: KvFlags) => {
       if (flags.clients > flags.ops) {
         process.stderr.write(`synod kv: --clients (${flags.clients}) must not exceed --ops (${flags.ops})\n`);
+        return exit(2);
+      }
+      const problem = flags.dataDir !== undefined ? dataDirProblem('--data-dir', flags.dataDir) : null;
+      if (problem !== null) {
+        process.stderr.write(`synod kv: ${problem}\n`);
         return exit(2);
       }
       exit(await runKv(flags));
@@ -65,18 +76,27 @@ async function runKv(f: KvFlags): Promise<number> {
   const say = (line: string) => {
     if (!f.json) process.stdout.write(`${line}\n`);
   };
-  const kv = await createKvCluster({
-    proposers: f.proposers,
-    acceptors: f.acceptors,
-    learners: f.learners,
-    batchMax: f.batch,
-    window: f.window,
-    storage: f.storage,
-    durable: f.durable,
-    concurrency: f.clients,
-    history: true,
-    ...(f.dataDir ? { dataDir: f.dataDir } : {}),
-  });
+  let kv: KvCluster;
+  try {
+    kv = await createKvCluster({
+      proposers: f.proposers,
+      acceptors: f.acceptors,
+      learners: f.learners,
+      batchMax: f.batch,
+      window: f.window,
+      storage: f.storage,
+      durable: f.durable,
+      transport: f.transport,
+      concurrency: f.clients,
+      history: true,
+      ...(f.dataDir ? { dataDir: f.dataDir } : {}),
+    });
+  } catch (err) {
+    // With --json the caller reads stdout, so the failure is reported there too; main prints the one-line error for text mode.
+    if (!f.json || (err as { code?: string }).code !== 'SYNOD_START_FAILED') throw err;
+    process.stdout.write(`${JSON.stringify({ ok: false, reason: `the cluster did not start: ${rootMessage(err)}`, ops: f.ops })}\n`);
+    return 1;
+  }
   let leaderChanges = 0;
   const crashes: string[] = [];
   try {
@@ -86,10 +106,11 @@ async function runKv(f: KvFlags): Promise<number> {
     });
     kv.on('crash', (e) => say(`  ${e.id} crashed (${e.how})`));
     kv.on('restart', (e) => say(`  ${e.id} restarted, serving again after ${e.recoveryMs.toFixed(1)} ms`));
-    say(`synod kv: ${f.clients} clients, ${f.ops} ops on ${f.keys} keys; ${f.proposers} proposers, ${f.acceptors} acceptors, ${f.learners} learners; storage ${f.storage}${f.storage === 'lmdb' ? (f.durable ? ' (durable)' : ' (no fsync wait)') : ''}; batch ${f.batch}, window ${f.window}`);
+    say(`synod kv: ${f.clients} clients, ${f.ops} ops on ${f.keys} keys; ${f.proposers} proposers, ${f.acceptors} acceptors, ${f.learners} learners; storage ${f.storage}${f.storage === 'lmdb' ? (f.durable ? ' (durable)' : ' (no fsync wait)') : ''}; transport ${f.transport}; batch ${f.batch}, window ${f.window}`);
     let done = 0;
     let next = 0;
     const latencies: number[] = [];
+    let timedOut = 0;
     const crashAt = f.crashLeader ? Math.floor(f.ops / 3) : -1;
     const t0 = performance.now();
     const client = async (c: number) => {
@@ -99,10 +120,16 @@ async function runKv(f: KvFlags): Promise<number> {
         const key = `k${(n * 7 + c) % f.keys}`;
         const start = performance.now();
         const kind = n % 10;
-        if (kind < 5) await kv.get(key);
-        else if (kind < 8) await kv.put(key, n);
-        else await kv.cas(key, (n - 1) as Value, n);
-        latencies.push(performance.now() - start);
+        try {
+          if (kind < 5) await kv.get(key);
+          else if (kind < 8) await kv.put(key, n);
+          else await kv.cas(key, (n - 1) as Value, n);
+          latencies.push(performance.now() - start);
+        } catch (err) {
+          // An operation with no answer in time is part of the outcome (recorded as info in the history), not a crash of the command.
+          if ((err as { code?: string }).code !== 'SYNOD_TIMEOUT') throw err;
+          if (timedOut++ === 0) say(`  ${(err as Error).message}`);
+        }
         if (++done === crashAt) {
           const leader = kv.leader();
           if (leader) {
@@ -125,10 +152,13 @@ async function runKv(f: KvFlags): Promise<number> {
     const report = {
       ok: lin.ok && violations.length === 0,
       ops: f.ops,
+      transport: f.transport,
+      batch: f.batch,
       opsPerSec: Math.round((f.ops * 1000) / elapsedMs),
       latencyP50Ms: pct(0.5),
       latencyP99Ms: pct(0.99),
       leaderChanges,
+      timedOut,
       leaderCrashes: crashes,
       elapsedMs: Math.round(elapsedMs),
       violations,
@@ -137,7 +167,7 @@ async function runKv(f: KvFlags): Promise<number> {
     };
     if (f.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else {
-      say(`throughput: ${report.opsPerSec} ops/s; latency p50 ${report.latencyP50Ms} ms, p99 ${report.latencyP99Ms} ms; leader elections ${leaderChanges}`);
+      say(`throughput: ${report.opsPerSec} ops/s; latency p50 ${report.latencyP50Ms} ms, p99 ${report.latencyP99Ms} ms; leader elections ${leaderChanges}${timedOut > 0 ? `; ${timedOut} operation(s) timed out` : ''}`);
       say(`log safety: ${violations.length === 0 ? 'OK' : `${violations.length} VIOLATION(S)`}`);
       for (const v of violations) say(`  ${v.kind}: ${v.message}`);
       say(`linearizability: ${lin.ok ? 'linearizable' : `${lin.status.toUpperCase()}: ${lin.reason}`}`);

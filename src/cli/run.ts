@@ -5,7 +5,7 @@
  * proposer in the middle, and prints what happened: a timeline, what each
  * learner decided, every actor's thread, and the safety verdict.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { threadId } from 'node:worker_threads';
 import { describeValue } from '../core/describe.js';
 import { allActors, type ActorId } from '../core/ids.js';
@@ -13,8 +13,9 @@ import type { Value } from '../core/value.js';
 import { createCluster, type Cluster } from '../runtime/cluster.js';
 import type { TransportKind } from '../runtime/transports/index.js';
 import type { CrashMode } from '../runtime/wire.js';
-import { traceFormatOf, writeTraceFile } from '../trace/index.js';
-import { choiceArg, intArg } from './args.js';
+import { TRACE_FORMATS, traceFormatOf, writeTraceFile, type TraceFormat } from '../trace/index.js';
+import { rootMessage } from './errors.js';
+import { choiceArg, dataDirProblem, intArg, outputFileArg } from './args.js';
 
 interface RunFlags {
   proposers: number;
@@ -27,6 +28,7 @@ interface RunFlags {
   timeout: number;
   transport: TransportKind;
   trace?: string;
+  traceFormat?: TraceFormat;
 }
 
 const CRASH_MODES: readonly CrashMode[] = ['exception', 'exit', 'terminate', 'after-receive', 'after-persist'];
@@ -39,15 +41,32 @@ export function addRunCommand(program: Command, exit: (code: number) => void): v
     .option('--proposers <p>', 'number of proposers, each proposing its own value', intArg(1, 32), 3)
     .option('--acceptors <a>', 'number of acceptors', intArg(1, 32), 5)
     .option('--learners <l>', 'number of learners', intArg(1, 32), 2)
-    .option('--data-dir <dir>', 'keep the LMDB files here; running again on the same directory recovers and reports the same decided value')
+    .option('--data-dir <dir>', 'keep the LMDB files here (created if missing); running again on the same directory recovers and reports the same decided value')
     .option('--crash-how <mode>', `how the acceptor is crashed: ${CRASH_MODES.join(', ')}`, choiceArg(CRASH_MODES), 'after-persist')
     .option('--no-faults', 'do not crash anything')
     .option('--timeout <ms>', 'give up if the cluster has not decided within this many ms', intArg(100), 30_000)
     .option('--transport <kind>', `what carries the actors' messages: ${TRANSPORTS.join(', ')} (direct MessagePorts; relayed by the main thread; SharedArrayBuffer rings)`, choiceArg(TRANSPORTS), 'port')
-    .option('--trace <file>', 'write a trace of the run (every send, receive, drop, persist, crash, restart and decision, with vector clocks): .json, .html (a space-time diagram) or .shiviz/.log (ShiViz)', traceFileArg)
-    .option('--json', 'print exactly one JSON object instead of text')
-    .addHelpText('after', '\nExit status: 0 when every learner decided the same value safely, 1 on a safety violation or no decision, 2 on bad arguments.')
-    .action(async (flags: RunFlags) => exit(await run(flags)));
+    .option('--trace <file>', 'write a trace of the run (every send, receive, drop, persist, crash, restart and decision, with vector clocks); the extension picks the format: .json, .html (a space-time diagram) or .shiviz/.log (ShiViz)', outputFileArg)
+    .option('--trace-format <format>', `write the --trace file in this format whatever its extension: ${TRACE_FORMATS.join(', ')}`, choiceArg(TRACE_FORMATS))
+    .option('--json', 'print exactly one JSON object instead of text (also when the cluster does not decide: ok is then false and reason says why)')
+    .addHelpText('after', '\nExit status: 0 when every learner decided the same value safely, 1 on a safety violation or no decision, 2 on bad arguments (an unusable --data-dir too).')
+    .action(async (flags: RunFlags) => {
+      const usage = (message: string) => {
+        process.stderr.write(`synod run: ${message}\n`);
+        exit(2);
+      };
+      if (flags.traceFormat !== undefined && flags.trace === undefined) return usage('--trace-format goes with --trace FILE');
+      if (flags.trace !== undefined && flags.traceFormat === undefined) {
+        try {
+          traceFormatOf(flags.trace);
+        } catch {
+          return usage(`--trace ${flags.trace}: cannot tell the format from the extension; use .json, .html, .shiviz or .log, or give --trace-format ${TRACE_FORMATS.join('|')}`);
+        }
+      }
+      const problem = flags.dataDir !== undefined ? dataDirProblem('--data-dir', flags.dataDir) : null;
+      if (problem !== null) return usage(problem);
+      exit(await run(flags));
+    });
 }
 
 interface Line {
@@ -64,14 +83,22 @@ async function run(flags: RunFlags): Promise<number> {
     if (!flags.json) process.stdout.write(`  ${line.ms.toFixed(1).padStart(8)} ms  ${text}\n`);
   };
   if (!flags.json) process.stdout.write(`synod run: ${flags.proposers} proposers, ${flags.acceptors} acceptors, ${flags.learners} learners${flags.dataDir ? `, data in ${flags.dataDir}` : ''}\n`);
-  const cluster = await createCluster({
-    proposers: flags.proposers,
-    acceptors: flags.acceptors,
-    learners: flags.learners,
-    transport: flags.transport,
-    trace: flags.trace !== undefined,
-    ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
-  });
+  let cluster: Cluster;
+  try {
+    cluster = await createCluster({
+      proposers: flags.proposers,
+      acceptors: flags.acceptors,
+      learners: flags.learners,
+      transport: flags.transport,
+      trace: flags.trace !== undefined,
+      ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+    });
+  } catch (err) {
+    // With --json the caller reads stdout, so the failure is reported there too; main prints the one-line error for text mode.
+    if (!flags.json || (err as { code?: string }).code !== 'SYNOD_START_FAILED') throw err;
+    process.stdout.write(`${JSON.stringify({ ok: false, reason: `the cluster did not start: ${rootMessage(err)}`, decided: {}, elapsedMs: Math.round(performance.now() - t0), dataDir: flags.dataDir ?? null, timeline })}\n`);
+    return 1;
+  }
   const crashes: Array<{ id: ActorId; how: string; cause: string; ms: number }> = [];
   const restarts: Array<{ id: ActorId; recoveryMs: number; ms: number }> = [];
   try {
@@ -93,13 +120,22 @@ async function run(flags: RunFlags): Promise<number> {
     cluster.on('violation', (v) => note(`VIOLATION ${v.kind}: ${v.message}`));
 
     if (flags.faults) scheduleCrashes(cluster, flags.crashHow, note);
+    // A proposer with no answer in time is a verdict (no decision), not a crash of the command: it is noted and the report still printed.
+    const unanswered: string[] = [];
     const answers = await Promise.all(
       cluster.members.proposers.map(async (p, i) => {
         const value = `${p}:${VALUES[i % VALUES.length]}`;
         note(`${p} proposes ${describeValue(value)}`);
-        const decided = await cluster.propose(value, { proposer: p, timeoutMs: flags.timeout });
-        note(`${p} answered: ${describeValue(decided)} was chosen`);
-        return [p, decided] as const;
+        try {
+          const decided = await cluster.propose(value, { proposer: p, timeoutMs: flags.timeout });
+          note(`${p} answered: ${describeValue(decided)} was chosen`);
+          return [p, decided] as const;
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'SYNOD_TIMEOUT') throw err;
+          unanswered.push(p);
+          note(`${p} got no answer: ${(err as Error).message}`);
+          return [p, null] as const;
+        }
       }),
     );
     const decided = await waitForLearners(cluster, flags.timeout);
@@ -111,15 +147,25 @@ async function run(flags: RunFlags): Promise<number> {
     const values = new Set(Object.values(decided).map((v) => describeValue(v)));
     const allDecided = Object.keys(decided).length === cluster.members.learners.length;
     const violations = [...cluster.checker.violations];
-    const ok = violations.length === 0 && allDecided && values.size === 1;
+    const ok = violations.length === 0 && allDecided && values.size === 1 && unanswered.length === 0;
+    const reason = ok
+      ? null
+      : [
+          violations.length > 0 ? `${violations.length} safety violation(s)` : null,
+          allDecided ? null : `${cluster.members.learners.length - Object.keys(decided).length} of ${cluster.members.learners.length} learner(s) decided nothing within ${flags.timeout} ms`,
+          values.size > 1 ? 'learners disagree' : null,
+          unanswered.length > 0 ? `${unanswered.join(', ')} got no answer within ${flags.timeout} ms (--timeout)` : null,
+        ]
+          .filter((x) => x !== null)
+          .join('; ');
     if (flags.trace !== undefined) {
       const trace = cluster.traceOf({ command: 'synod run', faults: flags.faults, crashHow: flags.crashHow });
-      await writeTraceFile(flags.trace, trace);
+      await writeTraceFile(flags.trace, trace, flags.traceFormat);
       if (!flags.json) process.stdout.write(`trace: ${trace.events.length} events written to ${flags.trace}\n`);
     }
     if (flags.json) {
       process.stdout.write(
-        `${JSON.stringify({ ok, decided, answers: Object.fromEntries(answers), crashes, restarts, actors, mainThreadId: threadId, violations, elapsedMs: Math.round(performance.now() - t0), dataDir: flags.dataDir ?? null, timeline })}\n`,
+        `${JSON.stringify({ ok, reason, decided, answers: Object.fromEntries(answers), crashes, restarts, actors, mainThreadId: threadId, violations, elapsedMs: Math.round(performance.now() - t0), dataDir: flags.dataDir ?? null, timeline })}\n`,
       );
     } else {
       process.stdout.write('\ndecided:\n');
@@ -129,7 +175,7 @@ async function run(flags: RunFlags): Promise<number> {
       process.stdout.write(
         ok
           ? `safety: OK — every learner decided ${[...values][0]}; no violation of agreement, validity, integrity or the acceptor rules across ${crashes.length} crash(es)\n`
-          : `safety: ${violations.length} violation(s)${allDecided ? '' : '; not every learner decided'}${values.size > 1 ? '; learners disagree' : ''}\n`,
+          : `${violations.length > 0 ? 'safety: VIOLATION' : 'not OK'} — ${reason}\n`,
       );
       for (const v of violations) process.stdout.write(`  ${v.kind}: ${v.message}\n`);
     }
@@ -140,16 +186,6 @@ async function run(flags: RunFlags): Promise<number> {
 }
 
 const TRANSPORTS: readonly TransportKind[] = ['port', 'hub', 'ring'];
-
-/** A --trace file name whose format is known from its extension. */
-function traceFileArg(value: string): string {
-  try {
-    traceFormatOf(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-  return value;
-}
 
 const VALUES = ['red', 'green', 'blue', 'amber', 'violet', 'teal', 'coral', 'olive'];
 

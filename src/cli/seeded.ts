@@ -8,12 +8,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import type { Violation } from '../check/types.js';
 import { describeFault, parseScheduleFile, type FaultSchedule, type ScheduleFile } from '../sim/schedule.js';
 import { DEFAULT_SHRINK_RUNS, type ShrunkRun } from '../sim/shrink.js';
-import { intArg, shellQuote } from './args.js';
+import { createProgress, type Progress } from '../util/progress.js';
+import { intArg, outputFileArg, shellQuote } from './args.js';
 
 /** The flags {@link addSeededOptions} adds, and the seed flags both commands have. */
 export interface SeededFlags {
@@ -41,9 +41,9 @@ export const defaultShrinkDir = (): string => join(tmpdir(), 'synod-shrink');
 export function addSeededOptions(cmd: Command, fails: string, rates = '--drop, --dup, --delay, --crash and --partition'): Command {
   return cmd
     .option('--schedule <file>', `single run: replay exactly the faults in FILE (JSON, as written by a sweep's shrinking or --save-schedule) instead of drawing faults; ${rates} are then unused`)
-    .option('--save-schedule <file>', 'single run: write the faults the run injected to FILE (replay them with --schedule)')
+    .option('--save-schedule <file>', 'single run: write the faults the run injected to FILE (replay them with --schedule)', outputFileArg)
     .option('--workers <n>', 'sweep: worker threads to spread the seeds over (a piscina pool; 1 = this thread); what the sweep finds is the same for any n, only the rates differ', intArg(1, 256), 1)
-    .option('--no-progress', 'sweep: no progress display (it is shown only on a terminal anyway)')
+    .option('--no-progress', 'sweep: no progress on stderr (a bar on a terminal; otherwise a line when the sweep starts and one every 5 s)')
     .option('--shrink', `single run: if the run ${fails}, shrink its fault schedule as a sweep does`)
     .option('--no-shrink', 'sweep: report the first failing seed without shrinking its fault schedule')
     .option('--shrink-runs <n>', 'most simulator runs the shrinking may spend', intArg(1), DEFAULT_SHRINK_RUNS)
@@ -76,10 +76,9 @@ export function writeSchedule(file: string, s: { seed: number; steps: number; fa
   writeFileSync(file, `${JSON.stringify(doc, null, 1)}\n`);
 }
 
-/** The sweep's progress bar on stderr, when it is a terminal and the output is text. */
-export function progressBar(flags: SeededFlags): SingleBar | null {
-  const tty = Boolean(process.stderr.isTTY) && flags.progress && !flags.json;
-  return tty ? new SingleBar({ format: 'seeds {bar} {value}/{total} {percentage}% | {eta_formatted} left', hideCursor: true }, Presets.shades_classic) : null;
+/** The sweep's progress on stderr (see ../util/progress.ts): a bar on a terminal, else a line at the start and every few seconds; nothing with --no-progress. */
+export function sweepProgress(command: string, flags: SeededFlags, total: number): Progress {
+  return createProgress({ command: `synod ${command}`, unit: 'seeds', total, enabled: flags.progress });
 }
 
 /** The command line that replays one seed: `synod <command> --seed N` and the flags that shape the run. */

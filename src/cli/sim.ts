@@ -10,7 +10,7 @@ import { BUGS, DEFAULT_FAULTS, DEFAULT_STAGGER, simulate, type BugName, type Fau
 import { parallelSweep } from '../sim/parallel.js';
 import { shrink } from '../sim/shrink.js';
 import { addFaultOptions, choiceArg, faultsOf, intArg, seedRangeArg, shellQuote, type FaultFlags } from './args.js';
-import { addSeededOptions, otherFailingSeeds, printShrunk, progressBar, readScheduleFlag, replayLine, scheduleReplayLine, seededFlagError, shrunkReport, writeSchedule, type SeededFlags, type ShrunkReport } from './seeded.js';
+import { addSeededOptions, otherFailingSeeds, printShrunk, sweepProgress, readScheduleFlag, replayLine, scheduleReplayLine, seededFlagError, shrunkReport, writeSchedule, type SeededFlags, type ShrunkReport } from './seeded.js';
 
 interface SimFlags extends FaultFlags, SeededFlags {
   steps: number;
@@ -147,17 +147,16 @@ function runOne(flags: SimFlags, common: Common, file: ScheduleFile | undefined)
 async function runSweep(flags: SimFlags, common: Common): Promise<number> {
   const { first, last } = flags.seeds as { first: number; last: number };
   const total = last - first + 1;
-  const bar = progressBar(flags);
   if (!flags.json) out(`seeds=${first}..${last}`);
-  bar?.start(total, 0);
+  const progress = sweepProgress('sim', flags, total);
   const r = await parallelSweep({
     ...common,
     first,
     last,
     workers: flags.workers,
-    onProgress: (done) => bar?.update(done),
+    onProgress: (done) => progress.update(done),
   });
-  bar?.stop();
+  progress.stop();
   const fv = r.firstViolation;
   const replay = fv ? replayCommand(flags, fv.seed) : null;
   const shrunk = fv && flags.shrink !== false ? shrinkRun(flags, common, fv.seed, undefined) : null;

@@ -13,7 +13,7 @@ import { checkClocks } from '../trace/check.js';
 import { STEPS_AFTER_DECISION, traceKvSimulation, traceUntilDecided } from '../sim/trace.js';
 import type { Trace } from '../trace/types.js';
 import { TRACE_FORMATS, traceFormatOf, writeTraceFile, type TraceFormat } from '../trace/write.js';
-import { addFaultOptions, choiceArg, faultsOf, intArg, type FaultFlags } from './args.js';
+import { addFaultOptions, choiceArg, faultsOf, intArg, outputFileArg, type FaultFlags } from './args.js';
 
 const PROTOCOLS = ['synod', 'kv'] as const;
 const KV_BUGS = ['stale-read'] as const;
@@ -42,7 +42,7 @@ export function addTraceCommand(program: Command, exit: (code: number) => void):
   const command = program
     .command('trace')
     .description('record every event of one simulated run (sends, receives, drops, persists, crashes, restarts, decisions) with vector clocks, and write it as JSON, HTML or a ShiViz log')
-    .requiredOption('--out <file>', 'where to write the trace; its extension picks the format: .json, .html, .shiviz or .log (ShiViz)')
+    .requiredOption('--out <file>', 'where to write the trace (its directory must exist); its extension picks the format: .json, .html, .shiviz or .log (ShiViz)', outputFileArg)
     .option('--format <format>', `write this format whatever the extension: ${TRACE_FORMATS.join(', ')}`, choiceArg(TRACE_FORMATS))
     .option('--protocol <name>', 'synod: single-decree Paxos, the run `synod sim` makes; kv: the Multi-Paxos key-value store, the run `synod kv-sim` makes', choiceArg(PROTOCOLS), 'synod')
     .option('--seed <n>', 'seed of the run; the same seed and options write the same trace byte for byte', intArg(Number.MIN_SAFE_INTEGER), 1)

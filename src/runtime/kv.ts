@@ -14,11 +14,12 @@
  *       await kv.close();
  *     }
  *
- * The cluster object is the client. It owns a pool of `concurrency` client
- * sessions, each with its own clientId and sequence numbers, and runs each
- * operation on a free session: the state machine remembers only the latest
- * (clientId, seq) per client, so one session can have only one operation
- * outstanding, and a pool is what allows many at once. An operation is sent
+ * The cluster object is the client. It owns a pool of up to `concurrency`
+ * client sessions (made as they are first needed), each with its own
+ * clientId and sequence numbers, and runs each operation on a free session:
+ * the state machine remembers only the latest (clientId, seq) per client, so
+ * one session can have only one operation outstanding, and a pool is what
+ * allows many at once. An operation is sent
  * to the leader; a proposer that does not lead rejects it, naming the leader
  * if it knows one, and it is sent there (or, with no hint, to the next
  * proposer after a short pause). One with no answer after `retryMs` is sent
@@ -87,7 +88,16 @@ export interface KvClusterOptions {
   readonly batchMax?: number;
   /** Most slots the leader has in flight (proposed, not yet chosen). Default 32. */
   readonly window?: number;
-  /** Operations in flight at once: the size of the pool of client sessions. More wait their turn. Default 64. */
+  /**
+   * Most operations in flight at once: the size of the pool of client
+   * sessions; more wait, in order, for a session to free up. Default 4096.
+   * This is a cap, not a target: sessions are made only as operations need
+   * them, so a high cap costs nothing until the load is there. Below the
+   * number of concurrent callers it queues their operations on the main
+   * thread and adds that wait to their latency (at 256 callers a cap of 64
+   * gave a p50 of 16 ms against 6 ms uncapped); lower it only to bound the
+   * load this client puts on the cluster.
+   */
   readonly concurrency?: number;
   /** An operation still unanswered this long after it was called rejects with SYNOD_TIMEOUT (it may still take effect). Default 30000. */
   readonly timeoutMs?: number;
@@ -142,11 +152,22 @@ export interface KvClientStats {
   resends: number;
   /** Commands a proposer rejected because it did not lead. */
   rejected: number;
-  /** Answers for operations already answered or abandoned (a second learner, a duplicate). */
+  /**
+   * Answers that settled nothing, because their operation was already
+   * answered or abandoned. Every learner answers every operation it applies
+   * and the first answer wins, so with L learners this is about (L - 1) x
+   * completed in normal operation; beyond that it counts answers to
+   * re-sent, timed-out or closed operations.
+   */
+  extraAnswers: number;
+  /** @deprecated The same count as {@link KvClientStats.extraAnswers}, under its old name (it never meant "late"). */
   lateAnswers: number;
   /** postMessage calls carrying requests to proposers. */
   posts: number;
 }
+
+/** The defaults of {@link KvClusterOptions} that tools built on the cluster (the `synod kv` command) show and pass on, so they cannot drift apart. */
+export const KV_DEFAULTS = { batchMax: 256, window: 32, concurrency: 4096 } as const;
 
 const optionsSchema = z
   .strictObject({
@@ -154,9 +175,9 @@ const optionsSchema = z
     acceptors: actorCount.min(1),
     learners: actorCount.min(1),
     ...sharedClusterFields,
-    batchMax: z.number().int().min(1).max(100_000).default(256),
-    window: z.number().int().min(1).max(100_000).default(32),
-    concurrency: z.number().int().min(1).max(1_000_000).default(64),
+    batchMax: z.number().int().min(1).max(100_000).default(KV_DEFAULTS.batchMax),
+    window: z.number().int().min(1).max(100_000).default(KV_DEFAULTS.window),
+    concurrency: z.number().int().min(1).max(1_000_000).default(KV_DEFAULTS.concurrency),
     timeoutMs: millis.min(1).default(30_000),
     retryMs: millis.min(1).default(1000),
     history: z.boolean().default(false),
@@ -238,9 +259,12 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private readonly ownsDataDir: boolean;
   private readonly config: MpConfig;
   protected readonly supervisor: Supervisor<MpProtocol>;
-  private readonly sessions: Session[];
+  /** The sessions made so far (at most `concurrency`), and the idle ones among them. */
+  private readonly sessions: Session[] = [];
   private readonly byClientId = new Map<string, Session>();
-  private readonly free: Session[];
+  private readonly free: Session[] = [];
+  /** The clientId prefix of this client's sessions. */
+  private readonly prefix: string;
   /** Operations waiting for a session, oldest first from `waitingHead`. */
   private waiting: Waiting[] = [];
   private waitingHead = 0;
@@ -257,7 +281,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private rotor = 0;
   private readonly events: HistoryEvent[] = [];
   private readonly t0 = performance.now();
-  private readonly counters: KvClientStats = { completed: 0, timedOut: 0, sends: 0, resends: 0, rejected: 0, lateAnswers: 0, posts: 0 };
+  private readonly counters: Omit<KvClientStats, 'lateAnswers'> = { completed: 0, timedOut: 0, sends: 0, resends: 0, rejected: 0, extraAnswers: 0, posts: 0 };
   private starting: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
   /** Step counter for the checker: one per fact fed to it. */
@@ -278,10 +302,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     if (o.dataDir !== undefined && o.tempDirParent !== undefined) throw new SynodError('SYNOD_INVALID_OPTIONS', 'invalid createKvCluster options: tempDirParent places a temporary data directory, and dataDir names the one to use; give one of them');
     this.dataDir = o.storage === 'memory' ? null : (o.dataDir ?? makeTempDataDir('synod-kv-', o.tempDirParent, 'createKvCluster options'));
     // A fresh prefix per cluster object: sessions of an earlier client on the same data directory must not be mistaken for ours.
-    const prefix = randomUUID().slice(0, 8);
-    this.sessions = Array.from({ length: o.concurrency }, (_, i) => ({ clientId: `${prefix}.${i}`, seq: 0, process: i, op: null }));
-    for (const s of this.sessions) this.byClientId.set(s.clientId, s);
-    this.free = [...this.sessions].reverse();
+    this.prefix = randomUUID().slice(0, 8);
     if (o.trace) this.startTracing(allActors(this.members));
     this.supervisor = new Supervisor<MpProtocol>(
       {
@@ -369,7 +390,17 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
 
   /** What the client side has done so far. */
   stats(): KvClientStats {
-    return { ...this.counters };
+    return { ...this.counters, lateAnswers: this.counters.extraAnswers };
+  }
+
+  /** A new session, if the pool may grow (else undefined: the operation waits for one to free up). */
+  private newSession(): Session | undefined {
+    const i = this.sessions.length;
+    if (i >= this.options.concurrency) return undefined;
+    const session: Session = { clientId: `${this.prefix}.${i}`, seq: 0, process: i, op: null };
+    this.sessions.push(session);
+    this.byClientId.set(session.clientId, session);
+    return session;
   }
 
   /**
@@ -413,7 +444,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     if (problem !== null) return Promise.reject(new SynodError('SYNOD_INVALID_ARGUMENT', problem));
     return new Promise((resolve, reject) => {
       const w: Waiting = { op, resolve, reject, deadline: performance.now() + this.options.timeoutMs };
-      const session = this.free.pop();
+      const session = this.free.pop() ?? this.newSession();
       if (session) this.begin(session, w);
       else this.waiting.push(w);
     });
@@ -529,7 +560,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       for (let i = 0; i < answers.length; i += 3) {
         const session = this.byClientId.get(answers[i] as string);
         if (session?.op && session.seq === answers[i + 1]) this.complete(session, answers[i + 2] as Value);
-        else this.counters.lateAnswers++;
+        else this.counters.extraAnswers++;
       }
     }
     if (report.rejected) this.onRejected(id, report.rejected, report.leader ?? null);
@@ -577,7 +608,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     if (this.options.history) {
       const o = op.op;
       this.record(session.process, 'info', o, o.f === 'read' ? null : o.f === 'write' ? o.value : [o.from, o.to]);
-      session.process += this.sessions.length;
+      // Session i runs as processes i, i + concurrency, i + 2 x concurrency...: never another session's.
+      session.process += this.options.concurrency;
     }
     op.reject(err);
   }

@@ -3,7 +3,7 @@
 // `--compare` prints the right ratios and refuses what it cannot compare;
 // bad arguments exit 2. Nothing here asserts a timing or a goal.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,7 +39,7 @@ describe('synod bench --quick --repeats 1', () => {
   beforeAll(() => {
     // The limit only stops a hang: the quick suite takes about two minutes on an idle
     // 2-vCPU machine, and several on one busy with other work.
-    run = synod(['bench', '--quick', '--repeats', '1', '--json', jsonFile, '--html', htmlFile], 900_000);
+    run = synod(['bench', '--quick', '--repeats', '1', '--json-out', jsonFile, '--html', htmlFile], 900_000);
     if (run.status !== 0) process.stderr.write(`synod bench failed (status ${run.status}, signal ${run.signal}):\n${run.stderr}\n`);
     report = JSON.parse(readFileSync(jsonFile, 'utf8')) as ReportJson;
   }, 960_000);
@@ -158,6 +158,21 @@ describe('synod bench --compare', () => {
     expect(r.stdout).toMatch(/3 figures compared: 1 better, 2 worse.*1 only in old, 1 only in new/);
   });
 
+  it('calls a move inside the spread of the runs "within noise", and only a move outside it better or worse', () => {
+    const ranged = (value: number, min: number, max: number, better: 'lower' | 'higher') => ({ value, min, max, n: 6, unit: 'ms', better });
+    const a = join(dir, 'noisy-old.json');
+    const b = join(dir, 'noisy-new.json');
+    // p99 from six samples: 4 -> 5 ms, but the runs spread over 3-7 and 4-8 ms.
+    writeFileSync(a, JSON.stringify(report({ 'lat/p99': ranged(4, 3, 7, 'lower'), 'lat/p50': ranged(2, 1.9, 2.1, 'lower')}, '2026-01-01T00:00:00.000Z')));
+    writeFileSync(b, JSON.stringify(report({ 'lat/p99': ranged(5, 4, 8, 'lower'), 'lat/p50': ranged(3, 2.8, 3.2, 'lower')}, '2026-01-02T00:00:00.000Z')));
+    const r = synod(['bench', '--compare', a, b]);
+    expect(r.status).toBe(0);
+    const line = (key: string) => r.stdout.split('\n').find((l) => l.startsWith(`${key} `)) ?? '';
+    expect(line('lat/p99')).toMatch(/lower is better\s+within noise$/);
+    expect(line('lat/p50')).toMatch(/lower is better\s+worse$/);
+    expect(r.stdout).toMatch(/2 figures compared: 0 better, 1 worse, 1 within noise/);
+  });
+
   it('refuses a file that is not a report, with a clear error and exit 2', () => {
     const bogus = join(dir, 'bogus.json');
     writeFileSync(bogus, JSON.stringify({ hello: 'world' }));
@@ -195,6 +210,37 @@ describe('synod bench arguments', () => {
     for (const name of BENCH_NAMES) expect(r.stderr).toContain(name);
   });
 
+  it('output files must be in an existing directory, checked before any benchmark runs (exit 2, nothing created)', () => {
+    const missing = join(dir, 'no-such-dir');
+    for (const args of [['--json-out', join(missing, 'r.json')], ['--json', join(missing, 'r.json')], ['--html', join(missing, 'r.html')]]) {
+      const r = synod(['bench', '--only', 'paths', ...args]);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/does not exist/);
+      expect(r.stdout).toBe('');
+    }
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it('--json prints the report on stdout as one object, as every other --json does; --json FILE, the old spelling of --json-out, still writes the file', () => {
+    const r = synod(['bench', '--only', 'storage', '--quick', '--repeats', '1', '--json'], 110_000);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as ReportJson;
+    expect(Object.keys(report.results)).toEqual(['storage']);
+    expect(report.errors).toEqual({});
+    const file = join(dir, 'old-spelling.json');
+    const old = synod(['bench', '--only', 'storage', '--quick', '--repeats', '1', '--json', file], 110_000);
+    expect(old.status, old.stderr).toBe(0);
+    expect(old.stderr).toMatch(/--json FILE is the old spelling of --json-out FILE/);
+    expect(old.stdout).toMatch(/Goals \(reported, not asserted\)/);
+    expect(Object.keys((JSON.parse(readFileSync(file, 'utf8')) as ReportJson).results)).toEqual(['storage']);
+  });
+
+  it('--compare takes no report output flags (exit 2)', () => {
+    const r = synod(['bench', '--compare', 'a.json', 'b.json', '--json']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/takes no --json/);
+  });
+
   it('a bad --repeats exits 2', () => {
     const r = synod(['bench', '--repeats', '0']);
     expect(r.status).toBe(2);
@@ -204,7 +250,7 @@ describe('synod bench arguments', () => {
   it('--help describes the options and names every benchmark', () => {
     const r = synod(['bench', '--help']);
     expect(r.status).toBe(0);
-    for (const opt of ['--quick', '--only', '--json', '--html', '--repeats', '--compare']) expect(r.stdout).toContain(opt);
+    for (const opt of ['--quick', '--only', '--json', '--json-out', '--html', '--repeats', '--compare']) expect(r.stdout).toContain(opt);
     for (const name of BENCH_NAMES) expect(r.stdout).toContain(name);
   });
 });

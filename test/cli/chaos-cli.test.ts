@@ -174,7 +174,10 @@ describe('synod chaos: help and bad arguments', () => {
     [['chaos', '--schedule', notJson], /not valid JSON/],
     [['chaos', '--schedule', goodSchedule, '--seed', '3'], /--seed cannot be combined with --schedule/],
     [['chaos', '--schedule', goodSchedule, '--protocol', 'kv'], /contradicts the schedule/],
-    [['chaos', '--trace', join(dir, 'trace.txt')], /--trace: .*extension/],
+    [['chaos', '--trace', join(dir, 'trace.txt')], /--trace .*extension.*--trace-format/],
+    [['chaos', '--trace-format', 'html'], /--trace-format goes with --trace/],
+    [['chaos', '--trace', join(dir, 'no-such-dir', 'trace.json')], /does not exist/],
+    [['chaos', '--schedule-out', join(dir, 'no-such-dir', 'schedule.json')], /does not exist/],
     [['chaos', '--clients', '3'], /--clients is for --protocol kv/],
   ])('%j exits 2', (args, message) => {
     const r = synod(...args);

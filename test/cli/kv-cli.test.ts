@@ -1,7 +1,7 @@
 // `synod kv` on a real cluster: the leader's worker is killed under load, the
 // log goes on under a new leader, and the history checks linearizable.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -28,9 +28,35 @@ describe('synod kv', () => {
     expect(events.filter((e) => e.type === 'ok' || e.type === 'fail')).toHaveLength(1500);
   });
 
+  it('--transport hub carries the same workload; the report names the transport and the library\'s default batch', () => {
+    const r = synod('kv', '--ops', '200', '--clients', '4', '--transport', 'hub', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const o = JSON.parse(r.stdout) as { ok: boolean; transport: string; batch: number };
+    expect(o).toMatchObject({ ok: true, transport: 'hub', batch: 256 });
+  });
+
+  it('--help names the transports and the defaults it shares with the library', () => {
+    const r = synod('kv', '--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/--transport <kind>.*port, hub, ring/);
+    expect(r.stdout).toMatch(/--batch <n>[^]*default: 256/);
+  });
+
+  it('an unusable --data-dir is one line and exit 2', () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const r = synod('kv', '--data-dir', file, '--ops', '10');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`synod kv: --data-dir ${file} is not a directory\n`);
+    expect(r.stdout).toBe('');
+  });
+
   it('bad arguments exit 2', () => {
     const r = synod('kv', '--storage', 'paper');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/one of lmdb, memory/);
+    const t = synod('kv', '--transport', 'pigeon');
+    expect(t.status).toBe(2);
+    expect(t.stderr).toMatch(/one of port, hub, ring/);
   });
 });

@@ -1,7 +1,7 @@
 // `synod run`, the main job, as a user runs it: a real cluster on worker
 // threads with LMDB, crashes in the middle, and the verdict.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,13 +55,67 @@ describe('synod run', () => {
     expect(trace.events.filter((e) => e.kind === 'crash').map((e) => e.actor).sort()).toEqual(['a1', 'p2']);
   });
 
-  it('refuses an unknown transport and a trace file of unknown format, with exit code 2', () => {
+  it('refuses an unknown transport and a trace file of unknown format, naming the flag that fixes it, with exit code 2', () => {
     const bad = synod('run', '--transport', 'pigeon');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('port, hub, ring');
     const file = synod('run', '--trace', 'out.txt');
     expect(file.status).toBe(2);
     expect(file.stderr).toContain('.html');
+    expect(file.stderr).toContain('--trace-format');
+    const alone = synod('run', '--trace-format', 'json');
+    expect(alone.status).toBe(2);
+    expect(alone.stderr).toMatch(/--trace-format goes with --trace/);
+  });
+
+  it('--json prints one JSON object whether or not the cluster decides within --timeout; its exit status follows ok, and a reason says why not', () => {
+    // Whether 100 ms is enough depends on the machine, so both outcomes are accepted; what may never happen is a stack trace instead of the report.
+    const dir = mkdtempSync(join(tmpdir(), 'synod-run-timeout-'));
+    dirs.push(dir);
+    const file = join(dir, 'run.txt');
+    const r = synod('run', '--timeout', '100', '--json', '--trace', file, '--trace-format', 'json');
+    const o = JSON.parse(r.stdout) as RunReport & { reason: string | null; answers: Record<string, unknown> };
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.status).toBe(o.ok ? 0 : 1);
+    if (o.ok) expect(o.reason).toBe(null);
+    else expect(o.reason).toMatch(/within 100 ms/);
+    expect(Object.keys(o.answers)).toEqual(['p1', 'p2', 'p3']);
+    // --trace-format wrote JSON into a .txt file.
+    expect((JSON.parse(readFileSync(file, 'utf8')) as { format: string }).format).toBe('synod-trace');
+  });
+
+  it('an unusable --data-dir (a file, or a path through a file) is one line on stderr and exit 2, before anything starts', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synod-run-baddir-'));
+    dirs.push(dir);
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a directory');
+    for (const bad of [file, join(file, 'below')]) {
+      for (const json of [[], ['--json']]) {
+        const r = synod('run', '--data-dir', bad, ...json);
+        expect(r.status, r.stderr).toBe(2);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toMatch(/^synod run: --data-dir .* (is not a directory|cannot be used: a part of the path is not a directory)\n$/);
+        expect(r.stdout).toBe('');
+      }
+    }
+  });
+
+  it('a cluster that cannot start (an actor\'s store is a file) is one line in text mode and a JSON report with --json; exit 1, no library advice', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synod-run-nostart-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'l2'), 'in the way of the learner l2');
+    const text = synod('run', '--data-dir', dir, '--learners', '2', '--acceptors', '3', '--proposers', '1');
+    expect(text.status).toBe(1);
+    const errLines = text.stderr.trim().split('\n');
+    expect(errLines).toHaveLength(1);
+    expect(errLines[0]).toMatch(/^synod: the cluster did not start: .*l2/);
+    expect(text.stderr).not.toContain('cluster.restart');
+    const json = synod('run', '--data-dir', dir, '--learners', '2', '--acceptors', '3', '--proposers', '1', '--json');
+    expect(json.status).toBe(1);
+    const o = JSON.parse(json.stdout) as { ok: boolean; reason: string };
+    expect(o.ok).toBe(false);
+    expect(o.reason).toMatch(/^the cluster did not start: .*l2/);
+    expect(o.reason).not.toContain('cluster.restart');
   });
 
   it('a second run on the same data directory recovers and reports the same decided value', () => {

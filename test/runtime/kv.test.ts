@@ -199,6 +199,21 @@ describe('the key-value store on worker threads', () => {
     }
   });
 
+  it('puts 300 concurrent callers in flight at once by default (no hidden cap), and a smaller concurrency queues the rest', async () => {
+    for (const [concurrency, inFlight] of [[undefined, 300], [64, 64]] as const) {
+      await withKv({ ...cluster3, history: true, ...(concurrency ? { concurrency } : {}) }, async (kv) => {
+        const ops = Array.from({ length: 300 }, (_, i) => kv.put(`k${i % 7}`, i));
+        // An operation is invoked (recorded) when it gets a session; nothing has been answered yet in this turn.
+        expect(kv.history().filter((e) => e.type === 'invoke')).toHaveLength(inFlight);
+        await Promise.all(ops);
+        const stats = kv.stats();
+        expect(stats.completed).toBe(300);
+        // Both learners answer every operation and the first answer wins; the old name counts the same.
+        expect(stats.lateAnswers).toBe(stats.extraAnswers);
+      });
+    }
+  });
+
   it('serves 10 concurrent clients with a linearizable history and a safe log', async () => {
     await withKv({ ...cluster3, history: true, concurrency: 16 }, async (kv) => {
       const clients = runClients(kv, 10, 300);
@@ -291,6 +306,9 @@ describe('the key-value store on worker threads', () => {
         // One slot per put: each waits for the one before.
         for (let i = 0; i < 120; i++) await kv.put(`c${i % 6}`, i);
         await expect.poll(() => logSize(kv, 'a1')).toBeLessThan(40);
+        // The main-thread checker forgets the trimmed slots too, so a long-running cluster does not grow it without bound.
+        await expect.poll(() => kv.checker.retained.floor, { timeout: 30_000 }).toBeGreaterThan(0);
+        expect(kv.checker.retained.slots).toBeLessThan(kv.checker.chosenSlots);
         const before = await kv.state('l1');
         const back = next(kv, 'restart', (e) => e.id === 'l1');
         await kv.crash('l1', 'terminate');
