@@ -7,7 +7,7 @@ import { checkMpInvariants, initMpActor, stepMpActor, type MpActorState } from '
 import { describeBatch, describeMpEffect, describeMpInput, describeMpMessage, describeMpRecord, describeMpState } from '../core/multipaxos/describe.js';
 import type { Command, MpConfig, MpEffect, MpInput, MpMessage, MpRecord, MpTimer } from '../core/multipaxos/types.js';
 import { toWire, validateMpMessage } from '../core/multipaxos/wire.js';
-import type { HostEffect, Protocol } from './protocol.js';
+import { classifyCommon, type HostEffect, type Protocol } from './protocol.js';
 
 /** The types of the Multi-Paxos protocol. */
 export interface MultiPaxosTypes {
@@ -35,22 +35,7 @@ export const multiPaxosProtocol: Protocol<MultiPaxosTypes> = {
   invariants: checkMpInvariants,
   validate: validateMpMessage,
   oversized: () => false,
-  classify(e): HostEffect<MultiPaxosTypes> {
-    switch (e.type) {
-      case 'send':
-        return { kind: 'send', to: e.to, msg: e.msg };
-      case 'persist':
-        return { kind: 'persist', records: e.records, then: e.then };
-      case 'setTimer':
-        return { kind: 'setTimer', timer: e.timer, delay: e.delay };
-      case 'cancelTimer':
-        return { kind: 'cancelTimer', timer: e.timer };
-      case 'ignore':
-        return { kind: 'ignore', reason: e.reason };
-      default:
-        return { kind: 'output' };
-    }
-  },
+  classify: (e): HostEffect<MultiPaxosTypes> => classifyCommon<MultiPaxosTypes>(e) ?? (e.type === 'persist' ? { kind: 'persist', records: e.records, then: e.then } : { kind: 'output' }),
   receive: (msg) => ({ type: 'receive', msg }),
   timeout: (timer) => ({ type: 'timeout', timer }),
   requests: (commands) => (commands.length === 0 ? [] : [{ type: 'request', commands }]),

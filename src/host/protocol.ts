@@ -41,6 +41,30 @@ export type HostEffect<T extends ProtocolTypes> =
   | { readonly kind: 'ignore'; readonly reason: string }
   | { readonly kind: 'output' };
 
+/** The effects every protocol shares, by shape: a send, a timer armed or disarmed, an input ignored. */
+export type CommonEffect<T extends ProtocolTypes> =
+  | { readonly type: 'send'; readonly to: ActorId; readonly msg: T['message'] }
+  | { readonly type: 'setTimer'; readonly timer: T['timer']; readonly delay: number }
+  | { readonly type: 'cancelTimer'; readonly timer: T['timer'] }
+  | { readonly type: 'ignore'; readonly reason: string };
+
+/** Sorts an effect of the shared shapes for the host, or returns null for a protocol to sort itself (a persist, an output). */
+export function classifyCommon<T extends ProtocolTypes>(e: { readonly type: string }): HostEffect<T> | null {
+  const c = e as CommonEffect<T>;
+  switch (c.type) {
+    case 'send':
+      return { kind: 'send', to: c.to, msg: c.msg };
+    case 'setTimer':
+      return { kind: 'setTimer', timer: c.timer, delay: c.delay };
+    case 'cancelTimer':
+      return { kind: 'cancelTimer', timer: c.timer };
+    case 'ignore':
+      return { kind: 'ignore', reason: c.reason };
+    default:
+      return null;
+  }
+}
+
 /** A peer message checked by {@link Protocol.validate}. */
 export type Validated<M> = { readonly ok: true; readonly msg: M } | { readonly ok: false; readonly reason: string };
 

@@ -9,7 +9,7 @@ import { describeEffect, describeInput, describeMessage, describeRecord, describ
 import type { DurableRecord, Effect, Input, TimerName } from '../core/effects.js';
 import { validateMessage, type Message } from '../core/messages.js';
 import type { Value } from '../core/value.js';
-import type { HostEffect, Protocol } from './protocol.js';
+import { classifyCommon, type HostEffect, type Protocol } from './protocol.js';
 
 /** The types of the single-decree protocol. */
 export interface SynodTypes {
@@ -37,23 +37,8 @@ export const synodProtocol: Protocol<SynodTypes> = {
     const value: Value | undefined = msg.type === 'promise' ? msg.accepted?.value : 'value' in msg ? msg.value : undefined;
     return value !== undefined && encoder.encode(JSON.stringify(value)).length > maxBytes;
   },
-  classify(e): HostEffect<SynodTypes> {
-    switch (e.type) {
-      case 'send':
-        return { kind: 'send', to: e.to, msg: e.msg };
-      case 'persist':
-        return { kind: 'persist', records: [e.record], then: e.then };
-      case 'setTimer':
-        return { kind: 'setTimer', timer: e.timer, delay: e.delay };
-      case 'cancelTimer':
-        return { kind: 'cancelTimer', timer: e.timer };
-      case 'ignore':
-        return { kind: 'ignore', reason: e.reason };
-      case 'decide':
-      case 'chosen':
-        return { kind: 'output' };
-    }
-  },
+  // Each persist carries one record: the role's whole durable state.
+  classify: (e): HostEffect<SynodTypes> => classifyCommon<SynodTypes>(e) ?? (e.type === 'persist' ? { kind: 'persist', records: [e.record], then: e.then } : { kind: 'output' }),
   receive: (msg) => ({ type: 'receive', msg }),
   timeout: (timer) => ({ type: 'timeout', timer }),
   requests: (values) => values.map((value) => ({ type: 'propose', value })),

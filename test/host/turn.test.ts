@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { membership, type ActorId } from '../../src/core/ids.js';
-import type { Protocol, ProtocolTypes } from '../../src/host/protocol.js';
+import { classifyCommon, type Protocol, type ProtocolTypes } from '../../src/host/protocol.js';
 import { LAZY_TIMER, TurnHost, type HostIO } from '../../src/host/turn.js';
 
 /** What a scripted message asks the core to do when it is stepped. */
@@ -101,22 +101,7 @@ const scripted: Protocol<T> = {
   },
   validate: (raw) => (typeof raw === 'object' && raw !== null && (raw as Msg).type === 'script' ? { ok: true, msg: raw as Msg } : { ok: false, reason: 'not a script' }),
   oversized: (msg, max) => JSON.stringify(msg).length > max,
-  classify(e) {
-    switch (e.type) {
-      case 'send':
-        return { kind: 'send', to: e.to, msg: e.msg };
-      case 'persist':
-        return { kind: 'persist', records: e.records, then: e.then };
-      case 'setTimer':
-        return { kind: 'setTimer', timer: e.timer, delay: e.delay };
-      case 'cancelTimer':
-        return { kind: 'cancelTimer', timer: e.timer };
-      case 'ignore':
-        return { kind: 'ignore', reason: e.reason };
-      case 'out':
-        return { kind: 'output' };
-    }
-  },
+  classify: (e) => classifyCommon<T>(e) ?? (e.type === 'persist' ? { kind: 'persist', records: e.records, then: e.then } : { kind: 'output' }),
   receive: (msg) => ({ type: 'receive', msg }),
   timeout: (timer) => ({ type: 'timeout', timer }),
   requests: (tags) => (tags.length === 0 ? [] : [{ type: 'request', tags }]),
