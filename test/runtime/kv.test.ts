@@ -161,9 +161,9 @@ describe('the key-value store on worker threads', () => {
       expect(new Set(threads).size).toBe(ids.length);
       expect(threads).not.toContain(threadId);
       expect(reports.map((r) => r.role)).toEqual(['proposer', 'proposer', 'proposer', 'acceptor', 'acceptor', 'acceptor', 'learner', 'learner']);
-      const leader = reports.find((r) => r.id === kv.leader());
-      expect(leader?.describe).toContain('leader');
-      expect(leader?.counters.commands).toBeGreaterThanOrEqual(7);
+      // Every command reached a proposer at least once (the one leading then; under load the lead may have moved since).
+      expect(reports.slice(0, 3).reduce((n, r) => n + r.counters.commands, 0)).toBeGreaterThanOrEqual(7);
+      await expect.poll(async () => (await Promise.all(['p1', 'p2', 'p3'].map((id) => kv.state(id)))).some((r) => r.describe.includes('leader'))).toBe(true);
       // Acceptors reply only once their records are durable, so a majority has appended.
       expect(reports.slice(3, 6).filter((r) => r.counters.persisted > 0).length).toBeGreaterThanOrEqual(2);
       await expect.poll(async () => (await kv.state('l2')).describe).toContain('fresh="v"');
