@@ -1,9 +1,9 @@
 /**
  * Chaos on the Multi-Paxos key-value cluster: clients doing get, put and cas
  * for a duration while a script crashes actors (every crash mode, the leader
- * often), restarts and pauses them. At the end the log safety checker and the
- * linearizability checker of the recorded history give the verdict. The kv
- * cluster has no partitions or link faults.
+ * often), restarts and pauses them, partitions them and makes links lossy. At the end the log safety checker and the
+ * linearizability checker of the recorded history give the verdict.
+ * Partitions and lossy links come and heal too.
  */
 import { checkLinearizable, type LinearizabilityResult } from '../check/linearizability.js';
 import type { Violation } from '../check/types.js';
@@ -120,12 +120,25 @@ export async function runKvChaos(o: KvChaosOptions): Promise<KvChaosReport> {
 
     const script = async () => {
       for (const step of o.steps) {
-        // Once over, only the resumes of actors still paused run: nothing is left paused.
-        if (over() && !(step.op === 'resume' && paused.has(step.actor))) continue;
+        // Once over, only what undoes a fault still runs (resumes of actors still paused, heals, links cleared): nothing is left paused or cut.
+        const undoes = (step.op === 'resume' && paused.has(step.actor)) || step.op === 'heal' || (step.op === 'link' && step.drop === 0 && step.dup === 0 && step.delay === 0);
+        if (over() && !undoes) continue;
         ran.push(step);
         if (step.op === 'wait') {
           const left = o.durationMs === undefined ? step.ms : Math.min(step.ms, o.durationMs - (performance.now() - start));
           await sleep(Math.max(0, left));
+          continue;
+        }
+        if (step.op === 'partition' || step.op === 'heal' || step.op === 'link') {
+          for (const k of faultKindsOf(step)) faults[k] = (faults[k] ?? 0) + 1;
+          note(`inject: ${describeStep(step)}`);
+          try {
+            if (step.op === 'partition') await kv.partition(step.sides[0], step.sides[1]);
+            else if (step.op === 'heal') await kv.heal();
+            else await kv.setLinkFaults(step.from, step.to, { drop: step.drop, dup: step.dup, delay: step.delay, delayMs: step.delayMs });
+          } catch (err) {
+            note(`${step.op} failed: ${(err as Error).message}`);
+          }
           continue;
         }
         const id = step.actor === 'leader' ? kv.leader() : step.actor;

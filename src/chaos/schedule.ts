@@ -35,8 +35,8 @@
  * `chosen` (the checker saw a value accepted by a majority at one ballot),
  * `decided` (every learner decided), `answered` (every proposal so far got
  * its answer), `up` (every actor serving). In a kv schedule an actor may be
- * `"leader"` (whoever leads when the step runs); kv has no propose, await,
- * partition or link steps.
+ * `"leader"` (whoever leads when the step runs) in crash, restart, pause
+ * and resume steps; kv has no propose or await steps.
  */
 import { z } from 'zod';
 import { Prng } from '../util/prng.js';
@@ -65,21 +65,28 @@ const waitStep = z.strictObject({ op: z.literal('wait'), ms });
 const pauseStep = z.strictObject({ op: z.literal('pause'), actor });
 const resumeStep = z.strictObject({ op: z.literal('resume'), actor });
 
+const partitionStep = z.strictObject({ op: z.literal('partition'), sides: z.tuple([z.array(actor).min(1), z.array(actor).min(1)]) });
+const healStep = z.strictObject({ op: z.literal('heal') });
+const linkStep = z.strictObject({ op: z.literal('link'), from: actor, to: actor, drop: probability, dup: probability, delay: probability, delayMs: ms.min(1) });
+
 const stepSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('propose'), proposer: actor, value: jsonValue }),
   waitStep,
   z.strictObject({ op: z.literal('await'), event: z.enum(['chosen', 'decided', 'answered', 'up']), timeoutMs: ms.optional() }),
   crashStep,
   restartStep,
-  z.strictObject({ op: z.literal('partition'), sides: z.tuple([z.array(actor).min(1), z.array(actor).min(1)]) }),
-  z.strictObject({ op: z.literal('heal') }),
-  z.strictObject({ op: z.literal('link'), from: actor, to: actor, drop: probability, dup: probability, delay: probability, delayMs: ms.min(1) }),
+  partitionStep,
+  healStep,
+  linkStep,
   pauseStep,
   resumeStep,
 ]);
 
 const kvStepSchema = z.discriminatedUnion('op', [
   waitStep,
+  partitionStep,
+  healStep,
+  linkStep,
   crashStep.extend({ actor: kvActor }),
   restartStep.extend({ actor: kvActor }),
   pauseStep.extend({ actor: kvActor }),
@@ -399,7 +406,9 @@ function targetedRound(rng: Prng, scenario: Exclude<Scenario, 'random'>, index: 
 /**
  * A kv run's fault script for `durationMs`: every 40-160 ms a fault — a crash
  * of a random actor or of the leader (the crash modes in turn, so every mode
- * appears), a planned restart, or a pause resumed 20-120 ms later.
+ * appears), a planned restart, a pause resumed 20-120 ms later, or a
+ * partition cutting one actor off from the rest (or lossy, duplicating,
+ * delaying links from one proposer to the acceptors), healed 30-150 ms later.
  */
 export function generateKvSteps(seed: number, durationMs: number, cluster: ClusterShape): KvStep[] {
   const rng = roundPrng(seed, 0, 17);
@@ -413,11 +422,24 @@ export function generateKvSteps(seed: number, durationMs: number, cluster: Clust
     if (t + gap > durationMs * 0.8) break;
     steps.push({ op: 'wait', ms: gap });
     t += gap;
-    const kind = n < modes.length ? 'crash' : rng.pick(['crash', 'crash', 'restart', 'pause'] as const);
+    const kind = n < modes.length ? 'crash' : rng.pick(['crash', 'crash', 'restart', 'pause', 'partition', 'link'] as const);
     const target = rng.chance(0.4) ? 'leader' : rng.pick(everyone);
     if (kind === 'crash') steps.push({ op: 'crash', actor: target, how: n < modes.length ? (modes[n] as CrashMode) : rng.pick(CRASH_MODES) });
     else if (kind === 'restart') steps.push({ op: 'restart', actor: target });
-    else {
+    else if (kind === 'partition') {
+      const alone = rng.pick(everyone);
+      const healMs = rng.int(30, 150);
+      steps.push({ op: 'partition', sides: [[alone], everyone.filter((a) => a !== alone)] }, { op: 'wait', ms: healMs }, { op: 'heal' });
+      t += healMs;
+    } else if (kind === 'link') {
+      const from = rng.pick(everyone.filter((a) => a.startsWith('p')));
+      const acceptors = everyone.filter((a) => a.startsWith('a'));
+      const healMs = rng.int(30, 150);
+      for (const to of acceptors) steps.push({ op: 'link', from, to, drop: 0.3, dup: 0.2, delay: 0.2, delayMs: 20 });
+      steps.push({ op: 'wait', ms: healMs });
+      for (const to of acceptors) steps.push({ op: 'link', from, to, drop: 0, dup: 0, delay: 0, delayMs: 20 });
+      t += healMs;
+    } else {
       // A paused leader would be resumed by name, so pause a named actor.
       const paused = target === 'leader' ? rng.pick(everyone) : target;
       const pauseMs = rng.int(20, 120);

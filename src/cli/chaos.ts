@@ -62,8 +62,9 @@ past, by vector clock; * marks the former):
 
 --protocol kv runs the Multi-Paxos key-value cluster under get/put/cas load
 for --duration (or --decisions operations) with crashes in every mode (the
-leader often), restarts and pauses; the kv cluster has no partitions or link
-faults. The verdict is the log safety checker's and the linearizability
+leader often), restarts, pauses, partitions of one actor from the rest, and
+lossy, duplicating, delaying links from a proposer to the acceptors, each
+healed soon after. The verdict is the log safety checker's and the linearizability
 checker's on the recorded history.
 
 The seed fixes the fault schedule, not the interleaving of the threads: a

@@ -44,6 +44,25 @@ describe('chaos schedules', () => {
     expect([...modes].sort()).toEqual([...CRASH_MODES].sort());
   });
 
+  it('kv scripts partition one actor and make a proposer\'s links lossy, and undo each soon after', () => {
+    const steps = generateKvSteps(3, 20_000, shape);
+    const partitions = steps.flatMap((s, i) => (s.op === 'partition' ? [i] : []));
+    const lossy = steps.filter((s) => s.op === 'link' && s.drop > 0);
+    expect(partitions.length).toBeGreaterThan(0);
+    expect(lossy.length).toBeGreaterThan(0);
+    for (const i of partitions) {
+      const p = steps[i] as { sides: [string[], string[]] };
+      expect(p.sides[0]).toHaveLength(1);
+      expect(steps[i + 1]?.op).toBe('wait');
+      expect(steps[i + 2]?.op).toBe('heal');
+    }
+    // Every lossy link is cleared again.
+    const cleared = steps.filter((s) => s.op === 'link' && s.drop === 0 && s.dup === 0 && s.delay === 0);
+    expect(cleared).toHaveLength(lossy.length);
+    const kv = { format: 'synod-chaos-schedule', version: 1, protocol: 'kv', seed: 3, cluster: shape, clients: 4, keys: 2, steps };
+    expect(validateSchedule(kv)).toEqual(kv);
+  });
+
   it('bad files fail with errors that say where and what', () => {
     expect(() => parseSchedule('{nope')).toThrow(ScheduleError);
     expect(() => parseSchedule('{nope')).toThrow(/not valid JSON/);

@@ -154,7 +154,7 @@ describe('synod chaos: help and bad arguments', () => {
   it('--help tells what it does', () => {
     const r = synod('chaos', '--help');
     expect(r.status).toBe(0);
-    for (const text of ['--experiment', 'amnesia', 'no-fsync', 'reuse-ballot', '--schedule <file>', '--schedule-out', 'no partitions or link', 'not the interleaving', 'Exit status']) expect(r.stdout).toContain(text);
+    for (const text of ['--experiment', 'amnesia', 'no-fsync', 'reuse-ballot', '--schedule <file>', '--schedule-out', 'partitions of one actor', 'not the interleaving', 'Exit status']) expect(r.stdout).toContain(text);
   });
 
   const badSchedule = join(dir, 'bad.json');
