@@ -15,7 +15,6 @@
  * a crash loses every pending write with the replies riding on it.
  */
 import { LogSafetyChecker } from '../check/log-safety.js';
-import { AssertionError } from '../core/assert.js';
 import { ballotGt, type Ballot } from '../core/ballot.js';
 import { allActors, roleOf, type ActorId, type Role } from '../core/ids.js';
 import type { MpActorState } from '../core/multipaxos/actor.js';
@@ -23,6 +22,7 @@ import { describeBatch, describeMpEffect, describeMpInput, describeMpMessage, de
 import type { Command, MpConfig, MpEffect, MpMessage, MpRecord, MpTimer } from '../core/multipaxos/types.js';
 import { multiPaxosProtocol, type MultiPaxosTypes } from '../host/multipaxos.js';
 import { LAZY_TIMER, TurnHost, type HostIO } from '../host/turn.js';
+import { guardedTurn, simQuiet, simTimers, type TimerSpace } from './hosting.js';
 import type { Environment } from './world.js';
 import type { RawTraceEvent } from '../trace/types.js';
 
@@ -88,6 +88,8 @@ export class MpWorld {
   /** Counter for the trace ids of messages lost as they were sent. */
   private traceLost = 0;
   private readonly lazyMs: number;
+  /** What the actors' timers need of this world. */
+  private readonly timerSpace: TimerSpace;
 
   /** `onTrace` receives structured trace events, as `WorldOptions.onTrace` does for {@link World}. */
   constructor(
@@ -98,6 +100,15 @@ export class MpWorld {
     options: MpWorldOptions = {},
   ) {
     this.lazyMs = options.lazyMs ?? 5;
+    const world = this;
+    this.timerSpace = {
+      get now() {
+        return world.now;
+      },
+      nextTimerId: () => this.nextId++,
+      addTimer: (t) => this.add({ ...t, timer: t.timer as MpTimer }),
+      removePending: (id) => void this.pending.delete(id),
+    };
     this.checker = new LogSafetyChecker(config.members);
     for (const id of allActors(config.members)) {
       const role = roleOf(config.members, id) as Role;
@@ -257,17 +268,11 @@ export class MpWorld {
    * actor, as in the runtime (where it kills the thread), and the run goes on.
    */
   private turn(slot: Slot, body: (host: TurnHost<MultiPaxosTypes>) => void): void {
-    const host = slot.host;
-    if (!host) return;
-    try {
-      body(host);
-    } catch (err) {
-      if (!(err instanceof AssertionError)) throw err;
-      this.checker.invariantBroken(slot.id, err.message, this.step);
-      const broken = err.message;
-      this.emit(() => ({ actor: slot.id, kind: 'note', text: `invariant broken: ${broken}`, time: this.now }));
+    guardedTurn(slot.host, body, (message) => {
+      this.checker.invariantBroken(slot.id, message, this.step);
+      this.emit(() => ({ actor: slot.id, kind: 'note', text: `invariant broken: ${message}`, time: this.now }));
       this.crash(slot.id);
-    }
+    });
   }
 
   /** A fresh turn host for the actor in `slot`, from its durable records, wired to this world. */
@@ -285,27 +290,8 @@ export class MpWorld {
         for (const msg of msgs) this.send(slot, to, msg);
       },
       output: (e) => this.output(slot, e),
-      durable: () => {},
-      arm: (name, delay, gen) => {
-        const old = slot.timers.get(name);
-        if (old !== undefined) this.pending.delete(old);
-        const id = this.nextId++;
-        slot.timers.set(name, id);
-        this.add({ kind: 'timer', id, at: this.now + delay, actor: slot.id, timer: name as MpTimer, gen });
-      },
-      disarm: (name) => {
-        const old = slot.timers.get(name);
-        if (old !== undefined) this.pending.delete(old);
-        slot.timers.delete(name);
-      },
-      wake: () => {},
-      endTurn: () => {},
-      crash(point) {
-        throw new Error(`crash point ${point} armed in the simulator, which has none`);
-      },
-      failed(err) {
-        throw err;
-      },
+      ...simTimers<MultiPaxosTypes>(slot.id, slot.timers, this.timerSpace),
+      ...simQuiet<MultiPaxosTypes>(),
       stepping: (input) => {
         this.step++;
         this.log(() => `${slot.id}: ${describeMpInput(input)}`);

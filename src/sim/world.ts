@@ -13,7 +13,6 @@
  * every write still pending together with the replies riding on it.
  */
 import type { ActorState } from '../core/actor.js';
-import { AssertionError } from '../core/assert.js';
 import type { CoreConfig } from '../core/config.js';
 import { describeEffect, describeInput, describeMessage, describeRecord, describeState, describeValue } from '../core/describe.js';
 import type { DurableRecord, Effect, Input, TimerName } from '../core/effects.js';
@@ -23,6 +22,7 @@ import type { Value } from '../core/value.js';
 import { SafetyChecker } from '../check/safety.js';
 import { synodProtocol, type SynodTypes } from '../host/synod.js';
 import { TurnHost, type HostIO } from '../host/turn.js';
+import { guardedTurn, simQuiet, simTimers, type TimerSpace } from './hosting.js';
 import type { RawTraceEvent } from '../trace/types.js';
 
 /** A message on the simulated network. */
@@ -104,7 +104,7 @@ interface Slot {
   incarnation: number;
   durable: DurableRecord | null;
   lastWriteAt: number;
-  readonly timers: Map<TimerName, number>;
+  readonly timers: Map<string, number>;
 }
 
 /** Counters for one run. */
@@ -146,7 +146,19 @@ export class World {
   /** Counter for the trace ids of messages lost as they were sent. */
   private traceLost = 0;
 
+  /** What the actors' timers need of this world. */
+  private readonly timerSpace: TimerSpace;
+
   constructor(private readonly env: Environment, private readonly opts: WorldOptions) {
+    const world = this;
+    this.timerSpace = {
+      get now() {
+        return world.now;
+      },
+      nextTimerId: () => this.nextId++,
+      addTimer: (t) => this.add({ ...t, timer: t.timer as TimerName }),
+      removePending: (id) => void this.pending.delete(id),
+    };
     this.checker = new SafetyChecker(opts.config.members);
     for (const id of allActors(opts.config.members)) {
       const role = roleOf(opts.config.members, id) as Role;
@@ -367,15 +379,10 @@ export class World {
    * actor, as in the runtime (where it kills the thread), and the run goes on.
    */
   private turn(slot: Slot, body: (host: TurnHost<SynodTypes>) => void): void {
-    const host = slot.host;
-    if (!host) return;
-    try {
-      body(host);
-    } catch (err) {
-      if (!(err instanceof AssertionError)) throw err;
-      this.checker.invariantBroken(slot.id, err.message, this.step);
-      this.crash(slot.id, `invariant broken: ${err.message}`);
-    }
+    guardedTurn(slot.host, body, (message) => {
+      this.checker.invariantBroken(slot.id, message, this.step);
+      this.crash(slot.id, `invariant broken: ${message}`);
+    });
   }
 
   /** A fresh turn host for the actor in `slot`, from its durable record, wired to this world. */
@@ -391,27 +398,8 @@ export class World {
         for (const msg of msgs) this.send(slot, to, msg);
       },
       output: (e) => this.output(slot, e),
-      durable: () => {},
-      arm: (name, delay, gen) => {
-        const old = slot.timers.get(name as TimerName);
-        if (old !== undefined) this.pending.delete(old);
-        const id = this.nextId++;
-        slot.timers.set(name as TimerName, id);
-        this.add({ kind: 'timer', id, at: this.now + delay, actor: slot.id, timer: name as TimerName, gen });
-      },
-      disarm: (name) => {
-        const old = slot.timers.get(name as TimerName);
-        if (old !== undefined) this.pending.delete(old);
-        slot.timers.delete(name as TimerName);
-      },
-      wake: () => {},
-      endTurn: () => {},
-      crash(point) {
-        throw new Error(`crash point ${point} armed in the simulator, which has none`);
-      },
-      failed(err) {
-        throw err;
-      },
+      ...simTimers<SynodTypes>(slot.id, slot.timers, this.timerSpace),
+      ...simQuiet<SynodTypes>(),
       stepping: (input) => this.stepping(slot, input),
       applying: (e) => {
         if (e.type === 'ignore') {
