@@ -21,7 +21,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { allActors } from '../src/core/ids.js';
-import { createKvCluster, type KvCluster, type KvClusterOptions } from '../src/runtime/kv.js';
+import { createKvCluster, type KvCluster, type KvClusterOptions } from '../src/runtime/kv-cluster.js';
 import { sleep, type BenchContext, type BenchDef } from './lib/context.js';
 import { figure, fmt, fmtFigure, type BenchOutput, type Chart, type Figure, type Series, type Table } from './lib/report.js';
 import { median, percentile } from './lib/stats.js';

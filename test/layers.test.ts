@@ -101,7 +101,7 @@ const APART: ReadonlyArray<{ readonly files: readonly string[]; readonly why: st
     why: 'each checker stands alone; what they report (Violation) is in src/check/types.ts',
   },
   {
-    files: ['src/runtime/cluster.ts', 'src/runtime/kv.ts'],
+    files: ['src/runtime/cluster.ts', 'src/runtime/kv-cluster.ts'],
     why: 'the two clusters share a base (supervised.ts) and their option parsing (options.ts), not each other',
   },
 ];
@@ -225,13 +225,13 @@ describe('layers', () => {
       'src/check/history.ts → src/util/prng.ts',
       'src/trace/sim.ts → src/sim/simulator.ts',
       'bench/paths.ts → workers/transport-bench.ts',
-      'src/core/multipaxos/kv.ts → src/core/value.ts',
+      'src/core/multipaxos/state-machine.ts → src/core/value.ts',
       'src/core/ballot.ts → src/errors.ts',
       'src/host/turn.ts → src/runtime/wire.ts',
       'src/sim/world.ts → src/host/turn.ts',
-      'src/runtime/kv.ts → test/helpers.ts',
-      'src/runtime/kv.ts → src/runtime/cluster.ts',
-      'src/runtime/kv.ts → src/runtime/options.ts',
+      'src/runtime/kv-cluster.ts → test/helpers.ts',
+      'src/runtime/kv-cluster.ts → src/runtime/cluster.ts',
+      'src/runtime/kv-cluster.ts → src/runtime/options.ts',
       'src/check/log-safety.ts → src/check/safety.ts',
       'src/check/log-safety.ts → src/check/types.ts',
     ].map((line) => {
@@ -244,8 +244,8 @@ describe('layers', () => {
       'bench/paths.ts → workers/transport-bench.ts (bench may not import workers)',
       'src/core/ballot.ts → src/errors.ts (src/core may not import src/errors.ts)',
       'src/host/turn.ts → src/runtime/wire.ts (src/host may not import src/runtime)',
-      'src/runtime/kv.ts → test/helpers.ts (src/runtime may not import test, which is in no layer)',
-      'src/runtime/kv.ts → src/runtime/cluster.ts (src/runtime/kv.ts may not import src/runtime/cluster.ts: the two clusters share a base (supervised.ts) and their option parsing (options.ts), not each other)',
+      'src/runtime/kv-cluster.ts → test/helpers.ts (src/runtime may not import test, which is in no layer)',
+      'src/runtime/kv-cluster.ts → src/runtime/cluster.ts (src/runtime/kv-cluster.ts may not import src/runtime/cluster.ts: the two clusters share a base (supervised.ts) and their option parsing (options.ts), not each other)',
       'src/check/log-safety.ts → src/check/safety.ts (src/check/log-safety.ts may not import src/check/safety.ts: each checker stands alone; what they report (Violation) is in src/check/types.ts)',
     ]);
   });

@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { runKvChaos, type KvChaosReport } from '../chaos/kv.js';
+import { runKvChaos, type KvChaosReport } from '../chaos/kv-chaos.js';
 import { runChaos, type ChaosReport } from '../chaos/run.js';
 import { describeStep, EXPERIMENTS, generateKvSteps, parseSchedule, ScheduleError, type ClusterShape, type Experiment, type Schedule } from '../chaos/schedule.js';
 import { traceLines } from '../chaos/shortest.js';

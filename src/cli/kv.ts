@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { formatHistory } from '../check/history.js';
 import { checkLinearizable } from '../check/linearizability.js';
 import type { Value } from '../core/value.js';
-import { createKvCluster, KV_DEFAULTS, type KvCluster } from '../runtime/kv.js';
+import { createKvCluster, KV_DEFAULTS, type KvCluster } from '../runtime/kv-cluster.js';
 import type { TransportKind } from '../runtime/transports/index.js';
 import type { CrashMode } from '../runtime/wire.js';
 import { choiceArg, dataDirProblem, intArg, outputFileArg } from './args.js';

@@ -1,6 +1,6 @@
 /**
  * Option parsing shared by the two clusters (cluster.ts for single-decree
- * Paxos, kv.ts for the key-value store): the schemas of the options they
+ * Paxos, kv-cluster.ts for the key-value store): the schemas of the options they
  * have in common and the one way an invalid input becomes a SynodError. It
  * is its own module so that neither cluster imports the other to read its
  * options.

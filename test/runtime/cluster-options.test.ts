@@ -16,7 +16,7 @@ import { RECORD_KEY } from '../../src/runtime/storage/lmdb.js';
 import { decodeRecord } from '../../src/runtime/storage/record.js';
 import { checkLinearizable } from '../../src/check/linearizability.js';
 import type { ClusterOptions } from '../../src/runtime/cluster.js';
-import { createKvCluster } from '../../src/runtime/kv.js';
+import { createKvCluster } from '../../src/runtime/kv-cluster.js';
 import { happenedBefore } from '../../src/trace/builder.js';
 import type { TraceEvent } from '../../src/trace/types.js';
 import { nextEvent, withCluster } from './fixtures/helpers.js';

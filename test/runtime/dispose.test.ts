@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCluster, type Cluster } from '../../src/runtime/cluster.js';
-import { createKvCluster, type KvCluster } from '../../src/runtime/kv.js';
+import { createKvCluster, type KvCluster } from '../../src/runtime/kv-cluster.js';
 
 const parent = mkdtempSync(join(tmpdir(), 'synod-dispose-test-'));
 const scripts = mkdtempSync(join(tmpdir(), 'synod-dispose-script-'));

@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkLinearizable } from '../../src/check/linearizability.js';
 import type { Violation } from '../../src/check/types.js';
-import { createKvCluster } from '../../src/runtime/kv.js';
+import { createKvCluster } from '../../src/runtime/kv-cluster.js';
 
 describe('the key-value cluster under partitions and link faults', () => {
   it('survives its leader partitioned from everyone, and a heal, with a linearizable history', async () => {

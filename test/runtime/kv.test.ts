@@ -18,7 +18,7 @@ import type { HistoryEvent } from '../../src/check/history.js';
 import { checkLinearizable } from '../../src/check/linearizability.js';
 import type { Violation } from '../../src/check/types.js';
 import type { Value } from '../../src/core/value.js';
-import { createKvCluster, type KvCluster, type KvClusterEvents, type KvClusterOptions } from '../../src/runtime/kv.js';
+import { createKvCluster, type KvCluster, type KvClusterEvents, type KvClusterOptions } from '../../src/runtime/kv-cluster.js';
 import { SynodError } from '../../src/errors.js';
 
 const cluster3 = { proposers: 3, acceptors: 3, learners: 2 } as const;

@@ -4,7 +4,7 @@
  * like the single-decree core.
  */
 export * from './types.js';
-export * from './kv.js';
+export * from './state-machine.js';
 export * from './acceptor.js';
 export * from './proposer.js';
 export * from './learner.js';

@@ -7,7 +7,7 @@
  */
 import { assert } from '../assert.js';
 import type { ActorId } from '../ids.js';
-import { applyCommand, emptyKv, readLocal, type KvState } from './kv.js';
+import { applyCommand, emptyKv, readLocal, type KvState } from './state-machine.js';
 import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep } from './types.js';
 
 /** A learner's state. */

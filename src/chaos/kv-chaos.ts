@@ -8,7 +8,7 @@
 import { checkLinearizable, type LinearizabilityResult } from '../check/linearizability.js';
 import type { Violation } from '../check/types.js';
 import type { Value } from '../core/value.js';
-import { createKvCluster, type KvCluster } from '../runtime/kv.js';
+import { createKvCluster, type KvCluster } from '../runtime/kv-cluster.js';
 import { spread, type Spread } from './run.js';
 import { describeStep, faultKindsOf, kvSchedule, type ClusterShape, type FaultKind, type KvSchedule, type KvStep } from './schedule.js';
 import type { TimelineLine } from './single.js';
