@@ -208,6 +208,14 @@ describe('LMDB record log', () => {
     await again.append([promised(4), { kind: 'round', roundMax: 1 }]);
     await again.append([{ kind: 'round', roundMax: 2 }]);
     expect(await again.load()).toEqual([accepted(0), accepted(1, 2), promised(4), { kind: 'round', roundMax: 2 }]);
+    await again.close();
+    // Records an older build left uncompacted (two promises, two rounds) go with the next append after a load.
+    await writeRaw(dir, 100, encodeLogRecord(promised(5)));
+    await writeRaw(dir, 101, encodeLogRecord(promised(6)));
+    const third = await openLog(dir);
+    expect(await third.load()).toEqual([accepted(0), accepted(1, 2), promised(4), { kind: 'round', roundMax: 2 }, promised(5), promised(6)]);
+    await third.append([accepted(2)]);
+    expect(await third.load()).toEqual([accepted(0), accepted(1, 2), { kind: 'round', roundMax: 2 }, promised(6), accepted(2)]);
     const mem = openMemoryLog();
     await mem.append([{ kind: 'round', roundMax: 1 }, promised(1), { kind: 'round', roundMax: 2 }, promised(2)]);
     expect(await mem.load()).toEqual([{ kind: 'round', roundMax: 2 }, promised(2)]);

@@ -124,6 +124,8 @@ export async function openLmdbLog(dir: string, opts: LmdbLogOptions = {}): Promi
   let snapshots: number[] = [];
   let promises: number[] = [];
   let rounds: number[] = [];
+  /** Obsolete records a load found (see load); deleted with the next append. */
+  let leftover: number[] = [];
   /** Indexes record `key` and returns the keys it makes obsolete (dropping them from the index). */
   const index = (record: MpRecord, key: number): number[] => {
     if (record.kind === 'accepted') {
@@ -180,6 +182,8 @@ export async function openLmdbLog(dir: string, opts: LmdbLogOptions = {}): Promi
           // Issued in this turn too, so the deletes commit in the same transaction as the record that obsoletes them.
           for (const old of index(record, key)) puts.push(db.remove(old) as PutPromise);
         });
+        for (const old of leftover) puts.push(db.remove(old) as PutPromise);
+        leftover = [];
       } catch (err) {
         return Promise.reject(err);
       }
@@ -198,11 +202,14 @@ export async function openLmdbLog(dir: string, opts: LmdbLogOptions = {}): Promi
       snapshots = [];
       promises = [];
       rounds = [];
+      leftover = [];
       for (const { key, value } of db.getRange({})) {
         if (!Number.isSafeInteger(key) || key < 0) throw new CorruptRecordError(file, String(key), 'the key is not a record sequence number; this is not a synod record log');
         const record = decodeLogRecord(value, file, String(key));
-        // Nothing loaded is obsolete (deletes commit with the record that obsoletes them); this only rebuilds the index.
-        index(record, key);
+        // Deletes commit with the record that obsoletes them, so what a load finds obsolete was written
+        // by a build that did not compact it (promises and rounds were once kept forever): the next append
+        // deletes it. It is still returned, since replay keeps only the latest anyway.
+        for (const old of index(record, key)) leftover.push(old);
         records.push(record);
       }
       return records;
