@@ -407,8 +407,10 @@ export class TurnHost<T extends ProtocolTypes> {
         this.io.crash('after-persist', new Error(`crash point after-persist: ${this.id} crashed after a write became durable, before its replies left`));
       }
       this.counters.persisted += write.records.length;
-      if (this.io.trace && write.records.length > 0) this.io.trace({ kind: 'durable', text: `durable ${write.records.map((r) => this.protocol.describe.record(r)).join('; ')}` });
-      this.io.durable(write.records);
+      if (write.records.length > 0) {
+        if (this.io.trace) this.io.trace({ kind: 'durable', text: `durable ${write.records.map((r) => this.protocol.describe.record(r)).join('; ')}` });
+        this.io.durable(write.records);
+      }
       for (const e of write.then) this.apply(e);
     }
     if (!released) return;
