@@ -379,7 +379,13 @@ export class TurnHost<T extends ProtocolTypes> {
   /** Issues the turn's append, sends what the turn produced, and ends the turn. */
   private flush(): void {
     const tw = this.turnWrite;
-    if (tw !== null) {
+    if (tw !== null && tw.records.length === 0) {
+      // Nothing to write (an acceptor answering a retry for a slot it holds): no append and no fsync.
+      // What rode on it may vouch for records of earlier appends, so it still waits for every one of them.
+      this.turnWrite = null;
+      if (this.writes.length === 0) for (const e of tw.then) this.apply(e);
+      else this.writes.push({ records: [], then: tw.then, done: true });
+    } else if (tw !== null) {
       this.turnWrite = null;
       const write: Write<T> = { records: tw.records, then: tw.then, done: false };
       this.writes.push(write);
@@ -409,8 +415,10 @@ export class TurnHost<T extends ProtocolTypes> {
         this.io.crash('after-persist', new Error(`crash point after-persist: ${this.id} crashed after a write became durable, before its replies left`));
       }
       this.counters.persisted += write.records.length;
-      if (this.io.trace) this.io.trace({ kind: 'durable', text: `durable ${write.records.map((r) => this.protocol.describe.record(r)).join('; ')}` });
-      this.io.durable(write.records);
+      if (write.records.length > 0) {
+        if (this.io.trace) this.io.trace({ kind: 'durable', text: `durable ${write.records.map((r) => this.protocol.describe.record(r)).join('; ')}` });
+        this.io.durable(write.records);
+      }
       for (const e of write.then) this.apply(e);
     }
     if (!released) return;

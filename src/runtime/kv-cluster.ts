@@ -120,7 +120,7 @@ export interface KvClusterOptions {
   /** What carries the actors' messages: 'port' (direct MessagePorts, the default), 'hub' (relayed by the main thread) or 'ring' (SharedArrayBuffer rings). */
   readonly transport?: TransportKind;
   /** Protocol timing, in milliseconds, and limits (see MpConfig). */
-  readonly core?: Partial<Pick<MpConfig, 'heartbeatMs' | 'electionMinMs' | 'electionMaxMs' | 'retryMs' | 'catchupMax' | 'compactEvery' | 'maxRoundJump'>>;
+  readonly core?: Partial<Pick<MpConfig, 'heartbeatMs' | 'electionMinMs' | 'electionMaxMs' | 'retryMs' | 'catchupMax' | 'maxAcceptBytes' | 'compactEvery' | 'maxRoundJump'>>;
 }
 
 /** A proposer became the leader at `ballot`. */
@@ -190,6 +190,7 @@ const optionsSchema = z
         electionMaxMs: millis.min(1),
         retryMs: millis.min(1),
         catchupMax: z.number().int().min(1),
+        maxAcceptBytes: z.number().int().min(1),
         compactEvery: z.number().int().min(0),
         maxRoundJump: z.number().int().min(1),
       })

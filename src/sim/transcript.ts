@@ -27,7 +27,7 @@
  *   check                    print the safety checker's verdict
  * A FILTER is `from->to`, `from->*`, `*->to` or a message type such as `promise`.
  *
- * `config multipaxos proposers=N acceptors=N learners=N [window=N] [batch=N] [compact=N]`
+ * `config multipaxos proposers=N acceptors=N learners=N [window=N] [batch=N] [compact=N] [acceptBytes=N] [bug=trim-keeps-inflight|unwindowed-recovery]`
  * drives the Multi-Paxos world instead, with the same commands (`timeout A
  * TIMER` names the timer: election, heartbeat, retry, catchup) plus
  *   start                    feed `start` to every actor (arms election timers)
@@ -232,6 +232,8 @@ function multiPaxos(): Protocol<MpWorld> {
         window: num(opt, 'window', 4),
         batchMax: num(opt, 'batch', 4),
         compactEvery: num(opt, 'compact', 0),
+        ...(opt.acceptBytes ? { maxAcceptBytes: Number(opt.acceptBytes) } : {}),
+        bugs: { trimKeepsInflight: opt.bug === 'trim-keeps-inflight', unwindowedRecovery: opt.bug === 'unwindowed-recovery' },
       });
       // Commits go out with their turn, so that every message is in view of the transcript.
       const world = new MpWorld(handDriven(linkUp), config, log, undefined, { lazyMs: 0 });

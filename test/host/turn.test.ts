@@ -12,7 +12,8 @@ import { LAZY_TIMER, TurnHost, type HostIO } from '../../src/host/turn.js';
 /** What a scripted message asks the core to do when it is stepped. */
 type Script =
   | { readonly do: 'send'; readonly to: ActorId; readonly tag: string; readonly lazy?: boolean }
-  | { readonly do: 'persist'; readonly record: string; readonly reply?: { readonly to: ActorId; readonly tag: string } }
+  /** No `record`: a persist with no records, as an acceptor answering a repeated accept makes. */
+  | { readonly do: 'persist'; readonly record?: string; readonly reply?: { readonly to: ActorId; readonly tag: string } }
   | { readonly do: 'timer'; readonly name: string; readonly delay: number }
   | { readonly do: 'cancel'; readonly name: string }
   | { readonly do: 'output'; readonly tag: string }
@@ -61,7 +62,7 @@ function effectsOf(from: ActorId, steps: readonly Script[]): Eff[] {
       case 'send':
         return { type: 'send', to: s.to, msg: { type: 'script', from, steps: [], tag: s.tag }, lazy: s.lazy ?? false };
       case 'persist':
-        return { type: 'persist', records: [s.record], then: s.reply ? [{ type: 'send', to: s.reply.to, msg: { type: 'script', from, steps: [], tag: s.reply.tag }, lazy: false }] : [] };
+        return { type: 'persist', records: s.record === undefined ? [] : [s.record], then: s.reply ? [{ type: 'send', to: s.reply.to, msg: { type: 'script', from, steps: [], tag: s.reply.tag }, lazy: false }] : [] };
       case 'timer':
         return { type: 'setTimer', timer: s.name, delay: s.delay };
       case 'cancel':
@@ -186,6 +187,25 @@ describe('turn host', () => {
     appends[0]?.done();
     expect(events).toEqual(['durable first', 'durable second', 'send p1 [r-first,r-second]', 'end']);
     expect(host.writesInFlight).toBe(0);
+  });
+
+  it('a persist with no records costs no append; its replies wait for every earlier append, or leave with the turn', () => {
+    const { host, events, appends, msg } = harness();
+    host.receiveRaw('p1', msg('p1', 'm1', { do: 'persist', record: 'x', reply: { to: 'p1', tag: 'ok1' } }));
+    host.turn();
+    host.receiveRaw('p1', msg('p1', 'm2', { do: 'persist', reply: { to: 'p1', tag: 'ok2' } }));
+    host.turn();
+    // ok2 may vouch for x, which is not durable yet: it waits, and nothing is appended for it.
+    expect(appends).toHaveLength(1);
+    expect(events).toEqual(['append x', 'end', 'end']);
+    appends[0]?.done();
+    expect(events.slice(3)).toEqual(['durable x', 'send p1 [ok1,ok2]', 'end']);
+    events.length = 0;
+    host.receiveRaw('p1', msg('p1', 'm3', { do: 'persist', reply: { to: 'p1', tag: 'ok3' } }));
+    host.turn();
+    expect(events).toEqual(['send p1 [ok3]', 'end']);
+    expect(appends).toHaveLength(1);
+    expect(host.counters).toMatchObject({ appends: 1, persisted: 1 });
   });
 
   it('one post per peer per turn, in the order the core sent', () => {

@@ -136,7 +136,8 @@ describe('LMDB record log', () => {
     expect(second.path).toBe(dir);
     expect(await second.load()).toEqual(records);
     await second.append([promised(2)]);
-    expect(await second.load()).toEqual([...records, promised(2)]);
+    // The later promise makes the earlier one obsolete (see the compaction test below).
+    expect(await second.load()).toEqual([...records.slice(1), promised(2)]);
   });
 
   it('commits every append of one event turn in one transaction, and appends in later turns in their own', async () => {
@@ -147,10 +148,11 @@ describe('LMDB record log', () => {
     // Control: appends awaited one by one take a transaction each, so the count below really counts commits.
     await log.append([promised(2)]);
     await log.append([promised(3)]);
-    expect(await log.load()).toHaveLength(102);
+    // promised(3) deleted promised(2) in its own transaction.
+    expect(await log.load()).toHaveLength(101);
     await log.close();
     const { keys, lastTxnId } = await readRaw(dir);
-    expect(keys).toEqual(Array.from({ length: 102 }, (_, i) => i));
+    expect(keys).toEqual([...Array.from({ length: 100 }, (_, i) => i), 101]);
     expect(lastTxnId).toBe(3);
   });
 
@@ -187,6 +189,36 @@ describe('LMDB record log', () => {
     expect(await again.load()).toEqual(expected);
     await again.append([accepted(4), { kind: 'trim', upTo: 5 }]);
     expect(await again.load()).toEqual([promised(1), { kind: 'trim', upTo: 5 }]);
+  });
+
+  it('keeps only the latest promise and the latest round, deleting the older in the same transaction', async () => {
+    const dir = await tempDir();
+    const log = await openLmdbLog(dir);
+    await log.append([promised(1), accepted(0)]);
+    await log.append([promised(2), accepted(1, 2)]);
+    await log.append([promised(3)]);
+    expect(await log.load()).toEqual([accepted(0), accepted(1, 2), promised(3)]);
+    await log.close();
+    const raw = await readRaw(dir);
+    expect(raw.keys).toEqual([1, 3, 4]);
+    expect(raw.lastTxnId).toBe(3);
+    // A reopened log rebuilds its index on load and goes on compacting; rounds likewise.
+    const again = await openLog(dir);
+    await again.load();
+    await again.append([promised(4), { kind: 'round', roundMax: 1 }]);
+    await again.append([{ kind: 'round', roundMax: 2 }]);
+    expect(await again.load()).toEqual([accepted(0), accepted(1, 2), promised(4), { kind: 'round', roundMax: 2 }]);
+    await again.close();
+    // Records an older build left uncompacted (two promises, two rounds) go with the next append after a load.
+    await writeRaw(dir, 100, encodeLogRecord(promised(5)));
+    await writeRaw(dir, 101, encodeLogRecord(promised(6)));
+    const third = await openLog(dir);
+    expect(await third.load()).toEqual([accepted(0), accepted(1, 2), promised(4), { kind: 'round', roundMax: 2 }, promised(5), promised(6)]);
+    await third.append([accepted(2)]);
+    expect(await third.load()).toEqual([accepted(0), accepted(1, 2), { kind: 'round', roundMax: 2 }, promised(6), accepted(2)]);
+    const mem = openMemoryLog();
+    await mem.append([{ kind: 'round', roundMax: 1 }, promised(1), { kind: 'round', roundMax: 2 }, promised(2)]);
+    expect(await mem.load()).toEqual([{ kind: 'round', roundMax: 2 }, promised(2)]);
   });
 
   it('keeps only the latest learner snapshot', async () => {

@@ -6,9 +6,10 @@
  * (group commit).
  */
 import { assert } from '../assert.js';
-import { ballotGt, compareBallots, describeBallot, type Ballot } from '../ballot.js';
+import { ballotEq, ballotGt, compareBallots, describeBallot, type Ballot } from '../ballot.js';
 import type { ActorId } from '../ids.js';
-import type { AcceptedEntry, MpAccept, MpConfig, MpEffect, MpInput, MpPrepare, MpRecord, MpStep, MpTrim } from './types.js';
+import { batchJson } from './wire.js';
+import type { AcceptedEntry, Batch, MpAccept, MpConfig, MpEffect, MpInput, MpPrepare, MpRecord, MpStep, MpTrim } from './types.js';
 
 /** The acceptor's state: exactly what it persists. */
 export interface MpAcceptorState {
@@ -64,27 +65,51 @@ function onPrepare(s: MpAcceptorState, msg: MpPrepare): MpStep<MpAcceptorState> 
   return { state: s, effects: [{ type: 'persist', records: [{ kind: 'promised', ballot: msg.ballot }], then: [reply] }] };
 }
 
-/** Phase 2b for a batch of slots: accept iff the ballot is at least the promise (which it then becomes). */
+/**
+ * Phase 2b for a batch of slots: accept iff the ballot is at least the
+ * promise (which it then becomes). A slot already held at this very ballot
+ * with this very value (a retry whose answer was lost or slow) is answered
+ * again without a second record: its record is durable, or in an earlier
+ * write that the reply waits for (the host releases a persist only after
+ * every earlier one), so the answer vouches for nothing unwritten. Slots
+ * below the trim point are chosen and gone: the sender hears the trim point,
+ * so that it stops waiting for votes no acceptor will give.
+ */
 function onAccept(s: MpAcceptorState, msg: MpAccept): MpStep<MpAcceptorState> {
   const refused = ignoreBallot(s, msg.from, msg.ballot);
   if (refused) return ignore(s, `accept ${describeBallot(msg.ballot)}: ${refused}`);
   if (compareBallots(msg.ballot, s.promised) < 0) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
+  assert(compareBallots(s.maxAccepted, s.promised) <= 0, `${s.id}: accepted above its promise before an accept`);
   const records: MpRecord[] = [];
   if (ballotGt(msg.ballot, s.promised)) {
     s.promised = msg.ballot;
     records.push({ kind: 'promised', ballot: msg.ballot });
   }
   const slots: number[] = [];
+  let belowTrim = false;
   s.maxAccepted = msg.ballot;
   for (const e of msg.entries) {
+    if (!Number.isSafeInteger(e.slot) || e.slot < 0) continue;
     // A trimmed slot is chosen and gone; accepting anything there again would be a second choice.
-    if (!Number.isSafeInteger(e.slot) || e.slot < s.trimmed) continue;
+    if (e.slot < s.trimmed) {
+      belowTrim = true;
+      continue;
+    }
+    slots.push(e.slot);
+    const held = s.log.get(e.slot);
+    if (held && ballotEq(held.ballot, msg.ballot) && sameBatch(held.value, e.value)) continue;
     s.log.set(e.slot, { slot: e.slot, ballot: msg.ballot, value: e.value });
     records.push({ kind: 'accepted', slot: e.slot, ballot: msg.ballot, value: e.value });
-    slots.push(e.slot);
   }
-  const reply: MpEffect = { type: 'send', to: msg.from, msg: { type: 'accepted', from: s.id, ballot: msg.ballot, slots } };
-  return { state: s, effects: [{ type: 'persist', records, then: [reply] }] };
+  assert(records.length <= slots.length + 1, `${s.id}: more records than accepted slots`);
+  const then: MpEffect[] = [{ type: 'send', to: msg.from, msg: { type: 'accepted', from: s.id, ballot: msg.ballot, slots } }];
+  if (belowTrim) then.push({ type: 'send', to: msg.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed } });
+  return { state: s, effects: [{ type: 'persist', records, then }] };
+}
+
+/** Same commands in the same order; one batch object is usually both (the simulator), else compare the JSON both arrived as (cached). */
+function sameBatch(a: Batch, b: Batch): boolean {
+  return a === b || (a.length === b.length && batchJson(a) === batchJson(b));
 }
 
 /**

@@ -181,7 +181,9 @@ function onRequest(s: MpLearnerState, commands: readonly Command[], fx: MpEffect
   if (rest.length > 0) fx.push({ type: 'reject', commands: rest, leader: s.leader });
 }
 
-/** The learner's invariants: the next slot in line is never left waiting. */
+/** The learner's invariants: the next slot in line is never left waiting, and nothing already applied lingers as pending. */
 export function mpLearnerInvariants(s: MpLearnerState): void {
   assert(!s.pending.has(s.nextSlot), `${s.id}: slot ${s.nextSlot} is ready but not applied`);
+  // Pending holds only slots past a gap; one at or below the next slot would never be applied, nor freed.
+  for (const slot of s.pending.keys()) assert(slot > s.nextSlot, `${s.id}: pending slot ${slot} not above the next slot ${s.nextSlot}`);
 }

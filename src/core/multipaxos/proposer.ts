@@ -6,7 +6,11 @@
  * ballot, the highest-ballot value reported for every slot that may have been
  * chosen, fills the gaps with no-ops, and from then on runs only phase 2 per
  * slot — one round trip per batch of commands — with up to `window` slots in
- * flight and up to `batchMax` commands per slot. Chosen slots go to the
+ * flight and up to `batchMax` commands per slot. The re-proposed slots go
+ * through the same window, in slot order, before any new command: after a
+ * crash there may be thousands of them, and putting them all in flight at
+ * once (and re-sending them all every `retryMs`) swamped the acceptors so
+ * that recovery never finished. Chosen slots go to the
  * learners (phase 3). A nack or a heartbeat with a higher ballot makes it
  * step down.
  */
@@ -14,7 +18,8 @@ import { assert } from '../assert.js';
 import { ballotEq, ballotGt, compareBallots, describeBallot, type Ballot } from '../ballot.js';
 import type { ActorId } from '../ids.js';
 import { isQuorum } from '../quorum.js';
-import type { AcceptedEntry, Batch, Command, MpAccepted, MpApplied, MpCatchup, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpNack, MpPromise, MpStep, SlotEntry } from './types.js';
+import type { AcceptedEntry, Batch, Command, MpAccepted, MpApplied, MpCatchup, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpNack, MpPromise, MpStep, MpTrim, SlotEntry } from './types.js';
+import { batchJson } from './wire.js';
 
 /** A proposer's state. Only `roundMax` is durable. */
 export interface MpProposerState {
@@ -33,8 +38,17 @@ export interface MpProposerState {
   leaderBallot: Ballot | null;
   /** Promises gathered while candidate. */
   readonly promises: Map<ActorId, readonly AcceptedEntry[]>;
-  /** Slots proposed and not yet chosen, with who accepted them. */
+  /** Slots proposed and not yet chosen, with who accepted them (a retry goes only to those who have not). */
   readonly inflight: Map<number, { readonly value: Batch; readonly voters: Set<ActorId> }>;
+  /**
+   * Recovery (leader only): slots [recoverNext, recoverEnd) still to be
+   * re-proposed, in order, as the window frees. The value of each was fixed
+   * at election from the promises (the highest-ballot value reported); a slot
+   * absent from `recovering` was reported by no one and gets a no-op.
+   */
+  readonly recovering: Map<number, Batch>;
+  recoverNext: number;
+  recoverEnd: number;
   /** Chosen slots this proposer knows (served to catching-up learners). */
   readonly chosen: Map<number, Batch>;
   /** Every slot below it is chosen and in `chosen`. */
@@ -67,6 +81,9 @@ export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0): MpP
     leaderBallot: null,
     promises: new Map(),
     inflight: new Map(),
+    recovering: new Map(),
+    recoverNext: 0,
+    recoverEnd: 0,
     chosen: new Map(),
     commitIndex: 0,
     nextSlot: 0,
@@ -105,7 +122,7 @@ export function stepMpProposer(s: MpProposerState, input: MpInput, random: numbe
       else if (m.type === 'catchup') onCatchup(s, m, fx);
       else if (m.type === 'commit') onCommit(s, m, fx);
       else if (m.type === 'applied') onLearnerApplied(s, m, fx);
-      else if (m.type === 'trim') trimTo(s, m.upTo);
+      else if (m.type === 'trim') onTrim(s, m, fx);
       else fx.push({ type: 'ignore', reason: `proposer does not take ${m.type}` });
       break;
     }
@@ -122,10 +139,26 @@ function onRequest(s: MpProposerState, commands: readonly Command[], fx: MpEffec
   pump(s, fx);
 }
 
-/** Phase 2a for new slots while the window has room: one accept message per acceptor for the lot. */
+/**
+ * Phase 2a while the window has room: first the slots recovery still owes,
+ * in slot order, then new slots for queued commands; one accept message per
+ * acceptor for the lot (split when over `maxAcceptBytes`).
+ */
 function pump(s: MpProposerState, fx: MpEffect[]): void {
+  assert(s.mode === 'leader' && s.ballot !== null, `${s.id}: proposing while ${s.mode}`);
+  assert(s.recoverEnd <= s.nextSlot, `${s.id}: recovery end ${s.recoverEnd} past next slot ${s.nextSlot}`);
   const entries: SlotEntry[] = [];
-  while (s.queue.length > 0 && s.inflight.size < s.config.window) {
+  while (s.recoverNext < s.recoverEnd && (s.inflight.size < s.config.window || s.config.bugs.unwindowedRecovery)) {
+    const slot = s.recoverNext++;
+    const reported = s.recovering.get(slot);
+    s.recovering.delete(slot);
+    // Learned chosen since the election (a commit from the old leader): nothing to re-propose.
+    if (s.chosen.has(slot)) continue;
+    const value = reported ?? [];
+    s.inflight.set(slot, { value, voters: new Set() });
+    entries.push({ slot, value });
+  }
+  while (s.recoverNext >= s.recoverEnd && s.queue.length > 0 && s.inflight.size < s.config.window) {
     const value = s.queue.splice(0, s.config.batchMax);
     const slot = s.nextSlot++;
     s.inflight.set(slot, { value, voters: new Set() });
@@ -136,10 +169,33 @@ function pump(s: MpProposerState, fx: MpEffect[]): void {
   armRetry(s, fx);
 }
 
-function sendAccepts(s: MpProposerState, entries: readonly SlotEntry[], fx: MpEffect[]): void {
+function sendAccepts(s: MpProposerState, entries: readonly SlotEntry[], fx: MpEffect[], to: readonly ActorId[] = s.config.members.acceptors): void {
   const ballot = s.ballot as Ballot;
-  for (const to of s.config.members.acceptors) fx.push({ type: 'send', to, msg: { type: 'accept', from: s.id, ballot, entries } });
+  for (const part of splitBySize(entries, s.config.maxAcceptBytes)) for (const a of to) fx.push({ type: 'send', to: a, msg: { type: 'accept', from: s.id, ballot, entries: part } });
 }
+
+/** Consecutive runs of `entries` of at most `max` bytes of batch JSON each (an entry bigger than that alone). */
+function splitBySize(entries: readonly SlotEntry[], max: number): SlotEntry[][] {
+  const parts: SlotEntry[][] = [];
+  let part: SlotEntry[] = [];
+  let bytes = 0;
+  for (const e of entries) {
+    // The JSON text is what travels and what the acceptor logs; it is cached per batch, so this costs one encoding per batch at most.
+    const size = batchJson(e.value).length + ENTRY_OVERHEAD;
+    if (part.length > 0 && bytes + size > max) {
+      parts.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(e);
+    bytes += size;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
+}
+
+/** Bytes an accept entry costs besides its batch: the slot and the JSON around it. */
+const ENTRY_OVERHEAD = 32;
 
 /** Phase 2b: a slot accepted by a majority is chosen; chosen slots go to the learners. */
 function onAccepted(s: MpProposerState, m: MpAccepted, fx: MpEffect[]): void {
@@ -181,7 +237,9 @@ function onCommit(s: MpProposerState, m: MpCommit, fx: MpEffect[]): void {
   // A leader that hears of slots chosen past its own next slot has been deposed without knowing it yet;
   // it must not propose into them, and the acceptors' nacks will soon tell it to step down.
   if (s.nextSlot < s.commitIndex) s.nextSlot = s.commitIndex;
-  if (s.mode === 'follower' && s.leader !== null && s.chosen.size > s.commitIndex) requestCatchup(s, s.leader, fx);
+  // `chosen` holds exactly [trimmed, commitIndex) plus whatever arrived past a gap, so more than that is a gap to fill.
+  // (It once compared with commitIndex alone, which is wrong once a trim has dropped the slots below `trimmed`.)
+  if (s.mode === 'follower' && s.leader !== null && s.chosen.size > s.commitIndex - s.trimmed) requestCatchup(s, s.leader, fx);
 }
 
 /** A follower behind the leader's commit index asks it for the missing slots (one request per retry period). */
@@ -224,9 +282,14 @@ function onPromise(s: MpProposerState, m: MpPromise, fx: MpEffect[]): void {
 /**
  * Recovery: for every slot from the commit index up to the highest slot any
  * promise reported, re-propose the value accepted at the highest ballot, or a
- * no-op where nothing was reported, so the log has no holes.
+ * no-op where nothing was reported, so the log has no holes. The values are
+ * fixed now, from this quorum's promises, which is what makes them safe to
+ * propose at this ballot however late they are sent; `pump` sends them a
+ * window at a time.
  */
 function becomeLeader(s: MpProposerState, fx: MpEffect[]): void {
+  assert(s.mode === 'candidate' && s.ballot !== null, `${s.id}: elected while ${s.mode}`);
+  assert(s.inflight.size === 0 && s.queue.length === 0, `${s.id}: a candidate with slots in flight or commands queued`);
   const best = new Map<number, AcceptedEntry>();
   let maxSlot = s.commitIndex - 1;
   for (const entries of s.promises.values()) {
@@ -242,22 +305,14 @@ function becomeLeader(s: MpProposerState, fx: MpEffect[]): void {
   s.leader = s.id;
   s.leaderBallot = s.ballot;
   s.promises.clear();
-  s.inflight.clear();
-  const entries: SlotEntry[] = [];
-  for (let slot = s.commitIndex; slot <= maxSlot; slot++) {
-    if (s.chosen.has(slot)) continue;
-    const value = best.get(slot)?.value ?? [];
-    s.inflight.set(slot, { value, voters: new Set() });
-    entries.push({ slot, value });
-  }
+  s.recovering.clear();
+  for (const [slot, e] of best) if (!s.chosen.has(slot)) s.recovering.set(slot, e.value);
+  s.recoverNext = s.commitIndex;
+  s.recoverEnd = maxSlot + 1;
   s.nextSlot = maxSlot + 1;
   fx.push({ type: 'elected', ballot: s.ballot as Ballot }, { type: 'cancelTimer', timer: 'election' });
-  if (entries.length > 0) {
-    sendAccepts(s, entries, fx);
-    armRetry(s, fx);
-  }
-  onHeartbeatTimer(s, fx);
   pump(s, fx);
+  onHeartbeatTimer(s, fx);
 }
 
 /** A higher ballot exists: give up leadership (or candidacy) and tell the waiting clients to go elsewhere. */
@@ -294,6 +349,8 @@ function stepDown(s: MpProposerState, leader: ActorId, fx: MpEffect[], random: n
   s.leader = leader;
   s.queue.length = 0;
   s.inflight.clear();
+  s.recovering.clear();
+  s.recoverNext = s.recoverEnd = 0;
   s.promises.clear();
   s.retryArmed = false;
   fx.push({ type: 'cancelTimer', timer: 'heartbeat' }, { type: 'cancelTimer', timer: 'retry' });
@@ -312,13 +369,25 @@ function onHeartbeatTimer(s: MpProposerState, fx: MpEffect[]): void {
   fx.push({ type: 'setTimer', timer: 'heartbeat', delay: s.config.heartbeatMs });
 }
 
-/** Re-send accepts for every slot still in flight (lost messages, restarted acceptors). */
+/**
+ * Re-send accepts for slots still in flight (lost messages, restarted or
+ * slow acceptors), each only to the acceptors that have not voted for it:
+ * the others' votes are counted already, and re-sending to them only gave a
+ * lagging acceptor more to wade through.
+ */
 function onRetryTimer(s: MpProposerState, fx: MpEffect[]): void {
   s.retryArmed = false;
-  if (s.mode !== 'leader' || s.inflight.size === 0) return;
-  const entries: SlotEntry[] = [];
-  for (const [slot, e] of s.inflight) entries.push({ slot, value: e.value });
-  sendAccepts(s, entries, fx);
+  if (s.mode !== 'leader' || s.inflight.size === 0) {
+    fx.push({ type: 'ignore', reason: s.mode !== 'leader' ? `retry timer while ${s.mode}` : 'retry timer with nothing in flight' });
+    return;
+  }
+  assert(s.ballot !== null, `${s.id}: leader without a ballot`);
+  assert(s.inflight.size <= s.config.window, `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
+  for (const to of s.config.members.acceptors) {
+    const entries: SlotEntry[] = [];
+    for (const [slot, e] of s.inflight) if (!e.voters.has(to)) entries.push({ slot, value: e.value });
+    if (entries.length > 0) sendAccepts(s, entries, fx, [to]);
+  }
   armRetry(s, fx);
 }
 
@@ -372,13 +441,46 @@ function onLearnerApplied(s: MpProposerState, m: MpApplied, fx: MpEffect[]): voi
   for (const to of s.config.members.proposers) if (to !== s.id) fx.push({ type: 'send', to, msg });
 }
 
-/** Forgets chosen slots below `upTo`, which every learner has applied. */
+/**
+ * A trim point from the leader (or, for a deposed one, its successor), or
+ * from an acceptor that refused our accepts below it. Either way every slot
+ * below is chosen and applied everywhere.
+ */
+function onTrim(s: MpProposerState, m: MpTrim, fx: MpEffect[]): void {
+  const { proposers, acceptors } = s.config.members;
+  if (!proposers.includes(m.from) && !acceptors.includes(m.from)) {
+    fx.push({ type: 'ignore', reason: `trim from ${m.from}, neither proposer nor acceptor` });
+    return;
+  }
+  if (m.upTo <= s.trimmed) {
+    fx.push({ type: 'ignore', reason: `trim to ${m.upTo}: already trimmed to ${s.trimmed}` });
+    return;
+  }
+  trimTo(s, m.upTo);
+  assert(s.trimmed === m.upTo && s.commitIndex >= s.trimmed, `${s.id}: trim to ${m.upTo} left trimmed ${s.trimmed}, commit index ${s.commitIndex}`);
+  // The trim may have freed the window.
+  if (s.mode === 'leader') pump(s, fx);
+}
+
+/**
+ * Forgets chosen slots below `upTo`, which every learner has applied. Slots
+ * in flight or still owed by recovery below it go too: they are chosen, and
+ * the acceptors, having trimmed, will never vote for them, so waiting for
+ * their votes held the window shut for good (the leader heartbeated and
+ * proposed nothing). A client command in such a slot that was not the one
+ * chosen there is re-sent by its client, as after any change of leader.
+ */
 function trimTo(s: MpProposerState, upTo: number): void {
   if (upTo <= s.trimmed) return;
   // Walk whichever is shorter: a restarted proposer may learn of a trim point far past anything it holds.
   if (upTo - s.trimmed <= s.chosen.size) for (let slot = s.trimmed; slot < upTo; slot++) s.chosen.delete(slot);
   else for (const slot of s.chosen.keys()) if (slot < upTo) s.chosen.delete(slot);
   s.trimmed = upTo;
+  if (!s.config.bugs.trimKeepsInflight) for (const slot of s.inflight.keys()) if (slot < upTo) s.inflight.delete(slot);
+  if (s.recoverNext < upTo) {
+    for (const slot of s.recovering.keys()) if (slot < upTo) s.recovering.delete(slot);
+    s.recoverNext = upTo;
+  }
   if (s.commitIndex < upTo) s.commitIndex = upTo;
   while (s.chosen.has(s.commitIndex)) s.commitIndex++;
   if (s.nextSlot < s.commitIndex) s.nextSlot = s.commitIndex;
@@ -400,5 +502,12 @@ export function mpProposerInvariants(s: MpProposerState): void {
   if (s.ballot) assert(s.ballot.proposer === s.id && s.ballot.round <= s.roundMax, `${s.id}: ballot ${describeBallot(s.ballot)} not its own or above roundMax ${s.roundMax}`);
   if (s.mode !== 'follower') assert(s.ballot !== null, `${s.id}: ${s.mode} without a ballot`);
   assert(s.commitIndex <= s.nextSlot || s.mode !== 'leader', `${s.id}: commit index ${s.commitIndex} past next slot ${s.nextSlot}`);
-  if (s.mode !== 'leader') assert(s.inflight.size === 0 && s.queue.length === 0, `${s.id}: slots in flight while ${s.mode}`);
+  if (s.mode !== 'leader') assert(s.inflight.size === 0 && s.queue.length === 0 && s.recovering.size === 0, `${s.id}: slots in flight while ${s.mode}`);
+  assert(s.commitIndex >= s.trimmed, `${s.id}: commit index ${s.commitIndex} below the trim point ${s.trimmed}`);
+  // Recovery is windowed too: at most `window` slots in flight, whatever a new leader inherited.
+  assert(s.inflight.size <= s.config.window, `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
+  // A slot below the trim point can never be chosen again (acceptors refuse it), so one left in flight would hold the window forever.
+  for (const slot of s.inflight.keys()) assert(slot >= s.trimmed && slot < s.nextSlot, `${s.id}: slot ${slot} in flight outside [trimmed ${s.trimmed}, next slot ${s.nextSlot})`);
+  // O(1), as recovery may owe thousands of slots: pump and trimTo drop a slot's value as they pass it.
+  assert(s.recovering.size <= Math.max(0, s.recoverEnd - s.recoverNext), `${s.id}: recovery holds ${s.recovering.size} values for [${s.recoverNext}, ${s.recoverEnd})`);
 }

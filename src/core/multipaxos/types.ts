@@ -109,7 +109,11 @@ export interface MpApplied {
   readonly upTo: number;
 }
 
-/** Log compaction: every slot below `upTo` is chosen and applied by every learner; drop it. */
+/**
+ * Log compaction: every slot below `upTo` is chosen and applied by every
+ * learner; drop it. Sent by the leader to acceptors and proposers, and by an
+ * acceptor to a proposer that sent it accepts below its trim point.
+ */
 export interface MpTrim {
   readonly type: 'trim';
   readonly from: ActorId;
@@ -158,7 +162,12 @@ export type MpRecord =
 /** What a Multi-Paxos core asks its host to do. */
 export type MpEffect =
   | { readonly type: 'send'; readonly to: ActorId; readonly msg: MpMessage }
-  /** Make every record durable (one write, one fsync for all), then carry out `then`. */
+  /**
+   * Make every record durable (one write, one fsync for all), then carry out
+   * `then`. With no records, `then` still waits for every earlier persist to
+   * be durable (a reply may vouch for a record written a turn ago), but
+   * costs no write.
+   */
   | { readonly type: 'persist'; readonly records: readonly MpRecord[]; readonly then: readonly MpEffect[] }
   | { readonly type: 'setTimer'; readonly timer: MpTimer; readonly delay: number }
   | { readonly type: 'cancelTimer'; readonly timer: MpTimer }
@@ -178,6 +187,10 @@ export type MpEffect =
 export interface MpBugs {
   /** Learners answer reads from their own, possibly lagging, state instead of through the log. */
   readonly staleRead: boolean;
+  /** A trim leaves the proposer's in-flight slots below the trim point in flight (they can never be chosen, and hold the window). */
+  readonly trimKeepsInflight: boolean;
+  /** A new leader puts every slot recovery owes in flight at once, ignoring the window. */
+  readonly unwindowedRecovery: boolean;
 }
 
 /** Configuration of the Multi-Paxos roles. Times in the host's unit. */
@@ -196,6 +209,13 @@ export interface MpConfig {
   readonly window: number;
   /** Most entries per commit message sent to a catching-up learner. */
   readonly catchupMax: number;
+  /**
+   * Most bytes of batch JSON in one accept message; a larger set of slots is
+   * split across messages (a slot bigger than this still goes, alone). A
+   * recovering leader re-proposes many slots at once, and one huge message
+   * would stall every acceptor that must decode and log it in one turn.
+   */
+  readonly maxAcceptBytes: number;
   /** Learners snapshot their state machine every this many slots, and the log is trimmed up to what every learner has snapshotted (0: never). */
   readonly compactEvery: number;
   /** The acceptors' guard against runaway ballots, as in single-decree Paxos. */
@@ -214,9 +234,10 @@ export function mpConfig(members: Membership, o: Partial<Omit<MpConfig, 'members
     batchMax: o.batchMax ?? 64,
     window: o.window ?? 32,
     catchupMax: o.catchupMax ?? 256,
+    maxAcceptBytes: o.maxAcceptBytes ?? 1 << 20,
     compactEvery: o.compactEvery ?? 1000,
     maxRoundJump: o.maxRoundJump ?? 1_000_000,
-    bugs: { staleRead: false, ...o.bugs },
+    bugs: { staleRead: false, trimKeepsInflight: false, unwindowedRecovery: false, ...o.bugs },
   };
 }
 

@@ -33,10 +33,15 @@
  * Compaction. A `trim` record (every slot below `upTo` is chosen, applied by
  * every learner, and will never be needed again) deletes, in the same
  * transaction, the accepted records of those slots and the trim records
- * before it; a learner's `snapshot` record deletes the snapshots before it.
- * Replaying what is left rebuilds the same state, since replay drops trimmed
- * slots and keeps only the latest snapshot anyway; the log stays ordered by
- * key, with gaps.
+ * before it; a learner's `snapshot` record deletes the snapshots before it;
+ * an acceptor's `promised` record deletes the promises before it, and a
+ * proposer's `round` record the rounds before it. Replaying what is left
+ * rebuilds the same state, since replay drops trimmed slots and keeps only
+ * the latest snapshot, the highest promise and the highest round anyway (and
+ * the cores write a promise or a round only when it is higher than every one
+ * before it, so the latest is the highest); the log stays ordered by key,
+ * with gaps. Without this an acceptor that promised once per election and a
+ * proposer that stood in every election kept every such record forever.
  *
  * Only asynchronous writes are used, for the reason ./lmdb.ts gives
  * (terminating a worker inside a synchronous lmdb write can abort the
@@ -117,6 +122,10 @@ export async function openLmdbLog(dir: string, opts: LmdbLogOptions = {}): Promi
   const bySlot = new Map<number, number[]>();
   let trims: number[] = [];
   let snapshots: number[] = [];
+  let promises: number[] = [];
+  let rounds: number[] = [];
+  /** Obsolete records a load found (see load); deleted with the next append. */
+  let leftover: number[] = [];
   /** Indexes record `key` and returns the keys it makes obsolete (dropping them from the index). */
   const index = (record: MpRecord, key: number): number[] => {
     if (record.kind === 'accepted') {
@@ -128,6 +137,16 @@ export async function openLmdbLog(dir: string, opts: LmdbLogOptions = {}): Promi
     if (record.kind === 'snapshot') {
       const older = snapshots;
       snapshots = [key];
+      return older;
+    }
+    if (record.kind === 'promised') {
+      const older = promises;
+      promises = [key];
+      return older;
+    }
+    if (record.kind === 'round') {
+      const older = rounds;
+      rounds = [key];
       return older;
     }
     if (record.kind !== 'trim') return [];
@@ -163,6 +182,8 @@ export async function openLmdbLog(dir: string, opts: LmdbLogOptions = {}): Promi
           // Issued in this turn too, so the deletes commit in the same transaction as the record that obsoletes them.
           for (const old of index(record, key)) puts.push(db.remove(old) as PutPromise);
         });
+        for (const old of leftover) puts.push(db.remove(old) as PutPromise);
+        leftover = [];
       } catch (err) {
         return Promise.reject(err);
       }
@@ -179,11 +200,16 @@ export async function openLmdbLog(dir: string, opts: LmdbLogOptions = {}): Promi
       bySlot.clear();
       trims = [];
       snapshots = [];
+      promises = [];
+      rounds = [];
+      leftover = [];
       for (const { key, value } of db.getRange({})) {
         if (!Number.isSafeInteger(key) || key < 0) throw new CorruptRecordError(file, String(key), 'the key is not a record sequence number; this is not a synod record log');
         const record = decodeLogRecord(value, file, String(key));
-        // Nothing loaded is obsolete (deletes commit with the record that obsoletes them); this only rebuilds the index.
-        index(record, key);
+        // Deletes commit with the record that obsoletes them, so what a load finds obsolete was written
+        // by a build that did not compact it (promises and rounds were once kept forever): the next append
+        // deletes it. It is still returned, since replay keeps only the latest anyway.
+        for (const old of index(record, key)) leftover.push(old);
         records.push(record);
       }
       return records;
@@ -218,7 +244,7 @@ export function openMemoryLog(): RecordLog {
       for (const r of added) {
         // Compaction drops what a record makes obsolete, as the LMDB log does, so a long run stays within memory.
         if (r.kind === 'trim') records = records.filter((old) => old.kind !== 'trim' && !(old.kind === 'accepted' && old.slot < r.upTo));
-        if (r.kind === 'snapshot') records = records.filter((old) => old.kind !== 'snapshot');
+        if (r.kind === 'snapshot' || r.kind === 'promised' || r.kind === 'round') records = records.filter((old) => old.kind !== r.kind);
         records.push(r);
       }
       return Promise.resolve();

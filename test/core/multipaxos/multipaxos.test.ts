@@ -69,17 +69,24 @@ describe('multi-paxos proposer', () => {
     s = recvP(s, { type: 'promise', from: 'a1', ballot: b(2), entries: [{ slot: 0, ballot: b(1, 'p2'), value: [cmd(1)] }, { slot: 3, ballot: b(1, 'p2'), value: [cmd(4)] }], trimmed: 0 }).state;
     const r = recvP(s, { type: 'promise', from: 'a2', ballot: b(2), entries: [{ slot: 0, ballot: b(1, 'p1'), value: [cmd(9)] }], trimmed: 0 });
     const accept = sends(r.effects).find((e) => e.msg.type === 'accept')?.msg;
+    // A window (2) at a time: slots 2 and 3 wait for the first two to be chosen.
     expect(accept).toMatchObject({
       type: 'accept',
       ballot: b(2),
       entries: [
         { slot: 0, value: [cmd(1)] }, // 1.p2 > 1.p1
         { slot: 1, value: [] },
+      ],
+    });
+    expect(r.state.nextSlot).toBe(4);
+    s = recvP(r.state, { type: 'accepted', from: 'a1', ballot: b(2), slots: [0, 1] }).state;
+    const next = recvP(s, { type: 'accepted', from: 'a2', ballot: b(2), slots: [0, 1] });
+    expect(sends(next.effects).find((e) => e.msg.type === 'accept')?.msg).toMatchObject({
+      entries: [
         { slot: 2, value: [] },
         { slot: 3, value: [cmd(4)] },
       ],
     });
-    expect(r.state.nextSlot).toBe(4);
   });
 
   it('batches commands per slot and keeps at most `window` slots in flight', () => {
