@@ -55,6 +55,8 @@ const main = parentPort;
 const peers = new Map<ActorId, TransportEndpoint<unknown>>();
 const counters = {
   received: 0,
+  /** Copies put on links (or held back by a delay fault to be put there): duplicates count, messages lost on a link do not. */
+  sent: 0,
   commands: 0,
   duplicated: 0,
   delayed: 0,
@@ -121,6 +123,7 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
       // The common case, no fault rule on the link and no tracing: straight to the turn's posts.
       if (links[to] === undefined && !tracing) {
         staged.push([to, msgs.map((m) => protocol.toWire(m))]);
+        counters.sent += msgs.length;
         return;
       }
       const zero: unknown[] = [];
@@ -133,6 +136,7 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
         }
         if (delays.length > 1) counters.duplicated++;
         for (const delay of delays) {
+          counters.sent++;
           let wire = protocol.toWire(msg);
           if (tracing) {
             const id = traces.nextMessageId();
@@ -206,7 +210,7 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
       steps: c.steps,
       commands: counters.commands,
       ignored: c.ignored,
-      sent: c.sent + counters.duplicated,
+      sent: counters.sent,
       posts: c.posts,
       appends: c.appends,
       persisted: c.persisted,
