@@ -106,11 +106,10 @@ async function untilAnswered<T>(op: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Waits until `cond()` holds, polling; the limit only keeps a hang from lasting until the test's own timeout. */
-async function until(cond: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
+/** Waits until `cond()` holds, polling; the bound on polls only keeps a hang from lasting until the test's own timeout. */
+async function until(cond: () => boolean, polls = 12_000): Promise<void> {
+  for (let i = 0; !cond(); i++) {
+    if (i >= polls) throw new Error(`condition not reached after ${polls} polls`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
