@@ -14,9 +14,7 @@
  * proposed, acceptor records made durable and recovered, learner decisions,
  * broken invariants) and emits a 'violation' event for anything it finds.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Ballot } from '../core/ballot.js';
 import { coreConfig, NO_BUGS, type ControlBugs, type CoreConfig } from '../core/config.js';
@@ -28,8 +26,8 @@ import { SafetyChecker } from '../check/safety.js';
 import type { Violation } from '../check/types.js';
 import { actorCount, millis, parseOptions, sharedClusterFields } from './options.js';
 import { SupervisedCluster } from './supervised.js';
-import { makeTempDataDir, removeTempDataDir } from './tempdir.js';
-import { DEFAULT_SUPERVISOR, Supervisor, WORKER_FILE, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions, type SynodProtocol } from './supervisor.js';
+import { clusterDataDir, removeTempDataDir } from './tempdir.js';
+import { DEFAULT_SUPERVISOR, Supervisor, requireBuiltWorker, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions, type SynodProtocol } from './supervisor.js';
 import { createTransport, type TransportKind } from './transports/index.js';
 import type { TraceEvent } from '../trace/types.js';
 import { SynodError } from '../errors.js';
@@ -173,15 +171,14 @@ export class Cluster extends SupervisedCluster<SynodProtocol, ClusterEvents> {
     this.members = membership(o.proposers, o.acceptors, o.learners);
     const strangers = Object.keys(o.testHooks.failStartup ?? {}).filter((id) => roleOf(this.members, id) === null);
     if (strangers.length > 0) throw new SynodError('SYNOD_INVALID_OPTIONS', `invalid createCluster options: testHooks.failStartup names ${strangers.join(', ')}, not actors of this cluster`);
-    const workerFile = fileURLToPath(WORKER_FILE);
-    if (!existsSync(workerFile)) throw new SynodError('SYNOD_START_FAILED', `the worker entry ${workerFile} does not exist; build the project first (npm run build)`);
+    requireBuiltWorker();
     this.config = coreConfig(this.members, { ...o.core, bugs: { ...NO_BUGS, ...o.bugs } });
     this.checker = new SafetyChecker(this.members);
     if (o.amnesia && o.noFsync) throw new SynodError('SYNOD_INVALID_OPTIONS', 'invalid createCluster options: amnesia and noFsync are two different experiments; choose one');
     if (o.trace) this.startTracing(allActors(this.members));
-    this.ownsDataDir = o.storage === 'lmdb' && o.dataDir === undefined;
-    if (o.dataDir !== undefined && o.tempDirParent !== undefined) throw new SynodError('SYNOD_INVALID_OPTIONS', 'invalid createCluster options: tempDirParent places a temporary data directory, and dataDir names the one to use; give one of them');
-    this.dataDir = o.storage === 'memory' ? null : (o.dataDir ?? makeTempDataDir('synod-', o.tempDirParent, 'createCluster options'));
+    const dir = clusterDataDir(o, 'synod-', 'createCluster options');
+    this.dataDir = dir.dataDir;
+    this.ownsDataDir = dir.owned;
     for (const id of this.members.proposers) this.requests.set(id, new Set());
     this.supervisor = new Supervisor(
       {

@@ -44,9 +44,7 @@
 import type { TraceEvent } from '../trace/types.js';
 import { createTransport, type TransportKind } from './transports/index.js';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { HistoryEvent } from '../check/history.js';
 import { LogSafetyChecker } from '../check/log-safety.js';
@@ -58,8 +56,8 @@ import { isValue, type Value } from '../core/value.js';
 import { actorCount, millis, parseOptions, sharedClusterFields } from './options.js';
 import type { MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
 import { SupervisedCluster } from './supervised.js';
-import { makeTempDataDir, removeTempDataDir } from './tempdir.js';
-import { DEFAULT_SUPERVISOR, Supervisor, WORKER_FILE, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
+import { clusterDataDir, removeTempDataDir } from './tempdir.js';
+import { DEFAULT_SUPERVISOR, Supervisor, requireBuiltWorker, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
 import { SynodError } from '../errors.js';
 import type { StorageSpec } from './wire.js';
 
@@ -295,13 +293,12 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.options = parseOptions(optionsSchema, options, 'createKvCluster options', 'SYNOD_INVALID_OPTIONS');
     const o = this.options;
     this.members = membership(o.proposers, o.acceptors, o.learners);
-    const workerFile = fileURLToPath(WORKER_FILE);
-    if (!existsSync(workerFile)) throw new SynodError('SYNOD_START_FAILED', `the worker entry ${workerFile} does not exist; build the project first (npm run build)`);
+    requireBuiltWorker();
     this.config = mpConfig(this.members, { ...o.core, batchMax: o.batchMax, window: o.window });
     this.checker = new LogSafetyChecker(this.members);
-    this.ownsDataDir = o.storage === 'lmdb' && o.dataDir === undefined;
-    if (o.dataDir !== undefined && o.tempDirParent !== undefined) throw new SynodError('SYNOD_INVALID_OPTIONS', 'invalid createKvCluster options: tempDirParent places a temporary data directory, and dataDir names the one to use; give one of them');
-    this.dataDir = o.storage === 'memory' ? null : (o.dataDir ?? makeTempDataDir('synod-kv-', o.tempDirParent, 'createKvCluster options'));
+    const dir = clusterDataDir(o, 'synod-kv-', 'createKvCluster options');
+    this.dataDir = dir.dataDir;
+    this.ownsDataDir = dir.owned;
     // A fresh prefix per cluster object: sessions of an earlier client on the same data directory must not be mistaken for ours.
     this.prefix = randomUUID().slice(0, 8);
     if (o.trace) this.startTracing(allActors(this.members));

@@ -31,7 +31,8 @@
  * which hosts either protocol (the start data names it).
  */
 import { EventEmitter } from 'node:events';
-import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
@@ -52,6 +53,12 @@ const nodeEndpoint = nodeAdapter as unknown as typeof nodeAdapter.default;
  * vitest) the compiled copy is used (`npm test` builds it first).
  */
 export const WORKER_FILE = pathToFileURL(workerPath('actor'));
+
+/** Throws SYNOD_START_FAILED, saying how to fix it, when the compiled worker entry is missing (the project was never built). */
+export function requireBuiltWorker(): void {
+  const file = fileURLToPath(WORKER_FILE);
+  if (!existsSync(file)) throw new SynodError('SYNOD_START_FAILED', `the worker entry ${file} does not exist; build the project first (npm run build)`);
+}
 
 /**
  * What a kind of worker speaks, as types. Besides these, every worker

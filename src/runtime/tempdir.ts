@@ -61,3 +61,16 @@ export async function removeTempDataDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   owned.delete(dir);
 }
+
+/**
+ * Where a cluster keeps its actors' data, from its options: none in memory,
+ * the `dataDir` given (kept after close), or a temporary one under
+ * `tempDirParent` that the cluster owns and removes. `what` names the
+ * options in errors.
+ */
+export function clusterDataDir(o: { readonly storage: 'lmdb' | 'memory'; readonly dataDir?: string | undefined; readonly tempDirParent?: string | undefined }, prefix: string, what: string): { readonly dataDir: string | null; readonly owned: boolean } {
+  if (o.dataDir !== undefined && o.tempDirParent !== undefined) throw new SynodError('SYNOD_INVALID_OPTIONS', `invalid ${what}: tempDirParent places a temporary data directory, and dataDir names the one to use; give one of them`);
+  if (o.storage === 'memory') return { dataDir: null, owned: false };
+  if (o.dataDir !== undefined) return { dataDir: o.dataDir, owned: false };
+  return { dataDir: makeTempDataDir(prefix, o.tempDirParent, what), owned: true };
+}
