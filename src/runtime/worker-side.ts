@@ -15,6 +15,8 @@ import { multiPaxosProtocol, type MultiPaxosTypes } from '../host/multipaxos.js'
 import { synodProtocol, type SynodTypes } from '../host/synod.js';
 import type { Value } from '../core/value.js';
 import type { RawTraceEvent } from '../trace/types.js';
+import { lazyStore } from './storage/lazy.js';
+import { openMemoryStore } from './storage/memory.js';
 import { encodeResult, type MpRecovered, type MpTurnReport, type MpWorkerInit } from './mpwire.js';
 import type { StorageSpec, WorkerInit } from './wire.js';
 
@@ -67,13 +69,12 @@ export function preloadStorage(): void {
 }
 
 async function openSynodStore(id: string, role: WorkerInit['role'], spec: StorageSpec): Promise<WorkerStorage<DurableRecord>> {
-  const { openMemoryStore } = await import('./storage/memory.js');
   let store;
   if (spec.kind === 'memory') store = openMemoryStore();
   else {
     preloadStorage();
     store = await (await (lmdbModule as Promise<LmdbModule>)).openLmdbStore(spec.dir, { actorId: id, role, durable: spec.durable });
-    if (spec.lazyFlushMs !== undefined) store = (await import('./storage/lazy.js')).lazyStore(store, spec.lazyFlushMs);
+    if (spec.lazyFlushMs !== undefined) store = lazyStore(store, spec.lazyFlushMs);
   }
   const s = store;
   return {
