@@ -21,7 +21,18 @@ async function experiment(name, options) {
       await cluster.crash(id, 'terminate');
       await back;
     }
+    // The checker learns what acceptors accepted from their own reports, which
+    // reach this thread on other ports than p2's answer: wait until a majority
+    // has reported accepting the value p2 was told, so the verdict is complete.
+    const accepted = new Set();
+    let majority;
+    const reported = new Promise((resolve) => (majority = resolve));
+    cluster.on('durable', ({ id, record }) => {
+      if (record.role === 'acceptor' && record.accepted?.ballot.proposer === 'p2') accepted.add(id);
+      if (accepted.size >= 2) majority();
+    });
     const second = await cluster.propose('banana', { proposer: 'p2' });
+    await reported;
     const kinds = [...new Set(cluster.checker.violations.map((v) => v.kind))];
     console.log(`${name}: p1 was told ${first}; after every acceptor restarted, p2 was told ${second}`);
     console.log(`${name}: violations: ${kinds.length === 0 ? 'none' : kinds.join(', ')}`);

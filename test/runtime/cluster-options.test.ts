@@ -155,6 +155,9 @@ describe('live traces', () => {
       expect(receives.length).toBeGreaterThan(0);
       for (const r of receives) {
         const s = sends.get(r.msg);
+        // The crashed incarnation's last report can be overtaken by its death (the supervisor then ignores it), so
+        // only its sends may be missing; every other send must be there.
+        if (s === undefined && r.msg?.startsWith(`${leader}.1.`)) continue;
         expect(s, `the send of ${r.msg}`).toBeDefined();
         expect(happenedBefore(s as TraceEvent, r)).toBe(true);
         expect(s?.index).toBeLessThan(r.index);
