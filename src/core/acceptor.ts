@@ -4,7 +4,8 @@
  * and never lets a promise or an accepted reply leave before the state behind
  * it is durable: replies ride in the `then` of a persist effect.
  */
-import { ballotGt, compareBallots, describeBallot, type Ballot } from './ballot.js';
+import { ballotEq, compareBallots, describeBallot, type Ballot } from './ballot.js';
+import { judgeBallot } from './rounds.js';
 import { assert } from './assert.js';
 import type { CoreConfig } from './config.js';
 import type { AcceptorRecord, Effect, Input, Step } from './effects.js';
@@ -51,12 +52,14 @@ export function stepAcceptor(s: AcceptorState, input: Input): Step<AcceptorState
  * with the highest-numbered proposal (if any) that it has accepted."
  */
 function onPrepare(s: AcceptorState, msg: PrepareMsg): Step<AcceptorState> {
-  const refused = ignoreBallot(s, msg.from, msg.ballot);
-  if (refused) return ignore(s, `prepare ${describeBallot(msg.ballot)}: ${refused}`);
-  if (!ballotGt(msg.ballot, s.promised)) {
-    // Not required by Paxos, but a nack tells a stale proposer to move on.
+  const judged = judgeBallot(s.config.members, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
+  if (judged.verdict === 'drop') return ignore(s, `prepare ${describeBallot(msg.ballot)}: ${judged.reason}`);
+  if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) {
+    // Not required by Paxos, but a nack tells a stale proposer to move on, and one too far above where this acceptor stands.
     return { state: s, effects: [{ type: 'send', to: msg.from, msg: nack(s, msg.ballot) }] };
   }
+  // An equal ballot is the same proposer retrying phase 1 (its prepare or our promise was lost): promise it again.
+  assert(ballotEq(msg.ballot, s.promised) || compareBallots(msg.ballot, s.accepted?.ballot ?? null) > 0, `${s.id}: promising below what it accepted`);
   const next: AcceptorState = { ...s, promised: msg.ballot };
   const reply: Effect = { type: 'send', to: msg.from, msg: { type: 'promise', from: s.id, ballot: msg.ballot, accepted: s.accepted } };
   return { state: next, effects: [{ type: 'persist', record: acceptorRecord(next), then: [reply] }] };
@@ -69,9 +72,9 @@ function onPrepare(s: AcceptorState, msg: PrepareMsg): Step<AcceptorState> {
  * the accepted ballot never exceeds the promised one.
  */
 function onAccept(s: AcceptorState, msg: AcceptMsg): Step<AcceptorState> {
-  const refused = ignoreBallot(s, msg.from, msg.ballot);
-  if (refused) return ignore(s, `accept ${describeBallot(msg.ballot)}: ${refused}`);
-  if (compareBallots(msg.ballot, s.promised) < 0) {
+  const judged = judgeBallot(s.config.members, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
+  if (judged.verdict === 'drop') return ignore(s, `accept ${describeBallot(msg.ballot)}: ${judged.reason}`);
+  if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) {
     return { state: s, effects: [{ type: 'send', to: msg.from, msg: nack(s, msg.ballot) }] };
   }
   const next: AcceptorState = { ...s, promised: msg.ballot, accepted: { ballot: msg.ballot, value: msg.value } };
@@ -79,22 +82,6 @@ function onAccept(s: AcceptorState, msg: AcceptMsg): Step<AcceptorState> {
   const then: Effect[] = [{ type: 'send', to: msg.from, msg: accepted }];
   for (const learner of s.config.members.learners) then.push({ type: 'send', to: learner, msg: accepted });
   return { state: next, effects: [{ type: 'persist', record: acceptorRecord(next), then }] };
-}
-
-/**
- * The guard against misbehaving proposers: a ballot must belong to a
- * configured proposer, come from that proposer, and have a round no more than
- * `maxRoundJump` above what this acceptor has promised. Returns why the ballot
- * is refused, or null. (Rounds are already finite safe integers >= 1: hosts
- * validate message shape before a message reaches the core.)
- */
-function ignoreBallot(s: AcceptorState, from: ActorId, b: Ballot): string | null {
-  if (!Number.isSafeInteger(b.round) || b.round < 1) return 'round is not a safe integer >= 1';
-  if (!s.config.members.proposers.includes(b.proposer)) return `ballot owner ${b.proposer} is not a proposer`;
-  if (from !== b.proposer) return `sender ${from} does not own the ballot`;
-  const base = s.promised?.round ?? 0;
-  if (b.round - base > s.config.maxRoundJump) return `round jumps more than ${s.config.maxRoundJump} past promised ${describeBallot(s.promised)}`;
-  return null;
 }
 
 function nack(s: AcceptorState, ballot: Ballot) {

@@ -14,6 +14,7 @@ import type { Effect, Input, ProposerRecord, Step } from './effects.js';
 import type { ActorId } from './ids.js';
 import type { AcceptedMsg, AcceptedProposal, NackMsg, PromiseMsg } from './messages.js';
 import { isQuorum } from './quorum.js';
+import { nextRound } from './rounds.js';
 import type { Value } from './value.js';
 
 /** Where a proposer is in its current attempt. */
@@ -27,8 +28,10 @@ export interface ProposerState {
   readonly phase: ProposerPhase;
   /** Highest round this proposer has used (and persisted before using). */
   readonly roundMax: number;
-  /** Highest round seen in a nack: the next ballot must beat it. */
-  readonly roundSeen: number;
+  /** The highest round each acceptor is known to have promised (from its promises and nacks); the next ballot climbs from these (`nextRound`). */
+  readonly known: Readonly<Record<ActorId, number>>;
+  /** Acceptors that answered the current attempt. */
+  readonly heard: readonly ActorId[];
   /** The value the client asked for, if any. */
   readonly wanted: { readonly value: Value } | null;
   /** The ballot of the current attempt. */
@@ -56,7 +59,8 @@ export function initProposer(id: ActorId, config: CoreConfig, record: ProposerRe
     config,
     phase: 'idle',
     roundMax,
-    roundSeen: 0,
+    known: {},
+    heard: [],
     wanted: null,
     ballot: null,
     promises: {},
@@ -126,10 +130,12 @@ function reuseLastBallot(s: ProposerState, round: number): Step<ProposerState> {
  */
 function startRound(s: ProposerState): Step<ProposerState> {
   assert(s.wanted !== null, `${s.id}: starting a round with nothing to propose`);
-  const round = Math.max(s.roundMax, s.roundSeen) + 1;
+  const round = nextRound(s.config.members.acceptors, s.roundMax, (a) => s.known[a] ?? 0, new Set(s.heard), s.config.maxRoundJump);
+  assert(round > s.roundMax, `${s.id}: round ${round} not above roundMax ${s.roundMax}`);
   const ballot: Ballot = { round, proposer: s.id };
   const next: ProposerState = {
     ...s,
+    heard: [],
     phase: 'prepare',
     roundMax: Math.max(s.roundMax, round),
     ballot,
@@ -160,6 +166,9 @@ function onPromise(s: ProposerState, msg: PromiseMsg): Step<ProposerState> {
   if (!s.config.members.acceptors.includes(msg.from)) return ignore(s, `promise from non-acceptor ${msg.from}`);
   if (msg.from in s.promises) return ignore(s, `duplicate promise from ${msg.from}`);
   const promises = { ...s.promises, [msg.from]: msg.accepted };
+  const heard = s.heard.includes(msg.from) ? s.heard : [...s.heard, msg.from];
+  const known = msg.ballot.round > (s.known[msg.from] ?? 0) ? { ...s.known, [msg.from]: msg.ballot.round } : s.known;
+  s = { ...s, heard, known };
   if (!isQuorum(s.config.members.acceptors, Object.keys(promises))) return { state: { ...s, promises }, effects: [] };
   assert(s.wanted !== null && s.ballot !== null, `${s.id}: phase 1 without a value or ballot`);
   let highest: AcceptedProposal | null = null;
@@ -189,8 +198,11 @@ function onAccepted(s: ProposerState, msg: AcceptedMsg): Step<ProposerState> {
 
 /** An acceptor has promised a higher ballot than ours: give up this attempt and back off. */
 function onNack(s: ProposerState, msg: NackMsg, random: number): Step<ProposerState> {
-  const roundSeen = Math.max(s.roundSeen, msg.promised.round);
-  const seen = { ...s, roundSeen };
+  // Rounds are learned from acceptors only: what they promised passed their guard.
+  if (!s.config.members.acceptors.includes(msg.from)) return ignore(s, `nack from non-acceptor ${msg.from}`);
+  const known = msg.promised.round > (s.known[msg.from] ?? 0) ? { ...s.known, [msg.from]: msg.promised.round } : s.known;
+  const heard = ballotEq(msg.ballot, s.ballot) && !s.heard.includes(msg.from) ? [...s.heard, msg.from] : s.heard;
+  const seen = { ...s, known, heard };
   if ((s.phase !== 'prepare' && s.phase !== 'accept') || !ballotEq(msg.ballot, s.ballot)) {
     return { state: seen, effects: [{ type: 'ignore', reason: `stale nack for ${describeBallot(msg.ballot)}` }] };
   }

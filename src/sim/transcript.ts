@@ -29,7 +29,8 @@
  *
  * `config multipaxos proposers=N acceptors=N learners=N [window=N] [batch=N] [compact=N] [acceptBytes=N] [bug=trim-keeps-inflight|unwindowed-recovery]`
  * drives the Multi-Paxos world instead, with the same commands (`timeout A
- * TIMER` names the timer: election, heartbeat, retry, catchup) plus
+ * TIMER` names the timer: election, heartbeat, retry, catchup; `A` may be a
+ * comma-separated list, fired in order) plus
  *   start                    feed `start` to every actor (arms election timers)
  *   request P CLIENT OP...   a client command to P: `read K`, `write K V`, `cas K FROM TO`
  *                            (each client's sequence numbers count up from 1)
@@ -143,10 +144,12 @@ class Driver<W extends DrivenWorld> {
         for (const p of w.pendingItems()) if (p.kind === 'write' && (args.length === 0 || args.includes(p.actor))) w.run(p.id);
         break;
       case 'timeout': {
-        const [a, timer] = args;
-        const t = w.pendingItems().find((x) => x.kind === 'timer' && x.actor === need(a, 'timeout A [TIMER]') && (timer === undefined || x.timer === timer));
-        if (!t) throw new Error(`${a} has no ${timer === undefined ? '' : `${timer} `}timer armed`);
-        w.run(t.id);
+        const [list, timer] = args;
+        for (const a of need(list, 'timeout A[,B...] [TIMER]').split(',')) {
+          const t = w.pendingItems().find((x) => x.kind === 'timer' && x.actor === a && (timer === undefined || x.timer === timer));
+          if (!t) throw new Error(`${a} has no ${timer === undefined ? '' : `${timer} `}timer armed`);
+          w.run(t.id);
+        }
         break;
       }
       case 'crash':

@@ -29,9 +29,11 @@ describe('acceptor', () => {
     expect(persist.then[0]).toMatchObject({ msg: { type: 'promise', accepted: { ballot: b(3), value: 'x' } } });
   });
 
-  it('promise iff n > promised: an equal or lower prepare gets a nack carrying the promised ballot', () => {
+  it('promise iff n >= promised: a lower prepare gets a nack carrying the promised ballot, an equal one (its owner retrying) the promise again', () => {
     const s: AcceptorState = { ...initAcceptor('a1', config), promised: b(5, 'p2') };
-    for (const ballot of [b(5, 'p2'), b(5, 'p1'), b(4, 'p2')]) {
+    const again = recv(s, { type: 'prepare', from: 'p2', ballot: b(5, 'p2') });
+    expect(again.effects[0]).toMatchObject({ type: 'persist', then: [{ type: 'send', to: 'p2', msg: { type: 'promise', ballot: b(5, 'p2') } }] });
+    for (const ballot of [b(5, 'p1'), b(4, 'p2')]) {
       const r = recv(s, { type: 'prepare', from: ballot.proposer, ballot });
       expect(r.state).toBe(s);
       expect(r.effects).toEqual([{ type: 'send', to: ballot.proposer, msg: { type: 'nack', from: 'a1', ballot, promised: b(5, 'p2') } }]);

@@ -87,7 +87,9 @@ describe('proposer', () => {
     expect(lo.state.phase).toBe('backoff');
     const delay = (effects: readonly Effect[]) => effects.find((e) => e.type === 'setTimer')?.type === 'setTimer' && (effects.find((e) => e.type === 'setTimer') as { delay: number }).delay;
     expect(delay(lo.effects)).toBeLessThan(delay(hi.effects) as number); // the random draw is an input
-    const retry = stepProposer(lo.state, { type: 'timeout', timer: 'retry' }, 0.5);
+    // With a majority heard from (a2 too), the next round beats the promises they named.
+    const both = recv(lo.state, { type: 'nack', from: 'a2', ballot: b(1), promised: b(7, 'p2') }, 0);
+    const retry = stepProposer(both.state, { type: 'timeout', timer: 'retry' }, 0.5);
     expect(retry.state.ballot).toEqual(b(8));
   });
 

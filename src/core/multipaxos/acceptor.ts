@@ -8,8 +8,9 @@
 import { assert } from '../assert.js';
 import { ballotEq, ballotGt, compareBallots, describeBallot, type Ballot } from '../ballot.js';
 import type { ActorId } from '../ids.js';
+import { judgeBallot } from '../rounds.js';
 import { batchJson } from './wire.js';
-import type { AcceptedEntry, Batch, MpAccept, MpConfig, MpEffect, MpInput, MpPrepare, MpRecord, MpStep, MpTrim } from './types.js';
+import type { AcceptedEntry, Batch, MpAccept, MpConfig, MpEffect, MpHeartbeat, MpInput, MpPrepare, MpPrevote, MpRecord, MpStep, MpTrim } from './types.js';
 
 /** The acceptor's state: exactly what it persists. */
 export interface MpAcceptorState {
@@ -23,11 +24,20 @@ export interface MpAcceptorState {
   maxAccepted: Ballot | null;
   /** Slots below this are chosen, applied by every learner, and dropped from the log. */
   trimmed: number;
+  /**
+   * Heard the holder of its promise (an accept or a heartbeat at that
+   * ballot) in the current period of its election timer, or in the last one.
+   * Not durable: a restarted acceptor hears the leader again soon enough.
+   * While it hears a live leader it refuses prevotes from anyone else, so a
+   * proposer that rejoins after a partition does not depose a working leader.
+   */
+  heardNow: boolean;
+  heardLast: boolean;
 }
 
 /** A fresh acceptor, or one rebuilt from its durable records (in the order written). */
 export function initMpAcceptor(id: ActorId, config: MpConfig, records: Iterable<MpRecord> = []): MpAcceptorState {
-  const s: MpAcceptorState = { role: 'acceptor', id, config, promised: null, log: new Map(), maxAccepted: null, trimmed: 0 };
+  const s: MpAcceptorState = { role: 'acceptor', id, config, promised: null, log: new Map(), maxAccepted: null, trimmed: 0, heardNow: false, heardLast: false };
   for (const r of records) {
     if (r.kind === 'promised' && ballotGt(r.ballot, s.promised)) s.promised = r.ballot;
     if (r.kind === 'accepted') {
@@ -43,26 +53,79 @@ export function initMpAcceptor(id: ActorId, config: MpConfig, records: Iterable<
 
 /** One step of the acceptor. */
 export function stepMpAcceptor(s: MpAcceptorState, input: MpInput): MpStep<MpAcceptorState> {
-  if (input.type === 'start') return { state: s, effects: [] };
-  if (input.type !== 'receive') return ignore(s, `acceptor does not take ${input.type}`);
+  if (input.type === 'start') return { state: s, effects: [armPeriod(s)] };
+  if (input.type === 'timeout' && input.timer === 'election') {
+    s.heardLast = s.heardNow;
+    s.heardNow = false;
+    return { state: s, effects: [armPeriod(s)] };
+  }
+  if (input.type !== 'receive') return ignore(s, `acceptor does not take ${input.type === 'timeout' ? `the ${input.timer} timer` : input.type}`);
   const msg = input.msg;
+  if (msg.type === 'prevote') return onPrevote(s, msg);
   if (msg.type === 'prepare') return onPrepare(s, msg);
   if (msg.type === 'accept') return onAccept(s, msg);
+  if (msg.type === 'heartbeat') return onHeartbeat(s, msg);
   if (msg.type === 'trim') return onTrim(s, msg);
   return ignore(s, `acceptor does not take ${msg.type}`);
 }
 
-/** Phase 1b for every slot from `fromSlot` on: promise iff the ballot is above the promise. */
+/**
+ * The period of the election timer, by which the acceptor tells a live leader
+ * from a gone one: a leader counts as live for one to two periods after it was
+ * last heard. Half the shortest election timeout, so that a follower whose
+ * timer runs out after the leader died finds the acceptors mostly past it,
+ * and still two heartbeats or more per period.
+ */
+function armPeriod(s: MpAcceptorState): MpEffect {
+  return { type: 'setTimer', timer: 'election', delay: Math.max(1, Math.floor(s.config.electionMinMs / 2)) };
+}
+
+/**
+ * PreVote: would this acceptor promise the ballot? Yes iff the ballot is
+ * above its promise and it hears no live leader other than the asker.
+ * Nothing is persisted; the answer binds nothing.
+ */
+function onPrevote(s: MpAcceptorState, msg: MpPrevote): MpStep<MpAcceptorState> {
+  const judged = judgeBallot(s.config.members, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
+  if (judged.verdict === 'drop') return ignore(s, `prevote ${describeBallot(msg.ballot)}: ${judged.reason}`);
+  if (judged.verdict === 'far' || !ballotGt(msg.ballot, s.promised)) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
+  assert(compareBallots(s.maxAccepted, s.promised) <= 0, `${s.id}: accepted above its promise before a prevote`);
+  if ((s.heardNow || s.heardLast) && s.promised !== null && s.promised.proposer !== msg.from) {
+    assert(s.promised !== null, `${s.id}: hears a leader without a promise`);
+    return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
+  }
+  return { state: s, effects: [{ type: 'send', to: msg.from, msg: { type: 'prevote-ok', from: s.id, ballot: msg.ballot } }] };
+}
+
+/**
+ * Phase 1b for every slot from `fromSlot` on: promise iff the ballot is at
+ * least the promise. An equal ballot is answered again (its promise is
+ * durable already, or in an earlier write the reply waits for), so a
+ * candidate whose prepares or promises were lost retries its own ballot
+ * instead of climbing to a new one.
+ */
 function onPrepare(s: MpAcceptorState, msg: MpPrepare): MpStep<MpAcceptorState> {
-  const refused = ignoreBallot(s, msg.from, msg.ballot);
-  if (refused) return ignore(s, `prepare ${describeBallot(msg.ballot)}: ${refused}`);
-  if (!ballotGt(msg.ballot, s.promised)) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
+  const judged = judgeBallot(s.config.members, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
+  if (judged.verdict === 'drop') return ignore(s, `prepare ${describeBallot(msg.ballot)}: ${judged.reason}`);
+  if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
+  const again = ballotEq(msg.ballot, s.promised);
   s.promised = msg.ballot;
   const entries: AcceptedEntry[] = [];
   for (const e of s.log.values()) if (e.slot >= msg.fromSlot) entries.push(e);
   entries.sort((a, b) => a.slot - b.slot);
+  assert(compareBallots(s.maxAccepted, s.promised) <= 0, `${s.id}: promised below an accepted ballot`);
   const reply: MpEffect = { type: 'send', to: msg.from, msg: { type: 'promise', from: s.id, ballot: msg.ballot, entries, trimmed: s.trimmed } };
-  return { state: s, effects: [{ type: 'persist', records: [{ kind: 'promised', ballot: msg.ballot }], then: [reply] }] };
+  return { state: s, effects: [{ type: 'persist', records: again ? [] : [{ kind: 'promised', ballot: msg.ballot }], then: [reply] }] };
+}
+
+/**
+ * A leader's heartbeat, answered as an accept of no slots: the answer (an
+ * empty `accepted`, or a nack) is what CheckQuorum counts, and hearing the
+ * holder of the promise keeps prevotes from others refused.
+ */
+function onHeartbeat(s: MpAcceptorState, msg: MpHeartbeat): MpStep<MpAcceptorState> {
+  assert(msg.type === 'heartbeat', `${s.id}: not a heartbeat`);
+  return onAccept(s, { type: 'accept', from: msg.from, ballot: msg.ballot, entries: [] });
 }
 
 /**
@@ -76,9 +139,10 @@ function onPrepare(s: MpAcceptorState, msg: MpPrepare): MpStep<MpAcceptorState> 
  * so that it stops waiting for votes no acceptor will give.
  */
 function onAccept(s: MpAcceptorState, msg: MpAccept): MpStep<MpAcceptorState> {
-  const refused = ignoreBallot(s, msg.from, msg.ballot);
-  if (refused) return ignore(s, `accept ${describeBallot(msg.ballot)}: ${refused}`);
-  if (compareBallots(msg.ballot, s.promised) < 0) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
+  const judged = judgeBallot(s.config.members, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
+  if (judged.verdict === 'drop') return ignore(s, `accept ${describeBallot(msg.ballot)}: ${judged.reason}`);
+  if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
+  s.heardNow = true;
   assert(compareBallots(s.maxAccepted, s.promised) <= 0, `${s.id}: accepted above its promise before an accept`);
   const records: MpRecord[] = [];
   if (ballotGt(msg.ballot, s.promised)) {
@@ -87,7 +151,7 @@ function onAccept(s: MpAcceptorState, msg: MpAccept): MpStep<MpAcceptorState> {
   }
   const slots: number[] = [];
   let belowTrim = false;
-  s.maxAccepted = msg.ballot;
+  if (msg.entries.length > 0) s.maxAccepted = msg.ballot;
   for (const e of msg.entries) {
     if (!Number.isSafeInteger(e.slot) || e.slot < 0) continue;
     // A trimmed slot is chosen and gone; accepting anything there again would be a second choice.
@@ -123,15 +187,6 @@ function onTrim(s: MpAcceptorState, msg: MpTrim): MpStep<MpAcceptorState> {
   s.trimmed = msg.upTo;
   for (const slot of s.log.keys()) if (slot < s.trimmed) s.log.delete(slot);
   return { state: s, effects: [{ type: 'persist', records: [{ kind: 'trim', upTo: msg.upTo }], then: [] }] };
-}
-
-/** The same guard as the single-decree acceptor: a member's ballot, from its owner, without a runaway round. */
-function ignoreBallot(s: MpAcceptorState, from: ActorId, b: Ballot): string | null {
-  if (!Number.isSafeInteger(b.round) || b.round < 1) return 'round is not a safe integer >= 1';
-  if (!s.config.members.proposers.includes(b.proposer)) return `ballot owner ${b.proposer} is not a proposer`;
-  if (from !== b.proposer) return `sender ${from} does not own the ballot`;
-  if (b.round - (s.promised?.round ?? 0) > s.config.maxRoundJump) return `round jumps more than ${s.config.maxRoundJump} past promised ${describeBallot(s.promised)}`;
-  return null;
 }
 
 function nack(s: MpAcceptorState, to: ActorId, ballot: Ballot): MpEffect {

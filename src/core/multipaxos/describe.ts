@@ -32,6 +32,9 @@ export function describeResult(r: KvResult): string {
 export function describeMpMessage(m: MpMessage, to?: string): string {
   const head = to === undefined ? `${m.from} ${m.type}` : `${m.from}->${to} ${m.type}`;
   switch (m.type) {
+    case 'prevote':
+    case 'prevote-ok':
+      return `${head} ${describeBallot(m.ballot)}`;
     case 'prepare':
       return `${head} ${describeBallot(m.ballot)} from=${m.fromSlot}`;
     case 'promise':

@@ -1,7 +1,10 @@
 /**
  * The Multi-Paxos proposer. Followers wait for a leader's heartbeats; one
  * that hears none for a randomised election timeout (the random draw is an
- * input) runs phase 1 once, for every slot from its commit index on. With
+ * input) first asks the acceptors whether they would promise its next ballot
+ * (PreVote: nothing persisted, so a proposer cut off from a majority never
+ * raises its round), and with a majority's yes runs phase 1 once, for every
+ * slot from its commit index on. With
  * promises from a majority it becomes the leader: it re-proposes, at its own
  * ballot, the highest-ballot value reported for every slot that may have been
  * chosen, fills the gaps with no-ops, and from then on runs only phase 2 per
@@ -12,13 +15,18 @@
  * once (and re-sending them all every `retryMs`) swamped the acceptors so
  * that recovery never finished. Chosen slots go to the
  * learners (phase 3). A nack or a heartbeat with a higher ballot makes it
- * step down.
+ * step down, and so does not hearing from a majority of acceptors for an
+ * election timeout (CheckQuorum: heartbeats go to the acceptors too, and they
+ * answer), so a leader cut off from the acceptors stops holding the others
+ * back. Rounds come from `core/rounds.ts`, the guard against a proposer "at
+ * infinity".
  */
 import { assert } from '../assert.js';
 import { ballotEq, ballotGt, compareBallots, describeBallot, type Ballot } from '../ballot.js';
 import type { ActorId } from '../ids.js';
 import { isQuorum } from '../quorum.js';
-import type { AcceptedEntry, Batch, Command, MpAccepted, MpApplied, MpCatchup, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpNack, MpPromise, MpStep, MpTrim, SlotEntry } from './types.js';
+import { nextRound } from '../rounds.js';
+import type { AcceptedEntry, Batch, Command, MpAccepted, MpApplied, MpCatchup, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpNack, MpPrevoteOk, MpPromise, MpStep, MpTrim, SlotEntry } from './types.js';
 import { batchJson } from './wire.js';
 
 /** A proposer's state. Only `roundMax` is durable. */
@@ -26,11 +34,24 @@ export interface MpProposerState {
   readonly role: 'proposer';
   readonly id: ActorId;
   readonly config: MpConfig;
-  mode: 'follower' | 'candidate' | 'leader';
+  /** `precandidate`: asking for prevotes; `candidate`: running phase 1. */
+  mode: 'follower' | 'precandidate' | 'candidate' | 'leader';
   /** Highest round used (persisted before use). */
   roundMax: number;
-  /** Highest round seen from others. */
-  roundSeen: number;
+  /** The highest round each acceptor is known to have promised (learned from its promises and nacks only). */
+  readonly known: Map<ActorId, number>;
+  /** Acceptors that answered the current attempt (prevote or prepare): the ladder of `nextRound` climbs among them. */
+  readonly heard: Set<ActorId>;
+  /** The ballot a precandidate asks prevotes for (not yet persisted, so not yet its own `ballot`). */
+  preBallot: Ballot | null;
+  /** Prevotes granted for `preBallot`. */
+  readonly prevotes: Set<ActorId>;
+  /** A precandidate already asked again in this election period, with the round a majority's nacks taught it. */
+  askedAgain: boolean;
+  /** Leader only: acceptors that answered at its ballot since the last quorum check. */
+  readonly ackers: Set<ActorId>;
+  /** Leader only: acceptors sent an accept since the last heartbeat (they need no heartbeat this time). */
+  readonly busy: Set<ActorId>;
   /** Own ballot while candidate or leader. */
   ballot: Ballot | null;
   /** The leader this proposer believes in, and its ballot. */
@@ -75,7 +96,13 @@ export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0): MpP
     config,
     mode: 'follower',
     roundMax,
-    roundSeen: 0,
+    known: new Map(),
+    heard: new Set(),
+    preBallot: null,
+    prevotes: new Set(),
+    askedAgain: false,
+    ackers: new Set(),
+    busy: new Set(),
     ballot: null,
     leader: null,
     leaderBallot: null,
@@ -107,15 +134,17 @@ export function stepMpProposer(s: MpProposerState, input: MpInput, random: numbe
       break;
     case 'timeout':
       if (input.timer === 'election') {
-        if (s.mode === 'leader') fx.push({ type: 'ignore', reason: 'election timer while leader' });
-        else startElection(s, fx, random);
+        if (s.mode === 'leader') checkQuorum(s, fx, random);
+        else if (s.mode === 'candidate' && !isQuorum(s.config.members.acceptors, s.heard)) retryPrepare(s, fx, random);
+        else startPrevote(s, fx, random);
       } else if (input.timer === 'heartbeat') onHeartbeatTimer(s, fx);
       else if (input.timer === 'retry') onRetryTimer(s, fx);
       else s.catchupArmed = false;
       break;
     case 'receive': {
       const m = input.msg;
-      if (m.type === 'promise') onPromise(s, m, fx);
+      if (m.type === 'prevote-ok') onPrevoteOk(s, m, fx, random);
+      else if (m.type === 'promise') onPromise(s, m, fx);
       else if (m.type === 'accepted') onAccepted(s, m, fx);
       else if (m.type === 'nack') onNack(s, m, fx, random);
       else if (m.type === 'heartbeat') onHeartbeat(s, m, fx, random);
@@ -172,6 +201,7 @@ function pump(s: MpProposerState, fx: MpEffect[]): void {
 function sendAccepts(s: MpProposerState, entries: readonly SlotEntry[], fx: MpEffect[], to: readonly ActorId[] = s.config.members.acceptors): void {
   const ballot = s.ballot as Ballot;
   for (const part of splitBySize(entries, s.config.maxAcceptBytes)) for (const a of to) fx.push({ type: 'send', to: a, msg: { type: 'accept', from: s.id, ballot, entries: part } });
+  for (const a of to) s.busy.add(a);
 }
 
 /** Consecutive runs of `entries` of at most `max` bytes of batch JSON each (an entry bigger than that alone). */
@@ -207,6 +237,9 @@ function onAccepted(s: MpProposerState, m: MpAccepted, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `accepted from non-acceptor ${m.from}` });
     return;
   }
+  // Any answer at our ballot (an empty one answers a heartbeat) shows this acceptor still hears us.
+  s.ackers.add(m.from);
+  if (m.ballot.round > (s.known.get(m.from) ?? 0)) s.known.set(m.from, m.ballot.round);
   const newly: SlotEntry[] = [];
   for (const slot of m.slots) {
     const e = s.inflight.get(slot);
@@ -250,16 +283,73 @@ function requestCatchup(s: MpProposerState, leader: ActorId, fx: MpEffect[]): vo
   fx.push({ type: 'setTimer', timer: 'catchup', delay: s.config.retryMs });
 }
 
-/** Stand for election: persist a new round, then prepare every slot not known chosen. */
-function startElection(s: MpProposerState, fx: MpEffect[], random: number): void {
-  const round = Math.max(s.roundMax, s.roundSeen) + 1;
+/**
+ * PreVote: ask the acceptors whether they would promise the next ballot.
+ * Nothing is persisted and the round is not raised until a majority says
+ * yes, so a proposer that cannot reach a majority (cut off for days, say)
+ * comes back with the round it left with, and disrupts nobody.
+ */
+function startPrevote(s: MpProposerState, fx: MpEffect[], random: number, again = false): void {
+  assert(s.mode !== 'leader', `${s.id}: prevote while leader`);
+  assert(s.inflight.size === 0 && s.queue.length === 0, `${s.id}: prevote with slots in flight or commands queued`);
+  const { acceptors } = s.config.members;
+  // An acceptor not heard from yet is taken to stand where the highest one known stands: a prevote too high costs
+  // nothing (no round is persisted until a majority would promise it), and the nacks it draws teach the ladder.
+  const top = Math.max(0, ...s.known.values());
+  const round = nextRound(acceptors, s.roundMax, (a) => s.known.get(a) ?? top, s.heard, s.config.maxRoundJump);
   const ballot: Ballot = { round, proposer: s.id };
-  s.mode = 'candidate';
-  s.roundMax = round;
-  s.ballot = ballot;
+  s.mode = 'precandidate';
+  s.ballot = null;
+  s.preBallot = ballot;
+  s.askedAgain = again;
+  s.prevotes.clear();
+  s.heard.clear();
   s.promises.clear();
-  const prepares: MpEffect[] = s.config.members.acceptors.map((to) => ({ type: 'send', to, msg: { type: 'prepare', from: s.id, ballot, fromSlot: s.commitIndex } }));
-  fx.push({ type: 'persist', records: [{ kind: 'round', roundMax: round }], then: prepares });
+  for (const to of acceptors) fx.push({ type: 'send', to, msg: { type: 'prevote', from: s.id, ballot } });
+  if (!again) armElection(s, fx, random);
+}
+
+/** A prevote granted; with a majority, stand for election at that ballot. */
+function onPrevoteOk(s: MpProposerState, m: MpPrevoteOk, fx: MpEffect[], random: number): void {
+  if (s.mode !== 'precandidate' || !ballotEq(m.ballot, s.preBallot)) {
+    fx.push({ type: 'ignore', reason: `stale prevote-ok ${describeBallot(m.ballot)}` });
+    return;
+  }
+  if (!s.config.members.acceptors.includes(m.from)) {
+    fx.push({ type: 'ignore', reason: `prevote-ok from non-acceptor ${m.from}` });
+    return;
+  }
+  s.prevotes.add(m.from);
+  if (isQuorum(s.config.members.acceptors, s.prevotes)) startElection(s, s.preBallot as Ballot, fx, random);
+}
+
+/** Stand for election: persist the round, then prepare every slot not known chosen. */
+function startElection(s: MpProposerState, ballot: Ballot, fx: MpEffect[], random: number): void {
+  assert(s.mode === 'precandidate' && ballot.proposer === s.id, `${s.id}: election from ${s.mode} at ${describeBallot(ballot)}`);
+  assert(ballot.round > s.roundMax, `${s.id}: round ${ballot.round} not above roundMax ${s.roundMax}`);
+  s.mode = 'candidate';
+  s.roundMax = ballot.round;
+  s.ballot = ballot;
+  s.preBallot = null;
+  s.promises.clear();
+  s.heard.clear();
+  fx.push({ type: 'persist', records: [{ kind: 'round', roundMax: ballot.round }], then: prepareAll(s, ballot) });
+  armElection(s, fx, random);
+}
+
+function prepareAll(s: MpProposerState, ballot: Ballot): MpEffect[] {
+  return s.config.members.acceptors.map((to) => ({ type: 'send', to, msg: { type: 'prepare', from: s.id, ballot, fromSlot: s.commitIndex } }));
+}
+
+/**
+ * A candidate that heard from no majority retries its own ballot (acceptors
+ * answer an equal prepare again) instead of climbing: its round was
+ * persisted before the first prepare left.
+ */
+function retryPrepare(s: MpProposerState, fx: MpEffect[], random: number): void {
+  assert(s.mode === 'candidate' && s.ballot !== null, `${s.id}: retrying a prepare while ${s.mode}`);
+  assert(s.ballot.round <= s.roundMax, `${s.id}: ballot above its durable round`);
+  for (const e of prepareAll(s, s.ballot)) if (e.type === 'send' && !s.heard.has(e.to)) fx.push(e);
   armElection(s, fx, random);
 }
 
@@ -273,6 +363,8 @@ function onPromise(s: MpProposerState, m: MpPromise, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `promise from non-acceptor ${m.from}` });
     return;
   }
+  s.heard.add(m.from);
+  if (m.ballot.round > (s.known.get(m.from) ?? 0)) s.known.set(m.from, m.ballot.round);
   s.promises.set(m.from, m.entries);
   // Slots below an acceptor's trim point are chosen and applied everywhere: never propose there again.
   trimTo(s, m.trimmed);
@@ -310,23 +402,70 @@ function becomeLeader(s: MpProposerState, fx: MpEffect[]): void {
   s.recoverNext = s.commitIndex;
   s.recoverEnd = maxSlot + 1;
   s.nextSlot = maxSlot + 1;
-  fx.push({ type: 'elected', ballot: s.ballot as Ballot }, { type: 'cancelTimer', timer: 'election' });
+  s.ackers.clear();
+  for (const a of s.heard) s.ackers.add(a);
+  // The election timer now paces CheckQuorum: a fixed period, by which a majority must have answered.
+  fx.push({ type: 'elected', ballot: s.ballot as Ballot }, { type: 'setTimer', timer: 'election', delay: s.config.electionMaxMs });
   pump(s, fx);
   onHeartbeatTimer(s, fx);
 }
 
-/** A higher ballot exists: give up leadership (or candidacy) and tell the waiting clients to go elsewhere. */
+/**
+ * A refusal. It tells where the acceptor stands (the ladder of `nextRound`
+ * uses it); a higher ballot than ours means someone else leads or stands:
+ * give up leadership (or candidacy) and tell the waiting clients to go
+ * elsewhere.
+ */
 function onNack(s: MpProposerState, m: MpNack, fx: MpEffect[], random: number): void {
-  s.roundSeen = Math.max(s.roundSeen, m.promised.round);
-  if (s.mode === 'follower' || !ballotEq(m.ballot, s.ballot) || !ballotGt(m.promised, s.ballot)) {
+  if (!s.config.members.acceptors.includes(m.from)) {
+    fx.push({ type: 'ignore', reason: `nack from non-acceptor ${m.from}` });
+    return;
+  }
+  if (m.promised.round > (s.known.get(m.from) ?? 0)) s.known.set(m.from, m.promised.round);
+  const mine = s.mode === 'precandidate' ? s.preBallot : s.ballot;
+  if (ballotEq(m.ballot, mine)) s.heard.add(m.from);
+  // A majority refused the prevote and named their promises: ask again at once (once per election period) with the
+  // round they taught, rather than wait a whole election timeout. If they refused because they hear a live leader,
+  // they refuse again, and that is that.
+  // A precandidate has nothing to give up (no ballot of its own yet), so a refused prevote never makes it step down.
+  if (s.mode === 'precandidate' && ballotEq(m.ballot, mine)) {
+    if (!s.askedAgain && isQuorum(s.config.members.acceptors, s.heard)) {
+      const top = Math.max(0, ...s.known.values());
+      if (nextRound(s.config.members.acceptors, s.roundMax, (a) => s.known.get(a) ?? top, s.heard, s.config.maxRoundJump) > (mine as Ballot).round) {
+        startPrevote(s, fx, random, true);
+        return;
+      }
+    }
+    fx.push({ type: 'ignore', reason: `prevote ${describeBallot(m.ballot)} refused by ${m.from} (promised ${describeBallot(m.promised)})` });
+    return;
+  }
+  if (s.mode === 'follower' || !ballotEq(m.ballot, mine) || !ballotGt(m.promised, mine)) {
     fx.push({ type: 'ignore', reason: `nack for ${describeBallot(m.ballot)} changes nothing` });
     return;
   }
+  assert(mine !== null && mine.proposer === s.id, `${s.id}: nack for a ballot not its own`);
   stepDown(s, m.promised.proposer, fx, random);
 }
 
+/**
+ * A leader's heartbeat. Its round is never adopted (a heartbeat's round
+ * passed no acceptor's guard: adopting a made-up one, 5,000,000 from a buggy
+ * member, left every proposer's ballots out of the acceptors' range for good),
+ * and it is believed at all only within `maxRoundJump` of what some acceptor
+ * is known to have promised, the range an acceptor would take. A proposer
+ * that does not believe it stands for election as usual; the acceptors, which
+ * still hear that leader, refuse its prevote, and their nacks teach it the
+ * round.
+ */
 function onHeartbeat(s: MpProposerState, m: MpHeartbeat, fx: MpEffect[], random: number): void {
-  s.roundSeen = Math.max(s.roundSeen, m.ballot.round);
+  if (!s.config.members.proposers.includes(m.from) || m.ballot.proposer !== m.from || m.from === s.id) {
+    fx.push({ type: 'ignore', reason: `heartbeat from ${m.from} at ${describeBallot(m.ballot)}: not a proposer's own ballot` });
+    return;
+  }
+  if (m.ballot.round - Math.max(0, ...s.known.values()) > s.config.maxRoundJump) {
+    fx.push({ type: 'ignore', reason: `heartbeat at ${describeBallot(m.ballot)}: more than ${s.config.maxRoundJump} rounds past what any acceptor is known to have promised` });
+    return;
+  }
   if (compareBallots(m.ballot, s.leaderBallot) < 0) {
     fx.push({ type: 'ignore', reason: `heartbeat from deposed leader ${m.from}` });
     return;
@@ -334,7 +473,7 @@ function onHeartbeat(s: MpProposerState, m: MpHeartbeat, fx: MpEffect[], random:
   s.leader = m.from;
   s.leaderBallot = m.ballot;
   if (s.mode !== 'follower') {
-    if (!ballotGt(m.ballot, s.ballot)) return;
+    if (!ballotGt(m.ballot, s.mode === 'precandidate' ? s.preBallot : s.ballot)) return;
     stepDown(s, m.from, fx, random);
     return;
   }
@@ -342,11 +481,15 @@ function onHeartbeat(s: MpProposerState, m: MpHeartbeat, fx: MpEffect[], random:
   if (m.commitIndex > s.commitIndex) requestCatchup(s, m.from, fx);
 }
 
-function stepDown(s: MpProposerState, leader: ActorId, fx: MpEffect[], random: number): void {
+function stepDown(s: MpProposerState, leader: ActorId | null, fx: MpEffect[], random: number): void {
   const waiting: Command[] = [...s.queue];
   for (const e of s.inflight.values()) waiting.push(...e.value);
   s.mode = 'follower';
   s.leader = leader;
+  s.preBallot = null;
+  s.prevotes.clear();
+  s.ackers.clear();
+  s.busy.clear();
   s.queue.length = 0;
   s.inflight.clear();
   s.recovering.clear();
@@ -358,6 +501,23 @@ function stepDown(s: MpProposerState, leader: ActorId, fx: MpEffect[], random: n
   armElection(s, fx, random);
 }
 
+/**
+ * CheckQuorum (the election timer while leading): a leader that no majority
+ * of acceptors answered during the last period abdicates, so that a leader
+ * cut off from the acceptors but not from the other proposers stops
+ * heartbeating them into waiting for it.
+ */
+function checkQuorum(s: MpProposerState, fx: MpEffect[], random: number): void {
+  assert(s.mode === 'leader' && s.ballot !== null, `${s.id}: quorum check while ${s.mode}`);
+  if (isQuorum(s.config.members.acceptors, s.ackers)) {
+    s.ackers.clear();
+    fx.push({ type: 'setTimer', timer: 'election', delay: s.config.electionMaxMs });
+    return;
+  }
+  fx.push({ type: 'ignore', reason: `abdicate: ${s.ackers.size} of ${s.config.members.acceptors.length} acceptors answered at ${describeBallot(s.ballot)} in the last ${s.config.electionMaxMs}` });
+  stepDown(s, null, fx, random);
+}
+
 function onHeartbeatTimer(s: MpProposerState, fx: MpEffect[]): void {
   if (s.mode !== 'leader') {
     fx.push({ type: 'ignore', reason: 'heartbeat timer while not leader' });
@@ -366,6 +526,9 @@ function onHeartbeatTimer(s: MpProposerState, fx: MpEffect[]): void {
   const msg = { type: 'heartbeat', from: s.id, ballot: s.ballot as Ballot, commitIndex: s.commitIndex } as const;
   for (const to of s.config.members.proposers) if (to !== s.id) fx.push({ type: 'send', to, msg });
   for (const to of s.config.members.learners) fx.push({ type: 'send', to, msg });
+  // An acceptor sent accepts since the last heartbeat heard from us already, and its answers count for CheckQuorum.
+  for (const to of s.config.members.acceptors) if (!s.busy.has(to)) fx.push({ type: 'send', to, msg });
+  s.busy.clear();
   fx.push({ type: 'setTimer', timer: 'heartbeat', delay: s.config.heartbeatMs });
 }
 
@@ -500,7 +663,9 @@ function armRetry(s: MpProposerState, fx: MpEffect[]): void {
 /** The proposer's invariants; cheap enough to check after every step. */
 export function mpProposerInvariants(s: MpProposerState): void {
   if (s.ballot) assert(s.ballot.proposer === s.id && s.ballot.round <= s.roundMax, `${s.id}: ballot ${describeBallot(s.ballot)} not its own or above roundMax ${s.roundMax}`);
-  if (s.mode !== 'follower') assert(s.ballot !== null, `${s.id}: ${s.mode} without a ballot`);
+  if (s.mode === 'candidate' || s.mode === 'leader') assert(s.ballot !== null, `${s.id}: ${s.mode} without a ballot`);
+  if (s.mode === 'precandidate') assert(s.preBallot !== null && s.preBallot.round > s.roundMax, `${s.id}: prevote ballot ${describeBallot(s.preBallot)} not above roundMax ${s.roundMax}`);
+  assert(s.mode === 'leader' || (s.ackers.size === 0 && s.busy.size === 0), `${s.id}: counts acceptors answering while ${s.mode}`);
   assert(s.commitIndex <= s.nextSlot || s.mode !== 'leader', `${s.id}: commit index ${s.commitIndex} past next slot ${s.nextSlot}`);
   if (s.mode !== 'leader') assert(s.inflight.size === 0 && s.queue.length === 0 && s.recovering.size === 0, `${s.id}: slots in flight while ${s.mode}`);
   assert(s.commitIndex >= s.trimmed, `${s.id}: commit index ${s.commitIndex} below the trim point ${s.trimmed}`);

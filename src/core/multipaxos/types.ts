@@ -46,6 +46,25 @@ export interface MpPrepare {
   readonly fromSlot: number;
 }
 
+/**
+ * PreVote: would the acceptor promise `ballot`? Nothing is persisted on
+ * either side, so a candidate that cannot reach a majority (cut off, say)
+ * does not raise its round; only with a majority of `prevote-ok` answers does
+ * it persist the round and send `prepare`.
+ */
+export interface MpPrevote {
+  readonly type: 'prevote';
+  readonly from: ActorId;
+  readonly ballot: Ballot;
+}
+
+/** PreVote granted: this acceptor would promise `ballot` now (it has promised nothing higher, and hears no live leader). */
+export interface MpPrevoteOk {
+  readonly type: 'prevote-ok';
+  readonly from: ActorId;
+  readonly ballot: Ballot;
+}
+
 /** Phase 1b: the promise, with every entry the acceptor accepted from `fromSlot` on, and its trim point. */
 export interface MpPromise {
   readonly type: 'promise';
@@ -87,7 +106,11 @@ export interface MpCommit {
   readonly entries: readonly SlotEntry[];
 }
 
-/** The leader is alive; every slot below `commitIndex` is chosen. */
+/**
+ * The leader is alive; every slot below `commitIndex` is chosen. Sent to
+ * proposers and learners, and to acceptors, which answer it as an accept of
+ * no slots: the answers tell the leader that a majority still hears it.
+ */
 export interface MpHeartbeat {
   readonly type: 'heartbeat';
   readonly from: ActorId;
@@ -137,7 +160,7 @@ export interface MpSnapshot {
 }
 
 /** Every Multi-Paxos message. */
-export type MpMessage = MpPrepare | MpPromise | MpNack | MpAccept | MpAccepted | MpCommit | MpHeartbeat | MpCatchup | MpApplied | MpTrim | MpSnapshotRequest | MpSnapshot;
+export type MpMessage = MpPrevote | MpPrevoteOk | MpPrepare | MpPromise | MpNack | MpAccept | MpAccepted | MpCommit | MpHeartbeat | MpCatchup | MpApplied | MpTrim | MpSnapshotRequest | MpSnapshot;
 
 /** Timers of the Multi-Paxos roles. */
 export type MpTimer = 'election' | 'heartbeat' | 'retry' | 'catchup';
@@ -218,7 +241,7 @@ export interface MpConfig {
   readonly maxAcceptBytes: number;
   /** Learners snapshot their state machine every this many slots, and the log is trimmed up to what every learner has snapshotted (0: never). */
   readonly compactEvery: number;
-  /** The acceptors' guard against runaway ballots, as in single-decree Paxos. */
+  /** The guard against runaway ballots (see `core/rounds.ts`): acceptors refuse a round more than this above their promise, proposers climb at most this much per attempt. */
   readonly maxRoundJump: number;
   readonly bugs: MpBugs;
 }

@@ -78,6 +78,9 @@ export function validateMpMessage(x: unknown): MpValidated {
   if (needBallot && !isBallot(ballot)) return refuse(`bad ballot in ${String(m.type)}`);
   const b = needBallot ? { round: ballot.round, proposer: ballot.proposer } : null;
   switch (m.type) {
+    case 'prevote':
+    case 'prevote-ok':
+      return { ok: true, msg: { type: m.type, from, ballot: b as Ballot } };
     case 'prepare':
       if (!isSlot(m.fromSlot)) return refuse('bad fromSlot');
       return { ok: true, msg: { type: 'prepare', from, ballot: b as Ballot, fromSlot: m.fromSlot } };
@@ -125,7 +128,7 @@ export function validateMpMessage(x: unknown): MpValidated {
 }
 
 /** The message types that carry a ballot. */
-const BALLOTED: ReadonlySet<unknown> = new Set(['prepare', 'promise', 'nack', 'accept', 'accepted', 'heartbeat']);
+const BALLOTED: ReadonlySet<unknown> = new Set(['prevote', 'prevote-ok', 'prepare', 'promise', 'nack', 'accept', 'accepted', 'heartbeat']);
 
 function refuse(reason: string): MpValidated {
   return { ok: false, reason };

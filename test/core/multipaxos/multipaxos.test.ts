@@ -18,6 +18,7 @@ import {
   type MpMessage,
   type MpProposerState,
 } from '../../../src/core/multipaxos/index.js';
+import { standFor } from './elect.js';
 
 const config = mpConfig(membership(2, 3, 1), { window: 2, batchMax: 2 });
 const b = (round: number, proposer = 'p1') => ({ round, proposer });
@@ -27,7 +28,7 @@ const recvP = (s: MpProposerState, msg: MpMessage) => stepMpProposer(s, { type: 
 
 /** p1 elected at ballot 1.p1 with empty promises from a1 and a2. */
 function leader(): MpProposerState {
-  let s = stepMpProposer(initMpProposer('p1', config), { type: 'timeout', timer: 'election' }, 0.5).state;
+  let s = standFor(initMpProposer('p1', config)).state;
   s = recvP(s, { type: 'promise', from: 'a1', ballot: b(1), entries: [], trimmed: 0 }).state;
   s = recvP(s, { type: 'promise', from: 'a2', ballot: b(1), entries: [], trimmed: 0 }).state;
   return s;
@@ -58,14 +59,13 @@ describe('multi-paxos acceptor', () => {
 
 describe('multi-paxos proposer', () => {
   it('persists its round before preparing, and becomes leader with a majority of promises', () => {
-    const start = stepMpProposer(initMpProposer('p1', config), { type: 'timeout', timer: 'election' }, 0.5);
+    const start = standFor(initMpProposer('p1', config));
     expect(start.effects[0]).toMatchObject({ type: 'persist', records: [{ kind: 'round', roundMax: 1 }] });
     expect(leader().mode).toBe('leader');
   });
 
   it('recovery: re-proposes the highest-ballot value of every reported slot and fills gaps with no-ops', () => {
-    let s = stepMpProposer(initMpProposer('p1', config), { type: 'timeout', timer: 'election' }, 0.5).state;
-    s = stepMpProposer({ ...s }, { type: 'timeout', timer: 'election' }, 0.5).state; // now at round 2
+    let s = standFor(initMpProposer('p1', config, 1)).state; // recovered with round 1 used: stands at round 2
     s = recvP(s, { type: 'promise', from: 'a1', ballot: b(2), entries: [{ slot: 0, ballot: b(1, 'p2'), value: [cmd(1)] }, { slot: 3, ballot: b(1, 'p2'), value: [cmd(4)] }], trimmed: 0 }).state;
     const r = recvP(s, { type: 'promise', from: 'a2', ballot: b(2), entries: [{ slot: 0, ballot: b(1, 'p1'), value: [cmd(9)] }], trimmed: 0 });
     const accept = sends(r.effects).find((e) => e.msg.type === 'accept')?.msg;
@@ -169,7 +169,7 @@ describe('multi-paxos log compaction', () => {
   });
 
   it('the leader trims once every learner has snapshotted, and acceptors never accept below the trim point', () => {
-    let s = stepMpProposer(initMpProposer('p1', compact), { type: 'timeout', timer: 'election' }, 0.5).state;
+    let s = standFor(initMpProposer('p1', compact)).state;
     s = recvP(s, { type: 'promise', from: 'a1', ballot: b(1), entries: [], trimmed: 0 }).state;
     s = recvP(s, { type: 'promise', from: 'a2', ballot: b(1), entries: [], trimmed: 0 }).state;
     s = stepMpProposer(s, { type: 'request', commands: [cmd(1), cmd(2)] }, 0.5).state;

@@ -21,6 +21,7 @@ import {
   type MpMessage,
   type MpProposerState,
 } from '../../../src/core/multipaxos/index.js';
+import { standFor } from './elect.js';
 
 const b = (round: number, proposer = 'p1') => ({ round, proposer });
 const cmd = (seq: number): Command => ({ clientId: 'c0', seq, op: { f: 'write', key: 'k', value: seq } });
@@ -36,7 +37,7 @@ function step(s: MpProposerState, msg: MpMessage | 'retry'): { state: MpProposer
 
 /** p1 elected at 1.p1 by a1 and a2, which report `entries` (a1) and nothing (a2). */
 function elect(config: MpConfig, entries: AcceptedEntry[] = [], trimmed = 0): { state: MpProposerState; effects: MpEffect[] } {
-  const s = stepMpProposer(initMpProposer('p1', config), { type: 'timeout', timer: 'election' }, 0.5).state;
+  const s = standFor(initMpProposer('p1', config)).state;
   const one = step(s, { type: 'promise', from: 'a1', ballot: b(1), entries, trimmed });
   return step(one.state, { type: 'promise', from: 'a2', ballot: b(1), entries: [], trimmed });
 }
@@ -86,7 +87,7 @@ describe('windowed recovery', () => {
 
   it('control: with the unwindowed-recovery bug every owed slot goes in flight at once, and the invariant check fails', () => {
     const buggy = mpConfig(membership(2, 3, 1), { window: 4, bugs: { unwindowedRecovery: true } });
-    const s = stepMpProposer(initMpProposer('p1', buggy), { type: 'timeout', timer: 'election' }, 0.5).state;
+    const s = standFor(initMpProposer('p1', buggy)).state;
     const one = stepMpProposer(s, { type: 'receive', msg: { type: 'promise', from: 'a1', ballot: b(1), entries: reported, trimmed: 0 } }, 0.5).state;
     const two = stepMpProposer(one, { type: 'receive', msg: { type: 'promise', from: 'a2', ballot: b(1), entries: [], trimmed: 0 } }, 0.5).state;
     expect(two.inflight.size).toBe(40);
