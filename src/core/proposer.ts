@@ -162,13 +162,12 @@ function startRound(s: ProposerState): Step<ProposerState> {
  * responses reported no proposals."
  */
 function onPromise(s: ProposerState, msg: PromiseMsg): Step<ProposerState> {
-  if (s.phase !== 'prepare' || !ballotEq(msg.ballot, s.ballot)) return ignore(s, `stale promise ${describeBallot(msg.ballot)}`);
   if (!s.config.members.acceptors.includes(msg.from)) return ignore(s, `promise from non-acceptor ${msg.from}`);
+  // Even too late to count, a promise for our current ballot says where that acceptor stands, which the next round climbs from.
+  if (ballotEq(msg.ballot, s.ballot)) s = learnRound(s, msg.from, msg.ballot.round);
+  if (s.phase !== 'prepare' || !ballotEq(msg.ballot, s.ballot)) return { state: s, effects: [{ type: 'ignore', reason: `stale promise ${describeBallot(msg.ballot)}` }] };
   if (msg.from in s.promises) return ignore(s, `duplicate promise from ${msg.from}`);
   const promises = { ...s.promises, [msg.from]: msg.accepted };
-  const heard = s.heard.includes(msg.from) ? s.heard : [...s.heard, msg.from];
-  const known = msg.ballot.round > (s.known[msg.from] ?? 0) ? { ...s.known, [msg.from]: msg.ballot.round } : s.known;
-  s = { ...s, heard, known };
   if (!isQuorum(s.config.members.acceptors, Object.keys(promises))) return { state: { ...s, promises }, effects: [] };
   assert(s.wanted !== null && s.ballot !== null, `${s.id}: phase 1 without a value or ballot`);
   let highest: AcceptedProposal | null = null;
@@ -200,15 +199,20 @@ function onAccepted(s: ProposerState, msg: AcceptedMsg): Step<ProposerState> {
 function onNack(s: ProposerState, msg: NackMsg, random: number): Step<ProposerState> {
   // Rounds are learned from acceptors only: what they promised passed their guard.
   if (!s.config.members.acceptors.includes(msg.from)) return ignore(s, `nack from non-acceptor ${msg.from}`);
-  const known = msg.promised.round > (s.known[msg.from] ?? 0) ? { ...s.known, [msg.from]: msg.promised.round } : s.known;
-  const heard = ballotEq(msg.ballot, s.ballot) && !s.heard.includes(msg.from) ? [...s.heard, msg.from] : s.heard;
-  const seen = { ...s, known, heard };
+  const seen = ballotEq(msg.ballot, s.ballot) ? learnRound(s, msg.from, msg.promised.round) : s;
   if ((s.phase !== 'prepare' && s.phase !== 'accept') || !ballotEq(msg.ballot, s.ballot)) {
     return { state: seen, effects: [{ type: 'ignore', reason: `stale nack for ${describeBallot(msg.ballot)}` }] };
   }
   // A duplicate of our own prepare is refused with our own ballot: not a reason to give up.
   if (!ballotGt(msg.promised, s.ballot)) return { state: seen, effects: [{ type: 'ignore', reason: `nack not above ${describeBallot(s.ballot)}` }] };
   return backoff(seen, random);
+}
+
+/** Acceptor `from` answered the current attempt and stands at `round` (or higher). */
+function learnRound(s: ProposerState, from: ActorId, round: number): ProposerState {
+  const heard = s.heard.includes(from) ? s.heard : [...s.heard, from];
+  const known = round > (s.known[from] ?? 0) ? { ...s.known, [from]: round } : s.known;
+  return heard === s.heard && known === s.known ? s : { ...s, heard, known };
 }
 
 /** The retry timer: a phase timed out (back off), or a backoff ended (try again). */

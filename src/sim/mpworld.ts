@@ -205,6 +205,23 @@ export class MpWorld {
     }
   }
 
+  /**
+   * Puts untrusted input on the wire to `to`, as a host receiving it would:
+   * validated first (malformed input is dropped and logged). Returns the
+   * pending message id, or null if it was refused.
+   */
+  inject(to: ActorId, raw: unknown): number | null {
+    const v = multiPaxosProtocol.validate(raw);
+    if (!v.ok) {
+      this.log(() => `drop malformed input to ${to}: ${v.reason}`);
+      return null;
+    }
+    const id = this.nextId++;
+    this.log(() => `inject ${describeMpMessage(v.msg, to)}`);
+    this.add({ kind: 'msg', id, at: this.now, from: v.msg.from, to, msg: v.msg });
+    return id;
+  }
+
   /** Loses pending message `id`. */
   drop(id: number): boolean {
     const p = this.pending.get(id);

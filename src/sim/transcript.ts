@@ -34,6 +34,7 @@
  *   start                    feed `start` to every actor (arms election timers)
  *   request P CLIENT OP...   a client command to P: `read K`, `write K V`, `cas K FROM TO`
  *                            (each client's sequence numbers count up from 1)
+ *   inject TO JSON           as above, a raw Multi-Paxos message in wire form
  */
 import { coreConfig } from '../core/config.js';
 import { describeMessage, describeRecord } from '../core/describe.js';
@@ -226,7 +227,7 @@ const synod: Protocol<World> = {
   },
 };
 
-/** Multi-Paxos: `start` and `request P CLIENT OP...`; each client's sequence numbers count up from 1. */
+/** Multi-Paxos: `start`, `request P CLIENT OP...` (each client's sequence numbers count up from 1) and `inject TO JSON`. */
 function multiPaxos(): Protocol<MpWorld> {
   const seqs = new Map<string, number>();
   return {
@@ -257,6 +258,11 @@ function multiPaxos(): Protocol<MpWorld> {
         const seq = (seqs.get(need(client, usage)) ?? 0) + 1;
         seqs.set(client as string, seq);
         world.request(need(p, usage), [{ clientId: client as string, seq, op: parseOp(f, need(key, usage), rest) }]);
+        return true;
+      }
+      if (verb === 'inject') {
+        const [to, ...json] = args;
+        world.inject(need(to, 'inject TO JSON'), JSON.parse(json.join(' ')) as unknown);
         return true;
       }
       return false;

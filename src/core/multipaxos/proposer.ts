@@ -472,8 +472,13 @@ function onHeartbeat(s: MpProposerState, m: MpHeartbeat, fx: MpEffect[], random:
   }
   s.leader = m.from;
   s.leaderBallot = m.ballot;
+  // A precandidate has promised and persisted nothing: a live leader is what it was looking for.
+  if (s.mode === 'precandidate') {
+    stepDown(s, m.from, fx, random);
+    return;
+  }
   if (s.mode !== 'follower') {
-    if (!ballotGt(m.ballot, s.mode === 'precandidate' ? s.preBallot : s.ballot)) return;
+    if (!ballotGt(m.ballot, s.ballot)) return;
     stepDown(s, m.from, fx, random);
     return;
   }
