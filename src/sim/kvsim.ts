@@ -113,24 +113,26 @@ type Ev =
   | { kind: 'invoke'; client: number }
   | { kind: 'clientTimeout'; client: number; cseq: number; attempt: number };
 
+/** Every Multi-Paxos message type, once: a missing or unknown one fails to compile, so schedules can always name every type on the wire. */
+const MP_TYPES: Record<MpMessage['type'], true> = {
+  prevote: true,
+  'prevote-ok': true,
+  prepare: true,
+  promise: true,
+  nack: true,
+  accept: true,
+  accepted: true,
+  commit: true,
+  heartbeat: true,
+  catchup: true,
+  applied: true,
+  trim: true,
+  'snapshot-request': true,
+  snapshot: true,
+};
+
 /** The message types of the Multi-Paxos actors and of the client links: what a `synod kv-sim` schedule's message faults may name. */
-export const KV_MESSAGE_TYPES: readonly string[] = Object.freeze([
-  'prepare',
-  'promise',
-  'nack',
-  'accept',
-  'accepted',
-  'commit',
-  'heartbeat',
-  'catchup',
-  'applied',
-  'trim',
-  'snapshot-request',
-  'snapshot',
-  'request',
-  'reply',
-  'redirect',
-] as const satisfies readonly (MpMessage['type'] | 'request' | 'reply' | 'redirect')[]);
+export const KV_MESSAGE_TYPES: readonly string[] = Object.freeze([...Object.keys(MP_TYPES), 'request', 'reply', 'redirect']);
 
 /** Default faults of a key-value run: rarer crashes than single-decree runs, whose steps are far fewer. */
 export const KV_FAULTS: Partial<FaultOptions> = Object.freeze({ crash: 0.0002, partition: 0.0002 });
