@@ -88,12 +88,12 @@ export abstract class SupervisedCluster<P extends WorkerProtocol & { readonly co
     const serving = (ids: readonly ActorId[]) => ids.filter((id) => this.supervisor.status(id) === 'running').length;
     const { proposers, acceptors, learners } = this.members;
     const missing: string[] = [];
-    if (serving(acceptors) * 2 <= acceptors.length) missing.push(`a majority of the ${acceptors.length} acceptors`);
+    if (serving(acceptors) * 2 <= acceptors.length) missing.push(`a majority of the ${acceptors.length} acceptors (${serving(acceptors)} started)`);
     if (serving(proposers) === 0) missing.push('a proposer');
     if (learners.length > 0 && serving(learners) === 0) missing.push('a learner');
     if (missing.length === 0) return;
     const causes = failed.map((id) => `${id}: ${this.supervisor.failure(id)?.message ?? 'failed'}`).join('; ');
-    throw new SynodError('SYNOD_START_FAILED', `${failed.length} of ${ids.length} actors failed to start, leaving no ${missing.join(', no ')} (${causes})`);
+    throw new SynodError('SYNOD_START_FAILED', `${failed.length} of ${ids.length} actors failed to start, and the cluster cannot run without ${missing.join(' and ')}; ${causes}`);
   }
 
   /**

@@ -199,7 +199,7 @@ class FileWalk {
   private page(pgno: bigint): Buffer {
     const offset = pgno * BigInt(this.pageSize);
     if (pgno < 2n || offset + BigInt(this.pageSize) > BigInt(this.size)) {
-      throw this.corrupt(`page ${pgno} is referenced but lies ${pgno < 2n ? 'among the meta pages' : `past the end of the file (${this.size} bytes, ${Math.floor(this.size / this.pageSize)} pages; it was truncated)`}`);
+      throw this.corrupt(`page ${pgno} is referenced but lies ${pgno < 2n ? 'among the meta pages' : `past the end of the file (${this.size} bytes, ${Math.floor(this.size / this.pageSize)} pages): the file was truncated or the page reference is corrupt`}`);
     }
     const page = this.read(Number(offset), this.pageSize);
     const named = page.readBigUInt64LE(0);
