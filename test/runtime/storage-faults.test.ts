@@ -92,7 +92,7 @@ describe('storage faults on one acceptor of a running cluster (child process)', 
   it('data.mdb deleted: the acceptor refuses to start (SYNOD_STORE_LOST) and says how to replace it; the others decide', async () => {
     const o = await runFault('deleted');
     expectA1Failed(o, 'SYNOD_STORE_LOST', /is missing, but .*synod-registry\/a1\.json records that this actor has existed/);
-    expect(o.actors?.a1?.failure?.message).toMatch(/Restore data\.mdb from a backup; or, to replace the actor .* delete /);
+    expect(o.actors?.a1?.failure?.message).toMatch(/Restore data\.mdb from a backup\. Deleting .*synod-registry\/a1\.json would start the actor empty/);
   });
 
   it("the acceptor's whole directory deleted: SYNOD_STORE_LOST", async () => {

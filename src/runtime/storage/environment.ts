@@ -64,7 +64,7 @@ export function openCheckedEnvironment<K extends Key>(dir: string, who: string, 
     throw new StorageError(
       'SYNOD_STORE_LOST',
       file,
-      `${file} (${who}) is ${state === 'missing' ? 'missing' : 'empty (0 bytes)'}, but ${entry} records that this actor has existed: its promises and accepted values are gone, and starting it empty could change a value already decided. Restore data.mdb from a backup; or, to replace the actor with an empty one, first make sure a majority of the other acceptors is healthy, then delete ${entry} (see "Storage faults" in docs/storage.md)`,
+      `${file} (${who}) is ${state === 'missing' ? 'missing' : 'empty (0 bytes)'}, but ${entry} records that this actor has existed: its promises and accepted values are gone, and starting it empty could change a value already decided. Restore data.mdb from a backup. Deleting ${entry} would start the actor empty, which is safe only if a majority of the other acceptors holds everything it accepted (see "Storage faults" in docs/storage.md)`,
     );
   }
   const space = new SpaceGuard(path, file, opts.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES, opts.freeBytes ?? statfsFreeBytes);
