@@ -175,6 +175,17 @@ describe('storage faults on one acceptor of a running cluster (child process)', 
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^synod run: --data-dir \/proc\/synod-fault-test-\d+ cannot be used: ENOENT/);
   });
+
+  it('synod run on a data directory with one lost store names it and exits 1, with no stack trace', async () => {
+    const dir = await tempDir();
+    const run = () => promisify(execFile)(process.execPath, [cli, 'run', '--data-dir', dir]).then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
+    expect(await run()).toMatchObject({ code: 0 });
+    await rm(join(dir, 'a1', 'data.mdb'));
+    const result = await run();
+    expect(result).toMatchObject({ code: 1, stderr: '' });
+    expect(result.stdout).toMatch(/a1 FAILED at start, not restarted: .*\/a1\/data\.mdb \(the store of actor a1\) is missing/);
+    expect(result.stdout).toMatch(/not OK — a1 failed to start \(SYNOD_STORE_LOST\)/);
+  });
 });
 
 const acceptor: DurableRecord = { role: 'acceptor', promised: { round: 3, proposer: 'p1' }, accepted: null };
