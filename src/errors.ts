@@ -20,7 +20,15 @@ export type SynodErrorCode =
   /** A propose got no decision within its `timeoutMs`. */
   | 'SYNOD_TIMEOUT'
   /** The cluster was closed. */
-  | 'SYNOD_CLOSED';
+  | 'SYNOD_CLOSED'
+  /** An actor that has existed (the data directory's registry says so) found its store missing or empty; it refuses to start empty. */
+  | 'SYNOD_STORE_LOST'
+  /** An actor's LMDB file failed the checks made before mapping it (too short, bad meta pages, pages past its end). */
+  | 'SYNOD_STORE_CORRUPT'
+  /** The disk holding an actor's store has less free space than the reserve; the write was refused before it was made. */
+  | 'SYNOD_DISK_FULL'
+  /** Reading or writing an actor's store failed (an I/O error); the message names the file. */
+  | 'SYNOD_STORAGE_IO';
 
 /**
  * An error with a machine-readable `code` beside its message: the one shape

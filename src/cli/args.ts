@@ -3,7 +3,8 @@
  * says what was wrong and what is allowed; the CLI turns it into exit code 2.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { existsSync, mkdirSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
+import { ensureDir } from '../runtime/storage/files.js';
 import { dirname, join, resolve } from 'node:path';
 
 /** A bad command line. */
@@ -85,11 +86,12 @@ export function shellQuote(text: string): string {
 export function dataDirProblem(flag: string, dir: string): string | null {
   try {
     if (existsSync(dir) && !statSync(dir).isDirectory()) return `${flag} ${dir} is not a directory`;
-    mkdirSync(dir, { recursive: true });
+    // Not mkdirSync({ recursive: true }), which never returns for a path under /proc.
+    ensureDir(dir, flag);
     rmdirSync(mkdtempSync(join(dir, '.synod-probe-')));
     return null;
   } catch (err) {
-    return `${flag} ${dir} cannot be used: ${fsReason(err)}`;
+    return `${flag} ${dir} cannot be used: ${fsReason((err as { cause?: unknown }).cause ?? err)}`;
   }
 }
 

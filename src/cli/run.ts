@@ -103,6 +103,15 @@ async function run(flags: RunFlags): Promise<number> {
   const restarts: Array<{ id: ActorId; recoveryMs: number; ms: number }> = [];
   try {
     note(`cluster up: ${allActors(cluster.members).length} actors, each on its own worker thread (main thread is ${threadId})`);
+    // A quorum started, but an actor with a bad store is down for good: say which and why, and run nothing on a degraded cluster.
+    const failed = allActors(cluster.members).filter((id) => cluster.status(id) === 'failed');
+    if (failed.length > 0) {
+      for (const id of failed) note(`${id} FAILED at start, not restarted: ${cluster.failure(id)?.message ?? 'unknown cause'}`);
+      const reason = `${failed.join(', ')} failed to start (${failed.map((id) => cluster.failure(id)?.code ?? 'unknown').join(', ')}); mend the store and run again`;
+      if (flags.json) process.stdout.write(`${JSON.stringify({ ok: false, reason, decided: {}, elapsedMs: Math.round(performance.now() - t0), dataDir: flags.dataDir ?? null, timeline })}\n`);
+      else process.stdout.write(`not OK — ${reason}\n`);
+      return 1;
+    }
     for (const l of cluster.members.learners) {
       const rec = (await stateOf(cluster, l)).durable;
       if (rec?.role === 'learner' && rec.decided) note(`${l} recovered its decision ${describeValue(rec.decided.value)} from ${flags.dataDir ?? 'its store'}`);

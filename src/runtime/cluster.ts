@@ -49,6 +49,13 @@ export interface ClusterOptions {
   readonly durable?: boolean;
   /** 'lmdb' (default) or 'memory': state is then lost with the worker, so acceptors forget their promises on a crash (the amnesia experiment). */
   readonly storage?: 'lmdb' | 'memory';
+  /**
+   * Writes are refused, before they are made, while the disk holding an
+   * actor's store has less than this many bytes free: the actor then stops
+   * with SYNOD_DISK_FULL instead of running the disk out (see
+   * docs/storage.md). Default 64 MiB.
+   */
+  readonly minFreeBytes?: number;
   /** Most messages an actor's mailbox holds; beyond it the newest message is dropped and counted. Default 10000. */
   readonly mailboxLimit?: number;
   /** Largest value, in bytes of JSON, that a client may propose or a peer may send. Default 64 KiB. */
@@ -191,7 +198,7 @@ export class Cluster extends SupervisedCluster<SynodProtocol, ClusterEvents> {
           const storage: StorageSpec =
             this.dataDir === null || (o.amnesia && acceptor)
               ? { kind: 'memory' }
-              : { kind: 'lmdb', dir: join(this.dataDir, id), durable: o.durable, ...(o.noFsync && acceptor ? { lazyFlushMs: o.noFsyncFlushMs } : {}) };
+              : { kind: 'lmdb', dir: join(this.dataDir, id), durable: o.durable, ...(o.noFsync && acceptor ? { lazyFlushMs: o.noFsyncFlushMs } : {}), ...(o.minFreeBytes !== undefined ? { minFreeBytes: o.minFreeBytes } : {}) };
           return {
             id,
             role: roleOf(this.members, id) as Role,
@@ -230,7 +237,7 @@ export class Cluster extends SupervisedCluster<SynodProtocol, ClusterEvents> {
 
   /** Starts every actor; resolves when all serve. {@link createCluster} calls it; calling it again returns the same promise. */
   start(): Promise<void> {
-    this.starting ??= this.supervisor.start().catch(async (err: unknown) => {
+    this.starting ??= this.startActors(this.dataDir).catch(async (err: unknown) => {
       await this.close();
       throw new SynodError('SYNOD_START_FAILED', `the cluster did not start: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     });

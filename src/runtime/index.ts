@@ -14,6 +14,8 @@ export * from './wire.js';
 export * from './storage/types.js';
 export { openLmdbStore, type LmdbStoreOptions } from './storage/lmdb.js';
 export { openMemoryStore } from './storage/memory.js';
+export { DEFAULT_MIN_FREE_BYTES, type EnvironmentOptions } from './storage/environment.js';
+export type { FreeBytes } from './storage/files.js';
 export * from './kv-cluster.js';
 export type { LearnedFact, MpActorControl, MpActorCounters, MpActorReport, MpDropReason, MpProtocol, MpRecovered, MpRequestPost, MpTurnReport, MpWorkerInit } from './mpwire.js';
 export { validateMpMessage, type MpValidated } from './mpwire.js';

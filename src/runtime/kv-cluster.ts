@@ -78,6 +78,13 @@ export interface KvClusterOptions {
   /** 'lmdb' (default) or 'memory': logs are then lost with the worker, so a crashed acceptor forgets its promises (for experiments and for measuring the disk's cost). */
   readonly storage?: 'lmdb' | 'memory';
   /**
+   * Writes are refused, before they are made, while the disk holding an
+   * actor's store has less than this many bytes free: the actor then stops
+   * with SYNOD_DISK_FULL instead of running the disk out (see
+   * docs/storage.md). Default 64 MiB.
+   */
+  readonly minFreeBytes?: number;
+  /**
    * Most commands in one log slot; also the most the client posts to a
    * proposer in one turn. Default 256: batches only fill under load, so a
    * large bound costs nothing when idle, and on a 2-vCPU machine 256 gave
@@ -314,7 +321,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
         },
         transport: createTransport(o.transport),
         initOf: (id, incarnation) => {
-          const storage: StorageSpec = this.dataDir === null ? { kind: 'memory' } : { kind: 'lmdb', dir: join(this.dataDir, id), durable: o.durable };
+          const storage: StorageSpec = this.dataDir === null ? { kind: 'memory' } : { kind: 'lmdb', dir: join(this.dataDir, id), durable: o.durable, ...(o.minFreeBytes !== undefined ? { minFreeBytes: o.minFreeBytes } : {}) };
           return { protocol: 'multipaxos', id, role: roleOf(this.members, id) as Role, config: this.config, storage, mailboxLimit: o.mailboxLimit, incarnation, reportFacts: o.check, trace: o.trace, links: this.links.outgoing(id) };
         },
       },
@@ -341,7 +348,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       // Listening before the actors start, since the first election can come before start() resolves.
       const elected = this.nextElection(this.options.startTimeoutMs);
       try {
-        await this.supervisor.start();
+        await this.startActors(this.dataDir);
         await elected;
         this.sweeper = setInterval(() => this.sweep(), Math.min(100, Math.max(5, Math.min(this.options.retryMs, this.options.timeoutMs) / 4)));
         this.sweeper.unref();

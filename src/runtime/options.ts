@@ -25,6 +25,7 @@ export const supervisorOptionsSchema = z
     maxStartupFailures: z.number().int().min(1),
     terminateTimeoutMs: millis.min(1),
     spares: z.number().int().min(0).max(16),
+    startTimeoutMs: millis.min(1),
   })
   .partial()
   .default({});
@@ -38,6 +39,7 @@ export const sharedClusterFields = {
   dataDir: z.string().min(1).optional(),
   tempDirParent: z.string().min(1).optional(),
   durable: z.boolean().default(true),
+  minFreeBytes: z.number().int().min(0).optional(),
   storage: z.enum(['lmdb', 'memory']).default('lmdb'),
   mailboxLimit: z.number().int().min(1).default(10_000),
   maxValueBytes: z.number().int().min(16).default(64 * 1024),

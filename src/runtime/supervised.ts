@@ -6,6 +6,7 @@
  * (crashes and restarts seen here, the rest posted by the workers).
  */
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import { allActors, type ActorId, type Membership } from '../core/ids.js';
 import type { Violation } from '../check/types.js';
 import type { Trace, TraceEvent } from '../trace/types.js';
@@ -14,7 +15,9 @@ import { LinkTable, type LinkFaults, type OutgoingLinks } from './links.js';
 import { linkFaultsSchema, parseOptions } from './options.js';
 import { TraceCollector } from './tracing.js';
 import { SynodError } from '../errors.js';
-import type { CrashMode, CrashPoint } from './wire.js';
+import { ensureDir } from './storage/files.js';
+import { REGISTRY_DIR } from './storage/registry.js';
+import type { CrashMode, CrashPoint, ErrorData } from './wire.js';
 
 /** The control calls every kind of actor worker answers. */
 export interface CommonControl {
@@ -60,6 +63,47 @@ export abstract class SupervisedCluster<P extends WorkerProtocol & { readonly co
 
   /** What every trace's `source` says about this cluster (shape, transport, protocol). */
   protected abstract traceSource(): Readonly<Record<string, unknown>>;
+
+  /**
+   * Starts every actor (the subclass's start calls it) and resolves when
+   * the cluster can work: a majority of the acceptors, a proposer and (if
+   * there are any) a learner serve. An actor that fails to start — a lost
+   * or corrupt store is one — is left failed ({@link failure} says why) and
+   * does not stop the others. Rejects with SYNOD_START_FAILED, naming every
+   * failed actor and its cause, when the data directory cannot be made or
+   * too few actors start. The caller closes the cluster on a rejection.
+   */
+  protected async startActors(dataDir: string | null): Promise<void> {
+    if (dataDir !== null) {
+      try {
+        ensureDir(join(dataDir, REGISTRY_DIR), 'the cluster\'s data directory');
+      } catch (err) {
+        throw new SynodError('SYNOD_START_FAILED', `data directory ${dataDir} cannot be used: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    await this.supervisor.start();
+    const ids = allActors(this.members);
+    const failed = ids.filter((id) => this.supervisor.status(id) === 'failed');
+    if (failed.length === 0) return;
+    const serving = (ids: readonly ActorId[]) => ids.filter((id) => this.supervisor.status(id) === 'running').length;
+    const { proposers, acceptors, learners } = this.members;
+    const missing: string[] = [];
+    if (serving(acceptors) * 2 <= acceptors.length) missing.push(`a majority of the ${acceptors.length} acceptors (${serving(acceptors)} started)`);
+    if (serving(proposers) === 0) missing.push('a proposer');
+    if (learners.length > 0 && serving(learners) === 0) missing.push('a learner');
+    if (missing.length === 0) return;
+    const causes = failed.map((id) => `${id}: ${this.supervisor.failure(id)?.message ?? 'failed'}`).join('; ');
+    throw new SynodError('SYNOD_START_FAILED', `${failed.length} of ${ids.length} actors failed to start, and the cluster cannot run without ${missing.join(' and ')}; ${causes}`);
+  }
+
+  /**
+   * Why actor `id` is failed (its error as data: name, message, code), or
+   * null while it is not. After a start in which some actors failed but a
+   * quorum started, this says what is wrong with each failed one.
+   */
+  failure(id: ActorId): ErrorData | null {
+    return this.supervisor.failure(id);
+  }
 
   /** Cuts every link between `a` and `b`, both ways, until {@link heal}. Resolves once every live actor applies it. */
   async partition(a: readonly ActorId[], b: readonly ActorId[]): Promise<void> {

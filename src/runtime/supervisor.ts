@@ -41,6 +41,7 @@ import type { DurableRecord } from '../core/effects.js';
 import type { ActorId } from '../core/ids.js';
 import { portTransport, transferListOf, type Transport, type TransportEnd, type TransportPair } from './transports/index.js';
 import { SynodError } from '../errors.js';
+import { STORAGE_ERROR_CODES } from './storage/types.js';
 import { toErrorData, type ActorControl, type CrashHow, type ErrorData, type FromWorker, type ToWorker, type WorkerInit } from './wire.js';
 
 // The UMD adapter sets module.exports to the function, but its typings
@@ -124,6 +125,13 @@ export interface SupervisorOptions {
   readonly terminateTimeoutMs: number;
   /** Worker threads kept booted, with lmdb loaded, for the next actors to start (restarts skip booting a thread). 0: cold restarts. */
   readonly spares: number;
+  /**
+   * {@link Supervisor.start} gives an actor this long to become ready; one
+   * that has not is stopped and reported failed (SYNOD_START_FAILED), so a
+   * start that hangs (a data directory on a file system that never
+   * answers) cannot hang the cluster's start.
+   */
+  readonly startTimeoutMs: number;
 }
 
 /** The default supervisor options. */
@@ -136,7 +144,18 @@ export const DEFAULT_SUPERVISOR: SupervisorOptions = Object.freeze({
   maxStartupFailures: 3,
   terminateTimeoutMs: 5000,
   spares: 1,
+  startTimeoutMs: 30_000,
 });
+
+/**
+ * Causes of death that a restart cannot mend: a store that is lost,
+ * corrupt, on a full disk or failing I/O, and a corrupt record. An actor
+ * that dies of one is failed at once, not restarted into the same fault;
+ * `restart(id)` tries again once the file is mended.
+ */
+export function isPermanentCause(cause: ErrorData): boolean {
+  return cause.code !== undefined && (STORAGE_ERROR_CODES.includes(cause.code) || cause.code === 'SYNOD_CORRUPT_RECORD');
+}
 
 /** Where an actor is in its life cycle. */
 export type ActorStatus = 'starting' | 'running' | 'down' | 'failed' | 'stopped';
@@ -250,10 +269,35 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     }
   }
 
-  /** Starts every actor; resolves once all serve, rejects if one fails to start. */
+  /**
+   * Starts every actor; resolves once each serves or is failed (see
+   * {@link failure}), never later than `startTimeoutMs`: an actor not ready
+   * by then is stopped and failed. Whether the cluster can run without the
+   * failed ones is the caller's decision.
+   */
   async start(): Promise<void> {
-    for (const slot of this.slots.values()) this.spawn(slot);
-    await Promise.all([...this.slots.values()].map((slot) => this.running(slot)));
+    const slots = [...this.slots.values()];
+    for (const slot of slots) this.spawn(slot);
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      Promise.all(slots.map((slot) => this.running(slot).catch(() => {}))).then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.options.startTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (!late) return;
+    const stuck = slots.filter((slot) => slot.status === 'starting' || slot.status === 'down');
+    await Promise.all(
+      stuck.map(async (slot) => {
+        await this.stop(slot);
+        if (slot.status !== 'stopped') this.fail(slot, { name: 'SynodError', code: 'SYNOD_START_FAILED', message: `${slot.id} did not become ready within startTimeoutMs (${this.options.startTimeoutMs} ms) and was stopped; check that its data directory is on a file system that answers` });
+      }),
+    );
+  }
+
+  /** Why actor `id` is failed, or null if it is not. */
+  failure(id: ActorId): ErrorData | null {
+    const slot = this.slot(id);
+    return slot.status === 'failed' ? slot.failure : null;
   }
 
   /** The status of actor `id`. */
@@ -453,6 +497,7 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     slot.down ??= { since: performance.now(), planned: false };
     this.emit('crash', { id: slot.id, ...death });
     if (this.closing) return;
+    if (isPermanentCause(death.cause)) return this.fail(slot, death.cause);
     if (!life.ready && ++slot.startupFailures >= this.options.maxStartupFailures) {
       return this.fail(slot, { ...death.cause, message: `${slot.id} died during start-up ${slot.startupFailures} times in a row; last cause: ${death.cause.message}` });
     }

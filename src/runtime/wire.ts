@@ -69,6 +69,8 @@ export type StorageSpec =
       readonly durable: boolean;
       /** The no-fsync experiment: acknowledge writes at once and flush them every this many ms (see storage/lazy.ts). */
       readonly lazyFlushMs?: number;
+      /** Writes are refused (SYNOD_DISK_FULL) while the disk has less than this many bytes free; default 64 MiB. */
+      readonly minFreeBytes?: number;
     }
   | { readonly kind: 'memory' };
 

@@ -15,7 +15,9 @@ import { multiPaxosProtocol, type MultiPaxosTypes } from '../host/multipaxos.js'
 import { synodProtocol, type SynodTypes } from '../host/synod.js';
 import type { Value } from '../core/value.js';
 import type { RawTraceEvent } from '../trace/types.js';
+import { dirname, join } from 'node:path';
 import { lazyStore } from './storage/lazy.js';
+import { REGISTRY_DIR } from './storage/registry.js';
 import { openMemoryStore } from './storage/memory.js';
 import { encodeResult, type MpRecovered, type MpTurnReport, type MpWorkerInit } from './mpwire.js';
 import type { StorageSpec, WorkerInit } from './wire.js';
@@ -68,12 +70,21 @@ export function preloadStorage(): void {
   void lmdbModule.then((m) => m.warmUpLmdb()).catch(() => {});
 }
 
+/**
+ * The file-safety options of an actor's LMDB store: the registry of actors
+ * that have existed sits beside the actors' directories, in the cluster's
+ * data directory (each actor's store is `<data directory>/<actor id>`).
+ */
+function fileSafety(id: string, spec: Extract<StorageSpec, { kind: 'lmdb' }>) {
+  return { actorId: id, registryDir: join(dirname(spec.dir), REGISTRY_DIR), ...(spec.minFreeBytes !== undefined ? { minFreeBytes: spec.minFreeBytes } : {}) };
+}
+
 async function openSynodStore(id: string, role: WorkerInit['role'], spec: StorageSpec): Promise<WorkerStorage<DurableRecord>> {
   let store;
   if (spec.kind === 'memory') store = openMemoryStore();
   else {
     preloadStorage();
-    store = await (await (lmdbModule as Promise<LmdbModule>)).openLmdbStore(spec.dir, { actorId: id, role, durable: spec.durable });
+    store = await (await (lmdbModule as Promise<LmdbModule>)).openLmdbStore(spec.dir, { ...fileSafety(id, spec), role, durable: spec.durable });
     if (spec.lazyFlushMs !== undefined) store = lazyStore(store, spec.lazyFlushMs);
   }
   const s = store;
@@ -124,7 +135,7 @@ export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
   async openStorage(init) {
     preloadStorage();
     const { openLmdbLog, openMemoryLog } = await (logModule as Promise<LogModule>);
-    return init.storage.kind === 'memory' ? openMemoryLog() : openLmdbLog(init.storage.dir, { actorId: init.id, durable: init.storage.durable });
+    return init.storage.kind === 'memory' ? openMemoryLog() : openLmdbLog(init.storage.dir, { ...fileSafety(init.id, init.storage), durable: init.storage.durable });
   },
   reporter(init) {
     let report: MpTurnReport = { type: 'turn' };

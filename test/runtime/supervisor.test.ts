@@ -65,12 +65,31 @@ describe('supervisor', () => {
     });
   });
 
-  it('stops a cluster whose actor dies during start-up every time, with the cause', async () => {
-    const err = await createCluster({ ...small, testHooks: { failStartup: { a2: { after: 0 } } } }).catch((e: unknown) => e);
+  it('starts without an actor that dies during start-up every time, when a quorum starts, and reports it failed with the cause', async () => {
+    await withCluster({ ...small, testHooks: { failStartup: { a2: { after: 0 } } } }, async (cluster) => {
+      expect(cluster.status('a2')).toBe('failed');
+      expect(cluster.failure('a2')?.message).toContain('a2 died during start-up 3 times in a row');
+      expect(cluster.failure('a2')?.message).toContain('test hook: a2 fails during start-up');
+      expect(cluster.failure('a1')).toBeNull();
+      expect(await cluster.propose('v')).toBe('v');
+    });
+  });
+
+  it('stops a cluster when too few actors start to make a quorum, with every cause', async () => {
+    const err = await createCluster({ ...small, testHooks: { failStartup: { a1: { after: 0 }, a2: { after: 0 } } } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SynodError);
     expect((err as SynodError).code).toBe('SYNOD_START_FAILED');
+    expect((err as Error).message).toContain('cannot run without a majority of the 3 acceptors (1 started)');
+    expect((err as Error).message).toContain('a1 died during start-up 3 times in a row');
     expect((err as Error).message).toContain('a2 died during start-up 3 times in a row');
-    expect((err as Error).message).toContain('test hook: a2 fails during start-up');
+  });
+
+  it('gives up on actors not ready within startTimeoutMs, so a start cannot hang', async () => {
+    // No worker thread boots, loads lmdb and opens its store within 1 ms.
+    const err = await createCluster({ ...small, supervisor: { startTimeoutMs: 1 } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SynodError);
+    expect((err as SynodError).code).toBe('SYNOD_START_FAILED');
+    expect((err as Error).message).toContain('did not become ready within startTimeoutMs (1 ms)');
   });
 
   it('stops an actor caught in a crash loop at restart, and restarts one that recovers from it', async () => {

@@ -38,11 +38,11 @@
  * aborted the process on this machine (DESIGN.md section 9). Reads are
  * synchronous, which is how lmdb-js is meant to be read and is safe.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { open, type RootDatabase } from 'lmdb';
+import { join } from 'node:path';
+import { open } from 'lmdb';
+import { liveStorageError, openCheckedEnvironment, type EnvironmentOptions } from './environment.js';
 import type { DurableRecord } from '../../core/effects.js';
 import type { Role } from '../../core/ids.js';
 import { decodeRecord, encodeRecord } from './record.js';
@@ -52,9 +52,7 @@ import type { ActorStore } from './types.js';
 export const RECORD_KEY = 'state';
 
 /** Options of {@link openLmdbStore}. */
-export interface LmdbStoreOptions {
-  /** The actor the store belongs to; named in error messages. */
-  readonly actorId?: string;
+export interface LmdbStoreOptions extends EnvironmentOptions {
   /**
    * The role of the actor. When given, `load` refuses a stored record of
    * another role (with a CorruptRecordError) and `persist` refuses to write
@@ -84,31 +82,9 @@ type PutPromise = Promise<boolean> & { readonly flushed?: PromiseLike<unknown> }
  * module comment for how), unless `opts.durable` is false.
  */
 export async function openLmdbStore(dir: string, opts: LmdbStoreOptions = {}): Promise<ActorStore> {
-  const path = resolve(dir);
   const durable = opts.durable ?? true;
   const who = opts.actorId === undefined ? 'the actor store' : `the store of actor ${opts.actorId}`;
-  const file = join(path, 'data.mdb');
-  try {
-    // The common case, a restart, finds the directory there: no trip to the thread pool.
-    if (!existsSync(path)) await mkdir(path, { recursive: true });
-  } catch (err) {
-    throw new Error(`cannot create ${path} for ${who}: ${(err as Error).message}; pick a data directory this process can write to`, { cause: err });
-  }
-
-  let db: RootDatabase<Buffer, string>;
-  try {
-    db = open<Buffer, string>({
-      path,
-      // A directory name with a dot in it would otherwise be taken for a file name.
-      noSubdir: false,
-      // The record is already encoded text; store its bytes as they are so
-      // that the checksum covers exactly what is on disk.
-      encoding: 'binary',
-      separateFlushed: true,
-    });
-  } catch (err) {
-    throw new Error(`cannot open the LMDB environment in ${path} for ${who}: ${(err as Error).message}; check that the directory is writable and holds an LMDB environment (data.mdb) or nothing`, { cause: err });
-  }
+  const { db, path, file, space } = openCheckedEnvironment<string>(dir, who, opts);
 
   let closing: Promise<void> | null = null;
   const closedError = (op: string) => new Error(`cannot ${op}: ${who} in ${path} is closed; open it again with openLmdbStore`);
@@ -118,7 +94,12 @@ export async function openLmdbStore(dir: string, opts: LmdbStoreOptions = {}): P
 
     async load(): Promise<DurableRecord | null> {
       if (closing !== null) throw closedError('load');
-      const raw = db.getBinary(RECORD_KEY);
+      let raw: Buffer | undefined;
+      try {
+        raw = db.getBinary(RECORD_KEY);
+      } catch (err) {
+        throw liveStorageError(err, file, 'reading', 'the actor cannot recover its state');
+      }
       return raw === undefined ? null : decodeRecord(raw, file, RECORD_KEY, opts.role);
     },
 
@@ -136,10 +117,11 @@ export async function openLmdbStore(dir: string, opts: LmdbStoreOptions = {}): P
         return Promise.reject(err as Error);
       }
       const failed = (err: unknown): never => {
-        throw new Error(`persisting to ${path} for ${who} failed: ${err instanceof Error ? err.message : String(err)}; the write is not durable, so the replies riding on it must not be sent`, { cause: err });
+        throw liveStorageError(err, file, `persisting (${who}) to`, 'the write is not durable, so the replies riding on it must not be sent');
       };
       let put: PutPromise;
       try {
+        space.take(bytes.length);
         put = db.put(RECORD_KEY, bytes) as PutPromise;
       } catch (err) {
         return Promise.reject(err).catch(failed);

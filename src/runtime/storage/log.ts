@@ -47,11 +47,8 @@
  * (terminating a worker inside a synchronous lmdb write can abort the
  * process). Reads are synchronous.
  */
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { open, type RootDatabase } from 'lmdb';
+import { liveStorageError, openCheckedEnvironment, type EnvironmentOptions } from './environment.js';
 import { isBallot } from '../../core/ballot.js';
 import type { MpRecord } from '../../core/multipaxos/types.js';
 import { batchJson, batchProblem, snapshotProblem } from '../../core/multipaxos/wire.js';
@@ -80,15 +77,13 @@ export interface RecordLog {
 }
 
 /** Options of {@link openLmdbLog}. */
-export interface LmdbLogOptions {
+export interface LmdbLogOptions extends EnvironmentOptions {
   /**
    * When true (the default) `append` resolves only once the records are
    * synced to disk; when false, once committed and visible. Only for
    * experiments: a machine crash can then lose records whose replies were sent.
    */
   readonly durable?: boolean;
-  /** The actor the log belongs to; named in error messages. */
-  readonly actorId?: string;
 }
 
 /** A put promise as lmdb-js returns it with `separateFlushed` (the `flushed` field is not in its typings). */
@@ -96,22 +91,9 @@ type PutPromise = Promise<boolean> & { readonly flushed?: PromiseLike<unknown> }
 
 /** Opens (creating `dir` if missing) the LMDB record log of one actor. */
 export async function openLmdbLog(dir: string, opts: LmdbLogOptions = {}): Promise<RecordLog> {
-  const path = resolve(dir);
   const durable = opts.durable ?? true;
   const who = opts.actorId === undefined ? 'the record log' : `the record log of actor ${opts.actorId}`;
-  const file = join(path, 'data.mdb');
-  try {
-    if (!existsSync(path)) await mkdir(path, { recursive: true });
-  } catch (err) {
-    throw new Error(`cannot create ${path} for ${who}: ${(err as Error).message}; pick a data directory this process can write to`, { cause: err });
-  }
-  let db: RootDatabase<Buffer, number>;
-  try {
-    // Binary values: the checksum then covers exactly the bytes on disk.
-    db = open<Buffer, number>({ path, noSubdir: false, encoding: 'binary', separateFlushed: true });
-  } catch (err) {
-    throw new Error(`cannot open the LMDB environment in ${path} for ${who}: ${(err as Error).message}; check that the directory is writable and holds an LMDB environment (data.mdb) or nothing`, { cause: err });
-  }
+  const { db, path, file, space } = openCheckedEnvironment<number>(dir, who, opts);
   // The next sequence number follows the last key written, so a reopened log appends after its records.
   let next = 0;
   for (const key of db.getKeys({ reverse: true, limit: 1 })) {
@@ -162,7 +144,7 @@ export async function openLmdbLog(dir: string, opts: LmdbLogOptions = {}): Promi
   let closing: Promise<void> | null = null;
   const closedError = (op: string) => new Error(`cannot ${op}: ${who} in ${path} is closed; open it again with openLmdbLog`);
   const failed = (err: unknown): never => {
-    throw new Error(`appending to ${path} for ${who} failed: ${err instanceof Error ? err.message : String(err)}; the records are not durable, so the replies riding on them must not be sent`, { cause: err });
+    throw liveStorageError(err, file, `appending (${who}) to`, 'the records are not durable, so the replies riding on them must not be sent');
   };
 
   return {
@@ -176,6 +158,7 @@ export async function openLmdbLog(dir: string, opts: LmdbLogOptions = {}): Promi
       try {
         // Encode everything first, so a bad record writes nothing.
         const encoded = records.map(encodeLogRecord);
+        space.take(encoded.reduce((n, b) => n + b.length, 0));
         records.forEach((record, i) => {
           const key = next++;
           puts.push(db.put(key, encoded[i] as Buffer) as PutPromise);
@@ -185,7 +168,7 @@ export async function openLmdbLog(dir: string, opts: LmdbLogOptions = {}): Promi
         for (const old of leftover) puts.push(db.remove(old) as PutPromise);
         leftover = [];
       } catch (err) {
-        return Promise.reject(err);
+        return Promise.reject(err instanceof TypeError ? err : liveStorageError(err, file, `appending (${who}) to`, 'nothing was written'));
       }
       const last = puts[puts.length - 1] as PutPromise;
       const committed = puts.length === 1 ? last : Promise.all(puts);

@@ -4,6 +4,7 @@
  * the record is durable, so an actor can release the replies that ride on it.
  */
 import type { DurableRecord } from '../../core/effects.js';
+import { SynodError } from '../../errors.js';
 
 /** Durable storage of one actor's record. */
 export interface ActorStore {
@@ -39,3 +40,29 @@ export class CorruptRecordError extends Error {
     super(`corrupt record ${JSON.stringify(key)} in ${file}: ${detail}. synod will not reset this actor's state; restore the file or remove the data directory to start afresh`);
   }
 }
+
+/** The codes of a {@link StorageError}: what went wrong with an actor's files. */
+export type StorageErrorCode = 'SYNOD_STORE_LOST' | 'SYNOD_STORE_CORRUPT' | 'SYNOD_DISK_FULL' | 'SYNOD_STORAGE_IO';
+
+/**
+ * A fault of an actor's files: its store vanished although the actor has
+ * existed, its LMDB file failed the checks made before mapping it, the disk
+ * is full, or an I/O call failed. `file` names the file; the message says
+ * what to do. The supervisor does not restart an actor that died of one
+ * (restarting cannot mend a file); `cluster.restart(id)` tries again once
+ * the file is mended.
+ */
+export class StorageError extends SynodError {
+  constructor(
+    code: StorageErrorCode,
+    /** The file (or directory) at fault. */
+    readonly file: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** The storage error codes, for telling them apart from other errors' (they also cross threads as plain data). */
+export const STORAGE_ERROR_CODES: readonly string[] = Object.freeze(['SYNOD_STORE_LOST', 'SYNOD_STORE_CORRUPT', 'SYNOD_DISK_FULL', 'SYNOD_STORAGE_IO'] satisfies StorageErrorCode[]);

@@ -1,0 +1,114 @@
+/**
+ * Opening an actor's LMDB environment, shared by the single-decree store
+ * (./lmdb.ts) and the record log (./log.ts), with the checks that keep a
+ * damaged disk from taking the process down or silently resetting an actor:
+ *
+ *   1. the directory is created one component at a time (./files.ts);
+ *   2. if the data directory's registry (./registry.ts) says the actor has
+ *      existed, its data.mdb must exist and not be empty: otherwise the
+ *      actor refuses to start (SYNOD_STORE_LOST) instead of coming back
+ *      with no promises;
+ *   3. data.mdb is checked before LMDB maps it (./lmdb-check.ts);
+ *   4. a new store is created only with free space above the reserve;
+ *   5. once LMDB has created the file, it and its directory are fsynced and
+ *      the actor is registered, before it can acknowledge anything.
+ */
+import { join } from 'node:path';
+import { open, type Key, type RootDatabase } from 'lmdb';
+import { ensureDir, fsReason, fsyncDir, fsyncFile, SpaceGuard, statfsFreeBytes, type FreeBytes } from './files.js';
+import { checkLmdbFile } from './lmdb-check.js';
+import { isRegistered, register, registryEntry } from './registry.js';
+import { StorageError } from './types.js';
+
+/** The free space synod keeps on a store's disk by default: 64 MiB. */
+export const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
+
+/** The file-safety options both LMDB stores take. */
+export interface EnvironmentOptions {
+  /** The actor the store belongs to; named in error messages and the registry entry's name. */
+  readonly actorId?: string;
+  /**
+   * The directory of the data directory's registry of actors that have
+   * existed (see ./registry.ts). Without it (or without `actorId`) a lost
+   * store cannot be told from a new one.
+   */
+  readonly registryDir?: string;
+  /**
+   * Writes are refused (SYNOD_DISK_FULL) while the disk has less than this
+   * many bytes free; default {@link DEFAULT_MIN_FREE_BYTES}.
+   */
+  readonly minFreeBytes?: number;
+  /** How free space is measured; default statfs. For tests that simulate a full disk. */
+  readonly freeBytes?: FreeBytes;
+}
+
+/** An opened, checked environment. */
+export interface CheckedEnvironment<K extends Key> {
+  readonly db: RootDatabase<Buffer, K>;
+  /** The environment's directory. */
+  readonly path: string;
+  /** Its data file, named in errors. */
+  readonly file: string;
+  /** Guards every write against a full disk. */
+  readonly space: SpaceGuard;
+}
+
+/** Opens the LMDB environment in `dir` after the checks in the module comment; `who` names the owner in messages. */
+export function openCheckedEnvironment<K extends Key>(dir: string, who: string, opts: EnvironmentOptions): CheckedEnvironment<K> {
+  const path = ensureDir(dir, who);
+  const file = join(path, 'data.mdb');
+  const registered = opts.registryDir !== undefined && opts.actorId !== undefined && isRegistered(opts.registryDir, opts.actorId);
+  const state = checkLmdbFile(file, who);
+  if (registered && state !== 'ok') {
+    const entry = registryEntry(opts.registryDir as string, opts.actorId as string);
+    throw new StorageError(
+      'SYNOD_STORE_LOST',
+      file,
+      `${file} (${who}) is ${state === 'missing' ? 'missing' : 'empty (0 bytes)'}, but ${entry} records that this actor has existed: its promises and accepted values are gone, and starting it empty could change a value already decided. Restore data.mdb from a backup. Deleting ${entry} would start the actor empty, which is safe only if a majority of the other acceptors holds everything it accepted (see "Storage faults" in docs/storage.md)`,
+    );
+  }
+  const space = new SpaceGuard(path, file, opts.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES, opts.freeBytes ?? statfsFreeBytes);
+  // Creating an environment writes its meta pages: not on a full disk.
+  if (state !== 'ok') space.take(64 * 1024);
+  let db: RootDatabase<Buffer, K>;
+  try {
+    db = open<Buffer, K>({
+      path,
+      // A directory name with a dot in it would otherwise be taken for a file name.
+      noSubdir: false,
+      // Records are already encoded; store their bytes as they are so that the checksum covers exactly what is on disk.
+      encoding: 'binary',
+      separateFlushed: true,
+    });
+  } catch (err) {
+    throw new StorageError('SYNOD_STORAGE_IO', file, `cannot open the LMDB environment ${file} (${who}): ${fsReason(err)}; check that the directory is writable and holds an LMDB environment or nothing`, { cause: err });
+  }
+  if (opts.registryDir !== undefined && opts.actorId !== undefined && !registered) {
+    try {
+      // The registry must never name an actor whose file a machine crash could still take back.
+      fsyncFile(file);
+      fsyncDir(path);
+    } catch (err) {
+      void db.close();
+      throw new StorageError('SYNOD_STORAGE_IO', file, `cannot sync ${file} (${who}): ${fsReason(err)}`, { cause: err });
+    }
+    try {
+      register(opts.registryDir, opts.actorId, path);
+    } catch (err) {
+      void db.close();
+      throw err;
+    }
+  }
+  return { db, path, file, space };
+}
+
+/**
+ * Turns an error of a live read or write into a StorageError naming the
+ * file (an lmdb-js error names none), keeping a StorageError as it is.
+ */
+export function liveStorageError(err: unknown, file: string, doing: string, consequence: string): StorageError {
+  if (err instanceof StorageError) return err;
+  const reason = err instanceof Error ? err.message : String(err);
+  const full = /ENOSPC|MDB_MAP_FULL|No space left/i.test(reason);
+  return new StorageError(full ? 'SYNOD_DISK_FULL' : 'SYNOD_STORAGE_IO', file, `${doing} ${file} failed: ${reason}; ${consequence}`, { cause: err });
+}
