@@ -122,7 +122,7 @@ function isEvents(history: readonly HistoryEvent[] | readonly Operation[]): hist
 }
 
 function explain(key: Key, prefix: readonly Operation[], state: Value, stuck: readonly Operation[]): string {
-  const shown = stuck.slice(0, 5).map((op) => `${describeOperation(op)} needs ${canonicalJson(needed(op))}`);
+  const shown = stuck.slice(0, 5).map((op) => `${describeOperation(op)} needs ${op.swapped === false ? 'anything but ' : ''}${canonicalJson(needed(op))}`);
   if (stuck.length > shown.length) shown.push(`and ${stuck.length - shown.length} more`);
   return (
     `key ${JSON.stringify(key)} is not linearizable: the longest linearizable prefix has ${prefix.length} operation(s) ` +
@@ -130,7 +130,7 @@ function explain(key: Key, prefix: readonly Operation[], state: Value, stuck: re
   );
 }
 
-/** The register value a read or cas requires (stuck operations are never writes). */
+/** The register value a read or cas requires, or (a cas that answered false) rules out; stuck operations are never writes. */
 function needed(op: Operation): Value {
   return op.f === 'cas' ? ((op.value as Value[])[0] ?? null) : op.value;
 }
@@ -157,31 +157,42 @@ function checkRegister(input: readonly Operation[], budget: { deadline: number; 
     return id;
   };
   // Each operation becomes a transition: it needs the register to hold `need`
-  // (-1: anything) and leaves it holding `put` (-1: unchanged).
+  // (-1: anything) and not to hold `not` (-1: no such rule), and leaves it
+  // holding `put` (-1: unchanged). A cas that answered false saw a value other
+  // than its `from` and changed nothing.
   const transition = (op: Operation) => {
-    if (op.f === 'read') return { need: intern(op.value), put: -1 };
-    if (op.f === 'write') return { need: -1, put: intern(op.value) };
+    if (op.f === 'read') return { need: intern(op.value), not: -1, put: -1 };
+    if (op.f === 'write') return { need: -1, not: -1, put: intern(op.value) };
     const [from, to] = op.value as [Value, Value];
-    return { need: intern(from), put: intern(to) };
+    if (op.swapped === false) return { need: -1, not: intern(from), put: -1 };
+    return { need: intern(from), not: -1, put: intern(to) };
   };
   // An info operation is only worth linearizing right before an operation
   // that needs the value it puts (anywhere else it is overwritten unseen, or
   // blocks), and that operation must not have returned before the info one
   // was invoked. So for each value: the latest return of an operation that
-  // needs it.
+  // needs it. A cas that answered false needs any value but its `from`, so
+  // for those: the latest return, and the latest among those with another
+  // `from` than the latest's.
   const all = input.map((op) => ({ op, ...transition(op) }));
   const latestNeed = new Map<number, number>();
   for (const { op, need } of all) if (need >= 0) latestNeed.set(need, Math.max(latestNeed.get(need) ?? -Infinity, op.return));
+  let notLatest = { not: -1, at: -Infinity };
+  for (const { op, not } of all) if (not >= 0 && op.return > notLatest.at) notLatest = { not, at: op.return };
+  let notOther = -Infinity;
+  for (const { op, not } of all) if (not >= 0 && not !== notLatest.not) notOther = Math.max(notOther, op.return);
+  const latestUse = (value: number) => Math.max(latestNeed.get(value) ?? -Infinity, value !== notLatest.not ? notLatest.at : notOther);
   const byCall = (a: { op: Operation }, b: { op: Operation }) => a.op.call - b.op.call;
   const okOps = all.filter(({ op }) => op.status === 'ok').sort(byCall);
   const infoOps = all
-    .filter(({ op, need, put }) => op.status === 'info' && put >= 0 && put !== need && (latestNeed.get(put) ?? -Infinity) >= op.call)
+    .filter(({ op, need, put }) => op.status === 'info' && put >= 0 && put !== need && latestUse(put) >= op.call)
     .sort(byCall);
   // Ok operations are numbered first, in invocation order, so the set of
   // linearized ones is nearly always a full prefix plus a short window.
   const ordered = [...okOps, ...infoOps];
   const ops = ordered.map(({ op }) => op);
   const need = Int32Array.from(ordered, (t) => t.need);
+  const not = Int32Array.from(ordered, (t) => t.not);
   const put = Int32Array.from(ordered, (t) => t.put);
   const m = okOps.length;
   const n = ops.length;
@@ -325,10 +336,11 @@ function checkRegister(input: readonly Operation[], budget: { deadline: number; 
     if (isCall(node)) {
       const i = opOf(node);
       const want = need[i] as number;
+      const refuse = not[i] as number;
       const t = twin[i] as number;
       const ready = i < m ? !infoPass : infoPass && (t < 0 || has(t));
-      const useful = want >= 0 || top === undefined || top.op < m;
-      if (ready && useful && (want < 0 || want === state)) {
+      const useful = want >= 0 || refuse >= 0 || top === undefined || top.op < m;
+      if (ready && useful && (want < 0 || want === state) && refuse !== state) {
         const after = (put[i] as number) < 0 ? state : (put[i] as number);
         mark(i);
         if (visit(after, i >= m)) {

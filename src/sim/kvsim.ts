@@ -237,8 +237,9 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     const cur = c.current as NonNullable<Client['current']>;
     const op = cur.command.op;
     const value: Value = result.f === 'read' ? result.value : op.f === 'write' ? op.value : op.f === 'cas' ? [op.from, op.to] : null;
-    const type = result.f === 'cas' && !result.ok ? 'fail' : 'ok';
-    history.push({ process: c.index, type, f: op.f, key: op.key, value, time: world.now });
+    // A cas that answered false happened (it saw another value): ok, not fail.
+    const unswapped = result.f === 'cas' && !result.ok ? { swapped: false } : {};
+    history.push({ process: c.index, type: 'ok', f: op.f, key: op.key, value, ...unswapped, time: world.now });
     latencies.push(world.now - cur.invokedAt);
     c.current = null;
     driver.push(world.now + rng.int(0, 5), { kind: 'invoke', client: c.index });
