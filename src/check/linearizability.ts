@@ -53,7 +53,22 @@ export interface LinearizabilityOptions {
   readonly timeoutMs?: number;
   /** Give up (answer `unknown`) after this many search steps on any one key. */
   readonly maxSteps?: number;
+  /**
+   * Give up (answer `unknown`) when the search of any one key has remembered
+   * this many configurations (default {@link DEFAULT_MAX_CONFIGURATIONS}).
+   * This bounds the checker's memory: each configuration takes a few dozen
+   * bytes (more when a key has many operations in flight at once), outside
+   * the JavaScript heap.
+   */
+  readonly maxConfigurations?: number;
 }
+
+/**
+ * How many configurations the search of one key remembers at most, unless
+ * {@link LinearizabilityOptions.maxConfigurations} says otherwise: about
+ * 0.5 GB on a key with a few dozen operations in flight at once.
+ */
+export const DEFAULT_MAX_CONFIGURATIONS = 10_000_000;
 
 /**
  * The verdict. `ok` is true only for a proof of linearizability, so `if
@@ -100,7 +115,11 @@ export function checkLinearizable(history: readonly HistoryEvent[] | readonly Op
     if (list === undefined) byKey.set(op.key, [op]);
     else list.push(op);
   }
-  const budget = { deadline: performance.now() + (options.timeoutMs ?? Infinity), maxSteps: options.maxSteps ?? Infinity };
+  const budget = {
+    deadline: performance.now() + (options.timeoutMs ?? Infinity),
+    maxSteps: options.maxSteps ?? Infinity,
+    maxConfigurations: options.maxConfigurations ?? DEFAULT_MAX_CONFIGURATIONS,
+  };
   let steps = 0;
   let unknown: { key: Key; reason: string } | undefined;
   for (const [key, keyOps] of byKey) {
@@ -141,7 +160,7 @@ type RegisterOutcome =
   | { kind: 'unknown'; steps: number; why: string };
 
 /** Checks one key's operations against a register starting at null. */
-function checkRegister(input: readonly Operation[], budget: { deadline: number; maxSteps: number }): RegisterOutcome {
+function checkRegister(input: readonly Operation[], budget: { deadline: number; maxSteps: number; maxConfigurations: number }): RegisterOutcome {
   // Values are interned as small integers so that a configuration's register
   // value is cheap to compare and to put in a cache key. Id 0 is null.
   const valueIds = new Map<string, number>([['null', 0]]);
@@ -261,6 +280,7 @@ function checkRegister(input: readonly Operation[], budget: { deadline: number; 
       return;
     }
     okBits[i >> 5] = (okBits[i >> 5] as number) | (1 << (i & 31));
+    cache.flip(i);
     if (i + 1 > high) high = i + 1;
     while (low < m && has(low)) low++;
   };
@@ -270,20 +290,10 @@ function checkRegister(input: readonly Operation[], budget: { deadline: number; 
       return;
     }
     okBits[i >> 5] = (okBits[i >> 5] as number) & ~(1 << (i & 31));
+    cache.flip(i);
     if (i < low) low = i;
     while (high > low && !has(high - 1)) high--;
   };
-  const codes: number[] = [];
-  const push32 = (x: number) => codes.push(x & 0xffff, x >>> 16);
-  const okKey = (state: number, afterInfo: boolean) => {
-    codes.length = 0;
-    codes.push(afterInfo ? 1 : 0);
-    push32(state);
-    push32(low);
-    for (let w = low >> 5; w < (high + 31) >> 5; w++) push32(okBits[w] as number);
-    return String.fromCharCode(...codes);
-  };
-  const subset = (a: Uint32Array, b: Uint32Array) => a.every((word, w) => (word & ~(b[w] as number)) === 0);
   // Lowe's cache, strengthened for info operations: a configuration is
   // covered when one with the same ok operations and value, but a subset of
   // its info operations, was reached before. Leaving an info operation out
@@ -291,19 +301,15 @@ function checkRegister(input: readonly Operation[], budget: { deadline: number; 
   // linearized later), so whatever the covered one could reach, the other
   // could too. A configuration reached by an info operation is more
   // restricted (see the walk below), so it can be covered by either kind,
-  // but covers only its own kind. Returns true, recording the current
-  // configuration, when it is not covered.
-  const seen = new Map<string, Uint32Array[]>();
-  const covered = (key: string) => seen.get(key)?.some((s) => subset(s, infoBits)) ?? false;
-  const visit = (state: number, afterInfo: boolean) => {
-    const free = okKey(state, false);
-    if (covered(free)) return false;
-    const key = afterInfo ? okKey(state, true) : free;
-    if (afterInfo && covered(key)) return false;
-    const kept = (seen.get(key) ?? []).filter((s) => !subset(infoBits, s));
-    kept.push(infoBits.slice());
-    seen.set(key, kept);
-    return true;
+  // but covers only its own kind. The cache is keyed by the value (twice,
+  // plus one after an info operation) and the ok operations' bitset, hashed
+  // incrementally (see ConfigCache).
+  const cache = new ConfigCache(okBits, infoBits, budget.maxConfigurations);
+  const visit = (state: number, afterInfo: boolean): 'new' | 'seen' | 'full' => {
+    const free = state * 2;
+    if (cache.covered(free, low, high)) return 'seen';
+    if (afterInfo && cache.covered(free + 1, low, high)) return 'seen';
+    return cache.add(afterInfo ? free + 1 : free, low, high) ? 'new' : 'full';
   };
 
   // The linearization so far, as a linked stack: remembering the deepest one
@@ -343,7 +349,9 @@ function checkRegister(input: readonly Operation[], budget: { deadline: number; 
       if (ready && useful && (want < 0 || want === state) && refuse !== state) {
         const after = (put[i] as number) < 0 ? state : (put[i] as number);
         mark(i);
-        if (visit(after, i >= m)) {
+        const seen = visit(after, i >= m);
+        if (seen === 'full') return { kind: 'unknown', steps, why: `the cache limit of ${budget.maxConfigurations} configurations was reached` };
+        if (seen === 'new') {
           top = { op: i, before: state, below: top };
           state = after;
           lift(i);
@@ -357,7 +365,8 @@ function checkRegister(input: readonly Operation[], budget: { deadline: number; 
       node = next[node] as number;
       continue;
     }
-    if (!infoPass) {
+    // The second pass only when there are info operations to try.
+    if (!infoPass && n > m) {
       infoPass = true;
       node = next[0] as number;
       continue;
@@ -388,4 +397,150 @@ function checkRegister(input: readonly Operation[], budget: { deadline: number; 
     infoPass = op >= m;
   }
   return { kind: 'ok', steps };
+}
+
+/**
+ * The search's memory of configurations: sets of linearized operations with
+ * the register's value, kept in typed arrays rather than as objects, so that
+ * a cache of millions of entries costs tens of bytes each and its size can
+ * be bounded.
+ *
+ * The set of ok operations is hashed incrementally (Zobrist hashing): each
+ * ok operation has a random 32-bit code, and the hash is the xor of the codes
+ * of those linearized, updated by {@link flip} in constant time. An entry
+ * stores the set's words from the first ok operation not linearized (`low`)
+ * to the last one linearized (`high`), since below `low` every bit is set
+ * and above `high` none is, and the info operations' words whole (a key has
+ * few info operations). Entries with the same hash are chained.
+ */
+class ConfigCache {
+  private readonly codes: Int32Array;
+  private hash = 0;
+  private heads: Int32Array;
+  private mask: number;
+  private size = 0;
+  // Per entry: the next in its chain (-1: none), its full hash, its key (the
+  // value, times two, plus one when reached by an info operation), `low`,
+  // the number of ok words and where its words start in `words`.
+  private chain = new Int32Array(1024);
+  private hashes = new Int32Array(1024);
+  private keys = new Int32Array(1024);
+  private lows = new Int32Array(1024);
+  private spans = new Int32Array(1024);
+  private offsets = new Int32Array(1024);
+  private words = new Uint32Array(4096);
+  private used = 0;
+
+  constructor(
+    private readonly okBits: Uint32Array,
+    private readonly infoBits: Uint32Array,
+    private readonly limit: number,
+  ) {
+    // A fixed xorshift stream: the same history is searched the same way every time.
+    const m = okBits.length * 32;
+    this.codes = new Int32Array(m);
+    let x = 0x2545f491;
+    for (let i = 0; i < m; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      this.codes[i] = x;
+    }
+    this.heads = new Int32Array(1 << 12).fill(-1);
+    this.mask = (1 << 12) - 1;
+  }
+
+  /** Ok operation `i` was linearized or taken back. */
+  flip(i: number): void {
+    this.hash ^= this.codes[i] as number;
+  }
+
+  private full(key: number): number {
+    let h = (this.hash ^ Math.imul(key + 1, 0x9e3779b1)) | 0;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    return h ^ (h >>> 16);
+  }
+
+  /** Whether entry `e` has the current ok set (given its hash matched). */
+  private sameOk(e: number, low: number, from: number, span: number): boolean {
+    if (this.lows[e] !== low || this.spans[e] !== span) return false;
+    const at = this.offsets[e] as number;
+    for (let w = 0; w < span; w++) if (this.words[at + w] !== this.okBits[from + w]) return false;
+    return true;
+  }
+
+  /** Whether entry `e`'s info operations are a subset of the current ones. */
+  private infoWithin(e: number, span: number): boolean {
+    const at = (this.offsets[e] as number) + span;
+    for (let w = 0; w < this.infoBits.length; w++) if (((this.words[at + w] as number) & ~(this.infoBits[w] as number)) !== 0) return false;
+    return true;
+  }
+
+  /** Whether an entry with `key`, the current ok set and a subset of the current info set exists. */
+  covered(key: number, low: number, high: number): boolean {
+    const h = this.full(key);
+    const from = low >> 5;
+    const span = Math.max(0, ((high + 31) >> 5) - from);
+    for (let e = this.heads[h & this.mask] as number; e >= 0; e = this.chain[e] as number) {
+      if (this.hashes[e] === h && this.keys[e] === key && this.sameOk(e, low, from, span) && this.infoWithin(e, span)) return true;
+    }
+    return false;
+  }
+
+  /** Records the current configuration under `key`; false (recording nothing) when the cache is full. */
+  add(key: number, low: number, high: number): boolean {
+    if (this.size >= this.limit) return false;
+    const h = this.full(key);
+    const from = low >> 5;
+    const span = Math.max(0, ((high + 31) >> 5) - from);
+    const need = span + this.infoBits.length;
+    if (this.size === this.chain.length) this.growEntries();
+    if (this.used + need > this.words.length) {
+      const words = new Uint32Array(Math.max(this.words.length * 2, this.used + need));
+      words.set(this.words);
+      this.words = words;
+    }
+    const e = this.size++;
+    this.hashes[e] = h;
+    this.keys[e] = key;
+    this.lows[e] = low;
+    this.spans[e] = span;
+    this.offsets[e] = this.used;
+    this.words.set(this.okBits.subarray(from, from + span), this.used);
+    this.words.set(this.infoBits, this.used + span);
+    this.used += need;
+    const bucket = h & this.mask;
+    this.chain[e] = this.heads[bucket] as number;
+    this.heads[bucket] = e;
+    if (this.size > this.heads.length) this.rehash();
+    return true;
+  }
+
+  private growEntries(): void {
+    const grow = (a: Int32Array) => {
+      const b = new Int32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.chain = grow(this.chain);
+    this.hashes = grow(this.hashes);
+    this.keys = grow(this.keys);
+    this.lows = grow(this.lows);
+    this.spans = grow(this.spans);
+    this.offsets = grow(this.offsets);
+  }
+
+  private rehash(): void {
+    const buckets = this.heads.length * 2;
+    this.heads = new Int32Array(buckets).fill(-1);
+    this.mask = buckets - 1;
+    for (let e = 0; e < this.size; e++) {
+      const bucket = (this.hashes[e] as number) & this.mask;
+      this.chain[e] = this.heads[bucket] as number;
+      this.heads[bucket] = e;
+    }
+  }
 }
