@@ -294,6 +294,19 @@ describe('non-linearizable histories', () => {
     expect(r).toMatchObject({ ok: false, status: 'unknown', key: 0 });
     expect(checkLinearizable(h).ok).toBe(true);
   });
+
+  it('when the cache of configurations is full the answer is unknown, never ok (the memory bound)', () => {
+    const h = randomRegisterHistory({ seed: 7, ops: 500, clients: 5, keys: 1, concurrency: 5 });
+    const last = h.findLastIndex((e) => e.type === 'ok' && e.f === 'read');
+    const broken = h.map((e, i) => (i === last ? { ...e, value: 'never written' } : e));
+    for (const history of [h, broken]) {
+      const r = checkLinearizable(history, { maxConfigurations: 50 });
+      expect(r).toMatchObject({ ok: false, status: 'unknown', key: 0 });
+      if (r.status === 'unknown') expect(r.reason).toContain('the cache limit of 50 configurations was reached');
+    }
+    expect(checkLinearizable(h, { maxConfigurations: 100_000 }).status).toBe('linearizable');
+    expect(checkLinearizable(broken, { maxConfigurations: 100_000 }).status).toBe('not-linearizable');
+  });
 });
 
 /** The register after `op` from `state`, or undefined if the register refuses it. */
