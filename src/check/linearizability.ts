@@ -307,9 +307,9 @@ function checkRegister(input: readonly Operation[], budget: { deadline: number; 
   const cache = new ConfigCache(okBits, infoBits, budget.maxConfigurations);
   const visit = (state: number, afterInfo: boolean): 'new' | 'seen' | 'full' => {
     const free = state * 2;
-    if (cache.covered(free, low, high)) return 'seen';
-    if (afterInfo && cache.covered(free + 1, low, high)) return 'seen';
-    return cache.add(afterInfo ? free + 1 : free, low, high) ? 'new' : 'full';
+    if (!afterInfo) return cache.visit(free, low, high);
+    if (cache.covered(free, low, high) || cache.covered(free + 1, low, high)) return 'seen';
+    return cache.add(free + 1, low, high) ? 'new' : 'full';
   };
 
   // The linearization so far, as a linked stack: remembering the deepest one
@@ -490,12 +490,25 @@ class ConfigCache {
     return false;
   }
 
-  /** Records the current configuration under `key`; false (recording nothing) when the cache is full. */
-  add(key: number, low: number, high: number): boolean {
-    if (this.size >= this.limit) return false;
+  /** {@link covered}, then {@link add} if not, hashing once. */
+  visit(key: number, low: number, high: number): 'new' | 'seen' | 'full' {
     const h = this.full(key);
     const from = low >> 5;
     const span = Math.max(0, ((high + 31) >> 5) - from);
+    for (let e = this.heads[h & this.mask] as number; e >= 0; e = this.chain[e] as number) {
+      if (this.hashes[e] === h && this.keys[e] === key && this.sameOk(e, low, from, span) && this.infoWithin(e, span)) return 'seen';
+    }
+    return this.insert(h, key, low, from, span) ? 'new' : 'full';
+  }
+
+  /** Records the current configuration under `key`; false (recording nothing) when the cache is full. */
+  add(key: number, low: number, high: number): boolean {
+    const from = low >> 5;
+    return this.insert(this.full(key), key, low, from, Math.max(0, ((high + 31) >> 5) - from));
+  }
+
+  private insert(h: number, key: number, low: number, from: number, span: number): boolean {
+    if (this.size >= this.limit) return false;
     const need = span + this.infoBits.length;
     if (this.size === this.chain.length) this.growEntries();
     if (this.used + need > this.words.length) {
