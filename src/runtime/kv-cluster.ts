@@ -404,8 +404,9 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   /**
    * Every operation so far as Jepsen-format events, in real-time order:
    * `process` is the session (a fresh number after an operation whose outcome
-   * is unknown), `f` is read, write or cas, a cas that swapped is `ok` and one
-   * that did not is `fail`, and an operation that timed out or was cut short
+   * is unknown), `f` is read, write or cas, a cas is `ok` whether it swapped
+   * or not (one that answered false has `swapped: false`), and an operation
+   * that timed out or was cut short
    * by close() is `info`. Operations still in flight have only their
    * `invoke`. Needs the `history` option.
    */
