@@ -20,6 +20,9 @@
  *   plus the register's value, and a configuration reached once is never
  *   explored again, because what can follow depends on nothing else.
  *
+ * A cas that answered false (`swapped: false`) is an ok operation that needs
+ * the register to hold anything but its `from`, and changes nothing.
+ *
  * Operations with an unknown outcome (`info`) have no return, so they never
  * force anything; they may be linearized anywhere after their invocation, or
  * never. Before the search, an `info` write (or cas) is dropped when no
@@ -42,7 +45,9 @@
  * may explain many reads) this bites early: on a key with ~1,500 operations
  * and 10 values, refuting a bad final read took 0.2 s with 2% info operations,
  * 2 s with 3% and over 20 s with 5%; with unique values, under 0.1 s. Hence the budget: when it runs out the answer is
- * `unknown`, never `linearizable`.
+ * `unknown`, never `linearizable`. Memory is bounded the same way: the cache
+ * of configurations (typed arrays, see ConfigCache) holds at most
+ * `maxConfigurations` per key, and reaching that answers `unknown` too.
  */
 import { canonicalJson, type Value } from '../core/value.js';
 import { describeOperation, pairOperations, type HistoryEvent, type Key, type Operation } from './history.js';
