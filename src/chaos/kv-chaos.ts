@@ -48,6 +48,9 @@ export interface KvChaosReport {
   readonly timeline: readonly TimelineLine[];
 }
 
+/** What a client's wait yields when it gave up at the end of the run. */
+const GAVE_UP = Symbol('gave up');
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Runs the kv chaos and checks the outcome. */
@@ -79,6 +82,7 @@ export async function runKvChaos(o: KvChaosOptions): Promise<KvChaosReport> {
   let done = 0;
   let unknownOutcome = 0;
   let stop = false;
+  let endTimer: ReturnType<typeof setTimeout> | undefined;
   /** The steps as run: waits reached and faults carried out, in order (what --schedule-out writes). */
   const ran: KvStep[] = [];
   /** Actors the script paused and has not resumed yet. */
@@ -100,16 +104,32 @@ export async function runKvChaos(o: KvChaosOptions): Promise<KvChaosReport> {
     });
     kv.on('violation', (v) => note(`VIOLATION ${v.kind}: ${v.message}`));
     const over = () => stop || (o.durationMs !== undefined && performance.now() - start >= o.durationMs) || (o.decisions !== undefined && done >= o.decisions);
+    // At the end of the run (the duration, or enough answers) the clients give
+    // up on the operations they are waiting for, and the history is taken
+    // then: those operations have no completion in it, so their outcome is
+    // unknown (info), as in a Jepsen test whose clients time out. Clients
+    // that waited until answered left the checker no info operation to see.
+    let giveUp = () => {};
+    const gaveUp = new Promise<typeof GAVE_UP>((resolve) => (giveUp = () => resolve(GAVE_UP)));
+    if (o.durationMs !== undefined) endTimer = setTimeout(giveUp, Math.max(0, o.durationMs - (performance.now() - start)));
 
+    // A client stops when it gives up (the end of the duration, told by the
+    // timer) or once enough operations were answered, never between two
+    // operations because the clock passed the end: so every client is
+    // waiting for an answer when the run ends.
     const client = async (c: number) => {
-      for (let n = 0; !over(); n++) {
+      for (let n = 0; !stop && !(o.decisions !== undefined && done >= o.decisions); n++) {
         const key = `k${(n * 7 + c) % o.keys}`;
         const kind = (n + c) % 10;
         try {
-          if (kind < 4) await kv.get(key);
-          else if (kind < 8) await kv.put(key, `${c}.${n}`);
-          else await kv.cas(key, `${c}.${n - 1}` as Value, `${c}.${n}`);
+          const answer: Promise<unknown> = kind < 4 ? kv.get(key) : kind < 8 ? kv.put(key, `${c}.${n}`) : kv.cas(key, `${c}.${n - 1}` as Value, `${c}.${n}`);
+          answer.catch(() => {}); // settled after the client gave up: nobody waits for it
+          if ((await Promise.race([answer, gaveUp])) === GAVE_UP) {
+            unknownOutcome++;
+            return;
+          }
           done++;
+          if (o.decisions !== undefined && done >= o.decisions) giveUp();
         } catch (err) {
           const code = (err as { code?: string }).code;
           if (code === 'SYNOD_CLOSED') return;
@@ -173,9 +193,9 @@ export async function runKvChaos(o: KvChaosOptions): Promise<KvChaosReport> {
     const scriptDone = script();
     await Promise.all(Array.from({ length: o.clients }, (_, c) => client(c)));
     stop = true;
+    const history = kv.history();
     await scriptDone;
     const elapsedMs = performance.now() - start;
-    const history = kv.history();
     await kv.close();
     const violations = [...kv.checker.violations];
     note(`stopped after ${done} operations; checking the history (${history.length} events) for linearizability`);
@@ -203,6 +223,7 @@ export async function runKvChaos(o: KvChaosOptions): Promise<KvChaosReport> {
     };
   } finally {
     stop = true;
+    if (endTimer !== undefined) clearTimeout(endTimer);
     await kv.close();
   }
 }

@@ -33,6 +33,11 @@ export type EventType = 'invoke' | 'ok' | 'fail' | 'info';
  * One line of a history. `value` is `null` on a read's invocation and the
  * value read (`null` = key absent) on its `ok`; the value written for a write;
  * `[from, to]` for a cas.
+ *
+ * A cas that answered false completes with `type: 'ok'` and `swapped: false`:
+ * it happened, and observed a value other than `from` (following Jepsen,
+ * `fail` is left for operations that certainly did not happen, so the checker
+ * drops them). An `ok` cas without `swapped`, or with `swapped: true`, swapped.
  */
 export interface HistoryEvent {
   readonly process: ProcessId;
@@ -40,6 +45,8 @@ export interface HistoryEvent {
   readonly f: OpFunction;
   readonly key: Key;
   readonly value: Value;
+  /** On a cas's `ok` completion only: false when the cas answered false (the register held a value other than `from`). */
+  readonly swapped?: boolean;
   readonly time?: number;
   readonly index?: number;
 }
@@ -57,6 +64,11 @@ export interface Operation {
   readonly key: Key;
   readonly value: Value;
   readonly status: 'ok' | 'info';
+  /**
+   * Only on an `ok` cas that answered false: it observed a value other than
+   * `from` and left the register unchanged.
+   */
+  readonly swapped?: false;
   readonly call: number;
   readonly return: number;
 }
@@ -90,6 +102,7 @@ export function parseHistory(text: string): HistoryEvent[] {
       f: r.f as OpFunction,
       key: r.key as Key,
       value: r.value as Value,
+      ...(r.swapped !== undefined ? { swapped: r.swapped as boolean } : {}),
       ...(r.time !== undefined ? { time: r.time as number } : {}),
       ...(r.index !== undefined ? { index: r.index as number } : {}),
     });
@@ -107,6 +120,7 @@ function eventProblem(raw: unknown): string | undefined {
   if (typeof r.key !== 'number' && typeof r.key !== 'string') return '"key" must be a number or a string';
   if (!('value' in r)) return 'missing "value" (use null when there is none)';
   if (!isValue(r.value)) return '"value" must be a JSON value';
+  if (r.swapped !== undefined && (typeof r.swapped !== 'boolean' || r.f !== 'cas' || r.type !== 'ok')) return '"swapped" must be true or false, and only on the ok completion of a cas';
   if (r.time !== undefined && (typeof r.time !== 'number' || !Number.isFinite(r.time))) return '"time" must be a number';
   if (r.index !== undefined && !(Number.isSafeInteger(r.index) && (r.index as number) >= 0)) return '"index" must be a non-negative integer';
   return undefined;
@@ -129,6 +143,7 @@ export function formatHistory(events: readonly HistoryEvent[]): string {
         f: e.f,
         key: e.key,
         value: e.value,
+        ...(e.swapped !== undefined ? { swapped: e.swapped } : {}),
         ...(e.time !== undefined ? { time: e.time } : {}),
         ...(e.index !== undefined ? { index: e.index } : {}),
       }),
@@ -142,7 +157,8 @@ export function formatHistory(events: readonly HistoryEvent[]): string {
  * returns the operations a linearizability check must consider, in order of
  * invocation:
  *
- * - `ok` operations, with the value read taken from the completion;
+ * - `ok` operations, with the value read taken from the completion, and a
+ *   cas that answered false (`swapped: false`) marked so;
  * - operations whose outcome is unknown (`info`, or no completion by the end
  *   of the history), as `status: 'info'` with `return: Infinity` — except
  *   reads, which have no effect and so constrain nothing;
@@ -178,7 +194,8 @@ export function pairOperations(events: readonly HistoryEvent[]): Operation[] {
     if (e.type === 'fail' || (e.type === 'info' && e.f === 'read')) return;
     const value = e.f === 'read' ? e.value : inv.value;
     const status = e.type === 'ok' ? 'ok' : 'info';
-    ops.push({ process: e.process, f: e.f, key: e.key, value, status, call: open, return: status === 'ok' ? i : Infinity });
+    const unswapped = status === 'ok' && e.f === 'cas' && e.swapped === false ? { swapped: false as const } : {};
+    ops.push({ process: e.process, f: e.f, key: e.key, value, status, ...unswapped, call: open, return: status === 'ok' ? i : Infinity });
   });
   for (const open of pending.values()) {
     const inv = events[open] as HistoryEvent;
@@ -194,7 +211,7 @@ export function describeOperation(op: Operation): string {
       ? `read -> ${canonicalJson(op.value)}`
       : op.f === 'write'
         ? `write ${canonicalJson(op.value)}`
-        : `cas ${canonicalJson((op.value as Value[])[0] ?? null)} -> ${canonicalJson((op.value as Value[])[1] ?? null)}`;
+        : `cas ${canonicalJson((op.value as Value[])[0] ?? null)} -> ${canonicalJson((op.value as Value[])[1] ?? null)}${op.swapped === false ? ' answered false' : ''}`;
   const span = op.status === 'ok' ? `events ${op.call}-${op.return}` : `invoked at event ${op.call}, outcome unknown`;
   return `process ${JSON.stringify(op.process)} ${what} (${span})`;
 }
@@ -221,7 +238,7 @@ export interface RandomHistoryOptions {
  * A random history that is linearizable by construction: a reference register
  * per key is updated atomically at a random moment between each operation's
  * invocation and completion, and the completion reports what the register
- * did. An `info` operation either took effect before its `info` event, takes
+ * did (a cas that found another value answers `ok` with `swapped: false`). An `info` operation either took effect before its `info` event, takes
  * effect at a random later moment, or never does.
  */
 export function randomRegisterHistory(options: RandomHistoryOptions): HistoryEvent[] {
@@ -237,7 +254,7 @@ export function randomRegisterHistory(options: RandomHistoryOptions): HistoryEve
     /** The completion will be `info`, whatever happened. */
     readonly lost: boolean;
     /** What the completion will say, once the operation has taken effect. */
-    outcome?: { type: 'ok' | 'fail'; value: Value };
+    outcome?: { value: Value; swapped?: false };
   }
   const rng = new Prng(seed);
   const registers: Value[] = new Array<Value>(keys).fill(null);
@@ -251,15 +268,15 @@ export function randomRegisterHistory(options: RandomHistoryOptions): HistoryEve
 
   const apply = (op: Pending) => {
     const current = registers[op.key] as Value;
-    if (op.f === 'read') op.outcome = { type: 'ok', value: current };
+    if (op.f === 'read') op.outcome = { value: current };
     else if (op.f === 'write') {
       registers[op.key] = op.value;
-      op.outcome = { type: 'ok', value: op.value };
+      op.outcome = { value: op.value };
     } else {
       const [from, to] = op.value as [Value, Value];
       const swapped = canonicalJson(current) === canonicalJson(from);
       if (swapped) registers[op.key] = to;
-      op.outcome = { type: swapped ? 'ok' : 'fail', value: op.value };
+      op.outcome = swapped ? { value: op.value } : { value: op.value, swapped: false };
     }
   };
 
@@ -288,8 +305,8 @@ export function randomRegisterHistory(options: RandomHistoryOptions): HistoryEve
       if (op.outcome === undefined && rng.chance(0.5)) zombies.push(op);
       idle.push(nextProcess++);
     } else {
-      const outcome = op.outcome as { type: 'ok' | 'fail'; value: Value };
-      events.push({ process: op.process, type: outcome.type, f: op.f, key: op.key, value: outcome.value });
+      const outcome = op.outcome as { value: Value; swapped?: false };
+      events.push({ process: op.process, type: 'ok', f: op.f, key: op.key, value: outcome.value, ...(outcome.swapped === false ? { swapped: false } : {}) });
       idle.push(op.process);
     }
     pending.splice(pending.indexOf(op), 1);

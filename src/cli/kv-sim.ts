@@ -29,7 +29,7 @@ interface KvSimFlags extends FaultFlags, SeededFlags {
   batch: number;
   window: number;
   compactEvery: number;
-  bug?: 'stale-read';
+  bug?: 'stale-read' | 'cas-false';
   history?: string;
   /** Step bound; default 400 per operation. */
   steps?: number;
@@ -57,7 +57,7 @@ export function addKvSimCommand(program: Command, exit: (code: number) => void):
     .option('--batch <n>', 'most commands per log slot', intArg(1, 100_000), 64)
     .option('--window <n>', 'most slots in flight', intArg(1, 100_000), 32)
     .option('--compact-every <n>', 'learners snapshot their state every n slots and the log is trimmed below what all have snapshotted (0: never)', intArg(0), 1000)
-    .option('--bug <name>', 'control bug the checker must catch: stale-read (replicas answer reads from their own, possibly lagging, state)', choiceArg(['stale-read'] as const))
+    .option('--bug <name>', 'control bug the checker must catch: stale-read (replicas answer reads from their own, possibly lagging, state), cas-false (a cas that swapped answers false)', choiceArg(['stale-read', 'cas-false'] as const))
     .option('--history <file>', 'write the history (single run), or the first failing run\'s history (sweep), as Jepsen-format JSON lines', outputFileArg)
     .option('--json', 'print exactly one JSON object instead of text');
   addSeededOptions(command, 'fails (unsafe log or a history that is not linearizable)', '--drop, --dup, --delay, --crash, --partition and --crash-leader')

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { addBenchCommand } from './bench.js';
 import { addChaosCommand } from './chaos.js';
+import { addCheckCommand } from './check.js';
 import { addKvCommand } from './kv.js';
 import { addKvSimCommand } from './kv-sim.js';
 import { rootMessage } from './errors.js';
@@ -59,6 +60,7 @@ addTraceCommand(program, exit);
 addKvSimCommand(program, exit);
 addKvCommand(program, exit);
 addChaosCommand(program, exit);
+addCheckCommand(program, exit);
 addBenchCommand(program, exit);
 
 try {

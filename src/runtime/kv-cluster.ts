@@ -411,8 +411,9 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   /**
    * Every operation so far as Jepsen-format events, in real-time order:
    * `process` is the session (a fresh number after an operation whose outcome
-   * is unknown), `f` is read, write or cas, a cas that swapped is `ok` and one
-   * that did not is `fail`, and an operation that timed out or was cut short
+   * is unknown), `f` is read, write or cas, a cas is `ok` whether it swapped
+   * or not (one that answered false has `swapped: false`), and an operation
+   * that timed out or was cut short
    * by close() is `info`. Operations still in flight have only their
    * `invoke`. Needs the `history` option.
    */
@@ -580,7 +581,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     if (this.options.history) {
       if (o.f === 'read') this.record(session.process, 'ok', o, encoded);
       else if (o.f === 'write') this.record(session.process, 'ok', o, o.value);
-      else this.record(session.process, encoded === true ? 'ok' : 'fail', o, [o.from, o.to]);
+      // A cas that answered false happened (it saw another value): ok, not fail.
+      else this.record(session.process, 'ok', o, [o.from, o.to], encoded === true ? undefined : false);
     }
     op.resolve(o.f === 'read' ? encoded : o.f === 'cas' ? encoded === true : undefined);
     this.next(session);
@@ -704,8 +706,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     return new SynodError('SYNOD_TIMEOUT', `${op.f} ${JSON.stringify(op.key)} got no answer within ${this.options.timeoutMs} ms; it may still take effect. Raise timeoutMs, or check that a majority of acceptors and a learner are up`);
   }
 
-  private record(process: number, type: HistoryEvent['type'], op: KvOp, value: Value): void {
-    this.events.push({ process, type, f: op.f, key: op.key, value, time: performance.now() - this.t0 });
+  private record(process: number, type: HistoryEvent['type'], op: KvOp, value: Value, swapped?: false): void {
+    this.events.push({ process, type, f: op.f, key: op.key, value, ...(swapped === false ? { swapped } : {}), time: performance.now() - this.t0 });
   }
 
   /** Resolves at the next election; rejects after `timeoutMs`. */

@@ -49,8 +49,12 @@ export interface KvSimOptions {
   readonly window?: number;
   /** Snapshot and trim every this many slots (0: never). */
   readonly compactEvery?: number;
-  /** The control bug: replicas answer reads from their own, possibly lagging, state. */
-  readonly bug?: 'stale-read' | null;
+  /**
+   * A control bug: `stale-read`, replicas answer reads from their own,
+   * possibly lagging, state; `cas-false`, a cas that swapped answers false
+   * to its client (the linearizability checker must catch both).
+   */
+  readonly bug?: 'stale-read' | 'cas-false' | null;
   /** Upper bound on steps (default: 400 per operation). */
   readonly maxSteps?: number;
   /** A client re-sends an unanswered request after this long. */
@@ -239,8 +243,9 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     const cur = c.current as NonNullable<Client['current']>;
     const op = cur.command.op;
     const value: Value = result.f === 'read' ? result.value : op.f === 'write' ? op.value : op.f === 'cas' ? [op.from, op.to] : null;
-    const type = result.f === 'cas' && !result.ok ? 'fail' : 'ok';
-    history.push({ process: c.index, type, f: op.f, key: op.key, value, time: world.now });
+    // A cas that answered false happened (it saw another value): ok, not fail.
+    const unswapped = result.f === 'cas' && (!result.ok || opts.bug === 'cas-false') ? { swapped: false } : {};
+    history.push({ process: c.index, type: 'ok', f: op.f, key: op.key, value, ...unswapped, time: world.now });
     latencies.push(world.now - cur.invokedAt);
     c.current = null;
     driver.push(world.now + rng.int(0, 5), { kind: 'invoke', client: c.index });

@@ -28,6 +28,8 @@ const invoke = ev('invoke');
 const ok = ev('ok');
 const fail = ev('fail');
 const info = ev('info');
+/** The completion of a cas that answered false: it happened, and saw a value other than `from`. */
+const casFalse = (process: ProcessId, key: Key, value: Value): HistoryEvent => ({ process, type: 'ok', f: 'cas', key, value, swapped: false });
 
 const fixture = (name: string) => readFileSync(new URL(`./histories/${name}`, import.meta.url), 'utf8');
 
@@ -76,6 +78,42 @@ describe('linearizable histories', () => {
       fail(1, 'cas', 'x', [1, 3]),
       invoke(1, 'read', 'x'),
       ok(1, 'read', 'x', 2),
+    ];
+    expect(checkLinearizable(h).ok).toBe(true);
+  });
+
+  it('a cas that answered false saw some other value, and changed nothing', () => {
+    const h = [
+      invoke(0, 'write', 'x', 1),
+      ok(0, 'write', 'x', 1),
+      invoke(1, 'cas', 'x', [2, 3]),
+      casFalse(1, 'x', [2, 3]),
+      invoke(1, 'read', 'x'),
+      ok(1, 'read', 'x', 1),
+    ];
+    expect(checkLinearizable(h)).toMatchObject({ ok: true, status: 'linearizable' });
+  });
+
+  it('a cas that answered false may have seen the value before a concurrent write', () => {
+    const h = [
+      invoke(0, 'write', 'x', 1),
+      invoke(1, 'cas', 'x', [1, 2]),
+      casFalse(1, 'x', [1, 2]),
+      ok(0, 'write', 'x', 1),
+      invoke(1, 'read', 'x'),
+      ok(1, 'read', 'x', 1),
+    ];
+    expect(checkLinearizable(h).ok).toBe(true);
+  });
+
+  it('a write with unknown outcome may explain a cas that answered false', () => {
+    const h = [
+      invoke(0, 'write', 'x', 1),
+      ok(0, 'write', 'x', 1),
+      invoke(2, 'write', 'x', 2),
+      info(2, 'write', 'x', 2),
+      invoke(1, 'cas', 'x', [1, 3]),
+      casFalse(1, 'x', [1, 3]),
     ];
     expect(checkLinearizable(h).ok).toBe(true);
   });
@@ -201,6 +239,43 @@ describe('non-linearizable histories', () => {
     expect(r.reason).toContain('needs 1');
   });
 
+  it('control: a cas that wrongly answers false (write 1; cas 1->2 false; read 1)', () => {
+    const h = [
+      invoke(0, 'write', 'x', 1),
+      ok(0, 'write', 'x', 1),
+      invoke(0, 'cas', 'x', [1, 2]),
+      casFalse(0, 'x', [1, 2]),
+      invoke(1, 'read', 'x'),
+      ok(1, 'read', 'x', 1),
+    ];
+    const r = expectFailure(checkLinearizable(h), 'x');
+    expect(r.prefix.map((op) => op.f)).toEqual(['write']);
+    expect(r.state).toBe(1);
+    expect(r.stuck.map(describeOperation)).toEqual(['process 0 cas 1 -> 2 answered false (events 2-3)']);
+    expect(r.reason).toContain('needs anything but 1');
+    // The same history with the cas recorded as fail (it did not happen) is linearizable.
+    expect(checkLinearizable(h.map((e, i) => (i === 3 ? fail(0, 'cas', 'x', [1, 2]) : e))).ok).toBe(true);
+  });
+
+  it('control: the fixture history whose cas wrongly answers false, on key y', () => {
+    const r = expectFailure(checkLinearizable(parseHistory(fixture('cas-false.jsonl'))), 'y');
+    expect(r.stuck.map((op) => op.swapped)).toEqual([false]);
+  });
+
+  it('a write with unknown outcome cannot explain a cas that answered false when a later read says otherwise', () => {
+    const h = [
+      invoke(0, 'write', 'x', 1),
+      ok(0, 'write', 'x', 1),
+      invoke(2, 'write', 'x', 2),
+      info(2, 'write', 'x', 2),
+      invoke(1, 'cas', 'x', [1, 3]),
+      casFalse(1, 'x', [1, 3]),
+      invoke(1, 'read', 'x'),
+      ok(1, 'read', 'x', 1),
+    ];
+    expectFailure(checkLinearizable(h), 'x');
+  });
+
   it('an unobserved write with unknown outcome does not hide a stale read', () => {
     const h = [
       invoke(0, 'write', 'x', 1),
@@ -219,11 +294,25 @@ describe('non-linearizable histories', () => {
     expect(r).toMatchObject({ ok: false, status: 'unknown', key: 0 });
     expect(checkLinearizable(h).ok).toBe(true);
   });
+
+  it('when the cache of configurations is full the answer is unknown, never ok (the memory bound)', () => {
+    const h = randomRegisterHistory({ seed: 7, ops: 500, clients: 5, keys: 1, concurrency: 5 });
+    const last = h.findLastIndex((e) => e.type === 'ok' && e.f === 'read');
+    const broken = h.map((e, i) => (i === last ? { ...e, value: 'never written' } : e));
+    for (const history of [h, broken]) {
+      const r = checkLinearizable(history, { maxConfigurations: 50 });
+      expect(r).toMatchObject({ ok: false, status: 'unknown', key: 0 });
+      if (r.status === 'unknown') expect(r.reason).toContain('the cache limit of 50 configurations was reached');
+    }
+    expect(checkLinearizable(h, { maxConfigurations: 100_000 }).status).toBe('linearizable');
+    expect(checkLinearizable(broken, { maxConfigurations: 100_000 }).status).toBe('not-linearizable');
+  });
 });
 
 /** The register after `op` from `state`, or undefined if the register refuses it. */
 function step(state: Value, op: Operation): Value | undefined {
   if (op.f === 'write') return op.value;
+  if (op.swapped === false) return JSON.stringify((op.value as Value[])[0]) === JSON.stringify(state) ? undefined : state;
   const [from, to] = op.f === 'cas' ? (op.value as [Value, Value]) : [op.value, state];
   return JSON.stringify(from) === JSON.stringify(state) ? to : undefined;
 }
@@ -317,6 +406,24 @@ describe('random histories', () => {
     );
   });
 
+  it('agrees with a brute-force search on small histories whose cas answers are flipped', () => {
+    fc.assert(
+      fc.property(shapes, fc.array(fc.boolean()), (shape, flips) => {
+        // Every ok cas's answer is flipped or kept: a swap becomes an answer
+        // of false and the other way round, so some histories are wrong.
+        const generated = randomRegisterHistory({ ...shape, ops: Math.min(shape.ops, 9), values: Math.min(shape.values, 3), infoRate: 0.3 });
+        let c = 0;
+        const h = generated.map((e): HistoryEvent => {
+          if (!(e.type === 'ok' && e.f === 'cas' && c < flips.length && flips[c++])) return e;
+          const { swapped: _, ...rest } = e;
+          return e.swapped === false ? rest : { ...rest, swapped: false };
+        });
+        expect(checkLinearizable(h).status).toBe(bruteForce(pairOperations(h)) ? 'linearizable' : 'not-linearizable');
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('a 20,000-operation mostly sequential history over 10 keys and 10 clients is linearizable', () => {
     const h = randomRegisterHistory({ seed: 20_000, ops: 20_000, clients: 10, keys: 10, concurrency: 3, infoRate: 0.01 });
     expect(pairOperations(h).length).toBeGreaterThan(15_000);
@@ -326,7 +433,7 @@ describe('random histories', () => {
 
 describe('history format', () => {
   it('parse and format round-trip', () => {
-    for (const name of ['cas-register.jsonl', 'stale-read.jsonl']) {
+    for (const name of ['cas-register.jsonl', 'stale-read.jsonl', 'cas-false.jsonl']) {
       const text = fixture(name);
       const events = parseHistory(text);
       expect(formatHistory(events)).toBe(text);
@@ -344,6 +451,8 @@ describe('history format', () => {
     );
     expect(() => parseHistory('{"process":0,"type":"invoke","f":"read","key":"x"}')).toThrow(/^history line 1: missing "value"/);
     expect(() => parseHistory('[1,2]')).toThrow(/^history line 1: expected a JSON object/);
+    expect(() => parseHistory('{"process":0,"type":"ok","f":"read","key":"x","value":1,"swapped":false}')).toThrow(/^history line 1: "swapped" must be/);
+    expect(() => parseHistory('{"process":0,"type":"ok","f":"cas","key":"x","value":[1,2],"swapped":"no"}')).toThrow(/^history line 1: "swapped" must be/);
   });
 
   it('pairing drops failed operations and reads with unknown outcome, and keeps unknown writes open forever', () => {
