@@ -15,6 +15,7 @@ export * from './storage/types.js';
 export { openLmdbStore, type LmdbStoreOptions } from './storage/lmdb.js';
 export { openMemoryStore } from './storage/memory.js';
 export * from './kv-cluster.js';
+export type { Stamp, StampKind } from './stamps.js';
 export type { LearnedFact, MpActorControl, MpActorCounters, MpActorReport, MpDropReason, MpProtocol, MpRecovered, MpRequestPost, MpTurnReport, MpWorkerInit } from './mpwire.js';
 export { validateMpMessage, type MpValidated } from './mpwire.js';
 export { decodeLogRecord, encodeLogRecord, LOG_SCHEMA_VERSION, openLmdbLog, openMemoryLog, type LmdbLogOptions, type RecordLog } from './storage/log.js';
