@@ -586,8 +586,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
         if (session?.op && session.seq === answers[i + 1]) {
           this.stamper?.add('answer', commandKey(session.clientId, session.seq), id);
           this.complete(session, answers[i + 2] as Value);
-        }
-        else this.counters.extraAnswers++;
+        } else this.counters.extraAnswers++;
       }
     }
     if (report.rejected) this.onRejected(id, report.rejected, report.leader ?? null);

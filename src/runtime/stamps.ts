@@ -70,11 +70,11 @@ export const commandKey = (clientId: string, seq: number): string => `${clientId
 const STAMP_LIMIT = 1 << 18;
 
 /** The message kinds that carry slots, and the stamp each takes when sent and received. */
-const MESSAGE_STAMPS: Readonly<Record<string, readonly [StampKind, StampKind]>> = {
-  accept: ['accept-out', 'accept-in'],
-  accepted: ['accepted-out', 'accepted-in'],
-  commit: ['commit-out', 'commit-in'],
-};
+const MESSAGE_STAMPS: ReadonlyMap<unknown, readonly [StampKind, StampKind]> = new Map([
+  ['accept', ['accept-out', 'accept-in']],
+  ['accepted', ['accepted-out', 'accepted-in']],
+  ['commit', ['commit-out', 'commit-in']],
+]);
 
 /** The slots a Multi-Paxos message names (in wire form or not), read defensively: it may come from a peer. */
 function slotsOf(msg: unknown): number[] {
@@ -115,7 +115,7 @@ export class Stamper {
 
   /** A peer message arrived from `from`. */
   inbound(from: ActorId, msg: unknown): void {
-    const kinds = MESSAGE_STAMPS[(msg as { readonly type?: string } | null)?.type ?? ''];
+    const kinds = typeof msg === 'object' && msg !== null ? MESSAGE_STAMPS.get((msg as { readonly type?: unknown }).type) : undefined;
     if (kinds === undefined) return;
     for (const slot of slotsOf(msg)) this.add(kinds[1], slot, from);
   }
@@ -123,7 +123,7 @@ export class Stamper {
   /** Messages for `to` leave with this turn. */
   outbound(to: ActorId, msgs: readonly unknown[]): void {
     for (const msg of msgs) {
-      const kinds = MESSAGE_STAMPS[(msg as { readonly type?: string }).type ?? ''];
+      const kinds = MESSAGE_STAMPS.get((msg as { readonly type?: unknown }).type);
       if (kinds !== undefined) for (const slot of slotsOf(msg)) this.add(kinds[0], slot, to);
     }
   }

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { kvClientsBench, kvClientsPlan, runKvClients, type KvClientsPlan } from '../../bench/kv-clients.js';
 import { breakdown, STAGE_GROUPS, STAGES } from '../../bench/lib/stages.js';
 import { createKvCluster } from '../../src/runtime/kv-cluster.js';
-import type { Stamp, StampKind } from '../../src/runtime/stamps.js';
+import { Stamper, type Stamp, type StampKind } from '../../src/runtime/stamps.js';
 
 describe('breakdown', () => {
   const s = (actor: Stamp['actor'], kind: StampKind, key: string | number, at: number, extra: { peer?: string; slot?: number } = {}): Stamp => ({ actor, kind, key, at, ...extra });
@@ -80,6 +80,33 @@ describe('breakdown', () => {
     const two = [...path('x#1', 1000), ...path('x#2', 2000).map((x) => (typeof x.key === 'number' ? { ...x, key: 8 } : x)).map((x) => (x.slot === 7 ? { ...x, slot: 8 } : x))];
     expect(breakdown(two, 3).ops).toBe(2);
     expect(breakdown(two, 3, 1500, 3000)).toMatchObject({ ops: 1, total: [91] });
+  });
+});
+
+describe('Stamper', () => {
+  it('stamps the slots of accepts, votes and commits, and nothing of other or malformed input (peers are untrusted)', () => {
+    const st = new Stamper('a1');
+    for (const junk of [null, 7, 'accept', [], { type: 'constructor', entries: [{ slot: 1 }] }, { type: '__proto__', slots: [1] }, { type: 'heartbeat', commitIndex: 3 }, { type: 'accept', entries: 'x' }]) st.inbound('p1', junk);
+    expect(st.take()).toEqual([]);
+    st.inbound('p1', { type: 'accept', entries: [{ slot: 'x' }, null, { slot: 3 }] });
+    st.outbound('p1', [{ type: 'accepted', slots: [3, 4] }]);
+    expect(st.take().map((x) => [x.kind, x.key, x.peer])).toEqual([
+      ['accept-in', 3, 'p1'],
+      ['accepted-out', 3, 'p1'],
+      ['accepted-out', 4, 'p1'],
+    ]);
+  });
+
+  it('stamps an append of accepted records when issued and when durable, and only those', () => {
+    const st = new Stamper('a1');
+    let done = 0;
+    const bare = () => done++;
+    expect(st.append([{ kind: 'promised' }], bare)).toBe(bare);
+    const wrapped = st.append([{ kind: 'accepted', slot: 5 }], bare);
+    expect(st.take().map((x) => [x.kind, x.key])).toEqual([['append-start', 5]]);
+    wrapped();
+    expect(done).toBe(1);
+    expect(st.take().map((x) => [x.kind, x.key])).toEqual([['append-done', 5]]);
   });
 });
 
