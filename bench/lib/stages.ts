@@ -19,7 +19,7 @@ export interface StageDef {
 
 /** The stages in path order. */
 export const STAGES: readonly StageDef[] = [
-  { id: 'client-post', group: 'client -> leader', what: 'client: session taken -> command posted (the main thread\'s next turn)' },
+  { id: 'client-post', group: 'client -> leader', what: 'client: operation begun -> command posted (the main thread\'s next turn)' },
   { id: 'to-leader', group: 'client -> leader', what: 'main thread -> leader thread (the request arrives)' },
   { id: 'leader-propose', group: 'leader -> acceptors', what: 'leader: request arrived -> accept handed to the links' },
   { id: 'to-acceptor', group: 'leader -> acceptors', what: 'leader -> acceptor thread (the accept arrives)' },
@@ -44,7 +44,7 @@ export interface Breakdown {
   readonly incomplete: number;
   /** Stage id -> durations (ms), one per complete operation. */
   readonly stages: Readonly<Record<string, readonly number[]>>;
-  /** Session taken -> first answer (ms), the sum of the stages, one per complete operation. */
+  /** Operation begun (its command made) -> first answer (ms), the sum of the stages, one per complete operation. */
   readonly total: readonly number[];
 }
 

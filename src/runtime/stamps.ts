@@ -18,9 +18,9 @@ import type { ActorId } from '../core/ids.js';
 
 /**
  * What a stamp marks. The client's (main thread): `begin` (an operation
- * got its session and command), `post` (its command was posted to a
- * proposer), `answer` (the first answer for it arrived; `peer` is the
- * learner). A proposer's: `request` (commands from the client arrived),
+ * got its command, a clientId and sequence number), `post` (the command
+ * was posted to a proposer), `answer` (the first answer for it arrived;
+ * `peer` is the learner). A proposer's: `request` (commands from the client arrived),
  * `accept-out` (an accept for a slot was handed to the link to `peer`),
  * `accepted-in` (an acceptor's vote for a slot arrived), `commit-out`. An
  * acceptor's: `accept-in`, `append-start` (the append holding its accepted
