@@ -164,18 +164,19 @@ async function drive(kv: KvCluster, mix: Mix, clients: number, plan: KvClientsPl
 /** A fresh cluster for one run. */
 const freshCluster = (plan: KvClientsPlan, stamps = false) => createKvCluster({ ...SHAPE, ...plan.cluster, ...(stamps ? { stamps: true } : {}) });
 
-/** Stage durations of one stamped run, ms: per stage (and per issue stage), the p50 and the mean over its operations. */
+/** Stage durations of one stamped run, ms: per stage (and per issue stage), the p50, p99 and mean over its operations. */
 interface BreakdownRun {
   readonly ops: number;
   readonly incomplete: number;
   readonly p50: Readonly<Record<string, number>>;
+  readonly p99: Readonly<Record<string, number>>;
   readonly mean: Readonly<Record<string, number>>;
   /** The run's own end-to-end latency p50 (the call to the promise settling), with stamping on. */
   readonly e2eP50: number;
 }
 
 const mean = (xs: readonly number[]) => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
-const p50Of = (xs: readonly number[]) => percentile(Float64Array.from(xs).sort(), 0.5);
+const pOf = (xs: readonly number[], p: number) => percentile(Float64Array.from(xs).sort(), p);
 
 async function breakdownRun(plan: KvClientsPlan): Promise<BreakdownRun> {
   const kv = await freshCluster(plan, true);
@@ -184,20 +185,20 @@ async function breakdownRun(plan: KvClientsPlan): Promise<BreakdownRun> {
     const point = await drive(kv, 'write', 1, plan, plan.breakdownWarmupMs, plan.breakdownWindowMs);
     const b = breakdown(await kv.stamps(), SHAPE.acceptors, point.from, point.to);
     const p50: Record<string, number> = {};
+    const p99: Record<string, number> = {};
     const avg: Record<string, number> = {};
-    for (const s of STAGES) {
-      p50[s.id] = p50Of(b.stages[s.id] as number[]);
-      avg[s.id] = mean(b.stages[s.id] as number[]);
-    }
+    const summarize = (key: string, xs: readonly number[]) => {
+      p50[key] = pOf(xs, 0.5);
+      p99[key] = pOf(xs, 0.99);
+      avg[key] = mean(xs);
+    };
+    for (const s of STAGES) summarize(s.id, b.stages[s.id] as number[]);
     for (const g of STAGE_GROUPS) {
       const ids = STAGES.filter((s) => s.group === g).map((s) => s.id);
-      const sums = b.total.map((_, op) => ids.reduce((sum, id) => sum + ((b.stages[id] as number[])[op] as number), 0));
-      p50[`group:${g}`] = p50Of(sums);
-      avg[`group:${g}`] = mean(sums);
+      summarize(`group:${g}`, b.total.map((_, op) => ids.reduce((sum, id) => sum + ((b.stages[id] as number[])[op] as number), 0)));
     }
-    p50.total = p50Of(b.total);
-    avg.total = mean(b.total);
-    return { ops: b.ops, incomplete: b.incomplete, p50, mean: avg, e2eP50: percentile(point.sorted, 0.5) };
+    summarize('total', b.total);
+    return { ops: b.ops, incomplete: b.incomplete, p50, p99, mean: avg, e2eP50: percentile(point.sorted, 0.5) };
   } finally {
     await kv.close();
   }
@@ -265,13 +266,16 @@ export async function runKvClients(ctx: BenchContext, plan: KvClientsPlan): Prom
   const us = (ms: number) => ms * 1000;
   for (const s of STAGES) {
     figures[`breakdown/${s.id}/p50`] = figure(runs.map((b) => us(b.p50[s.id] as number)), 'us', 'lower');
+    figures[`breakdown/${s.id}/p99`] = figure(runs.map((b) => us(b.p99[s.id] as number)), 'us', 'lower');
     figures[`breakdown/${s.id}/mean`] = figure(runs.map((b) => us(b.mean[s.id] as number)), 'us', 'lower');
   }
   for (const g of STAGE_GROUPS) {
     figures[`breakdown/stage/${groupKey(g)}/p50`] = figure(runs.map((b) => us(b.p50[`group:${g}`] as number)), 'us', 'lower');
+    figures[`breakdown/stage/${groupKey(g)}/p99`] = figure(runs.map((b) => us(b.p99[`group:${g}`] as number)), 'us', 'lower');
     figures[`breakdown/stage/${groupKey(g)}/mean`] = figure(runs.map((b) => us(b.mean[`group:${g}`] as number)), 'us', 'lower');
   }
   figures['breakdown/total/p50'] = figure(runs.map((b) => us(b.p50.total as number)), 'us', 'lower');
+  figures['breakdown/total/p99'] = figure(runs.map((b) => us(b.p99.total as number)), 'us', 'lower');
   figures['breakdown/total/mean'] = figure(runs.map((b) => us(b.mean.total as number)), 'us', 'lower');
   figures['breakdown/stamped-e2e/p50'] = figure(runs.map((b) => us(b.e2eP50)), 'us', 'lower');
 
@@ -295,17 +299,17 @@ export async function runKvClients(ctx: BenchContext, plan: KvClientsPlan): Prom
     },
     {
       title: `One operation at one client, write-only, stage by stage (stamped run, ${seconds(plan.breakdownWindowMs)} after ${seconds(plan.breakdownWarmupMs)}; ${runs.map((b) => `${b.ops} ops${b.incomplete > 0 ? ` + ${b.incomplete} incomplete` : ''}`).join(', ')} per repeat; the stages add up to the total)`,
-      head: ['stage', 'issue stage', 'p50 us', 'mean us', 'share of mean'],
+      head: ['stage', 'issue stage', 'p50 us', 'p99 us', 'mean us', 'share of mean'],
       rows: [
-        ...STAGES.map((s) => [s.what, s.group, f(`breakdown/${s.id}/p50`), f(`breakdown/${s.id}/mean`), share(`breakdown/${s.id}/mean`)]),
-        ['total: operation begun -> first answer', '', f('breakdown/total/p50'), f('breakdown/total/mean'), share('breakdown/total/mean')],
-        ['the stamped run\'s own latency (call -> promise settled)', '', f('breakdown/stamped-e2e/p50'), '', ''],
+        ...STAGES.map((s) => [s.what, s.group, f(`breakdown/${s.id}/p50`), f(`breakdown/${s.id}/p99`), f(`breakdown/${s.id}/mean`), share(`breakdown/${s.id}/mean`)]),
+        ['total: operation begun -> first answer', '', f('breakdown/total/p50'), f('breakdown/total/p99'), f('breakdown/total/mean'), share('breakdown/total/mean')],
+        ['the stamped run\'s own latency (call -> promise settled)', '', f('breakdown/stamped-e2e/p50'), '', '', ''],
       ],
     },
     {
       title: 'The same, by the stages of the issue',
-      head: ['issue stage', 'p50 us', 'mean us', 'share of mean'],
-      rows: STAGE_GROUPS.map((g) => [g, f(`breakdown/stage/${groupKey(g)}/p50`), f(`breakdown/stage/${groupKey(g)}/mean`), share(`breakdown/stage/${groupKey(g)}/mean`)]),
+      head: ['issue stage', 'p50 us', 'p99 us', 'mean us', 'share of mean'],
+      rows: STAGE_GROUPS.map((g) => [g, f(`breakdown/stage/${groupKey(g)}/p50`), f(`breakdown/stage/${groupKey(g)}/p99`), f(`breakdown/stage/${groupKey(g)}/mean`), share(`breakdown/stage/${groupKey(g)}/mean`)]),
     },
   ];
   const charts: Chart[] = [
