@@ -2,8 +2,9 @@
  * The per-stage breakdown of key-value operations, from the stage stamps a
  * cluster created with `stamps: true` takes on every thread
  * (src/runtime/stamps.ts). For each operation it follows the command and
- * then its slot: client -> leader -> the acceptor whose vote completed the
- * quorum -> leader -> the learner whose answer arrived first -> client, and
+ * then its slot: client -> leader (the proposer that committed the slot) ->
+ * the acceptor whose vote completed the quorum -> leader -> the learner
+ * whose answer arrived first -> client, and
  * splits the time between the client posting the command and the answer
  * arriving into consecutive stages, which therefore add up to it exactly.
  */
@@ -73,34 +74,33 @@ export function breakdown(stamps: readonly Stamp[], acceptors: number, from = Nu
   for (const begin of stamps) {
     if (begin.kind !== 'begin' || begin.at < from || begin.at >= to) continue;
     const c = begin.key;
-    const post = first('post', c);
-    const request = first('request', c);
     const answer = first('answer', c);
-    const leader = request?.actor;
     const learner = answer?.peer;
-    const applied = learner === undefined ? undefined : first('applied', c, (s) => s.actor === learner);
-    const slot = applied?.slot;
-    const answerOut = first('answer-out', c, (s) => s.actor === learner);
+    const slot = learner === undefined ? undefined : first('applied', c, (s) => s.actor === learner)?.slot;
     let path: Array<Stamp | undefined> = [];
     if (slot !== undefined) {
-      const votes = (index.get(`accepted-in|${slot}`) ?? []).filter((s) => s.actor === leader);
-      const vote = votes[quorum - 1];
+      // The leader is whoever committed the slot to that learner: after a leader change, not the proposer the request reached first.
+      const commitIn = first('commit-in', slot, (s) => s.actor === learner);
+      const leader = commitIn?.peer;
+      const vote = (index.get(`accepted-in|${slot}`) ?? []).filter((s) => s.actor === leader)[quorum - 1];
       const acceptor = vote?.peer;
       const at = (s: Stamp) => s.actor === acceptor;
-      const appendStart = first('append-start', slot, at);
+      const acceptIn = first('accept-in', slot, (s) => at(s) && s.peer === leader);
+      const appendStart = first('append-start', slot, (s) => at(s) && acceptIn !== undefined && s.at >= acceptIn.at);
+      const appendDone = first('append-done', slot, (s) => at(s) && appendStart !== undefined && s.at >= appendStart.at);
       path = [
         begin,
-        post,
-        request,
+        first('post', c),
+        first('request', c),
         first('accept-out', slot, (s) => s.actor === leader && s.peer === acceptor),
-        first('accept-in', slot, at),
+        acceptIn,
         appendStart,
-        first('append-done', slot, (s) => at(s) && appendStart !== undefined && s.at >= appendStart.at),
-        first('accepted-out', slot, at),
+        appendDone,
+        first('accepted-out', slot, (s) => at(s) && s.peer === leader && appendDone !== undefined && s.at >= appendDone.at),
         vote,
         first('commit-out', slot, (s) => s.actor === leader && s.peer === learner),
-        first('commit-in', slot, (s) => s.actor === learner),
-        answerOut,
+        commitIn,
+        first('answer-out', c, (s) => s.actor === learner),
         answer,
       ];
     }
