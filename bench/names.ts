@@ -4,7 +4,7 @@
  * `--only` without loading them; bench/suite.ts checks it matches its
  * registry.
  */
-export const BENCH_NAMES = ['paths', 'storage', 'single-decree', 'restart', 'kv-curve', 'efficiency', 'sim-scaling'] as const;
+export const BENCH_NAMES = ['paths', 'storage', 'single-decree', 'restart', 'kv-curve', 'kv-clients', 'efficiency', 'sim-scaling'] as const;
 
 export type BenchName = (typeof BENCH_NAMES)[number];
 
@@ -15,6 +15,7 @@ export const BENCH_SUMMARIES: Readonly<Record<BenchName, string>> = {
   'single-decree': 'single-decree decision latency, durable and in memory',
   restart: 'crash -> serving again, cold (no spare worker) vs warm spare',
   'kv-curve': 'Multi-Paxos commands/s and commit latency against offered load',
+  'kv-clients': 'the key-value store at 1/8/64/256 clients (write-only, 50/50), and one operation stage by stage',
   efficiency: "the cluster's actor-to-actor message rate over raw batched postMessage",
   'sim-scaling': 'a seed sweep (synod sim --workers) with 1 and 2 workers: seeds/s and the speed-up',
 };

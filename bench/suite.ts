@@ -19,6 +19,7 @@ import { createProgress } from '../src/util/progress.js';
 import { packageRoot } from '../src/util/paths.js';
 import { restartBench, singleDecreeBench } from './cluster-single.js';
 import { efficiencyBench, kvCurveBench } from './kv-cluster.js';
+import { kvClientsBench } from './kv-clients.js';
 import type { BenchDef } from './lib/context.js';
 import { renderHtml } from './lib/html.js';
 import { fmt, renderTable, type BenchResult, type Env, type Figure, type Goal, type SuiteReport, type Table } from './lib/report.js';
@@ -28,7 +29,7 @@ import { simScalingBench } from './sim-scaling.js';
 import { storageBench } from './storage.js';
 
 /** Every benchmark, in the order they run. */
-export const REGISTRY: readonly BenchDef[] = [pathsBench, storageBench, singleDecreeBench, restartBench, kvCurveBench, efficiencyBench, simScalingBench];
+export const REGISTRY: readonly BenchDef[] = [pathsBench, storageBench, singleDecreeBench, restartBench, kvCurveBench, kvClientsBench, efficiencyBench, simScalingBench];
 
 if (REGISTRY.map((b) => b.name).join() !== BENCH_NAMES.join()) throw new Error('bench/names.ts does not match the registry in bench/suite.ts');
 
@@ -51,6 +52,14 @@ export const GOALS: readonly GoalDef[] = [
   { id: 'kv-memory-throughput', description: 'Multi-Paxos, 3 acceptors, in memory: at least 300,000 commands/s (best of any 3-acceptor in-memory configuration)', bench: 'kv-curve', op: '>=', target: 300_000, unit: 'cmds/s', figure: /^a3\/memory\/[^/]+\/[^/]+\/max-cmds-per-s$/, label: 'a3/memory/*/*/max-cmds-per-s' },
   { id: 'kv-durable-half-load-p50', description: 'Commit p50 at half of max load, 3 acceptors, durable, port, batch 256/window 32', bench: 'kv-curve', op: '<=', target: 2, unit: 'ms', figure: 'a3/durable/port/b256w32/half-load/p50' },
   { id: 'kv-memory-half-load-p50', description: 'Commit p50 at half of max load, 3 acceptors, in memory, port, batch 256/window 32', bench: 'kv-curve', op: '<=', target: 2, unit: 'ms', figure: 'a3/memory/port/b256w32/half-load/p50' },
+  { id: 'kv-1-client-p50', description: 'Key-value store, one client, write-only, durable: p50 (gryadka 0.38 ms)', bench: 'kv-clients', op: '<=', target: 0.38, unit: 'ms', figure: 'write/c1/p50' },
+  { id: 'kv-1-client-p99', description: 'Key-value store, one client, write-only, durable: p99', bench: 'kv-clients', op: '<=', target: 1, unit: 'ms', figure: 'write/c1/p99' },
+  { id: 'kv-1-client-cpu', description: 'Key-value store, one client, write-only, durable: CPU per operation, every thread (1.25x gryadka)', bench: 'kv-clients', op: '<=', target: 520, unit: 'us', figure: 'write/c1/cpu-us-per-op' },
+  { id: 'kv-8-clients-throughput', description: 'Key-value store, 8 clients, write-only, durable: 1.5x gryadka (8,676 ops/s)', bench: 'kv-clients', op: '>=', target: 13_000, unit: 'ops/s', figure: 'write/c8/ops-per-s' },
+  { id: 'kv-64-clients-throughput', description: 'Key-value store, 64 clients, write-only, durable: 3x gryadka (20,134 ops/s)', bench: 'kv-clients', op: '>=', target: 60_000, unit: 'ops/s', figure: 'write/c64/ops-per-s' },
+  { id: 'kv-64-clients-p99', description: 'Key-value store, 64 clients, write-only, durable: p99 under 8 ms', bench: 'kv-clients', op: '<=', target: 8, unit: 'ms', figure: 'write/c64/p99' },
+  { id: 'kv-mixed-1-client', description: 'Key-value store, one client: 50/50 reads/writes at 1.5x the write-only throughput (same repeat)', bench: 'kv-clients', op: '>=', target: 1.5, unit: 'x', figure: 'mixed-over-write/c1' },
+  { id: 'kv-mixed-64-clients', description: 'Key-value store, 64 clients, 50/50 reads/writes: 4x gryadka (16,096 ops/s)', bench: 'kv-clients', op: '>=', target: 64_384, unit: 'ops/s', figure: 'mixed/c64/ops-per-s' },
   { id: 'efficiency', description: 'Efficiency: actor-to-actor messages/s over raw batched postMessage messages/s (in-memory cluster)', bench: 'efficiency', op: '>=', target: 0.7, unit: 'x', figure: 'memory/efficiency' },
   { id: 'restart-cold', description: 'Restart, crash -> serving again, cold (no spare worker), p50', bench: 'restart', op: '<=', target: 50, unit: 'ms', figure: 'restart/cold/p50' },
   { id: 'restart-warm', description: 'Restart, crash -> serving again, warm spare, p50', bench: 'restart', op: '<=', target: 5, unit: 'ms', figure: 'restart/warm/p50' },

@@ -36,6 +36,7 @@ import { DESCRIBE_MAX_CHARS, type MpWorkerInit } from '../src/runtime/mpwire.js'
 import { openEndpoint, type TransportEnd, type TransportEndpoint } from '../src/runtime/transports/index.js';
 import { toErrorData, type ActorCounters, type CrashHow, type WorkerInit } from '../src/runtime/wire.js';
 import { TraceBuffer, envelope, injectCrash, unwrap } from '../src/runtime/worker-glue.js';
+import { Stamper } from '../src/runtime/stamps.js';
 import { multiPaxosWorkerSide, preloadStorage, synodWorkerSide, type WorkerSide } from '../src/runtime/worker-side.js';
 
 // The UMD adapter sets module.exports to the function, but its typings
@@ -70,6 +71,8 @@ let traces: TraceBuffer;
 let links: OutgoingLinks = {};
 /** The peer posts of the current turn, sent after the turn's report. */
 let staged: Array<[ActorId, unknown[]]> = [];
+/** Stage stamps, only with `stamps: true` (src/runtime/stamps.ts): null otherwise, and every hook below is `stamps?.`. */
+let stamps: Stamper | null = null;
 let driver: { readonly deliver: (via: ActorId, data: unknown) => void; readonly post: (m: { readonly type: string }) => void; readonly control: object } | null = null;
 
 /** Ends this worker on purpose, telling the supervisor why first (messages posted before exit are delivered before the exit event). */
@@ -112,14 +115,16 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
   const timers = new Map<string, NodeJS.Timeout>();
   let drainScheduled = false;
   const tracing = given.trace;
+  stamps = 'stamps' in given && given.stamps === true ? new Stamper(given.id) : null;
   const describeSend = (to: ActorId, msg: T['message']): string => protocol.describe.message(msg, to);
 
   const io: HostIO<T> = {
     random: Math.random,
     append(recs, done, failed) {
-      storage.append(recs).then(done, failed);
+      storage.append(recs).then(stamps === null ? done : stamps.append(recs, done), failed);
     },
     send(to, msgs) {
+      stamps?.outbound(to, msgs);
       // The common case, no fault rule on the link and no tracing: straight to the turn's posts.
       if (links[to] === undefined && !tracing) {
         staged.push([to, msgs.map((m) => protocol.toWire(m))]);
@@ -153,7 +158,10 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
       }
       if (zero.length > 0) staged.push([to, zero]);
     },
-    output: (e) => reporter.output(e),
+    output: (e) => {
+      stamps?.output(e);
+      reporter.output(e);
+    },
     durable: (recs) => reporter.durable(recs),
     arm(name, delay, gen) {
       clearTimeout(timers.get(name));
@@ -172,6 +180,7 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
       });
     },
     endTurn() {
+      stamps?.endTurn();
       reporter.flush((m) => main.postMessage(m), tracing && traces.length > 0 ? traces.take() : null);
       const out = staged;
       staged = [];
@@ -197,6 +206,7 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
     for (const raw of Array.isArray(data) ? data : [data]) {
       counters.received++;
       const { data: msg, msgId } = unwrap(raw, tracing);
+      stamps?.inbound(via, msg);
       const refused = host.receiveRaw(via, msg, msgId);
       if (refused !== null && refused !== 'overflow') counters.dropped[refused]++;
     }
@@ -236,6 +246,7 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
       const reqs = side.requests(m);
       if (reqs === null) return;
       counters.commands += reqs.length;
+      stamps?.requests(reqs);
       for (const r of reqs) host.request(r);
     },
     control: {
@@ -250,6 +261,7 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
         links = next;
       },
       inject: (raw: unknown, via: ActorId) => deliver(via, raw),
+      takeStamps: () => stamps?.take() ?? [],
     },
   };
   Comlink.expose(driver.control, nodeEndpoint(given.control));

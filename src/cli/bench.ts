@@ -31,7 +31,7 @@ function onlyArg(text: string, previous: string[] | undefined): string[] {
 export function addBenchCommand(program: Command, exit: (code: number) => void): void {
   program
     .command('bench')
-    .description('run the benchmark suite (message paths, storage, single-decree, restart, Multi-Paxos curves, efficiency) and report figures and goals; or compare two reports')
+    .description('run the benchmark suite (message paths, storage, single-decree, restart, Multi-Paxos curves, the key-value store at a few clients, efficiency) and report figures and goals; or compare two reports')
     .option('--quick', 'the quick configuration of every benchmark (under 2 minutes on 2 vCPUs)')
     .option('--only <names...>', `run only these benchmarks (space- or comma-separated): ${BENCH_NAMES.join(', ')}`, onlyArg)
     .option('--repeats <n>', "timed repeats of every benchmark, after its warm-up (default: each benchmark's own)", intArg(1, 1000))

@@ -17,6 +17,7 @@ export { openMemoryStore } from './storage/memory.js';
 export { DEFAULT_MIN_FREE_BYTES, type EnvironmentOptions } from './storage/environment.js';
 export type { FreeBytes } from './storage/files.js';
 export * from './kv-cluster.js';
+export type { Stamp, StampKind } from './stamps.js';
 export type { LearnedFact, MpActorControl, MpActorCounters, MpActorReport, MpDropReason, MpProtocol, MpRecovered, MpRequestPost, MpTurnReport, MpWorkerInit } from './mpwire.js';
 export { validateMpMessage, type MpValidated } from './mpwire.js';
 export { decodeLogRecord, encodeLogRecord, LOG_SCHEMA_VERSION, openLmdbLog, openMemoryLog, type LmdbLogOptions, type RecordLog } from './storage/log.js';

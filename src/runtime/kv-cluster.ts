@@ -60,6 +60,7 @@ import { clusterDataDir, removeTempDataDir } from './tempdir.js';
 import { DEFAULT_SUPERVISOR, Supervisor, requireBuiltWorker, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
 import { SynodError } from '../errors.js';
 import type { StorageSpec } from './wire.js';
+import { Stamper, commandKey, type Stamp } from './stamps.js';
 
 /** Options of {@link createKvCluster}. Everything but the three counts has a default. */
 export interface KvClusterOptions {
@@ -114,6 +115,14 @@ export interface KvClusterOptions {
   readonly check?: boolean;
   /** Record every send, receive, persist, durable write, applied slot, crash and restart as trace events with vector clocks ({@link KvCluster.traceOf}). For looking, not for benchmarks. Default false. */
   readonly trace?: boolean;
+  /**
+   * Take stage stamps: wall-clock timestamps of each operation on every
+   * thread it crosses (client, leader, acceptors, learners), read with
+   * {@link KvCluster.stamps}, from which `synod bench` splits one
+   * operation's latency into stages. For measuring; they accumulate until
+   * read. Default false, which takes none.
+   */
+  readonly stamps?: boolean;
   /** createKvCluster waits this long for the first leader, then fails with SYNOD_START_FAILED. Default 10000. */
   readonly startTimeoutMs?: number;
   /** Most peer messages an actor's mailbox holds; beyond it the newest is dropped and counted. Default 10000. */
@@ -187,6 +196,7 @@ const optionsSchema = z
     retryMs: millis.min(1).default(1000),
     history: z.boolean().default(false),
     check: z.boolean().default(true),
+    stamps: z.boolean().default(false),
     startTimeoutMs: millis.min(1).default(10_000),
     core: z
       .strictObject({
@@ -293,6 +303,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   /** Step counter for the checker: one per fact fed to it. */
   private step = 0;
   private violationsReported = 0;
+  /** The client's stage stamps (with `stamps` only). */
+  private readonly stamper: Stamper | null;
 
   /** Validates `options` and prepares the cluster without starting it; {@link createKvCluster} is the way to get a running one. */
   constructor(options: KvClusterOptions) {
@@ -308,6 +320,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.ownsDataDir = dir.owned;
     // A fresh prefix per cluster object: sessions of an earlier client on the same data directory must not be mistaken for ours.
     this.prefix = randomUUID().slice(0, 8);
+    this.stamper = o.stamps ? new Stamper('client') : null;
     if (o.trace) this.startTracing(allActors(this.members));
     this.supervisor = new Supervisor<MpProtocol>(
       {
@@ -322,7 +335,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
         transport: createTransport(o.transport),
         initOf: (id, incarnation) => {
           const storage: StorageSpec = this.dataDir === null ? { kind: 'memory' } : { kind: 'lmdb', dir: join(this.dataDir, id), durable: o.durable, ...(o.minFreeBytes !== undefined ? { minFreeBytes: o.minFreeBytes } : {}) };
-          return { protocol: 'multipaxos', id, role: roleOf(this.members, id) as Role, config: this.config, storage, mailboxLimit: o.mailboxLimit, incarnation, reportFacts: o.check, trace: o.trace, links: this.links.outgoing(id) };
+          return { protocol: 'multipaxos', id, role: roleOf(this.members, id) as Role, config: this.config, storage, mailboxLimit: o.mailboxLimit, incarnation, reportFacts: o.check, trace: o.trace, links: this.links.outgoing(id), ...(o.stamps ? { stamps: true } : {}) };
         },
       },
       { ...DEFAULT_SUPERVISOR, ...o.supervisor },
@@ -392,6 +405,17 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     return { protocol: 'multi-paxos', proposers: o.proposers, acceptors: o.acceptors, learners: o.learners, transport: o.transport };
   }
 
+
+  /**
+   * The stage stamps taken since the last call, by the client and by every
+   * serving actor, handed over and forgotten (an actor that crashed loses
+   * its own). Empty unless the cluster was created with `stamps: true`.
+   */
+  async stamps(): Promise<Stamp[]> {
+    if (this.stamper === null) return [];
+    const fromActors = await Promise.all(allActors(this.members).map((id) => this.supervisor.call(id, (c) => c.takeStamps())));
+    return [...this.stamper.take(), ...fromActors.flat()];
+  }
 
   /** What the client side has done so far. */
   stats(): KvClientStats {
@@ -475,6 +499,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     const command: Command = { clientId: session.clientId, seq: session.seq, op: w.op };
     const op: InFlight = { op: w.op, resolve: w.resolve, reject: w.reject, deadline: w.deadline, command, target: '', sentAt: 0 };
     session.op = op;
+    this.stamper?.add('begin', commandKey(command.clientId, command.seq));
     if (this.options.history) {
       const o = w.op;
       this.record(session.process, 'invoke', o, o.f === 'read' ? null : o.f === 'write' ? o.value : [o.from, o.to]);
@@ -531,6 +556,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       const commands = queued.length > max ? queued.slice(0, max) : queued;
       if (queued.length > max) this.outbox.set(target, queued.slice(max));
       if (this.supervisor.status(target) === 'running') {
+        if (this.stamper) for (const c of commands) this.stamper.add('post', commandKey(c.clientId, c.seq), target);
         this.supervisor.post(target, { type: 'request', commands: JSON.stringify(commands) });
         this.counters.posts++;
         continue;
@@ -565,8 +591,10 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     if (answers) {
       for (let i = 0; i < answers.length; i += 3) {
         const session = this.byClientId.get(answers[i] as string);
-        if (session?.op && session.seq === answers[i + 1]) this.complete(session, answers[i + 2] as Value);
-        else this.counters.extraAnswers++;
+        if (session?.op && session.seq === answers[i + 1]) {
+          this.stamper?.add('answer', commandKey(session.clientId, session.seq), id);
+          this.complete(session, answers[i + 2] as Value);
+        } else this.counters.extraAnswers++;
       }
     }
     if (report.rejected) this.onRejected(id, report.rejected, report.leader ?? null);

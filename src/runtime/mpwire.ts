@@ -33,6 +33,7 @@ import type { RawTraceEvent } from '../trace/types.js';
 import type { WorkerProtocol } from './supervisor.js';
 import type { OutgoingLinks } from './links.js';
 import type { CrashPoint, StorageSpec } from './wire.js';
+import type { Stamp } from './stamps.js';
 
 /** What makes a worker a given Multi-Paxos actor (the supervisor adds its ports). */
 export interface MpWorkerInit {
@@ -51,6 +52,8 @@ export interface MpWorkerInit {
   readonly trace: boolean;
   /** Fault rules of the actor's outgoing links (partitions, drop, duplicate, delay). */
   readonly links: OutgoingLinks;
+  /** Take stage stamps (src/runtime/stamps.ts), for measuring; absent or false: none. */
+  readonly stamps?: boolean;
 }
 
 /** What an actor recovered, as its 'ready' message reports it. */
@@ -166,6 +169,8 @@ export interface MpActorControl {
   setLinks(links: OutgoingLinks): void;
   /** Test hook: treat `raw` as if it arrived on the port from `via`. */
   inject(raw: unknown, via: ActorId): void;
+  /** The stage stamps taken since the last call (none unless the actor was started with `stamps`), handed over and forgotten. */
+  takeStamps(): Stamp[];
 }
 
 /** The Multi-Paxos worker's protocol, for the {@link Supervisor}. */

@@ -108,12 +108,16 @@ describe('synod bench --quick --repeats 1', () => {
       has('efficiency', `${s}/efficiency`);
     }
     has('efficiency', 'raw/msgs-per-s');
+    for (const mix of ['write', 'mixed']) {
+      for (const c of [1, 8, 64, 256]) for (const k of ['ops-per-s', 'p50', 'p99', 'p999', 'cpu-us-per-op']) has('kv-clients', `${mix}/c${c}/${k}`);
+    }
+    for (const stage of ['client-to-leader', 'leader-to-acceptors', 'durable-append', 'accepted-to-learner', 'apply', 'answer']) has('kv-clients', `breakdown/stage/${stage}/mean`);
     for (const w of [1, 2]) has('sim-scaling', `workers-${w}/seeds-per-s`);
     has('sim-scaling', 'speedup-2-over-1');
   });
 
   it('judges every goal on a measured figure, without asserting it', () => {
-    expect(report.goals.length).toBe(9);
+    expect(report.goals.length).toBe(17);
     for (const g of report.goals) {
       expect(Number.isFinite(g.measured), g.id).toBe(true);
       expect(g.met).toBe(g.op === '>=' ? (g.measured as number) >= g.target : (g.measured as number) <= g.target);
