@@ -69,48 +69,88 @@ export type MessageType = Message['type'];
 /** The result of {@link validateMessage}: the message, or why it was refused. */
 export type Validated = { ok: true; msg: Message } | { ok: false; reason: string };
 
+/** The longest actor id a message may name; real ids are a letter and a number. */
+export const MAX_ID_LENGTH = 64;
+
+/** The fields each message type has, and no others. */
+const FIELDS: Readonly<Record<MessageType, readonly string[]>> = {
+  prepare: ['type', 'from', 'ballot'],
+  promise: ['type', 'from', 'ballot', 'accepted'],
+  nack: ['type', 'from', 'ballot', 'promised'],
+  accept: ['type', 'from', 'ballot', 'value'],
+  accepted: ['type', 'from', 'ballot', 'value'],
+  decide: ['type', 'from', 'ballot', 'value'],
+};
+
 /**
- * Checks that untrusted input has the shape of a {@link Message}. It checks
- * shape only (types, finite safe-integer rounds, JSON values); whether a
- * ballot is acceptable to an acceptor is the acceptor's guard to decide.
+ * Why the own enumerable fields of `x` are not exactly `fields` (every one
+ * present, none more), or null. A field a peer added would otherwise travel
+ * into what an acceptor persists: `undefined` is not JSON, a bigint does not
+ * stringify at all, and a long string is written to disk as it is.
+ */
+export function exactFieldsProblem(x: object, fields: readonly string[], what: string): string | null {
+  const keys = Object.keys(x);
+  for (const k of keys) if (!fields.includes(k)) return `${what} has an unknown field ${safeText(k)}`;
+  if (keys.length !== fields.length) return `${what} lacks ${fields.filter((f) => !keys.includes(f)).join(', ')}`;
+  return null;
+}
+
+/** An actor id as a message may carry it: a non-empty string of at most {@link MAX_ID_LENGTH} characters. */
+export function isActorIdText(x: unknown): x is ActorId {
+  return typeof x === 'string' && x.length > 0 && x.length <= MAX_ID_LENGTH;
+}
+
+/** A fresh ballot holding only `round` and `proposer`, or why `x` is not exactly a ballot. */
+export function exactBallot(x: unknown, what = 'ballot'): Ballot | string {
+  if (!isBallot(x)) return `bad ${what} ${safeText(x)}`;
+  const extra = exactFieldsProblem(x, ['round', 'proposer'], what);
+  if (extra !== null) return extra;
+  if (!isActorIdText(x.proposer)) return `${what} has an over-long proposer id`;
+  return { round: x.round, proposer: x.proposer };
+}
+
+/**
+ * Checks that untrusted input has exactly the shape of a {@link Message} and
+ * returns a fresh copy of it: the fields of its type and no others, at every
+ * level (the message, its ballots, an accepted proposal), finite safe-integer
+ * rounds, JSON values. Whether a ballot is acceptable to an acceptor is the
+ * acceptor's guard to decide.
  */
 export function validateMessage(x: unknown): Validated {
-  if (typeof x !== 'object' || x === null) return { ok: false, reason: 'not an object' };
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return { ok: false, reason: 'not an object' };
   const m = x as Record<string, unknown>;
-  if (typeof m.from !== 'string' || m.from.length === 0) return { ok: false, reason: 'missing sender' };
-  const needBallot = (): string | null => (isBallot(m.ballot) ? null : `bad ballot ${safeText(m.ballot)}`);
-  switch (m.type) {
-    case 'prepare': {
-      const bad = needBallot();
-      return bad ? { ok: false, reason: bad } : { ok: true, msg: { type: 'prepare', from: m.from, ballot: m.ballot as Ballot } };
-    }
+  if (!isActorIdText(m.from)) return { ok: false, reason: 'missing sender' };
+  const from = m.from;
+  if (typeof m.type !== 'string' || !Object.hasOwn(FIELDS, m.type)) return { ok: false, reason: `unknown message type ${safeText(m.type)}` };
+  const type = m.type as MessageType;
+  const extra = exactFieldsProblem(m, FIELDS[type], type);
+  if (extra !== null) return { ok: false, reason: extra };
+  const ballot = exactBallot(m.ballot);
+  if (typeof ballot === 'string') return { ok: false, reason: ballot };
+  switch (type) {
+    case 'prepare':
+      return { ok: true, msg: { type, from, ballot } };
     case 'promise': {
-      const bad = needBallot();
-      if (bad) return { ok: false, reason: bad };
       const acc = m.accepted;
-      if (acc !== null) {
-        if (typeof acc !== 'object' || acc === undefined) return { ok: false, reason: 'bad accepted proposal' };
-        const a = acc as Record<string, unknown>;
-        if (!isBallot(a.ballot) || !isValue(a.value)) return { ok: false, reason: 'bad accepted proposal' };
-      }
-      return { ok: true, msg: { type: 'promise', from: m.from, ballot: m.ballot as Ballot, accepted: acc as AcceptedProposal | null } };
+      if (acc === null) return { ok: true, msg: { type, from, ballot, accepted: null } };
+      if (typeof acc !== 'object' || acc === undefined || Array.isArray(acc)) return { ok: false, reason: 'bad accepted proposal' };
+      const a = acc as Record<string, unknown>;
+      const shape = exactFieldsProblem(a, ['ballot', 'value'], 'accepted proposal');
+      if (shape !== null) return { ok: false, reason: shape };
+      const accBallot = exactBallot(a.ballot, 'accepted ballot');
+      if (typeof accBallot === 'string' || !isValue(a.value)) return { ok: false, reason: 'bad accepted proposal' };
+      return { ok: true, msg: { type, from, ballot, accepted: { ballot: accBallot, value: a.value } } };
     }
     case 'nack': {
-      const bad = needBallot();
-      if (bad) return { ok: false, reason: bad };
-      if (!isBallot(m.promised)) return { ok: false, reason: `bad promised ballot ${safeText(m.promised)}` };
-      return { ok: true, msg: { type: 'nack', from: m.from, ballot: m.ballot as Ballot, promised: m.promised } };
+      const promised = exactBallot(m.promised, 'promised ballot');
+      if (typeof promised === 'string') return { ok: false, reason: promised };
+      return { ok: true, msg: { type, from, ballot, promised } };
     }
     case 'accept':
     case 'accepted':
-    case 'decide': {
-      const bad = needBallot();
-      if (bad) return { ok: false, reason: bad };
-      if (!('value' in m) || !isValue(m.value)) return { ok: false, reason: 'value is not JSON' };
-      return { ok: true, msg: { type: m.type, from: m.from, ballot: m.ballot as Ballot, value: m.value } };
-    }
-    default:
-      return { ok: false, reason: `unknown message type ${safeText(m.type)}` };
+    case 'decide':
+      if (!isValue(m.value)) return { ok: false, reason: 'value is not JSON' };
+      return { ok: true, msg: { type, from, ballot, value: m.value } };
   }
 }
 

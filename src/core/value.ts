@@ -28,7 +28,7 @@ export function sameValue(a: Value, b: Value): boolean {
 
 /**
  * True when `x` is a JSON value that survives a round trip unchanged:
- * finite numbers only, plain objects and arrays, no cycles, at most `maxDepth`
+ * finite numbers only (and not -0), arrays without holes, plain objects and arrays, no cycles, at most `maxDepth`
  * levels deep. Hosts use it to refuse values the core could not agree on.
  */
 export function isValue(x: unknown, maxDepth = 64): x is Value {
@@ -39,9 +39,14 @@ export function isValue(x: unknown, maxDepth = 64): x is Value {
     case 'string':
       return true;
     case 'number':
-      return Number.isFinite(x);
+      // -0 is refused rather than changed: JSON has no negative zero, so it would come back as 0.
+      return Number.isFinite(x) && !Object.is(x, -0);
     case 'object': {
-      if (Array.isArray(x)) return x.every((item) => isValue(item, maxDepth - 1));
+      if (Array.isArray(x)) {
+        // A hole in a sparse array would come back as null: refused, like -0.
+        for (let i = 0; i < x.length; i++) if (!(i in x) || !isValue(x[i], maxDepth - 1)) return false;
+        return true;
+      }
       const proto = Object.getPrototypeOf(x);
       if (proto !== Object.prototype && proto !== null) return false;
       return Object.values(x as Record<string, unknown>).every((item) => isValue(item, maxDepth - 1));

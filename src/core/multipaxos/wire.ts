@@ -12,10 +12,11 @@
  * as a memcpy, and JSON.parse on the receiving side costs about half of what
  * deserialising the same objects does.
  */
-import { isBallot, type Ballot } from '../ballot.js';
+import type { Ballot } from '../ballot.js';
 import type { ActorId } from '../ids.js';
-import type { AcceptedEntry, Batch, KvResult, MpMessage, MpSnapshot, SlotEntry } from './types.js';
+import type { AcceptedEntry, Batch, KvOp, KvResult, MpMessage, MpSnapshot, SlotEntry } from './types.js';
 import { isValue, type Value } from '../value.js';
+import { exactBallot, exactFieldsProblem, isActorIdText } from '../messages.js';
 
 /** A result as it travels in a learner's answers (the runtime's `MpTurnReport.answers`): the client knows which operation it asked for. */
 export function encodeResult(result: KvResult): Value {
@@ -60,27 +61,51 @@ export function toWire(msg: MpMessage): unknown {
 /** The result of `validateMpMessage`: the message, or why it was refused. */
 export type MpValidated = { readonly ok: true; readonly msg: MpMessage } | { readonly ok: false; readonly reason: string };
 
+/** The fields each message type has on the wire, and no others. */
+const FIELDS: Readonly<Record<MpMessage['type'], readonly string[]>> = {
+  prevote: ['type', 'from', 'ballot'],
+  'prevote-ok': ['type', 'from', 'ballot'],
+  prepare: ['type', 'from', 'ballot', 'fromSlot'],
+  promise: ['type', 'from', 'ballot', 'entries', 'trimmed'],
+  nack: ['type', 'from', 'ballot', 'promised'],
+  accept: ['type', 'from', 'ballot', 'entries'],
+  accepted: ['type', 'from', 'ballot', 'slots'],
+  commit: ['type', 'from', 'entries'],
+  heartbeat: ['type', 'from', 'ballot', 'commitIndex'],
+  catchup: ['type', 'from', 'fromSlot'],
+  applied: ['type', 'from', 'upTo'],
+  trim: ['type', 'from', 'upTo'],
+  'snapshot-request': ['type', 'from', 'learner'],
+  snapshot: ['type', 'from', 'upTo', 'data', 'sessions'],
+};
+
 /**
- * Checks that untrusted input is an `MpMessage` in wire form (see
- * `toWire`) and returns a fresh copy of its envelope holding only the
- * fields the protocol knows (commands inside batches are checked in place,
- * see `batchProblem`). It checks shape only (types, safe-integer slots
- * and rounds, JSON values); whether a ballot is acceptable is the acceptor's
- * guard to decide.
+ * Checks that untrusted input is exactly an `MpMessage` in wire form (see
+ * `toWire`) and returns a fresh copy of its envelope: the fields of its type
+ * and no others, at every level (ballots, entries, commands, their ops),
+ * safe-integer slots and rounds, JSON values. Commands inside batches are
+ * checked in place, see `batchProblem`. Whether a ballot or a slot is
+ * acceptable is the receiving core's guard to decide.
  */
 export function validateMpMessage(x: unknown): MpValidated {
-  if (typeof x !== 'object' || x === null) return refuse('not an object');
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return refuse('not an object');
   const m = x as Record<string, unknown>;
   const from = m.from;
-  if (typeof from !== 'string' || from.length === 0) return refuse('missing sender');
-  const ballot = m.ballot as Ballot;
-  const needBallot = BALLOTED.has(m.type);
-  if (needBallot && !isBallot(ballot)) return refuse(`bad ballot in ${String(m.type)}`);
-  const b = needBallot ? { round: ballot.round, proposer: ballot.proposer } : null;
-  switch (m.type) {
+  if (!isActorIdText(from)) return refuse('missing sender');
+  if (typeof m.type !== 'string' || !Object.hasOwn(FIELDS, m.type)) return refuse('unknown message type');
+  const type = m.type as MpMessage['type'];
+  const extra = exactFieldsProblem(m, FIELDS[type], type);
+  if (extra !== null) return refuse(extra);
+  let b: Ballot | null = null;
+  if (BALLOTED.has(type)) {
+    const ballot = exactBallot(m.ballot);
+    if (typeof ballot === 'string') return refuse(`bad ballot in ${type}`);
+    b = ballot;
+  }
+  switch (type) {
     case 'prevote':
     case 'prevote-ok':
-      return { ok: true, msg: { type: m.type, from, ballot: b as Ballot } };
+      return { ok: true, msg: { type, from, ballot: b as Ballot } };
     case 'prepare':
       if (!isSlot(m.fromSlot)) return refuse('bad fromSlot');
       return { ok: true, msg: { type: 'prepare', from, ballot: b as Ballot, fromSlot: m.fromSlot } };
@@ -90,9 +115,11 @@ export function validateMpMessage(x: unknown): MpValidated {
       if (!isSlot(m.trimmed)) return refuse('promise: bad trimmed');
       return { ok: true, msg: { type: 'promise', from, ballot: b as Ballot, entries, trimmed: m.trimmed } };
     }
-    case 'nack':
-      if (!isBallot(m.promised)) return refuse('bad promised ballot');
-      return { ok: true, msg: { type: 'nack', from, ballot: b as Ballot, promised: { round: m.promised.round, proposer: m.promised.proposer } } };
+    case 'nack': {
+      const promised = exactBallot(m.promised, 'promised ballot');
+      if (typeof promised === 'string') return refuse('bad promised ballot');
+      return { ok: true, msg: { type: 'nack', from, ballot: b as Ballot, promised } };
+    }
     case 'accept': {
       const entries = slotEntries(m.entries);
       if (typeof entries === 'string') return refuse(`accept: ${entries}`);
@@ -115,15 +142,13 @@ export function validateMpMessage(x: unknown): MpValidated {
       return { ok: true, msg: { type: 'catchup', from, fromSlot: m.fromSlot } };
     case 'applied':
     case 'trim':
-      if (!isSlot(m.upTo)) return refuse(`${m.type}: bad upTo`);
-      return { ok: true, msg: { type: m.type, from, upTo: m.upTo } };
+      if (!isSlot(m.upTo)) return refuse(`${type}: bad upTo`);
+      return { ok: true, msg: { type, from, upTo: m.upTo } };
     case 'snapshot-request':
-      if (typeof m.learner !== 'string' || m.learner.length === 0) return refuse('snapshot-request: no learner');
+      if (!isActorIdText(m.learner)) return refuse('snapshot-request: no learner');
       return { ok: true, msg: { type: 'snapshot-request', from, learner: m.learner } };
     case 'snapshot':
       return snapshot(from, m);
-    default:
-      return refuse('unknown message type');
   }
 }
 
@@ -144,6 +169,8 @@ function slotEntries(x: unknown): SlotEntry[] | string {
   const out: SlotEntry[] = [];
   for (const e of x as unknown[]) {
     if (typeof e !== 'object' || e === null) return 'an entry is not an object';
+    const shape = exactFieldsProblem(e, ['slot', 'value'], 'an entry');
+    if (shape !== null) return shape;
     const { slot, value } = e as Record<string, unknown>;
     if (!isSlot(slot)) return 'an entry has a bad slot';
     const batch = parseBatch(value);
@@ -158,12 +185,15 @@ function acceptedEntries(x: unknown): AcceptedEntry[] | string {
   const out: AcceptedEntry[] = [];
   for (const e of x as unknown[]) {
     if (typeof e !== 'object' || e === null) return 'an entry is not an object';
-    const { slot, ballot, value } = e as Record<string, unknown>;
+    const shape = exactFieldsProblem(e, ['slot', 'ballot', 'value'], 'an entry');
+    if (shape !== null) return shape;
+    const { slot, value } = e as Record<string, unknown>;
     if (!isSlot(slot)) return 'an entry has a bad slot';
-    if (!isBallot(ballot)) return `slot ${slot}: bad ballot`;
+    const ballot = exactBallot((e as Record<string, unknown>).ballot);
+    if (typeof ballot === 'string') return `slot ${slot}: bad ballot`;
     const batch = parseBatch(value);
     if (typeof batch === 'string') return `slot ${slot}: ${batch}`;
-    out.push({ slot, ballot: { round: ballot.round, proposer: ballot.proposer }, value: batch });
+    out.push({ slot, ballot, value: batch });
   }
   return out;
 }
@@ -189,6 +219,7 @@ export function snapshotProblem(x: Record<string, unknown>): string | null {
   }
   for (const pair of x.sessions as unknown[]) {
     if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'object' || pair[1] === null) return 'a session is not a [clientId, {seq, result}] pair';
+    if (exactFieldsProblem(pair[1] as object, ['seq', 'result'], 'a session') !== null) return `session ${pair[0]} is malformed`;
     const { seq, result } = pair[1] as Record<string, unknown>;
     if (!Number.isSafeInteger(seq) || (seq as number) < 0 || !isResult(result)) return `session ${pair[0]} is malformed`;
   }
@@ -199,7 +230,9 @@ export function snapshotProblem(x: Record<string, unknown>): string | null {
 function isResult(x: unknown): x is KvResult {
   if (typeof x !== 'object' || x === null) return false;
   const r = x as Record<string, unknown>;
-  return r.f === 'write' || (r.f === 'cas' && typeof r.ok === 'boolean') || (r.f === 'read' && 'value' in r && isValue(r.value));
+  if (r.f === 'write') return exactFieldsProblem(r, ['f'], 'a result') === null;
+  if (r.f === 'cas') return typeof r.ok === 'boolean' && exactFieldsProblem(r, ['f', 'ok'], 'a result') === null;
+  return r.f === 'read' && isValue(r.value) && exactFieldsProblem(r, ['f', 'value'], 'a result') === null;
 }
 
 /**
@@ -225,9 +258,10 @@ function parseBatch(x: unknown): Batch | string {
  * Why `x` is not a batch of well-formed commands, or null when it is one.
  * Commands are checked in place, not copied: a batch is what JSON.parse just
  * made, so it holds only plain data, and copying every command of every
- * batch at every hop would double the allocation on the data path. A field a
- * peer added to a command travels with it but is never read: the state
- * machine reads only clientId, seq and the op's f, key, value, from and to.
+ * batch at every hop would double the allocation on the data path. Because
+ * the batch is stored as the text it arrived in, a command must have exactly
+ * the fields of its kind (clientId, seq, op; the op's f, key and value, or
+ * from and to): a field a peer added would be written to every acceptor's log.
  */
 export function batchProblem(x: unknown): string | null {
   if (!Array.isArray(x)) return 'the batch is not an array';
@@ -238,15 +272,24 @@ export function batchProblem(x: unknown): string | null {
   return null;
 }
 
+/** The fields of a command. */
+const COMMAND_FIELDS: readonly string[] = ['clientId', 'seq', 'op'];
+
+/** The fields of each kind of op. */
+const OP_FIELDS: Readonly<Record<KvOp['f'], readonly string[]>> = { read: ['f', 'key'], write: ['f', 'key', 'value'], cas: ['f', 'key', 'from', 'to'] };
+
 /** Why `x` is not a well-formed command, or null when it is one. */
 function commandProblem(x: unknown): string | null {
   if (typeof x !== 'object' || x === null) return 'a command is not an object';
+  if (exactFieldsProblem(x, COMMAND_FIELDS, 'a command') !== null) return 'a command has other fields than clientId, seq and op';
   const { clientId, seq, op } = x as Record<string, unknown>;
-  if (typeof clientId !== 'string' || clientId.length === 0) return 'a command has no clientId';
+  if (!isActorIdText(clientId)) return 'a command has no clientId';
   if (!Number.isSafeInteger(seq) || (seq as number) < 0) return `command of ${clientId} has a bad seq`;
-  if (typeof op !== 'object' || op === null) return `command ${clientId}#${String(seq)} has no op`;
+  if (typeof op !== 'object' || op === null || Array.isArray(op)) return `command ${clientId}#${String(seq)} has no op`;
   const o = op as Record<string, unknown>;
   if (typeof o.key !== 'string') return `command ${clientId}#${String(seq)} has no string key`;
-  if (o.f === 'read' || (o.f === 'write' && 'value' in o && isValue(o.value)) || (o.f === 'cas' && 'from' in o && 'to' in o && isValue(o.from) && isValue(o.to))) return null;
+  const fields = typeof o.f === 'string' && Object.hasOwn(OP_FIELDS, o.f) ? OP_FIELDS[o.f as KvOp['f']] : null;
+  if (fields === null || exactFieldsProblem(o, fields, 'an op') !== null) return `command ${clientId}#${String(seq)} has a malformed op`;
+  if (o.f === 'read' || (o.f === 'write' && isValue(o.value)) || (o.f === 'cas' && isValue(o.from) && isValue(o.to))) return null;
   return `command ${clientId}#${String(seq)} has a malformed op`;
 }

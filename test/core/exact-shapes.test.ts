@@ -1,0 +1,80 @@
+// Wire validation of peer messages: exact shapes, at every level. A field a
+// member added to a well-formed message must never reach a core, and so never
+// reach what an acceptor persists (a `junk: undefined` field once wrote a
+// record that was not JSON, bricking the acceptor at its next restart; a
+// bigint field crashed it; a 20 MB string was written to disk).
+import { describe, expect, it } from 'vitest';
+import { isValue, validateMessage } from '../../src/core/index.js';
+import { validateMpMessage } from '../../src/core/multipaxos/wire.js';
+
+const ballot = { round: 1, proposer: 'p1' };
+
+describe('single-decree messages have exact shapes', () => {
+  it('accepts each well-formed message and returns a copy that is plain JSON', () => {
+    const msgs = [
+      { type: 'prepare', from: 'p1', ballot },
+      { type: 'promise', from: 'a1', ballot, accepted: null },
+      { type: 'promise', from: 'a1', ballot, accepted: { ballot, value: 'x' } },
+      { type: 'nack', from: 'a1', ballot, promised: { round: 2, proposer: 'p2' } },
+      { type: 'accept', from: 'p1', ballot, value: { k: [1, 2] } },
+      { type: 'accepted', from: 'a1', ballot, value: 'x' },
+      { type: 'decide', from: 'p1', ballot, value: null },
+    ];
+    for (const m of msgs) {
+      const v = validateMessage(structuredClone(m));
+      expect(v).toEqual({ ok: true, msg: m });
+      if (v.ok) expect(JSON.parse(JSON.stringify(v.msg))).toEqual(m);
+    }
+  });
+
+  it('refuses an extra field on a ballot: undefined, a bigint, a 20 MB string', () => {
+    for (const junk of [undefined, 10n, 'x'.repeat(20 * 1024 * 1024)]) {
+      const v = validateMessage(structuredClone({ type: 'accept', from: 'p1', ballot: { ...ballot, junk }, value: 'v' }));
+      expect(v).toEqual({ ok: false, reason: 'ballot has an unknown field "junk"' });
+    }
+  });
+
+  it('refuses extra fields on the message, on a nack\'s promised ballot and on a promise\'s accepted proposal', () => {
+    expect(validateMessage({ type: 'prepare', from: 'p1', ballot, extra: 1 })).toMatchObject({ ok: false, reason: 'prepare has an unknown field "extra"' });
+    expect(validateMessage({ type: 'nack', from: 'a1', ballot, promised: { ...ballot, x: undefined } })).toMatchObject({ ok: false });
+    expect(validateMessage({ type: 'promise', from: 'a1', ballot, accepted: { ballot, value: 1, x: 1 } })).toMatchObject({ ok: false });
+    expect(validateMessage({ type: 'promise', from: 'a1', ballot, accepted: { ballot: { ...ballot, y: 2 }, value: 1 } })).toMatchObject({ ok: false });
+    // A missing field is refused too (a promise must say accepted: null).
+    expect(validateMessage({ type: 'promise', from: 'a1', ballot })).toMatchObject({ ok: false, reason: 'promise lacks accepted' });
+  });
+
+  it('refuses over-long ids and values that would not come back unchanged (-0, holes)', () => {
+    expect(validateMessage({ type: 'prepare', from: 'p'.repeat(1000), ballot })).toMatchObject({ ok: false, reason: 'missing sender' });
+    expect(validateMessage({ type: 'prepare', from: 'p1', ballot: { round: 1, proposer: 'p'.repeat(1000) } })).toMatchObject({ ok: false });
+    expect(validateMessage({ type: 'accept', from: 'p1', ballot, value: -0 })).toMatchObject({ ok: false, reason: 'value is not JSON' });
+    // eslint-disable-next-line no-sparse-arrays
+    expect(validateMessage({ type: 'accept', from: 'p1', ballot, value: [1, , 3] })).toMatchObject({ ok: false, reason: 'value is not JSON' });
+    expect(isValue([1, null, 3])).toBe(true);
+    expect(isValue(0)).toBe(true);
+  });
+});
+
+describe('Multi-Paxos messages have exact shapes', () => {
+  const batch = JSON.stringify([{ clientId: 'c1', seq: 1, op: { f: 'write', key: 'k', value: 1 } }]);
+
+  it('accepts well-formed wire messages', () => {
+    expect(validateMpMessage({ type: 'accept', from: 'p1', ballot, entries: [{ slot: 0, value: batch }] })).toMatchObject({ ok: true });
+    expect(validateMpMessage({ type: 'promise', from: 'a1', ballot, entries: [{ slot: 0, ballot, value: batch }], trimmed: 0 })).toMatchObject({ ok: true });
+    expect(validateMpMessage({ type: 'trim', from: 'p1', upTo: 3 })).toMatchObject({ ok: true });
+    expect(validateMpMessage({ type: 'snapshot', from: 'l1', upTo: 1, data: [['k', 1]], sessions: [['c1', { seq: 1, result: { f: 'write' } }]] })).toMatchObject({ ok: true });
+  });
+
+  it('refuses an extra field anywhere: the envelope, a ballot, an entry, a command, an op, a session', () => {
+    const bad = [
+      { type: 'trim', from: 'p1', upTo: 3, junk: 1 },
+      { type: 'prepare', from: 'p1', ballot: { ...ballot, junk: 'x' }, fromSlot: 0 },
+      { type: 'accept', from: 'p1', ballot, entries: [{ slot: 0, value: batch, junk: 1 }] },
+      { type: 'promise', from: 'a1', ballot, entries: [{ slot: 0, ballot: { ...ballot, junk: 1 }, value: batch }], trimmed: 0 },
+      { type: 'accept', from: 'p1', ballot, entries: [{ slot: 0, value: JSON.stringify([{ clientId: 'c1', seq: 1, op: { f: 'read', key: 'k' }, junk: 'x' }]) }] },
+      { type: 'accept', from: 'p1', ballot, entries: [{ slot: 0, value: JSON.stringify([{ clientId: 'c1', seq: 1, op: { f: 'read', key: 'k', value: 'x'.repeat(1000) } }]) }] },
+      { type: 'snapshot', from: 'l1', upTo: 1, data: [], sessions: [['c1', { seq: 1, result: { f: 'write', junk: 1 } }]] },
+      { type: 'nack', from: 'a1', ballot, promised: { ...ballot, junk: undefined } },
+    ];
+    for (const m of bad) expect(validateMpMessage(structuredClone(m)), JSON.stringify(m)).toMatchObject({ ok: false });
+  });
+});
