@@ -4,7 +4,7 @@
  * saw chosen (phase 3). It decides at most once, and the decision is
  * persisted before it is reported.
  */
-import { describeBallot } from './ballot.js';
+import { compareBallots, describeBallot } from './ballot.js';
 import { assert } from './assert.js';
 import type { CoreConfig } from './config.js';
 import type { Input, LearnerRecord, Step } from './effects.js';
@@ -50,9 +50,20 @@ function onAccepted(s: LearnerState, msg: AcceptedMsg): Step<LearnerState> {
   const key = `${describeBallot(msg.ballot)} ${canonicalJson(msg.value)}`;
   const tally = s.tallies[key];
   if (tally?.voters.includes(msg.from)) return ignore(s, `duplicate accepted from ${msg.from}`);
+  // One vote per acceptor, its latest: an acceptor accepts ballots in increasing order, so a report at
+  // a lower ballot than its counted vote is old news, and one at a higher ballot replaces it. So a
+  // link that floods distinct reports grows no state (it once grew one tally per message).
+  const prior = Object.entries(s.tallies).find(([, t]) => t.voters.includes(msg.from));
+  if (prior !== undefined && compareBallots(msg.ballot, prior[1].proposal.ballot) <= 0) return ignore(s, `accepted from ${msg.from} at ${describeBallot(msg.ballot)}: it already reported ${describeBallot(prior[1].proposal.ballot)}`);
+  const rest: Record<string, Tally> = { ...s.tallies };
+  if (prior !== undefined) {
+    const left = prior[1].voters.filter((v) => v !== msg.from);
+    if (left.length === 0) delete rest[prior[0]];
+    else rest[prior[0]] = { proposal: prior[1].proposal, voters: left };
+  }
   const voters = [...(tally?.voters ?? []), msg.from];
   const proposal = { ballot: msg.ballot, value: msg.value };
-  const tallies = { ...s.tallies, [key]: { proposal, voters } };
+  const tallies = { ...rest, [key]: { proposal, voters } };
   if (!isQuorum(s.config.members.acceptors, voters)) return { state: { ...s, tallies }, effects: [] };
   return decide({ ...s, tallies }, proposal);
 }
@@ -78,6 +89,9 @@ function ignore(s: LearnerState, reason: string): Step<LearnerState> {
 /** The learner's invariants; hosts check them after every step. */
 export function learnerInvariants(s: LearnerState): void {
   if (s.decided) assert(Object.keys(s.tallies).length === 0, `${s.id}: decided but still tallying`);
+  // One counted vote per acceptor, so the tallies stay as small as the membership.
+  const counted = Object.values(s.tallies).flatMap((t) => t.voters);
+  assert(new Set(counted).size === counted.length, `${s.id}: an acceptor is counted in two tallies`);
   for (const t of Object.values(s.tallies)) {
     assert(t.voters.every((v) => s.config.members.acceptors.includes(v)), `${s.id}: a tally counts a non-acceptor`);
     assert(!isQuorum(s.config.members.acceptors, t.voters), `${s.id}: a quorum at ${describeBallot(t.proposal.ballot)} but no decision`);

@@ -33,11 +33,30 @@ export interface MpAcceptorState {
    */
   heardNow: boolean;
   heardLast: boolean;
+  /** One past the highest slot this acceptor ever accepted (or its trim point, if higher): how far it has seen the log go. */
+  top: number;
+  /**
+   * The ballot whose owner this acceptor promised on a prepare (phase 1): the
+   * leader of record, whose accepts may reach past `top + slotHorizon`. After
+   * a restart, the durable promise counts as one. Not persisted separately.
+   */
+  phase1: Ballot | null;
+}
+
+/**
+ * How far past what it has seen (`top`) an acceptor accepts a slot from a
+ * proposer it did not promise on a prepare, and how far a trim may go: a
+ * leader proposes at most `window` slots past its commit index, so a larger
+ * jump can only come from a broken or hostile member, and accepting it would
+ * make the next leader fill every slot in between with no-ops.
+ */
+export function slotHorizon(config: MpConfig): number {
+  return config.window * 64;
 }
 
 /** A fresh acceptor, or one rebuilt from its durable records (in the order written). */
 export function initMpAcceptor(id: ActorId, config: MpConfig, records: Iterable<MpRecord> = []): MpAcceptorState {
-  const s: MpAcceptorState = { role: 'acceptor', id, config, promised: null, log: new Map(), maxAccepted: null, trimmed: 0, heardNow: false, heardLast: false };
+  const s: MpAcceptorState = { role: 'acceptor', id, config, promised: null, log: new Map(), maxAccepted: null, trimmed: 0, heardNow: false, heardLast: false, top: 0, phase1: null };
   for (const r of records) {
     if (r.kind === 'promised' && ballotGt(r.ballot, s.promised)) s.promised = r.ballot;
     if (r.kind === 'accepted') {
@@ -48,6 +67,9 @@ export function initMpAcceptor(id: ActorId, config: MpConfig, records: Iterable<
     if (r.kind === 'trim' && r.upTo > s.trimmed) s.trimmed = r.upTo;
   }
   for (const slot of s.log.keys()) if (slot < s.trimmed) s.log.delete(slot);
+  s.top = s.trimmed;
+  for (const slot of s.log.keys()) if (slot + 1 > s.top) s.top = slot + 1;
+  s.phase1 = s.promised;
   return s;
 }
 
@@ -110,6 +132,7 @@ function onPrepare(s: MpAcceptorState, msg: MpPrepare): MpStep<MpAcceptorState> 
   if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
   const again = ballotEq(msg.ballot, s.promised);
   s.promised = msg.ballot;
+  s.phase1 = msg.ballot;
   const entries: AcceptedEntry[] = [];
   for (const e of s.log.values()) if (e.slot >= msg.fromSlot) entries.push(e);
   entries.sort((a, b) => a.slot - b.slot);
@@ -152,8 +175,16 @@ function onAccept(s: MpAcceptorState, msg: MpAccept): MpStep<MpAcceptorState> {
   const slots: number[] = [];
   let belowTrim = false;
   if (msg.entries.length > 0) s.maxAccepted = msg.ballot;
+  // Only the proposer this acceptor promised on a prepare may propose past what it has seen; anyone else stays within the horizon.
+  const seen = Math.max(s.top, s.trimmed);
+  const limit = ballotEq(msg.ballot, s.phase1) ? Number.MAX_SAFE_INTEGER : seen + slotHorizon(s.config);
+  const beyond: number[] = [];
   for (const e of msg.entries) {
     if (!Number.isSafeInteger(e.slot) || e.slot < 0) continue;
+    if (e.slot >= limit) {
+      beyond.push(e.slot);
+      continue;
+    }
     // A trimmed slot is chosen and gone; accepting anything there again would be a second choice.
     if (e.slot < s.trimmed) {
       belowTrim = true;
@@ -164,11 +195,15 @@ function onAccept(s: MpAcceptorState, msg: MpAccept): MpStep<MpAcceptorState> {
     if (held && ballotEq(held.ballot, msg.ballot) && sameBatch(held.value, e.value)) continue;
     s.log.set(e.slot, { slot: e.slot, ballot: msg.ballot, value: e.value });
     records.push({ kind: 'accepted', slot: e.slot, ballot: msg.ballot, value: e.value });
+    if (e.slot + 1 > s.top) s.top = e.slot + 1;
   }
   assert(records.length <= slots.length + 1, `${s.id}: more records than accepted slots`);
+  assert(slots.every((slot) => slot < limit), `${s.id}: accepted a slot past the horizon ${limit}`);
   const then: MpEffect[] = [{ type: 'send', to: msg.from, msg: { type: 'accepted', from: s.id, ballot: msg.ballot, slots } }];
   if (belowTrim) then.push({ type: 'send', to: msg.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed } });
-  return { state: s, effects: [{ type: 'persist', records, then }] };
+  const effects: MpEffect[] = [{ type: 'persist', records, then }];
+  if (beyond.length > 0) effects.push({ type: 'ignore', reason: `accept ${describeBallot(msg.ballot)}: slot ${beyond[0]}${beyond.length > 1 ? ` and ${beyond.length - 1} more` : ''} past ${limit} (seen up to ${seen}; not promised on a prepare)` });
+  return { state: s, effects };
 }
 
 /** Same commands in the same order; one batch object is usually both (the simulator), else compare the JSON both arrived as (cached). */
@@ -180,13 +215,23 @@ function sameBatch(a: Batch, b: Batch): boolean {
  * Log compaction: the leader saw every learner apply the slots below `upTo`,
  * so they are never needed again. The trim is persisted so that a restart
  * does not bring them back.
+ *
+ * A trim destroys data, so only the owner of the ballot this acceptor
+ * promised (the leader of record) may send one, and it never goes past the
+ * slots this acceptor has seen (`top`): a slot can only be chosen by a
+ * majority that accepted it, so whatever a trim point past `top` is worth,
+ * the acceptors of that majority trim to it, and any quorum of promises a
+ * later leader collects still reports it.
  */
 function onTrim(s: MpAcceptorState, msg: MpTrim): MpStep<MpAcceptorState> {
   if (!s.config.members.proposers.includes(msg.from)) return ignore(s, `trim from non-proposer ${msg.from}`);
-  if (msg.upTo <= s.trimmed) return ignore(s, `trim to ${msg.upTo}: already trimmed to ${s.trimmed}`);
-  s.trimmed = msg.upTo;
+  if (s.promised === null || s.promised.proposer !== msg.from) return ignore(s, `trim to ${msg.upTo} from ${msg.from}: not the owner of the promise ${describeBallot(s.promised)}`);
+  const upTo = Math.min(msg.upTo, s.top);
+  if (upTo <= s.trimmed) return ignore(s, `trim to ${msg.upTo}: already trimmed to ${s.trimmed}${upTo < msg.upTo ? ` and seen only up to ${s.top}` : ''}`);
+  s.trimmed = upTo;
   for (const slot of s.log.keys()) if (slot < s.trimmed) s.log.delete(slot);
-  return { state: s, effects: [{ type: 'persist', records: [{ kind: 'trim', upTo: msg.upTo }], then: [] }] };
+  assert(s.trimmed <= s.top, `${s.id}: trimmed to ${s.trimmed} past what it has seen, ${s.top}`);
+  return { state: s, effects: [{ type: 'persist', records: [{ kind: 'trim', upTo }], then: [] }] };
 }
 
 function nack(s: MpAcceptorState, to: ActorId, ballot: Ballot): MpEffect {
@@ -198,7 +243,8 @@ function ignore(s: MpAcceptorState, reason: string): MpStep<MpAcceptorState> {
   return { state: s, effects: [{ type: 'ignore', reason }] };
 }
 
-/** Every accepted ballot is at most the promise. */
+/** Every accepted ballot is at most the promise; the trim point is within what the acceptor has seen. */
 export function mpAcceptorInvariants(s: MpAcceptorState): void {
   assert(compareBallots(s.maxAccepted, s.promised) <= 0, `${s.id}: accepted at ${describeBallot(s.maxAccepted)} above promised ${describeBallot(s.promised)}`);
+  assert(s.trimmed <= s.top, `${s.id}: trimmed to ${s.trimmed} past what it has seen, ${s.top}`);
 }

@@ -610,14 +610,27 @@ function onLearnerApplied(s: MpProposerState, m: MpApplied, fx: MpEffect[]): voi
 }
 
 /**
- * A trim point from the leader (or, for a deposed one, its successor), or
- * from an acceptor that refused our accepts below it. Either way every slot
- * below is chosen and applied everywhere.
+ * A trim point from the leader this proposer follows, or from an acceptor
+ * that refused our accepts below it. Either way every slot below is chosen
+ * and applied everywhere. Any other trim is ignored: from a proposer that is
+ * not the leader, or, from an acceptor, one past the slots this leader has
+ * proposed (an acceptor only trims to a point some leader saw chosen, and
+ * every chosen slot was reported to this leader when it was elected or
+ * proposed by it), since a trim moves the commit index and nothing moves it
+ * back.
  */
 function onTrim(s: MpProposerState, m: MpTrim, fx: MpEffect[]): void {
   const { proposers, acceptors } = s.config.members;
   if (!proposers.includes(m.from) && !acceptors.includes(m.from)) {
     fx.push({ type: 'ignore', reason: `trim from ${m.from}, neither proposer nor acceptor` });
+    return;
+  }
+  if (proposers.includes(m.from) && (m.from !== s.leader || s.mode === 'leader')) {
+    fx.push({ type: 'ignore', reason: `trim to ${m.upTo} from ${m.from}, not the leader this proposer follows (${s.leader ?? 'none'})` });
+    return;
+  }
+  if (acceptors.includes(m.from) && (s.mode !== 'leader' || m.upTo > s.nextSlot)) {
+    fx.push({ type: 'ignore', reason: `trim to ${m.upTo} from acceptor ${m.from}: ${s.mode === 'leader' ? `past the slots proposed (${s.nextSlot})` : `this proposer is ${s.mode}`}` });
     return;
   }
   if (m.upTo <= s.trimmed) {

@@ -184,6 +184,8 @@ describe('multi-paxos log compaction', () => {
     expect(all.state.chosen.has(0)).toBe(false);
 
     let a = initMpAcceptor('a1', config);
+    a = stepMpAcceptor(a, { type: 'receive', msg: { type: 'prepare', from: 'p1', ballot: b(1), fromSlot: 0 } }).state;
+    a = stepMpAcceptor(a, { type: 'receive', msg: { type: 'accept', from: 'p1', ballot: b(1), entries: [0, 1, 2, 3, 4].map((slot) => ({ slot, value: [] })) } }).state;
     a = stepMpAcceptor(a, { type: 'receive', msg: { type: 'trim', from: 'p1', upTo: 5 } }).state;
     const below = stepMpAcceptor(a, { type: 'receive', msg: { type: 'accept', from: 'p1', ballot: b(1), entries: [{ slot: 4, value: [] }, { slot: 5, value: [] }] } });
     expect(sends(below.effects)[0]?.msg).toMatchObject({ type: 'accepted', slots: [5] });

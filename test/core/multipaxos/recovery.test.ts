@@ -122,8 +122,8 @@ describe('trims and slots in flight', () => {
   it('a trim drops the slots in flight and owed below it, and the window refills from there', () => {
     const r = elect(config, reported);
     expect([...r.state.inflight.keys()]).toEqual([0, 1, 2, 3]);
-    // The old leader's trim arrives: 0..5 are chosen and applied everywhere.
-    const t = step(r.state, { type: 'trim', from: 'p2', upTo: 6 });
+    // An acceptor that the old leader trimmed refuses 0..5 and says so: 0..5 are chosen and applied everywhere.
+    const t = step(r.state, { type: 'trim', from: 'a1', upTo: 6 });
     expect(t.state.trimmed).toBe(6);
     expect([...t.state.inflight.keys()].filter((slot) => slot < 6)).toEqual([]);
     expect(accepts(t.effects).find((a) => a.to === 'a1')?.slots).toEqual([6, 7]);
@@ -136,14 +136,16 @@ describe('trims and slots in flight', () => {
   it('control: with the old trim (in-flight slots kept) the invariant check fails', () => {
     const buggy = mpConfig(membership(2, 3, 1), { window: 4, bugs: { trimKeepsInflight: true } });
     const r = elect(buggy, reported);
-    const t = stepMpProposer(r.state, { type: 'receive', msg: { type: 'trim', from: 'p2', upTo: 6 } }, 0.5);
+    const t = stepMpProposer(r.state, { type: 'receive', msg: { type: 'trim', from: 'a1', upTo: 6 } }, 0.5);
     expect([...t.state.inflight.keys()]).toEqual([0, 1, 2, 3]);
     expect(() => mpProposerInvariants(t.state)).toThrow(/slot 0 in flight outside \[trimmed 6/);
   });
 
   it('an acceptor that refuses accepts below its trim point tells the sender where the log starts', () => {
     let a = initMpAcceptor('a1', config);
-    a = stepMpAcceptor(a, { type: 'receive', msg: { type: 'trim', from: 'p2', upTo: 6 } }).state;
+    a = stepMpAcceptor(a, { type: 'receive', msg: { type: 'prepare', from: 'p1', ballot: b(1), fromSlot: 0 } }).state;
+    a = stepMpAcceptor(a, { type: 'receive', msg: { type: 'accept', from: 'p1', ballot: b(1), entries: [0, 1, 2, 3, 4, 5].map((slot) => ({ slot, value: [] })) } }).state;
+    a = stepMpAcceptor(a, { type: 'receive', msg: { type: 'trim', from: 'p1', upTo: 6 } }).state;
     const r = stepMpAcceptor(a, { type: 'receive', msg: { type: 'accept', from: 'p1', ballot: b(1), entries: [{ slot: 5, value: [] }, { slot: 6, value: [] }] } });
     expect(sends(r.effects).map((e) => e.msg)).toEqual([
       { type: 'accepted', from: 'a1', ballot: b(1), slots: [6] },
