@@ -54,6 +54,8 @@ if (parentPort === null) throw new Error('workers/actor.js runs inside a worker 
 const main = parentPort;
 
 const peers = new Map<ActorId, TransportEndpoint<unknown>>();
+/** Messages that links since replaced could not decode (see `TransportEndpoint.undecodable`). */
+let undecodableOnClosedLinks = 0;
 const counters = {
   received: 0,
   /** Copies put on links (or held back by a delay fault to be put there): duplicates count, messages lost on a link do not. */
@@ -83,7 +85,12 @@ function die(how: CrashHow, cause: unknown): never {
 }
 
 function connect(peer: ActorId, end: TransportEnd): void {
-  peers.get(peer)?.close();
+  const old = peers.get(peer);
+  if (old !== undefined) {
+    // What the old link could not decode stays counted.
+    undecodableOnClosedLinks += old.undecodable;
+    old.close();
+  }
   const endpoint = openEndpoint<unknown>(end);
   peers.set(peer, endpoint);
   endpoint.onMessage((data) => {
@@ -226,7 +233,8 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
       persisted: c.persisted,
       duplicated: counters.duplicated,
       delayed: counters.delayed,
-      dropped: { ...counters.dropped, overflow: host.overflowed },
+      // A message a link could not decode is malformed input like any other: dropped and counted.
+      dropped: { ...counters.dropped, malformed: counters.dropped.malformed + undecodableOnClosedLinks + [...peers.values()].reduce((n, ep) => n + ep.undecodable, 0), overflow: host.overflowed },
     };
     return {
       id: given.id,

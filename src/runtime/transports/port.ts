@@ -99,6 +99,7 @@ export class PortEndpoint<T> implements TransportEndpoint<T> {
   readonly kind: 'port' | 'hub';
   readonly wait: WaitMode;
   readonly queued = 0;
+  private undecodableCount = 0;
   private readonly port: MessagePort;
   private readonly flag: Int32Array;
   private handler: ((msg: T) => void) | null = null;
@@ -116,6 +117,10 @@ export class PortEndpoint<T> implements TransportEndpoint<T> {
     this.flag = new Int32Array(end.closedFlag);
     // A 'close' listener does not keep the thread alive; 'message' listeners do.
     this.port.once('close', () => this.finishClose());
+  }
+
+  get undecodable(): number {
+    return this.undecodableCount;
   }
 
   get closed(): boolean {
@@ -148,11 +153,14 @@ export class PortEndpoint<T> implements TransportEndpoint<T> {
     if (handler && !this.listening) {
       this.listening = true;
       this.port.on('message', this.onData);
+      // A message the structured-clone deserializer refused: dropped and counted, never thrown.
+      this.port.on('messageerror', this.onUndecodable);
       if (this.inbox.length > 0) queueMicrotask(() => this.deliverInbox());
     } else if (!handler && this.listening) {
       // Messages that arrive meanwhile stay queued in the port.
       this.listening = false;
       this.port.off('message', this.onData);
+      this.port.off('messageerror', this.onUndecodable);
     }
   }
 
@@ -162,6 +170,10 @@ export class PortEndpoint<T> implements TransportEndpoint<T> {
     this.port.close();
     this.finishClose();
   }
+
+  private readonly onUndecodable = (): void => {
+    this.undecodableCount++;
+  };
 
   private readonly onData = (data: unknown): void => {
     if (this.inbox.length > 0) this.deliverInbox();
@@ -233,6 +245,7 @@ export class PortEndpoint<T> implements TransportEndpoint<T> {
     if (this.listening) {
       this.listening = false;
       this.port.off('message', this.onData);
+      this.port.off('messageerror', this.onUndecodable);
     }
   }
 

@@ -179,6 +179,7 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
   private partial: Uint8Array | null = null;
   private partialLength = 0;
   private closedHere = false;
+  private undecodableCount = 0;
   private looping = false;
   private loopScheduled = false;
   private stepScheduled = false;
@@ -209,6 +210,10 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
 
   get queued(): number {
     return this.pending.length - this.pendingAt;
+  }
+
+  get undecodable(): number {
+    return this.undecodableCount;
   }
 
   send(msg: T): void {
@@ -317,14 +322,24 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
   /**
    * Takes one message off the incoming ring, freeing its room at once; a
    * fragmented one is put together first (NONE while its last fragment has
-   * not arrived: what came so far is kept).
+   * not arrived: what came so far is kept). The peer is untrusted: a record
+   * that does not decode (garbage bytes, a value nested too deep for the
+   * decoder) is dropped and counted in `undecodable`; a length word that
+   * cannot be right (longer than a record may be, or than what was
+   * published) means the ring can no longer be read in step, so everything
+   * published so far is dropped and counted once.
    */
   private readOne(): T | typeof NONE {
     for (;;) {
-      if (Atomics.load(this.in.header, HEAD) === this.tail) return NONE;
+      const head = Atomics.load(this.in.header, HEAD);
+      if (head === this.tail) return NONE;
       const off = this.tail & this.mask;
       const word = this.in.words[off >>> 2] as number;
       const len = word < 0 ? -word : word;
+      if (len > this.maxRecord - 4 || recordBytes(len) > ((head - this.tail) | 0) || this.partialLength + len > MAX_MESSAGE_BYTES) {
+        this.discardAll(head);
+        return NONE;
+      }
       const at = (off + 4) & this.mask;
       const first = Math.min(len, this.capacity - at);
       if (word >= 0 && this.partial === null) {
@@ -333,8 +348,9 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
         if (this.scratch.length < len) this.scratch = new Uint8Array(nextPow2(len));
         this.scratch.set(this.in.data.subarray(at, at + first), 0);
         if (first < len) this.scratch.set(this.in.data.subarray(0, len - first), first);
-        const msg: T = this.unpackr.unpack(this.scratch.subarray(0, len));
+        const msg = this.decode(this.scratch.subarray(0, len));
         this.consumed(len);
+        if (msg === NONE) continue;
         return msg;
       }
       // A fragment: append it to what came before.
@@ -352,7 +368,33 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
       const whole = this.partial.subarray(0, this.partialLength);
       this.partial = null;
       this.partialLength = 0;
-      return this.unpackr.unpack(whole) as T;
+      const msg = this.decode(whole);
+      if (msg === NONE) continue;
+      return msg;
+    }
+  }
+
+  /** Decodes one message, or counts it as undecodable and returns NONE (msgpackr throws on garbage, and a RangeError on deep nesting). */
+  private decode(bytes: Uint8Array): T | typeof NONE {
+    try {
+      return this.unpackr.unpack(bytes) as T;
+    } catch {
+      this.undecodableCount++;
+      return NONE;
+    }
+  }
+
+  /** Drops everything published up to `head` (and any half-received message), counting it as one undecodable message. */
+  private discardAll(head: number): void {
+    this.undecodableCount++;
+    this.partial = null;
+    this.partialLength = 0;
+    const len = (head - this.tail) | 0;
+    this.tail = head;
+    Atomics.store(this.in.header, TAIL, this.tail);
+    if (len > 0 && Atomics.load(this.in.header, WANT_SPACE) !== 0) {
+      Atomics.store(this.in.header, WANT_SPACE, 0);
+      ring(this.control, this.peer);
     }
   }
 

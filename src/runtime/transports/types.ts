@@ -70,6 +70,15 @@ export interface TransportEndpoint<T> {
    */
   readonly queued: number;
   /**
+   * Messages that arrived but could not be decoded, dropped and counted here
+   * rather than delivered or thrown: the peer is untrusted. The ring counts
+   * records msgpack cannot decode (garbage bytes, a value nested deeper than
+   * the decoder goes) and a corrupt ring, whose unread records it drops at
+   * once; the port transports count messages the structured-clone
+   * deserializer refused (`messageerror`).
+   */
+  readonly undecodable: number;
+  /**
    * Sends one message. Throws a {@link TransportError} if the link is closed,
    * the message is an array, or it can never fit (ring). On a full ring an
    * `async` end queues the message; a `block` or `spin` end waits for room,
