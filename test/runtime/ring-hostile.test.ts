@@ -49,7 +49,7 @@ describe('a ring drops and counts what it cannot decode', () => {
     const big = ringTransport({ capacityBytes: 256 * 1024 }).createPair();
     // The deep value needs a ring big enough to carry it as one record.
     const records = [garbage, truncated, deep];
-    const sab = big.ends[0].rings[0];
+    const sab = (big.ends[0] as RingEnd).rings[0];
     const words = new Int32Array(sab, DATA);
     const data = new Uint8Array(sab, DATA);
     let at = 0;
@@ -71,7 +71,7 @@ describe('a ring drops and counts what it cannot decode', () => {
 
   it('a length word that cannot be right drops what was published, counted once, and the ring goes on', async () => {
     const pair = ringTransport({ capacityBytes: CAPACITY }).createPair();
-    writeRaw(pair.ends[0], [{ lengthWord: 0x7fffffff }]);
+    writeRaw(pair.ends[0] as RingEnd, [{ lengthWord: 0x7fffffff }]);
     const receiver = openEndpoint<{ ok: number }>(pair.ends[1]);
     const sender = openEndpoint<{ ok: number }>(pair.ends[0]);
     const got: number[] = [];
@@ -95,7 +95,7 @@ describe('a ring drops and counts what it cannot decode', () => {
   for (const wait of ['async', 'block'] as const) {
     it(`a receiving worker thread (${wait}) survives garbage and deep nesting on its ring and echoes the next message`, async () => {
       const pair = ringTransport({ capacityBytes: 256 * 1024 }).createPair();
-      const sab = pair.ends[0].rings[0];
+      const sab = (pair.ends[0] as RingEnd).rings[0];
       const words = new Int32Array(sab, DATA);
       const data = new Uint8Array(sab, DATA);
       let at = 0;
