@@ -200,7 +200,8 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
   const host: TurnHost<T> = new TurnHost(protocol, given.id, given.role, given.config as T['config'], records, io, {
     mailboxLimit: given.mailboxLimit,
     lazyMs: LAZY_MS,
-    maxValueBytes: 'maxValueBytes' in given ? given.maxValueBytes : Number.POSITIVE_INFINITY,
+    // The largest value a peer message may carry: a single-decree value, or a Multi-Paxos batch.
+    maxValueBytes: 'maxValueBytes' in given ? given.maxValueBytes : given.maxBatchBytes,
   });
 
   const deliver = (via: ActorId, data: unknown): void => {

@@ -52,7 +52,7 @@ export function addKvCommand(program: Command, exit: (code: number) => void): vo
     .option('--crash-leader', 'kill the leader\'s worker once a third of the operations are done')
     .option('--crash-how <mode>', 'how the leader is killed: terminate, exception or exit', choiceArg(['terminate', 'exception', 'exit'] as const), 'terminate')
     .option('--storage <kind>', 'lmdb (durable, default) or memory', choiceArg(['lmdb', 'memory'] as const), 'lmdb')
-    .option('--no-durable', 'lmdb: count a write as done once committed, before fsync (measures what fsync costs; unsafe on a machine crash)')
+    .option('--no-durable', 'lmdb: count a write as done once committed, without waiting for its own fsync (a commit still waits for the previous one\'s fsync; unsafe on a machine crash)')
     .option('--data-dir <dir>', 'keep the LMDB files here (created if missing)')
     .option('--transport <kind>', `what carries the actors' messages: ${TRANSPORTS.join(', ')} (direct MessagePorts; relayed by the main thread; SharedArrayBuffer rings)`, choiceArg(TRANSPORTS), 'port')
     .option('--history <file>', 'write the history as Jepsen-format JSON lines', outputFileArg)

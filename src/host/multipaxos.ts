@@ -6,8 +6,10 @@
 import { checkMpInvariants, initMpActor, stepMpActor, type MpActorState } from '../core/multipaxos/actor.js';
 import { describeBatch, describeMpEffect, describeMpInput, describeMpMessage, describeMpRecord, describeMpState } from '../core/multipaxos/describe.js';
 import type { Command, MpConfig, MpEffect, MpInput, MpMessage, MpRecord, MpTimer } from '../core/multipaxos/types.js';
-import { toWire, validateMpMessage } from '../core/multipaxos/wire.js';
+import { batchJson, toWire, validateMpMessage } from '../core/multipaxos/wire.js';
 import { classifyCommon, type HostEffect, type Protocol } from './protocol.js';
+
+const encoder = new TextEncoder();
 
 /** The types of the Multi-Paxos protocol. */
 export interface MultiPaxosTypes {
@@ -34,7 +36,15 @@ export const multiPaxosProtocol: Protocol<MultiPaxosTypes> = {
   step: stepMpActor,
   invariants: checkMpInvariants,
   validate: validateMpMessage,
-  oversized: () => false,
+  // Each batch is checked against the bound (one slot's JSON text, cached from when it arrived); a snapshot is a whole state machine and is not.
+  oversized(msg, maxBytes) {
+    if (msg.type !== 'accept' && msg.type !== 'commit' && msg.type !== 'promise') return false;
+    for (const e of msg.entries) {
+      const text = batchJson(e.value);
+      if (text.length > maxBytes || (text.length * 3 > maxBytes && encoder.encode(text).length > maxBytes)) return true;
+    }
+    return false;
+  },
   classify: (e): HostEffect<MultiPaxosTypes> => classifyCommon<MultiPaxosTypes>(e) ?? (e.type === 'persist' ? { kind: 'persist', records: e.records, then: e.then } : { kind: 'output' }),
   receive: (msg) => ({ type: 'receive', msg }),
   timeout: (timer) => ({ type: 'timeout', timer }),

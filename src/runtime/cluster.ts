@@ -21,10 +21,10 @@ import { coreConfig, NO_BUGS, type ControlBugs, type CoreConfig } from '../core/
 import type { AcceptorRecord, DurableRecord } from '../core/effects.js';
 import { allActors, membership, roleOf, type ActorId, type Membership, type Role } from '../core/ids.js';
 import type { AcceptedProposal } from '../core/messages.js';
-import { isValue, type Value } from '../core/value.js';
+import type { Value } from '../core/value.js';
 import { SafetyChecker } from '../check/safety.js';
 import type { Violation } from '../check/types.js';
-import { actorCount, millis, parseOptions, sharedClusterFields } from './options.js';
+import { actorCount, callTimeoutSchema, clientValueProblem, millis, parseOptions, sharedClusterFields } from './options.js';
 import { SupervisedCluster } from './supervised.js';
 import { clusterDataDir, removeTempDataDir } from './tempdir.js';
 import { DEFAULT_SUPERVISOR, Supervisor, requireBuiltWorker, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions, type SynodProtocol } from './supervisor.js';
@@ -45,7 +45,15 @@ export interface ClusterOptions {
   readonly dataDir?: string;
   /** Where the temporary data directory is made when there is no `dataDir` (it must exist). Default: the OS's temporary directory. */
   readonly tempDirParent?: string;
-  /** Default true. False makes a write count as done once committed, before fsync: for measuring what fsync costs; it breaks Paxos's guarantees on a machine crash. */
+  /**
+   * Default true. False makes a write count as done once its transaction is
+   * committed, without waiting for that transaction's own fsync; it breaks
+   * Paxos's guarantees on a machine crash. It does not remove fsync from the
+   * path: LMDB (with lmdb-js's overlapping sync) completes a commit only once
+   * the previous transaction's fsync is done, so under load replies still
+   * keep pace with the disk's fsync rate. For no fsync at all, use
+   * `storage: 'memory'`.
+   */
   readonly durable?: boolean;
   /** 'lmdb' (default) or 'memory': state is then lost with the worker, so acceptors forget their promises on a crash (the amnesia experiment). */
   readonly storage?: 'lmdb' | 'memory';
@@ -87,6 +95,9 @@ export interface ProposeOptions {
   /** Reject with SYNOD_TIMEOUT if no decision comes within this many ms. Default: wait (through restarts) until decided, failed or closed. */
   readonly timeoutMs?: number;
 }
+
+/** The schema of {@link ProposeOptions}: a timeout of −5 or NaN ms, or a field it does not have, is an error. */
+const proposeOptionsSchema = z.strictObject({ proposer: z.string().optional(), timeoutMs: callTimeoutSchema.optional() });
 
 /** A learner decided. */
 export interface DecideEvent {
@@ -252,12 +263,12 @@ export class Cluster extends SupervisedCluster<SynodProtocol, ClusterEvents> {
    */
   async propose(value: Value, opts: ProposeOptions = {}): Promise<Value> {
     if (this.closing) throw new SynodError('SYNOD_CLOSED', 'cannot propose: the cluster is closed');
+    opts = parseOptions(proposeOptionsSchema, opts, 'propose options', 'SYNOD_INVALID_ARGUMENT');
     const proposer = opts.proposer ?? (this.members.proposers[0] as ActorId);
     const requests = this.requests.get(proposer);
     if (!requests) throw new SynodError('SYNOD_INVALID_ARGUMENT', `${JSON.stringify(proposer)} is not a proposer; the proposers are ${this.members.proposers.join(', ')}`);
-    if (!isValue(value)) throw new SynodError('SYNOD_INVALID_ARGUMENT', 'a proposed value must be JSON: null, a boolean, a finite number, a string, or arrays and plain objects of these');
-    const bytes = Buffer.byteLength(JSON.stringify(value));
-    if (bytes > this.options.maxValueBytes) throw new SynodError('SYNOD_INVALID_ARGUMENT', `the value is ${bytes} bytes of JSON, more than maxValueBytes (${this.options.maxValueBytes}); propose a smaller value or raise the option`);
+    const problem = clientValueProblem(value, this.options.maxValueBytes);
+    if (problem !== null) throw new SynodError('SYNOD_INVALID_ARGUMENT', `cannot propose: ${problem}`);
     if (this.supervisor.status(proposer) === 'failed') throw new SynodError('SYNOD_ACTOR_FAILED', `proposer ${proposer} failed and will not be restarted; propose through another proposer`);
     this.fact(() => this.checker.proposed(value));
     return new Promise<Value>((resolve, reject) => {

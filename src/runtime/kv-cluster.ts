@@ -52,8 +52,8 @@ import type { Violation } from '../check/types.js';
 import { ballotGt, type Ballot } from '../core/ballot.js';
 import { allActors, membership, roleOf, type ActorId, type Membership, type Role } from '../core/ids.js';
 import { mpConfig, type Command, type KvOp, type MpConfig } from '../core/multipaxos/types.js';
-import { isValue, type Value } from '../core/value.js';
-import { actorCount, millis, parseOptions, sharedClusterFields } from './options.js';
+import type { Value } from '../core/value.js';
+import { actorCount, clientValueProblem, millis, parseOptions, sharedClusterFields } from './options.js';
 import type { MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
 import { SupervisedCluster } from './supervised.js';
 import { clusterDataDir, removeTempDataDir } from './tempdir.js';
@@ -74,7 +74,15 @@ export interface KvClusterOptions {
   readonly dataDir?: string;
   /** Where the temporary data directory is made when there is no `dataDir` (it must exist). Default: the OS's temporary directory. */
   readonly tempDirParent?: string;
-  /** Default true. False makes an append count as done once committed, before fsync: for measuring what fsync costs; it breaks Paxos's guarantees on a machine crash. */
+  /**
+   * Default true. False makes an append count as done once its transaction
+   * is committed, without waiting for that transaction's own fsync; it breaks
+   * Paxos's guarantees on a machine crash. It does not remove fsync from the
+   * path: LMDB (with lmdb-js's overlapping sync) completes a commit only once
+   * the previous transaction's fsync is done, so under load replies still
+   * keep pace with the disk's fsync rate. For no fsync at all, use
+   * `storage: 'memory'`.
+   */
   readonly durable?: boolean;
   /** 'lmdb' (default) or 'memory': logs are then lost with the worker, so a crashed acceptor forgets its promises (for experiments and for measuring the disk's cost). */
   readonly storage?: 'lmdb' | 'memory';
@@ -129,6 +137,8 @@ export interface KvClusterOptions {
   readonly mailboxLimit?: number;
   /** Largest value, in bytes of JSON, that put or cas accept. Default 64 KiB. */
   readonly maxValueBytes?: number;
+  /** Longest key, in bytes of UTF-8, that get, put or cas accept. Default 1 KiB. */
+  readonly maxKeyBytes?: number;
   /** Supervisor policy, restart intensity and backoff; see {@link SupervisorOptions}. */
   readonly supervisor?: Partial<SupervisorOptions>;
   /** What carries the actors' messages: 'port' (direct MessagePorts, the default), 'hub' (relayed by the main thread) or 'ring' (SharedArrayBuffer rings). */
@@ -180,6 +190,17 @@ export interface KvClientStats {
   posts: number;
 }
 
+/**
+ * The most bytes of JSON one batch (one log slot) may take on a link between
+ * actors: `batchMax` commands of the largest key and values the client
+ * accepts (a cas carries two values), with room for the rest of a command.
+ * A batch past it is dropped as oversized by the receiving actor, so no
+ * member can make the others store more than the client ever could.
+ */
+export function maxBatchBytes(o: { readonly batchMax: number; readonly maxKeyBytes: number; readonly maxValueBytes: number }): number {
+  return o.batchMax * (o.maxKeyBytes + 2 * o.maxValueBytes + 512);
+}
+
 /** The defaults of {@link KvClusterOptions} that tools built on the cluster (the `synod kv` command) show and pass on, so they cannot drift apart. */
 export const KV_DEFAULTS = { batchMax: 256, window: 32, concurrency: 4096 } as const;
 
@@ -198,6 +219,7 @@ const optionsSchema = z
     check: z.boolean().default(true),
     stamps: z.boolean().default(false),
     startTimeoutMs: millis.min(1).default(10_000),
+    maxKeyBytes: z.number().int().min(1).max(1 << 20).default(1024),
     core: z
       .strictObject({
         heartbeatMs: millis.min(1),
@@ -335,7 +357,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
         transport: createTransport(o.transport),
         initOf: (id, incarnation) => {
           const storage: StorageSpec = this.dataDir === null ? { kind: 'memory' } : { kind: 'lmdb', dir: join(this.dataDir, id), durable: o.durable, ...(o.minFreeBytes !== undefined ? { minFreeBytes: o.minFreeBytes } : {}) };
-          return { protocol: 'multipaxos', id, role: roleOf(this.members, id) as Role, config: this.config, storage, mailboxLimit: o.mailboxLimit, incarnation, reportFacts: o.check, trace: o.trace, links: this.links.outgoing(id), ...(o.stamps ? { stamps: true } : {}) };
+          return { protocol: 'multipaxos', id, role: roleOf(this.members, id) as Role, config: this.config, storage, mailboxLimit: o.mailboxLimit, maxBatchBytes: maxBatchBytes(o), incarnation, reportFacts: o.check, trace: o.trace, links: this.links.outgoing(id), ...(o.stamps ? { stamps: true } : {}) };
         },
       },
       { ...DEFAULT_SUPERVISOR, ...o.supervisor },
@@ -480,15 +502,18 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     });
   }
 
+  /** Why `op` cannot be submitted, or null; never throws (a value's getter that throws is a reason like any other). */
   private opProblem(op: KvOp): string | null {
     if (typeof op.key !== 'string') return `a key must be a string, not ${typeof op.key}`;
+    // A key is held in memory by every learner and printed in errors and traces: bounded like values.
+    if (op.key.length * 3 > this.options.maxKeyBytes) {
+      const bytes = Buffer.byteLength(op.key);
+      if (bytes > this.options.maxKeyBytes) return `the key is ${bytes} bytes of UTF-8, more than maxKeyBytes (${this.options.maxKeyBytes}); use a shorter key or raise the option`;
+    }
     const values = op.f === 'write' ? [op.value] : op.f === 'cas' ? [op.from, op.to] : [];
     for (const v of values) {
-      if (!isValue(v)) return 'a value must be JSON: null, a boolean, a finite number, a string, or arrays and plain objects of these';
-      // Only strings and objects can be big; a string's JSON is at most 6 bytes per UTF-16 unit plus quotes.
-      if (typeof v !== 'object' && !(typeof v === 'string' && v.length * 6 + 2 > this.options.maxValueBytes)) continue;
-      const bytes = Buffer.byteLength(JSON.stringify(v));
-      if (bytes > this.options.maxValueBytes) return `the value is ${bytes} bytes of JSON, more than maxValueBytes (${this.options.maxValueBytes}); write a smaller value or raise the option`;
+      const problem = clientValueProblem(v, this.options.maxValueBytes);
+      if (problem !== null) return problem;
     }
     return null;
   }

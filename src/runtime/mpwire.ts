@@ -44,6 +44,8 @@ export interface MpWorkerInit {
   readonly config: MpConfig;
   readonly storage: StorageSpec;
   readonly mailboxLimit: number;
+  /** Peer messages with a batch of more bytes of JSON than this are dropped as oversized (see maxBatchBytes in kv-cluster.ts). */
+  readonly maxBatchBytes: number;
   /** 1 for the first start, +1 per restart. */
   readonly incarnation: number;
   /** Report durable acceptor records and applied slots to the main thread, for the log safety checker. */

@@ -5,7 +5,9 @@
  * is its own module so that neither cluster imports the other to read its
  * options.
  */
+import { types } from 'node:util';
 import { z } from 'zod';
+import { isValue } from '../core/value.js';
 import { SynodError } from '../errors.js';
 
 /** A number of actors of one role (0 to 64); add `.min(1)` for a role a cluster cannot do without. */
@@ -61,3 +63,44 @@ export const probability = z.number().min(0).max(1);
 
 /** The schema of the faults of one link (LinkFaults in links.ts, every field optional). */
 export const linkFaultsSchema = z.strictObject({ drop: probability, dup: probability, delay: probability, delayMs: millis.min(1) }).partial();
+
+/** What a value given to the API must be, for the error when it is not. */
+const VALUE_RULE = 'a value must be JSON: null, a boolean, a finite number (not -0), a string, or arrays (without holes) and plain objects of these';
+
+/**
+ * Why `value`, given by an application, cannot be proposed or stored, or
+ * null when it can: it must be plain JSON data that comes back unchanged
+ * (see isValue: -0 and holes in arrays are refused rather than changed), with
+ * no Proxy and no getter anywhere (a Proxy cannot be cloned to a worker, and
+ * a getter could answer differently each time it is read, or throw), and at
+ * most `maxBytes` bytes of JSON. Never throws: whatever the value does while
+ * it is inspected becomes the reason.
+ */
+export function clientValueProblem(value: unknown, maxBytes: number): string | null {
+  try {
+    const exotic = exoticPart(value, 0);
+    if (exotic !== null) return `${VALUE_RULE}; ${exotic}`;
+    if (!isValue(value)) return VALUE_RULE;
+    // Only strings and objects can be big; a string's JSON is at most 6 bytes per UTF-16 unit plus quotes.
+    if (typeof value !== 'object' && !(typeof value === 'string' && value.length * 6 + 2 > maxBytes)) return null;
+    const bytes = Buffer.byteLength(JSON.stringify(value));
+    return bytes > maxBytes ? `the value is ${bytes} bytes of JSON, more than maxValueBytes (${maxBytes}); use a smaller value or raise the option` : null;
+  } catch (err) {
+    return `${VALUE_RULE}; reading it threw: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+/** A Proxy or an accessor property within `x` (depth-bounded like isValue), described, or null. */
+function exoticPart(x: unknown, depth: number): string | null {
+  if (typeof x !== 'object' || x === null || depth > 64) return null;
+  if (types.isProxy(x)) return 'it holds a Proxy';
+  for (const [key, d] of Object.entries(Object.getOwnPropertyDescriptors(x))) {
+    if (d.get !== undefined || d.set !== undefined) return `property ${JSON.stringify(key)} is a getter or setter`;
+    const inner = exoticPart(d.value, depth + 1);
+    if (inner !== null) return inner;
+  }
+  return null;
+}
+
+/** The schema of a per-call `timeoutMs`: whole milliseconds, 1 to an hour (not NaN, not negative). */
+export const callTimeoutSchema = millis.min(1);

@@ -17,7 +17,7 @@ import { TraceCollector } from './tracing.js';
 import { SynodError } from '../errors.js';
 import { ensureDir } from './storage/files.js';
 import { REGISTRY_DIR } from './storage/registry.js';
-import type { CrashMode, CrashPoint, ErrorData } from './wire.js';
+import { CRASH_MODES, type CrashMode, type CrashPoint, type ErrorData } from './wire.js';
 
 /** The control calls every kind of actor worker answers. */
 export interface CommonControl {
@@ -164,8 +164,11 @@ export abstract class SupervisedCluster<P extends WorkerProtocol & { readonly co
    * Crashes actor `id` (default: an uncaught exception in its worker), or
    * arms a crash point in it. Resolves once the fault is injected or armed;
    * an actor that is down already is left alone. The supervisor restarts it.
+   * An unknown mode or actor is a SYNOD_INVALID_ARGUMENT error, not a no-op.
    */
   async crash(id: ActorId, how: CrashMode = 'exception'): Promise<void> {
+    if (!CRASH_MODES.includes(how)) throw new SynodError('SYNOD_INVALID_ARGUMENT', `unknown crash mode ${JSON.stringify(how)}: use ${CRASH_MODES.join(', ')}`);
+    if (!allActors(this.members).includes(id)) throw new SynodError('SYNOD_INVALID_ARGUMENT', `${JSON.stringify(id)} is not an actor of this cluster; the actors are ${allActors(this.members).join(', ')}`);
     const status = this.supervisor.status(id);
     if (status !== 'running' && status !== 'starting') return;
     this.traceFault(how === 'after-receive' || how === 'after-persist' ? `arm crash point ${how} in ${id}` : `crash ${id} (${how})`);

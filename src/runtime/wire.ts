@@ -50,6 +50,9 @@ export { SynodError, type SynodErrorCode } from '../errors.js';
  */
 export type CrashMode = 'exception' | 'exit' | 'terminate' | 'after-receive' | 'after-persist';
 
+/** Every {@link CrashMode}, for checking one given at run time. */
+export const CRASH_MODES: readonly CrashMode[] = ['exception', 'exit', 'terminate', 'after-receive', 'after-persist'];
+
 /** The crash points a worker can arm. */
 export type CrashPoint = Extract<CrashMode, 'after-receive' | 'after-persist'>;
 
