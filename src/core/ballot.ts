@@ -37,11 +37,15 @@ export function maxBallot(a: Ballot | null, b: Ballot | null): Ballot | null {
   return compareBallots(a, b) >= 0 ? a : b;
 }
 
-/** True when `x` has the shape of a ballot: a safe integer round >= 1 and a non-empty proposer id. */
+/**
+ * True when `x` is exactly a ballot: a safe integer round >= 1, a non-empty
+ * proposer id, and no other field (a ballot is persisted as it is, and an
+ * extra field, `undefined` say, would make the record unreadable).
+ */
 export function isBallot(x: unknown): x is Ballot {
   if (typeof x !== 'object' || x === null) return false;
   const b = x as { round?: unknown; proposer?: unknown };
-  return Number.isSafeInteger(b.round) && (b.round as number) >= 1 && typeof b.proposer === 'string' && b.proposer.length > 0;
+  return Number.isSafeInteger(b.round) && (b.round as number) >= 1 && typeof b.proposer === 'string' && b.proposer.length > 0 && Object.keys(x).length === 2;
 }
 
 /** Stable text for a ballot: `round.proposer`, or `none`. */

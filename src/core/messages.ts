@@ -102,9 +102,11 @@ export function isActorIdText(x: unknown): x is ActorId {
 
 /** A fresh ballot holding only `round` and `proposer`, or why `x` is not exactly a ballot. */
 export function exactBallot(x: unknown, what = 'ballot'): Ballot | string {
+  if (typeof x === 'object' && x !== null && !Array.isArray(x)) {
+    const extra = exactFieldsProblem(x, ['round', 'proposer'], what);
+    if (extra !== null) return extra;
+  }
   if (!isBallot(x)) return `bad ${what} ${safeText(x)}`;
-  const extra = exactFieldsProblem(x, ['round', 'proposer'], what);
-  if (extra !== null) return extra;
   if (!isActorIdText(x.proposer)) return `${what} has an over-long proposer id`;
   return { round: x.round, proposer: x.proposer };
 }

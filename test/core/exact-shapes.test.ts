@@ -4,7 +4,8 @@
 // record that was not JSON, bricking the acceptor at its next restart; a
 // bigint field crashed it; a 20 MB string was written to disk).
 import { describe, expect, it } from 'vitest';
-import { isValue, validateMessage } from '../../src/core/index.js';
+import { isBallot, isValue, validateMessage } from '../../src/core/index.js';
+import { encodeRecord } from '../../src/runtime/storage/record.js';
 import { validateMpMessage } from '../../src/core/multipaxos/wire.js';
 
 const ballot = { round: 1, proposer: 'p1' };
@@ -76,5 +77,16 @@ describe('Multi-Paxos messages have exact shapes', () => {
       { type: 'nack', from: 'a1', ballot, promised: { ...ballot, junk: undefined } },
     ];
     for (const m of bad) expect(validateMpMessage(structuredClone(m)), JSON.stringify(m)).toMatchObject({ ok: false });
+  });
+});
+
+describe('what is persisted is checked exactly before it is written', () => {
+  it('a ballot with an extra field is not a ballot, so no record holding one is written', () => {
+    const junk = { round: 1, proposer: 'p1', junk: undefined };
+    expect(isBallot({ round: 1, proposer: 'p1' })).toBe(true);
+    expect(isBallot(junk)).toBe(false);
+    expect(() => encodeRecord({ role: 'acceptor', promised: junk, accepted: null })).toThrow(/refusing to persist an invalid durable record/);
+    expect(() => encodeRecord({ role: 'acceptor', promised: { round: 1, proposer: 'p1' }, accepted: { ballot: junk, value: 'v' } })).toThrow(/refusing to persist/);
+    expect(encodeRecord({ role: 'acceptor', promised: { round: 1, proposer: 'p1' }, accepted: null })).toMatch(/^synod:1:/);
   });
 });
