@@ -64,6 +64,8 @@ function onAccepted(s: LearnerState, msg: AcceptedMsg): Step<LearnerState> {
   const voters = [...(tally?.voters ?? []), msg.from];
   const proposal = { ballot: msg.ballot, value: msg.value };
   const tallies = { ...rest, [key]: { proposal, voters } };
+  assert(Object.values(tallies).filter((t) => t.voters.includes(msg.from)).length === 1, `${s.id}: ${msg.from} counted other than once`);
+  assert(Object.keys(tallies).length <= s.config.members.acceptors.length, `${s.id}: more tallies than acceptors`);
   if (!isQuorum(s.config.members.acceptors, voters)) return { state: { ...s, tallies }, effects: [] };
   return decide({ ...s, tallies }, proposal);
 }

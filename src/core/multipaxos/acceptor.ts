@@ -230,6 +230,7 @@ function onTrim(s: MpAcceptorState, msg: MpTrim): MpStep<MpAcceptorState> {
   if (upTo <= s.trimmed) return ignore(s, `trim to ${msg.upTo}: already trimmed to ${s.trimmed}${upTo < msg.upTo ? ` and seen only up to ${s.top}` : ''}`);
   s.trimmed = upTo;
   for (const slot of s.log.keys()) if (slot < s.trimmed) s.log.delete(slot);
+  assert(upTo <= msg.upTo && s.promised.proposer === msg.from, `${s.id}: trimmed to ${upTo} on a trim to ${msg.upTo} from ${msg.from}`);
   assert(s.trimmed <= s.top, `${s.id}: trimmed to ${s.trimmed} past what it has seen, ${s.top}`);
   return { state: s, effects: [{ type: 'persist', records: [{ kind: 'trim', upTo }], then: [] }] };
 }

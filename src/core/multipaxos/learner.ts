@@ -7,6 +7,7 @@
  */
 import { assert } from '../assert.js';
 import type { ActorId } from '../ids.js';
+import { slotHorizon } from './acceptor.js';
 import { applyCommand, emptyKv, readLocal, type KvState } from './state-machine.js';
 import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep } from './types.js';
 
@@ -98,13 +99,20 @@ function onCommit(s: MpLearnerState, m: MpCommit, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `commit from non-proposer ${m.from}` });
     return;
   }
+  // Slots far ahead are left for catch-up rather than held: a member could otherwise fill `pending` with slots no one will fill up to.
+  const horizon = s.nextSlot + slotHorizon(s.config);
+  let beyond = 0;
   for (const e of m.entries) {
-    if (e.slot >= s.nextSlot && !s.pending.has(e.slot)) s.pending.set(e.slot, e.value);
+    if (e.slot >= horizon) beyond++;
+    else if (e.slot >= s.nextSlot && !s.pending.has(e.slot)) s.pending.set(e.slot, e.value);
     if (e.slot + 1 > s.knownCommit) s.knownCommit = e.slot + 1;
   }
+  if (beyond > 0) fx.push({ type: 'ignore', reason: `commit from ${m.from}: ${beyond} slot(s) at or past ${horizon} left for catch-up` });
   applyReady(s, fx);
+  assert(!s.pending.has(s.nextSlot), `${s.id}: slot ${s.nextSlot} is pending but not applied`);
+  assert(s.pending.size <= slotHorizon(s.config), `${s.id}: ${s.pending.size} slots pending, more than the horizon`);
   maybeSnapshot(s, fx);
-  if (s.pending.size > 0) requestCatchup(s, fx);
+  if (s.pending.size > 0 || beyond > 0) requestCatchup(s, fx);
 }
 
 function onHeartbeat(s: MpLearnerState, m: MpHeartbeat, fx: MpEffect[]): void {

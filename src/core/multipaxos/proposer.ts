@@ -27,6 +27,7 @@ import type { ActorId } from '../ids.js';
 import { isQuorum } from '../quorum.js';
 import { nextRound } from '../rounds.js';
 import type { AcceptedEntry, Batch, Command, MpAccepted, MpApplied, MpCatchup, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpNack, MpPrevoteOk, MpPromise, MpStep, MpTrim, SlotEntry } from './types.js';
+import { slotHorizon } from './acceptor.js';
 import { batchJson } from './wire.js';
 
 /** A proposer's state. Only `roundMax` is durable. */
@@ -265,14 +266,24 @@ function onCommit(s: MpProposerState, m: MpCommit, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `commit from non-proposer ${m.from}` });
     return;
   }
-  for (const e of m.entries) if (e.slot >= s.commitIndex && !s.inflight.has(e.slot)) s.chosen.set(e.slot, e.value);
+  // Slots far past the commit index are left for catch-up: kept, a member's commit for slot 2^53-2 would
+  // make this proposer, once elected, fill every slot below it with no-ops (recovery runs to the highest slot it knows).
+  const horizon = s.commitIndex + slotHorizon(s.config);
+  let beyond = 0;
+  for (const e of m.entries) {
+    if (e.slot >= horizon) beyond++;
+    else if (e.slot >= s.commitIndex && !s.inflight.has(e.slot)) s.chosen.set(e.slot, e.value);
+  }
+  if (beyond > 0) fx.push({ type: 'ignore', reason: `commit from ${m.from}: ${beyond} slot(s) at or past ${horizon} left for catch-up` });
   while (s.chosen.has(s.commitIndex)) s.commitIndex++;
+  assert(s.commitIndex <= horizon, `${s.id}: a commit moved the commit index to ${s.commitIndex}, past the horizon ${horizon}`);
+  assert(!s.chosen.has(s.commitIndex), `${s.id}: the commit index ${s.commitIndex} stopped at a chosen slot`);
   // A leader that hears of slots chosen past its own next slot has been deposed without knowing it yet;
   // it must not propose into them, and the acceptors' nacks will soon tell it to step down.
   if (s.nextSlot < s.commitIndex) s.nextSlot = s.commitIndex;
   // `chosen` holds exactly [trimmed, commitIndex) plus whatever arrived past a gap, so more than that is a gap to fill.
   // (It once compared with commitIndex alone, which is wrong once a trim has dropped the slots below `trimmed`.)
-  if (s.mode === 'follower' && s.leader !== null && s.chosen.size > s.commitIndex - s.trimmed) requestCatchup(s, s.leader, fx);
+  if (s.mode === 'follower' && s.leader !== null && (beyond > 0 || s.chosen.size > s.commitIndex - s.trimmed)) requestCatchup(s, s.leader, fx);
 }
 
 /** A follower behind the leader's commit index asks it for the missing slots (one request per retry period). */
@@ -638,6 +649,7 @@ function onTrim(s: MpProposerState, m: MpTrim, fx: MpEffect[]): void {
     return;
   }
   trimTo(s, m.upTo);
+  assert(acceptors.includes(m.from) ? s.mode === 'leader' && m.upTo <= s.nextSlot : m.from === s.leader, `${s.id}: took a trim from ${m.from} it should have ignored`);
   assert(s.trimmed === m.upTo && s.commitIndex >= s.trimmed, `${s.id}: trim to ${m.upTo} left trimmed ${s.trimmed}, commit index ${s.commitIndex}`);
   // The trim may have freed the window.
   if (s.mode === 'leader') pump(s, fx);
