@@ -102,5 +102,9 @@ function exoticPart(x: unknown, depth: number): string | null {
   return null;
 }
 
-/** The schema of a per-call `timeoutMs`: whole milliseconds, 1 to an hour (not NaN, not negative). */
-export const callTimeoutSchema = millis.min(1);
+/**
+ * The schema of a per-call `timeoutMs`: whole milliseconds, from 1 up to
+ * what a Node.js timer can wait (2^31 − 1; a longer delay fires at once).
+ * NaN, negative and fractional timeouts are errors, not "no timeout".
+ */
+export const callTimeoutSchema = z.number().int().min(1).max(2 ** 31 - 1);
