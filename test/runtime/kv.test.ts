@@ -129,7 +129,8 @@ function lostWrites(history: readonly HistoryEvent[], finals: ReadonlyMap<string
     }
     const inv = open.get(e.process);
     open.delete(e.process);
-    if (!inv || e.type !== 'ok') return;
+    // A cas that answered false (recorded ok, `swapped: false`) wrote nothing.
+    if (!inv || e.type !== 'ok' || e.swapped === false) return;
     const name = `${String(e.key)}=${JSON.stringify(inv.value)}`;
     written.set(name, { call: inv.i, ret: i });
   });
