@@ -98,10 +98,10 @@ describe('the liveness phase', () => {
   });
 });
 
-/** The lowest failing seed in 1..2,000 and its failure, sweeping 50 seeds at a time on 2 workers and stopping at the first chunk that fails. */
+/** The lowest failing seed in 1..2,000 and its failure, sweeping 25 seeds at a time on 2 workers and stopping at the first chunk that fails. */
 async function firstFailure(opts: Omit<KvSweepOptions, 'first' | 'last'>): Promise<KvFailure | null> {
-  for (let first = 1; first <= 2000; first += 50) {
-    const s = await parallelSweepKv({ ...opts, first, last: first + 49, workers: 2, keepFailing: 1 });
+  for (let first = 1; first <= 2000; first += 25) {
+    const s = await parallelSweepKv({ ...opts, first, last: first + 24, workers: 2, keepFailing: 1 });
     if (s.firstFailure) return s.firstFailure;
   }
   return null;
