@@ -149,10 +149,10 @@ export class LogSafetyChecker {
     const expected = this.nextApply.get(learner) ?? 0;
     if (slot !== expected) this.report('apply-order', step, `${learner} applied slot ${slot} when slot ${expected} was next`, { learner, slot, expected });
     this.nextApply.set(learner, slot + 1);
-    if (slot < this.floor && !this.slots.has(slot) && !this.applied.has(slot)) {
-      // A forgotten slot: its order was checked above; there is nothing left to compare the batch with.
+    if (slot < this.floor) {
       this.lateFacts++;
-      return;
+      // A forgotten slot: its order was checked above; unless it was voted on again since, there is nothing left to compare the batch with.
+      if (!this.slots.has(slot) && !this.applied.has(slot)) return;
     }
     const value = batchKey(batch);
     const other = this.applied.get(slot);
@@ -202,9 +202,9 @@ export class LogSafetyChecker {
 
   private vote(id: ActorId, slot: number, ballot: Ballot, value: string, step: number): void {
     let votes = this.slots.get(slot);
+    if (slot < this.floor) this.lateFacts++;
     if (!votes && slot < this.floor) {
       // A forgotten slot (a new leader re-proposing what was chosen there, say).
-      this.lateFacts++;
       const before = this.recent.get(slot);
       // Long forgotten: nothing left to count it with.
       if (before === undefined) return;

@@ -78,7 +78,7 @@ describe('the liveness phase', () => {
     // The same seed without the bug makes progress; with the bug but no liveness phase nothing is reported.
     expect(checkedKvRun({ ...bugged, seed, bug: null }).failed).toBe(false);
     expect(simulateKv({ ...bugged, seed, liveness: false }).violations).toEqual([]);
-    const shrunk = shrinkKv({ ...bugged, seed }, { maxRuns: 25 });
+    const shrunk = shrinkKv({ ...bugged, seed }, { maxRuns: 12 });
     expect(shrunk.schedule.length).toBeLessThan(shrunk.original.length);
     expect(shrunk.steps).toBeLessThanOrEqual(shrunk.originalSteps);
     const again = simulateKv({ ...bugged, seed, maxSteps: shrunk.steps, schedule: shrunk.schedule });
