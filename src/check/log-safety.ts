@@ -24,8 +24,11 @@
  * at a higher ballot, a re-apply after a learner installed an older
  * snapshot) is checked for what needs no memory of the slot (promises,
  * apply order) and counted in {@link LogSafetyChecker.retained}, not
- * compared with the forgotten choice. Without compaction nothing is
- * forgotten.
+ * compared with the forgotten choice — except at the {@link RECENT_FORGOTTEN}
+ * most recently forgotten slots, which keep a 32-bit hash of their chosen
+ * batch: a majority voting there again for a different batch (a new leader
+ * that did not learn the trim point, say) is a `slot-conflict`. Without
+ * compaction nothing is forgotten.
  */
 import { compareBallots, describeBallot, type Ballot } from '../core/ballot.js';
 import type { ActorId, Membership } from '../core/ids.js';
@@ -37,6 +40,18 @@ interface SlotVotes {
   /** Per ballot: the batch accepted at it and who accepted it. */
   readonly byBallot: Map<string, { readonly value: string; readonly voters: Set<ActorId> }>;
   chosen: string | null;
+  /** For a forgotten slot voted on again: the hash of the batch chosen there before it was forgotten. */
+  readonly before?: number;
+}
+
+/** How many of the most recently forgotten slots keep a hash of their chosen batch (see the module comment). */
+export const RECENT_FORGOTTEN = 65_536;
+
+/** FNV-1a, 32 bits: a forgotten slot's chosen batch, in 4 bytes. Two batches with one hash hide a conflict; they never invent one. */
+function hash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 /**
@@ -64,6 +79,10 @@ export class LogSafetyChecker {
   /** Chosen slots below this are forgotten (see the module comment); it only rises. */
   private floor = 0;
   private forgottenChosen = 0;
+  /** Hashes of the batches chosen at the most recently forgotten slots (at most {@link RECENT_FORGOTTEN}, oldest first). */
+  private readonly recent = new Map<number, number>();
+  /** The highest slot seen chosen (-1: none). */
+  private highest = -1;
   private lateFacts = 0;
 
   constructor(members: Membership) {
@@ -81,6 +100,11 @@ export class LogSafetyChecker {
     let n = this.forgottenChosen;
     for (const v of this.slots.values()) if (v.chosen !== null) n++;
     return n;
+  }
+
+  /** The highest slot known chosen (accepted by a majority at one ballot), or -1: every learner must reach past it to have caught up. */
+  get highestChosen(): number {
+    return this.highest;
   }
 
   /**
@@ -125,10 +149,10 @@ export class LogSafetyChecker {
     const expected = this.nextApply.get(learner) ?? 0;
     if (slot !== expected) this.report('apply-order', step, `${learner} applied slot ${slot} when slot ${expected} was next`, { learner, slot, expected });
     this.nextApply.set(learner, slot + 1);
-    if (slot < this.floor && !this.slots.has(slot) && !this.applied.has(slot)) {
-      // A forgotten slot: its order was checked above; there is nothing left to compare the batch with.
+    if (slot < this.floor) {
       this.lateFacts++;
-      return;
+      // A forgotten slot: its order was checked above; unless it was voted on again since, there is nothing left to compare the batch with.
+      if (!this.slots.has(slot) && !this.applied.has(slot)) return;
     }
     const value = batchKey(batch);
     const other = this.applied.get(slot);
@@ -151,6 +175,15 @@ export class LogSafetyChecker {
     this.report('invariant', step, message.startsWith(`${actor}:`) ? message : `${actor}: ${message}`, { actor });
   }
 
+  /**
+   * A host saw the cluster make no progress for a bound of time with no
+   * faults (the simulators' liveness phase): reported as a `liveness`
+   * violation, with the host's sentence and facts.
+   */
+  livenessFailed(step: number, message: string, facts: Record<string, unknown>): void {
+    this.report('liveness', step, message, facts);
+  }
+
   /** Ends the run: applied batches never backed by a majority are reported. */
   finish(step: number): readonly Violation[] {
     for (const u of this.unchecked) {
@@ -169,10 +202,15 @@ export class LogSafetyChecker {
 
   private vote(id: ActorId, slot: number, ballot: Ballot, value: string, step: number): void {
     let votes = this.slots.get(slot);
+    if (slot < this.floor) this.lateFacts++;
     if (!votes && slot < this.floor) {
-      // A forgotten slot (a new leader re-proposing what was chosen there, say): nothing left to count it with.
-      this.lateFacts++;
-      return;
+      // A forgotten slot (a new leader re-proposing what was chosen there, say).
+      const before = this.recent.get(slot);
+      // Long forgotten: nothing left to count it with.
+      if (before === undefined) return;
+      // Recently forgotten: counted again, and a different batch chosen there is a conflict with the one forgotten.
+      votes = { byBallot: new Map(), chosen: null, before };
+      this.slots.set(slot, votes);
     }
     if (!votes) {
       votes = { byBallot: new Map(), chosen: null };
@@ -189,6 +227,8 @@ export class LogSafetyChecker {
     }
     tally.voters.add(id);
     if (tally.voters.size !== this.quorum) return;
+    if (slot > this.highest) this.highest = slot;
+    if (votes.chosen === null && votes.before !== undefined && votes.before !== hash(value)) this.report('slot-conflict', step, `slot ${slot}: ${value} chosen at ${key} after another batch was chosen there (and forgotten with the trim)`, { slot, ballot });
     if (votes.chosen === null) votes.chosen = value;
     else if (votes.chosen !== value) this.report('slot-conflict', step, `slot ${slot}: ${value} chosen at ${key} after ${votes.chosen} was chosen`, { slot, ballot });
   }
@@ -210,7 +250,13 @@ export class LogSafetyChecker {
       if (slot >= target || votes.chosen === null) continue;
       forgotten.set(slot, votes.chosen);
       this.slots.delete(slot);
-      this.forgottenChosen++;
+      if (votes.before === undefined) this.forgottenChosen++;
+      this.recent.delete(slot);
+      this.recent.set(slot, votes.before ?? hash(votes.chosen));
+    }
+    for (const slot of this.recent.keys()) {
+      if (this.recent.size <= RECENT_FORGOTTEN) break;
+      this.recent.delete(slot);
     }
     if (forgotten.size === 0) return;
     const kept: typeof this.unchecked = [];

@@ -22,9 +22,11 @@ export type ViolationKind =
   | 'ballot-reuse'
   | 'apply-divergence'
   | 'apply-order'
-  | 'apply-not-chosen';
+  | 'apply-not-chosen'
+  // Progress (the simulators' liveness phase, see docs/simulator.md):
+  | 'liveness';
 
-/** One safety violation: its kind, when it was seen, a sentence, and the conflicting facts. */
+/** One violation (of safety, or of liveness in a simulator's liveness phase): its kind, when it was seen, a sentence, and the conflicting facts. */
 export interface Violation {
   readonly kind: ViolationKind;
   readonly step: number;

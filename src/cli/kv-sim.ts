@@ -10,15 +10,15 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { formatHistory } from '../check/history.js';
 import type { LinearizabilityResult } from '../check/linearizability.js';
-import { KV_FAULTS, KV_MESSAGE_TYPES } from '../sim/kvsim.js';
+import { DEFAULT_KV_LIVENESS_MS, KV_BUGS, KV_FAULTS, KV_MESSAGE_TYPES, KV_PROFILES, type KvBugName, type KvProfile } from '../sim/kvsim.js';
 import { checkedKvRun, shrinkKv } from '../sim/kvsweep.js';
 import { parallelSweepKv } from '../sim/parallel.js';
 import type { FaultSchedule, ScheduleFile } from '../sim/schedule.js';
 import { DEFAULT_FAULTS } from '../sim/simulator.js';
 import { addFaultOptions, choiceArg, faultsOf, intArg, outputFileArg, probabilityArg, seedRangeArg, shellQuote, type FaultFlags } from './args.js';
-import { addSeededOptions, otherFailingSeeds, printShrunk, sweepProgress, readScheduleFlag, replayLine, scheduleReplayLine, seededFlagError, shrunkReport, writeSchedule, type SeededFlags, type ShrunkReport } from './seeded.js';
+import { addLivenessOptions, addSeededOptions, livenessOptions, livenessWords, otherFailingSeeds, printShrunk, sweepProgress, readScheduleFlag, replayLine, scheduleReplayLine, seededFlagError, shrunkReport, writeSchedule, type LivenessFlags, type SeededFlags, type ShrunkReport } from './seeded.js';
 
-interface KvSimFlags extends FaultFlags, SeededFlags {
+interface KvSimFlags extends FaultFlags, SeededFlags, LivenessFlags {
   clients: number;
   ops: number;
   keys: number;
@@ -29,7 +29,8 @@ interface KvSimFlags extends FaultFlags, SeededFlags {
   batch: number;
   window: number;
   compactEvery: number;
-  bug?: 'stale-read' | 'cas-false';
+  profile: KvProfile;
+  bug?: KvBugName;
   history?: string;
   /** Step bound; default 400 per operation. */
   steps?: number;
@@ -57,14 +58,20 @@ export function addKvSimCommand(program: Command, exit: (code: number) => void):
     .option('--batch <n>', 'most commands per log slot', intArg(1, 100_000), 64)
     .option('--window <n>', 'most slots in flight', intArg(1, 100_000), 32)
     .option('--compact-every <n>', 'learners snapshot their state every n slots and the log is trimmed below what all have snapshotted (0: never)', intArg(0), 1000)
-    .option('--bug <name>', 'control bug the checker must catch: stale-read (replicas answer reads from their own, possibly lagging, state), cas-false (a cas that swapped answers false)', choiceArg(['stale-read', 'cas-false'] as const))
+    .option('--profile <name>', 'log settings per seed: default (--window and --compact-every as given) or compaction (compaction-heavy: each seed draws --compact-every in [3, 50] and --window in [2, 8])', choiceArg(KV_PROFILES), 'default')
+    .option(
+      '--bug <name>',
+      'control bug a checker must catch: stale-read (replicas answer reads from their own, possibly lagging, state), cas-false (a cas that swapped answers false), no-retry (a leader never re-sends a lost accept), ignore-promised (a new leader ignores the values in promises), forget-accepted (a restarted acceptor forgets its slots), promise-omits-trim (a promise does not say where the log was trimmed)',
+      choiceArg(KV_BUGS),
+    )
     .option('--history <file>', 'write the history (single run), or the first failing run\'s history (sweep), as Jepsen-format JSON lines', outputFileArg)
     .option('--json', 'print exactly one JSON object instead of text');
-  addSeededOptions(command, 'fails (unsafe log or a history that is not linearizable)', '--drop, --dup, --delay, --crash, --partition and --crash-leader')
+  addLivenessOptions(command, DEFAULT_KV_LIVENESS_MS, 'every operation still outstanding must be answered and every learner apply every chosen slot');
+  addSeededOptions(command, 'fails (unsafe log, no progress in the liveness phase, or a history that is not linearizable)', '--drop, --dup, --delay, --crash, --partition and --crash-leader')
     .addHelpText(
       'after',
       `
-Exit status: 0 when every history is linearizable and the log safe, 1 otherwise (including a linearizability check that ran out of time), 2 on bad arguments.
+Exit status: 0 when every history is linearizable, the log safe and every liveness phase made progress, 1 otherwise (including a linearizability check that ran out of time), 2 on bad arguments.
 
 A run's faults (dropped, duplicated and long-delayed messages between actors
 and on the client links c0, c1, ..., crashes, leader crashes, partitions) come
@@ -77,6 +84,7 @@ Examples:
   synod kv-sim --seed 7                                 one run and its verdicts
   synod kv-sim --seeds 1..200 --workers 2               a sweep over two cores
   synod kv-sim --seeds 1..20 --ops 200 --bug stale-read a sweep that must fail (and shrinks the first failure)
+  synod kv-sim --seeds 1..20 --ops 500 --bug no-retry   one that must fail its liveness phase
   synod kv-sim --seed 7 --save-schedule s.json          record a run's faults; replay them with --schedule s.json`,
     )
     .action(async (flags: KvSimFlags) => {
@@ -116,7 +124,9 @@ function runOptions(f: KvSimFlags) {
     batchMax: f.batch,
     window: f.window,
     compactEvery: f.compactEvery,
+    profile: f.profile,
     bug: f.bug ?? null,
+    ...livenessOptions(f),
     ...(f.steps !== undefined ? { maxSteps: f.steps } : {}),
   };
 }
@@ -140,11 +150,11 @@ function runOne(f: KvSimFlags, file: ScheduleFile | undefined): number {
   if (!f.json) out(`seed=${seed}`);
   const { run: r, linearizability: lin, failed } = checkedKvRun({ ...runOptions(f), seed, ...(file ? { schedule: file.faults } : {}) }, CHECK_TIMEOUT_MS);
   if (f.history) writeFileSync(f.history, formatHistory(r.history));
-  if (f.saveSchedule !== undefined) writeSchedule(f.saveSchedule, { seed, steps: r.steps, faults: r.schedule });
+  if (f.saveSchedule !== undefined) writeSchedule(f.saveSchedule, { seed, steps: r.faultSteps, faults: r.schedule });
   const shrunk = failed && f.shrink === true ? shrinkRun(f, seed, file?.faults) : null;
   const ok = !failed;
   if (f.json) {
-    out(JSON.stringify({ seed, ok, ops: f.ops, completed: r.completed, unknown: r.unknown, opsPerSec: r.stats.opsPerSec, latencyP50Ms: r.stats.latencyP50Ms, latencyP99Ms: r.stats.latencyP99Ms, leaderChanges: r.stats.leaderChanges, violations: r.violations, linearizability: linJson(lin, true), stats: { ...r.stats, steps: r.steps, time: r.time }, history: f.history ?? null, schedule: r.schedule, ...(shrunk ? { shrunk } : {}) }));
+    out(JSON.stringify({ seed, ok, ops: f.ops, completed: r.completed, unknown: r.unknown, opsPerSec: r.stats.opsPerSec, latencyP50Ms: r.stats.latencyP50Ms, latencyP99Ms: r.stats.latencyP99Ms, leaderChanges: r.stats.leaderChanges, violations: r.violations, liveness: r.liveness, linearizability: linJson(lin, true), stats: { ...r.stats, steps: r.steps, faultSteps: r.faultSteps, time: r.time }, history: f.history ?? null, schedule: r.schedule, ...(shrunk ? { shrunk } : {}) }));
     return ok ? 0 : 1;
   }
   const faults = file ? `faults: ${file.faults.length} from ${f.schedule}` : `drop=${f.drop} dup=${f.dup} delay=${f.delay} crash=${f.crash} partition=${f.partition} crash-leader=${f.crashLeader}`;
@@ -152,6 +162,7 @@ function runOne(f: KvSimFlags, file: ScheduleFile | undefined): number {
   out(`operations: ${r.completed} completed, ${r.unknown} unknown (still unanswered at the end)`);
   out(`throughput: ${r.stats.opsPerSec} ops/s of virtual time; latency p50 ${r.stats.latencyP50Ms} ms, p99 ${r.stats.latencyP99Ms} ms (virtual)`);
   out(`leader changes: ${r.stats.leaderChanges}; slots chosen: ${r.stats.slotsChosen}; crashes: ${r.stats.crashes}; messages sent ${r.stats.sent}, dropped ${r.stats.dropped}; faults injected=${r.schedule.length}`);
+  if (r.liveness) out(`liveness: ${r.liveness.ok ? `OK — everything answered and applied ${r.liveness.ms} ms into the liveness phase` : `FAILED — no progress within ${f.livenessMs} ms without faults`}`);
   out(`log safety: ${r.violations.length === 0 ? 'OK' : `${r.violations.length} VIOLATION(S)`}`);
   for (const v of r.violations) out(`  step ${v.step} ${v.kind}: ${v.message}`);
   out(`linearizability: ${verdict(lin)}`);
@@ -180,6 +191,7 @@ async function runSweep(f: KvSimFlags): Promise<number> {
         ops: r.ops,
         completed: r.completed,
         unsafeRuns: r.unsafeRuns,
+        livenessRuns: r.livenessRuns,
         nonLinearizableRuns: r.nonLinearizableRuns,
         unknownRuns: r.unknownRuns,
         failingRuns: r.failingRuns,
@@ -194,7 +206,7 @@ async function runSweep(f: KvSimFlags): Promise<number> {
     );
     return failure ? 1 : 0;
   }
-  out(`${r.runs} runs on ${r.workers} worker(s), ${r.completed}/${r.ops} operations completed, ${r.leaderChanges} leader changes: ${r.unsafeRuns} with log-safety violations, ${r.nonLinearizableRuns} not linearizable, ${r.unknownRuns} undecided; ${r.elapsedMs} ms`);
+  out(`${r.runs} runs on ${r.workers} worker(s), ${r.completed}/${r.ops} operations completed, ${r.leaderChanges} leader changes: ${r.unsafeRuns} with log-safety violations, ${r.livenessRuns} without progress in the liveness phase, ${r.nonLinearizableRuns} not linearizable, ${r.unknownRuns} undecided; ${r.elapsedMs} ms`);
   if (!failure) {
     out('OK on every seed');
     return 0;
@@ -221,7 +233,9 @@ function shapeFlags(f: KvSimFlags, withFaultRates: boolean): string[] {
   const parts = [`--clients ${f.clients} --ops ${f.ops} --keys ${f.keys}`, `--proposers ${f.proposers} --acceptors ${f.acceptors} --learners ${f.learners}`];
   if (withFaultRates) parts.push(`--drop ${f.drop} --dup ${f.dup} --delay ${f.delay} --crash ${f.crash} --partition ${f.partition} --crash-leader ${f.crashLeader}`);
   parts.push(`--batch ${f.batch} --window ${f.window} --compact-every ${f.compactEvery}`);
+  if (f.profile !== 'default') parts.push(`--profile ${f.profile}`);
   if (f.bug) parts.push(`--bug ${f.bug}`);
+  parts.push(...livenessWords(f, DEFAULT_KV_LIVENESS_MS));
   return parts;
 }
 

@@ -50,6 +50,31 @@ export function addSeededOptions(cmd: Command, fails: string, rates = '--drop, -
     .option('--shrink-out <dir>', `directory the shrunk schedule is written to, as seed-N.json (default: ${defaultShrinkDir()})`);
 }
 
+/** The liveness-phase flags both simulators take. */
+export interface LivenessFlags {
+  /** False with --no-liveness. */
+  liveness: boolean;
+  livenessMs: number;
+}
+
+/** Adds --no-liveness and --liveness-ms to a simulator command (`what` says what must happen in the liveness phase). */
+export function addLivenessOptions(cmd: Command, defaultMs: number, what: string): Command {
+  return cmd
+    .option('--no-liveness', `no liveness phase: the run ends with its fault phase (by default, after it, partitions heal, crashed actors restart, faults stop, and ${what} within --liveness-ms, or the run fails with a liveness violation)`)
+    .option('--liveness-ms <ms>', 'bound of the liveness phase, in virtual ms', intArg(1), defaultMs);
+}
+
+/** The run options the liveness flags set. */
+export function livenessOptions(f: LivenessFlags): { liveness: boolean; livenessMs: number } {
+  return { liveness: f.liveness, livenessMs: f.livenessMs };
+}
+
+/** The liveness flags that differ from their defaults, as command-line words (for replay commands). */
+export function livenessWords(f: LivenessFlags, defaultMs: number): string[] {
+  if (!f.liveness) return ['--no-liveness'];
+  return f.livenessMs !== defaultMs ? [`--liveness-ms ${f.livenessMs}`] : [];
+}
+
 /** Why these flags do not go together, or null. */
 export function seededFlagError(flags: SeededFlags): string | null {
   if (flags.seed !== undefined && flags.seeds !== undefined) return 'give --seed or --seeds, not both';

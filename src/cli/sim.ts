@@ -6,13 +6,13 @@
  */
 import type { Command } from 'commander';
 import { describeValue } from '../core/describe.js';
-import { BUGS, DEFAULT_FAULTS, DEFAULT_STAGGER, simulate, type BugName, type FaultOptions, type FaultSchedule, type ScheduleFile } from '../sim/simulator.js';
+import { BUGS, DEFAULT_FAULTS, DEFAULT_LIVENESS_MS, DEFAULT_STAGGER, simulate, type BugName, type FaultOptions, type FaultSchedule, type ScheduleFile } from '../sim/simulator.js';
 import { parallelSweep } from '../sim/parallel.js';
 import { shrink } from '../sim/shrink.js';
 import { addFaultOptions, choiceArg, faultsOf, intArg, seedRangeArg, shellQuote, type FaultFlags } from './args.js';
-import { addSeededOptions, otherFailingSeeds, printShrunk, sweepProgress, readScheduleFlag, replayLine, scheduleReplayLine, seededFlagError, shrunkReport, writeSchedule, type SeededFlags, type ShrunkReport } from './seeded.js';
+import { addLivenessOptions, addSeededOptions, livenessOptions, livenessWords, otherFailingSeeds, printShrunk, sweepProgress, readScheduleFlag, replayLine, scheduleReplayLine, seededFlagError, shrunkReport, writeSchedule, type LivenessFlags, type SeededFlags, type ShrunkReport } from './seeded.js';
 
-interface SimFlags extends FaultFlags, SeededFlags {
+interface SimFlags extends FaultFlags, SeededFlags, LivenessFlags {
   steps: number;
   proposers: number;
   acceptors: number;
@@ -38,20 +38,21 @@ export function addSimCommand(program: Command, exit: (code: number) => void): v
     .option('--learners <l>', 'number of learners', intArg(1, 64), DEFAULTS.learners);
   addFaultOptions(command, DEFAULT_FAULTS)
     .option('--stagger <ms>', 'proposers get their first request at a random time in [0, ms]', intArg(0), DEFAULTS.stagger)
-    .option('--bug <name>', `switch on a control bug the safety checker must catch: ${BUGS.join(', ')}`, choiceArg(BUGS))
+    .option('--bug <name>', `switch on a control bug the safety or liveness checker must catch: ${BUGS.join(', ')}`, choiceArg(BUGS))
     .option('--json', 'print exactly one JSON object instead of text')
     .option('--trace', 'single run: print every step and effect as it happens');
-  addSeededOptions(command, 'violates safety')
+  addLivenessOptions(command, DEFAULT_LIVENESS_MS, 'every learner must decide');
+  addSeededOptions(command, 'violates safety or liveness')
     .addHelpText(
       'after',
       `
-Exit status: 0 when every run was safe, 1 on any safety violation, 2 on bad arguments.
+Exit status: 0 when every run was safe (and live), 1 on any safety or liveness violation, 2 on bad arguments.
 
 A run's faults (dropped, duplicated and long-delayed messages, crashes,
 partitions) come from a stream of their own, drawn from the seed. A sweep that
 finds a violation prints the command that replays the first failing seed,
 then shrinks that run: it searches for a smallest list of faults (and a lowest
-step bound) with which the seed still violates safety, prints it one fault per
+step bound) with which the seed still violates safety (or liveness), prints it one fault per
 line, writes it to a file and prints the command that replays it.
 
 Examples:
@@ -85,6 +86,7 @@ Examples:
         faults,
         stagger: flags.stagger,
         bug: flags.bug ?? null,
+        ...livenessOptions(flags),
       };
       try {
         exit(flags.seeds ? await runSweep(flags, common) : runOne(flags, common, schedule));
@@ -108,7 +110,7 @@ function runOne(flags: SimFlags, common: Common, file: ScheduleFile | undefined)
     out(`synod sim: ${common.proposers} proposers, ${common.acceptors} acceptors, ${common.learners} learners; ${faults}${flags.bug ? `; bug=${flags.bug}` : ''}`);
   }
   const r = simulate({ ...common, seed, ...(file ? { schedule: file.faults } : {}), ...(flags.trace && !flags.json ? { trace: (l: string) => out(`  | ${l}`) } : {}) });
-  if (flags.saveSchedule !== undefined) writeSchedule(flags.saveSchedule, { seed, steps: r.steps, faults: r.schedule });
+  if (flags.saveSchedule !== undefined) writeSchedule(flags.saveSchedule, { seed, steps: r.faultSteps, faults: r.schedule });
   const shrunk = r.violations.length > 0 && flags.shrink === true ? shrinkRun(flags, common, seed, file?.faults) : null;
   if (flags.json) {
     const { timeline, ...rest } = r;
@@ -118,7 +120,8 @@ function runOne(flags: SimFlags, common: Common, file: ScheduleFile | undefined)
         steps: rest.steps,
         decided: rest.decided,
         violations: rest.violations,
-        stats: { ...rest.stats, time: rest.time, quiescent: rest.quiescent, allDecided: rest.allDecided },
+        stats: { ...rest.stats, time: rest.time, quiescent: rest.quiescent, allDecided: rest.allDecided, faultSteps: rest.faultSteps },
+        liveness: rest.liveness,
         timeline,
         schedule: r.schedule,
         ...(shrunk ? { shrunk } : {}),
@@ -133,6 +136,7 @@ function runOne(flags: SimFlags, common: Common, file: ScheduleFile | undefined)
   const s = r.stats;
   out(`stats: steps=${r.steps} time=${r.time} ${r.quiescent ? 'quiescent' : 'step bound reached'}; inputs=${s.inputs}; messages sent=${s.sent} delivered=${s.delivered} dropped=${s.dropped} duplicated=${s.duplicated}; writes=${s.writes} lost=${s.lostWrites}; crashes=${s.crashes} restarts=${s.restarts} partitions=${s.partitions}; faults injected=${r.schedule.length}`);
   if (flags.saveSchedule !== undefined) out(`schedule of this run (${r.schedule.length} faults) written to ${flags.saveSchedule}`);
+  if (r.liveness) out(`liveness: ${r.liveness.ok ? `OK — every learner decided ${r.liveness.ms} ms into the liveness phase` : `FAILED — no decision within ${flags.livenessMs} ms without faults`}`);
   if (r.violations.length === 0) {
     out('safety: OK — agreement, validity, integrity, acceptor promises and accepts monotonic across crashes, every decision chosen by a majority');
     return 0;
@@ -166,6 +170,7 @@ async function runSweep(flags: SimFlags, common: Common): Promise<number> {
         runs: r.runs,
         decidedRuns: r.decidedRuns,
         violatingRuns: r.violatingRuns,
+        livenessRuns: r.livenessRuns,
         firstViolation: fv ? { ...fv, replay, shrunk } : null,
         failingSeeds: r.failingSeeds.map((seed) => ({ seed, replay: replayCommand(flags, seed) })),
         seedsPerSec: r.seedsPerSec,
@@ -180,9 +185,9 @@ async function runSweep(flags: SimFlags, common: Common): Promise<number> {
     return r.violatingRuns > 0 ? 1 : 0;
   }
   const pct = ((100 * r.decidedRuns) / r.runs).toFixed(1);
-  out(`${r.runs} runs on ${r.workers} worker(s): ${r.decidedRuns} decided (${pct}%), ${r.violatingRuns} violating; ${r.totalSteps} steps in ${r.elapsedMs} ms (${r.seedsPerSec} seeds/s, ${r.stepsPerSec} steps/s)`);
+  out(`${r.runs} runs on ${r.workers} worker(s): ${r.decidedRuns} decided (${pct}%), ${r.violatingRuns} violating (${r.livenessRuns} of them liveness); ${r.totalSteps} steps in ${r.elapsedMs} ms (${r.seedsPerSec} seeds/s, ${r.stepsPerSec} steps/s)`);
   if (!fv) {
-    out('safety: OK on every seed');
+    out(`safety${flags.liveness ? ' and liveness' : ''}: OK on every seed`);
     return 0;
   }
   out(`first violation at seed ${fv.seed}:`);
@@ -195,7 +200,7 @@ async function runSweep(flags: SimFlags, common: Common): Promise<number> {
 }
 
 /** How a shrink's report words a safe and a failing run. */
-const SHRUNK_WORDS = { passes: 'safe', fails: 'violates safety' } as const;
+const SHRUNK_WORDS = { passes: 'safe (and live)', fails: 'violates safety or liveness' } as const;
 
 function shrinkRun(flags: SimFlags, common: Common, seed: number, schedule: FaultSchedule | undefined): ShrunkReport {
   const s = shrink({ ...common, seed, ...(schedule ? { schedule } : {}) }, { maxRuns: flags.shrinkRuns });
@@ -220,6 +225,7 @@ function shapeFlags(f: SimFlags, withFaultRates: boolean): string[] {
   }
   if (f.stagger !== DEFAULTS.stagger) words.push(`--stagger ${f.stagger}`);
   if (f.bug) words.push(`--bug ${f.bug}`);
+  words.push(...livenessWords(f, DEFAULT_LIVENESS_MS));
   return words;
 }
 

@@ -179,8 +179,42 @@ export class SeededDriver<E> {
     return this.faultSource.recorded();
   }
 
-  /** Runs until `maxSteps`, until `hooks.done`, or until nothing is left to happen (then returns true: quiescent). */
-  run(world: DrivenWorld, maxSteps: number, hooks: DriverHooks<E>): boolean {
+  /** True once {@link calm} was called: no fault is injected any more. */
+  get calmed(): boolean {
+    return this.faultSource.calm;
+  }
+
+  /**
+   * Ends the fault phase and starts the liveness phase (tigerbeetle's VOPR
+   * calls it `transition_to_liveness_mode`): the current partition heals,
+   * every crashed actor restarts now, and no fault of any kind is injected
+   * from here on (a replayed schedule's later faults included). Messages
+   * already on their way still arrive, late ones included. The restarts and
+   * heals already queued for the faults of the fault phase do nothing.
+   */
+  calm(world: DrivenWorld, hooks: Pick<DriverHooks<E>, 'restarted'>): void {
+    const { note, onTrace } = this.opts;
+    this.faultSource.calm = true;
+    note?.('liveness phase: faults stop, partitions heal, crashed actors restart');
+    onTrace?.({ actor: 'env', kind: 'fault', text: 'liveness phase: no more faults', time: world.now });
+    if (this.side !== null) {
+      this.side = null;
+      note?.('partition healed');
+      onTrace?.({ actor: 'env', kind: 'fault', text: 'partition healed', time: world.now });
+    }
+    for (const actor of world.actors) {
+      if (world.isUp(actor)) continue;
+      world.restart(actor);
+      hooks.restarted?.(actor);
+    }
+  }
+
+  /**
+   * Runs until `maxSteps`, until `hooks.done`, until the next event would
+   * happen after virtual time `until`, or until nothing is left to happen
+   * (then returns true: quiescent).
+   */
+  run(world: DrivenWorld, maxSteps: number, hooks: DriverHooks<E>, until = Number.POSITIVE_INFINITY): boolean {
     const { note, onTrace } = this.opts;
     while (world.step < maxSteps) {
       const leader = hooks.leader?.() ?? null;
@@ -199,19 +233,23 @@ export class SeededDriver<E> {
         onTrace?.({ actor: 'env', kind: 'fault', text, time: world.now });
         this.queue.push({ at: world.now + fault.healAfter, seq: this.seq++, kind: 'heal', part: this.partitions });
       }
-      const item = this.queue.pop();
-      if (!item) return true;
+      const next = this.queue.peek();
+      if (!next) return true;
+      if (next.at > until) return false;
+      const item = this.queue.pop() as Item<E>;
       if (item.at > world.now) world.now = item.at;
       switch (item.kind) {
         case 'world':
           world.run(item.id);
           break;
         case 'restart':
+          if (world.isUp(item.actor)) break; // restarted early, when the liveness phase began
           world.restart(item.actor);
           hooks.restarted?.(item.actor);
           break;
         case 'heal':
           if (item.part !== this.partitions) break; // a later partition replaced this one (only a hand-made schedule does that)
+          if (this.side === null) break; // healed early, when the liveness phase began
           this.side = null;
           note?.('partition healed');
           onTrace?.({ actor: 'env', kind: 'fault', text: 'partition healed', time: world.now });
@@ -241,6 +279,8 @@ const NO_FAULTS: readonly (CrashFault | PartitionFault)[] = Object.freeze([]);
  * faults that happened.
  */
 class FaultSource {
+  /** True in the liveness phase: no fault is injected, drawn or replayed. */
+  calm = false;
   private readonly applied: ScheduledFault[] = [];
   /** Replay: crash and partition faults in schedule order, and the next one due. */
   private readonly stepFaults: (CrashFault | PartitionFault)[] = [];
@@ -286,6 +326,7 @@ class FaultSource {
   /** The crash and partition faults to inject now, before the next event (crashes only of live actors). */
   due(world: DrivenWorld, partitioned: boolean, leader: ActorId | null): readonly (CrashFault | PartitionFault)[] {
     const step = world.step;
+    if (this.calm) return NO_FAULTS;
     if (this.schedule) {
       if (this.nextStepFault >= this.stepFaults.length || (this.stepFaults[this.nextStepFault] as ScheduledFault).step > step) return NO_FAULTS;
       const out: (CrashFault | PartitionFault)[] = [];
@@ -330,6 +371,7 @@ class FaultSource {
 
   /** Delivery delays of a message sent at `step` whose normal delay is `d` (see `Environment.sendDelays`). */
   message(step: number, from: ActorId, to: ActorId, type: string, d: number): number[] {
+    if (this.calm) return [d];
     if (step !== this.sendStep) {
       this.sendStep = step;
       this.sendCount = 0;

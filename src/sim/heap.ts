@@ -31,6 +31,11 @@ export class EventHeap<T extends Timed> {
     }
   }
 
+  /** The earliest entry without removing it, or undefined when empty. */
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
   /** Removes and returns the earliest entry, or undefined when empty. */
   pop(): T | undefined {
     const a = this.items;

@@ -13,7 +13,7 @@ export { SeededDriver, type DrivenWorld, type DriverHooks, type DriverOptions } 
 export type { ChunkTask, ChunkTally } from './chunks.js';
 export { parallelSweep, parallelSweepKv, sweepPool, defaultChunk, type PoolOptions, type PoolTally, type ParallelSweepOptions, type ParallelKvSweepOptions } from './parallel.js';
 export * from './shrink.js';
-export { simulateKv, KV_FAULTS, KV_MESSAGE_TYPES, type KvSimOptions, type KvSimResult } from './kvsim.js';
+export { simulateKv, profileSettings, KV_FAULTS, KV_MESSAGE_TYPES, KV_BUGS, KV_PROFILES, DEFAULT_KV_LIVENESS_MS, LIVENESS_MAX_STEPS, type KvBugName, type KvProfile, type KvSimOptions, type KvSimResult } from './kvsim.js';
 export * from './kvsweep.js';
 export * from './transcript.js';
 export { traceSimulation, traceUntilDecided, traceKvSimulation, STEPS_AFTER_DECISION, type SimTrace, type DecidedSimTrace, type KvSimTrace } from './trace.js';

@@ -16,12 +16,13 @@
 import type { HistoryEvent } from '../check/history.js';
 import type { Violation } from '../check/types.js';
 import { membership, type ActorId } from '../core/ids.js';
-import { mpConfig, type Command, type KvOp, type KvResult, type MpConfig, type MpMessage } from '../core/multipaxos/types.js';
+import { mpConfig, type Command, type KvOp, type KvResult, type MpBugs, type MpConfig, type MpMessage } from '../core/multipaxos/types.js';
 import type { Value } from '../core/value.js';
 import { DEFAULT_FAULTS, SeededDriver, type FaultOptions } from './driver.js';
 import { MpWorld } from './mpworld.js';
 import { unknownActor, type FaultSchedule } from './schedule.js';
 import type { RawTraceEvent } from '../trace/types.js';
+import { Prng } from '../util/prng.js';
 
 /** Options of one simulated key-value run. */
 export interface KvSimOptions {
@@ -50,11 +51,27 @@ export interface KvSimOptions {
   /** Snapshot and trim every this many slots (0: never). */
   readonly compactEvery?: number;
   /**
-   * A control bug: `stale-read`, replicas answer reads from their own,
-   * possibly lagging, state; `cas-false`, a cas that swapped answers false
-   * to its client (the linearizability checker must catch both).
+   * A profile of the cluster's log settings, drawn per seed: `compaction`
+   * (compaction-heavy) draws `compactEvery` in [3, 50] and `window` in
+   * [2, 8] from the seed, overriding both options, so that a sweep trims
+   * the log often, with few slots in flight, in many combinations. Default
+   * `default`: the options as given.
    */
-  readonly bug?: 'stale-read' | 'cas-false' | null;
+  readonly profile?: KvProfile;
+  /** A control bug (see {@link KV_BUGS}: `stale-read` and `cas-false` for the linearizability checker, `no-retry` for the liveness phase, the others for the log checker); none by default. */
+  readonly bug?: KvBugName | null;
+  /**
+   * After the fault phase (the step bound, or every operation answered), a
+   * liveness phase: partitions heal, crashed actors restart, no more faults;
+   * within {@link livenessMs} of virtual time every operation still
+   * outstanding must be answered and every learner must apply every chosen
+   * slot, or the run reports a `liveness` violation. Clients keep re-sending
+   * but start no new operation. Off unless asked for (sweeps and the command
+   * line ask for it).
+   */
+  readonly liveness?: boolean;
+  /** The liveness phase's bound, in virtual ms (default {@link DEFAULT_KV_LIVENESS_MS}). */
+  readonly livenessMs?: number;
   /** Upper bound on steps (default: 400 per operation). */
   readonly maxSteps?: number;
   /** A client re-sends an unanswered request after this long. */
@@ -74,6 +91,43 @@ export interface KvSimOptions {
   readonly onTrace?: (e: RawTraceEvent) => void;
 }
 
+/** The control bugs of the key-value store: a checker (linearizability, log safety or liveness) must catch each. */
+export const KV_BUGS = ['stale-read', 'cas-false', 'no-retry', 'ignore-promised', 'forget-accepted', 'promise-omits-trim'] as const;
+/** One of {@link KV_BUGS}. */
+export type KvBugName = (typeof KV_BUGS)[number];
+
+/**
+ * Default bound of the key-value liveness phase: 10 s of virtual time, some
+ * 50 to 100 election timeouts and 200 accept retries, so that only a cluster
+ * that has stopped making progress for good is reported, not a slow one.
+ */
+export const DEFAULT_KV_LIVENESS_MS = 10_000;
+/** Most steps of a liveness phase: a bound on the work of a run that spins without progress (reported as a liveness violation too). */
+export const LIVENESS_MAX_STEPS = 1_000_000;
+
+/** The profiles of {@link KvSimOptions.profile}. */
+export const KV_PROFILES = ['default', 'compaction'] as const;
+/** One of {@link KV_PROFILES}. */
+export type KvProfile = (typeof KV_PROFILES)[number];
+
+/** The log settings a profile gives seed `seed` (the compaction profile draws them from a stream of their own, so the run's streams are untouched). */
+export function profileSettings(profile: KvProfile, seed: number): { compactEvery?: number; window?: number } {
+  if (profile === 'default') return {};
+  const g = new Prng(seed + 0x9e3779b9);
+  return { compactEvery: g.int(3, 50), window: g.int(2, 8) };
+}
+
+/** The core's control-bug switches for a key-value bug name. */
+function kvBugs(bug: KvBugName | null | undefined): Partial<MpBugs> {
+  return {
+    staleRead: bug === 'stale-read',
+    noAcceptRetry: bug === 'no-retry',
+    ignorePromisedValues: bug === 'ignore-promised',
+    forgetAccepted: bug === 'forget-accepted',
+    promiseOmitsTrim: bug === 'promise-omits-trim',
+  };
+}
+
 /** What a key-value run did. */
 export interface KvSimResult {
   readonly seed: number;
@@ -85,6 +139,10 @@ export interface KvSimResult {
   readonly completed: number;
   readonly unknown: number;
   readonly violations: readonly Violation[];
+  /** The step at which the fault phase ended (the step bound, every operation answered, or a violation): what a replay's `maxSteps` needs. */
+  readonly faultSteps: number;
+  /** The liveness phase, if there was one: whether everything completed, and how long it took in virtual ms (the whole bound when it did not). */
+  readonly liveness: { readonly ok: boolean; readonly ms: number } | null;
   /** Every fault injected, in order: replaying it (option `schedule`) with the same seed and options reproduces this run exactly. */
   readonly schedule: FaultSchedule;
   readonly stats: {
@@ -163,11 +221,14 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     ...(opts.onTrace ? { onTrace: opts.onTrace } : {}),
   });
   const rng = driver.rng;
+  const drawn = profileSettings(opts.profile ?? 'default', opts.seed);
+  const window = drawn.window ?? opts.window;
+  const compactEvery = drawn.compactEvery ?? opts.compactEvery;
   const config: MpConfig = mpConfig(members, {
     ...(opts.batchMax ? { batchMax: opts.batchMax } : {}),
-    ...(opts.window ? { window: opts.window } : {}),
-    ...(opts.compactEvery !== undefined ? { compactEvery: opts.compactEvery } : {}),
-    bugs: { staleRead: opts.bug === 'stale-read' },
+    ...(window ? { window } : {}),
+    ...(compactEvery !== undefined ? { compactEvery } : {}),
+    bugs: kvBugs(opts.bug),
   });
   const world: MpWorld = new MpWorld(
     {
@@ -221,7 +282,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     driver.push(world.now + timeoutMs, { kind: 'clientTimeout', client: c.index, cseq: cur.command.seq, attempt: cur.attempt });
   };
   const invoke = (c: Client) => {
-    if (c.remaining === 0) return;
+    if (c.remaining === 0 || driver.calmed) return; // the liveness phase starts no new operation
     c.remaining--;
     const key = rng.pick(keys);
     const roll = rng.next();
@@ -255,9 +316,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
   world.start();
   for (const c of clients) driver.push(rng.int(0, 20), { kind: 'invoke', client: c.index });
   const maxSteps = opts.maxSteps ?? opts.ops * 400;
-  driver.run(world, maxSteps, {
-    leader: () => world.leader?.id ?? null,
-    event: (ev) => {
+  const event = (ev: Ev) => {
       switch (ev.kind) {
         case 'request':
           world.request(ev.to, [ev.command]);
@@ -285,9 +344,50 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
           invoke(clients[ev.client] as Client);
           break;
       }
-    },
-    done: () => (opts.stopOnViolation === true && world.checker.violations.length > 0) || clients.every((c) => c.remaining === 0 && c.current === null),
+  };
+  const stopped = () => opts.stopOnViolation === true && world.checker.violations.length > 0;
+  driver.run(world, maxSteps, {
+    leader: () => world.leader?.id ?? null,
+    event,
+    done: () => stopped() || clients.every((c) => c.remaining === 0 && c.current === null),
   });
+  const faultSteps = world.step;
+  let liveness: KvSimResult['liveness'] = null;
+  if (opts.liveness === true && !stopped()) {
+    const bound = opts.livenessMs ?? DEFAULT_KV_LIVENESS_MS;
+    const since = { step: world.step, time: world.now };
+    const learners = members.learners;
+    /** Every operation answered, and every learner past the highest chosen slot. */
+    const settled = () => {
+      for (const c of clients) if (c.current !== null) return false;
+      const target = world.checker.highestChosen + 1;
+      for (const l of learners) {
+        const st = world.state(l);
+        if (st === null || st.role !== 'learner' || st.nextSlot < target) return false;
+      }
+      return true;
+    };
+    driver.calm(world, {});
+    let ok = settled();
+    if (!ok) {
+      driver.run(world, since.step + LIVENESS_MAX_STEPS, { event, done: () => stopped() || settled() }, since.time + bound);
+      ok = settled();
+    }
+    liveness = { ok, ms: world.now - since.time };
+    if (!ok && !stopped()) {
+      const outstanding = clients.flatMap((c) => (c.current ? [`c${c.index}#${c.current.command.seq} ${c.current.command.op.f} ${c.current.command.op.key}`] : []));
+      const behind = learners.map((l) => {
+        const st = world.state(l);
+        return `${l} at slot ${st?.role === 'learner' ? st.nextSlot : 'down'}`;
+      });
+      const why = world.step >= since.step + LIVENESS_MAX_STEPS ? `${LIVENESS_MAX_STEPS} steps` : `${bound} ms of virtual time`;
+      world.checker.livenessFailed(
+        world.step,
+        `no progress in ${why} without faults (from step ${since.step}, time ${since.time} ms): ${outstanding.length} operation(s) unanswered${outstanding.length > 0 ? ` (${outstanding.slice(0, 5).join(', ')}${outstanding.length > 5 ? ', …' : ''})` : ''}; ${behind.join(', ')} of ${world.checker.highestChosen + 1} chosen; leader ${world.leader?.id ?? 'none'}`,
+        { since, boundMs: bound, outstanding, learners: behind, chosenUpTo: world.checker.highestChosen + 1, leader: world.leader?.id ?? null },
+      );
+    }
+  }
   let unknown = 0;
   for (const c of clients) {
     if (!c.current) continue;
@@ -306,6 +406,8 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     completed: latencies.length,
     unknown,
     violations: world.checker.finish(world.step),
+    faultSteps,
+    liveness,
     schedule: driver.recorded(),
     stats: {
       opsPerSec: now > 0 ? Math.round((latencies.length * 1000) / now) : 0,

@@ -28,7 +28,7 @@ export interface KvSweepOptions extends Omit<KvSimOptions, 'seed' | 'schedule' |
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-/** A run that failed: log-safety violations, or a history that is not (or not provably) linearizable. */
+/** A run that failed: log-safety (or liveness) violations, or a history that is not (or not provably) linearizable. */
 export interface KvFailure {
   readonly seed: number;
   readonly violations: readonly Violation[];
@@ -42,6 +42,8 @@ export interface KvSweepResult {
   readonly completed: number;
   /** Runs with a log-safety violation. */
   readonly unsafeRuns: number;
+  /** Runs that made no progress in their liveness phase (option `liveness`). */
+  readonly livenessRuns: number;
   /** Runs whose history is not linearizable. */
   readonly nonLinearizableRuns: number;
   /** Runs whose linearizability check ran out of budget. */
@@ -55,7 +57,7 @@ export interface KvSweepResult {
 }
 
 /** What a key-value run counts in a sweep. */
-export type KvCounts = { ops: number; completed: number; unsafeRuns: number; nonLinearizableRuns: number; unknownRuns: number; leaderChanges: number };
+export type KvCounts = { ops: number; completed: number; unsafeRuns: number; livenessRuns: number; nonLinearizableRuns: number; unknownRuns: number; leaderChanges: number };
 /** The options of a key-value sweep chunk (no callbacks: chunks cross threads). */
 export type KvSweepTask = Omit<KvSweepOptions, 'first' | 'last' | 'onProgress' | 'keepFailing'>;
 
@@ -63,7 +65,7 @@ export type KvSweepTask = Omit<KvSweepOptions, 'first' | 'last' | 'onProgress' |
 export interface KvChecked {
   readonly run: KvSimResult;
   readonly linearizability: LinearizabilityResult;
-  /** True when the log is unsafe or the history not (provably) linearizable. */
+  /** True when the log is unsafe, the liveness phase made no progress, or the history is not (provably) linearizable. */
   readonly failed: boolean;
 }
 
@@ -82,7 +84,8 @@ export function kvSeed(task: KvSweepTask, seed: number): SeedOutcome<KvCounts, O
     counts: {
       ops: run.ops,
       completed: r.completed,
-      unsafeRuns: r.violations.length > 0 ? 1 : 0,
+      unsafeRuns: r.violations.some((v) => v.kind !== 'liveness') ? 1 : 0,
+      livenessRuns: r.violations.some((v) => v.kind === 'liveness') ? 1 : 0,
       nonLinearizableRuns: lin.status === 'not-linearizable' ? 1 : 0,
       unknownRuns: lin.status === 'unknown' ? 1 : 0,
       leaderChanges: r.stats.leaderChanges,
@@ -130,10 +133,11 @@ export function shrinkKv(input: KvShrinkInput, limits: ShrinkLimits = {}): KvShr
       seed: input.seed,
       steps: defaultMaxSteps(input),
       ...(schedule ? { schedule } : {}),
-      failing: 'violate log safety or linearizability',
+      failing: 'violate log safety, linearizability or liveness',
       attempt: (s, steps) => {
         const c = checkedKvRun({ ...base, maxSteps: steps, stopOnViolation: true, ...(s ? { schedule: s } : {}) }, checkTimeoutMs);
-        return { failed: c.failed, schedule: c.run.schedule, steps: c.run.steps, result: c };
+        // The step bound is the fault phase's: a liveness phase runs past it, for as long as its own bound allows.
+        return { failed: c.failed, schedule: c.run.schedule, steps: c.run.faultSteps, result: c };
       },
     },
     limits,

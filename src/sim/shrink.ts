@@ -196,7 +196,7 @@ export function shrinkWith<R>(input: ShrinkStart<R>, limits: ShrinkLimits = {}):
 }
 
 
-/** Shrinks a failing single-decree run: one that violates safety. Throws if the run does not. */
+/** Shrinks a failing single-decree run: one that violates safety (or liveness, with option `liveness`). Throws if the run does not. */
 export function shrink(input: ShrinkInput, limits: ShrinkLimits = {}): ShrinkResult {
   const { schedule, ...base } = input;
   const { result, ...found } = shrinkWith<readonly Violation[]>(
@@ -204,10 +204,11 @@ export function shrink(input: ShrinkInput, limits: ShrinkLimits = {}): ShrinkRes
       seed: input.seed,
       steps: input.steps,
       ...(schedule ? { schedule } : {}),
-      failing: 'violate safety',
+      failing: base.liveness === true ? 'violate safety or liveness' : 'violate safety',
       attempt: (s, steps) => {
         const r = simulate({ ...base, steps, stopOnViolation: true, ...(s ? { schedule: s } : {}) });
-        return { failed: r.violations.length > 0, schedule: r.schedule, steps: r.steps, result: r.violations };
+        // The step bound is the fault phase's: a liveness phase runs past it, for as long as its own bound allows.
+        return { failed: r.violations.length > 0, schedule: r.schedule, steps: r.faultSteps, result: r.violations };
       },
     },
     limits,

@@ -19,12 +19,21 @@ export { DEFAULT_FAULTS, type FaultOptions } from './driver.js';
 import type { RawTraceEvent } from '../trace/types.js';
 
 /** The control bugs the simulator can switch on. */
-export const BUGS = ['amnesia', 'ignore-accepted', 'reuse-ballot'] as const;
+export const BUGS = ['amnesia', 'ignore-accepted', 'reuse-ballot', 'no-retry'] as const;
 /** One of {@link BUGS}. */
 export type BugName = (typeof BUGS)[number];
 
 /** Default spread of the proposers' first requests, in virtual ms. */
 export const DEFAULT_STAGGER = 200;
+/**
+ * Default bound of the single-decree liveness phase: 5 s of virtual time,
+ * over 80 phase timeouts and 15 backoffs at their longest, so that only a
+ * cluster that has stopped trying is reported, not an unlucky one.
+ */
+export const DEFAULT_LIVENESS_MS = 5_000;
+/** Most steps of a single-decree liveness phase (a run that spins without deciding is reported too). */
+export const SYNOD_LIVENESS_MAX_STEPS = 200_000;
+
 /** Default interval between client requests, in virtual ms. */
 export const DEFAULT_REQUEST_EVERY = 50;
 
@@ -54,6 +63,16 @@ export interface SimOptions {
   readonly requestEveryMs?: number;
   /** Stop at the first violation (sweeps do). */
   readonly stopOnViolation?: boolean;
+  /**
+   * After the fault phase (the step bound), a liveness phase: partitions
+   * heal, crashed actors restart, no more faults, clients keep asking; within
+   * {@link livenessMs} of virtual time every learner must decide, or the run
+   * reports a `liveness` violation. Off unless asked for (sweeps and the
+   * command line ask for it).
+   */
+  readonly liveness?: boolean;
+  /** The liveness phase's bound, in virtual ms (default {@link DEFAULT_LIVENESS_MS}). */
+  readonly livenessMs?: number;
   /**
    * Replay exactly these faults instead of drawing faults at random (the
    * fault probabilities are then unused). Everything else — message and
@@ -91,6 +110,10 @@ export interface SimResult {
   /** True when every learner decided. */
   readonly allDecided: boolean;
   readonly violations: readonly Violation[];
+  /** The step at which the fault phase ended (the step bound, quiescence or a violation): what a replay's `steps` needs. */
+  readonly faultSteps: number;
+  /** The liveness phase, if there was one: whether every learner decided, and how long it took in virtual ms (the whole bound when they did not). */
+  readonly liveness: { readonly ok: boolean; readonly ms: number } | null;
   readonly stats: WorldStats & { partitions: number; proposals: number };
   readonly timeline: readonly TimelineEvent[];
   /** Every fault injected, in order: replaying it (option `schedule`) with the same seed and options reproduces this run exactly. */
@@ -122,7 +145,7 @@ export function simulate(opts: SimOptions): SimResult {
       linkUp: driver.linkUp,
       writeDelay: () => driver.writeDelay(),
     },
-    { config, amnesia: opts.bug === 'amnesia', ...(opts.trace ? { trace: opts.trace } : {}), ...(opts.onTrace ? { onTrace: opts.onTrace } : {}) },
+    { config, amnesia: opts.bug === 'amnesia', noRetry: opts.bug === 'no-retry', ...(opts.trace ? { trace: opts.trace } : {}), ...(opts.onTrace ? { onTrace: opts.onTrace } : {}) },
   );
   world.onPending = (p: Pending) => driver.pending(p);
   let proposals = 0;
@@ -134,8 +157,8 @@ export function simulate(opts: SimOptions): SimResult {
   let seenViolations = 0;
   let seenDecisions = 0;
   let seenChosen = 0;
-  const quiescent = driver.run(world, opts.steps, {
-    event: (ev) => {
+  const hooks = {
+    event: (ev: Event) => {
       if (ev.kind === 'propose') {
         const value = `${ev.actor}:${world.incarnation(ev.actor)}`;
         proposals++;
@@ -148,7 +171,7 @@ export function simulate(opts: SimOptions): SimResult {
       if (world.isUp(p)) world.propose(p, `${p}:${world.incarnation(p)}`);
       driver.push(world.now + requestEvery, { kind: 'client' });
     },
-    restarted: (actor) => {
+    restarted: (actor: ActorId) => {
       const rec = world.durable(actor);
       note(`${actor} restarted from ${rec ? describeRecord(rec) : 'nothing'}`);
       if (config.members.proposers.includes(actor)) driver.push(world.now, { kind: 'propose', actor });
@@ -166,8 +189,36 @@ export function simulate(opts: SimOptions): SimResult {
       seenViolations = violations.length;
       return opts.stopOnViolation === true;
     },
-  });
-  const violations = world.finish();
+  };
+  const quiescent = driver.run(world, opts.steps, hooks);
+  const faultSteps = world.step;
+  const allDecided = () => members.learners.every((l) => world.decisions.has(l));
+  const stopped = () => opts.stopOnViolation === true && world.checker.violations.length > 0;
+  let liveness: SimResult['liveness'] = null;
+  let stuck: Violation | null = null;
+  if (opts.liveness === true && !stopped()) {
+    const bound = opts.livenessMs ?? DEFAULT_LIVENESS_MS;
+    const since = { step: world.step, time: world.now };
+    driver.calm(world, hooks);
+    if (!allDecided()) {
+      // Clients keep asking through the liveness phase (a proposer that restarted in it was asked by its `restarted` hook).
+      if (requestEvery === 0) for (const p of members.proposers) driver.push(world.now, { kind: 'propose', actor: p });
+      driver.run(world, since.step + SYNOD_LIVENESS_MAX_STEPS, { ...hooks, done: () => hooks.done() || allDecided() }, since.time + bound);
+    }
+    liveness = { ok: allDecided(), ms: world.now - since.time };
+    if (!liveness.ok && !stopped()) {
+      const undecided = members.learners.filter((l) => !world.decisions.has(l));
+      const why = world.step >= since.step + SYNOD_LIVENESS_MAX_STEPS ? `${SYNOD_LIVENESS_MAX_STEPS} steps` : `${bound} ms of virtual time`;
+      stuck = {
+        kind: 'liveness',
+        step: world.step,
+        message: `${undecided.join(', ')} decided nothing in ${why} without faults (from step ${since.step}, time ${since.time} ms)${world.chosen.size > 0 ? '' : '; no proposer saw a value chosen'}`,
+        facts: { since, boundMs: bound, undecided, chosen: [...world.chosen.keys()] },
+      };
+      note(`VIOLATION liveness: ${stuck.message}`);
+    }
+  }
+  const violations = stuck ? [...world.finish(), stuck] : world.finish();
   for (const v of violations.slice(seenViolations)) note(`VIOLATION ${v.kind}: ${v.message}`);
   const decided: Record<ActorId, Value> = {};
   for (const l of members.learners) {
@@ -180,8 +231,10 @@ export function simulate(opts: SimOptions): SimResult {
     time: world.now,
     quiescent,
     decided,
-    allDecided: members.learners.every((l) => world.decisions.has(l)),
+    allDecided: allDecided(),
     violations,
+    faultSteps,
+    liveness,
     stats: { ...world.stats, partitions: driver.partitions, proposals },
     timeline,
     schedule: driver.recorded(),

@@ -38,6 +38,8 @@ export interface SweepResult {
   /** Runs in which every learner decided. */
   readonly decidedRuns: number;
   readonly violatingRuns: number;
+  /** Violating runs whose violation is a `liveness` one (option `liveness`). */
+  readonly livenessRuns: number;
   readonly firstViolation: FirstViolation | null;
   /** The lowest failing seeds, ascending (at most `keepFailing`). */
   readonly failingSeeds: readonly number[];
@@ -107,7 +109,7 @@ export function mergeTallies<C extends Record<string, number>, F>(first: number,
 }
 
 /** What a single-decree run counts in a sweep. */
-export type SynodCounts = { decidedRuns: number; totalSteps: number };
+export type SynodCounts = { decidedRuns: number; livenessRuns: number; totalSteps: number };
 /** A single-decree run's failure. */
 export type SynodFailure = Omit<FirstViolation, 'seed'>;
 /** The options of a single-decree sweep chunk (no callbacks: chunks cross threads). */
@@ -116,13 +118,13 @@ export type SynodSweepTask = Omit<SweepOptions, 'first' | 'last' | 'onProgress' 
 /** One single-decree seed, as a sweep sees it (stopped at its first violation). */
 export function synodSeed(task: SynodSweepTask, seed: number): SeedOutcome<SynodCounts, SynodFailure> {
   const r = simulate({ ...task, seed, stopOnViolation: true });
-  return { counts: { decidedRuns: r.allDecided ? 1 : 0, totalSteps: r.steps }, failure: r.violations.length > 0 ? { steps: r.steps, violations: r.violations } : null };
+  return { counts: { decidedRuns: r.allDecided ? 1 : 0, livenessRuns: r.violations.some((v) => v.kind === 'liveness') ? 1 : 0, totalSteps: r.steps }, failure: r.violations.length > 0 ? { steps: r.steps, violations: r.violations } : null };
 }
 
 /** A single-decree tally as a {@link SweepResult}. */
 export function synodSweepResult(t: SeedTally<SynodCounts, SynodFailure>, elapsedMs: number): SweepResult {
   const firstViolation = t.firstFailure ? { seed: t.firstFailure.seed, ...t.firstFailure.failure } : null;
-  return withRates({ first: t.first, last: t.last, runs: t.runs, decidedRuns: t.counts.decidedRuns, violatingRuns: t.failingRuns, firstViolation, failingSeeds: t.failingSeeds, totalSteps: t.counts.totalSteps }, elapsedMs);
+  return withRates({ first: t.first, last: t.last, runs: t.runs, decidedRuns: t.counts.decidedRuns, violatingRuns: t.failingRuns, livenessRuns: t.counts.livenessRuns, firstViolation, failingSeeds: t.failingSeeds, totalSteps: t.counts.totalSteps }, elapsedMs);
 }
 
 /** Runs seeds `first..last` (inclusive). */

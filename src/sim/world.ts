@@ -84,6 +84,8 @@ export interface WorldOptions {
   readonly config: CoreConfig;
   /** Control bug: an acceptor's storage is wiped when it restarts. */
   readonly amnesia?: boolean;
+  /** Control bug (of progress): a proposer's retry timer never fires, so a phase that timed out or was refused is never tried again. */
+  readonly noRetry?: boolean;
   /** Receives a line of text for every step and effect (for traces and transcripts). */
   readonly trace?: (line: string) => void;
   /**
@@ -367,6 +369,7 @@ export class World {
     const slot = this.slot(p.actor);
     if (slot.timers.get(p.timer) !== p.id) return;
     slot.timers.delete(p.timer);
+    if (this.opts.noRetry && slot.role === 'proposer' && p.timer === 'retry') return;
     this.stats.timers++;
     this.turn(slot, (h) => {
       h.fire(p.timer, p.gen);

@@ -100,25 +100,35 @@ describe('simulator', () => {
     expect(r.violations).toEqual([]);
   });
 
-  it('sweep: 1,000 seeds x 2,000 steps with mixed faults, zero violations, well over a third decide', () => {
+  it('sweep: 1,000 seeds x 2,000 steps with mixed faults and the liveness phase, zero violations, well over a third decide', () => {
     const faults = { drop: 0.2, dup: 0.1, delay: 0.05, crash: 0.02, partition: 0.01 };
-    const r = sweep({ ...cluster, first: 1, last: 1000, steps: 2000, faults });
+    const r = sweep({ ...cluster, first: 1, last: 1000, steps: 2000, faults, liveness: true });
     expect(r.runs).toBe(1000);
     expect(r.violatingRuns).toBe(0);
     expect(r.firstViolation).toBeNull();
+    expect(r.livenessRuns).toBe(0);
     expect(r.decidedRuns / r.runs).toBeGreaterThan(0.5);
     expect(r.totalSteps).toBeGreaterThan(1000 * 1900); // runs really use their steps
   });
 
   for (const bug of BUGS) {
     it(`control bug ${bug} is caught within 2,000 seeds`, () => {
-      const r = sweep({ ...cluster, first: 1, last: 2000, steps: 2000, bug });
+      // Every sweep checks liveness too; only no-retry needs it (it stops progress and breaks no safety rule).
+      // 250 seeds at a time, stopping at the first range that fails.
+      let r = sweep({ ...cluster, first: 1, last: 250, steps: 2000, bug, liveness: true });
+      while (r.violatingRuns === 0 && r.last < 2000) r = sweep({ ...cluster, first: r.last + 1, last: r.last + 250, steps: 2000, bug, liveness: true });
       expect(r.violatingRuns).toBeGreaterThan(0);
       expect(r.firstViolation?.violations.length).toBeGreaterThan(0);
-      // The same seed without the bug is safe: the violation is the bug's doing.
+      // The same seed without the bug is safe and live: the violation is the bug's doing.
       const seed = r.firstViolation?.seed as number;
-      expect(simulate({ ...cluster, seed, steps: 2000 }).violations).toEqual([]);
-      expect(simulate({ ...cluster, seed, steps: 2000, bug }).violations.length).toBeGreaterThan(0);
+      expect(simulate({ ...cluster, seed, steps: 2000, liveness: true }).violations).toEqual([]);
+      expect(simulate({ ...cluster, seed, steps: 2000, bug, liveness: true }).violations.length).toBeGreaterThan(0);
+      if (bug === 'no-retry') {
+        expect(r.firstViolation?.violations.map((v) => v.kind)).toEqual(['liveness']);
+        expect(r.livenessRuns).toBe(r.violatingRuns);
+        // Only the liveness phase sees it.
+        expect(simulate({ ...cluster, seed, steps: 2000, bug }).violations).toEqual([]);
+      }
     });
   }
 

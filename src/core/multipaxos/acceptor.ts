@@ -59,7 +59,8 @@ export function initMpAcceptor(id: ActorId, config: MpConfig, records: Iterable<
   const s: MpAcceptorState = { role: 'acceptor', id, config, promised: null, log: new Map(), maxAccepted: null, trimmed: 0, heardNow: false, heardLast: false, top: 0, phase1: null };
   for (const r of records) {
     if (r.kind === 'promised' && ballotGt(r.ballot, s.promised)) s.promised = r.ballot;
-    if (r.kind === 'accepted') {
+    // Control bug `forgetAccepted`: the accepted slots are not read back.
+    if (r.kind === 'accepted' && !config.bugs.forgetAccepted) {
       const prior = s.log.get(r.slot);
       if (!prior || compareBallots(r.ballot, prior.ballot) >= 0) s.log.set(r.slot, { slot: r.slot, ballot: r.ballot, value: r.value });
       if (ballotGt(r.ballot, s.maxAccepted)) s.maxAccepted = r.ballot;
@@ -137,7 +138,7 @@ function onPrepare(s: MpAcceptorState, msg: MpPrepare): MpStep<MpAcceptorState> 
   for (const e of s.log.values()) if (e.slot >= msg.fromSlot) entries.push(e);
   entries.sort((a, b) => a.slot - b.slot);
   assert(compareBallots(s.maxAccepted, s.promised) <= 0, `${s.id}: promised below an accepted ballot`);
-  const reply: MpEffect = { type: 'send', to: msg.from, msg: { type: 'promise', from: s.id, ballot: msg.ballot, entries, trimmed: s.trimmed } };
+  const reply: MpEffect = { type: 'send', to: msg.from, msg: { type: 'promise', from: s.id, ballot: msg.ballot, entries, trimmed: s.config.bugs.promiseOmitsTrim ? 0 : s.trimmed } };
   return { state: s, effects: [{ type: 'persist', records: again ? [] : [{ kind: 'promised', ballot: msg.ballot }], then: [reply] }] };
 }
 

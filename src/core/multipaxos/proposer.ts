@@ -395,7 +395,8 @@ function becomeLeader(s: MpProposerState, fx: MpEffect[]): void {
   assert(s.inflight.size === 0 && s.queue.length === 0, `${s.id}: a candidate with slots in flight or commands queued`);
   const best = new Map<number, AcceptedEntry>();
   let maxSlot = s.commitIndex - 1;
-  for (const entries of s.promises.values()) {
+  // Control bug `ignorePromisedValues`: the reported entries are not looked at.
+  for (const entries of s.config.bugs.ignorePromisedValues ? [] : s.promises.values()) {
     for (const e of entries) {
       if (e.slot < s.commitIndex) continue;
       const prior = best.get(e.slot);
@@ -562,7 +563,8 @@ function onRetryTimer(s: MpProposerState, fx: MpEffect[]): void {
   }
   assert(s.ballot !== null, `${s.id}: leader without a ballot`);
   assert(s.inflight.size <= s.config.window, `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
-  for (const to of s.config.members.acceptors) {
+  // Control bug `noAcceptRetry`: nothing is re-sent, so a lost accept or accepted reply holds its slot in flight for good.
+  for (const to of s.config.bugs.noAcceptRetry ? [] : s.config.members.acceptors) {
     const entries: SlotEntry[] = [];
     for (const [slot, e] of s.inflight) if (!e.voters.has(to)) entries.push({ slot, value: e.value });
     if (entries.length > 0) sendAccepts(s, entries, fx, [to]);

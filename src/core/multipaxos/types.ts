@@ -214,6 +214,14 @@ export interface MpBugs {
   readonly trimKeepsInflight: boolean;
   /** A new leader puts every slot recovery owes in flight at once, ignoring the window. */
   readonly unwindowedRecovery: boolean;
+  /** A leader never re-sends an accept that got no majority (a lost accept or accepted reply leaves its slot in flight for good). */
+  readonly noAcceptRetry: boolean;
+  /** A new leader ignores the accepted values reported in promises: it re-proposes nothing and fills its log from its commit index on, over slots that may be chosen. */
+  readonly ignorePromisedValues: boolean;
+  /** A restarted acceptor forgets the slots it accepted (it keeps its promise). */
+  readonly forgetAccepted: boolean;
+  /** An acceptor's promise omits its trim point (reports 0), so a new leader does not learn which slots are chosen and gone. */
+  readonly promiseOmitsTrim: boolean;
 }
 
 /** Configuration of the Multi-Paxos roles. Times in the host's unit. */
@@ -260,7 +268,7 @@ export function mpConfig(members: Membership, o: Partial<Omit<MpConfig, 'members
     maxAcceptBytes: o.maxAcceptBytes ?? 1 << 20,
     compactEvery: o.compactEvery ?? 1000,
     maxRoundJump: o.maxRoundJump ?? 1_000_000,
-    bugs: { staleRead: false, trimKeepsInflight: false, unwindowedRecovery: false, ...o.bugs },
+    bugs: { staleRead: false, trimKeepsInflight: false, unwindowedRecovery: false, noAcceptRetry: false, ignorePromisedValues: false, forgetAccepted: false, promiseOmitsTrim: false, ...o.bugs },
   };
 }
 
