@@ -701,6 +701,9 @@ export function mpProposerInvariants(s: MpProposerState): void {
   assert(s.commitIndex <= s.nextSlot || s.mode !== 'leader', `${s.id}: commit index ${s.commitIndex} past next slot ${s.nextSlot}`);
   if (s.mode !== 'leader') assert(s.inflight.size === 0 && s.queue.length === 0 && s.recovering.size === 0, `${s.id}: slots in flight while ${s.mode}`);
   assert(s.commitIndex >= s.trimmed, `${s.id}: commit index ${s.commitIndex} below the trim point ${s.trimmed}`);
+  // `chosen` covers [trimmed, commitIndex) (plus any slots past a gap): checked by count, O(1), with the first and last slot.
+  assert(s.chosen.size >= s.commitIndex - s.trimmed, `${s.id}: ${s.chosen.size} chosen slots cannot cover [${s.trimmed}, ${s.commitIndex})`);
+  if (s.commitIndex > s.trimmed) assert(s.chosen.has(s.trimmed) && s.chosen.has(s.commitIndex - 1), `${s.id}: chosen does not cover [${s.trimmed}, ${s.commitIndex})`);
   // Recovery is windowed too: at most `window` slots in flight, whatever a new leader inherited.
   assert(s.inflight.size <= s.config.window, `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
   // A slot below the trim point can never be chosen again (acceptors refuse it), so one left in flight would hold the window forever.
