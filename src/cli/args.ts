@@ -5,6 +5,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { existsSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
 import { ensureDir } from '../runtime/storage/files.js';
+import { StorageError } from '../runtime/storage/types.js';
 import { dirname, join, resolve } from 'node:path';
 
 /** A bad command line. */
@@ -91,6 +92,8 @@ export function dataDirProblem(flag: string, dir: string): string | null {
     rmdirSync(mkdtempSync(join(dir, '.synod-probe-')));
     return null;
   } catch (err) {
+    // ensureDir names the part of the path that is in the way (a file), with no errno to translate.
+    if (err instanceof StorageError && err.cause === undefined) return `${flag} ${dir} cannot be used: ${err.file} is not a directory`;
     return `${flag} ${dir} cannot be used: ${fsReason((err as { cause?: unknown }).cause ?? err)}`;
   }
 }

@@ -100,22 +100,34 @@ describe('synod run', () => {
     }
   });
 
-  it('a cluster that cannot start (an actor\'s store is a file) is one line in text mode and a JSON report with --json; exit 1, no library advice', () => {
+  it('a cluster that cannot start (two of three acceptors\' stores are files) is one line in text mode and a JSON report with --json; exit 1, no library advice', () => {
     const dir = mkdtempSync(join(tmpdir(), 'synod-run-nostart-'));
     dirs.push(dir);
-    writeFileSync(join(dir, 'l2'), 'in the way of the learner l2');
+    writeFileSync(join(dir, 'a1'), 'in the way of the acceptor a1');
+    writeFileSync(join(dir, 'a2'), 'in the way of the acceptor a2');
     const text = synod('run', '--data-dir', dir, '--learners', '2', '--acceptors', '3', '--proposers', '1');
     expect(text.status).toBe(1);
     const errLines = text.stderr.trim().split('\n');
     expect(errLines).toHaveLength(1);
-    expect(errLines[0]).toMatch(/^synod: the cluster did not start: .*l2/);
+    expect(errLines[0]).toMatch(/^synod: the cluster did not start: .*a1/);
     expect(text.stderr).not.toContain('cluster.restart');
     const json = synod('run', '--data-dir', dir, '--learners', '2', '--acceptors', '3', '--proposers', '1', '--json');
     expect(json.status).toBe(1);
     const o = JSON.parse(json.stdout) as { ok: boolean; reason: string };
     expect(o.ok).toBe(false);
-    expect(o.reason).toMatch(/^the cluster did not start: .*l2/);
+    expect(o.reason).toMatch(/^the cluster did not start: .*a1/);
     expect(o.reason).not.toContain('cluster.restart');
+  });
+
+  it('a cluster with one actor that cannot start (a learner\'s store is a file) starts without it, names it, and exits 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synod-run-degraded-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'l2'), 'in the way of the learner l2');
+    const json = synod('run', '--data-dir', dir, '--learners', '2', '--acceptors', '3', '--proposers', '1', '--json');
+    expect(json.status).toBe(1);
+    const o = JSON.parse(json.stdout) as { ok: boolean; reason: string };
+    expect(o.ok).toBe(false);
+    expect(o.reason).toMatch(/l2 failed to start/);
   });
 
   it('a second run on the same data directory recovers and reports the same decided value', () => {

@@ -15,32 +15,12 @@
  */
 import { join } from 'node:path';
 import { open, type Key, type RootDatabase } from 'lmdb';
-import { ensureDir, fsReason, fsyncDir, fsyncFile, SpaceGuard, statfsFreeBytes, type FreeBytes } from './files.js';
+import { ensureDir, fsReason, fsyncDir, fsyncFile, SpaceGuard, statfsFreeBytes } from './files.js';
 import { checkLmdbFile } from './lmdb-check.js';
 import { isRegistered, register, registryEntry } from './registry.js';
-import { StorageError } from './types.js';
+import { DEFAULT_MIN_FREE_BYTES, StorageError, type EnvironmentOptions } from './types.js';
 
-/** The free space synod keeps on a store's disk by default: 64 MiB. */
-export const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
-
-/** The file-safety options both LMDB stores take. */
-export interface EnvironmentOptions {
-  /** The actor the store belongs to; named in error messages and the registry entry's name. */
-  readonly actorId?: string;
-  /**
-   * The directory of the data directory's registry of actors that have
-   * existed (see ./registry.ts). Without it (or without `actorId`) a lost
-   * store cannot be told from a new one.
-   */
-  readonly registryDir?: string;
-  /**
-   * Writes are refused (SYNOD_DISK_FULL) while the disk has less than this
-   * many bytes free; default {@link DEFAULT_MIN_FREE_BYTES}.
-   */
-  readonly minFreeBytes?: number;
-  /** How free space is measured; default statfs. For tests that simulate a full disk. */
-  readonly freeBytes?: FreeBytes;
-}
+export { DEFAULT_MIN_FREE_BYTES, type EnvironmentOptions } from './types.js';
 
 /** An opened, checked environment. */
 export interface CheckedEnvironment<K extends Key> {

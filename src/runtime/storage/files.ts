@@ -12,6 +12,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname, join, parse, resolve, sep } from 'node:path';
 import { StorageError } from './types.js';
+import type { FreeBytes } from './types.js';
 
 /** The message part of a file-system error: its code and text, without Node's stack. */
 export function fsReason(err: unknown): string {
@@ -93,9 +94,6 @@ export function writeFileDurably(file: string, text: string): void {
     throw new StorageError('SYNOD_STORAGE_IO', file, `cannot write ${file} durably: ${fsReason(err)}`, { cause: err });
   }
 }
-
-/** How the free space of a file system is read: fs.statfsSync's free blocks times block size, in bytes. */
-export type FreeBytes = (path: string) => number;
 
 /** The free space, for this process's user, of the file system holding `path`. */
 export const statfsFreeBytes: FreeBytes = (path) => {

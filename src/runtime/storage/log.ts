@@ -48,7 +48,8 @@
  * process). Reads are synchronous.
  */
 import { crc32 } from 'node:zlib';
-import { liveStorageError, openCheckedEnvironment, type EnvironmentOptions } from './environment.js';
+import { liveStorageError, openCheckedEnvironment } from './environment.js';
+import type { EnvironmentOptions } from './types.js';
 import { isBallot } from '../../core/ballot.js';
 import type { MpRecord } from '../../core/multipaxos/types.js';
 import { batchJson, batchProblem, snapshotProblem } from '../../core/multipaxos/wire.js';

@@ -66,3 +66,29 @@ export class StorageError extends SynodError {
 
 /** The storage error codes, for telling them apart from other errors' (they also cross threads as plain data). */
 export const STORAGE_ERROR_CODES: readonly string[] = Object.freeze(['SYNOD_STORE_LOST', 'SYNOD_STORE_CORRUPT', 'SYNOD_DISK_FULL', 'SYNOD_STORAGE_IO'] satisfies StorageErrorCode[]);
+
+/** How the free space of a file system is read (default: fs.statfsSync's free blocks times block size), in bytes. */
+export type FreeBytes = (path: string) => number;
+
+/** The free space synod keeps on a store's disk by default: 64 MiB. */
+export const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
+
+/** The file-safety options both LMDB stores take. */
+export interface EnvironmentOptions {
+  /** The actor the store belongs to; named in error messages and the registry entry's name. */
+  readonly actorId?: string;
+  /**
+   * The directory of the data directory's registry of actors that have
+   * existed (see ./registry.ts). Without it (or without `actorId`) a lost
+   * store cannot be told from a new one.
+   */
+  readonly registryDir?: string;
+  /**
+   * Writes are refused (SYNOD_DISK_FULL) while the disk has less than this
+   * many bytes free; default {@link DEFAULT_MIN_FREE_BYTES}.
+   */
+  readonly minFreeBytes?: number;
+  /** How free space is measured; default statfs. For tests that simulate a full disk. */
+  readonly freeBytes?: FreeBytes;
+}
+
