@@ -255,7 +255,9 @@ describe('the key-value store on worker threads', () => {
       expect(lostWrites(history, finals)).toEqual([]);
       const verdict = checkLinearizable(history, { timeoutMs: 30_000 });
       expect(verdict.status === 'linearizable' ? 'linearizable' : JSON.stringify(verdict).slice(0, 2000)).toBe('linearizable');
-      expect(kv.stats().resends).toBeGreaterThan(0);
+      // Operations in flight at the crashed leader went elsewhere: re-sent, or (had it stepped down first, which a busy
+      // machine can cause) rejected and redirected.
+      expect(kv.stats().resends + kv.stats().rejected).toBeGreaterThan(0);
     });
   });
 
@@ -366,7 +368,9 @@ describe('the key-value store on worker threads', () => {
       const err = await kv.put('k', 'lost?').catch((e: unknown) => e);
       expect((err as SynodError).code).toBe('SYNOD_TIMEOUT');
       expect(kv.stats().timedOut).toBe(timedOutBefore + 1);
-      expect(kv.stats().resends).toBeGreaterThan(0);
+      // Operations in flight at the crashed leader went elsewhere: re-sent, or (had it stepped down first, which a busy
+      // machine can cause) rejected and redirected.
+      expect(kv.stats().resends + kv.stats().rejected).toBeGreaterThan(0);
       await kv.resume('a1');
       await kv.resume('a2');
       await untilAnswered(() => kv.put('k', 'after'));

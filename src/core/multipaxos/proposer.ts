@@ -51,6 +51,8 @@ export interface MpProposerState {
   askedAgain: boolean;
   /** Leader only: acceptors that answered at its ballot since the last quorum check. */
   readonly ackers: Set<ActorId>;
+  /** Leader only: those that answered in the period before (a quorum check looks back two periods). */
+  readonly ackersLast: Set<ActorId>;
   /** Leader only: acceptors sent an accept since the last heartbeat (they need no heartbeat this time). */
   readonly busy: Set<ActorId>;
   /** Own ballot while candidate or leader. */
@@ -103,6 +105,7 @@ export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0): MpP
     prevotes: new Set(),
     askedAgain: false,
     ackers: new Set(),
+    ackersLast: new Set(),
     busy: new Set(),
     ballot: null,
     leader: null,
@@ -415,6 +418,7 @@ function becomeLeader(s: MpProposerState, fx: MpEffect[]): void {
   s.recoverEnd = maxSlot + 1;
   s.nextSlot = maxSlot + 1;
   s.ackers.clear();
+  s.ackersLast.clear();
   for (const a of s.heard) s.ackers.add(a);
   // The election timer now paces CheckQuorum: a fixed period, by which a majority must have answered.
   fx.push({ type: 'elected', ballot: s.ballot as Ballot }, { type: 'setTimer', timer: 'election', delay: s.config.electionMaxMs });
@@ -506,6 +510,7 @@ function stepDown(s: MpProposerState, leader: ActorId | null, fx: MpEffect[], ra
   s.preBallot = null;
   s.prevotes.clear();
   s.ackers.clear();
+  s.ackersLast.clear();
   s.busy.clear();
   s.queue.length = 0;
   s.inflight.clear();
@@ -520,18 +525,24 @@ function stepDown(s: MpProposerState, leader: ActorId | null, fx: MpEffect[], ra
 
 /**
  * CheckQuorum (the election timer while leading): a leader that no majority
- * of acceptors answered during the last period abdicates, so that a leader
- * cut off from the acceptors but not from the other proposers stops
- * heartbeating them into waiting for it.
+ * of acceptors answered during the last two periods abdicates, so that a
+ * leader cut off from the acceptors but not from the other proposers stops
+ * heartbeating them into waiting for it. Two periods, not one, so that a
+ * machine too busy to run the acceptors for one period (which happens under
+ * load) does not make the leader abdicate for nothing.
  */
 function checkQuorum(s: MpProposerState, fx: MpEffect[], random: number): void {
   assert(s.mode === 'leader' && s.ballot !== null, `${s.id}: quorum check while ${s.mode}`);
-  if (isQuorum(s.config.members.acceptors, s.ackers)) {
+  const answered = new Set([...s.ackers, ...s.ackersLast]);
+  if (isQuorum(s.config.members.acceptors, answered)) {
+    s.ackersLast.clear();
+    for (const a of s.ackers) s.ackersLast.add(a);
     s.ackers.clear();
     fx.push({ type: 'setTimer', timer: 'election', delay: s.config.electionMaxMs });
     return;
   }
-  fx.push({ type: 'ignore', reason: `abdicate: ${s.ackers.size} of ${s.config.members.acceptors.length} acceptors answered at ${describeBallot(s.ballot)} in the last ${s.config.electionMaxMs}` });
+  assert(answered.size < s.config.members.acceptors.length, `${s.id}: every acceptor answered, yet no quorum`);
+  fx.push({ type: 'ignore', reason: `abdicate: ${answered.size} of ${s.config.members.acceptors.length} acceptors answered at ${describeBallot(s.ballot)} in the last ${2 * s.config.electionMaxMs}` });
   stepDown(s, null, fx, random);
 }
 
@@ -697,7 +708,7 @@ export function mpProposerInvariants(s: MpProposerState): void {
   if (s.ballot) assert(s.ballot.proposer === s.id && s.ballot.round <= s.roundMax, `${s.id}: ballot ${describeBallot(s.ballot)} not its own or above roundMax ${s.roundMax}`);
   if (s.mode === 'candidate' || s.mode === 'leader') assert(s.ballot !== null, `${s.id}: ${s.mode} without a ballot`);
   if (s.mode === 'precandidate') assert(s.preBallot !== null && s.preBallot.round > s.roundMax, `${s.id}: prevote ballot ${describeBallot(s.preBallot)} not above roundMax ${s.roundMax}`);
-  assert(s.mode === 'leader' || (s.ackers.size === 0 && s.busy.size === 0), `${s.id}: counts acceptors answering while ${s.mode}`);
+  assert(s.mode === 'leader' || (s.ackers.size === 0 && s.ackersLast.size === 0 && s.busy.size === 0), `${s.id}: counts acceptors answering while ${s.mode}`);
   assert(s.commitIndex <= s.nextSlot || s.mode !== 'leader', `${s.id}: commit index ${s.commitIndex} past next slot ${s.nextSlot}`);
   if (s.mode !== 'leader') assert(s.inflight.size === 0 && s.queue.length === 0 && s.recovering.size === 0, `${s.id}: slots in flight while ${s.mode}`);
   assert(s.commitIndex >= s.trimmed, `${s.id}: commit index ${s.commitIndex} below the trim point ${s.trimmed}`);
