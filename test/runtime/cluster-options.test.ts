@@ -146,12 +146,21 @@ describe('live traces', () => {
       await kv.crash(leader, 'exception');
       await new Promise<void>((resolve) => kv.once('restart', () => resolve()));
       await kv.put('after', 1);
-      const trace = kv.traceOf();
+      // Each actor reports on its own port, so a receiver's report can reach the main thread before its sender's: the
+      // receives seen now are checked once their sends have arrived too (polls are bounded; no clock is read).
+      const wanted = new Set(kv.traceOf().events.filter((e) => e.kind === 'receive').map((e) => e.msg));
+      let trace = kv.traceOf();
+      for (let polls = 0; polls < 2000; polls++) {
+        trace = kv.traceOf();
+        const sent = new Set(trace.events.filter((e) => e.kind === 'send').map((e) => e.msg));
+        if ([...wanted].every((m) => sent.has(m) || m?.startsWith(`${leader}.1.`))) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
       expect(trace.source).toMatchObject({ kind: 'cluster', protocol: 'multi-paxos' });
       const kinds = new Set(trace.events.map((e) => e.kind));
       for (const k of ['send', 'receive', 'persist', 'durable', 'decide', 'crash', 'restart', 'fault']) expect(kinds).toContain(k);
       const sends = new Map(trace.events.filter((e) => e.kind === 'send').map((e) => [e.msg, e]));
-      const receives = trace.events.filter((e) => e.kind === 'receive');
+      const receives = trace.events.filter((e) => e.kind === 'receive' && wanted.has(e.msg));
       expect(receives.length).toBeGreaterThan(0);
       for (const r of receives) {
         const s = sends.get(r.msg);
