@@ -28,6 +28,7 @@ export {
   KvCluster,
   SynodError,
   type ClusterOptions,
+  type SharedClusterOptions,
   type ClusterEvents,
   type ProposeOptions,
   type DecideEvent,

@@ -24,7 +24,7 @@ import type { AcceptedProposal } from '../core/messages.js';
 import type { Value } from '../core/value.js';
 import { SafetyChecker } from '../check/safety.js';
 import type { Violation } from '../check/types.js';
-import { actorCount, callTimeoutSchema, clientValueProblem, millis, parseOptions, sharedClusterFields } from './options.js';
+import { actorCount, callTimeoutSchema, clientValueProblem, millis, parseOptions, sharedClusterFields, type SharedClusterOptions } from './options.js';
 import { SupervisedCluster } from './supervised.js';
 import { clusterDataDir, removeTempDataDir } from './tempdir.js';
 import { DEFAULT_SUPERVISOR, Supervisor, requireBuiltWorker, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions, type SynodProtocol } from './supervisor.js';
@@ -34,36 +34,11 @@ import { SynodError } from '../errors.js';
 import type { StorageSpec } from './wire.js';
 
 /** Options of {@link createCluster}. Everything but the three counts has a default. */
-export interface ClusterOptions {
-  /** Number of proposers, named p1..pN. */
-  readonly proposers: number;
-  /** Number of acceptors, named a1..aN. */
-  readonly acceptors: number;
+export interface ClusterOptions extends SharedClusterOptions {
   /** Number of learners, named l1..lN (may be 0). */
   readonly learners: number;
-  /** Where the actors' stores live, one directory per actor. Default: a fresh temporary directory, removed by close(). A directory you pass is kept. */
-  readonly dataDir?: string;
-  /** Where the temporary data directory is made when there is no `dataDir` (it must exist). Default: the OS's temporary directory. */
-  readonly tempDirParent?: string;
-  /**
-   * Default true. False makes a write count as done once its transaction is
-   * committed, without waiting for that transaction's own fsync; it breaks
-   * Paxos's guarantees on a machine crash. It does not remove fsync from the
-   * path: LMDB (with lmdb-js's overlapping sync) completes a commit only once
-   * the previous transaction's fsync is done, so under load replies still
-   * keep pace with the disk's fsync rate. For no fsync at all, use
-   * `storage: 'memory'`.
-   */
-  readonly durable?: boolean;
   /** 'lmdb' (default) or 'memory': state is then lost with the worker, so acceptors forget their promises on a crash (the amnesia experiment). */
   readonly storage?: 'lmdb' | 'memory';
-  /**
-   * Writes are refused, before they are made, while the disk holding an
-   * actor's store has less than this many bytes free: the actor then stops
-   * with SYNOD_DISK_FULL instead of running the disk out (see
-   * docs/storage.md). Default 64 MiB.
-   */
-  readonly minFreeBytes?: number;
   /** Most messages an actor's mailbox holds; beyond it the newest message is dropped and counted. Default 10000. */
   readonly mailboxLimit?: number;
   /** Largest value, in bytes of JSON, that a client may propose or a peer may send. Default 64 KiB. */

@@ -4,7 +4,7 @@
  * replicated key-value store (Multi-Paxos) on the same runtime.
  */
 export * from './cluster.js';
-export { parseOptions, supervisorOptionsSchema } from './options.js';
+export { parseOptions, supervisorOptionsSchema, type SharedClusterOptions } from './options.js';
 export * from './supervised.js';
 export * from './transports/index.js';
 export * from './supervisor.js';

@@ -53,7 +53,7 @@ import { ballotGt, type Ballot } from '../core/ballot.js';
 import { allActors, membership, roleOf, type ActorId, type Membership, type Role } from '../core/ids.js';
 import { mpConfig, type Command, type KvOp, type MpConfig } from '../core/multipaxos/types.js';
 import type { Value } from '../core/value.js';
-import { actorCount, clientValueProblem, millis, parseOptions, sharedClusterFields } from './options.js';
+import { actorCount, clientValueProblem, millis, parseOptions, sharedClusterFields, type SharedClusterOptions } from './options.js';
 import type { MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
 import { SupervisedCluster } from './supervised.js';
 import { clusterDataDir, removeTempDataDir } from './tempdir.js';
@@ -63,36 +63,11 @@ import type { StorageSpec } from './wire.js';
 import { Stamper, commandKey, type Stamp } from './stamps.js';
 
 /** Options of {@link createKvCluster}. Everything but the three counts has a default. */
-export interface KvClusterOptions {
-  /** Number of proposers, named p1..pN. */
-  readonly proposers: number;
-  /** Number of acceptors, named a1..aN. */
-  readonly acceptors: number;
+export interface KvClusterOptions extends SharedClusterOptions {
   /** Number of learners, named l1..lN; at least 1, since learners answer the clients. */
   readonly learners: number;
-  /** Where the actors' record logs live, one directory per actor. Default: a fresh temporary directory, removed by close(). A directory you pass is kept. */
-  readonly dataDir?: string;
-  /** Where the temporary data directory is made when there is no `dataDir` (it must exist). Default: the OS's temporary directory. */
-  readonly tempDirParent?: string;
-  /**
-   * Default true. False makes an append count as done once its transaction
-   * is committed, without waiting for that transaction's own fsync; it breaks
-   * Paxos's guarantees on a machine crash. It does not remove fsync from the
-   * path: LMDB (with lmdb-js's overlapping sync) completes a commit only once
-   * the previous transaction's fsync is done, so under load replies still
-   * keep pace with the disk's fsync rate. For no fsync at all, use
-   * `storage: 'memory'`.
-   */
-  readonly durable?: boolean;
   /** 'lmdb' (default) or 'memory': logs are then lost with the worker, so a crashed acceptor forgets its promises (for experiments and for measuring the disk's cost). */
   readonly storage?: 'lmdb' | 'memory';
-  /**
-   * Writes are refused, before they are made, while the disk holding an
-   * actor's store has less than this many bytes free: the actor then stops
-   * with SYNOD_DISK_FULL instead of running the disk out (see
-   * docs/storage.md). Default 64 MiB.
-   */
-  readonly minFreeBytes?: number;
   /**
    * Most commands in one log slot; also the most the client posts to a
    * proposer in one turn. Default 256: batches only fill under load, so a

@@ -108,3 +108,32 @@ function exoticPart(x: unknown, depth: number): string | null {
  * NaN, negative and fractional timeouts are errors, not "no timeout".
  */
 export const callTimeoutSchema = z.number().int().min(1).max(2 ** 31 - 1);
+
+/** The options both clusters take, with the same meaning. */
+export interface SharedClusterOptions {
+  /** Number of proposers, named p1..pN. */
+  readonly proposers: number;
+  /** Number of acceptors, named a1..aN. */
+  readonly acceptors: number;
+  /** Where the actors' stores live, one directory per actor. Default: a fresh temporary directory, removed by close(). A directory you pass is kept. */
+  readonly dataDir?: string;
+  /** Where the temporary data directory is made when there is no `dataDir` (it must exist). Default: the OS's temporary directory. */
+  readonly tempDirParent?: string;
+  /**
+   * Default true. False makes a write count as done once its transaction is
+   * committed, without waiting for that transaction's own fsync; it breaks
+   * Paxos's guarantees on a machine crash. It does not remove fsync from the
+   * path: LMDB (with lmdb-js's overlapping sync) completes a commit only once
+   * the previous transaction's fsync is done, so under load replies still
+   * keep pace with the disk's fsync rate. For no fsync at all, use
+   * `storage: 'memory'`.
+   */
+  readonly durable?: boolean;
+  /**
+   * Writes are refused, before they are made, while the disk holding an
+   * actor's store has less than this many bytes free: the actor then stops
+   * with SYNOD_DISK_FULL instead of running the disk out (see
+   * docs/storage.md). Default 64 MiB.
+   */
+  readonly minFreeBytes?: number;
+}
