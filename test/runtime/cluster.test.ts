@@ -113,7 +113,10 @@ describe('a cluster on worker threads', () => {
   it("with storage 'memory' an acceptor forgets its promise on a crash, and the checker says so", async () => {
     await withCluster({ ...small, storage: 'memory' }, async (cluster) => {
       expect(cluster.dataDir).toBeNull();
+      // The decision needs only a majority: wait until a1 too has reported a durable promise, so that there is one to forget.
+      const a1Durable = new Promise((resolve) => cluster.on('durable', (e) => e.id === 'a1' && resolve(e)));
       await cluster.propose('v');
+      await a1Durable;
       const kinds: string[] = [];
       cluster.on('violation', (v) => kinds.push(v.kind));
       const restarted = new Promise((resolve) => cluster.once('restart', resolve));
