@@ -307,10 +307,7 @@ function startPrevote(s: MpProposerState, fx: MpEffect[], random: number, again 
   assert(s.mode !== 'leader', `${s.id}: prevote while leader`);
   assert(s.inflight.size === 0 && s.queue.length === 0, `${s.id}: prevote with slots in flight or commands queued`);
   const { acceptors } = s.config.members;
-  // An acceptor not heard from yet is taken to stand where the highest one known stands: a prevote too high costs
-  // nothing (no round is persisted until a majority would promise it), and the nacks it draws teach the ladder.
-  const top = Math.max(0, ...s.known.values());
-  const round = nextRound(acceptors, s.roundMax, (a) => s.known.get(a) ?? top, s.heard, s.config.maxRoundJump);
+  const round = prevoteRound(s);
   const ballot: Ballot = { round, proposer: s.id };
   s.mode = 'precandidate';
   s.ballot = null;
@@ -321,6 +318,17 @@ function startPrevote(s: MpProposerState, fx: MpEffect[], random: number, again 
   s.promises.clear();
   for (const to of acceptors) fx.push({ type: 'send', to, msg: { type: 'prevote', from: s.id, ballot } });
   if (!again) armElection(s, fx, random);
+}
+
+/**
+ * The round of the next prevote (`nextRound`). An acceptor not heard from yet
+ * is taken to stand where the highest one known stands: a prevote too high
+ * costs nothing (no round is persisted until a majority would promise it),
+ * and the nacks it draws teach the ladder.
+ */
+function prevoteRound(s: MpProposerState): number {
+  const top = Math.max(0, ...s.known.values());
+  return nextRound(s.config.members.acceptors, s.roundMax, (a) => s.known.get(a) ?? top, s.heard, s.config.maxRoundJump);
 }
 
 /** A prevote granted; with a majority, stand for election at that ballot. */
@@ -446,8 +454,7 @@ function onNack(s: MpProposerState, m: MpNack, fx: MpEffect[], random: number): 
   // A precandidate has nothing to give up (no ballot of its own yet), so a refused prevote never makes it step down.
   if (s.mode === 'precandidate' && ballotEq(m.ballot, mine)) {
     if (!s.askedAgain && isQuorum(s.config.members.acceptors, s.heard)) {
-      const top = Math.max(0, ...s.known.values());
-      if (nextRound(s.config.members.acceptors, s.roundMax, (a) => s.known.get(a) ?? top, s.heard, s.config.maxRoundJump) > (mine as Ballot).round) {
+      if (prevoteRound(s) > (mine as Ballot).round) {
         startPrevote(s, fx, random, true);
         return;
       }
