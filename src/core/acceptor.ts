@@ -52,6 +52,7 @@ export function stepAcceptor(s: AcceptorState, input: Input): Step<AcceptorState
  * with the highest-numbered proposal (if any) that it has accepted."
  */
 function onPrepare(s: AcceptorState, msg: PrepareMsg): Step<AcceptorState> {
+  assert(compareBallots(s.accepted?.ballot ?? null, s.promised) <= 0, `${s.id}: accepted above its promise before a prepare`);
   const judged = judgeBallot(s.config.members, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
   if (judged.verdict === 'drop') return ignore(s, `prepare ${describeBallot(msg.ballot)}: ${judged.reason}`);
   if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) {
@@ -72,12 +73,14 @@ function onPrepare(s: AcceptorState, msg: PrepareMsg): Step<AcceptorState> {
  * the accepted ballot never exceeds the promised one.
  */
 function onAccept(s: AcceptorState, msg: AcceptMsg): Step<AcceptorState> {
+  assert(compareBallots(s.accepted?.ballot ?? null, s.promised) <= 0, `${s.id}: accepted above its promise before an accept`);
   const judged = judgeBallot(s.config.members, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
   if (judged.verdict === 'drop') return ignore(s, `accept ${describeBallot(msg.ballot)}: ${judged.reason}`);
   if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) {
     return { state: s, effects: [{ type: 'send', to: msg.from, msg: nack(s, msg.ballot) }] };
   }
   const next: AcceptorState = { ...s, promised: msg.ballot, accepted: { ballot: msg.ballot, value: msg.value } };
+  assert(compareBallots(msg.ballot, s.promised) >= 0 && compareBallots(msg.ballot, s.accepted?.ballot ?? null) >= 0, `${s.id}: accepting ${describeBallot(msg.ballot)} below what it promised or accepted`);
   const accepted = { type: 'accepted', from: s.id, ballot: msg.ballot, value: msg.value } as const;
   const then: Effect[] = [{ type: 'send', to: msg.from, msg: accepted }];
   for (const learner of s.config.members.learners) then.push({ type: 'send', to: learner, msg: accepted });

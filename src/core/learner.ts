@@ -74,6 +74,8 @@ function onAccepted(s: LearnerState, msg: AcceptedMsg): Step<LearnerState> {
 function onDecide(s: LearnerState, msg: DecideMsg): Step<LearnerState> {
   if (s.decided) return ignore(s, 'already decided');
   if (!s.config.members.proposers.includes(msg.from)) return ignore(s, `decide from non-proposer ${msg.from}`);
+  assert(Object.keys(s.tallies).length <= s.config.members.acceptors.length, `${s.id}: more tallies than acceptors`);
+  assert(Object.values(s.tallies).every((t) => !isQuorum(s.config.members.acceptors, t.voters)), `${s.id}: undecided with a quorum tally`);
   return decide(s, { ballot: msg.ballot, value: msg.value });
 }
 

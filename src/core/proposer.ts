@@ -95,6 +95,8 @@ export function stepProposer(s: ProposerState, input: Input, random: number): St
  * was down when it was first announced catches up.
  */
 function onPropose(s: ProposerState, value: Value): Step<ProposerState> {
+  assert((s.chosen !== null) === (s.phase === 'done'), `${s.id}: chosen ${s.chosen !== null} in phase ${s.phase}`);
+  assert(s.phase === 'idle' || s.phase === 'done' || s.wanted !== null, `${s.id}: phase ${s.phase} with nothing to propose`);
   if (s.chosen) {
     const { ballot, value: chosen } = s.chosen;
     const effects: Effect[] = [{ type: 'chosen', ballot, value: chosen }];
@@ -162,6 +164,7 @@ function startRound(s: ProposerState): Step<ProposerState> {
  * responses reported no proposals."
  */
 function onPromise(s: ProposerState, msg: PromiseMsg): Step<ProposerState> {
+  assert(s.phase !== 'prepare' || s.ballot !== null, `${s.id}: preparing without a ballot`);
   if (!s.config.members.acceptors.includes(msg.from)) return ignore(s, `promise from non-acceptor ${msg.from}`);
   // Even too late to count, a promise for our current ballot says where that acceptor stands, which the next round climbs from.
   if (ballotEq(msg.ballot, s.ballot)) s = learnRound(s, msg.from, msg.ballot.round);
@@ -182,6 +185,7 @@ function onPromise(s: ProposerState, msg: PromiseMsg): Step<ProposerState> {
 
 /** Phase 2b received. With a majority, the value is chosen; phase 3 tells the learners. */
 function onAccepted(s: ProposerState, msg: AcceptedMsg): Step<ProposerState> {
+  assert(s.phase !== 'accept' || (s.ballot !== null && s.proposal !== null), `${s.id}: in phase 2 without a ballot or proposal`);
   if (s.phase !== 'accept' || !ballotEq(msg.ballot, s.ballot)) return ignore(s, `stale accepted ${describeBallot(msg.ballot)}`);
   if (!s.config.members.acceptors.includes(msg.from)) return ignore(s, `accepted from non-acceptor ${msg.from}`);
   if (s.accepts.includes(msg.from)) return ignore(s, `duplicate accepted from ${msg.from}`);
@@ -199,12 +203,14 @@ function onAccepted(s: ProposerState, msg: AcceptedMsg): Step<ProposerState> {
 function onNack(s: ProposerState, msg: NackMsg, random: number): Step<ProposerState> {
   // Rounds are learned from acceptors only: what they promised passed their guard.
   if (!s.config.members.acceptors.includes(msg.from)) return ignore(s, `nack from non-acceptor ${msg.from}`);
+  assert(s.ballot === null || (s.ballot.proposer === s.id && s.ballot.round <= s.roundMax), `${s.id}: ballot ${describeBallot(s.ballot)} not its own`);
   const seen = ballotEq(msg.ballot, s.ballot) ? learnRound(s, msg.from, msg.promised.round) : s;
   if ((s.phase !== 'prepare' && s.phase !== 'accept') || !ballotEq(msg.ballot, s.ballot)) {
     return { state: seen, effects: [{ type: 'ignore', reason: `stale nack for ${describeBallot(msg.ballot)}` }] };
   }
   // A duplicate of our own prepare is refused with our own ballot: not a reason to give up.
   if (!ballotGt(msg.promised, s.ballot)) return { state: seen, effects: [{ type: 'ignore', reason: `nack not above ${describeBallot(s.ballot)}` }] };
+  assert(s.ballot !== null && msg.promised.round >= s.ballot.round, `${s.id}: a nack above ${describeBallot(s.ballot)} names round ${msg.promised.round}`);
   return backoff(seen, random);
 }
 
@@ -217,6 +223,8 @@ function learnRound(s: ProposerState, from: ActorId, round: number): ProposerSta
 
 /** The retry timer: a phase timed out (back off), or a backoff ended (try again). */
 function onTimeout(s: ProposerState, random: number): Step<ProposerState> {
+  assert(s.phase !== 'backoff' || s.failures > 0, `${s.id}: backing off without a failure`);
+  assert(s.phase !== 'prepare' || s.ballot !== null, `${s.id}: preparing without a ballot`);
   if (s.phase === 'prepare' || s.phase === 'accept') return backoff(s, random);
   if (s.phase === 'backoff') return startRound(s);
   return ignore(s, `retry timer in phase ${s.phase}`);

@@ -128,6 +128,7 @@ function onPrevote(s: MpAcceptorState, msg: MpPrevote): MpStep<MpAcceptorState> 
  * instead of climbing to a new one.
  */
 function onPrepare(s: MpAcceptorState, msg: MpPrepare): MpStep<MpAcceptorState> {
+  assert(s.trimmed <= s.top, `${s.id}: trimmed ${s.trimmed} past the top ${s.top} before a prepare`);
   const judged = judgeBallot(s.config.members, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
   if (judged.verdict === 'drop') return ignore(s, `prepare ${describeBallot(msg.ballot)}: ${judged.reason}`);
   if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
@@ -149,6 +150,7 @@ function onPrepare(s: MpAcceptorState, msg: MpPrepare): MpStep<MpAcceptorState> 
  */
 function onHeartbeat(s: MpAcceptorState, msg: MpHeartbeat): MpStep<MpAcceptorState> {
   assert(msg.type === 'heartbeat', `${s.id}: not a heartbeat`);
+  assert(compareBallots(s.maxAccepted, s.promised) <= 0, `${s.id}: accepted above its promise before a heartbeat`);
   return onAccept(s, { type: 'accept', from: msg.from, ballot: msg.ballot, entries: [] });
 }
 

@@ -6,6 +6,7 @@
  * commit index above what it applied — it asks the leader to catch it up.
  */
 import { assert } from '../assert.js';
+import { describeBallot } from '../ballot.js';
 import type { ActorId } from '../ids.js';
 import { slotHorizon } from './acceptor.js';
 import { applyCommand, emptyKv, readLocal, type KvState } from './state-machine.js';
@@ -115,18 +116,38 @@ function onCommit(s: MpLearnerState, m: MpCommit, fx: MpEffect[]): void {
   if (s.pending.size > 0 || beyond > 0) requestCatchup(s, fx);
 }
 
+/**
+ * A leader's heartbeat: who leads (where catch-up requests go) and how far
+ * the log is chosen. Only a proposer's heartbeat at its own ballot counts: a
+ * learner once took any member's, so an acceptor's or a learner's could
+ * point its catch-up requests at someone who never answers them.
+ */
 function onHeartbeat(s: MpLearnerState, m: MpHeartbeat, fx: MpEffect[]): void {
+  if (!s.config.members.proposers.includes(m.from) || m.ballot.proposer !== m.from) {
+    fx.push({ type: 'ignore', reason: `heartbeat from ${m.from} at ${describeBallot(m.ballot)}: not a proposer's own ballot` });
+    return;
+  }
+  assert(!s.pending.has(s.nextSlot), `${s.id}: slot ${s.nextSlot} is pending but not applied`);
   s.leader = m.from;
   if (m.commitIndex > s.knownCommit) s.knownCommit = m.commitIndex;
+  assert(s.knownCommit >= m.commitIndex && s.config.members.proposers.includes(s.leader), `${s.id}: heartbeat left known commit ${s.knownCommit}, leader ${s.leader}`);
   if (s.knownCommit > s.nextSlot) requestCatchup(s, fx);
 }
 
 /** The leader asks this replica to send its state machine to a replica that is behind the trim point. */
 function onSnapshotRequest(s: MpLearnerState, m: MpSnapshotRequest, fx: MpEffect[]): void {
+  // Only a proposer asks (the leader, for a learner behind its trim point): a snapshot is the whole state
+  // machine, so anyone else's request would make this learner send it on their say-so.
+  if (!s.config.members.proposers.includes(m.from)) {
+    fx.push({ type: 'ignore', reason: `snapshot request from non-proposer ${m.from}` });
+    return;
+  }
   if (!s.config.members.learners.includes(m.learner) || m.learner === s.id) {
     fx.push({ type: 'ignore', reason: `snapshot for ${m.learner}: not another learner` });
     return;
   }
+  assert(m.learner !== s.id && s.config.members.learners.includes(m.learner), `${s.id}: snapshot for ${m.learner}`);
+  assert(!s.pending.has(s.nextSlot) && s.snapshotAt <= s.nextSlot, `${s.id}: snapshot at ${s.snapshotAt} past the next slot ${s.nextSlot}`);
   const msg: MpSnapshot = { type: 'snapshot', from: s.id, upTo: s.nextSlot, data: [...s.kv.data], sessions: [...s.kv.sessions] };
   fx.push({ type: 'send', to: m.learner, msg });
 }
@@ -141,7 +162,9 @@ function onSnapshot(s: MpLearnerState, m: MpSnapshot, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `snapshot up to ${m.upTo}: already at ${s.nextSlot}` });
     return;
   }
+  assert(m.upTo > s.nextSlot && s.snapshotAt <= s.nextSlot, `${s.id}: installing a snapshot up to ${m.upTo} at ${s.nextSlot}`);
   install(s, m);
+  assert(s.nextSlot === m.upTo && s.knownCommit >= m.upTo, `${s.id}: installed up to ${m.upTo}, now at ${s.nextSlot}`);
   fx.push({ type: 'installedSnapshot', upTo: m.upTo });
   maybeSnapshot(s, fx, true);
   applyReady(s, fx);
@@ -177,6 +200,8 @@ function requestCatchup(s: MpLearnerState, fx: MpEffect[]): void {
  * however far behind the log it is.
  */
 function onRequest(s: MpLearnerState, commands: readonly Command[], fx: MpEffect[]): void {
+  assert(s.leader === null || s.config.members.proposers.includes(s.leader), `${s.id}: believes ${s.leader} leads, not a proposer`);
+  assert(!s.pending.has(s.nextSlot), `${s.id}: slot ${s.nextSlot} is pending but not applied`);
   if (!s.config.bugs.staleRead) {
     fx.push({ type: 'reject', commands, leader: s.leader });
     return;

@@ -168,8 +168,10 @@ function onRequest(s: MpProposerState, commands: readonly Command[], fx: MpEffec
     fx.push({ type: 'reject', commands, leader: s.leader === s.id ? null : s.leader });
     return;
   }
+  assert(s.ballot !== null && s.leader === s.id, `${s.id}: leading without a ballot, or following ${s.leader}`);
   for (const c of commands) s.queue.push(c);
   pump(s, fx);
+  assert(s.inflight.size <= s.config.window, `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
 }
 
 /**
@@ -241,6 +243,7 @@ function onAccepted(s: MpProposerState, m: MpAccepted, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `accepted from non-acceptor ${m.from}` });
     return;
   }
+  assert(s.ballot !== null && m.ballot.proposer === s.id, `${s.id}: an accepted at our ballot names ${m.ballot.proposer}`);
   // Any answer at our ballot (an empty one answers a heartbeat) shows this acceptor still hears us.
   s.ackers.add(m.from);
   if (m.ballot.round > (s.known.get(m.from) ?? 0)) s.known.set(m.from, m.ballot.round);
@@ -256,6 +259,7 @@ function onAccepted(s: MpProposerState, m: MpAccepted, fx: MpEffect[]): void {
   }
   if (newly.length === 0) return;
   while (s.chosen.has(s.commitIndex)) s.commitIndex++;
+  assert(s.commitIndex <= s.nextSlot, `${s.id}: commit index ${s.commitIndex} past the next slot ${s.nextSlot}`);
   const commit = { type: 'commit', from: s.id, entries: newly } as const;
   for (const to of s.config.members.learners) fx.push({ type: 'send', to, msg: commit });
   // The other proposers learn the log too, so a new leader re-proposes only the slots not known chosen.
@@ -341,7 +345,9 @@ function onPrevoteOk(s: MpProposerState, m: MpPrevoteOk, fx: MpEffect[], random:
     fx.push({ type: 'ignore', reason: `prevote-ok from non-acceptor ${m.from}` });
     return;
   }
+  assert(s.preBallot !== null && s.preBallot.round > s.roundMax, `${s.id}: prevote ballot ${describeBallot(s.preBallot)} not above roundMax ${s.roundMax}`);
   s.prevotes.add(m.from);
+  assert(s.prevotes.size <= s.config.members.acceptors.length, `${s.id}: more prevotes than acceptors`);
   if (isQuorum(s.config.members.acceptors, s.prevotes)) startElection(s, s.preBallot as Ballot, fx, random);
 }
 
@@ -385,11 +391,13 @@ function onPromise(s: MpProposerState, m: MpPromise, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `promise from non-acceptor ${m.from}` });
     return;
   }
+  assert(s.ballot !== null && s.inflight.size === 0, `${s.id}: a candidate without a ballot, or with slots in flight`);
   s.heard.add(m.from);
   if (m.ballot.round > (s.known.get(m.from) ?? 0)) s.known.set(m.from, m.ballot.round);
   s.promises.set(m.from, m.entries);
   // Slots below an acceptor's trim point are chosen and applied everywhere: never propose there again.
   trimTo(s, m.trimmed);
+  assert(s.commitIndex >= s.trimmed && !s.chosen.has(s.commitIndex), `${s.id}: commit index ${s.commitIndex} behind trimmed ${s.trimmed} or at a chosen slot`);
   if (isQuorum(s.config.members.acceptors, s.promises.keys())) becomeLeader(s, fx);
 }
 
@@ -445,6 +453,7 @@ function onNack(s: MpProposerState, m: MpNack, fx: MpEffect[], random: number): 
     fx.push({ type: 'ignore', reason: `nack from non-acceptor ${m.from}` });
     return;
   }
+  assert(Number.isSafeInteger(m.promised.round) && m.promised.round >= 0, `${s.id}: nack names round ${m.promised.round}`);
   if (m.promised.round > (s.known.get(m.from) ?? 0)) s.known.set(m.from, m.promised.round);
   const mine = s.mode === 'precandidate' ? s.preBallot : s.ballot;
   if (ballotEq(m.ballot, mine)) s.heard.add(m.from);
@@ -493,8 +502,10 @@ function onHeartbeat(s: MpProposerState, m: MpHeartbeat, fx: MpEffect[], random:
     fx.push({ type: 'ignore', reason: `heartbeat from deposed leader ${m.from}` });
     return;
   }
+  assert(m.ballot.proposer === m.from && m.from !== s.id, `${s.id}: heartbeat from ${m.from} at ${describeBallot(m.ballot)}`);
   s.leader = m.from;
   s.leaderBallot = m.ballot;
+  assert(s.mode !== 'leader' || ballotGt(m.ballot, s.ballot), `${s.id}: a leader believes a heartbeat not above its own ballot`);
   // A precandidate has promised and persisted nothing: a live leader is what it was looking for.
   if (s.mode === 'precandidate') {
     stepDown(s, m.from, fx, random);
@@ -558,7 +569,9 @@ function onHeartbeatTimer(s: MpProposerState, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: 'heartbeat timer while not leader' });
     return;
   }
-  const msg = { type: 'heartbeat', from: s.id, ballot: s.ballot as Ballot, commitIndex: s.commitIndex } as const;
+  assert(s.ballot !== null && ballotEq(s.leaderBallot, s.ballot), `${s.id}: leading at ${describeBallot(s.ballot)}, believing ${describeBallot(s.leaderBallot)}`);
+  assert(s.inflight.size <= s.config.window, `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
+  const msg = { type: 'heartbeat', from: s.id, ballot: s.ballot, commitIndex: s.commitIndex } as const;
   for (const to of s.config.members.proposers) if (to !== s.id) fx.push({ type: 'send', to, msg });
   for (const to of s.config.members.learners) fx.push({ type: 'send', to, msg });
   // An acceptor sent accepts since the last heartbeat heard from us already, and its answers count for CheckQuorum.
@@ -597,6 +610,7 @@ function onRetryTimer(s: MpProposerState, fx: MpEffect[]): void {
  * learner is asked to send it.
  */
 function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
+  assert(s.trimmed <= s.commitIndex, `${s.id}: trimmed ${s.trimmed} past the commit index ${s.commitIndex}`);
   let from = Math.max(0, m.fromSlot);
   if (from < s.trimmed) {
     if (s.config.members.proposers.includes(m.from)) {
@@ -611,7 +625,11 @@ function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
   }
   const entries: SlotEntry[] = [];
   const end = Math.min(s.commitIndex, from + s.config.catchupMax);
-  for (let slot = from; slot < end; slot++) entries.push({ slot, value: s.chosen.get(slot) as Batch });
+  for (let slot = from; slot < end; slot++) {
+    const value = s.chosen.get(slot);
+    assert(value !== undefined, `${s.id}: slot ${slot} below the commit index ${s.commitIndex} is not known chosen`);
+    entries.push({ slot, value });
+  }
   if (entries.length === 0) {
     fx.push({ type: 'ignore', reason: `catch-up from ${m.fromSlot}: nothing chosen there yet` });
     return;
@@ -629,12 +647,14 @@ function onLearnerApplied(s: MpProposerState, m: MpApplied, fx: MpEffect[]): voi
     fx.push({ type: 'ignore', reason: `applied from non-learner ${m.from}` });
     return;
   }
+  assert(Number.isSafeInteger(m.upTo) && m.upTo >= 0, `${s.id}: ${m.from} applied up to ${m.upTo}`);
   s.learnerApplied.set(m.from, m.upTo);
   if (s.mode !== 'leader' || s.config.compactEvery === 0) return;
   let upTo = Math.min(s.commitIndex, ...s.config.members.learners.map((l) => s.learnerApplied.get(l) ?? 0));
   if (upTo - s.trimmed < s.config.compactEvery) return;
   upTo = Math.min(upTo, s.commitIndex);
   trimTo(s, upTo);
+  assert(s.trimmed === upTo && s.commitIndex >= s.trimmed, `${s.id}: trimming to ${upTo} left trimmed ${s.trimmed}, commit index ${s.commitIndex}`);
   const msg = { type: 'trim', from: s.id, upTo } as const;
   for (const to of s.config.members.acceptors) fx.push({ type: 'send', to, msg });
   for (const to of s.config.members.proposers) if (to !== s.id) fx.push({ type: 'send', to, msg });
