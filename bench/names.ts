@@ -11,7 +11,7 @@ export type BenchName = (typeof BENCH_NAMES)[number];
 /** One line per benchmark, for `synod bench --help`. */
 export const BENCH_SUMMARIES: Readonly<Record<BenchName, string>> = {
   paths: 'message paths: round trips and one-way throughput of port, hub, ring, comlink, piscina',
-  storage: 'LMDB as the acceptors use it: lone durable appends, a turn of records per transaction',
+  storage: 'LMDB as the acceptors use it: lone durable appends, a turn of records per transaction, sync configurations against raw fdatasync',
   'single-decree': 'single-decree decision latency, durable and in memory',
   restart: 'crash -> serving again, cold (no spare worker) vs warm spare',
   'kv-curve': 'Multi-Paxos commands/s and commit latency against offered load',

@@ -23,6 +23,12 @@
  *     206 k vs 233 k puts/s at 100 writes per turn and 790 k vs 844 k at 1000
  *     (this way vs overlappingSync: false), a gap smaller than the spread
  *     between runs.
+ * The sync options themselves stay lmdb-js's defaults (LMDB_OPEN_OPTIONS in
+ * ./environment.ts): a commit then flushes twice, the data and then the meta
+ * page, and that is the least any option that keeps an acknowledged write
+ * through a machine crash costs; `noMetaSync`, `useWritemap` and the others
+ * are weighed, traced and measured in docs/storage.md ("What one durable
+ * commit costs").
  * If overlappingSync is off anyway (Windows default), `flushed` is the commit
  * promise itself and the rule still holds. If the sync itself fails after the
  * commit, lmdb-js never resolves `flushed`: persist then stays pending, which
@@ -42,7 +48,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
-import { liveStorageError, openCheckedEnvironment } from './environment.js';
+import { LMDB_OPEN_OPTIONS, liveStorageError, openCheckedEnvironment } from './environment.js';
 import type { EnvironmentOptions } from './types.js';
 import type { DurableRecord } from '../../core/effects.js';
 import type { Role } from '../../core/ids.js';
@@ -159,7 +165,7 @@ export async function warmUpLmdb(): Promise<void> {
   let dir: string | null = null;
   try {
     dir = mkdtempSync(join(tmpdir(), 'synod-warm-'));
-    const db = open<Buffer, string>({ path: dir, noSubdir: false, encoding: 'binary', separateFlushed: true });
+    const db = open<Buffer, string>({ path: dir, ...LMDB_OPEN_OPTIONS });
     if (unlinkEarly) {
       rmSync(dir, { recursive: true, force: true });
       dir = null;
