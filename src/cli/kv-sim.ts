@@ -30,6 +30,7 @@ interface KvSimFlags extends FaultFlags, SeededFlags, LivenessFlags {
   window: number;
   compactEvery: number;
   profile: KvProfile;
+  reads: 'index' | 'log';
   bug?: KvBugName;
   history?: string;
   /** Step bound; default 400 per operation. */
@@ -59,9 +60,10 @@ export function addKvSimCommand(program: Command, exit: (code: number) => void):
     .option('--window <n>', 'most slots in flight', intArg(1, 100_000), 32)
     .option('--compact-every <n>', 'learners snapshot their state every n slots and the log is trimmed below what all have snapshotted (0: never)', intArg(0), 1000)
     .option('--profile <name>', 'log settings per seed: default (--window and --compact-every as given) or compaction (compaction-heavy: each seed draws --compact-every in [3, 50] and --window in [2, 8])', choiceArg(KV_PROFILES), 'default')
+    .option('--reads <how>', 'how reads are served: index (ReadIndex: the leader confirms it still leads with one round to the acceptors, nothing is written) or log (a read is a command of the log, like a write)', choiceArg(['index', 'log'] as const), 'index')
     .option(
       '--bug <name>',
-      'control bug a checker must catch: stale-read (replicas answer reads from their own, possibly lagging, state), cas-false (a cas that swapped answers false), no-retry (a leader never re-sends a lost accept), ignore-promised (a new leader ignores the values in promises), forget-accepted (a restarted acceptor forgets its slots), promise-omits-trim (a promise does not say where the log was trimmed)',
+      'control bug a checker must catch: stale-read (replicas answer reads from their own, possibly lagging, state), cas-false (a cas that swapped answers false), no-retry (a leader never re-sends a lost accept), ignore-promised (a new leader ignores the values in promises), forget-accepted (a restarted acceptor forgets its slots), promise-omits-trim (a promise does not say where the log was trimmed), read-without-quorum (a leader serves reads without confirming it still leads)',
       choiceArg(KV_BUGS),
     )
     .option('--history <file>', 'write the history (single run), or the first failing run\'s history (sweep), as Jepsen-format JSON lines', outputFileArg)
@@ -125,6 +127,7 @@ function runOptions(f: KvSimFlags) {
     window: f.window,
     compactEvery: f.compactEvery,
     profile: f.profile,
+    reads: f.reads,
     bug: f.bug ?? null,
     ...livenessOptions(f),
     ...(f.steps !== undefined ? { maxSteps: f.steps } : {}),
@@ -234,6 +237,7 @@ function shapeFlags(f: KvSimFlags, withFaultRates: boolean): string[] {
   if (withFaultRates) parts.push(`--drop ${f.drop} --dup ${f.dup} --delay ${f.delay} --crash ${f.crash} --partition ${f.partition} --crash-leader ${f.crashLeader}`);
   parts.push(`--batch ${f.batch} --window ${f.window} --compact-every ${f.compactEvery}`);
   if (f.profile !== 'default') parts.push(`--profile ${f.profile}`);
+  if (f.reads !== 'index') parts.push(`--reads ${f.reads}`);
   if (f.bug) parts.push(`--bug ${f.bug}`);
   parts.push(...livenessWords(f, DEFAULT_KV_LIVENESS_MS));
   return parts;

@@ -24,6 +24,7 @@ interface KvFlags {
   learners: number;
   batch: number;
   window: number;
+  reads: 'index' | 'log';
   crashLeader: boolean;
   crashHow: CrashMode;
   storage: 'lmdb' | 'memory';
@@ -49,6 +50,7 @@ export function addKvCommand(program: Command, exit: (code: number) => void): vo
     .option('--learners <l>', 'number of learners (replicas of the store)', intArg(1, 32), 2)
     .option('--batch <n>', 'most commands per log slot (the library\'s batchMax)', intArg(1, 100_000), KV_DEFAULTS.batchMax)
     .option('--window <n>', 'most slots in flight', intArg(1, 100_000), KV_DEFAULTS.window)
+    .option('--reads <how>', 'how reads are served: index (ReadIndex: one round to the acceptors, nothing written) or log (as commands of the log)', choiceArg(['index', 'log'] as const), 'index')
     .option('--crash-leader', 'kill the leader\'s worker once a third of the operations are done')
     .option('--crash-how <mode>', 'how the leader is killed: terminate, exception or exit', choiceArg(['terminate', 'exception', 'exit'] as const), 'terminate')
     .option('--storage <kind>', 'lmdb (durable, default) or memory', choiceArg(['lmdb', 'memory'] as const), 'lmdb')
@@ -84,6 +86,7 @@ async function runKv(f: KvFlags): Promise<number> {
       learners: f.learners,
       batchMax: f.batch,
       window: f.window,
+      reads: f.reads,
       storage: f.storage,
       durable: f.durable,
       transport: f.transport,

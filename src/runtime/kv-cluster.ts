@@ -78,6 +78,15 @@ export interface KvClusterOptions extends SharedClusterOptions {
   /** Most slots the leader has in flight (proposed, not yet chosen). Default 32. */
   readonly window?: number;
   /**
+   * How reads are served. `index` (the default, ReadIndex): the leader
+   * confirms with one round of messages to the acceptors that it still
+   * leads, and the learners answer once they have applied up to its commit
+   * index; no disk is written, and no clock is trusted. `log`: a read is a
+   * command of the log, written by every acceptor like a write. Both are
+   * linearizable.
+   */
+  readonly reads?: 'index' | 'log';
+  /**
    * Most operations in flight at once: the size of the pool of client
    * sessions; more wait, in order, for a session to free up. Default 4096.
    * This is a cap, not a target: sessions are made only as operations need
@@ -187,6 +196,7 @@ const optionsSchema = z
     ...sharedClusterFields,
     batchMax: z.number().int().min(1).max(100_000).default(KV_DEFAULTS.batchMax),
     window: z.number().int().min(1).max(100_000).default(KV_DEFAULTS.window),
+    reads: z.enum(['index', 'log']).default('index'),
     concurrency: z.number().int().min(1).max(1_000_000).default(KV_DEFAULTS.concurrency),
     timeoutMs: millis.min(1).default(30_000),
     retryMs: millis.min(1).default(1000),
@@ -310,7 +320,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     const o = this.options;
     this.members = membership(o.proposers, o.acceptors, o.learners);
     requireBuiltWorker();
-    this.config = mpConfig(this.members, { ...o.core, batchMax: o.batchMax, window: o.window });
+    this.config = mpConfig(this.members, { ...o.core, batchMax: o.batchMax, window: o.window, reads: o.reads });
     this.checker = new LogSafetyChecker(this.members);
     const dir = clusterDataDir(o, 'synod-kv-', 'createKvCluster options');
     this.dataDir = dir.dataDir;

@@ -58,7 +58,9 @@ export interface KvSimOptions {
    * `default`: the options as given.
    */
   readonly profile?: KvProfile;
-  /** A control bug (see {@link KV_BUGS}: `stale-read` and `cas-false` for the linearizability checker, `no-retry` for the liveness phase, the others for the log checker); none by default. */
+  /** How reads are served: `index` (ReadIndex, the default) or `log` (as commands of the log). See `MpConfig.reads`. */
+  readonly reads?: 'index' | 'log';
+  /** A control bug (see {@link KV_BUGS}: `stale-read`, `cas-false` and `read-without-quorum` for the linearizability checker, `no-retry` for the liveness phase, the others for the log checker); none by default. */
   readonly bug?: KvBugName | null;
   /**
    * After the fault phase (the step bound, or every operation answered), a
@@ -92,7 +94,7 @@ export interface KvSimOptions {
 }
 
 /** The control bugs of the key-value store: a checker (linearizability, log safety or liveness) must catch each. */
-export const KV_BUGS = ['stale-read', 'cas-false', 'no-retry', 'ignore-promised', 'forget-accepted', 'promise-omits-trim'] as const;
+export const KV_BUGS = ['stale-read', 'cas-false', 'no-retry', 'ignore-promised', 'forget-accepted', 'promise-omits-trim', 'read-without-quorum'] as const;
 /** One of {@link KV_BUGS}. */
 export type KvBugName = (typeof KV_BUGS)[number];
 
@@ -125,6 +127,7 @@ function kvBugs(bug: KvBugName | null | undefined): Partial<MpBugs> {
     ignorePromisedValues: bug === 'ignore-promised',
     forgetAccepted: bug === 'forget-accepted',
     promiseOmitsTrim: bug === 'promise-omits-trim',
+    readWithoutQuorum: bug === 'read-without-quorum',
   };
 }
 
@@ -191,6 +194,9 @@ const MP_TYPES: Record<MpMessage['type'], true> = {
   trim: true,
   'snapshot-request': true,
   snapshot: true,
+  confirm: true,
+  confirmed: true,
+  read: true,
 };
 
 /** The message types of the Multi-Paxos actors and of the client links: what a `synod kv-sim` schedule's message faults may name. */
@@ -228,6 +234,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     ...(opts.batchMax ? { batchMax: opts.batchMax } : {}),
     ...(window ? { window } : {}),
     ...(compactEvery !== undefined ? { compactEvery } : {}),
+    ...(opts.reads ? { reads: opts.reads } : {}),
     bugs: kvBugs(opts.bug),
   });
   const world: MpWorld = new MpWorld(

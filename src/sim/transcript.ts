@@ -27,7 +27,7 @@
  *   check                    print the safety checker's verdict
  * A FILTER is `from->to`, `from->*`, `*->to` or a message type such as `promise`.
  *
- * `config multipaxos proposers=N acceptors=N learners=N [window=N] [batch=N] [compact=N] [acceptBytes=N] [bug=trim-keeps-inflight|unwindowed-recovery]`
+ * `config multipaxos proposers=N acceptors=N learners=N [window=N] [batch=N] [compact=N] [acceptBytes=N] [reads=index|log] [bug=trim-keeps-inflight|unwindowed-recovery|read-without-quorum]`
  * drives the Multi-Paxos world instead, with the same commands (`timeout A
  * TIMER` names the timer: election, heartbeat, retry, catchup; `A` may be a
  * comma-separated list, fired in order) plus
@@ -237,7 +237,8 @@ function multiPaxos(): Protocol<MpWorld> {
         batchMax: num(opt, 'batch', 4),
         compactEvery: num(opt, 'compact', 0),
         ...(opt.acceptBytes ? { maxAcceptBytes: Number(opt.acceptBytes) } : {}),
-        bugs: { trimKeepsInflight: opt.bug === 'trim-keeps-inflight', unwindowedRecovery: opt.bug === 'unwindowed-recovery' },
+        ...(opt.reads === 'log' || opt.reads === 'index' ? { reads: opt.reads } : {}),
+        bugs: { trimKeepsInflight: opt.bug === 'trim-keeps-inflight', unwindowedRecovery: opt.bug === 'unwindowed-recovery', readWithoutQuorum: opt.bug === 'read-without-quorum' },
       });
       // Commits go out with their turn, so that every message is in view of the transcript.
       const world = new MpWorld(handDriven(linkUp), config, log, undefined, { lazyMs: 0 });

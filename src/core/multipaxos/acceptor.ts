@@ -10,7 +10,7 @@ import { ballotEq, ballotGt, compareBallots, describeBallot, type Ballot } from 
 import type { ActorId } from '../ids.js';
 import { judgeBallot } from '../rounds.js';
 import { batchJson } from './wire.js';
-import type { AcceptedEntry, Batch, MpAccept, MpConfig, MpEffect, MpHeartbeat, MpInput, MpPrepare, MpPrevote, MpRecord, MpStep, MpTrim } from './types.js';
+import type { AcceptedEntry, Batch, MpAccept, MpConfig, MpConfirm, MpEffect, MpHeartbeat, MpInput, MpPrepare, MpPrevote, MpRecord, MpStep, MpTrim } from './types.js';
 
 /** The acceptor's state: exactly what it persists. */
 export interface MpAcceptorState {
@@ -89,6 +89,7 @@ export function stepMpAcceptor(s: MpAcceptorState, input: MpInput): MpStep<MpAcc
   if (msg.type === 'accept') return onAccept(s, msg);
   if (msg.type === 'heartbeat') return onHeartbeat(s, msg);
   if (msg.type === 'trim') return onTrim(s, msg);
+  if (msg.type === 'confirm') return onConfirm(s, msg);
   return ignore(s, `acceptor does not take ${msg.type}`);
 }
 
@@ -236,6 +237,25 @@ function onTrim(s: MpAcceptorState, msg: MpTrim): MpStep<MpAcceptorState> {
   assert(upTo <= msg.upTo && s.promised.proposer === msg.from, `${s.id}: trimmed to ${upTo} on a trim to ${msg.upTo} from ${msg.from}`);
   assert(s.trimmed <= s.top, `${s.id}: trimmed to ${s.trimmed} past what it has seen, ${s.top}`);
   return { state: s, effects: [{ type: 'persist', records: [{ kind: 'trim', upTo }], then: [] }] };
+}
+
+/**
+ * ReadIndex: has this acceptor promised anything above the leader's ballot?
+ * If not, say so (`confirmed`); if so, a nack tells the leader it is deposed.
+ * Nothing is written and the promise does not move: the answer only states
+ * what this acceptor has promised at the moment it answers, which is all the
+ * leader needs (a majority with nothing above its ballot, after the reads
+ * arrived, means no other leader had been elected by then).
+ */
+function onConfirm(s: MpAcceptorState, msg: MpConfirm): MpStep<MpAcceptorState> {
+  assert(compareBallots(s.maxAccepted, s.promised) <= 0, `${s.id}: accepted above its promise before a confirm`);
+  const judged = judgeBallot(s.config.members, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
+  if (judged.verdict === 'drop') return ignore(s, `confirm ${describeBallot(msg.ballot)}: ${judged.reason}`);
+  if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
+  assert(compareBallots(s.promised, msg.ballot) <= 0, `${s.id}: confirming ${describeBallot(msg.ballot)} below its promise ${describeBallot(s.promised)}`);
+  // Only the holder of the promise counts as a live leader for prevotes (as with accepts, which raise the promise first).
+  if (ballotEq(msg.ballot, s.promised)) s.heardNow = true;
+  return { state: s, effects: [{ type: 'send', to: msg.from, msg: { type: 'confirmed', from: s.id, ballot: msg.ballot, id: msg.id } }] };
 }
 
 function nack(s: MpAcceptorState, to: ActorId, ballot: Ballot): MpEffect {

@@ -59,6 +59,11 @@ export function describeMpMessage(m: MpMessage, to?: string): string {
       return `${head} for=${m.learner}`;
     case 'snapshot':
       return `${head} upTo=${m.upTo} keys=${m.data.length} sessions=${m.sessions.length}`;
+    case 'confirm':
+    case 'confirmed':
+      return `${head} ${describeBallot(m.ballot)} id=${m.id}`;
+    case 'read':
+      return `${head} index=${m.index} ${describeBatch(m.commands)}`;
   }
 }
 

@@ -10,7 +10,7 @@ import { describeBallot } from '../ballot.js';
 import type { ActorId } from '../ids.js';
 import { slotHorizon } from './acceptor.js';
 import { applyCommand, emptyKv, readLocal, type KvState } from './state-machine.js';
-import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep } from './types.js';
+import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRead, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep } from './types.js';
 
 /** A learner's state. */
 export interface MpLearnerState {
@@ -30,11 +30,15 @@ export interface MpLearnerState {
   catchupArmed: boolean;
   /** The slot up to which the last snapshot was taken. */
   snapshotAt: number;
+  /** ReadIndex: reads the leader confirmed, held until every slot below their index is applied, by index. */
+  readonly reads: Map<number, Command[]>;
+  /** How many reads `reads` holds. */
+  readsHeld: number;
 }
 
 /** A fresh learner, or one recovered from its latest snapshot (the rest comes from the log through catch-up). */
 export function initMpLearner(id: ActorId, config: MpConfig, records: readonly MpRecord[] = []): MpLearnerState {
-  const s: MpLearnerState = { role: 'learner', id, config, kv: emptyKv(), nextSlot: 0, pending: new Map(), leader: null, knownCommit: 0, catchupArmed: false, snapshotAt: 0 };
+  const s: MpLearnerState = { role: 'learner', id, config, kv: emptyKv(), nextSlot: 0, pending: new Map(), leader: null, knownCommit: 0, catchupArmed: false, snapshotAt: 0, reads: new Map(), readsHeld: 0 };
   let latest: Extract<MpRecord, { kind: 'snapshot' }> | null = null;
   for (const r of records) if (r.kind === 'snapshot' && (latest === null || r.upTo > latest.upTo)) latest = r;
   if (latest) install(s, latest);
@@ -88,6 +92,7 @@ export function stepMpLearner(s: MpLearnerState, input: MpInput): MpStep<MpLearn
       else if (m.type === 'heartbeat') onHeartbeat(s, m, fx);
       else if (m.type === 'snapshot-request') onSnapshotRequest(s, m, fx);
       else if (m.type === 'snapshot') onSnapshot(s, m, fx);
+      else if (m.type === 'read') onRead(s, m, fx);
       else fx.push({ type: 'ignore', reason: `learner does not take ${m.type}` });
       break;
     }
@@ -172,11 +177,63 @@ function onSnapshot(s: MpLearnerState, m: MpSnapshot, fx: MpEffect[]): void {
   if (s.knownCommit > s.nextSlot || s.pending.size > 0) requestCatchup(s, fx);
 }
 
-/** Applies every slot that is next in line. */
+/**
+ * ReadIndex: reads a proposer confirmed as leader, to answer from this
+ * replica's state once it has applied every slot below `index`. Held reads
+ * are bounded (as many as a full window of batches, and no further ahead
+ * than `pending` may reach); a read past that is dropped, and its client asks
+ * again. Held reads are not durable: after a crash the clients ask again.
+ */
+function onRead(s: MpLearnerState, m: MpRead, fx: MpEffect[]): void {
+  if (!s.config.members.proposers.includes(m.from)) {
+    fx.push({ type: 'ignore', reason: `read from non-proposer ${m.from}` });
+    return;
+  }
+  if (m.commands.some((c) => c.op.f !== 'read')) {
+    fx.push({ type: 'ignore', reason: `read from ${m.from} carries a command that is not a read` });
+    return;
+  }
+  assert(s.readsHeld >= 0 && s.readsHeld <= s.config.window * s.config.batchMax, `${s.id}: ${s.readsHeld} reads held`);
+  assert(!s.pending.has(s.nextSlot), `${s.id}: slot ${s.nextSlot} is pending but not applied`);
+  if (m.index <= s.nextSlot) {
+    for (const c of m.commands) answerRead(s, c, fx);
+    return;
+  }
+  if (m.index >= s.nextSlot + slotHorizon(s.config) || s.readsHeld + m.commands.length > s.config.window * s.config.batchMax) {
+    fx.push({ type: 'ignore', reason: `read at ${m.index} from ${m.from}: too far ahead of slot ${s.nextSlot}, or too many reads held (${s.readsHeld})` });
+    return;
+  }
+  const held = s.reads.get(m.index);
+  if (held) held.push(...m.commands);
+  else s.reads.set(m.index, [...m.commands]);
+  s.readsHeld += m.commands.length;
+  // The leader has chosen that far: catch up rather than wait for the next commit or heartbeat.
+  if (m.index > s.knownCommit) s.knownCommit = m.index;
+  if (s.leader === null) s.leader = m.from;
+  requestCatchup(s, fx);
+}
+
+function answerRead(s: MpLearnerState, c: Command, fx: MpEffect[]): void {
+  assert(c.op.f === 'read', `${s.id}: answering ${c.op.f} as a read`);
+  fx.push({ type: 'applied', slot: s.nextSlot - 1, command: c, result: { f: 'read', value: readLocal(s.kv, c.op.key) } });
+}
+
+/** Answers the held reads whose index the state machine has reached. */
+function answerHeldReads(s: MpLearnerState, fx: MpEffect[]): void {
+  if (s.readsHeld === 0) return;
+  for (const [index, commands] of s.reads) {
+    if (index > s.nextSlot) continue;
+    s.reads.delete(index);
+    s.readsHeld -= commands.length;
+    for (const c of commands) answerRead(s, c, fx);
+  }
+}
+
+/** Applies every slot that is next in line, then answers the reads that waited for it. */
 function applyReady(s: MpLearnerState, fx: MpEffect[]): void {
   for (;;) {
     const batch = s.pending.get(s.nextSlot);
-    if (batch === undefined) return;
+    if (batch === undefined) return answerHeldReads(s, fx);
     s.pending.delete(s.nextSlot);
     fx.push({ type: 'appliedSlot', slot: s.nextSlot, batch });
     for (const command of batch) {
@@ -219,4 +276,11 @@ export function mpLearnerInvariants(s: MpLearnerState): void {
   assert(!s.pending.has(s.nextSlot), `${s.id}: slot ${s.nextSlot} is ready but not applied`);
   // Pending holds only slots past a gap; one at or below the next slot would never be applied, nor freed.
   for (const slot of s.pending.keys()) assert(slot > s.nextSlot, `${s.id}: pending slot ${slot} not above the next slot ${s.nextSlot}`);
+  // A held read whose index is reached would wait for good: they are answered in the step that reaches it.
+  let held = 0;
+  for (const [index, commands] of s.reads) {
+    assert(index > s.nextSlot, `${s.id}: a read held for ${index}, which slot ${s.nextSlot} has reached`);
+    held += commands.length;
+  }
+  assert(held === s.readsHeld && held <= s.config.window * s.config.batchMax, `${s.id}: ${held} reads held, counted ${s.readsHeld}`);
 }

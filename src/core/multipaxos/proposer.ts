@@ -26,7 +26,7 @@ import { ballotEq, ballotGt, compareBallots, describeBallot, type Ballot } from 
 import type { ActorId } from '../ids.js';
 import { isQuorum } from '../quorum.js';
 import { nextRound } from '../rounds.js';
-import type { AcceptedEntry, Batch, Command, MpAccepted, MpApplied, MpCatchup, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpNack, MpPrevoteOk, MpPromise, MpStep, MpTrim, SlotEntry } from './types.js';
+import type { AcceptedEntry, Batch, Command, MpAccepted, MpApplied, MpCatchup, MpCommit, MpConfig, MpConfirmed, MpEffect, MpHeartbeat, MpInput, MpNack, MpPrevoteOk, MpPromise, MpStep, MpTrim, SlotEntry } from './types.js';
 import { slotHorizon } from './acceptor.js';
 import { batchJson } from './wire.js';
 
@@ -89,6 +89,12 @@ export interface MpProposerState {
   trimmed: number;
   /** How far each learner reports it has applied (leader only). */
   readonly learnerApplied: Map<ActorId, number>;
+  /** Leader only, ReadIndex: reads waiting for recovery to end or for a round to be free. */
+  readonly readsWaiting: Command[];
+  /** Leader only, ReadIndex: confirmation rounds under way, by id, with the commit index their reads wait for and who confirmed. */
+  readonly readRounds: Map<number, { readonly index: number; readonly commands: Batch; readonly confirmed: Set<ActorId> }>;
+  /** The id of the next confirmation round. Not durable: answers carry the ballot too, and a ballot is never used twice. */
+  readSeq: number;
 }
 
 /** A fresh proposer, or one recovered from its durable round. */
@@ -123,6 +129,9 @@ export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0): MpP
     catchupArmed: false,
     trimmed: 0,
     learnerApplied: new Map(),
+    readsWaiting: [],
+    readRounds: new Map(),
+    readSeq: 0,
   };
 }
 
@@ -156,10 +165,13 @@ export function stepMpProposer(s: MpProposerState, input: MpInput, random: numbe
       else if (m.type === 'commit') onCommit(s, m, fx);
       else if (m.type === 'applied') onLearnerApplied(s, m, fx);
       else if (m.type === 'trim') onTrim(s, m, fx);
+      else if (m.type === 'confirmed') onConfirmed(s, m, fx);
       else fx.push({ type: 'ignore', reason: `proposer does not take ${m.type}` });
       break;
     }
   }
+  // Whatever moved the commit index or freed a round may let waiting reads go.
+  if (s.mode === 'leader' && s.readsWaiting.length > 0) startReadRounds(s, fx);
   return { state: s, effects: fx };
 }
 
@@ -169,7 +181,8 @@ function onRequest(s: MpProposerState, commands: readonly Command[], fx: MpEffec
     return;
   }
   assert(s.ballot !== null && s.leader === s.id, `${s.id}: leading without a ballot, or following ${s.leader}`);
-  for (const c of commands) s.queue.push(c);
+  // ReadIndex: reads take no slot; they wait for a confirmation round (started at the end of the step).
+  for (const c of commands) (s.config.reads === 'index' && c.op.f === 'read' ? s.readsWaiting : s.queue).push(c);
   pump(s, fx);
   assert(s.inflight.size <= s.config.window, `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
 }
@@ -521,8 +534,11 @@ function onHeartbeat(s: MpProposerState, m: MpHeartbeat, fx: MpEffect[], random:
 }
 
 function stepDown(s: MpProposerState, leader: ActorId | null, fx: MpEffect[], random: number): void {
-  const waiting: Command[] = [...s.queue];
+  const waiting: Command[] = [...s.queue, ...s.readsWaiting];
   for (const e of s.inflight.values()) waiting.push(...e.value);
+  for (const r of s.readRounds.values()) waiting.push(...r.commands);
+  s.readsWaiting.length = 0;
+  s.readRounds.clear();
   s.mode = 'follower';
   s.leader = leader;
   s.preBallot = null;
@@ -588,7 +604,7 @@ function onHeartbeatTimer(s: MpProposerState, fx: MpEffect[]): void {
  */
 function onRetryTimer(s: MpProposerState, fx: MpEffect[]): void {
   s.retryArmed = false;
-  if (s.mode !== 'leader' || s.inflight.size === 0) {
+  if (s.mode !== 'leader' || (s.inflight.size === 0 && s.readRounds.size === 0)) {
     fx.push({ type: 'ignore', reason: s.mode !== 'leader' ? `retry timer while ${s.mode}` : 'retry timer with nothing in flight' });
     return;
   }
@@ -600,7 +616,74 @@ function onRetryTimer(s: MpProposerState, fx: MpEffect[]): void {
     for (const [slot, e] of s.inflight) if (!e.voters.has(to)) entries.push({ slot, value: e.value });
     if (entries.length > 0) sendAccepts(s, entries, fx, [to]);
   }
+  // Confirmation rounds still short of a majority ask again those that have not answered.
+  for (const [id, round] of s.readRounds) {
+    for (const to of s.config.members.acceptors) if (!round.confirmed.has(to)) fx.push({ type: 'send', to, msg: { type: 'confirm', from: s.id, ballot: s.ballot, id } });
+  }
   armRetry(s, fx);
+}
+
+/**
+ * ReadIndex, leader side. Reads wait until recovery is over (before, the
+ * commit index need not cover every slot earlier leaders chose), then go in
+ * rounds of at most `batchMax`, at most `window` rounds at once. A round
+ * records the commit index now, which covers every write acknowledged before
+ * its reads arrived, and asks every acceptor to confirm that it has promised
+ * nothing above this leader's ballot.
+ */
+function startReadRounds(s: MpProposerState, fx: MpEffect[]): void {
+  assert(s.mode === 'leader' && s.ballot !== null, `${s.id}: read round while ${s.mode}`);
+  assert(s.readRounds.size <= s.config.window, `${s.id}: ${s.readRounds.size} read rounds, window ${s.config.window}`);
+  if (s.commitIndex < s.recoverEnd) return;
+  while (s.readsWaiting.length > 0 && s.readRounds.size < s.config.window) {
+    const commands = s.readsWaiting.splice(0, s.config.batchMax);
+    // Control bug `readWithoutQuorum`: no round; a deposed leader that does not know it yet hands out stale reads.
+    if (s.config.bugs.readWithoutQuorum) {
+      releaseReads(s, s.commitIndex, commands, fx);
+      continue;
+    }
+    const id = s.readSeq++;
+    s.readRounds.set(id, { index: s.commitIndex, commands, confirmed: new Set() });
+    for (const to of s.config.members.acceptors) fx.push({ type: 'send', to, msg: { type: 'confirm', from: s.id, ballot: s.ballot, id } });
+  }
+  if (s.readRounds.size > 0) armRetry(s, fx);
+}
+
+/**
+ * ReadIndex: an acceptor had promised nothing above our ballot when it
+ * answered. With a majority, no other leader had been elected when the last
+ * of them answered, so every write acknowledged before the round's reads
+ * arrived is below its index: the learners may answer them once they have
+ * applied that far.
+ */
+function onConfirmed(s: MpProposerState, m: MpConfirmed, fx: MpEffect[]): void {
+  if (s.mode !== 'leader' || !ballotEq(m.ballot, s.ballot)) {
+    fx.push({ type: 'ignore', reason: `stale confirmed ${describeBallot(m.ballot)}` });
+    return;
+  }
+  if (!s.config.members.acceptors.includes(m.from)) {
+    fx.push({ type: 'ignore', reason: `confirmed from non-acceptor ${m.from}` });
+    return;
+  }
+  // Any answer at our ballot shows this acceptor still hears us (CheckQuorum).
+  s.ackers.add(m.from);
+  const round = s.readRounds.get(m.id);
+  if (round === undefined) {
+    fx.push({ type: 'ignore', reason: `confirmed round ${m.id}: not under way` });
+    return;
+  }
+  assert(s.ballot !== null && m.ballot.proposer === s.id, `${s.id}: a confirmation at our ballot names ${m.ballot.proposer}`);
+  assert(round.index <= s.commitIndex && round.commands.length > 0, `${s.id}: read round ${m.id} at ${round.index} past the commit index ${s.commitIndex}, or empty`);
+  round.confirmed.add(m.from);
+  if (!isQuorum(s.config.members.acceptors, round.confirmed)) return;
+  s.readRounds.delete(m.id);
+  releaseReads(s, round.index, round.commands, fx);
+}
+
+/** Hands confirmed reads to every learner, to answer once it has applied every slot below `index`. */
+function releaseReads(s: MpProposerState, index: number, commands: Batch, fx: MpEffect[]): void {
+  const msg = { type: 'read', from: s.id, index, commands } as const;
+  for (const to of s.config.members.learners) fx.push({ type: 'send', to, msg });
 }
 
 /**
@@ -738,6 +821,9 @@ export function mpProposerInvariants(s: MpProposerState): void {
   assert(s.mode === 'leader' || (s.ackers.size === 0 && s.ackersLast.size === 0 && s.busy.size === 0), `${s.id}: counts acceptors answering while ${s.mode}`);
   assert(s.commitIndex <= s.nextSlot || s.mode !== 'leader', `${s.id}: commit index ${s.commitIndex} past next slot ${s.nextSlot}`);
   if (s.mode !== 'leader') assert(s.inflight.size === 0 && s.queue.length === 0 && s.recovering.size === 0, `${s.id}: slots in flight while ${s.mode}`);
+  if (s.mode !== 'leader') assert(s.readsWaiting.length === 0 && s.readRounds.size === 0, `${s.id}: reads waiting while ${s.mode}`);
+  assert(s.readRounds.size <= s.config.window, `${s.id}: ${s.readRounds.size} read rounds, window ${s.config.window}`);
+  for (const r of s.readRounds.values()) assert(r.index <= s.commitIndex, `${s.id}: a read round waits for ${r.index}, past the commit index ${s.commitIndex}`);
   assert(s.commitIndex >= s.trimmed, `${s.id}: commit index ${s.commitIndex} below the trim point ${s.trimmed}`);
   // `chosen` covers [trimmed, commitIndex) (plus any slots past a gap): checked by count, O(1), with the first and last slot.
   assert(s.chosen.size >= s.commitIndex - s.trimmed, `${s.id}: ${s.chosen.size} chosen slots cannot cover [${s.trimmed}, ${s.commitIndex})`);

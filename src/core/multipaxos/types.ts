@@ -7,7 +7,11 @@ import type { Ballot } from '../ballot.js';
 import type { ActorId, Membership } from '../ids.js';
 import type { Value } from '../value.js';
 
-/** A key-value operation. Reads go through the log, so they are linearizable. */
+/**
+ * A key-value operation. Reads are linearizable either way they are served:
+ * by a quorum round of the leader and an index into the log (ReadIndex, the
+ * default: nothing is written) or as commands of the log (`reads: 'log'`).
+ */
 export type KvOp =
   | { readonly f: 'read'; readonly key: string }
   | { readonly f: 'write'; readonly key: string; readonly value: Value }
@@ -159,8 +163,41 @@ export interface MpSnapshot {
   readonly sessions: readonly (readonly [string, { readonly seq: number; readonly result: KvResult }])[];
 }
 
+/**
+ * ReadIndex, step 1: the leader asks each acceptor whether it has promised
+ * anything above `ballot`. Nothing is written on either side; `id` tells the
+ * answers to this round from those to earlier ones.
+ */
+export interface MpConfirm {
+  readonly type: 'confirm';
+  readonly from: ActorId;
+  readonly ballot: Ballot;
+  readonly id: number;
+}
+
+/** ReadIndex, step 2: the acceptor had promised nothing above `ballot` when it answered round `id` (a refusal is a nack). */
+export interface MpConfirmed {
+  readonly type: 'confirmed';
+  readonly from: ActorId;
+  readonly ballot: Ballot;
+  readonly id: number;
+}
+
+/**
+ * ReadIndex, step 3: the leader, confirmed by a majority after these reads
+ * reached it, tells the learners to answer them from their state once they
+ * have applied every slot below `index` (its commit index when the reads
+ * arrived).
+ */
+export interface MpRead {
+  readonly type: 'read';
+  readonly from: ActorId;
+  readonly index: number;
+  readonly commands: Batch;
+}
+
 /** Every Multi-Paxos message. */
-export type MpMessage = MpPrevote | MpPrevoteOk | MpPrepare | MpPromise | MpNack | MpAccept | MpAccepted | MpCommit | MpHeartbeat | MpCatchup | MpApplied | MpTrim | MpSnapshotRequest | MpSnapshot;
+export type MpMessage = MpPrevote | MpPrevoteOk | MpPrepare | MpPromise | MpNack | MpAccept | MpAccepted | MpCommit | MpHeartbeat | MpCatchup | MpApplied | MpTrim | MpSnapshotRequest | MpSnapshot | MpConfirm | MpConfirmed | MpRead;
 
 /** Timers of the Multi-Paxos roles. */
 export type MpTimer = 'election' | 'heartbeat' | 'retry' | 'catchup';
@@ -222,6 +259,8 @@ export interface MpBugs {
   readonly forgetAccepted: boolean;
   /** An acceptor's promise omits its trim point (reports 0), so a new leader does not learn which slots are chosen and gone. */
   readonly promiseOmitsTrim: boolean;
+  /** ReadIndex without its quorum round: a leader hands reads to the learners at once, so a deposed leader that does not know it yet serves stale reads. */
+  readonly readWithoutQuorum: boolean;
 }
 
 /** Configuration of the Multi-Paxos roles. Times in the host's unit. */
@@ -251,6 +290,13 @@ export interface MpConfig {
   readonly compactEvery: number;
   /** The guard against runaway ballots (see `core/rounds.ts`): acceptors refuse a round more than this above their promise, proposers climb at most this much per attempt. */
   readonly maxRoundJump: number;
+  /**
+   * How reads are served: `index` (ReadIndex: the leader confirms with one
+   * round to the acceptors that it still leads, and the learners answer once
+   * they have applied up to its commit index; no disk is written) or `log`
+   * (a read is a command of the log, written by every acceptor like a write).
+   */
+  readonly reads: 'index' | 'log';
   readonly bugs: MpBugs;
 }
 
@@ -268,7 +314,8 @@ export function mpConfig(members: Membership, o: Partial<Omit<MpConfig, 'members
     maxAcceptBytes: o.maxAcceptBytes ?? 1 << 20,
     compactEvery: o.compactEvery ?? 1000,
     maxRoundJump: o.maxRoundJump ?? 1_000_000,
-    bugs: { staleRead: false, trimKeepsInflight: false, unwindowedRecovery: false, noAcceptRetry: false, ignorePromisedValues: false, forgetAccepted: false, promiseOmitsTrim: false, ...o.bugs },
+    reads: o.reads ?? 'index',
+    bugs: { staleRead: false, trimKeepsInflight: false, unwindowedRecovery: false, noAcceptRetry: false, ignorePromisedValues: false, forgetAccepted: false, promiseOmitsTrim: false, readWithoutQuorum: false, ...o.bugs },
   };
 }
 

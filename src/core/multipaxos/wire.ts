@@ -53,6 +53,8 @@ export function toWire(msg: MpMessage): unknown {
       return { ...msg, entries: msg.entries.map((e) => ({ slot: e.slot, value: batchJson(e.value) })) };
     case 'promise':
       return { ...msg, entries: msg.entries.map((e) => ({ slot: e.slot, ballot: e.ballot, value: batchJson(e.value) })) };
+    case 'read':
+      return { ...msg, commands: batchJson(msg.commands) };
     default:
       return msg;
   }
@@ -77,6 +79,9 @@ const FIELDS: Readonly<Record<MpMessage['type'], readonly string[]>> = {
   trim: ['type', 'from', 'upTo'],
   'snapshot-request': ['type', 'from', 'learner'],
   snapshot: ['type', 'from', 'upTo', 'data', 'sessions'],
+  confirm: ['type', 'from', 'ballot', 'id'],
+  confirmed: ['type', 'from', 'ballot', 'id'],
+  read: ['type', 'from', 'index', 'commands'],
 };
 
 /**
@@ -149,11 +154,21 @@ export function validateMpMessage(x: unknown): MpValidated {
       return { ok: true, msg: { type: 'snapshot-request', from, learner: m.learner } };
     case 'snapshot':
       return snapshot(from, m);
+    case 'confirm':
+    case 'confirmed':
+      if (!isSlot(m.id)) return refuse(`${type}: bad id`);
+      return { ok: true, msg: { type, from, ballot: b as Ballot, id: m.id } };
+    case 'read': {
+      if (!isSlot(m.index)) return refuse('read: bad index');
+      const commands = parseBatch(m.commands);
+      if (typeof commands === 'string') return refuse(`read: ${commands}`);
+      return { ok: true, msg: { type: 'read', from, index: m.index, commands } };
+    }
   }
 }
 
 /** The message types that carry a ballot. */
-const BALLOTED: ReadonlySet<unknown> = new Set(['prevote', 'prevote-ok', 'prepare', 'promise', 'nack', 'accept', 'accepted', 'heartbeat']);
+const BALLOTED: ReadonlySet<unknown> = new Set(['prevote', 'prevote-ok', 'prepare', 'promise', 'nack', 'accept', 'accepted', 'heartbeat', 'confirm', 'confirmed']);
 
 function refuse(reason: string): MpValidated {
   return { ok: false, reason };
