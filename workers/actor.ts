@@ -261,7 +261,7 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
     control: {
       state: report,
       crash(how: 'exception' | 'exit') {
-        injectCrash(given.id, how, (cause) => die('exit', cause));
+        return injectCrash(given.id, how, (cause) => die('exit', cause));
       },
       arm: (point: HostCrashPoint) => host.arm(point),
       pause: () => host.pause(),

@@ -159,8 +159,8 @@ export const DESCRIBE_MAX_CHARS = 4000;
 export interface MpActorControl {
   /** The actor's report: thread id, incarnation, state text, counters. */
   state(): MpActorReport;
-  /** Crash now by an uncaught exception or by process.exit. */
-  crash(how: 'exception' | 'exit'): void;
+  /** Crash now by an uncaught exception or by process.exit. Never answers: the call fails once the worker is seen dead. */
+  crash(how: 'exception' | 'exit'): Promise<never>;
   /** Arm a one-shot crash point. */
   arm(point: CrashPoint): void;
   /** Stop stepping the mailbox (messages, requests and timer firings queue up). */

@@ -23,8 +23,8 @@ import { CRASH_MODES, type CrashMode, type CrashPoint, type ErrorData } from './
 export interface CommonControl {
   /** The actor's report: thread id, incarnation, state text, counters. */
   state(): unknown;
-  /** Crash now by an uncaught exception or by process.exit. */
-  crash(how: 'exception' | 'exit'): void;
+  /** Crash now by an uncaught exception or by process.exit. Never answers: the call fails once the worker is seen dead. */
+  crash(how: 'exception' | 'exit'): Promise<never>;
   /** Arm a one-shot crash point. */
   arm(point: CrashPoint): void;
   /** Stop stepping the mailbox (what arrives queues up). */
@@ -162,8 +162,10 @@ export abstract class SupervisedCluster<P extends WorkerProtocol & { readonly co
 
   /**
    * Crashes actor `id` (default: an uncaught exception in its worker), or
-   * arms a crash point in it. Resolves once the fault is injected or armed;
-   * an actor that is down already is left alone. The supervisor restarts it.
+   * arms a crash point in it. Resolves once the supervisor has seen the
+   * worker die (so a call made next waits for the restart instead of
+   * failing on the dying worker), or once the crash point is armed; an actor
+   * that is down already is left alone. The supervisor restarts it.
    * An unknown mode or actor is a SYNOD_INVALID_ARGUMENT error, not a no-op.
    */
   async crash(id: ActorId, how: CrashMode = 'exception'): Promise<void> {

@@ -193,8 +193,8 @@ export interface ActorReport {
 export interface ActorControl {
   /** The actor's report: thread id, incarnation, state text, counters. */
   state(): ActorReport;
-  /** Crash now by an uncaught exception or by process.exit. */
-  crash(how: 'exception' | 'exit'): void;
+  /** Crash now by an uncaught exception or by process.exit. Never answers: the call fails once the worker is seen dead. */
+  crash(how: 'exception' | 'exit'): Promise<never>;
   /** Arm a one-shot crash point. */
   arm(point: CrashPoint): void;
   /** Stop stepping the mailbox (messages and timer firings queue up). */

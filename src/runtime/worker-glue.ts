@@ -56,12 +56,16 @@ export function unwrap(raw: unknown, tracing: boolean): { readonly data: unknown
 /**
  * The control call `crash(how)`: an uncaught exception, thrown from a fresh
  * macrotask (inside the call comlink would catch it and send it back as a
- * reply), or `die` for a process.exit.
+ * reply), or `die` for a process.exit. The call never answers: the caller
+ * hears of it when the supervisor sees the worker die, so that whatever it
+ * does next finds the actor down (a call then waits for the restart) rather
+ * than the dying worker (a call then fails with SYNOD_ACTOR_DOWN).
  */
-export function injectCrash(id: ActorId, how: 'exception' | 'exit', die: (cause: Error) => never): void {
+export function injectCrash(id: ActorId, how: 'exception' | 'exit', die: (cause: Error) => never): Promise<never> {
   if (how === 'exception') {
     setImmediate(() => {
       throw new Error(`injected crash: uncaught exception in ${id}`);
     });
   } else die(new Error(`injected crash: ${id} called process.exit`));
+  return new Promise<never>(() => {});
 }
