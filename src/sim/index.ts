@@ -8,6 +8,7 @@
 export * from '../util/prng.js';
 export * from './world.js';
 export * from './synod-world.js';
+export type { ProtocolTypes } from '../host/protocol.js';
 export * from './simulator.js';
 export * from './sweep.js';
 export { SeededDriver, type DrivenWorld, type DriverHooks, type DriverOptions } from './driver.js';

@@ -260,7 +260,7 @@ export abstract class SimWorld<T extends ProtocolTypes> {
     for (const slot of this.slots.values()) this.turn(slot, (h) => h.start());
   }
 
-  /** Client requests reach actor `to` now, as one turn; returns false (and tells {@link refused}) if it is down. */
+  /** Client requests reach actor `to` now, as one turn; returns false if it is down (the protocol traces the loss). */
   request(to: ActorId, requests: readonly T['request'][]): boolean {
     const slot = this.slot(to);
     if (!slot.host) {
