@@ -92,7 +92,7 @@ function parseBlocks(text: string): Block[] {
   return blocks;
 }
 
-/** A world as the driver sees it: what both simulated worlds have in common. */
+/** A world as a transcript sees it: what the simulated world has for every protocol, with its checker. */
 interface DrivenWorld {
   pendingItems(): Array<
     | { readonly kind: 'msg'; readonly id: number; readonly from: ActorId; readonly to: ActorId; readonly msg: { readonly type: string } }
