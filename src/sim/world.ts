@@ -501,7 +501,7 @@ export abstract class SimWorld<T extends ProtocolTypes> {
       applying: (e) => {
         const type = (e as { readonly type: string }).type;
         if (type === 'ignore') this.stats.ignored++;
-        this.log(() => `  ${this.print.effect(e, slot.id)}`);
+        if (this.options.trace) this.options.trace(`  ${this.print.effect(e, slot.id)}`);
         if (type === 'persist') this.emit(() => ({ actor: slot.id, kind: 'persist', text: this.print.effect(e, slot.id), time: this.now }));
       },
     };
@@ -517,7 +517,7 @@ export abstract class SimWorld<T extends ProtocolTypes> {
   private stepping(slot: Slot<T>, input: T['input']): void {
     this.step++;
     this.stats.inputs++;
-    this.log(() => `${slot.id}: ${this.print.input(input)}`);
+    if (this.options.trace) this.options.trace(`${slot.id}: ${this.print.input(input)}`);
     if (!this.options.onTrace) return;
     const t = this.print.traceInput(input);
     if (t === null) return;
