@@ -78,13 +78,17 @@ export class World extends SimWorld<SynodTypes> {
   /** A client asks proposer `id` to propose `value`. */
   propose(id: ActorId, value: Value): void {
     if (this.role(id) !== 'proposer') throw new Error(`${id} is not a proposer`);
-    this.checker.proposed(value);
     this.request(id, [value]);
   }
 
   /** Ends the run for the checker; returns every violation. */
   finish() {
     return this.checker.finish(this.step);
+  }
+
+  /** @internal */
+  protected override requested(values: readonly Value[]): void {
+    for (const value of values) this.checker.proposed(value);
   }
 
   /** @internal */

@@ -263,6 +263,7 @@ export abstract class SimWorld<T extends ProtocolTypes> {
   /** Client requests reach actor `to` now, as one turn; returns false if it is down (the protocol traces the loss). */
   request(to: ActorId, requests: readonly T['request'][]): boolean {
     const slot = this.slot(to);
+    this.requested(requests);
     if (!slot.host) {
       this.refused(to, requests);
       return false;
@@ -378,15 +379,17 @@ export abstract class SimWorld<T extends ProtocolTypes> {
 
   /** A protocol output (a decision, an answer to a client, an election): the facts for the protocol's checker. @internal */
   protected abstract output(id: ActorId, e: T['effect']): void;
-  /** Records of acceptor or other role `id` became durable (the checker may watch them). @internal */
+  /** Records of actor `id` became durable (the checker may watch an acceptor's). @internal */
   protected abstract written(id: ActorId, role: Role, records: readonly T['record'][]): void;
   /** Actor `id` restarted from `records` into `state`. @internal */
   protected abstract recovered(id: ActorId, role: Role, state: T['state'], records: readonly T['record'][]): void;
   /** A turn of actor `id` broke an invariant: tell the checker, then {@link crash} it. @internal */
   protected abstract broken(id: ActorId, message: string): void;
+  /** Client requests were made (whether or not their actor is up): the checker may record them. @internal */
+  protected requested(_requests: readonly T['request'][]): void {}
   /** Client requests to actor `id` found it down. @internal */
   protected abstract refused(id: ActorId, requests: readonly T['request'][]): void;
-  /** True when timer `timer` of actor `id` must not fire (a control bug). @internal */
+  /** True when timer `timer` of an actor of `role` must not fire (a control bug). @internal */
   protected silenced(_role: Role, _timer: string): boolean {
     return false;
   }
