@@ -12,7 +12,7 @@ import type { AcceptedProposal, Message } from '../core/messages.js';
 import type { Value } from '../core/value.js';
 import { SafetyChecker } from '../check/safety.js';
 import { synodProtocol, type SynodTypes } from '../host/synod.js';
-import { SimWorld, type Environment, type SimPending, type SimPendingMessage, type SimPendingTimer, type SimPendingWrite, type SimWorldOptions, type WorldProtocol } from './world.js';
+import { SimWorld, emptyStats, type Environment, type SimPending, type SimPendingMessage, type SimPendingTimer, type SimPendingWrite, type SimWorldOptions, type WorldProtocol } from './world.js';
 
 /** A message on the simulated network. */
 export type PendingMessage = SimPendingMessage<Message>;
@@ -66,7 +66,7 @@ export class World extends SimWorld<SynodTypes> {
   readonly chosen = new Map<ActorId, AcceptedProposal>();
 
   constructor(env: Environment, private readonly opts: WorldOptions) {
-    super(synodWorld, opts.config, env, opts);
+    super(synodWorld, opts.config, env, opts, emptyStats());
     this.checker = new SafetyChecker(opts.config.members);
   }
 

@@ -178,16 +178,15 @@ interface Slot<T extends ProtocolTypes> {
 }
 
 /**
- * The simulated world, generic over the protocol. See the module comment;
- * `World` (single-decree) and `MpWorld` (Multi-Paxos) are its two protocols.
+ * The simulated world, generic over the protocol (and over its counters, for
+ * a protocol that keeps more). See the module comment; `World`
+ * (single-decree) and `MpWorld` (Multi-Paxos) are its two protocols.
  */
-export abstract class SimWorld<T extends ProtocolTypes> {
+export abstract class SimWorld<T extends ProtocolTypes, S extends WorldStats = WorldStats> {
   /** Virtual time. */
   now = 0;
   /** Global step counter (every input handed to a core, write completion and fault). */
   step = 0;
-  /** Counters of the run. */
-  readonly stats: WorldStats = emptyStats();
   /** Called for every new pending item so a scheduler can queue it. */
   onPending: (p: SimPending<T['message'], T['record'], T['timer']>) => void = () => {};
 
@@ -205,6 +204,8 @@ export abstract class SimWorld<T extends ProtocolTypes> {
     readonly config: T['config'],
     private readonly env: Environment<T['message']>,
     private readonly options: SimWorldOptions,
+    /** Counters of the run, all at zero (see {@link emptyStats}). */
+    readonly stats: S,
   ) {
     this.print = proto.print;
     for (const id of allActors(config.members)) {
