@@ -1,7 +1,8 @@
 /**
  * The protocol seam: everything a host needs to know about one protocol,
  * described once, as data. The turn host (turn.ts), the worker entry
- * (workers/actor.ts) and the simulated worlds are generic over it; the
+ * (workers/actor.ts) and the simulated world (src/sim/world.ts) are generic
+ * over it; the
  * single-decree protocol (synod.ts) and the replicated log (multipaxos.ts)
  * are its two instances.
  *

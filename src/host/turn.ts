@@ -1,7 +1,7 @@
 /**
  * The turn host: the one place where an actor's turn discipline lives, for
  * every protocol and every host. The worker entry (workers/actor.ts) drives
- * it with real links, LMDB and timers; the simulated worlds drive it with
+ * it with real links, LMDB and timers; the simulated world drives it with
  * virtual time, simulated storage and a simulated network. Everything it
  * touches outside the core comes in through {@link HostIO}, so a test can
  * drive it by hand, without threads (test/host/turn.test.ts).
@@ -189,7 +189,7 @@ export class TurnHost<T extends ProtocolTypes> {
 
   /**
    * What rides on each append not yet released, oldest first: what a crash
-   * now would lose with the writes (the simulated worlds trace it).
+   * now would lose with the writes (the simulated world traces it).
    */
   unreleased(): Array<readonly T['effect'][]> {
     return this.writes.map((w) => w.then);

@@ -68,7 +68,7 @@ export const DEFAULT_FAULTS: FaultOptions = Object.freeze({
   partitionMax: 200,
 });
 
-/** What the driver needs of a simulated world (both `World` and `MpWorld` have it). */
+/** What the driver needs of a simulated world (every `SimWorld` has it, whichever the protocol). */
 export interface DrivenWorld {
   /** Inputs handed to actors so far: the clock faults are keyed by. */
   readonly step: number;

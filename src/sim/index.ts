@@ -1,12 +1,15 @@
 /**
- * The deterministic simulator: a seeded, single-threaded world that hosts the
- * protocol core (single-decree, or the Multi-Paxos key-value store) under
+ * The deterministic simulator: one seeded, single-threaded world, generic over
+ * the protocol, that hosts the protocol core (single-decree, or the
+ * Multi-Paxos key-value store) through the turn host under
  * dropped, duplicated, delayed messages, partitions, crashes and restarts,
  * driven by one seeded driver that records, replays, shrinks and sweeps
  * either protocol.
  */
 export * from '../util/prng.js';
 export * from './world.js';
+export * from './synod-world.js';
+export type { ProtocolTypes } from '../host/protocol.js';
 export * from './simulator.js';
 export * from './sweep.js';
 export { SeededDriver, type DrivenWorld, type DriverHooks, type DriverOptions } from './driver.js';

@@ -19,7 +19,7 @@ import { membership, type ActorId } from '../core/ids.js';
 import { mpConfig, type Command, type KvOp, type KvResult, type MpBugs, type MpConfig, type MpMessage } from '../core/multipaxos/types.js';
 import type { Value } from '../core/value.js';
 import { DEFAULT_FAULTS, SeededDriver, type FaultOptions } from './driver.js';
-import { MpWorld } from './mpworld.js';
+import { MpWorld } from './multipaxos-world.js';
 import { unknownActor, type FaultSchedule } from './schedule.js';
 import type { RawTraceEvent } from '../trace/types.js';
 import { Prng } from '../util/prng.js';

@@ -11,7 +11,8 @@ import { membership, type ActorId } from '../core/ids.js';
 import type { Value } from '../core/value.js';
 import type { Violation } from '../check/types.js';
 import { DEFAULT_FAULTS, SeededDriver, type FaultOptions } from './driver.js';
-import { World, type Pending, type WorldStats } from './world.js';
+import { World, type Pending } from './synod-world.js';
+import type { WorldStats } from './world.js';
 import { unknownActor, type FaultSchedule } from './schedule.js';
 
 export * from './schedule.js';

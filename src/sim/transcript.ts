@@ -42,9 +42,10 @@ import { membership, type ActorId } from '../core/ids.js';
 import type { Value } from '../core/value.js';
 import { describeMpEffect, describeMpMessage, describeMpRecord } from '../core/multipaxos/describe.js';
 import { mpConfig, type KvOp } from '../core/multipaxos/types.js';
-import { MpWorld, type MpPending } from './mpworld.js';
+import { MpWorld, type MpPending } from './multipaxos-world.js';
 import type { Violation } from '../check/types.js';
-import { World, type Environment, type Pending } from './world.js';
+import { World, type Pending } from './synod-world.js';
+import type { Environment } from './world.js';
 
 /** Runs a transcript and returns its text with the actual outputs. */
 export function runTranscript(text: string): string {
@@ -91,7 +92,7 @@ function parseBlocks(text: string): Block[] {
   return blocks;
 }
 
-/** A world as the driver sees it: what both simulated worlds have in common. */
+/** A world as a transcript sees it: what the simulated world has for every protocol, with its checker. */
 interface DrivenWorld {
   pendingItems(): Array<
     | { readonly kind: 'msg'; readonly id: number; readonly from: ActorId; readonly to: ActorId; readonly msg: { readonly type: string } }

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { coreConfig, membership, type ControlBugs } from '../../src/core/index.js';
-import { World } from '../../src/sim/world.js';
+import { World } from '../../src/sim/synod-world.js';
 
 type Cmd =
   | { k: 'run'; pick: number }

@@ -6,7 +6,7 @@ import { coreConfig } from '../../src/core/config.js';
 import { describeValue } from '../../src/core/describe.js';
 import { membership } from '../../src/core/ids.js';
 import { simulate, type SimOptions } from '../../src/sim/simulator.js';
-import { World } from '../../src/sim/world.js';
+import { World } from '../../src/sim/synod-world.js';
 import { TraceBuilder, checkClocks, toHtml, toJson, toShiViz, type RawTraceEvent } from '../../src/trace/index.js';
 import { STEPS_AFTER_DECISION, traceSimulation, traceUntilDecided } from '../../src/sim/trace.js';
 
