@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MpRecord, Command } from '../src/core/multipaxos/types.js';
 import { encodeLogRecord, openLmdbLog } from '../src/runtime/storage/log.js';
+import { kvMachine } from '../src/machines/kv/machine.js';
 import { openLmdbStore } from '../src/runtime/storage/lmdb.js';
 import type { BenchContext, BenchDef } from './lib/context.js';
 import { figure, fmtFigure, type BenchOutput, type Chart, type Figure, type Table } from './lib/report.js';
@@ -52,7 +53,7 @@ function batchOf(slot: number): Command[] {
 async function measureCase(dir: string, c: StorageCase, appends: number): Promise<number[]> {
   const times: number[] = [];
   if (c.target === 'log') {
-    const log = await openLmdbLog(dir, { durable: c.durable, actorId: 'a1' });
+    const log = await openLmdbLog(dir, { durable: c.durable, actorId: 'a1', machine: kvMachine });
     try {
       let slot = 0;
       for (let i = -WARMUP_APPENDS; i < appends; i++) {
@@ -113,7 +114,7 @@ async function runStorage(ctx: BenchContext): Promise<BenchOutput> {
     const b = runs.get(c) as { summary: Summary }[];
     figures[`${key(d)}/p50-vs-nosync`] = figure(a.map((x, i) => x.summary.p50 / (b[i] as { summary: Summary }).summary.p50), 'x', 'lower');
   }
-  const recordBytes = encodeLogRecord({ kind: 'accepted', slot: 12345, ballot: { round: 1, proposer: 'p1' }, value: batchOf(12345) }).length;
+  const recordBytes = encodeLogRecord({ kind: 'accepted', slot: 12345, ballot: { round: 1, proposer: 'p1' }, value: batchOf(12345) }, kvMachine).length;
   const tables: Table[] = [
     {
       title: `Storage as the acceptors use it: latency per awaited append (us) and records/s; log records ${recordBytes} bytes`,

@@ -51,7 +51,8 @@ import { LogSafetyChecker } from '../check/log-safety.js';
 import type { Violation } from '../check/types.js';
 import { ballotGt, type Ballot } from '../core/ballot.js';
 import { allActors, membership, roleOf, type ActorId, type Membership, type Role } from '../core/ids.js';
-import { mpConfig, type Command, type KvOp, type MpConfig } from '../core/multipaxos/types.js';
+import { mpConfig, type MpConfig } from '../core/multipaxos/types.js';
+import type { KvCommand, KvOp } from '../machines/kv/machine.js';
 import type { Value } from '../core/value.js';
 import { actorCount, clientValueProblem, millis, parseOptions, sharedClusterFields, type SharedClusterOptions } from './options.js';
 import type { MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
@@ -229,7 +230,7 @@ interface Waiting {
 
 /** An operation in flight on a session. */
 interface InFlight extends Waiting {
-  readonly command: Command;
+  readonly command: KvCommand;
   /** The proposer it was last sent to, and when. */
   target: ActorId;
   sentAt: number;
@@ -282,7 +283,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private waiting: Waiting[] = [];
   private waitingHead = 0;
   /** Commands to post to each proposer at the end of this turn. */
-  private readonly outbox = new Map<ActorId, Command[]>();
+  private readonly outbox = new Map<ActorId, KvCommand[]>();
   private flushScheduled = false;
   /** Operations rejected with no leader to go to, re-sent after REJECT_BACKOFF_MS. */
   private deferred: InFlight[] = [];
@@ -496,7 +497,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   /** Runs `w` on `session`: a new sequence number, an `invoke` event, a send to the leader. */
   private begin(session: Session, w: Waiting): void {
     session.seq++;
-    const command: Command = { clientId: session.clientId, seq: session.seq, op: w.op };
+    const command: KvCommand = { clientId: session.clientId, seq: session.seq, op: w.op };
     const op: InFlight = { op: w.op, resolve: w.resolve, reject: w.reject, deadline: w.deadline, command, target: '', sentAt: 0 };
     session.op = op;
     this.stamper?.add('begin', commandKey(command.clientId, command.seq));

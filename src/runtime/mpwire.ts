@@ -187,4 +187,5 @@ export interface MpProtocol extends WorkerProtocol {
 /** The start data as the worker receives it, link ends and control port included. */
 export type MpWorkerStart = MpWorkerInit & { readonly ends: Readonly<Record<ActorId, TransportEnd>>; readonly control: MessagePort };
 
-export { batchJson, batchProblem, encodeResult, snapshotProblem, toWire, validateMpMessage, type MpValidated } from '../core/multipaxos/wire.js';
+export { encodeResult } from '../machines/kv/machine.js';
+export { batchJson, batchProblem, snapshotProblem, toWire, validateMpMessage, type MpValidated } from '../core/multipaxos/wire.js';

@@ -16,7 +16,8 @@
 import type { HistoryEvent } from '../check/history.js';
 import type { Violation } from '../check/types.js';
 import { membership, type ActorId } from '../core/ids.js';
-import { mpConfig, type Command, type KvOp, type KvResult, type MpBugs, type MpConfig, type MpMessage } from '../core/multipaxos/types.js';
+import { mpConfig, type Command, type MpBugs, type MpConfig, type MpMessage } from '../core/multipaxos/types.js';
+import type { KvCommand, KvOp, KvResult } from '../machines/kv/machine.js';
 import type { Value } from '../core/value.js';
 import { DEFAULT_FAULTS, SeededDriver, type FaultOptions } from './driver.js';
 import { MpWorld } from './mpworld.js';
@@ -164,12 +165,12 @@ interface Client {
   remaining: number;
   seq: number;
   target: ActorId;
-  current: { command: Command; invokedAt: number; attempt: number } | null;
+  current: { command: KvCommand; invokedAt: number; attempt: number } | null;
 }
 
 /** The key-value workload's own events: client requests, answers and timers. */
 type Ev =
-  | { kind: 'request'; to: ActorId; command: Command }
+  | { kind: 'request'; to: ActorId; command: KvCommand }
   | { kind: 'reply'; client: number; cseq: number; result: KvResult }
   | { kind: 'redirect'; client: number; cseq: number; leader: ActorId | null }
   | { kind: 'invoke'; client: number }
@@ -249,7 +250,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
   world.onClient = (from, e) => {
     if (e.type === 'applied') {
       const client = clientIndex(e.command);
-      viaClientLink(from, `c${client}`, 'reply', { kind: 'reply', client, cseq: e.command.seq, result: e.result });
+      viaClientLink(from, `c${client}`, 'reply', { kind: 'reply', client, cseq: e.command.seq, result: e.result as KvResult });
     } else {
       for (const cmd of e.commands) {
         const client = clientIndex(cmd);

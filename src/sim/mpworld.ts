@@ -18,9 +18,12 @@ import { LogSafetyChecker } from '../check/log-safety.js';
 import { ballotGt, type Ballot } from '../core/ballot.js';
 import { allActors, roleOf, type ActorId, type Role } from '../core/ids.js';
 import type { MpActorState } from '../core/multipaxos/actor.js';
-import { describeBatch, describeMpEffect, describeMpInput, describeMpMessage, describeMpRecord, describeMpState } from '../core/multipaxos/describe.js';
+import { mpDescriber, type MpDescriber } from '../core/multipaxos/describe.js';
+import type { AnyStateMachine } from '../core/multipaxos/machine.js';
 import type { Command, MpConfig, MpEffect, MpMessage, MpRecord, MpTimer } from '../core/multipaxos/types.js';
 import { multiPaxosProtocol, type MultiPaxosTypes } from '../host/multipaxos.js';
+import type { Protocol } from '../host/protocol.js';
+import { kvMachine } from '../machines/kv/machine.js';
 import { LAZY_TIMER, TurnHost, type HostIO } from '../host/turn.js';
 import { guardedTurn, simQuiet, simTimers, type TimerSpace } from './hosting.js';
 import type { Environment } from './world.js';
@@ -53,6 +56,8 @@ export interface MpWorldOptions {
    * which hand-driven transcripts use so that every message is in view.
    */
   readonly lazyMs?: number;
+  /** The state machine the log replicates; the key-value store by default. */
+  readonly machine?: AnyStateMachine;
 }
 
 interface Slot {
@@ -88,6 +93,10 @@ export class MpWorld {
   /** Counter for the trace ids of messages lost as they were sent. */
   private traceLost = 0;
   private readonly lazyMs: number;
+  /** The protocol the hosts run, for the world's state machine. */
+  private readonly protocol: Protocol<MultiPaxosTypes>;
+  /** The printers for the world's state machine. */
+  readonly describer: MpDescriber;
   /** What the actors' timers need of this world. */
   private readonly timerSpace: TimerSpace;
 
@@ -100,6 +109,8 @@ export class MpWorld {
     options: MpWorldOptions = {},
   ) {
     this.lazyMs = options.lazyMs ?? 5;
+    this.protocol = multiPaxosProtocol(options.machine ?? kvMachine);
+    this.describer = mpDescriber(options.machine ?? kvMachine);
     const world = this;
     this.timerSpace = {
       get now() {
@@ -148,7 +159,7 @@ export class MpWorld {
     const slot = this.slot(to);
     if (!slot.host) {
       this.log(() => `request to ${to} lost: it is down`);
-      this.emit(() => ({ actor: to, kind: 'drop', text: `request lost, ${to} is down: ${describeMpInput({ type: 'request', commands })}`, time: this.now }));
+      this.emit(() => ({ actor: to, kind: 'drop', text: `request lost, ${to} is down: ${this.describer.input({ type: 'request', commands })}`, time: this.now }));
       return;
     }
     this.turn(slot, (h) => {
@@ -173,7 +184,7 @@ export class MpWorld {
       case 'msg':
         if (!slot.host || !this.env.linkUp(p.from, p.to)) {
           this.stats.dropped++;
-          this.log(() => `drop ${describeMpMessage(p.msg, p.to)} (${slot.host ? 'partitioned' : 'receiver down'})`);
+          this.log(() => `drop ${this.describer.message(p.msg, p.to)} (${slot.host ? 'partitioned' : 'receiver down'})`);
           this.emitDrop(p, slot.host ? 'partitioned' : 'receiver down');
           return true;
         }
@@ -188,8 +199,8 @@ export class MpWorld {
         this.step++;
         this.stats.writes++;
         slot.durable.push(...p.records);
-        this.log(() => `${p.actor}: durable {${p.records.map(describeMpRecord).join('; ')}}`);
-        this.emit(() => ({ actor: p.actor, kind: 'durable', text: `durable {${p.records.map(describeMpRecord).join('; ')}}`, time: this.now }));
+        this.log(() => `${p.actor}: durable {${p.records.map(this.describer.record).join('; ')}}`);
+        this.emit(() => ({ actor: p.actor, kind: 'durable', text: `durable {${p.records.map(this.describer.record).join('; ')}}`, time: this.now }));
         if (slot.role === 'acceptor') this.checker.acceptorDurable(slot.id, p.records, this.step);
         // The host carries out what rode on the write (and every earlier one, all complete by now).
         this.turn(slot, () => p.done());
@@ -211,13 +222,13 @@ export class MpWorld {
    * pending message id, or null if it was refused.
    */
   inject(to: ActorId, raw: unknown): number | null {
-    const v = multiPaxosProtocol.validate(raw);
+    const v = this.protocol.validate(raw);
     if (!v.ok) {
       this.log(() => `drop malformed input to ${to}: ${v.reason}`);
       return null;
     }
     const id = this.nextId++;
-    this.log(() => `inject ${describeMpMessage(v.msg, to)}`);
+    this.log(() => `inject ${this.describer.message(v.msg, to)}`);
     this.add({ kind: 'msg', id, at: this.now, from: v.msg.from, to, msg: v.msg });
     return id;
   }
@@ -228,7 +239,7 @@ export class MpWorld {
     if (!p || p.kind !== 'msg') return false;
     this.pending.delete(id);
     this.stats.dropped++;
-    this.log(() => `drop ${describeMpMessage(p.msg, p.to)}`);
+    this.log(() => `drop ${this.describer.message(p.msg, p.to)}`);
     this.emitDrop(p, 'dropped by the driver');
     return true;
   }
@@ -277,7 +288,7 @@ export class MpWorld {
 
   /** One line per actor. */
   describe(): string[] {
-    return [...this.slots.values()].map((s) => (s.host ? describeMpState(s.host.state) : `${s.id} ${s.role} crashed`));
+    return [...this.slots.values()].map((s) => (s.host ? this.describer.state(s.host.state) : `${s.id} ${s.role} crashed`));
   }
 
   /**
@@ -311,30 +322,30 @@ export class MpWorld {
       ...simQuiet<MultiPaxosTypes>(),
       stepping: (input) => {
         this.step++;
-        this.log(() => `${slot.id}: ${describeMpInput(input)}`);
+        this.log(() => `${slot.id}: ${this.describer.input(input)}`);
         if (this.onTrace && input.type !== 'start') {
           const base = { actor: slot.id, time: this.now };
           const via = slot.via;
           switch (input.type) {
             case 'receive':
-              this.onTrace({ ...base, kind: 'receive', text: `receive ${describeMpMessage(input.msg, slot.id)}`, from: via?.from ?? input.msg.from, ...(via ? { msg: `m${via.id}` } : {}) });
+              this.onTrace({ ...base, kind: 'receive', text: `receive ${this.describer.message(input.msg, slot.id)}`, from: via?.from ?? input.msg.from, ...(via ? { msg: `m${via.id}` } : {}) });
               break;
             case 'timeout':
-              this.onTrace({ ...base, kind: 'timer', text: describeMpInput(input) });
+              this.onTrace({ ...base, kind: 'timer', text: this.describer.input(input) });
               break;
             case 'request':
-              this.onTrace({ ...base, kind: 'propose', text: describeMpInput(input) });
+              this.onTrace({ ...base, kind: 'propose', text: this.describer.input(input) });
               break;
           }
         }
       },
       applying: (e) => {
-        if (this.trace) this.log(() => `  ${describeMpEffect(e)}`);
-        if (e.type === 'persist') this.emit(() => ({ actor: slot.id, kind: 'persist', text: describeMpEffect(e), time: this.now }));
+        if (this.trace) this.log(() => `  ${this.describer.effect(e)}`);
+        if (e.type === 'persist') this.emit(() => ({ actor: slot.id, kind: 'persist', text: this.describer.effect(e), time: this.now }));
       },
     };
     // The simulated mailbox never overflows: the driver decides what arrives.
-    return new TurnHost(multiPaxosProtocol, slot.id, slot.role, this.config, slot.durable, io, { mailboxLimit: Number.MAX_SAFE_INTEGER, lazyMs: this.lazyMs, maxValueBytes: Number.POSITIVE_INFINITY });
+    return new TurnHost(this.protocol, slot.id, slot.role, this.config, slot.durable, io, { mailboxLimit: Number.MAX_SAFE_INTEGER, lazyMs: this.lazyMs, maxValueBytes: Number.POSITIVE_INFINITY });
   }
 
   private send(slot: Slot, to: ActorId, msg: MpMessage): void {
@@ -345,13 +356,13 @@ export class MpWorld {
       if (this.onTrace) {
         // Lost on the way out: traced as a send and its drop, under an id no network copy uses.
         const id = `x${++this.traceLost}`;
-        this.onTrace({ actor: slot.id, kind: 'send', text: `send ${describeMpMessage(msg, to)}`, time: this.now, msg: id, to });
-        this.onTrace({ actor: slot.id, kind: 'drop', text: `drop ${describeMpMessage(msg, to)} (lost by the network)`, time: this.now, msg: id, to });
+        this.onTrace({ actor: slot.id, kind: 'send', text: `send ${this.describer.message(msg, to)}`, time: this.now, msg: id, to });
+        this.onTrace({ actor: slot.id, kind: 'drop', text: `drop ${this.describer.message(msg, to)} (lost by the network)`, time: this.now, msg: id, to });
       }
     }
     delays.forEach((d, i) => {
       const id = this.nextId++;
-      this.emit(() => ({ actor: slot.id, kind: 'send', text: `send ${describeMpMessage(msg, to)}${i > 0 ? ' (duplicate)' : ''}`, time: this.now, msg: `m${id}`, to }));
+      this.emit(() => ({ actor: slot.id, kind: 'send', text: `send ${this.describer.message(msg, to)}${i > 0 ? ' (duplicate)' : ''}`, time: this.now, msg: `m${id}`, to }));
       this.add({ kind: 'msg', id, at: this.now + d, from: slot.id, to, msg });
     });
   }
@@ -359,20 +370,20 @@ export class MpWorld {
   private output(slot: Slot, e: MpEffect): void {
     switch (e.type) {
       case 'appliedSlot':
-        this.emit(() => ({ actor: slot.id, kind: 'decide', text: describeMpEffect(e), time: this.now, value: `slot ${e.slot}: ${describeBatch(e.batch)}` }));
+        this.emit(() => ({ actor: slot.id, kind: 'decide', text: this.describer.effect(e), time: this.now, value: `slot ${e.slot}: ${this.describer.batch(e.batch)}` }));
         this.checker.appliedSlot(slot.id, e.slot, e.batch, this.step);
         return;
       case 'installedSnapshot':
-        this.emit(() => ({ actor: slot.id, kind: 'note', text: describeMpEffect(e), time: this.now }));
+        this.emit(() => ({ actor: slot.id, kind: 'note', text: this.describer.effect(e), time: this.now }));
         this.checker.learnerSnapshot(slot.id, e.upTo);
         return;
       case 'applied':
       case 'reject':
-        this.emit(() => ({ actor: slot.id, kind: 'note', text: describeMpEffect(e), time: this.now }));
+        this.emit(() => ({ actor: slot.id, kind: 'note', text: this.describer.effect(e), time: this.now }));
         this.onClient(slot.id, e);
         return;
       case 'elected':
-        this.emit(() => ({ actor: slot.id, kind: 'note', text: describeMpEffect(e), time: this.now }));
+        this.emit(() => ({ actor: slot.id, kind: 'note', text: this.describer.effect(e), time: this.now }));
         if (!this.leader || ballotGt(e.ballot, this.leader.ballot)) {
           this.leader = { id: slot.id, ballot: e.ballot };
           this.stats.leaderChanges++;
@@ -406,14 +417,14 @@ export class MpWorld {
 
   /** A network copy that will never arrive: a drop on the sender's lane, naming the send it loses. */
   private emitDrop(p: Extract<MpPending, { kind: 'msg' }>, why: string): void {
-    this.emit(() => ({ actor: p.from, kind: 'drop', text: `drop ${describeMpMessage(p.msg, p.to)} (${why})`, time: this.now, msg: `m${p.id}`, to: p.to }));
+    this.emit(() => ({ actor: p.from, kind: 'drop', text: `drop ${this.describer.message(p.msg, p.to)} (${why})`, time: this.now, msg: `m${p.id}`, to: p.to }));
   }
 
   /** A write lost with a crash, and every message that was to leave once it was durable (those were never sent). */
   private emitLostWrite(w: Extract<MpPending, { kind: 'write' }>, then: readonly MpEffect[]): void {
-    this.emit(() => ({ actor: w.actor, kind: 'drop', text: `write lost with the crash {${w.records.map(describeMpRecord).join('; ')}}`, time: this.now }));
+    this.emit(() => ({ actor: w.actor, kind: 'drop', text: `write lost with the crash {${w.records.map(this.describer.record).join('; ')}}`, time: this.now }));
     for (const e of then) {
-      if (e.type === 'send') this.emit(() => ({ actor: w.actor, kind: 'drop', text: `never sent, lost with the crash: ${describeMpMessage(e.msg, e.to)}`, time: this.now, to: e.to }));
+      if (e.type === 'send') this.emit(() => ({ actor: w.actor, kind: 'drop', text: `never sent, lost with the crash: ${this.describer.message(e.msg, e.to)}`, time: this.now, to: e.to }));
     }
   }
 }

@@ -7,13 +7,18 @@ import type { ActorId, Role } from '../ids.js';
 import { initMpAcceptor, mpAcceptorInvariants, stepMpAcceptor, type MpAcceptorState } from './acceptor.js';
 import { initMpLearner, mpLearnerInvariants, stepMpLearner, type MpLearnerState } from './learner.js';
 import { initMpProposer, mpProposerInvariants, stepMpProposer, type MpProposerState } from './proposer.js';
+import type { AnyStateMachine } from './machine.js';
 import type { MpConfig, MpInput, MpRecord, MpStep } from './types.js';
 
 /** The state of any Multi-Paxos role. */
 export type MpActorState = MpProposerState | MpAcceptorState | MpLearnerState;
 
-/** Builds an actor of `role`, rebuilt from its durable records (in the order written); a record of another role is corruption. */
-export function initMpActor(role: Role, id: ActorId, config: MpConfig, records: readonly MpRecord[] = []): MpActorState {
+/**
+ * Builds an actor of `role`, rebuilt from its durable records (in the order
+ * written); a record of another role is corruption. `machine` is the state
+ * machine the log replicates (only learners apply it).
+ */
+export function initMpActor(role: Role, id: ActorId, config: MpConfig, machine: AnyStateMachine, records: readonly MpRecord[] = []): MpActorState {
   switch (role) {
     case 'proposer': {
       let roundMax = 0;
@@ -28,7 +33,7 @@ export function initMpActor(role: Role, id: ActorId, config: MpConfig, records: 
       return initMpAcceptor(id, config, records);
     case 'learner':
       if (records.some((r) => r.kind !== 'snapshot')) throw new AssertionError(`${id}: a learner recovered a record that is not a snapshot`);
-      return initMpLearner(id, config, records);
+      return initMpLearner(id, config, machine, records);
   }
 }
 

@@ -1,22 +1,31 @@
 /**
- * The Multi-Paxos learner: a replica of the key-value state machine. It
- * applies chosen slots strictly in log order and answers each client command
- * it applies (the host routes the first answer to the waiting client). When
- * it sees it is missing slots — a gap below a slot it received, or a leader's
- * commit index above what it applied — it asks the leader to catch it up.
+ * The Multi-Paxos learner: a replica of the state machine the log carries
+ * (any {@link StateMachine}; the key-value store is one). It applies chosen
+ * slots strictly in log order and answers each client command it applies
+ * (the host routes the first answer to the waiting client). Client sessions
+ * are its business, not the machine's: a retried command, known by its
+ * (clientId, seq), is answered from the session and never applied twice.
+ * When it sees it is missing slots — a gap below a slot it received, or a
+ * leader's commit index above what it applied — it asks the leader to catch
+ * it up.
  */
 import { assert } from '../assert.js';
 import type { ActorId } from '../ids.js';
 import { slotHorizon } from './acceptor.js';
-import { applyCommand, emptyKv, readLocal, type KvState } from './state-machine.js';
-import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep } from './types.js';
+import type { AnyStateMachine } from './machine.js';
+import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep, Session } from './types.js';
+import type { Value } from '../value.js';
 
 /** A learner's state. */
 export interface MpLearnerState {
   readonly role: 'learner';
   readonly id: ActorId;
   readonly config: MpConfig;
-  readonly kv: KvState;
+  /** The state machine replicated, and its state. */
+  readonly machine: AnyStateMachine;
+  machineState: unknown;
+  /** Per client: the last sequence number applied and its result. */
+  readonly sessions: Map<string, Session>;
   /** The next slot to apply; every slot below it is applied. */
   nextSlot: number;
   /** Chosen slots received ahead of a gap. */
@@ -32,8 +41,8 @@ export interface MpLearnerState {
 }
 
 /** A fresh learner, or one recovered from its latest snapshot (the rest comes from the log through catch-up). */
-export function initMpLearner(id: ActorId, config: MpConfig, records: readonly MpRecord[] = []): MpLearnerState {
-  const s: MpLearnerState = { role: 'learner', id, config, kv: emptyKv(), nextSlot: 0, pending: new Map(), leader: null, knownCommit: 0, catchupArmed: false, snapshotAt: 0 };
+export function initMpLearner(id: ActorId, config: MpConfig, machine: AnyStateMachine, records: readonly MpRecord[] = []): MpLearnerState {
+  const s: MpLearnerState = { role: 'learner', id, config, machine, machineState: machine.init(), sessions: new Map(), nextSlot: 0, pending: new Map(), leader: null, knownCommit: 0, catchupArmed: false, snapshotAt: 0 };
   let latest: Extract<MpRecord, { kind: 'snapshot' }> | null = null;
   for (const r of records) if (r.kind === 'snapshot' && (latest === null || r.upTo > latest.upTo)) latest = r;
   if (latest) install(s, latest);
@@ -42,10 +51,9 @@ export function initMpLearner(id: ActorId, config: MpConfig, records: readonly M
 
 /** Replaces the state machine with a snapshot's. */
 function install(s: MpLearnerState, snap: { readonly upTo: number; readonly data: MpSnapshot['data']; readonly sessions: MpSnapshot['sessions'] }): void {
-  s.kv.data.clear();
-  for (const [k, v] of snap.data) s.kv.data.set(k, v);
-  s.kv.sessions.clear();
-  for (const [c, session] of snap.sessions) s.kv.sessions.set(c, session);
+  s.machineState = s.machine.restore(snap.data);
+  s.sessions.clear();
+  for (const [c, session] of snap.sessions) s.sessions.set(c, session);
   s.nextSlot = snap.upTo;
   s.snapshotAt = snap.upTo;
   if (s.knownCommit < snap.upTo) s.knownCommit = snap.upTo;
@@ -61,7 +69,7 @@ function maybeSnapshot(s: MpLearnerState, fx: MpEffect[], force = false): void {
   const every = s.config.compactEvery;
   if (every === 0 || (!force && s.nextSlot - s.snapshotAt < every)) return;
   s.snapshotAt = s.nextSlot;
-  const record: MpRecord = { kind: 'snapshot', upTo: s.nextSlot, data: [...s.kv.data], sessions: [...s.kv.sessions] };
+  const record: MpRecord = { kind: 'snapshot', upTo: s.nextSlot, data: s.machine.snapshot(s.machineState), sessions: [...s.sessions] };
   const then: MpEffect[] = s.leader === null ? [] : [{ type: 'send', to: s.leader, msg: { type: 'applied', from: s.id, upTo: s.nextSlot } }];
   fx.push({ type: 'persist', records: [record], then });
 }
@@ -127,7 +135,7 @@ function onSnapshotRequest(s: MpLearnerState, m: MpSnapshotRequest, fx: MpEffect
     fx.push({ type: 'ignore', reason: `snapshot for ${m.learner}: not another learner` });
     return;
   }
-  const msg: MpSnapshot = { type: 'snapshot', from: s.id, upTo: s.nextSlot, data: [...s.kv.data], sessions: [...s.kv.sessions] };
+  const msg: MpSnapshot = { type: 'snapshot', from: s.id, upTo: s.nextSlot, data: s.machine.snapshot(s.machineState), sessions: [...s.sessions] };
   fx.push({ type: 'send', to: m.learner, msg });
 }
 
@@ -157,11 +165,24 @@ function applyReady(s: MpLearnerState, fx: MpEffect[]): void {
     s.pending.delete(s.nextSlot);
     fx.push({ type: 'appliedSlot', slot: s.nextSlot, batch });
     for (const command of batch) {
-      const result = applyCommand(s.kv, command);
+      const result = applyCommand(s, command);
       if (result) fx.push({ type: 'applied', slot: s.nextSlot, command, result });
     }
     s.nextSlot++;
   }
+}
+
+/**
+ * Applies `cmd` unless this client's session shows it (or a later command)
+ * was applied already. Returns the result to give the client: the original
+ * result for the latest command, null for an older duplicate (nobody waits for it).
+ */
+function applyCommand(s: MpLearnerState, cmd: Command): Value | null {
+  const session = s.sessions.get(cmd.clientId);
+  if (session && cmd.seq <= session.seq) return cmd.seq === session.seq ? session.result : null;
+  const result = s.machine.apply(s.machineState, cmd.op);
+  s.sessions.set(cmd.clientId, { seq: cmd.seq, result });
+  return result;
 }
 
 function requestCatchup(s: MpLearnerState, fx: MpEffect[]): void {
@@ -183,7 +204,8 @@ function onRequest(s: MpLearnerState, commands: readonly Command[], fx: MpEffect
   }
   const rest: Command[] = [];
   for (const command of commands) {
-    if (command.op.f === 'read') fx.push({ type: 'applied', slot: -1, command, result: { f: 'read', value: readLocal(s.kv, command.op.key) } });
+    // A read-only operation changes nothing, so applying it here, outside the log and without a session, only reads the lagging state.
+    if (s.machine.readOnly(command.op)) fx.push({ type: 'applied', slot: -1, command, result: s.machine.apply(s.machineState, command.op) });
     else rest.push(command);
   }
   if (rest.length > 0) fx.push({ type: 'reject', commands: rest, leader: s.leader });

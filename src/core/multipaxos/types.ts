@@ -1,28 +1,27 @@
 /**
- * Multi-Paxos: types of the replicated log and its key-value state machine.
- * One Paxos instance per log slot; a slot holds a batch of client commands
- * (an empty batch is a no-op that fills a gap).
+ * Multi-Paxos: types of the replicated log. One Paxos instance per log slot;
+ * a slot holds a batch of client commands (an empty batch is a no-op that
+ * fills a gap). What a command's operation means is up to the state machine
+ * the log replicates (see `machine.ts`): to the log it is a JSON value.
  */
 import type { Ballot } from '../ballot.js';
 import type { ActorId, Membership } from '../ids.js';
 import type { Value } from '../value.js';
-
-/** A key-value operation. Reads go through the log, so they are linearizable. */
-export type KvOp =
-  | { readonly f: 'read'; readonly key: string }
-  | { readonly f: 'write'; readonly key: string; readonly value: Value }
-  | { readonly f: 'cas'; readonly key: string; readonly from: Value; readonly to: Value };
 
 /** A client command. (clientId, seq) identifies it, so a retried command is applied exactly once. */
 export interface Command {
   readonly clientId: string;
   /** Per-client sequence number, increasing by one per new operation. */
   readonly seq: number;
-  readonly op: KvOp;
+  /** The operation, which only the state machine reads. */
+  readonly op: Value;
 }
 
-/** What an operation returned: the value read, or whether a cas swapped. */
-export type KvResult = { readonly f: 'read'; readonly value: Value } | { readonly f: 'write' } | { readonly f: 'cas'; readonly ok: boolean };
+/** A client's session as the learners keep it: the last sequence number applied and its result. */
+export interface Session {
+  readonly seq: number;
+  readonly result: Value;
+}
 
 /** The value of one slot: a batch of commands. */
 export type Batch = readonly Command[];
@@ -150,13 +149,14 @@ export interface MpSnapshotRequest {
   readonly learner: ActorId;
 }
 
-/** A learner's state machine as of slot `upTo`: the data and the client sessions (for exactly-once). */
+/** A learner's state machine as of slot `upTo`: the machine's snapshot and the client sessions (for exactly-once). */
 export interface MpSnapshot {
   readonly type: 'snapshot';
   readonly from: ActorId;
   readonly upTo: number;
-  readonly data: readonly (readonly [string, Value])[];
-  readonly sessions: readonly (readonly [string, { readonly seq: number; readonly result: KvResult }])[];
+  /** The state machine's own snapshot. */
+  readonly data: Value;
+  readonly sessions: readonly (readonly [string, Session])[];
 }
 
 /** Every Multi-Paxos message. */
@@ -180,7 +180,7 @@ export type MpRecord =
   /** Slots below `upTo` are discarded (the store may delete their records). */
   | { readonly kind: 'trim'; readonly upTo: number }
   /** A learner's state machine after applying every slot below `upTo`. */
-  | { readonly kind: 'snapshot'; readonly upTo: number; readonly data: readonly (readonly [string, Value])[]; readonly sessions: readonly (readonly [string, { readonly seq: number; readonly result: KvResult }])[] };
+  | { readonly kind: 'snapshot'; readonly upTo: number; readonly data: Value; readonly sessions: readonly (readonly [string, Session])[] };
 
 /** What a Multi-Paxos core asks its host to do. */
 export type MpEffect =
@@ -199,7 +199,7 @@ export type MpEffect =
   /** A learner replaced its state machine with a snapshot: the next slot it applies is `upTo`. */
   | { readonly type: 'installedSnapshot'; readonly upTo: number }
   /** A learner applied a client command (or found it already applied): the answer for the client. */
-  | { readonly type: 'applied'; readonly slot: number; readonly command: Command; readonly result: KvResult }
+  | { readonly type: 'applied'; readonly slot: number; readonly command: Command; readonly result: Value }
   /** A proposer cannot serve these commands (it is not the leader); `leader` is its best guess of who is. */
   | { readonly type: 'reject'; readonly commands: readonly Command[]; readonly leader: ActorId | null }
   /** A proposer became the leader. */
