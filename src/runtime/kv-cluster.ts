@@ -120,7 +120,7 @@ export interface KvClusterOptions extends SharedClusterOptions {
   /** What carries the actors' messages: 'port' (direct MessagePorts, the default), 'hub' (relayed by the main thread) or 'ring' (SharedArrayBuffer rings). */
   readonly transport?: TransportKind;
   /** Protocol timing, in milliseconds, and limits (see MpConfig). */
-  readonly core?: Partial<Pick<MpConfig, 'heartbeatMs' | 'electionMinMs' | 'electionMaxMs' | 'retryMs' | 'catchupMax' | 'maxAcceptBytes' | 'compactEvery' | 'maxRoundJump'>>;
+  readonly core?: Partial<Pick<MpConfig, 'heartbeatMs' | 'electionMinMs' | 'electionMaxMs' | 'retryMs' | 'catchupMax' | 'maxAcceptBytes' | 'compactEvery' | 'maxRoundJump' | 'maxSessions'>>;
 }
 
 /** A proposer became the leader at `ballot`. */
@@ -206,6 +206,7 @@ const optionsSchema = z
         maxAcceptBytes: z.number().int().min(1),
         compactEvery: z.number().int().min(0),
         maxRoundJump: z.number().int().min(1),
+        maxSessions: z.number().int().min(1),
       })
       .partial()
       .default({}),
@@ -238,7 +239,12 @@ interface InFlight extends Waiting {
 
 /** One client session of the pool. */
 interface Session {
-  readonly clientId: string;
+  /** `${prefix}.${index}`, and `.${renewals}` after its session expired that many times. */
+  clientId: string;
+  /** Its place in the pool. */
+  readonly index: number;
+  /** How many times the learners evicted it and it went on under a fresh clientId. */
+  renewals: number;
   /** The last sequence number used. */
   seq: number;
   /** The Jepsen process id its operations are recorded under; a fresh one after an operation whose outcome is unknown. */
@@ -424,7 +430,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private newSession(): Session | undefined {
     const i = this.sessions.length;
     if (i >= this.options.concurrency) return undefined;
-    const session: Session = { clientId: `${this.prefix}.${i}`, seq: 0, process: i, op: null };
+    const session: Session = { clientId: `${this.prefix}.${i}`, index: i, renewals: 0, seq: 0, process: i, op: null };
     this.sessions.push(session);
     this.byClientId.set(session.clientId, session);
     return session;
@@ -599,6 +605,28 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       }
     }
     if (report.rejected) this.onRejected(id, report.rejected, report.leader ?? null);
+    if (report.expired) this.onExpired(report.expired);
+  }
+
+  /**
+   * The learners evicted these sessions (more clients than `maxSessions`):
+   * each operation fails with SYNOD_SESSION_EXPIRED (it may have taken
+   * effect before the eviction; it was not applied again), and its session
+   * goes on under a fresh clientId, whose first command makes a new session.
+   */
+  private onExpired(flat: ReadonlyArray<string | number>): void {
+    for (let i = 0; i < flat.length; i += 2) {
+      const session = this.byClientId.get(flat[i] as string);
+      const op = session?.op;
+      if (!session || !op || session.seq !== flat[i + 1]) continue;
+      this.byClientId.delete(session.clientId);
+      session.renewals++;
+      session.clientId = `${this.prefix}.${session.index}.${session.renewals}`;
+      session.seq = 0;
+      this.byClientId.set(session.clientId, session);
+      this.abandon(session, new SynodError('SYNOD_SESSION_EXPIRED', `${op.op.f} ${JSON.stringify(op.op.key)}: the learners evicted this client session (more than maxSessions clients); the operation may or may not have taken effect, and was not applied again`));
+      this.next(session);
+    }
   }
 
   /** An answer: record it, settle the operation and give the session the next waiting operation. */

@@ -82,6 +82,8 @@ export interface MpTurnReport {
   readonly type: 'turn';
   /** Answers for clients, as flat triples `clientId, seq, encodeResult(result)`. */
   answers?: Array<string | number | Value>;
+  /** Commands a learner refused because their client's session was evicted, as flat pairs `clientId, seq`. */
+  expired?: Array<string | number>;
   /** Commands a proposer refused because it does not lead, as flat pairs `clientId, seq`. */
   rejected?: Array<string | number>;
   /** With `rejected`: who the proposer believes leads. */

@@ -148,6 +148,10 @@ export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
             reporting = true;
             (report.answers ??= []).push(e.command.clientId, e.command.seq, encodeResult(e.result as KvResult));
             return;
+          case 'expired':
+            reporting = true;
+            (report.expired ??= []).push(e.command.clientId, e.command.seq);
+            return;
           case 'reject': {
             reporting = true;
             const rejected = (report.rejected ??= []);

@@ -35,8 +35,8 @@ export type MpPending =
   | { readonly kind: 'write'; readonly id: number; readonly at: number; readonly actor: ActorId; readonly records: readonly MpRecord[]; readonly done: () => void }
   | { readonly kind: 'timer'; readonly id: number; readonly at: number; readonly actor: ActorId; readonly timer: MpTimer | typeof LAZY_TIMER; readonly gen: number };
 
-/** An effect addressed to clients: an answer or a redirection. */
-export type ClientEffect = Extract<MpEffect, { type: 'applied' | 'reject' }>;
+/** An effect addressed to clients: an answer, a redirection, or a refusal for want of a session. */
+export type ClientEffect = Extract<MpEffect, { type: 'applied' | 'reject' | 'expired' }>;
 
 /** Counters of one run. */
 export interface MpWorldStats {
@@ -379,6 +379,7 @@ export class MpWorld {
         return;
       case 'applied':
       case 'reject':
+      case 'expired':
         this.emit(() => ({ actor: slot.id, kind: 'note', text: this.describer.effect(e), time: this.now }));
         this.onClient(slot.id, e);
         return;

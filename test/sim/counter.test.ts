@@ -5,9 +5,14 @@
 // apply each add exactly once: the final total, read through the log, is the
 // sum of the acknowledged adds. The control retries under a fresh sequence
 // number, which the log cannot tell from a new add, and the check fails.
+//
+// With fewer sessions than clients (maxSessions), learners evict sessions;
+// a command of an evicted client is answered `expired` and never applied,
+// so the total stays between the acknowledged adds and those plus the adds
+// whose outcome is unknown. The control re-applies such commands.
 import { describe, expect, it } from 'vitest';
 import { membership, type ActorId } from '../../src/core/ids.js';
-import { mpConfig } from '../../src/core/multipaxos/types.js';
+import { mpConfig, type MpBugs } from '../../src/core/multipaxos/types.js';
 import { counterMachine, type CounterCommand, type CounterOp } from '../../src/machines/counter/index.js';
 import { DEFAULT_FAULTS, SeededDriver } from '../../src/sim/driver.js';
 import { MpWorld } from '../../src/sim/mpworld.js';
@@ -15,12 +20,15 @@ import { MpWorld } from '../../src/sim/mpworld.js';
 type Ev =
   | { kind: 'request'; to: ActorId; command: CounterCommand }
   | { kind: 'reply'; clientId: string; seq: number; total: number }
+  | { kind: 'expired'; clientId: string; seq: number }
   | { kind: 'redirect'; clientId: string; seq: number; leader: ActorId | null }
   | { kind: 'invoke'; client: number }
   | { kind: 'timeout'; clientId: string; seq: number; attempt: number };
 
 interface Client {
-  readonly id: string;
+  id: string;
+  /** How many times the client lost its session and went on under a fresh id. */
+  renewals: number;
   remaining: number;
   seq: number;
   target: ActorId;
@@ -30,24 +38,44 @@ interface Client {
 interface CounterRun {
   /** The `n` of every add a client saw answered. */
   readonly acked: number[];
+  /** The `n` of every add answered `expired`: applied once or not at all. */
+  readonly unknown: number[];
   /** The total a `get` through the log read once every client was done, or null if it got no answer. */
   readonly total: number | null;
   readonly violations: number;
 }
 
-/** Why the run's counter is wrong, or null: the total read through the log must be the sum of the acknowledged adds (every add was retried until answered). */
+/**
+ * Why the run's counter is wrong, or null. Every add was retried until
+ * answered, and adds are positive, so the total read through the log must be
+ * at least the sum of the acknowledged adds and at most that plus the adds
+ * answered `expired` (each applied once or not at all): exactly the sum when
+ * none expired.
+ */
 function counterProblem(run: CounterRun): string | null {
   if (run.total === null) return 'the final get got no answer';
   const sum = run.acked.reduce((a, b) => a + b, 0);
-  return run.total === sum ? null : `the total is ${run.total}, the acknowledged adds sum to ${sum}`;
+  const most = sum + run.unknown.reduce((a, b) => a + b, 0);
+  if (run.total >= sum && run.total <= most) return null;
+  return run.unknown.length === 0 ? `the total is ${run.total}, the acknowledged adds sum to ${sum}` : `the total is ${run.total}, outside [${sum}, ${most}] (acknowledged adds, plus those expired)`;
 }
 
-/** One seeded run: `clients` clients make `adds` adds each, then one `get` reads the total. `freshRetry` is the control bug. */
-function runCounter(seed: number, freshRetry = false, clients = 3, adds = 20): CounterRun {
+interface RunOptions {
+  /** Control bug of the client: a retry goes under a fresh sequence number. */
+  readonly freshRetry?: boolean;
+  readonly maxSessions?: number;
+  readonly bugs?: Partial<MpBugs>;
+  readonly clients?: number;
+  readonly adds?: number;
+}
+
+/** One seeded run: `clients` clients make `adds` adds each, then one `get` reads the total. */
+function runCounter(seed: number, o: RunOptions = {}): CounterRun {
+  const { freshRetry = false, clients = 3, adds = 20 } = o;
   const members = membership(3, 3, 2);
   const driver = new SeededDriver<Ev>({ seed, faults: { ...DEFAULT_FAULTS, crash: 0.001, partition: 0.0005 } });
   const rng = driver.rng;
-  const config = mpConfig(members, { compactEvery: 8 });
+  const config = mpConfig(members, { compactEvery: 8, ...(o.maxSessions ? { maxSessions: o.maxSessions } : {}), ...(o.bugs ? { bugs: o.bugs } : {}) });
   const world: MpWorld = new MpWorld(
     { random: () => rng.next(), sendDelays: (from, to, msg) => driver.sendDelays(world.step, from, to, msg.type), linkUp: driver.linkUp, writeDelay: () => driver.writeDelay() },
     config,
@@ -61,12 +89,14 @@ function runCounter(seed: number, freshRetry = false, clients = 3, adds = 20): C
   world.onPending = (p) => driver.pending(p);
   world.onClient = (from, e) => {
     if (e.type === 'applied') viaClientLink(from, e.command.clientId, 'reply', { kind: 'reply', clientId: e.command.clientId, seq: e.command.seq, total: e.result as number });
+    else if (e.type === 'expired') viaClientLink(from, e.command.clientId, 'reply', { kind: 'expired', clientId: e.command.clientId, seq: e.command.seq });
     else for (const c of e.commands) viaClientLink(from, c.clientId, 'redirect', { kind: 'redirect', clientId: c.clientId, seq: c.seq, leader: e.leader });
   };
-  const all: Client[] = Array.from({ length: clients + 1 }, (_, i) => ({ id: `c${i}`, remaining: i < clients ? adds : 0, seq: 0, target: rng.pick(members.proposers), current: null }));
+  const all: Client[] = Array.from({ length: clients + 1 }, (_, i) => ({ id: `c${i}`, renewals: 0, remaining: i < clients ? adds : 0, seq: 0, target: rng.pick(members.proposers), current: null }));
   const byId = new Map(all.map((c) => [c.id, c]));
   const reader = all[clients] as Client;
   const acked: number[] = [];
+  const unknown: number[] = [];
   let total: number | null = null;
 
   const send = (c: Client) => {
@@ -95,7 +125,7 @@ function runCounter(seed: number, freshRetry = false, clients = 3, adds = 20): C
       case 'reply': {
         const c = byId.get(ev.clientId) as Client;
         const op = c.current?.command.op;
-        if (c.current?.command.seq !== ev.seq || op === undefined) return;
+        if (c.current?.command.clientId !== ev.clientId || c.current.command.seq !== ev.seq || op === undefined) return;
         c.current = null;
         if (op.f === 'add') {
           acked.push(op.n);
@@ -103,16 +133,32 @@ function runCounter(seed: number, freshRetry = false, clients = 3, adds = 20): C
         } else total = ev.total;
         return;
       }
+      case 'expired': {
+        // The session is gone: the add's outcome is unknown, and the client goes on under a fresh id.
+        const c = byId.get(ev.clientId) as Client;
+        const op = c.current?.command.op;
+        if (c.current?.command.clientId !== ev.clientId || c.current.command.seq !== ev.seq || op === undefined) return;
+        c.current = null;
+        c.renewals++;
+        c.id = `c${all.indexOf(c)}.${c.renewals}`;
+        c.seq = 0;
+        byId.set(c.id, c);
+        if (op.f === 'add') {
+          unknown.push(op.n);
+          driver.push(world.now + rng.int(0, 5), { kind: 'invoke', client: all.indexOf(c) });
+        } else start(c, op);
+        return;
+      }
       case 'redirect': {
         const c = byId.get(ev.clientId) as Client;
-        if (c.current?.command.seq !== ev.seq) return;
+        if (c.current?.command.clientId !== ev.clientId || c.current.command.seq !== ev.seq) return;
         c.target = ev.leader ?? rng.pick(members.proposers);
         send(c);
         return;
       }
       case 'timeout': {
         const c = byId.get(ev.clientId) as Client;
-        if (c.current?.command.seq !== ev.seq || c.current.attempt !== ev.attempt) return;
+        if (c.current?.command.clientId !== ev.clientId || c.current.command.seq !== ev.seq || c.current.attempt !== ev.attempt) return;
         c.target = rng.pick(members.proposers);
         // The control: a retry under a new sequence number is a new command to the log.
         if (freshRetry) start(c, c.current.command.op);
@@ -129,7 +175,7 @@ function runCounter(seed: number, freshRetry = false, clients = 3, adds = 20): C
   driver.calm(world, {});
   start(reader, { f: 'get' });
   driver.run(world, world.step + 200_000, { event, done: () => reader.current === null });
-  return { acked, total, violations: world.checker.finish(world.step).length };
+  return { acked, unknown, total, violations: world.checker.finish(world.step).length };
 }
 
 describe('a second state machine: the counter on the replicated log', () => {
@@ -137,15 +183,33 @@ describe('a second state machine: the counter on the replicated log', () => {
     for (let seed = 1; seed <= 12; seed++) {
       const run = runCounter(seed);
       expect(run.acked.length, `seed ${seed}`).toBe(60);
+      expect(run.unknown, `seed ${seed}`).toEqual([]);
       expect(run.violations, `seed ${seed}`).toBe(0);
       expect(counterProblem(run), `seed ${seed}`).toBeNull();
     }
   });
 
   it('control: retrying under a fresh sequence number double-counts, and the check says so', () => {
-    const problems = Array.from({ length: 12 }, (_, i) => counterProblem(runCounter(i + 1, true)));
+    const problems = Array.from({ length: 12 }, (_, i) => counterProblem(runCounter(i + 1, { freshRetry: true })));
     expect(problems.filter((p) => p !== null).length).toBeGreaterThan(0);
-    for (const p of problems) if (p !== null) expect(p).toMatch(/^the total is \d+, the acknowledged adds sum to \d+$/);
+    for (const p of problems) if (p !== null) expect(p).toMatch(/^the total is \d+, (the acknowledged adds sum to|outside)/);
+  });
+
+  it('with fewer sessions than clients, evicted clients are answered expired and never applied twice', () => {
+    let expired = 0;
+    for (let seed = 1; seed <= 12; seed++) {
+      const run = runCounter(seed, { clients: 4, adds: 15, maxSessions: 2 });
+      expired += run.unknown.length;
+      expect(run.acked.length + run.unknown.length, `seed ${seed}`).toBe(60);
+      expect(run.violations, `seed ${seed}`).toBe(0);
+      expect(counterProblem(run), `seed ${seed}`).toBeNull();
+    }
+    expect(expired).toBeGreaterThan(0);
+  });
+
+  it('control: a learner that applies an evicted client\'s command as new applies some twice, and the check says so', () => {
+    const problems = Array.from({ length: 12 }, (_, i) => counterProblem(runCounter(i + 1, { clients: 4, adds: 15, maxSessions: 2, bugs: { reapplyEvicted: true } })));
+    expect(problems.filter((p) => p !== null).length).toBeGreaterThan(0);
   });
 
   it('the log describes counter commands, answers and snapshots with the machine\'s words', () => {

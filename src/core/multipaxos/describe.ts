@@ -130,6 +130,8 @@ export function mpDescriber(machine: AnyStateMachine): MpDescriber {
         return `install snapshot up to slot ${e.upTo}`;
       case 'applied':
         return `answer ${describeCommand(e.command)}: ${machine.describeResult(e.result)}`;
+      case 'expired':
+        return `expired ${describeCommand(e.command)}: no session (evicted)`;
       case 'reject':
         return `reject ${e.commands.map(describeCommand).join(', ')} (leader: ${e.leader ?? 'unknown'})`;
       case 'elected':

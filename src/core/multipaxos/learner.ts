@@ -14,7 +14,6 @@ import type { ActorId } from '../ids.js';
 import { slotHorizon } from './acceptor.js';
 import type { AnyStateMachine } from './machine.js';
 import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep, Session } from './types.js';
-import type { Value } from '../value.js';
 
 /** A learner's state. */
 export interface MpLearnerState {
@@ -164,25 +163,40 @@ function applyReady(s: MpLearnerState, fx: MpEffect[]): void {
     if (batch === undefined) return;
     s.pending.delete(s.nextSlot);
     fx.push({ type: 'appliedSlot', slot: s.nextSlot, batch });
-    for (const command of batch) {
-      const result = applyCommand(s, command);
-      if (result) fx.push({ type: 'applied', slot: s.nextSlot, command, result });
-    }
+    for (const command of batch) applyCommand(s, command, fx);
     s.nextSlot++;
   }
 }
 
 /**
- * Applies `cmd` unless this client's session shows it (or a later command)
- * was applied already. Returns the result to give the client: the original
- * result for the latest command, null for an older duplicate (nobody waits for it).
+ * Applies `cmd` through its client's session and pushes the answer, if any.
+ *
+ * A session is made by a client's first command (seq 1), and remembers the
+ * last command applied and its result: a retry of it gets that result again,
+ * an older duplicate nothing (nobody waits for it). A later command of a
+ * client with no session had one, evicted since (every client starts at
+ * seq 1, and sends seq n + 1 only after seq n): it may have been applied
+ * already, so it is answered `expired`, never applied. At most
+ * `maxSessions` are kept; a new one evicts the least recently applied (the
+ * map is kept in that order, snapshots included, so every learner evicts
+ * the same client).
  */
-function applyCommand(s: MpLearnerState, cmd: Command): Value | null {
+function applyCommand(s: MpLearnerState, cmd: Command, fx: MpEffect[]): void {
   const session = s.sessions.get(cmd.clientId);
-  if (session && cmd.seq <= session.seq) return cmd.seq === session.seq ? session.result : null;
+  if (session && cmd.seq <= session.seq) {
+    if (cmd.seq === session.seq) fx.push({ type: 'applied', slot: s.nextSlot, command: cmd, result: session.result });
+    return;
+  }
+  if (!session && cmd.seq !== 1 && !s.config.bugs.reapplyEvicted) {
+    fx.push({ type: 'expired', slot: s.nextSlot, command: cmd });
+    return;
+  }
   const result = s.machine.apply(s.machineState, cmd.op);
+  s.sessions.delete(cmd.clientId);
   s.sessions.set(cmd.clientId, { seq: cmd.seq, result });
-  return result;
+  if (s.sessions.size > s.config.maxSessions) s.sessions.delete(s.sessions.keys().next().value as string);
+  assert(s.sessions.size <= s.config.maxSessions, `${s.id}: ${s.sessions.size} sessions, more than ${s.config.maxSessions}`);
+  fx.push({ type: 'applied', slot: s.nextSlot, command: cmd, result });
 }
 
 function requestCatchup(s: MpLearnerState, fx: MpEffect[]): void {
@@ -216,4 +230,5 @@ export function mpLearnerInvariants(s: MpLearnerState): void {
   assert(!s.pending.has(s.nextSlot), `${s.id}: slot ${s.nextSlot} is ready but not applied`);
   // Pending holds only slots past a gap; one at or below the next slot would never be applied, nor freed.
   for (const slot of s.pending.keys()) assert(slot > s.nextSlot, `${s.id}: pending slot ${slot} not above the next slot ${s.nextSlot}`);
+  assert(s.sessions.size <= s.config.maxSessions, `${s.id}: ${s.sessions.size} client sessions, more than maxSessions ${s.config.maxSessions}`);
 }

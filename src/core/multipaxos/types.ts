@@ -200,6 +200,13 @@ export type MpEffect =
   | { readonly type: 'installedSnapshot'; readonly upTo: number }
   /** A learner applied a client command (or found it already applied): the answer for the client. */
   | { readonly type: 'applied'; readonly slot: number; readonly command: Command; readonly result: Value }
+  /**
+   * A learner did not apply a client command: its session is gone (evicted,
+   * see `MpConfig.maxSessions`), so whether it was applied before is
+   * unknown. Every learner refuses it alike; the client must not re-send it
+   * under the same id, and continues under a fresh one.
+   */
+  | { readonly type: 'expired'; readonly slot: number; readonly command: Command }
   /** A proposer cannot serve these commands (it is not the leader); `leader` is its best guess of who is. */
   | { readonly type: 'reject'; readonly commands: readonly Command[]; readonly leader: ActorId | null }
   /** A proposer became the leader. */
@@ -222,6 +229,8 @@ export interface MpBugs {
   readonly forgetAccepted: boolean;
   /** An acceptor's promise omits its trim point (reports 0), so a new leader does not learn which slots are chosen and gone. */
   readonly promiseOmitsTrim: boolean;
+  /** A learner applies a command of a client whose session it evicted as a new client's (so an evicted client's retry is applied again). */
+  readonly reapplyEvicted: boolean;
 }
 
 /** Configuration of the Multi-Paxos roles. Times in the host's unit. */
@@ -249,6 +258,13 @@ export interface MpConfig {
   readonly maxAcceptBytes: number;
   /** Learners snapshot their state machine every this many slots, and the log is trimmed up to what every learner has snapshotted (0: never). */
   readonly compactEvery: number;
+  /**
+   * Most client sessions a learner keeps. A new client beyond it evicts the
+   * session applied least recently (the same one on every learner: they
+   * apply the same commands in the same order). A command of an evicted
+   * client is answered `expired`, never applied.
+   */
+  readonly maxSessions: number;
   /** The guard against runaway ballots (see `core/rounds.ts`): acceptors refuse a round more than this above their promise, proposers climb at most this much per attempt. */
   readonly maxRoundJump: number;
   readonly bugs: MpBugs;
@@ -267,8 +283,9 @@ export function mpConfig(members: Membership, o: Partial<Omit<MpConfig, 'members
     catchupMax: o.catchupMax ?? 256,
     maxAcceptBytes: o.maxAcceptBytes ?? 1 << 20,
     compactEvery: o.compactEvery ?? 1000,
+    maxSessions: o.maxSessions ?? 16_384,
     maxRoundJump: o.maxRoundJump ?? 1_000_000,
-    bugs: { staleRead: false, trimKeepsInflight: false, unwindowedRecovery: false, noAcceptRetry: false, ignorePromisedValues: false, forgetAccepted: false, promiseOmitsTrim: false, ...o.bugs },
+    bugs: { staleRead: false, trimKeepsInflight: false, unwindowedRecovery: false, noAcceptRetry: false, ignorePromisedValues: false, forgetAccepted: false, promiseOmitsTrim: false, reapplyEvicted: false, ...o.bugs },
   };
 }
 
