@@ -58,6 +58,7 @@ import { actorCount, clientValueProblem, millis, parseOptions, sharedClusterFiel
 import type { MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
 import { SupervisedCluster } from './supervised.js';
 import { clusterDataDir, removeTempDataDir } from './tempdir.js';
+import { nextClientNumber } from './storage/registry.js';
 import { DEFAULT_SUPERVISOR, Supervisor, requireBuiltWorker, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
 import { SynodError } from '../errors.js';
 import type { StorageSpec } from './wire.js';
@@ -283,8 +284,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private readonly sessions: Session[] = [];
   private readonly byClientId = new Map<string, Session>();
   private readonly free: Session[] = [];
-  /** The clientId prefix of this client's sessions. */
-  private readonly prefix: string;
+  /** The clientId prefix of this client's sessions: its number in the data directory (with storage on disk) and a random part. */
+  private prefix: string;
   /** Operations waiting for a session, oldest first from `waitingHead`. */
   private waiting: Waiting[] = [];
   private waitingHead = 0;
@@ -322,7 +323,6 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     const dir = clusterDataDir(o, 'synod-kv-', 'createKvCluster options');
     this.dataDir = dir.dataDir;
     this.ownsDataDir = dir.owned;
-    // A fresh prefix per cluster object: sessions of an earlier client on the same data directory must not be mistaken for ours.
     this.prefix = randomUUID().slice(0, 8);
     this.stamper = o.stamps ? new Stamper('client') : null;
     if (o.trace) this.startTracing(allActors(this.members));
@@ -365,6 +365,9 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       // Listening before the actors start, since the first election can come before start() resolves.
       const elected = this.nextElection(this.options.startTimeoutMs);
       try {
+        // Sessions of an earlier client of the same data directory, which the learners may still hold, must not be mistaken for ours:
+        // client ids start with this client's number in the directory, counted durably before any command is sent, then a random part.
+        if (this.dataDir !== null) this.prefix = `${nextClientNumber(this.dataDir)}-${this.prefix}`;
         await this.startActors(this.dataDir);
         await elected;
         this.sweeper = setInterval(() => this.sweep(), Math.min(100, Math.max(5, Math.min(this.options.retryMs, this.options.timeoutMs) / 4)));
@@ -608,6 +611,15 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     if (report.expired) this.onExpired(report.expired);
   }
 
+  /** Gives `session` a fresh clientId (its first command makes a new session at the learners) and forgets answers to the old one. */
+  private renew(session: Session): void {
+    this.byClientId.delete(session.clientId);
+    session.renewals++;
+    session.clientId = `${this.prefix}.${session.index}.${session.renewals}`;
+    session.seq = 0;
+    this.byClientId.set(session.clientId, session);
+  }
+
   /**
    * The learners evicted these sessions (more clients than `maxSessions`):
    * each operation fails with SYNOD_SESSION_EXPIRED (it may have taken
@@ -619,11 +631,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       const session = this.byClientId.get(flat[i] as string);
       const op = session?.op;
       if (!session || !op || session.seq !== flat[i + 1]) continue;
-      this.byClientId.delete(session.clientId);
-      session.renewals++;
-      session.clientId = `${this.prefix}.${session.index}.${session.renewals}`;
-      session.seq = 0;
-      this.byClientId.set(session.clientId, session);
+      this.renew(session);
       this.abandon(session, new SynodError('SYNOD_SESSION_EXPIRED', `${op.op.f} ${JSON.stringify(op.op.key)}: the learners evicted this client session (more than maxSessions clients); the operation may or may not have taken effect, and was not applied again`));
       this.next(session);
     }
@@ -742,6 +750,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       if (!op) continue;
       if (now >= op.deadline) {
         this.counters.timedOut++;
+        // A first command that may never have been applied may have made no session, and a second would be refused as expired: start afresh.
+        if (s.seq === 1) this.renew(s);
         this.abandon(s, this.timeoutError(op.op));
         this.next(s);
       } else if (now - op.sentAt >= this.options.retryMs) {
