@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { membership } from '../src/core/ids.js';
 import { initMpActor, stepMpActor, type MpActorState } from '../src/core/multipaxos/actor.js';
 import { mpConfig, type Command, type MpEffect, type MpInput } from '../src/core/multipaxos/types.js';
+import { kvMachine } from '../src/machines/kv/machine.js';
 
 const { values } = parseArgs({ options: { commands: { type: 'string', default: '200000' }, repeats: { type: 'string', default: '5' } } });
 const total = Number(values.commands);
@@ -26,7 +27,7 @@ function run(batchMax: number, window: number, offered: number): number {
   const actors = new Map<string, MpActorState>();
   for (const id of [...members.proposers, ...members.acceptors, ...members.learners]) {
     const role = id[0] === 'p' ? 'proposer' : id[0] === 'a' ? 'acceptor' : 'learner';
-    actors.set(id, initMpActor(role, id, config));
+    actors.set(id, initMpActor(role, id, config, kvMachine));
   }
   const queue: Array<[string, MpInput]> = [];
   let answered = 0;

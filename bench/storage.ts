@@ -30,6 +30,7 @@ import { join } from 'node:path';
 import { open as openLmdb } from 'lmdb';
 import type { MpRecord, Command } from '../src/core/multipaxos/types.js';
 import { encodeLogRecord, openLmdbLog } from '../src/runtime/storage/log.js';
+import { kvMachine } from '../src/machines/kv/machine.js';
 import { openLmdbStore } from '../src/runtime/storage/lmdb.js';
 import { LMDB_OPEN_OPTIONS } from '../src/runtime/storage/environment.js';
 import type { BenchContext, BenchDef } from './lib/context.js';
@@ -64,7 +65,7 @@ function batchOf(slot: number): Command[] {
 async function measureCase(dir: string, c: StorageCase, appends: number): Promise<number[]> {
   const times: number[] = [];
   if (c.target === 'log') {
-    const log = await openLmdbLog(dir, { durable: c.durable, actorId: 'a1' });
+    const log = await openLmdbLog(dir, { durable: c.durable, actorId: 'a1', machine: kvMachine });
     try {
       let slot = 0;
       for (let i = -WARMUP_APPENDS; i < appends; i++) {
@@ -223,7 +224,7 @@ async function runStorage(ctx: BenchContext): Promise<BenchOutput> {
     figures[`commit/${m.key}/p99`] = figure(rs.map((x) => x.p99), 'us', 'lower');
     figures[`commit/${m.key}/p50-vs-1-fdatasync`] = figure(rs.map((x, i) => x.p50 / (floor[i] as Summary).p50), 'x', 'lower');
   }
-  const recordBytes = encodeLogRecord({ kind: 'accepted', slot: 12345, ballot: { round: 1, proposer: 'p1' }, value: batchOf(12345) }).length;
+  const recordBytes = encodeLogRecord({ kind: 'accepted', slot: 12345, ballot: { round: 1, proposer: 'p1' }, value: batchOf(12345) }, kvMachine).length;
   const tables: Table[] = [
     {
       title: `Storage as the acceptors use it: latency per awaited append (us) and records/s; log records ${recordBytes} bytes`,

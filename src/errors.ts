@@ -21,6 +21,8 @@ export type SynodErrorCode =
   | 'SYNOD_TIMEOUT'
   /** The cluster was closed. */
   | 'SYNOD_CLOSED'
+  /** A key-value operation's client session was evicted by the learners (more sessions than `maxSessions`): it may or may not have taken effect, and was not applied again. */
+  | 'SYNOD_SESSION_EXPIRED'
   /** An actor that has existed (the data directory's registry says so) found its store missing or empty; it refuses to start empty. */
   | 'SYNOD_STORE_LOST'
   /** An actor's LMDB file failed the checks made before mapping it (too short, bad meta pages, pages past its end). */

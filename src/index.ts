@@ -9,7 +9,8 @@
  * internal change does not break code that only uses the root:
  *
  * - `synod/core`: the pure protocol core of single-decree Paxos
- * - `synod/core/multipaxos`: the pure Multi-Paxos core behind the key-value store
+ * - `synod/core/multipaxos`: the pure Multi-Paxos core (the replicated log and its `StateMachine` interface)
+ * - `synod/machines`: the state machines the log carries (the key-value store, a counter)
  * - `synod/sim`: the deterministic simulator, sweeps, shrinking, transcripts
  * - `synod/check`: the safety checkers and the linearizability checker
  * - `synod/trace`: traces, vector clocks, the HTML viewer and ShiViz output

@@ -23,7 +23,7 @@ interface Layer {
 }
 
 // Every library layer: what the package root may re-export.
-const LIBRARY = ['src/errors.ts', 'src/util', 'src/core', 'src/trace', 'src/check', 'src/host', 'src/sim', 'src/runtime/transports', 'src/runtime/storage', 'src/runtime', 'src/chaos'];
+const LIBRARY = ['src/errors.ts', 'src/util', 'src/core', 'src/machines', 'src/trace', 'src/check', 'src/host', 'src/sim', 'src/runtime/transports', 'src/runtime/storage', 'src/runtime', 'src/chaos'];
 
 // The allow-list. A layer is named by its folder (the files directly in it)
 // or by a single file; rows go from the bottom of the stack to the top.
@@ -32,6 +32,10 @@ const LAYERS: Readonly<Record<string, Layer>> = {
     also: ['src/core/multipaxos'],
     mayImport: [],
     why: 'The protocol as pure step functions; every host runs it unchanged, so it depends on nothing else of synod.',
+  },
+  'src/machines': {
+    mayImport: ['src/core'],
+    why: 'State machines the replicated log carries (the key-value store, a counter), one folder each: pure like the core, which knows them only through its StateMachine interface, so they sit right above it. Every folder directly under src/machines is in this layer, so adding a machine needs no new row.',
   },
   'src/errors.ts': {
     mayImport: [],
@@ -55,7 +59,7 @@ const LAYERS: Readonly<Record<string, Layer>> = {
     why: 'The protocol seam and the turn host, shared by the simulator and the worker entries, so it may know only what both share: the core.',
   },
   'src/sim': {
-    mayImport: ['src/core', 'src/host', 'src/check', 'src/trace', 'src/util', 'src/errors.ts'],
+    mayImport: ['src/core', 'src/machines', 'src/host', 'src/check', 'src/trace', 'src/util', 'src/errors.ts'],
     why: 'The deterministic simulator hosts the core, checks and traces it, and knows nothing of threads, disks or clocks.',
   },
   'src/runtime/transports': {
@@ -67,11 +71,11 @@ const LAYERS: Readonly<Record<string, Layer>> = {
     why: "The durable stores of the core's records (LMDB, memory), beneath the runtime that uses them and the worker protocol that travels over them.",
   },
   'src/runtime': {
-    mayImport: ['src/core', 'src/host', 'src/check', 'src/trace', 'src/runtime/storage', 'src/runtime/transports', 'src/util', 'src/errors.ts'],
+    mayImport: ['src/core', 'src/machines', 'src/host', 'src/check', 'src/trace', 'src/runtime/storage', 'src/runtime/transports', 'src/util', 'src/errors.ts'],
     why: 'The worker-thread clusters: actors supervised on real storage and transports, checked and traced live; never the simulator.',
   },
   'src/chaos': {
-    mayImport: ['src/core', 'src/check', 'src/trace', 'src/runtime', 'src/util', 'src/errors.ts'],
+    mayImport: ['src/core', 'src/machines', 'src/check', 'src/trace', 'src/runtime', 'src/util', 'src/errors.ts'],
     why: 'Fault schedules run against live clusters: it drives the runtime and checks it, never the simulator.',
   },
   'src/index.ts': {
@@ -79,12 +83,12 @@ const LAYERS: Readonly<Record<string, Layer>> = {
     why: 'The package root re-exports the library; the command, the worker entries and the benchmarks are not part of it.',
   },
   workers: {
-    mayImport: ['src/core', 'src/host', 'src/trace', 'src/sim', 'src/runtime', 'src/runtime/storage', 'src/runtime/transports', 'src/util', 'src/errors.ts', 'bench'],
+    mayImport: ['src/core', 'src/machines', 'src/host', 'src/trace', 'src/sim', 'src/runtime', 'src/runtime/storage', 'src/runtime/transports', 'src/util', 'src/errors.ts', 'bench'],
     why: 'Thread entry points: thin shells around code that lives elsewhere (actors, sweeps, benchmark roles). Nothing imports them; they are started by file path.',
   },
   bench: {
     also: ['bench/lib', 'bench/paths'],
-    mayImport: ['src/core', 'src/check', 'src/trace', 'src/sim', 'src/runtime', 'src/runtime/storage', 'src/runtime/transports', 'src/util', 'src/errors.ts'],
+    mayImport: ['src/core', 'src/machines', 'src/check', 'src/trace', 'src/sim', 'src/runtime', 'src/runtime/storage', 'src/runtime/transports', 'src/util', 'src/errors.ts'],
     why: 'Benchmarks measure the library; they start workers by file path (src/util), never import them, and are run by the command, never run it.',
   },
   'src/cli': {
@@ -110,9 +114,15 @@ const APART: ReadonlyArray<{ readonly files: readonly string[]; readonly why: st
 const memberOf = new Map<string, string>();
 for (const [name, layer] of Object.entries(LAYERS)) for (const m of [name, ...(layer.also ?? [])]) memberOf.set(m, name);
 
+/** The machine folder (`src/machines/NAME`) that `file` is directly in, or null. */
+function machineOf(file: string): string | null {
+  const dir = posix.dirname(file);
+  return /^src\/machines\/[^/]+$/.test(dir) ? dir : null;
+}
+
 /** The layer of `file` (a repository-relative path with `/`), or null if the table has no row for it or its folder. */
 function layerOf(file: string): string | null {
-  return memberOf.get(file) ?? memberOf.get(posix.dirname(file)) ?? null;
+  return memberOf.get(file) ?? memberOf.get(posix.dirname(file)) ?? (machineOf(file) === null ? null : 'src/machines');
 }
 
 /** One import: `from` imports `to` (repository-relative paths with `/`). */
@@ -130,6 +140,7 @@ function violations(edges: readonly Edge[]): string[] {
     if (a === null) continue; // reported by unplaced()
     if (b === null) out.push(`${from} → ${to} (${a} may not import ${posix.dirname(to)}, which is in no layer)`);
     else if (a !== b && !(LAYERS[a]?.mayImport ?? []).includes(b)) out.push(`${from} → ${to} (${a} may not import ${b})`);
+    else if (machineOf(from) !== null && machineOf(to) !== null && machineOf(from) !== machineOf(to)) out.push(`${from} → ${to} (${machineOf(from)} may not import ${machineOf(to)}: each state machine stands alone)`);
     else {
       const apart = APART.find((g) => g.files.includes(from) && g.files.includes(to) && from !== to);
       if (apart) out.push(`${from} → ${to} (${from} may not import ${to}: ${apart.why})`);
@@ -225,7 +236,10 @@ describe('layers', () => {
       'src/check/history.ts → src/util/prng.ts',
       'src/trace/sim.ts → src/sim/simulator.ts',
       'bench/paths.ts → workers/transport-bench.ts',
-      'src/core/multipaxos/state-machine.ts → src/core/value.ts',
+      'src/core/multipaxos/machine.ts → src/core/value.ts',
+      'src/machines/kv/machine.ts → src/core/value.ts',
+      'src/machines/counter/machine.ts → src/machines/kv/machine.ts',
+      'src/core/multipaxos/learner.ts → src/machines/kv/machine.ts',
       'src/core/ballot.ts → src/errors.ts',
       'src/host/turn.ts → src/runtime/wire.ts',
       'src/sim/world.ts → src/host/turn.ts',
@@ -242,6 +256,8 @@ describe('layers', () => {
       'src/check/history.ts → src/sim/prng.ts (src/check may not import src/sim)',
       'src/trace/sim.ts → src/sim/simulator.ts (src/trace may not import src/sim)',
       'bench/paths.ts → workers/transport-bench.ts (bench may not import workers)',
+      'src/machines/counter/machine.ts → src/machines/kv/machine.ts (src/machines/counter may not import src/machines/kv: each state machine stands alone)',
+      'src/core/multipaxos/learner.ts → src/machines/kv/machine.ts (src/core may not import src/machines)',
       'src/core/ballot.ts → src/errors.ts (src/core may not import src/errors.ts)',
       'src/host/turn.ts → src/runtime/wire.ts (src/host may not import src/runtime)',
       'src/runtime/kv-cluster.ts → test/helpers.ts (src/runtime may not import test, which is in no layer)',

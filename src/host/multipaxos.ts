@@ -1,10 +1,13 @@
 /**
  * Multi-Paxos (the replicated log) as the hosts see it: one instance of
- * {@link Protocol}. A role starts by replaying every record it wrote, in
- * order; a leader batches every client command of a turn into one request.
+ * {@link Protocol} per state machine the log carries (the machine validates
+ * and describes what commands mean). A role starts by replaying every record
+ * it wrote, in order; a leader batches every client command of a turn into
+ * one request.
  */
 import { checkMpInvariants, initMpActor, stepMpActor, type MpActorState } from '../core/multipaxos/actor.js';
-import { describeBatch, describeMpEffect, describeMpInput, describeMpMessage, describeMpRecord, describeMpState } from '../core/multipaxos/describe.js';
+import { mpDescriber } from '../core/multipaxos/describe.js';
+import type { AnyStateMachine } from '../core/multipaxos/machine.js';
 import type { Command, MpConfig, MpEffect, MpInput, MpMessage, MpRecord, MpTimer } from '../core/multipaxos/types.js';
 import { batchJson, toWire, validateMpMessage } from '../core/multipaxos/wire.js';
 import { classifyCommon, type HostEffect, type Protocol } from './protocol.js';
@@ -29,36 +32,39 @@ function short(text: string): string {
   return text.length > 300 ? `${text.slice(0, 300)}... (${text.length - 300} more characters)` : text;
 }
 
-/** The Multi-Paxos protocol. */
-export const multiPaxosProtocol: Protocol<MultiPaxosTypes> = {
-  name: 'multipaxos',
-  init: initMpActor,
-  step: stepMpActor,
-  invariants: checkMpInvariants,
-  validate: validateMpMessage,
-  // Each batch is checked against the bound (one slot's JSON text, cached from when it arrived); a snapshot is a whole state machine and is not.
-  oversized(msg, maxBytes) {
-    if (msg.type !== 'accept' && msg.type !== 'commit' && msg.type !== 'promise') return false;
-    for (const e of msg.entries) {
-      const text = batchJson(e.value);
-      if (text.length > maxBytes || (text.length * 3 > maxBytes && encoder.encode(text).length > maxBytes)) return true;
-    }
-    return false;
-  },
-  classify: (e): HostEffect<MultiPaxosTypes> => classifyCommon<MultiPaxosTypes>(e) ?? (e.type === 'persist' ? { kind: 'persist', records: e.records, then: e.then } : { kind: 'output' }),
-  receive: (msg) => ({ type: 'receive', msg }),
-  timeout: (timer) => ({ type: 'timeout', timer }),
-  requests: (commands) => (commands.length === 0 ? [] : [{ type: 'request', commands }]),
-  start: { type: 'start' },
-  // Commits from the leader to the other proposers only keep a follower's copy of the log current for when it leads.
-  lazy: (from, config, to, msg) => msg.type === 'commit' && from.role === 'proposer' && config.members.proposers.includes(to),
-  toWire,
-  describe: {
-    state: describeMpState,
-    message: (m, to) => short(describeMpMessage(m, to)),
-    record: describeMpRecord,
-    input: (i) => short(describeMpInput(i)),
-    effect: (e) => describeMpEffect(e),
-    output: (e) => (e.type === 'appliedSlot' ? { kind: 'decide', text: short(`applied slot ${e.slot}: ${describeBatch(e.batch)}`), value: `slot ${e.slot}` } : null),
-  },
-};
+/** The Multi-Paxos protocol, replicating `machine`. */
+export function multiPaxosProtocol(machine: AnyStateMachine): Protocol<MultiPaxosTypes> {
+  const d = mpDescriber(machine);
+  return {
+    name: 'multipaxos',
+    init: (role, id, config, records) => initMpActor(role, id, config, machine, records),
+    step: stepMpActor,
+    invariants: checkMpInvariants,
+    validate: (raw) => validateMpMessage(raw, machine),
+    // Each batch is checked against the bound (one slot's JSON text, cached from when it arrived); a snapshot is a whole state machine and is not.
+    oversized(msg, maxBytes) {
+      if (msg.type !== 'accept' && msg.type !== 'commit' && msg.type !== 'promise') return false;
+      for (const e of msg.entries) {
+        const text = batchJson(e.value);
+        if (text.length > maxBytes || (text.length * 3 > maxBytes && encoder.encode(text).length > maxBytes)) return true;
+      }
+      return false;
+    },
+    classify: (e): HostEffect<MultiPaxosTypes> => classifyCommon<MultiPaxosTypes>(e) ?? (e.type === 'persist' ? { kind: 'persist', records: e.records, then: e.then } : { kind: 'output' }),
+    receive: (msg) => ({ type: 'receive', msg }),
+    timeout: (timer) => ({ type: 'timeout', timer }),
+    requests: (commands) => (commands.length === 0 ? [] : [{ type: 'request', commands }]),
+    start: { type: 'start' },
+    // Commits from the leader to the other proposers only keep a follower's copy of the log current for when it leads.
+    lazy: (from, config, to, msg) => msg.type === 'commit' && from.role === 'proposer' && config.members.proposers.includes(to),
+    toWire,
+    describe: {
+      state: d.state,
+      message: (m, to) => short(d.message(m, to)),
+      record: d.record,
+      input: (i) => short(d.input(i)),
+      effect: (e) => d.effect(e),
+      output: (e) => (e.type === 'appliedSlot' ? { kind: 'decide', text: short(`applied slot ${e.slot}: ${d.batch(e.batch)}`), value: `slot ${e.slot}` } : null),
+    },
+  };
+}

@@ -51,12 +51,14 @@ import { LogSafetyChecker } from '../check/log-safety.js';
 import type { Violation } from '../check/types.js';
 import { ballotGt, type Ballot } from '../core/ballot.js';
 import { allActors, membership, roleOf, type ActorId, type Membership, type Role } from '../core/ids.js';
-import { mpConfig, type Command, type KvOp, type MpConfig } from '../core/multipaxos/types.js';
+import { mpConfig, type MpConfig } from '../core/multipaxos/types.js';
+import type { KvCommand, KvOp } from '../machines/kv/machine.js';
 import type { Value } from '../core/value.js';
 import { actorCount, clientValueProblem, millis, parseOptions, sharedClusterFields, type SharedClusterOptions } from './options.js';
 import type { MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
 import { SupervisedCluster } from './supervised.js';
 import { clusterDataDir, removeTempDataDir } from './tempdir.js';
+import { nextClientNumber } from './storage/registry.js';
 import { DEFAULT_SUPERVISOR, Supervisor, requireBuiltWorker, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
 import { SynodError } from '../errors.js';
 import type { StorageSpec } from './wire.js';
@@ -128,7 +130,7 @@ export interface KvClusterOptions extends SharedClusterOptions {
   /** What carries the actors' messages: 'port' (direct MessagePorts, the default), 'hub' (relayed by the main thread) or 'ring' (SharedArrayBuffer rings). */
   readonly transport?: TransportKind;
   /** Protocol timing, in milliseconds, and limits (see MpConfig). */
-  readonly core?: Partial<Pick<MpConfig, 'heartbeatMs' | 'electionMinMs' | 'electionMaxMs' | 'retryMs' | 'catchupMax' | 'maxAcceptBytes' | 'compactEvery' | 'maxRoundJump'>>;
+  readonly core?: Partial<Pick<MpConfig, 'heartbeatMs' | 'electionMinMs' | 'electionMaxMs' | 'retryMs' | 'catchupMax' | 'maxAcceptBytes' | 'compactEvery' | 'maxRoundJump' | 'maxSessions'>>;
 }
 
 /** A proposer became the leader at `ballot`. */
@@ -215,6 +217,7 @@ const optionsSchema = z
         maxAcceptBytes: z.number().int().min(1),
         compactEvery: z.number().int().min(0),
         maxRoundJump: z.number().int().min(1),
+        maxSessions: z.number().int().min(1),
       })
       .partial()
       .default({}),
@@ -239,7 +242,7 @@ interface Waiting {
 
 /** An operation in flight on a session. */
 interface InFlight extends Waiting {
-  readonly command: Command;
+  readonly command: KvCommand;
   /** The proposer it was last sent to, and when. */
   target: ActorId;
   sentAt: number;
@@ -247,7 +250,12 @@ interface InFlight extends Waiting {
 
 /** One client session of the pool. */
 interface Session {
-  readonly clientId: string;
+  /** `${prefix}.${index}`, and `.${renewals}` after its session expired that many times. */
+  clientId: string;
+  /** Its place in the pool. */
+  readonly index: number;
+  /** How many times the learners evicted it and it went on under a fresh clientId. */
+  renewals: number;
   /** The last sequence number used. */
   seq: number;
   /** The Jepsen process id its operations are recorded under; a fresh one after an operation whose outcome is unknown. */
@@ -286,13 +294,13 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private readonly sessions: Session[] = [];
   private readonly byClientId = new Map<string, Session>();
   private readonly free: Session[] = [];
-  /** The clientId prefix of this client's sessions. */
-  private readonly prefix: string;
+  /** The clientId prefix of this client's sessions: its number in the data directory (with storage on disk) and a random part. */
+  private prefix: string;
   /** Operations waiting for a session, oldest first from `waitingHead`. */
   private waiting: Waiting[] = [];
   private waitingHead = 0;
   /** Commands to post to each proposer at the end of this turn. */
-  private readonly outbox = new Map<ActorId, Command[]>();
+  private readonly outbox = new Map<ActorId, KvCommand[]>();
   private flushScheduled = false;
   /** Operations rejected with no leader to go to, re-sent after REJECT_BACKOFF_MS. */
   private deferred: InFlight[] = [];
@@ -325,7 +333,6 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     const dir = clusterDataDir(o, 'synod-kv-', 'createKvCluster options');
     this.dataDir = dir.dataDir;
     this.ownsDataDir = dir.owned;
-    // A fresh prefix per cluster object: sessions of an earlier client on the same data directory must not be mistaken for ours.
     this.prefix = randomUUID().slice(0, 8);
     this.stamper = o.stamps ? new Stamper('client') : null;
     if (o.trace) this.startTracing(allActors(this.members));
@@ -368,6 +375,9 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       // Listening before the actors start, since the first election can come before start() resolves.
       const elected = this.nextElection(this.options.startTimeoutMs);
       try {
+        // Sessions of an earlier client of the same data directory, which the learners may still hold, must not be mistaken for ours:
+        // client ids start with this client's number in the directory, counted durably before any command is sent, then a random part.
+        if (this.dataDir !== null) this.prefix = `${nextClientNumber(this.dataDir)}-${this.prefix}`;
         await this.startActors(this.dataDir);
         await elected;
         this.sweeper = setInterval(() => this.sweep(), Math.min(100, Math.max(5, Math.min(this.options.retryMs, this.options.timeoutMs) / 4)));
@@ -433,7 +443,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private newSession(): Session | undefined {
     const i = this.sessions.length;
     if (i >= this.options.concurrency) return undefined;
-    const session: Session = { clientId: `${this.prefix}.${i}`, seq: 0, process: i, op: null };
+    const session: Session = { clientId: `${this.prefix}.${i}`, index: i, renewals: 0, seq: 0, process: i, op: null };
     this.sessions.push(session);
     this.byClientId.set(session.clientId, session);
     return session;
@@ -506,7 +516,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   /** Runs `w` on `session`: a new sequence number, an `invoke` event, a send to the leader. */
   private begin(session: Session, w: Waiting): void {
     session.seq++;
-    const command: Command = { clientId: session.clientId, seq: session.seq, op: w.op };
+    const command: KvCommand = { clientId: session.clientId, seq: session.seq, op: w.op };
     const op: InFlight = { op: w.op, resolve: w.resolve, reject: w.reject, deadline: w.deadline, command, target: '', sentAt: 0 };
     session.op = op;
     this.stamper?.add('begin', commandKey(command.clientId, command.seq));
@@ -608,6 +618,33 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       }
     }
     if (report.rejected) this.onRejected(id, report.rejected, report.leader ?? null);
+    if (report.expired) this.onExpired(report.expired);
+  }
+
+  /** Gives `session` a fresh clientId (its first command makes a new session at the learners) and forgets answers to the old one. */
+  private renew(session: Session): void {
+    this.byClientId.delete(session.clientId);
+    session.renewals++;
+    session.clientId = `${this.prefix}.${session.index}.${session.renewals}`;
+    session.seq = 0;
+    this.byClientId.set(session.clientId, session);
+  }
+
+  /**
+   * The learners evicted these sessions (more clients than `maxSessions`):
+   * each operation fails with SYNOD_SESSION_EXPIRED (it may have taken
+   * effect before the eviction; it was not applied again), and its session
+   * goes on under a fresh clientId, whose first command makes a new session.
+   */
+  private onExpired(flat: ReadonlyArray<string | number>): void {
+    for (let i = 0; i < flat.length; i += 2) {
+      const session = this.byClientId.get(flat[i] as string);
+      const op = session?.op;
+      if (!session || !op || session.seq !== flat[i + 1]) continue;
+      this.renew(session);
+      this.abandon(session, new SynodError('SYNOD_SESSION_EXPIRED', `${op.op.f} ${JSON.stringify(op.op.key)}: the learners evicted this client session (more than maxSessions clients); the operation may or may not have taken effect, and was not applied again`));
+      this.next(session);
+    }
   }
 
   /** An answer: record it, settle the operation and give the session the next waiting operation. */
@@ -723,6 +760,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       if (!op) continue;
       if (now >= op.deadline) {
         this.counters.timedOut++;
+        // A first command that may never have been applied may have made no session, and a second would be refused as expired: start afresh.
+        if (s.seq === 1) this.renew(s);
         this.abandon(s, this.timeoutError(op.op));
         this.next(s);
       } else if (now - op.sentAt >= this.options.retryMs) {

@@ -82,6 +82,8 @@ export interface MpTurnReport {
   readonly type: 'turn';
   /** Answers for clients, as flat triples `clientId, seq, encodeResult(result)`. */
   answers?: Array<string | number | Value>;
+  /** Commands a learner refused because their client's session was evicted, as flat pairs `clientId, seq`. */
+  expired?: Array<string | number>;
   /** Commands a proposer refused because it does not lead, as flat pairs `clientId, seq`. */
   rejected?: Array<string | number>;
   /** With `rejected`: who the proposer believes leads. */
@@ -187,4 +189,5 @@ export interface MpProtocol extends WorkerProtocol {
 /** The start data as the worker receives it, link ends and control port included. */
 export type MpWorkerStart = MpWorkerInit & { readonly ends: Readonly<Record<ActorId, TransportEnd>>; readonly control: MessagePort };
 
-export { batchJson, batchProblem, encodeResult, snapshotProblem, toWire, validateMpMessage, type MpValidated } from '../core/multipaxos/wire.js';
+export { encodeResult } from '../machines/kv/machine.js';
+export { batchJson, batchProblem, snapshotProblem, toWire, validateMpMessage, type MpValidated } from '../core/multipaxos/wire.js';

@@ -13,6 +13,7 @@ import type { MpRecord } from '../core/multipaxos/types.js';
 import type { Protocol, ProtocolTypes } from '../host/protocol.js';
 import { multiPaxosProtocol, type MultiPaxosTypes } from '../host/multipaxos.js';
 import { synodProtocol, type SynodTypes } from '../host/synod.js';
+import { kvMachine, type KvResult } from '../machines/kv/machine.js';
 import type { Value } from '../core/value.js';
 import type { RawTraceEvent } from '../trace/types.js';
 import { dirname, join } from 'node:path';
@@ -129,13 +130,13 @@ export const synodWorkerSide: WorkerSide<SynodTypes, WorkerInit> = {
   requests: (post) => (post.type === 'propose' ? [(post as unknown as { readonly value: Value }).value] : null),
 };
 
-/** The Multi-Paxos worker side. */
+/** The Multi-Paxos worker side: the replicated log of the key-value store. */
 export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
-  protocol: multiPaxosProtocol,
+  protocol: multiPaxosProtocol(kvMachine),
   async openStorage(init) {
     preloadStorage();
     const { openLmdbLog, openMemoryLog } = await (logModule as Promise<LogModule>);
-    return init.storage.kind === 'memory' ? openMemoryLog() : openLmdbLog(init.storage.dir, { ...fileSafety(init.id, init.storage), durable: init.storage.durable });
+    return init.storage.kind === 'memory' ? openMemoryLog() : openLmdbLog(init.storage.dir, { ...fileSafety(init.id, init.storage), durable: init.storage.durable, machine: kvMachine });
   },
   reporter(init) {
     let report: MpTurnReport = { type: 'turn' };
@@ -145,7 +146,11 @@ export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
         switch (e.type) {
           case 'applied':
             reporting = true;
-            (report.answers ??= []).push(e.command.clientId, e.command.seq, encodeResult(e.result));
+            (report.answers ??= []).push(e.command.clientId, e.command.seq, encodeResult(e.result as KvResult));
+            return;
+          case 'expired':
+            reporting = true;
+            (report.expired ??= []).push(e.command.clientId, e.command.seq);
             return;
           case 'reject': {
             reporting = true;

@@ -16,7 +16,8 @@
 import type { HistoryEvent } from '../check/history.js';
 import type { Violation } from '../check/types.js';
 import { membership, type ActorId } from '../core/ids.js';
-import { mpConfig, type Command, type KvOp, type KvResult, type MpBugs, type MpConfig, type MpMessage } from '../core/multipaxos/types.js';
+import { mpConfig, type Command, type MpBugs, type MpConfig, type MpMessage } from '../core/multipaxos/types.js';
+import type { KvCommand, KvOp, KvResult } from '../machines/kv/machine.js';
 import type { Value } from '../core/value.js';
 import { DEFAULT_FAULTS, SeededDriver, type FaultOptions } from './driver.js';
 import { MpWorld } from './multipaxos-world.js';
@@ -163,17 +164,26 @@ export interface KvSimResult {
 
 interface Client {
   readonly index: number;
+  /** The client's name on its links (`c<index>`), which fault schedules use. */
   readonly id: string;
+  /** The id its commands carry: `id`, or `id.N` after its session expired N times. */
+  clientId: string;
+  renewals: number;
+  /** Its Jepsen process: a fresh one after an operation whose outcome is unknown. */
+  process: number;
+  /** Operations invoked so far. */
+  invoked: number;
   remaining: number;
   seq: number;
   target: ActorId;
-  current: { command: Command; invokedAt: number; attempt: number } | null;
+  current: { command: KvCommand; invokedAt: number; attempt: number } | null;
 }
 
 /** The key-value workload's own events: client requests, answers and timers. */
 type Ev =
-  | { kind: 'request'; to: ActorId; command: Command }
-  | { kind: 'reply'; client: number; cseq: number; result: KvResult }
+  | { kind: 'request'; to: ActorId; command: KvCommand }
+  | { kind: 'reply'; client: number; clientId: string; cseq: number; result: KvResult }
+  | { kind: 'expired'; client: number; clientId: string; cseq: number }
   | { kind: 'redirect'; client: number; cseq: number; leader: ActorId | null }
   | { kind: 'invoke'; client: number }
   | { kind: 'clientTimeout'; client: number; cseq: number; attempt: number };
@@ -205,9 +215,9 @@ export const KV_MESSAGE_TYPES: readonly string[] = Object.freeze([...Object.keys
 /** Default faults of a key-value run: rarer crashes than single-decree runs, whose steps are far fewer. */
 export const KV_FAULTS: Partial<FaultOptions> = Object.freeze({ crash: 0.0002, partition: 0.0002 });
 
-/** Which client sent a command (client ids are `c<index>`). */
+/** Which client sent a command (client ids are `c<index>`, or `c<index>.<renewals>`). */
 function clientIndex(cmd: Command): number {
-  return Number(cmd.clientId.slice(1));
+  return Number.parseInt(cmd.clientId.slice(1), 10);
 }
 
 /** Runs one simulated key-value workload. */
@@ -256,7 +266,11 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
   world.onClient = (from, e) => {
     if (e.type === 'applied') {
       const client = clientIndex(e.command);
-      viaClientLink(from, `c${client}`, 'reply', { kind: 'reply', client, cseq: e.command.seq, result: e.result });
+      viaClientLink(from, `c${client}`, 'reply', { kind: 'reply', client, clientId: e.command.clientId, cseq: e.command.seq, result: e.result as KvResult });
+    } else if (e.type === 'expired') {
+      // Its clients are far fewer than maxSessions, so only a client whose first command never went through the log (a read answered by a stale learner, under that control bug) meets this.
+      const client = clientIndex(e.command);
+      viaClientLink(from, `c${client}`, 'reply', { kind: 'expired', client, clientId: e.command.clientId, cseq: e.command.seq });
     } else {
       for (const cmd of e.commands) {
         const client = clientIndex(cmd);
@@ -272,6 +286,10 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
   const clients: Client[] = Array.from({ length: opts.clients }, (_, i) => ({
     index: i,
     id: clientIds[i] as string,
+    clientId: clientIds[i] as string,
+    renewals: 0,
+    process: i,
+    invoked: 0,
     remaining: Math.floor(opts.ops / opts.clients) + (i < opts.ops % opts.clients ? 1 : 0),
     seq: 0,
     target: rng.pick(members.proposers),
@@ -293,7 +311,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     c.remaining--;
     const key = rng.pick(keys);
     const roll = rng.next();
-    const fresh = (c.index + 1) * 1_000_000 + c.seq + 1;
+    const fresh = (c.index + 1) * 1_000_000 + c.invoked + 1;
     const seen = written.get(key) ?? [];
     let op: KvOp;
     if (roll < 0.5) op = { f: 'read', key };
@@ -303,8 +321,9 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     if (op.f === 'cas') seen.push(op.to);
     written.set(key, seen);
     c.seq++;
-    c.current = { command: { clientId: c.id, seq: c.seq, op }, invokedAt: world.now, attempt: 0 };
-    history.push({ process: c.index, type: 'invoke', f: op.f, key, value: op.f === 'read' ? null : op.f === 'write' ? op.value : [op.from, op.to], time: world.now });
+    c.invoked++;
+    c.current = { command: { clientId: c.clientId, seq: c.seq, op }, invokedAt: world.now, attempt: 0 };
+    history.push({ process: c.process, type: 'invoke', f: op.f, key, value: op.f === 'read' ? null : op.f === 'write' ? op.value : [op.from, op.to], time: world.now });
     sendRequest(c);
   };
   const complete = (c: Client, result: KvResult) => {
@@ -313,7 +332,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     const value: Value = result.f === 'read' ? result.value : op.f === 'write' ? op.value : op.f === 'cas' ? [op.from, op.to] : null;
     // A cas that answered false happened (it saw another value): ok, not fail.
     const unswapped = result.f === 'cas' && (!result.ok || opts.bug === 'cas-false') ? { swapped: false } : {};
-    history.push({ process: c.index, type: 'ok', f: op.f, key: op.key, value, ...unswapped, time: world.now });
+    history.push({ process: c.process, type: 'ok', f: op.f, key: op.key, value, ...unswapped, time: world.now });
     latencies.push(world.now - cur.invokedAt);
     c.current = null;
     driver.push(world.now + rng.int(0, 5), { kind: 'invoke', client: c.index });
@@ -330,7 +349,21 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
           break;
         case 'reply': {
           const c = clients[ev.client] as Client;
-          if (c.current?.command.seq === ev.cseq) complete(c, ev.result);
+          if (c.current?.command.clientId === ev.clientId && c.current.command.seq === ev.cseq) complete(c, ev.result);
+          break;
+        }
+        case 'expired': {
+          // The session is gone: the outcome is unknown (info), and the client goes on under a fresh id and process.
+          const c = clients[ev.client] as Client;
+          if (c.current?.command.clientId !== ev.clientId || c.current.command.seq !== ev.cseq) break;
+          const op = c.current.command.op;
+          history.push({ process: c.process, type: 'info', f: op.f, key: op.key, value: op.f === 'read' ? null : op.f === 'write' ? op.value : [op.from, op.to], time: world.now });
+          c.current = null;
+          c.renewals++;
+          c.clientId = `${c.id}.${c.renewals}`;
+          c.seq = 0;
+          c.process += clients.length;
+          driver.push(world.now + rng.int(0, 5), { kind: 'invoke', client: c.index });
           break;
         }
         case 'redirect': {
@@ -399,7 +432,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
   for (const c of clients) {
     if (!c.current) continue;
     const op = c.current.command.op;
-    history.push({ process: c.index, type: 'info', f: op.f, key: op.key, value: op.f === 'read' ? null : op.f === 'write' ? op.value : [op.from, op.to], time: world.now });
+    history.push({ process: c.process, type: 'info', f: op.f, key: op.key, value: op.f === 'read' ? null : op.f === 'write' ? op.value : [op.from, op.to], time: world.now });
     unknown++;
   }
   const sorted = [...latencies].sort((a, b) => a - b);

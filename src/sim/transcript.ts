@@ -40,8 +40,8 @@ import { coreConfig } from '../core/config.js';
 import { describeMessage, describeRecord } from '../core/describe.js';
 import { membership, type ActorId } from '../core/ids.js';
 import type { Value } from '../core/value.js';
-import { describeMpEffect, describeMpMessage, describeMpRecord } from '../core/multipaxos/describe.js';
-import { mpConfig, type KvOp } from '../core/multipaxos/types.js';
+import { mpConfig } from '../core/multipaxos/types.js';
+import type { KvOp } from '../machines/kv/machine.js';
 import { MpWorld, type MpPending } from './multipaxos-world.js';
 import type { Violation } from '../check/types.js';
 import { World, type Pending } from './synod-world.js';
@@ -243,11 +243,11 @@ function multiPaxos(): Protocol<MpWorld> {
       });
       // Commits go out with their turn, so that every message is in view of the transcript.
       const world = new MpWorld(handDriven(linkUp), config, log, undefined, { lazyMs: 0 });
-      world.onClient = (from, e) => log(`  -> client from ${from}: ${describeMpEffect(e)}`);
+      world.onClient = (from, e) => log(`  -> client from ${from}: ${world.describer.effect(e)}`);
       return world;
     },
     describePending(world, id) {
-      return describeMpPending(world.pendingItems().find((p) => p.id === id) as MpPending);
+      return describeMpPending(world, world.pendingItems().find((p) => p.id === id) as MpPending);
     },
     command(world, verb, args) {
       if (verb === 'start') {
@@ -295,12 +295,12 @@ function describePending(p: Pending): string {
   }
 }
 
-function describeMpPending(p: MpPending): string {
+function describeMpPending(world: MpWorld, p: MpPending): string {
   switch (p.kind) {
     case 'msg':
-      return `message ${describeMpMessage(p.msg, p.to)}`;
+      return `message ${world.describer.message(p.msg, p.to)}`;
     case 'write':
-      return `write ${p.actor} {${p.records.map(describeMpRecord).join('; ')}}`;
+      return `write ${p.actor} {${p.records.map(world.describer.record).join('; ')}}`;
     case 'timer':
       return `timer ${p.actor} ${p.timer} at ${p.at}`;
   }

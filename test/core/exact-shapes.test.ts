@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { isBallot, isValue, validateMessage } from '../../src/core/index.js';
 import { encodeRecord } from '../../src/runtime/storage/record.js';
 import { validateMpMessage } from '../../src/core/multipaxos/wire.js';
+import { kvMachine } from '../../src/machines/kv/index.js';
 
 const ballot = { round: 1, proposer: 'p1' };
 
@@ -59,10 +60,10 @@ describe('Multi-Paxos messages have exact shapes', () => {
   const batch = JSON.stringify([{ clientId: 'c1', seq: 1, op: { f: 'write', key: 'k', value: 1 } }]);
 
   it('accepts well-formed wire messages', () => {
-    expect(validateMpMessage({ type: 'accept', from: 'p1', ballot, entries: [{ slot: 0, value: batch }] })).toMatchObject({ ok: true });
-    expect(validateMpMessage({ type: 'promise', from: 'a1', ballot, entries: [{ slot: 0, ballot, value: batch }], trimmed: 0 })).toMatchObject({ ok: true });
-    expect(validateMpMessage({ type: 'trim', from: 'p1', upTo: 3 })).toMatchObject({ ok: true });
-    expect(validateMpMessage({ type: 'snapshot', from: 'l1', upTo: 1, data: [['k', 1]], sessions: [['c1', { seq: 1, result: { f: 'write' } }]] })).toMatchObject({ ok: true });
+    expect(validateMpMessage({ type: 'accept', from: 'p1', ballot, entries: [{ slot: 0, value: batch }] }, kvMachine)).toMatchObject({ ok: true });
+    expect(validateMpMessage({ type: 'promise', from: 'a1', ballot, entries: [{ slot: 0, ballot, value: batch }], trimmed: 0 }, kvMachine)).toMatchObject({ ok: true });
+    expect(validateMpMessage({ type: 'trim', from: 'p1', upTo: 3 }, kvMachine)).toMatchObject({ ok: true });
+    expect(validateMpMessage({ type: 'snapshot', from: 'l1', upTo: 1, data: [['k', 1]], sessions: [['c1', { seq: 1, result: { f: 'write' } }]] }, kvMachine)).toMatchObject({ ok: true });
   });
 
   it('refuses an extra field anywhere: the envelope, a ballot, an entry, a command, an op, a session', () => {
@@ -76,7 +77,7 @@ describe('Multi-Paxos messages have exact shapes', () => {
       { type: 'snapshot', from: 'l1', upTo: 1, data: [], sessions: [['c1', { seq: 1, result: { f: 'write', junk: 1 } }]] },
       { type: 'nack', from: 'a1', ballot, promised: { ...ballot, junk: undefined } },
     ];
-    for (const m of bad) expect(validateMpMessage(structuredClone(m)), JSON.stringify(m)).toMatchObject({ ok: false });
+    for (const m of bad) expect(validateMpMessage(structuredClone(m), kvMachine), JSON.stringify(m)).toMatchObject({ ok: false });
   });
 });
 

@@ -7,6 +7,7 @@ import { coreConfig, initLearner, learnerInvariants, membership, stepLearner, ty
 import { initMpAcceptor, slotHorizon, stepMpAcceptor, type MpAcceptorState } from '../../src/core/multipaxos/acceptor.js';
 import { initMpLearner, stepMpLearner, type MpLearnerState } from '../../src/core/multipaxos/learner.js';
 import { mpConfig, type MpMessage } from '../../src/core/multipaxos/types.js';
+import { kvMachine } from '../../src/machines/kv/machine.js';
 
 describe('single-decree learner', () => {
   it('keeps one vote per acceptor: 10,000 distinct accepted reports from one link leave one tally', () => {
@@ -57,22 +58,22 @@ describe('Multi-Paxos learner', () => {
   const recv = (s: MpLearnerState, msg: MpMessage) => stepMpLearner(s, { type: 'receive', msg });
 
   it("takes a leader only from a proposer's heartbeat at its own ballot", () => {
-    const fromAcceptor = recv(initMpLearner('l1', config), { type: 'heartbeat', from: 'a1', ballot: { round: 1, proposer: 'a1' }, commitIndex: 50 });
+    const fromAcceptor = recv(initMpLearner('l1', config, kvMachine), { type: 'heartbeat', from: 'a1', ballot: { round: 1, proposer: 'a1' }, commitIndex: 50 });
     expect(fromAcceptor.state.leader).toBeNull();
     expect(fromAcceptor.state.knownCommit).toBe(0);
     expect(fromAcceptor.effects).toEqual([{ type: 'ignore', reason: "heartbeat from a1 at 1.a1: not a proposer's own ballot" }]);
-    const borrowed = recv(initMpLearner('l1', config), { type: 'heartbeat', from: 'p2', ballot: { round: 1, proposer: 'p1' }, commitIndex: 50 });
+    const borrowed = recv(initMpLearner('l1', config, kvMachine), { type: 'heartbeat', from: 'p2', ballot: { round: 1, proposer: 'p1' }, commitIndex: 50 });
     expect(borrowed.state.leader).toBeNull();
     // The control: the leader's own heartbeat is taken, and the learner asks it to catch up.
-    const real = recv(initMpLearner('l1', config), { type: 'heartbeat', from: 'p1', ballot: { round: 1, proposer: 'p1' }, commitIndex: 50 });
+    const real = recv(initMpLearner('l1', config, kvMachine), { type: 'heartbeat', from: 'p1', ballot: { round: 1, proposer: 'p1' }, commitIndex: 50 });
     expect(real.state.leader).toBe('p1');
     expect(real.effects).toContainEqual({ type: 'send', to: 'p1', msg: { type: 'catchup', from: 'l1', fromSlot: 0 } });
   });
 
   it('sends its state machine to another learner only when a proposer asks', () => {
-    const fromLearner = recv(initMpLearner('l1', config), { type: 'snapshot-request', from: 'l2', learner: 'l2' });
+    const fromLearner = recv(initMpLearner('l1', config, kvMachine), { type: 'snapshot-request', from: 'l2', learner: 'l2' });
     expect(fromLearner.effects).toEqual([{ type: 'ignore', reason: 'snapshot request from non-proposer l2' }]);
-    const fromLeader = recv(initMpLearner('l1', config), { type: 'snapshot-request', from: 'p1', learner: 'l2' });
+    const fromLeader = recv(initMpLearner('l1', config, kvMachine), { type: 'snapshot-request', from: 'p1', learner: 'l2' });
     expect(fromLeader.effects.map((e) => e.type === 'send' && e.to)).toEqual(['l2']);
   });
 });

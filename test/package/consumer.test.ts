@@ -55,6 +55,7 @@ beforeAll(() => {
     `import { createCluster, createKvCluster, SynodError, writeTraceFile, type ClusterOptions, type KvClusterOptions, type Trace, type Value } from 'synod';
 import { initActor, stepActor } from 'synod/core';
 import { initMpActor } from 'synod/core/multipaxos';
+import { kvMachine } from 'synod/machines';
 import { simulate, sweep } from 'synod/sim';
 import { SafetyChecker, checkLinearizable } from 'synod/check';
 import { TraceBuilder, toHtml } from 'synod/trace';
@@ -62,7 +63,7 @@ import { createTransport, transferListOf } from 'synod/transports';
 import { Supervisor } from 'synod/runtime';
 import { runSuite } from 'synod/bench';
 
-export const reached = [initActor, stepActor, initMpActor, simulate, sweep, SafetyChecker, checkLinearizable, TraceBuilder, toHtml, createTransport, transferListOf, Supervisor, runSuite, createKvCluster, writeTraceFile];
+export const reached = [initActor, stepActor, initMpActor, kvMachine, simulate, sweep, SafetyChecker, checkLinearizable, TraceBuilder, toHtml, createTransport, transferListOf, Supervisor, runSuite, createKvCluster, writeTraceFile];
 export const kvOptions: KvClusterOptions = { proposers: 1, acceptors: 3, learners: 1, storage: 'memory' };
 
 /** Decides a value on a cluster that \`await using\` closes; returns it and the cluster's data directory. */

@@ -15,6 +15,7 @@ import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { open } from 'lmdb';
 import type { Batch, MpRecord } from '../../src/core/multipaxos/types.js';
+import { kvMachine } from '../../src/machines/kv/index.js';
 import { decodeLogRecord, encodeLogRecord, LOG_SCHEMA_VERSION, openLmdbLog, openMemoryLog, type RecordLog } from '../../src/runtime/storage/log.js';
 import { CorruptRecordError } from '../../src/runtime/storage/types.js';
 
@@ -40,8 +41,8 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-async function openLog(dir: string, opts?: Parameters<typeof openLmdbLog>[1]): Promise<RecordLog> {
-  const log = await openLmdbLog(dir, opts);
+async function openLog(dir: string, opts?: Omit<Parameters<typeof openLmdbLog>[1], 'machine'>): Promise<RecordLog> {
+  const log = await openLmdbLog(dir, { ...opts, machine: kvMachine });
   logs.push(log);
   return log;
 }
@@ -87,16 +88,16 @@ describe('log record encoding', () => {
     { kind: 'trim', upTo: 1000 } as MpRecord,
     { kind: 'snapshot', upTo: 3, data: [['k', [1, 'é']]], sessions: [['c', { seq: 2, result: { f: 'read', value: null } }]] } as MpRecord,
   ])('round-trips a $kind record', (record) => {
-    const bytes = encodeLogRecord(record);
+    const bytes = encodeLogRecord(record, kvMachine);
     expect(bytes.toString('utf8').startsWith(`synod:${LOG_SCHEMA_VERSION}:`)).toBe(true);
-    expect(decodeLogRecord(bytes, 'f', '0')).toEqual(record);
+    expect(decodeLogRecord(bytes, 'f', '0', kvMachine)).toEqual(record);
   });
 
   it('refuses to encode a record load would refuse', () => {
-    expect(() => encodeLogRecord({ kind: 'round', roundMax: -1 })).toThrow(TypeError);
-    expect(() => encodeLogRecord({ kind: 'accepted', slot: 1.5, ballot: ballot(1), value: [] })).toThrow(/slot/);
-    expect(() => encodeLogRecord({ kind: 'promised', ballot: ballot(0) })).toThrow(/ballot/);
-    expect(() => encodeLogRecord({ kind: 'bogus' } as unknown as MpRecord)).toThrow(/unknown record kind/);
+    expect(() => encodeLogRecord({ kind: 'round', roundMax: -1 }, kvMachine)).toThrow(TypeError);
+    expect(() => encodeLogRecord({ kind: 'accepted', slot: 1.5, ballot: ballot(1), value: [] }, kvMachine)).toThrow(/slot/);
+    expect(() => encodeLogRecord({ kind: 'promised', ballot: ballot(0) }, kvMachine)).toThrow(/ballot/);
+    expect(() => encodeLogRecord({ kind: 'bogus' } as unknown as MpRecord, kvMachine)).toThrow(/unknown record kind/);
   });
 
   const body = (text: string) => `synod:${LOG_SCHEMA_VERSION}:${crc32(text).toString(16).padStart(8, '0')}:${text}`;
@@ -104,7 +105,7 @@ describe('log record encoding', () => {
   it.each([
     ['no header', 'garbage', /header/],
     ['an unknown version', `synod:9:${crc32('{}').toString(16).padStart(8, '0')}:{}`, /unknown log schema version 9/],
-    ['a checksum mismatch', encodeLogRecord(promised(3)).toString('utf8').replace('"round":3', '"round":4'), /checksum mismatch/],
+    ['a checksum mismatch', encodeLogRecord(promised(3), kvMachine).toString('utf8').replace('"round":3', '"round":4'), /checksum mismatch/],
     ['a body that is not JSON', body('{"kind":'), /not JSON/],
     ['an unknown kind', body('{"kind":"king"}'), /unknown record kind/],
     ['an extra field', body('{"kind":"round","roundMax":1,"x":0}'), /unexpected field "x"/],
@@ -112,7 +113,7 @@ describe('log record encoding', () => {
   ])('refuses a record with %s, naming file and key', (_name, raw, detail) => {
     let caught: unknown;
     try {
-      decodeLogRecord(raw, '/data/a1/data.mdb', '17');
+      decodeLogRecord(raw, '/data/a1/data.mdb', '17', kvMachine);
     } catch (err) {
       caught = err;
     }
@@ -126,7 +127,7 @@ describe('log record encoding', () => {
 describe('LMDB record log', () => {
   it('loads records in write order, past ten keys and across a reopen', async () => {
     const dir = await tempDir();
-    const first = await openLmdbLog(dir);
+    const first = await openLmdbLog(dir, { machine: kvMachine });
     const records: MpRecord[] = [promised(1), ...Array.from({ length: 11 }, (_, i) => accepted(i)), { kind: 'round', roundMax: 9 }];
     await first.append(records.slice(0, 5));
     await first.append(records.slice(5));
@@ -142,7 +143,7 @@ describe('LMDB record log', () => {
 
   it('commits every append of one event turn in one transaction, and appends in later turns in their own', async () => {
     const dir = await tempDir();
-    const log = await openLmdbLog(dir);
+    const log = await openLmdbLog(dir, { machine: kvMachine });
     const done = Array.from({ length: 100 }, (_, i) => log.append([accepted(i, 1, batch(3, `t${i}-`))]));
     await expect(Promise.all(done)).resolves.toHaveLength(100);
     // Control: appends awaited one by one take a transaction each, so the count below really counts commits.
@@ -174,7 +175,7 @@ describe('LMDB record log', () => {
 
   it('deletes, in the trim\'s own transaction, the accepted records below it and earlier trims', async () => {
     const dir = await tempDir();
-    const log = await openLmdbLog(dir);
+    const log = await openLmdbLog(dir, { machine: kvMachine });
     await log.append([promised(1), accepted(0), accepted(1), accepted(2)]);
     await log.append([accepted(1, 2), { kind: 'trim', upTo: 1 }]);
     await log.append([accepted(3), { kind: 'trim', upTo: 3 }]);
@@ -193,7 +194,7 @@ describe('LMDB record log', () => {
 
   it('keeps only the latest promise and the latest round, deleting the older in the same transaction', async () => {
     const dir = await tempDir();
-    const log = await openLmdbLog(dir);
+    const log = await openLmdbLog(dir, { machine: kvMachine });
     await log.append([promised(1), accepted(0)]);
     await log.append([promised(2), accepted(1, 2)]);
     await log.append([promised(3)]);
@@ -210,8 +211,8 @@ describe('LMDB record log', () => {
     expect(await again.load()).toEqual([accepted(0), accepted(1, 2), promised(4), { kind: 'round', roundMax: 2 }]);
     await again.close();
     // Records an older build left uncompacted (two promises, two rounds) go with the next append after a load.
-    await writeRaw(dir, 100, encodeLogRecord(promised(5)));
-    await writeRaw(dir, 101, encodeLogRecord(promised(6)));
+    await writeRaw(dir, 100, encodeLogRecord(promised(5), kvMachine));
+    await writeRaw(dir, 101, encodeLogRecord(promised(6), kvMachine));
     const third = await openLog(dir);
     expect(await third.load()).toEqual([accepted(0), accepted(1, 2), promised(4), { kind: 'round', roundMax: 2 }, promised(5), promised(6)]);
     await third.append([accepted(2)]);
@@ -223,14 +224,14 @@ describe('LMDB record log', () => {
 
   it('keeps only the latest learner snapshot', async () => {
     const dir = await tempDir();
-    const log = await openLmdbLog(dir);
+    const log = await openLmdbLog(dir, { machine: kvMachine });
     const snap = (upTo: number): MpRecord => ({ kind: 'snapshot', upTo, data: [['k', { v: upTo }]], sessions: [['c1', { seq: upTo, result: { f: 'cas', ok: true } }]] });
     await log.append([snap(5)]);
     await log.append([snap(10), snap(15)]);
     expect(await log.load()).toEqual([snap(15)]);
     await log.close();
     expect((await readRaw(dir)).keys).toEqual([2]);
-    expect(() => encodeLogRecord({ kind: 'snapshot', upTo: 1, data: [['k']], sessions: [] } as unknown as MpRecord)).toThrow(/data entry/);
+    expect(() => encodeLogRecord({ kind: 'snapshot', upTo: 1, data: [['k']], sessions: [] } as unknown as MpRecord, kvMachine)).toThrow(/data entry/);
   });
 
   it('refuses an invalid record and writes nothing of its append', async () => {
@@ -242,10 +243,10 @@ describe('LMDB record log', () => {
 
   it('throws CorruptRecordError naming the file and key of a corrupt record, and never resets it', async () => {
     const dir = await tempDir();
-    const first = await openLmdbLog(dir);
+    const first = await openLmdbLog(dir, { machine: kvMachine });
     await first.append([promised(1), accepted(0), promised(2)]);
     await first.close();
-    const bytes = encodeLogRecord(accepted(0));
+    const bytes = encodeLogRecord(accepted(0), kvMachine);
     bytes[bytes.length - 3] = (bytes[bytes.length - 3] as number) ^ 0x01;
     await writeRaw(dir, 1, bytes);
     const log = await openLog(dir);
@@ -261,7 +262,7 @@ describe('LMDB record log', () => {
   });
 
   it('rejects use after close with an error that says so', async () => {
-    const log = await openLmdbLog(await tempDir());
+    const log = await openLmdbLog(await tempDir(), { machine: kvMachine });
     await log.close();
     await expect(log.append([promised(1)])).rejects.toThrow(/is closed; open it again/);
     await expect(log.load()).rejects.toThrow(/is closed/);

@@ -27,6 +27,7 @@ import { ensureDir } from '../../src/runtime/storage/files.js';
 import { checkLmdbFile } from '../../src/runtime/storage/lmdb-check.js';
 import { openLmdbStore } from '../../src/runtime/storage/lmdb.js';
 import { openLmdbLog } from '../../src/runtime/storage/log.js';
+import { kvMachine } from '../../src/machines/kv/index.js';
 import { isRegistered, registryEntry } from '../../src/runtime/storage/registry.js';
 import { StorageError } from '../../src/runtime/storage/types.js';
 
@@ -210,7 +211,7 @@ describe('the checks made before LMDB maps a file (in process)', () => {
 
   it('passes a file of many pages, overflow pages and deletions', async () => {
     const dir = join(await tempDir(), 'p1');
-    const log = await openLmdbLog(dir, { actorId: 'p1' });
+    const log = await openLmdbLog(dir, { machine: kvMachine, actorId: 'p1' });
     for (let i = 1; i <= 40; i++) {
       await log.append([{ kind: 'round', roundMax: i }, { kind: 'accepted', slot: i, ballot: { round: i, proposer: 'p1' }, value: [{ clientId: 'c', seq: i, op: { f: 'write', key: 'k', value: 'x'.repeat(i * 400) } }] as never }]);
       if (i % 10 === 0) await log.append([{ kind: 'trim', upTo: i - 5 }]);
@@ -297,7 +298,7 @@ describe('a full disk (in process, free space reported by a stub)', () => {
   it('a record log refuses the append before making it and keeps every acknowledged record', async () => {
     const dir = join(await tempDir(), 'a1');
     let free = 1024 ** 3;
-    const log = await openLmdbLog(dir, { actorId: 'a1', minFreeBytes: 1024 ** 2, freeBytes: () => free });
+    const log = await openLmdbLog(dir, { machine: kvMachine, actorId: 'a1', minFreeBytes: 1024 ** 2, freeBytes: () => free });
     const acknowledged: MpRecord[] = [{ kind: 'promised', ballot: { round: 1, proposer: 'p1' } }];
     await log.append(acknowledged);
     free = 1024;
@@ -309,7 +310,7 @@ describe('a full disk (in process, free space reported by a stub)', () => {
     expect(err).toBeInstanceOf(StorageError);
     expect(err).toMatchObject({ code: 'SYNOD_DISK_FULL', file: join(dir, 'data.mdb') });
     await log.close();
-    const reopened = await openLmdbLog(dir, { actorId: 'a1' });
+    const reopened = await openLmdbLog(dir, { machine: kvMachine, actorId: 'a1' });
     // A round record deletes the rounds before it: what is left is the promise and the last round acknowledged.
     expect(acknowledged.length).toBeGreaterThan(1);
     expect(await reopened.load()).toEqual([acknowledged[0], acknowledged.at(-1)]);

@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DurableRecord } from '../../src/core/effects.js';
 import { openLmdbStore } from '../../src/runtime/storage/lmdb.js';
 import { openLmdbLog } from '../../src/runtime/storage/log.js';
+import { kvMachine } from '../../src/machines/kv/index.js';
 import { StorageError } from '../../src/runtime/storage/types.js';
 
 /** While `error` is set, every put rejects with it instead of writing. */
@@ -62,7 +63,7 @@ describe('live I/O errors name the file', () => {
 
   it('a failed append is SYNOD_STORAGE_IO naming data.mdb; an out-of-space error is SYNOD_DISK_FULL', async () => {
     const dir = await actorDir();
-    const log = await openLmdbLog(dir, { actorId: 'a1' });
+    const log = await openLmdbLog(dir, { machine: kvMachine, actorId: 'a1' });
     fault.error = eio();
     const io = await log.append([{ kind: 'round', roundMax: 1 }]).catch((e: unknown) => e);
     expect(io).toMatchObject({ code: 'SYNOD_STORAGE_IO', file: join(dir, 'data.mdb') });

@@ -26,6 +26,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { open } from 'lmdb';
 import { LMDB_OPEN_OPTIONS } from '../../src/runtime/storage/environment.js';
 import { openLmdbLog } from '../../src/runtime/storage/log.js';
+import { kvMachine } from '../../src/machines/kv/machine.js';
 import type { MpRecord } from '../../src/core/multipaxos/types.js';
 
 const PAGE_HEADER = 24;
@@ -111,12 +112,12 @@ describe('a machine crash after an acknowledged write', () => {
 
   it('keeps every record the record log acknowledged (synod options, simulated reboot)', async () => {
     const dir = await tempDir();
-    const log = await openLmdbLog(dir);
+    const log = await openLmdbLog(dir, { machine: kvMachine });
     for (let slot = 0; slot < 3; slot++) await log.append([accepted(slot)]);
     const image = readFileSync(join(dir, 'data.mdb'));
     await log.close();
     const after = await restore(rebooted(image));
-    const reopened = await openLmdbLog(after);
+    const reopened = await openLmdbLog(after, { machine: kvMachine });
     try {
       expect((await reopened.load()).map((r) => (r.kind === 'accepted' ? r.slot : -1))).toEqual([0, 1, 2]);
     } finally {

@@ -7,13 +7,18 @@ import type { ActorId, Role } from '../ids.js';
 import { initMpAcceptor, mpAcceptorInvariants, stepMpAcceptor, type MpAcceptorState } from './acceptor.js';
 import { initMpLearner, mpLearnerInvariants, stepMpLearner, type MpLearnerState } from './learner.js';
 import { initMpProposer, mpProposerInvariants, stepMpProposer, type MpProposerState } from './proposer.js';
+import type { AnyStateMachine } from './machine.js';
 import type { MpConfig, MpInput, MpRecord, MpStep } from './types.js';
 
 /** The state of any Multi-Paxos role. */
 export type MpActorState = MpProposerState | MpAcceptorState | MpLearnerState;
 
-/** Builds an actor of `role`, rebuilt from its durable records (in the order written); a record of another role is corruption. */
-export function initMpActor(role: Role, id: ActorId, config: MpConfig, records: readonly MpRecord[] = []): MpActorState {
+/**
+ * Builds an actor of `role`, rebuilt from its durable records (in the order
+ * written); a record of another role is corruption. `machine` is the state
+ * machine the log replicates (only learners apply it).
+ */
+export function initMpActor(role: Role, id: ActorId, config: MpConfig, machine: AnyStateMachine, records: readonly MpRecord[] = []): MpActorState {
   switch (role) {
     case 'proposer': {
       let roundMax = 0;
@@ -21,14 +26,14 @@ export function initMpActor(role: Role, id: ActorId, config: MpConfig, records: 
         if (r.kind !== 'round') throw new AssertionError(`${id}: a proposer recovered a ${r.kind} record`);
         roundMax = Math.max(roundMax, r.roundMax);
       }
-      return initMpProposer(id, config, roundMax);
+      return initMpProposer(id, config, roundMax, (op) => machine.readOnly(op));
     }
     case 'acceptor':
       if (records.some((r) => r.kind === 'round' || r.kind === 'snapshot')) throw new AssertionError(`${id}: an acceptor recovered a proposer's or learner's record`);
       return initMpAcceptor(id, config, records);
     case 'learner':
       if (records.some((r) => r.kind !== 'snapshot')) throw new AssertionError(`${id}: a learner recovered a record that is not a snapshot`);
-      return initMpLearner(id, config, records);
+      return initMpLearner(id, config, machine, records);
   }
 }
 

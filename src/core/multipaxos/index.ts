@@ -1,10 +1,11 @@
 /**
  * Multi-Paxos: a replicated log (one Paxos instance per slot, a distinguished
- * leader, pipelining and batching) and a key-value state machine on it. Pure,
- * like the single-decree core.
+ * leader, pipelining and batching) of commands for a state machine it knows
+ * only through the {@link StateMachine} interface. Pure, like the
+ * single-decree core.
  */
 export * from './types.js';
-export * from './state-machine.js';
+export * from './machine.js';
 export * from './acceptor.js';
 export * from './proposer.js';
 export * from './learner.js';

@@ -1,23 +1,31 @@
 /**
- * The Multi-Paxos learner: a replica of the key-value state machine. It
- * applies chosen slots strictly in log order and answers each client command
- * it applies (the host routes the first answer to the waiting client). When
- * it sees it is missing slots — a gap below a slot it received, or a leader's
- * commit index above what it applied — it asks the leader to catch it up.
+ * The Multi-Paxos learner: a replica of the state machine the log carries
+ * (any {@link StateMachine}; the key-value store is one). It applies chosen
+ * slots strictly in log order and answers each client command it applies
+ * (the host routes the first answer to the waiting client). Client sessions
+ * are its business, not the machine's: a retried command, known by its
+ * (clientId, seq), is answered from the session and never applied twice.
+ * When it sees it is missing slots — a gap below a slot it received, or a
+ * leader's commit index above what it applied — it asks the leader to catch
+ * it up.
  */
 import { assert } from '../assert.js';
 import { describeBallot } from '../ballot.js';
 import type { ActorId } from '../ids.js';
 import { slotHorizon } from './acceptor.js';
-import { applyCommand, emptyKv, readLocal, type KvState } from './state-machine.js';
-import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRead, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep } from './types.js';
+import type { AnyStateMachine } from './machine.js';
+import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRead, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep, Session } from './types.js';
 
 /** A learner's state. */
 export interface MpLearnerState {
   readonly role: 'learner';
   readonly id: ActorId;
   readonly config: MpConfig;
-  readonly kv: KvState;
+  /** The state machine replicated, and its state. */
+  readonly machine: AnyStateMachine;
+  machineState: unknown;
+  /** Per client: the last sequence number applied and its result. */
+  readonly sessions: Map<string, Session>;
   /** The next slot to apply; every slot below it is applied. */
   nextSlot: number;
   /** Chosen slots received ahead of a gap. */
@@ -37,8 +45,8 @@ export interface MpLearnerState {
 }
 
 /** A fresh learner, or one recovered from its latest snapshot (the rest comes from the log through catch-up). */
-export function initMpLearner(id: ActorId, config: MpConfig, records: readonly MpRecord[] = []): MpLearnerState {
-  const s: MpLearnerState = { role: 'learner', id, config, kv: emptyKv(), nextSlot: 0, pending: new Map(), leader: null, knownCommit: 0, catchupArmed: false, snapshotAt: 0, reads: new Map(), readsHeld: 0 };
+export function initMpLearner(id: ActorId, config: MpConfig, machine: AnyStateMachine, records: readonly MpRecord[] = []): MpLearnerState {
+  const s: MpLearnerState = { role: 'learner', id, config, machine, machineState: machine.init(), sessions: new Map(), nextSlot: 0, pending: new Map(), leader: null, knownCommit: 0, catchupArmed: false, snapshotAt: 0, reads: new Map(), readsHeld: 0 };
   let latest: Extract<MpRecord, { kind: 'snapshot' }> | null = null;
   for (const r of records) if (r.kind === 'snapshot' && (latest === null || r.upTo > latest.upTo)) latest = r;
   if (latest) install(s, latest);
@@ -47,10 +55,9 @@ export function initMpLearner(id: ActorId, config: MpConfig, records: readonly M
 
 /** Replaces the state machine with a snapshot's. */
 function install(s: MpLearnerState, snap: { readonly upTo: number; readonly data: MpSnapshot['data']; readonly sessions: MpSnapshot['sessions'] }): void {
-  s.kv.data.clear();
-  for (const [k, v] of snap.data) s.kv.data.set(k, v);
-  s.kv.sessions.clear();
-  for (const [c, session] of snap.sessions) s.kv.sessions.set(c, session);
+  s.machineState = s.machine.restore(snap.data);
+  s.sessions.clear();
+  for (const [c, session] of snap.sessions) s.sessions.set(c, session);
   s.nextSlot = snap.upTo;
   s.snapshotAt = snap.upTo;
   if (s.knownCommit < snap.upTo) s.knownCommit = snap.upTo;
@@ -66,7 +73,7 @@ function maybeSnapshot(s: MpLearnerState, fx: MpEffect[], force = false): void {
   const every = s.config.compactEvery;
   if (every === 0 || (!force && s.nextSlot - s.snapshotAt < every)) return;
   s.snapshotAt = s.nextSlot;
-  const record: MpRecord = { kind: 'snapshot', upTo: s.nextSlot, data: [...s.kv.data], sessions: [...s.kv.sessions] };
+  const record: MpRecord = { kind: 'snapshot', upTo: s.nextSlot, data: s.machine.snapshot(s.machineState), sessions: [...s.sessions] };
   const then: MpEffect[] = s.leader === null ? [] : [{ type: 'send', to: s.leader, msg: { type: 'applied', from: s.id, upTo: s.nextSlot } }];
   fx.push({ type: 'persist', records: [record], then });
 }
@@ -153,7 +160,7 @@ function onSnapshotRequest(s: MpLearnerState, m: MpSnapshotRequest, fx: MpEffect
   }
   assert(m.learner !== s.id && s.config.members.learners.includes(m.learner), `${s.id}: snapshot for ${m.learner}`);
   assert(!s.pending.has(s.nextSlot) && s.snapshotAt <= s.nextSlot, `${s.id}: snapshot at ${s.snapshotAt} past the next slot ${s.nextSlot}`);
-  const msg: MpSnapshot = { type: 'snapshot', from: s.id, upTo: s.nextSlot, data: [...s.kv.data], sessions: [...s.kv.sessions] };
+  const msg: MpSnapshot = { type: 'snapshot', from: s.id, upTo: s.nextSlot, data: s.machine.snapshot(s.machineState), sessions: [...s.sessions] };
   fx.push({ type: 'send', to: m.learner, msg });
 }
 
@@ -178,19 +185,21 @@ function onSnapshot(s: MpLearnerState, m: MpSnapshot, fx: MpEffect[]): void {
 }
 
 /**
- * ReadIndex: reads a proposer confirmed as leader, to answer from this
- * replica's state once it has applied every slot below `index`. Held reads
- * are bounded (as many as a full window of batches, and no further ahead
- * than `pending` may reach); a read past that is dropped, and its client asks
- * again. Held reads are not durable: after a crash the clients ask again.
+ * ReadIndex: read-only commands a proposer confirmed as leader, to answer
+ * from this replica's state once it has applied every slot below `index`.
+ * They touch no session (a read-only command changes nothing, so answering
+ * it twice is harmless). Held reads are bounded (as many as a full window of
+ * batches, and no further ahead than `pending` may reach); a read past that
+ * is dropped, and its client asks again. Held reads are not durable: after a
+ * crash the clients ask again.
  */
 function onRead(s: MpLearnerState, m: MpRead, fx: MpEffect[]): void {
   if (!s.config.members.proposers.includes(m.from)) {
     fx.push({ type: 'ignore', reason: `read from non-proposer ${m.from}` });
     return;
   }
-  if (m.commands.some((c) => c.op.f !== 'read')) {
-    fx.push({ type: 'ignore', reason: `read from ${m.from} carries a command that is not a read` });
+  if (m.commands.some((c) => !s.machine.readOnly(c.op))) {
+    fx.push({ type: 'ignore', reason: `read from ${m.from} carries a command that is not read-only` });
     return;
   }
   assert(s.readsHeld >= 0 && s.readsHeld <= s.config.window * s.config.batchMax, `${s.id}: ${s.readsHeld} reads held`);
@@ -213,9 +222,10 @@ function onRead(s: MpLearnerState, m: MpRead, fx: MpEffect[]): void {
   requestCatchup(s, fx);
 }
 
+/** Answers a read-only command from the state as it is (applying it changes nothing). */
 function answerRead(s: MpLearnerState, c: Command, fx: MpEffect[]): void {
-  assert(c.op.f === 'read', `${s.id}: answering ${c.op.f} as a read`);
-  fx.push({ type: 'applied', slot: s.nextSlot - 1, command: c, result: { f: 'read', value: readLocal(s.kv, c.op.key) } });
+  assert(s.machine.readOnly(c.op), `${s.id}: answering a command that is not read-only as a read`);
+  fx.push({ type: 'applied', slot: s.nextSlot - 1, command: c, result: s.machine.apply(s.machineState, c.op) });
 }
 
 /** Answers the held reads whose index the state machine has reached. */
@@ -236,12 +246,40 @@ function applyReady(s: MpLearnerState, fx: MpEffect[]): void {
     if (batch === undefined) return answerHeldReads(s, fx);
     s.pending.delete(s.nextSlot);
     fx.push({ type: 'appliedSlot', slot: s.nextSlot, batch });
-    for (const command of batch) {
-      const result = applyCommand(s.kv, command);
-      if (result) fx.push({ type: 'applied', slot: s.nextSlot, command, result });
-    }
+    for (const command of batch) applyCommand(s, command, fx);
     s.nextSlot++;
   }
+}
+
+/**
+ * Applies `cmd` through its client's session and pushes the answer, if any.
+ *
+ * A session is made by a client's first command (seq 1), and remembers the
+ * last command applied and its result: a retry of it gets that result again,
+ * an older duplicate nothing (nobody waits for it). A later command of a
+ * client with no session had one, evicted since (every client starts at
+ * seq 1, and sends seq n + 1 only after seq n): it may have been applied
+ * already, so it is answered `expired`, never applied. At most
+ * `maxSessions` are kept; a new one evicts the least recently applied (the
+ * map is kept in that order, snapshots included, so every learner evicts
+ * the same client).
+ */
+function applyCommand(s: MpLearnerState, cmd: Command, fx: MpEffect[]): void {
+  const session = s.sessions.get(cmd.clientId);
+  if (session && cmd.seq <= session.seq) {
+    if (cmd.seq === session.seq) fx.push({ type: 'applied', slot: s.nextSlot, command: cmd, result: session.result });
+    return;
+  }
+  if (!session && cmd.seq !== 1 && !s.config.bugs.reapplyEvicted) {
+    fx.push({ type: 'expired', slot: s.nextSlot, command: cmd });
+    return;
+  }
+  const result = s.machine.apply(s.machineState, cmd.op);
+  s.sessions.delete(cmd.clientId);
+  s.sessions.set(cmd.clientId, { seq: cmd.seq, result });
+  if (s.sessions.size > s.config.maxSessions) s.sessions.delete(s.sessions.keys().next().value as string);
+  assert(s.sessions.size <= s.config.maxSessions, `${s.id}: ${s.sessions.size} sessions, more than ${s.config.maxSessions}`);
+  fx.push({ type: 'applied', slot: s.nextSlot, command: cmd, result });
 }
 
 function requestCatchup(s: MpLearnerState, fx: MpEffect[]): void {
@@ -265,7 +303,8 @@ function onRequest(s: MpLearnerState, commands: readonly Command[], fx: MpEffect
   }
   const rest: Command[] = [];
   for (const command of commands) {
-    if (command.op.f === 'read') fx.push({ type: 'applied', slot: -1, command, result: { f: 'read', value: readLocal(s.kv, command.op.key) } });
+    // A read-only operation changes nothing, so applying it here, outside the log and without a session, only reads the lagging state.
+    if (s.machine.readOnly(command.op)) fx.push({ type: 'applied', slot: -1, command, result: s.machine.apply(s.machineState, command.op) });
     else rest.push(command);
   }
   if (rest.length > 0) fx.push({ type: 'reject', commands: rest, leader: s.leader });
@@ -276,6 +315,7 @@ export function mpLearnerInvariants(s: MpLearnerState): void {
   assert(!s.pending.has(s.nextSlot), `${s.id}: slot ${s.nextSlot} is ready but not applied`);
   // Pending holds only slots past a gap; one at or below the next slot would never be applied, nor freed.
   for (const slot of s.pending.keys()) assert(slot > s.nextSlot, `${s.id}: pending slot ${slot} not above the next slot ${s.nextSlot}`);
+  assert(s.sessions.size <= s.config.maxSessions, `${s.id}: ${s.sessions.size} client sessions, more than maxSessions ${s.config.maxSessions}`);
   // A held read whose index is reached would wait for good: they are answered in the step that reaches it.
   let held = 0;
   for (const [index, commands] of s.reads) {

@@ -26,6 +26,7 @@ import { ballotEq, ballotGt, compareBallots, describeBallot, type Ballot } from 
 import type { ActorId } from '../ids.js';
 import { isQuorum } from '../quorum.js';
 import { nextRound } from '../rounds.js';
+import type { Value } from '../value.js';
 import type { AcceptedEntry, Batch, Command, MpAccepted, MpApplied, MpCatchup, MpCommit, MpConfig, MpConfirmed, MpEffect, MpHeartbeat, MpInput, MpNack, MpPrevoteOk, MpPromise, MpStep, MpTrim, SlotEntry } from './types.js';
 import { slotHorizon } from './acceptor.js';
 import { batchJson } from './wire.js';
@@ -95,10 +96,17 @@ export interface MpProposerState {
   readonly readRounds: Map<number, { readonly index: number; readonly commands: Batch; readonly confirmed: Set<ActorId> }>;
   /** The id of the next confirmation round. Not durable: answers carry the ballot too, and a ballot is never used twice. */
   readSeq: number;
+  /** The state machine's test for a read-only operation (ReadIndex serves those without the log). */
+  readonly readOnly: (op: Value) => boolean;
 }
 
-/** A fresh proposer, or one recovered from its durable round. */
-export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0): MpProposerState {
+/**
+ * A fresh proposer, or one recovered from its durable round. `readOnly` is
+ * the replicated state machine's test for an operation that changes nothing
+ * (ReadIndex serves those without the log); without one, every command goes
+ * through the log.
+ */
+export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0, readOnly: (op: Value) => boolean = () => false): MpProposerState {
   return {
     role: 'proposer',
     id,
@@ -132,6 +140,7 @@ export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0): MpP
     readsWaiting: [],
     readRounds: new Map(),
     readSeq: 0,
+    readOnly,
   };
 }
 
@@ -182,7 +191,9 @@ function onRequest(s: MpProposerState, commands: readonly Command[], fx: MpEffec
   }
   assert(s.ballot !== null && s.leader === s.id, `${s.id}: leading without a ballot, or following ${s.leader}`);
   // ReadIndex: reads take no slot; they wait for a confirmation round (started at the end of the step).
-  for (const c of commands) (s.config.reads === 'index' && c.op.f === 'read' ? s.readsWaiting : s.queue).push(c);
+  // A client's first command (seq 1) always goes through the log: it opens the client's session, which a read served
+  // by ReadIndex would not, and without one the client's next write would be refused as from an evicted session.
+  for (const c of commands) (s.config.reads === 'index' && c.seq !== 1 && s.readOnly(c.op) ? s.readsWaiting : s.queue).push(c);
   pump(s, fx);
   assert(s.inflight.size <= s.config.window, `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
 }

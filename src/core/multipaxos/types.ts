@@ -1,32 +1,27 @@
 /**
- * Multi-Paxos: types of the replicated log and its key-value state machine.
- * One Paxos instance per log slot; a slot holds a batch of client commands
- * (an empty batch is a no-op that fills a gap).
+ * Multi-Paxos: types of the replicated log. One Paxos instance per log slot;
+ * a slot holds a batch of client commands (an empty batch is a no-op that
+ * fills a gap). What a command's operation means is up to the state machine
+ * the log replicates (see `machine.ts`): to the log it is a JSON value.
  */
 import type { Ballot } from '../ballot.js';
 import type { ActorId, Membership } from '../ids.js';
 import type { Value } from '../value.js';
-
-/**
- * A key-value operation. Reads are linearizable either way they are served:
- * by a quorum round of the leader and an index into the log (ReadIndex, the
- * default: nothing is written) or as commands of the log (`reads: 'log'`).
- */
-export type KvOp =
-  | { readonly f: 'read'; readonly key: string }
-  | { readonly f: 'write'; readonly key: string; readonly value: Value }
-  | { readonly f: 'cas'; readonly key: string; readonly from: Value; readonly to: Value };
 
 /** A client command. (clientId, seq) identifies it, so a retried command is applied exactly once. */
 export interface Command {
   readonly clientId: string;
   /** Per-client sequence number, increasing by one per new operation. */
   readonly seq: number;
-  readonly op: KvOp;
+  /** The operation, which only the state machine reads. */
+  readonly op: Value;
 }
 
-/** What an operation returned: the value read, or whether a cas swapped. */
-export type KvResult = { readonly f: 'read'; readonly value: Value } | { readonly f: 'write' } | { readonly f: 'cas'; readonly ok: boolean };
+/** A client's session as the learners keep it: the last sequence number applied and its result. */
+export interface Session {
+  readonly seq: number;
+  readonly result: Value;
+}
 
 /** The value of one slot: a batch of commands. */
 export type Batch = readonly Command[];
@@ -154,13 +149,14 @@ export interface MpSnapshotRequest {
   readonly learner: ActorId;
 }
 
-/** A learner's state machine as of slot `upTo`: the data and the client sessions (for exactly-once). */
+/** A learner's state machine as of slot `upTo`: the machine's snapshot and the client sessions (for exactly-once). */
 export interface MpSnapshot {
   readonly type: 'snapshot';
   readonly from: ActorId;
   readonly upTo: number;
-  readonly data: readonly (readonly [string, Value])[];
-  readonly sessions: readonly (readonly [string, { readonly seq: number; readonly result: KvResult }])[];
+  /** The state machine's own snapshot. */
+  readonly data: Value;
+  readonly sessions: readonly (readonly [string, Session])[];
 }
 
 /**
@@ -217,7 +213,7 @@ export type MpRecord =
   /** Slots below `upTo` are discarded (the store may delete their records). */
   | { readonly kind: 'trim'; readonly upTo: number }
   /** A learner's state machine after applying every slot below `upTo`. */
-  | { readonly kind: 'snapshot'; readonly upTo: number; readonly data: readonly (readonly [string, Value])[]; readonly sessions: readonly (readonly [string, { readonly seq: number; readonly result: KvResult }])[] };
+  | { readonly kind: 'snapshot'; readonly upTo: number; readonly data: Value; readonly sessions: readonly (readonly [string, Session])[] };
 
 /** What a Multi-Paxos core asks its host to do. */
 export type MpEffect =
@@ -236,7 +232,14 @@ export type MpEffect =
   /** A learner replaced its state machine with a snapshot: the next slot it applies is `upTo`. */
   | { readonly type: 'installedSnapshot'; readonly upTo: number }
   /** A learner applied a client command (or found it already applied): the answer for the client. */
-  | { readonly type: 'applied'; readonly slot: number; readonly command: Command; readonly result: KvResult }
+  | { readonly type: 'applied'; readonly slot: number; readonly command: Command; readonly result: Value }
+  /**
+   * A learner did not apply a client command: its session is gone (evicted,
+   * see `MpConfig.maxSessions`), so whether it was applied before is
+   * unknown. Every learner refuses it alike; the client must not re-send it
+   * under the same id, and continues under a fresh one.
+   */
+  | { readonly type: 'expired'; readonly slot: number; readonly command: Command }
   /** A proposer cannot serve these commands (it is not the leader); `leader` is its best guess of who is. */
   | { readonly type: 'reject'; readonly commands: readonly Command[]; readonly leader: ActorId | null }
   /** A proposer became the leader. */
@@ -261,6 +264,8 @@ export interface MpBugs {
   readonly promiseOmitsTrim: boolean;
   /** ReadIndex without its quorum round: a leader hands reads to the learners at once, so a deposed leader that does not know it yet serves stale reads. */
   readonly readWithoutQuorum: boolean;
+  /** A learner applies a command of a client whose session it evicted as a new client's (so an evicted client's retry is applied again). */
+  readonly reapplyEvicted: boolean;
 }
 
 /** Configuration of the Multi-Paxos roles. Times in the host's unit. */
@@ -288,6 +293,13 @@ export interface MpConfig {
   readonly maxAcceptBytes: number;
   /** Learners snapshot their state machine every this many slots, and the log is trimmed up to what every learner has snapshotted (0: never). */
   readonly compactEvery: number;
+  /**
+   * Most client sessions a learner keeps. A new client beyond it evicts the
+   * session applied least recently (the same one on every learner: they
+   * apply the same commands in the same order). A command of an evicted
+   * client is answered `expired`, never applied.
+   */
+  readonly maxSessions: number;
   /** The guard against runaway ballots (see `core/rounds.ts`): acceptors refuse a round more than this above their promise, proposers climb at most this much per attempt. */
   readonly maxRoundJump: number;
   /**
@@ -313,9 +325,10 @@ export function mpConfig(members: Membership, o: Partial<Omit<MpConfig, 'members
     catchupMax: o.catchupMax ?? 256,
     maxAcceptBytes: o.maxAcceptBytes ?? 1 << 20,
     compactEvery: o.compactEvery ?? 1000,
+    maxSessions: o.maxSessions ?? 16_384,
     maxRoundJump: o.maxRoundJump ?? 1_000_000,
     reads: o.reads ?? 'index',
-    bugs: { staleRead: false, trimKeepsInflight: false, unwindowedRecovery: false, noAcceptRetry: false, ignorePromisedValues: false, forgetAccepted: false, promiseOmitsTrim: false, readWithoutQuorum: false, ...o.bugs },
+    bugs: { staleRead: false, trimKeepsInflight: false, unwindowedRecovery: false, noAcceptRetry: false, ignorePromisedValues: false, forgetAccepted: false, promiseOmitsTrim: false, readWithoutQuorum: false, reapplyEvicted: false, ...o.bugs },
   };
 }
 

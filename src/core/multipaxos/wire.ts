@@ -14,14 +14,9 @@
  */
 import type { Ballot } from '../ballot.js';
 import type { ActorId } from '../ids.js';
-import type { AcceptedEntry, Batch, KvOp, KvResult, MpMessage, MpSnapshot, SlotEntry } from './types.js';
-import { isValue, type Value } from '../value.js';
+import type { AnyStateMachine } from './machine.js';
+import type { AcceptedEntry, Batch, MpMessage, MpSnapshot, SlotEntry } from './types.js';
 import { exactBallot, exactFieldsProblem, isActorIdText } from '../messages.js';
-
-/** A result as it travels in a learner's answers (the runtime's `MpTurnReport.answers`): the client knows which operation it asked for. */
-export function encodeResult(result: KvResult): Value {
-  return result.f === 'read' ? result.value : result.f === 'cas' ? result.ok : 0;
-}
 
 /** JSON texts of batches already encoded or decoded in this thread, by batch object. */
 const batchTexts = new WeakMap<Batch, string>();
@@ -89,10 +84,11 @@ const FIELDS: Readonly<Record<MpMessage['type'], readonly string[]>> = {
  * `toWire`) and returns a fresh copy of its envelope: the fields of its type
  * and no others, at every level (ballots, entries, commands, their ops),
  * safe-integer slots and rounds, JSON values. Commands inside batches are
- * checked in place, see `batchProblem`. Whether a ballot or a slot is
+ * checked in place, see `batchProblem`; their operations, and snapshots, by
+ * `machine`, the state machine the log carries. Whether a ballot or a slot is
  * acceptable is the receiving core's guard to decide.
  */
-export function validateMpMessage(x: unknown): MpValidated {
+export function validateMpMessage(x: unknown, machine: AnyStateMachine): MpValidated {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) return refuse('not an object');
   const m = x as Record<string, unknown>;
   const from = m.from;
@@ -115,7 +111,7 @@ export function validateMpMessage(x: unknown): MpValidated {
       if (!isSlot(m.fromSlot)) return refuse('bad fromSlot');
       return { ok: true, msg: { type: 'prepare', from, ballot: b as Ballot, fromSlot: m.fromSlot } };
     case 'promise': {
-      const entries = acceptedEntries(m.entries);
+      const entries = acceptedEntries(m.entries, machine);
       if (typeof entries === 'string') return refuse(`promise: ${entries}`);
       if (!isSlot(m.trimmed)) return refuse('promise: bad trimmed');
       return { ok: true, msg: { type: 'promise', from, ballot: b as Ballot, entries, trimmed: m.trimmed } };
@@ -126,7 +122,7 @@ export function validateMpMessage(x: unknown): MpValidated {
       return { ok: true, msg: { type: 'nack', from, ballot: b as Ballot, promised } };
     }
     case 'accept': {
-      const entries = slotEntries(m.entries);
+      const entries = slotEntries(m.entries, machine);
       if (typeof entries === 'string') return refuse(`accept: ${entries}`);
       return { ok: true, msg: { type: 'accept', from, ballot: b as Ballot, entries } };
     }
@@ -135,7 +131,7 @@ export function validateMpMessage(x: unknown): MpValidated {
       return { ok: true, msg: { type: 'accepted', from, ballot: b as Ballot, slots: [...(m.slots as number[])] } };
     }
     case 'commit': {
-      const entries = slotEntries(m.entries);
+      const entries = slotEntries(m.entries, machine);
       if (typeof entries === 'string') return refuse(`commit: ${entries}`);
       return { ok: true, msg: { type: 'commit', from, entries } };
     }
@@ -153,14 +149,14 @@ export function validateMpMessage(x: unknown): MpValidated {
       if (!isActorIdText(m.learner)) return refuse('snapshot-request: no learner');
       return { ok: true, msg: { type: 'snapshot-request', from, learner: m.learner } };
     case 'snapshot':
-      return snapshot(from, m);
+      return snapshot(from, m, machine);
     case 'confirm':
     case 'confirmed':
       if (!isSlot(m.id)) return refuse(`${type}: bad id`);
       return { ok: true, msg: { type, from, ballot: b as Ballot, id: m.id } };
     case 'read': {
       if (!isSlot(m.index)) return refuse('read: bad index');
-      const commands = parseBatch(m.commands);
+      const commands = parseBatch(m.commands, machine);
       if (typeof commands === 'string') return refuse(`read: ${commands}`);
       return { ok: true, msg: { type: 'read', from, index: m.index, commands } };
     }
@@ -179,7 +175,7 @@ function isSlot(x: unknown): x is number {
   return Number.isSafeInteger(x) && (x as number) >= 0;
 }
 
-function slotEntries(x: unknown): SlotEntry[] | string {
+function slotEntries(x: unknown, machine: AnyStateMachine): SlotEntry[] | string {
   if (!Array.isArray(x)) return 'entries must be an array';
   const out: SlotEntry[] = [];
   for (const e of x as unknown[]) {
@@ -188,14 +184,14 @@ function slotEntries(x: unknown): SlotEntry[] | string {
     if (shape !== null) return shape;
     const { slot, value } = e as Record<string, unknown>;
     if (!isSlot(slot)) return 'an entry has a bad slot';
-    const batch = parseBatch(value);
+    const batch = parseBatch(value, machine);
     if (typeof batch === 'string') return `slot ${slot}: ${batch}`;
     out.push({ slot, value: batch });
   }
   return out;
 }
 
-function acceptedEntries(x: unknown): AcceptedEntry[] | string {
+function acceptedEntries(x: unknown, machine: AnyStateMachine): AcceptedEntry[] | string {
   if (!Array.isArray(x)) return 'entries must be an array';
   const out: AcceptedEntry[] = [];
   for (const e of x as unknown[]) {
@@ -206,7 +202,7 @@ function acceptedEntries(x: unknown): AcceptedEntry[] | string {
     if (!isSlot(slot)) return 'an entry has a bad slot';
     const ballot = exactBallot((e as Record<string, unknown>).ballot);
     if (typeof ballot === 'string') return `slot ${slot}: bad ballot`;
-    const batch = parseBatch(value);
+    const batch = parseBatch(value, machine);
     if (typeof batch === 'string') return `slot ${slot}: ${batch}`;
     out.push({ slot, ballot, value: batch });
   }
@@ -214,40 +210,30 @@ function acceptedEntries(x: unknown): AcceptedEntry[] | string {
 }
 
 /** A snapshot message, checked in place (see {@link snapshotProblem}). */
-function snapshot(from: ActorId, m: Record<string, unknown>): MpValidated {
-  const problem = snapshotProblem(m);
+function snapshot(from: ActorId, m: Record<string, unknown>, machine: AnyStateMachine): MpValidated {
+  const problem = snapshotProblem(m, machine);
   if (problem !== null) return refuse(`snapshot: ${problem}`);
   const { upTo, data, sessions } = m as unknown as MpSnapshot;
   return { ok: true, msg: { type: 'snapshot', from, upTo, data, sessions } };
 }
 
 /**
- * Why `x` is not a state machine snapshot — `upTo`, `data` as [key, value]
- * pairs and `sessions` as [clientId, {seq, result}] pairs — or null when it
- * is one. Checked in place, like batches.
+ * Why `x` is not a state machine snapshot — `upTo`, `data` as `machine`'s
+ * snapshot and `sessions` as [clientId, {seq, result}] pairs with results of
+ * `machine` — or null when it is one. Checked in place, like batches.
  */
-export function snapshotProblem(x: Record<string, unknown>): string | null {
+export function snapshotProblem(x: Record<string, unknown>, machine: AnyStateMachine): string | null {
   if (!isSlot(x.upTo)) return 'bad upTo';
-  if (!Array.isArray(x.data) || !Array.isArray(x.sessions)) return 'data and sessions must be arrays';
-  for (const pair of x.data as unknown[]) {
-    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || !isValue(pair[1])) return 'a data entry is not a [key, value] pair';
-  }
+  if (!Array.isArray(x.sessions)) return 'data and sessions must be arrays';
+  const data = machine.snapshotProblem(x.data);
+  if (data !== null) return data;
   for (const pair of x.sessions as unknown[]) {
     if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'object' || pair[1] === null) return 'a session is not a [clientId, {seq, result}] pair';
     if (exactFieldsProblem(pair[1] as object, ['seq', 'result'], 'a session') !== null) return `session ${pair[0]} is malformed`;
     const { seq, result } = pair[1] as Record<string, unknown>;
-    if (!Number.isSafeInteger(seq) || (seq as number) < 0 || !isResult(result)) return `session ${pair[0]} is malformed`;
+    if (!Number.isSafeInteger(seq) || (seq as number) < 0 || machine.resultProblem(result) !== null) return `session ${pair[0]} is malformed`;
   }
   return null;
-}
-
-/** True when `x` is a well-formed operation result. */
-function isResult(x: unknown): x is KvResult {
-  if (typeof x !== 'object' || x === null) return false;
-  const r = x as Record<string, unknown>;
-  if (r.f === 'write') return exactFieldsProblem(r, ['f'], 'a result') === null;
-  if (r.f === 'cas') return typeof r.ok === 'boolean' && exactFieldsProblem(r, ['f', 'ok'], 'a result') === null;
-  return r.f === 'read' && isValue(r.value) && exactFieldsProblem(r, ['f', 'value'], 'a result') === null;
 }
 
 /**
@@ -255,7 +241,7 @@ function isResult(x: unknown): x is KvResult {
  * remembered for the batch, so forwarding or logging it does not encode it
  * again.
  */
-function parseBatch(x: unknown): Batch | string {
+function parseBatch(x: unknown, machine: AnyStateMachine): Batch | string {
   if (typeof x !== 'string') return 'a batch is not JSON text';
   let parsed: unknown;
   try {
@@ -263,7 +249,7 @@ function parseBatch(x: unknown): Batch | string {
   } catch {
     return 'a batch is not valid JSON';
   }
-  const problem = batchProblem(parsed);
+  const problem = batchProblem(parsed, machine);
   if (problem !== null) return problem;
   batchTexts.set(parsed as Batch, x);
   return parsed as Batch;
@@ -275,13 +261,14 @@ function parseBatch(x: unknown): Batch | string {
  * made, so it holds only plain data, and copying every command of every
  * batch at every hop would double the allocation on the data path. Because
  * the batch is stored as the text it arrived in, a command must have exactly
- * the fields of its kind (clientId, seq, op; the op's f, key and value, or
- * from and to): a field a peer added would be written to every acceptor's log.
+ * the fields of its kind (clientId, seq, op; and the op's fields, which
+ * `machine` checks): a field a peer added would be written to every
+ * acceptor's log.
  */
-export function batchProblem(x: unknown): string | null {
+export function batchProblem(x: unknown, machine: AnyStateMachine): string | null {
   if (!Array.isArray(x)) return 'the batch is not an array';
   for (const c of x as unknown[]) {
-    const problem = commandProblem(c);
+    const problem = commandProblem(c, machine);
     if (problem !== null) return problem;
   }
   return null;
@@ -290,21 +277,14 @@ export function batchProblem(x: unknown): string | null {
 /** The fields of a command. */
 const COMMAND_FIELDS: readonly string[] = ['clientId', 'seq', 'op'];
 
-/** The fields of each kind of op. */
-const OP_FIELDS: Readonly<Record<KvOp['f'], readonly string[]>> = { read: ['f', 'key'], write: ['f', 'key', 'value'], cas: ['f', 'key', 'from', 'to'] };
-
-/** Why `x` is not a well-formed command, or null when it is one. */
-function commandProblem(x: unknown): string | null {
+/** Why `x` is not a well-formed command, or null when it is one. An operation is a JSON object, whose shape is the machine's to check. */
+function commandProblem(x: unknown, machine: AnyStateMachine): string | null {
   if (typeof x !== 'object' || x === null) return 'a command is not an object';
   if (exactFieldsProblem(x, COMMAND_FIELDS, 'a command') !== null) return 'a command has other fields than clientId, seq and op';
   const { clientId, seq, op } = x as Record<string, unknown>;
   if (!isActorIdText(clientId)) return 'a command has no clientId';
   if (!Number.isSafeInteger(seq) || (seq as number) < 0) return `command of ${clientId} has a bad seq`;
   if (typeof op !== 'object' || op === null || Array.isArray(op)) return `command ${clientId}#${String(seq)} has no op`;
-  const o = op as Record<string, unknown>;
-  if (typeof o.key !== 'string') return `command ${clientId}#${String(seq)} has no string key`;
-  const fields = typeof o.f === 'string' && Object.hasOwn(OP_FIELDS, o.f) ? OP_FIELDS[o.f as KvOp['f']] : null;
-  if (fields === null || exactFieldsProblem(o, fields, 'an op') !== null) return `command ${clientId}#${String(seq)} has a malformed op`;
-  if (o.f === 'read' || (o.f === 'write' && isValue(o.value)) || (o.f === 'cas' && isValue(o.from) && isValue(o.to))) return null;
-  return `command ${clientId}#${String(seq)} has a malformed op`;
+  const problem = machine.opProblem(op);
+  return problem === null ? null : `command ${clientId}#${String(seq)} has ${problem}`;
 }

@@ -51,6 +51,7 @@ import { crc32 } from 'node:zlib';
 import { liveStorageError, openCheckedEnvironment } from './environment.js';
 import type { EnvironmentOptions } from './types.js';
 import { isBallot } from '../../core/ballot.js';
+import type { AnyStateMachine } from '../../core/multipaxos/machine.js';
 import type { MpRecord } from '../../core/multipaxos/types.js';
 import { batchJson, batchProblem, snapshotProblem } from '../../core/multipaxos/wire.js';
 import { CorruptRecordError } from './types.js';
@@ -85,13 +86,15 @@ export interface LmdbLogOptions extends EnvironmentOptions {
    * experiments: a machine crash can then lose records whose replies were sent.
    */
   readonly durable?: boolean;
+  /** The state machine whose commands and snapshots the log holds: records read back are checked against it. */
+  readonly machine: AnyStateMachine;
 }
 
 /** A put promise as lmdb-js returns it with `separateFlushed` (the `flushed` field is not in its typings). */
 type PutPromise = Promise<boolean> & { readonly flushed?: PromiseLike<unknown> };
 
 /** Opens (creating `dir` if missing) the LMDB record log of one actor. */
-export async function openLmdbLog(dir: string, opts: LmdbLogOptions = {}): Promise<RecordLog> {
+export async function openLmdbLog(dir: string, opts: LmdbLogOptions): Promise<RecordLog> {
   const durable = opts.durable ?? true;
   const who = opts.actorId === undefined ? 'the record log' : `the record log of actor ${opts.actorId}`;
   const { db, path, file, space } = openCheckedEnvironment<number>(dir, who, opts);
@@ -158,7 +161,7 @@ export async function openLmdbLog(dir: string, opts: LmdbLogOptions = {}): Promi
       const puts: PutPromise[] = [];
       try {
         // Encode everything first, so a bad record writes nothing.
-        const encoded = records.map(encodeLogRecord);
+        const encoded = records.map((r) => encodeLogRecord(r, opts.machine));
         space.take(encoded.reduce((n, b) => n + b.length, 0));
         records.forEach((record, i) => {
           const key = next++;
@@ -189,7 +192,7 @@ export async function openLmdbLog(dir: string, opts: LmdbLogOptions = {}): Promi
       leftover = [];
       for (const { key, value } of db.getRange({})) {
         if (!Number.isSafeInteger(key) || key < 0) throw new CorruptRecordError(file, String(key), 'the key is not a record sequence number; this is not a synod record log');
-        const record = decodeLogRecord(value, file, String(key));
+        const record = decodeLogRecord(value, file, String(key), opts.machine);
         // Deletes commit with the record that obsoletes them, so what a load finds obsolete was written
         // by a build that did not compact it (promises and rounds were once kept forever): the next append
         // deletes it. It is still returned, since replay keeps only the latest anyway.
@@ -249,8 +252,8 @@ export function openMemoryLog(): RecordLog {
  * commands of a batch were validated when they arrived, and are checked
  * again on load).
  */
-export function encodeLogRecord(record: MpRecord): Buffer {
-  const problem = shallowProblem(record);
+export function encodeLogRecord(record: MpRecord, machine: AnyStateMachine): Buffer {
+  const problem = shallowProblem(record, machine);
   if (problem !== null) throw new TypeError(`refusing to append an invalid log record: ${problem}; this is a bug in the caller, which must only append records its role core produced`);
   // A batch is usually logged as the very text it arrived in (see batchJson).
   const body = record.kind === 'accepted' ? `{"kind":"accepted","slot":${record.slot},"ballot":${JSON.stringify(record.ballot)},"value":${batchJson(record.value)}}` : JSON.stringify(record);
@@ -263,7 +266,7 @@ export function encodeLogRecord(record: MpRecord): Buffer {
  * header, an unknown schema version, a checksum mismatch, an unparsable body,
  * or a body that is not a well-formed record.
  */
-export function decodeLogRecord(raw: string | Uint8Array, file: string, key: string): MpRecord {
+export function decodeLogRecord(raw: string | Uint8Array, file: string, key: string, machine: AnyStateMachine): MpRecord {
   const corrupt = (detail: string) => new CorruptRecordError(file, key, detail);
   // Invalid UTF-8 becomes U+FFFD, which cannot match the checksum of the text written.
   const text = typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
@@ -281,11 +284,11 @@ export function decodeLogRecord(raw: string | Uint8Array, file: string, key: str
   } catch (err) {
     throw corrupt(`body is not JSON (${(err as Error).message})`);
   }
-  const problem = shallowProblem(parsed);
+  const problem = shallowProblem(parsed, machine);
   if (problem !== null) throw corrupt(problem);
   const record = parsed as MpRecord;
   if (record.kind !== 'accepted') return record;
-  const batch = batchProblem(record.value);
+  const batch = batchProblem(record.value, machine);
   if (batch !== null) throw corrupt(`slot ${record.slot}: ${batch}`);
   return record;
 }
@@ -295,7 +298,7 @@ function crcHex(body: string): string {
 }
 
 /** Why `x` is not a log record, looking at everything but the commands of a batch (a snapshot is checked whole); null when it is one. */
-function shallowProblem(x: unknown): string | null {
+function shallowProblem(x: unknown, machine: AnyStateMachine): string | null {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) return 'the record is not an object';
   const r = x as Record<string, unknown>;
   const fields = (names: readonly string[]) => {
@@ -317,7 +320,7 @@ function shallowProblem(x: unknown): string | null {
     case 'snapshot': {
       const bad = fields(['kind', 'upTo', 'data', 'sessions']);
       if (bad !== null) return bad;
-      const problem = snapshotProblem(r);
+      const problem = snapshotProblem(r, machine);
       return problem === null ? null : `a snapshot record: ${problem}`;
     }
     default:

@@ -17,7 +17,7 @@
  * two writers ever race on a file. Each entry is written as a temporary
  * file, fsynced, renamed into place, and the directory fsynced.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ensureDir, fsReason, fsyncDir, writeFileDurably } from './files.js';
 import { StorageError } from './types.js';
@@ -50,4 +50,36 @@ export function register(registryDir: string, actorId: string, storeDir: string)
   }
   const entry = { actor: actorId, store: storeDir, registered: new Date().toISOString(), note: 'synod refuses to start this actor while its store is missing or empty; delete this file only to replace the actor on purpose' };
   writeFileDurably(registryEntry(registryDir, actorId), `${JSON.stringify(entry, null, 2)}\n`);
+}
+
+/** The file, in a cluster's data directory, that counts the key-value clients that have used it. */
+export const CLIENTS_FILE = 'synod-clients.json';
+
+/**
+ * The number of the next key-value client of the data directory `dataDir`
+ * (0 for the first), counted durably: the count is written (temporary file,
+ * fsync, rename, directory fsync) before it is returned, so no later client
+ * of the directory gets it again, whatever crashes. Client ids start with
+ * it, so a client's sessions cannot be mistaken for an earlier client's,
+ * which the learners may still remember (see docs/kv-store.md). One client
+ * at a time per data directory, as for the actors. Throws a StorageError
+ * (SYNOD_STORAGE_IO) naming the file if it cannot be read or written.
+ */
+export function nextClientNumber(dataDir: string): number {
+  ensureDir(dataDir, 'the data directory');
+  const file = join(dataDir, CLIENTS_FILE);
+  let next = 0;
+  if (existsSync(file)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new StorageError('SYNOD_STORAGE_IO', file, `cannot read ${file}: ${fsReason(err)}`, { cause: err });
+    }
+    const n = typeof parsed === 'object' && parsed !== null ? (parsed as { next?: unknown }).next : undefined;
+    if (!Number.isSafeInteger(n) || (n as number) < 0) throw new StorageError('SYNOD_STORAGE_IO', file, `${file} does not hold a client count ({"next": n}); restore it, or delete it to count afresh (client ids then rely on their random part)`);
+    next = n as number;
+  }
+  writeFileDurably(file, `${JSON.stringify({ next: next + 1, note: 'how many key-value clients have used this data directory; their client ids start with their number' }, null, 2)}\n`);
+  return next;
 }

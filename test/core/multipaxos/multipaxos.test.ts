@@ -4,8 +4,6 @@
 import { describe, expect, it } from 'vitest';
 import { membership } from '../../../src/core/ids.js';
 import {
-  applyCommand,
-  emptyKv,
   initMpAcceptor,
   initMpLearner,
   initMpProposer,
@@ -16,8 +14,10 @@ import {
   type Command,
   type MpEffect,
   type MpMessage,
+  type MpLearnerState,
   type MpProposerState,
 } from '../../../src/core/multipaxos/index.js';
+import { kvMachine } from '../../../src/machines/kv/index.js';
 import { standFor } from './elect.js';
 
 const config = mpConfig(membership(2, 3, 1), { window: 2, batchMax: 2 });
@@ -25,6 +25,13 @@ const b = (round: number, proposer = 'p1') => ({ round, proposer });
 const cmd = (seq: number, key = 'k', clientId = 'c0'): Command => ({ clientId, seq, op: { f: 'write', key, value: seq } });
 const sends = (fx: readonly MpEffect[]) => fx.flatMap((e) => (e.type === 'send' ? [e] : e.type === 'persist' ? e.then.filter((t) => t.type === 'send') : []));
 const recvP = (s: MpProposerState, msg: MpMessage) => stepMpProposer(s, { type: 'receive', msg }, 0.5);
+
+/** Commits `command` alone in the learner's next slot; the answer it gives the client, or null when it gives none. */
+function applyCommand(s: MpLearnerState, command: Command): unknown {
+  const r = stepMpLearner(s, { type: 'receive', msg: { type: 'commit', from: 'p1', entries: [{ slot: s.nextSlot, value: [command] }] } });
+  const answer = r.effects.find((e) => e.type === 'applied');
+  return answer?.type === 'applied' ? answer.result : null;
+}
 
 /** p1 elected at ballot 1.p1 with empty promises from a1 and a2. */
 function leader(): MpProposerState {
@@ -116,7 +123,7 @@ describe('multi-paxos proposer', () => {
 
 describe('multi-paxos learner and key-value store', () => {
   it('applies slots strictly in order, asking the leader to fill a gap', () => {
-    let s = initMpLearner('l1', config);
+    let s = initMpLearner('l1', config, kvMachine);
     s = stepMpLearner(s, { type: 'receive', msg: { type: 'heartbeat', from: 'p1', ballot: b(1), commitIndex: 0 } }).state;
     const gap = stepMpLearner(s, { type: 'receive', msg: { type: 'commit', from: 'p1', entries: [{ slot: 1, value: [cmd(2)] }] } });
     expect(gap.state.nextSlot).toBe(0);
@@ -127,7 +134,7 @@ describe('multi-paxos learner and key-value store', () => {
   });
 
   it('a retried command is applied exactly once, and the retry gets the original answer', () => {
-    const kv = emptyKv();
+    const kv = initMpLearner('l1', config, kvMachine);
     const cas = { clientId: 'c1', seq: 1, op: { f: 'cas' as const, key: 'k', from: null, to: 1 } };
     expect(applyCommand(kv, cas)).toEqual({ f: 'cas', ok: true });
     expect(applyCommand(kv, cas)).toEqual({ f: 'cas', ok: true }); // would fail if applied twice
@@ -136,7 +143,7 @@ describe('multi-paxos learner and key-value store', () => {
   });
 
   it('cas swaps only from the current value; reads of absent keys give null', () => {
-    const kv = emptyKv();
+    const kv = initMpLearner('l1', config, kvMachine);
     expect(applyCommand(kv, { clientId: 'a', seq: 1, op: { f: 'read', key: 'x' } })).toEqual({ f: 'read', value: null });
     expect(applyCommand(kv, { clientId: 'a', seq: 2, op: { f: 'cas', key: 'x', from: 5, to: 6 } })).toEqual({ f: 'cas', ok: false });
     expect(applyCommand(kv, { clientId: 'a', seq: 3, op: { f: 'write', key: 'x', value: { n: 1 } } })).toEqual({ f: 'write' });
@@ -149,7 +156,7 @@ describe('multi-paxos log compaction', () => {
   const commit = (slots: number[]) => ({ type: 'receive' as const, msg: { type: 'commit' as const, from: 'p1', entries: slots.map((slot) => ({ slot, value: [cmd(slot + 1)] })) } });
 
   it('a learner snapshots every compactEvery slots, and tells the leader only once the snapshot is durable', () => {
-    let s = initMpLearner('l1', compact);
+    let s = initMpLearner('l1', compact, kvMachine);
     s = stepMpLearner(s, { type: 'receive', msg: { type: 'heartbeat', from: 'p1', ballot: b(1), commitIndex: 0 } }).state;
     const r = stepMpLearner(s, commit([0, 1]));
     const persist = r.effects.find((e) => e.type === 'persist');
@@ -159,13 +166,13 @@ describe('multi-paxos log compaction', () => {
   });
 
   it('a restarted learner comes back from its latest snapshot, sessions included', () => {
-    const s = initMpLearner('l1', compact, [
+    const s = initMpLearner('l1', compact, kvMachine, [
       { kind: 'snapshot', upTo: 2, data: [['k', 1]], sessions: [] },
       { kind: 'snapshot', upTo: 4, data: [['k', 3]], sessions: [['c0', { seq: 3, result: { f: 'write' } }]] },
     ]);
     expect(s.nextSlot).toBe(4);
-    expect(applyCommand(s.kv, cmd(3))).toEqual({ f: 'write' }); // seq 3 was applied before the snapshot: not again
-    expect(s.kv.data.get('k')).toBe(3);
+    expect(applyCommand(s, cmd(3))).toEqual({ f: 'write' }); // seq 3 was applied before the snapshot: not again
+    expect(applyCommand(s, { clientId: 'c9', seq: 1, op: { f: 'read', key: 'k' } })).toEqual({ f: 'read', value: 3 });
   });
 
   it('the leader trims once every learner has snapshotted, and acceptors never accept below the trim point', () => {
@@ -199,10 +206,10 @@ describe('multi-paxos log compaction', () => {
     s.learnerApplied.set('l2', 10);
     const r = recvP(s, { type: 'catchup', from: 'l1', fromSlot: 0 });
     expect(sends(r.effects)).toEqual([{ type: 'send', to: 'l2', msg: { type: 'snapshot-request', from: 'p1', learner: 'l1' } }]);
-    const peer = stepMpLearner({ ...initMpLearner('l2', compact), nextSlot: 10 }, { type: 'receive', msg: { type: 'snapshot-request', from: 'p1', learner: 'l1' } });
+    const peer = stepMpLearner({ ...initMpLearner('l2', compact, kvMachine), nextSlot: 10 }, { type: 'receive', msg: { type: 'snapshot-request', from: 'p1', learner: 'l1' } });
     const snap = sends(peer.effects)[0]?.msg;
     expect(snap).toMatchObject({ type: 'snapshot', from: 'l2', upTo: 10 });
-    const installed = stepMpLearner(initMpLearner('l1', compact), { type: 'receive', msg: snap as MpMessage });
+    const installed = stepMpLearner(initMpLearner('l1', compact, kvMachine), { type: 'receive', msg: snap as MpMessage });
     expect(installed.state.nextSlot).toBe(10);
     expect(installed.effects[0]).toEqual({ type: 'installedSnapshot', upTo: 10 });
   });

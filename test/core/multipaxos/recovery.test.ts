@@ -21,6 +21,7 @@ import {
   type MpMessage,
   type MpProposerState,
 } from '../../../src/core/multipaxos/index.js';
+import { kvMachine } from '../../../src/machines/kv/index.js';
 import { standFor } from './elect.js';
 
 const b = (round: number, proposer = 'p1') => ({ round, proposer });
@@ -193,7 +194,7 @@ describe('an acceptor answering a repeated accept', () => {
 
 describe('learner invariants', () => {
   it('control: a pending slot at or below the next slot fails the check', () => {
-    const s = initMpLearner('l1', mpConfig(membership(1, 1, 1)));
+    const s = initMpLearner('l1', mpConfig(membership(1, 1, 1)), kvMachine);
     s.nextSlot = 5;
     s.pending.set(7, []);
     expect(() => mpLearnerInvariants(s)).not.toThrow();

@@ -1,0 +1,2 @@
+/** The counter: a second, small state machine of the replicated log, used by the tests. */
+export * from './machine.js';
