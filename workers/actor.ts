@@ -20,12 +20,14 @@
  * is rebuilt from its storage.
  *
  * Start-up: the worker first listens on its parentPort (which answers
- * 'halt', see Supervisor.kill), then loads lmdb, then waits for the 'init'
- * message that makes it a given actor. The supervisor keeps such a worker
- * warm as a spare, so a restart does not pay for booting a thread and
- * loading lmdb. Inputs arriving before the store is loaded wait.
+ * 'halt', see Supervisor.kill), then loads the storage modules its
+ * cluster's actors need (its workerData, a WorkerBoot, says which) and
+ * warms lmdb up, runs one full garbage collection, and waits for the
+ * 'init' message that makes it a given actor. The supervisor keeps such a
+ * worker warm as a spare, so a restart does not pay for booting a thread
+ * and loading lmdb. Inputs arriving before the store is loaded wait.
  */
-import { parentPort, threadId, type MessagePort } from 'node:worker_threads';
+import { parentPort, threadId, workerData, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
 import type { ActorId } from '../src/core/ids.js';
@@ -34,8 +36,8 @@ import { TurnHost, type HostCrashPoint, type HostIO } from '../src/host/turn.js'
 import { linkDelays, type OutgoingLinks } from '../src/runtime/links.js';
 import { DESCRIBE_MAX_CHARS, type MpWorkerInit } from '../src/runtime/mpwire.js';
 import { openEndpoint, type TransportEnd, type TransportEndpoint } from '../src/runtime/transports/index.js';
-import { toErrorData, type ActorCounters, type CrashHow, type WorkerInit } from '../src/runtime/wire.js';
-import { TraceBuffer, envelope, injectCrash, unwrap } from '../src/runtime/worker-glue.js';
+import { toErrorData, type ActorCounters, type CrashHow, type WorkerBoot, type WorkerInit } from '../src/runtime/wire.js';
+import { TraceBuffer, collectGarbage, envelope, injectCrash, unwrap } from '../src/runtime/worker-glue.js';
 import { Stamper } from '../src/runtime/stamps.js';
 import { multiPaxosWorkerSide, preloadStorage, synodWorkerSide, type WorkerSide } from '../src/runtime/worker-side.js';
 
@@ -317,4 +319,5 @@ main.on('message', (m: { readonly type: string; readonly init?: Start; readonly 
   }
 });
 // Loaded only now that 'halt' is answered: see the module comment. A spare worker does lmdb's per-thread set-up now, off the path of the restart that will take it.
-preloadStorage();
+// Then one full collection, while the worker is (most likely) idle, rather than on its first requests (see collectGarbage).
+void preloadStorage(workerData as WorkerBoot | undefined).then(() => setImmediate(collectGarbage));
