@@ -516,7 +516,9 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     const { backoffBaseMs, backoffMaxMs } = this.options;
     const delayMs = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (slot.restarts.length - 1)) * (0.5 + Math.random());
     if (this.options.policy === 'one_for_one') {
-      slot.timer = setTimeout(() => this.spawn(slot), delayMs);
+      // Without backoff, at once: a timer of 0 ms still waits a turn of the event loop and at least 1 ms.
+      if (delayMs === 0) this.spawn(slot);
+      else slot.timer = setTimeout(() => this.spawn(slot), delayMs);
       return;
     }
     const siblings = [...this.slots.values()].filter((s) => s !== slot && s.life);
