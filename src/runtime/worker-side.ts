@@ -83,14 +83,15 @@ function loadLmdb(): Promise<LmdbModule> {
 
 /**
  * Loads, off the path of a start, the storage modules an actor described by
- * `boot` will need (all of them without `boot`), and does lmdb's per-thread
- * set-up if it will use LMDB. Resolves when done; never rejects (a module
+ * `boot` will need (all of them without `boot`), and starts lmdb's
+ * per-thread set-up if it will use LMDB (whose write and close finish on
+ * their own). Resolves once the modules are loaded; never rejects (a module
  * that fails to load is reported by the start that needs it).
  */
 export function preloadStorage(boot?: WorkerBoot): Promise<void> {
   const loads: Promise<unknown>[] = [];
   if (boot === undefined || boot.protocol === 'multipaxos') loads.push(loadLog());
-  if (boot === undefined || boot.lmdb) loads.push(loadLmdb().then((m) => m.warmUpLmdb()));
+  if (boot === undefined || boot.lmdb) loads.push(loadLmdb().then((m) => void m.warmUpLmdb()));
   return Promise.all(loads).then(
     () => {},
     () => {},
