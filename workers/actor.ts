@@ -21,10 +21,10 @@
  *
  * Start-up: the worker first listens on its parentPort (which answers
  * 'halt', see Supervisor.kill), then loads the storage modules its
- * cluster's actors need (its workerData, a WorkerBoot, says which) and
- * starts lmdb's warm-up, runs one full garbage collection once idle, and
- * waits for the 'init' message that makes it a given actor. The supervisor keeps such a
- * worker warm as a spare, so a restart does not pay for booting a thread
+ * cluster's actors need (its workerData, a WorkerBoot, says which), starts
+ * lmdb's warm-up, runs one full garbage collection once idle, and waits for
+ * the 'init' message that makes it a given actor. The supervisor keeps such
+ * a worker warm as a spare, so a restart does not pay for booting a thread
  * and loading lmdb. Inputs arriving before the store is loaded wait.
  */
 import { parentPort, threadId, workerData, type MessagePort } from 'node:worker_threads';
