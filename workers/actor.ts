@@ -20,12 +20,14 @@
  * is rebuilt from its storage.
  *
  * Start-up: the worker first listens on its parentPort (which answers
- * 'halt', see Supervisor.kill), then loads lmdb, then waits for the 'init'
- * message that makes it a given actor. The supervisor keeps such a worker
- * warm as a spare, so a restart does not pay for booting a thread and
- * loading lmdb. Inputs arriving before the store is loaded wait.
+ * 'halt', see Supervisor.kill), then loads the storage modules its
+ * cluster's actors need (its workerData, a WorkerBoot, says which), starts
+ * lmdb's warm-up, runs one full garbage collection once idle, and waits for
+ * the 'init' message that makes it a given actor. The supervisor keeps such
+ * a worker warm as a spare, so a restart does not pay for booting a thread
+ * and loading lmdb. Inputs arriving before the store is loaded wait.
  */
-import { parentPort, threadId, type MessagePort } from 'node:worker_threads';
+import { parentPort, threadId, workerData, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
 import type { ActorId } from '../src/core/ids.js';
@@ -34,8 +36,8 @@ import { TurnHost, type HostCrashPoint, type HostIO } from '../src/host/turn.js'
 import { linkDelays, type OutgoingLinks } from '../src/runtime/links.js';
 import { DESCRIBE_MAX_CHARS, type MpWorkerInit } from '../src/runtime/mpwire.js';
 import { openEndpoint, type TransportEnd, type TransportEndpoint } from '../src/runtime/transports/index.js';
-import { toErrorData, type ActorCounters, type CrashHow, type WorkerInit } from '../src/runtime/wire.js';
-import { TraceBuffer, envelope, injectCrash, unwrap } from '../src/runtime/worker-glue.js';
+import { toErrorData, type ActorCounters, type CrashHow, type WorkerBoot, type WorkerInit } from '../src/runtime/wire.js';
+import { TraceBuffer, collectGarbage, envelope, injectCrash, unwrap } from '../src/runtime/worker-glue.js';
 import { Stamper } from '../src/runtime/stamps.js';
 import { multiPaxosWorkerSide, preloadStorage, synodWorkerSide, type WorkerSide } from '../src/runtime/worker-side.js';
 
@@ -75,6 +77,8 @@ let links: OutgoingLinks = {};
 let staged: Array<[ActorId, unknown[]]> = [];
 /** Stage stamps, only with `stamps: true` (src/runtime/stamps.ts): null otherwise, and every hook below is `stamps?.`. */
 let stamps: Stamper | null = null;
+/** The actor's start, from 'init' until it has posted 'ready'; null before and after. */
+let starting: Promise<void> | null = null;
 let driver: { readonly deliver: (via: ActorId, data: unknown) => void; readonly post: (m: { readonly type: string }) => void; readonly control: object } | null = null;
 
 /** Ends this worker on purpose, telling the supervisor why first (messages posted before exit are delivered before the exit event). */
@@ -302,7 +306,11 @@ async function start(given: Start): Promise<void> {
 main.on('message', (m: { readonly type: string; readonly init?: Start; readonly peer?: ActorId; readonly end?: TransportEnd }) => {
   switch (m.type) {
     case 'init':
-      return void start(m.init as Start).catch((err: unknown) => die('exception', err));
+      starting = start(m.init as Start).then(
+        () => void (starting = null),
+        (err: unknown) => die('exception', err),
+      );
+      return;
     case 'connect':
       return connect(m.peer as ActorId, m.end as TransportEnd);
     case 'halt':
@@ -316,5 +324,18 @@ main.on('message', (m: { readonly type: string; readonly init?: Start; readonly 
       else early?.push(() => driver?.post(m));
   }
 });
+/**
+ * Runs the worker's one full collection (see collectGarbage) once it is
+ * idle: at once in a spare, after 'ready' in a worker that is becoming an
+ * actor, so that the collection is on neither a restart's path nor, as
+ * far as can be helped, a fresh actor's first requests.
+ */
+function collectWhenIdle(): void {
+  setImmediate(() => {
+    if (starting !== null) void starting.then(collectWhenIdle);
+    else collectGarbage();
+  });
+}
+
 // Loaded only now that 'halt' is answered: see the module comment. A spare worker does lmdb's per-thread set-up now, off the path of the restart that will take it.
-preloadStorage();
+void preloadStorage(workerData as WorkerBoot | undefined).then(collectWhenIdle);

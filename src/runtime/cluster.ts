@@ -178,6 +178,7 @@ export class Cluster extends SupervisedCluster<SynodProtocol, ClusterEvents> {
         ids: allActors(this.members),
         peersOf: (id) => allActors(this.members).filter((peer) => roleOf(this.members, peer) !== roleOf(this.members, id)),
         transport: createTransport(o.transport),
+        boot: { protocol: 'synod', lmdb: this.dataDir !== null },
         initOf: (id, incarnation) => {
           const hook = o.testHooks.failStartup?.[id];
           const acceptor = this.members.acceptors.includes(id);

@@ -347,6 +347,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
           return this.members.proposers;
         },
         transport: createTransport(o.transport),
+        boot: { protocol: 'multipaxos', lmdb: this.dataDir !== null },
         initOf: (id, incarnation) => {
           const storage: StorageSpec = this.dataDir === null ? { kind: 'memory' } : { kind: 'lmdb', dir: join(this.dataDir, id), durable: o.durable, ...(o.minFreeBytes !== undefined ? { minFreeBytes: o.minFreeBytes } : {}) };
           return { protocol: 'multipaxos', id, role: roleOf(this.members, id) as Role, config: this.config, storage, mailboxLimit: o.mailboxLimit, maxBatchBytes: maxBatchBytes(o), incarnation, reportFacts: o.check, trace: o.trace, links: this.links.outgoing(id), ...(o.stamps ? { stamps: true } : {}) };

@@ -18,9 +18,13 @@
  * terminate() is preceded by parking the thread (see halt), because one
  * landing inside a native lmdb call aborts the whole process.
  *
- * `spares` workers (default 1) are kept booted with lmdb loaded; the next
- * actor to start (a restart, usually) takes one, which cuts a restart from
- * ~100 ms to ~20 ms on a 2-vCPU machine. `spares: 0` gives cold restarts.
+ * `spares` workers (default 1) are kept booted, with the storage modules
+ * their cluster's actors need loaded ({@link SupervisedActors.boot}) and a
+ * first full garbage collection behind them; the next actor to start (a
+ * restart, usually) takes one, which cuts a restart from over 100 ms to
+ * under 10 ms on a 2-vCPU machine. `spares: 0` gives cold restarts. The
+ * spares belong to the cluster (any actor may take one), not one to each
+ * actor, and close() stops them with the actors.
  *
  * The supervisor does not care which protocol its workers speak beyond a
  * small handshake (init, connect, halt; ready, dying, halted): the worker
@@ -42,7 +46,7 @@ import type { ActorId } from '../core/ids.js';
 import { portTransport, transferListOf, type Transport, type TransportEnd, type TransportPair } from './transports/index.js';
 import { SynodError } from '../errors.js';
 import { STORAGE_ERROR_CODES } from './storage/types.js';
-import { toErrorData, type ActorControl, type CrashHow, type ErrorData, type FromWorker, type ToWorker, type WorkerInit } from './wire.js';
+import { toErrorData, type ActorControl, type CrashHow, type ErrorData, type FromWorker, type ToWorker, type WorkerBoot, type WorkerInit } from './wire.js';
 
 // The UMD adapter sets module.exports to the function, but its typings
 // declare an ES default export, which NodeNext then types as a namespace.
@@ -202,6 +206,8 @@ export interface SupervisedActors<P extends WorkerProtocol = SynodProtocol> {
   initOf(id: ActorId, incarnation: number): P['init'];
   /** What carries the actors' messages; default: direct MessagePorts. */
   readonly transport?: Transport;
+  /** What every worker is told as it boots (its workerData), before it knows which actor it becomes; see {@link WorkerBoot}. */
+  readonly boot?: WorkerBoot;
 }
 
 /** A worker thread and the promise of its exit. */
@@ -510,7 +516,9 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     const { backoffBaseMs, backoffMaxMs } = this.options;
     const delayMs = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (slot.restarts.length - 1)) * (0.5 + Math.random());
     if (this.options.policy === 'one_for_one') {
-      slot.timer = setTimeout(() => this.spawn(slot), delayMs);
+      // Without backoff, at once: a timer of 0 ms still waits a turn of the event loop and at least 1 ms.
+      if (delayMs === 0) this.spawn(slot);
+      else slot.timer = setTimeout(() => this.spawn(slot), delayMs);
       return;
     }
     const siblings = [...this.slots.values()].filter((s) => s !== slot && s.life);
@@ -543,7 +551,7 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
 
   /** Boots a worker thread; it becomes an actor when it gets an 'init' message. */
   private boot(): Thread {
-    const worker = new Worker(this.workerFile);
+    const worker = new Worker(this.workerFile, this.actors.boot === undefined ? {} : { workerData: this.actors.boot });
     // Until it is an actor, a failure only loses the spare; the life watches it after that.
     worker.on('error', () => {});
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));

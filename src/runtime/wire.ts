@@ -77,6 +77,18 @@ export type StorageSpec =
     }
   | { readonly kind: 'memory' };
 
+/**
+ * What a worker is told as it boots (its `workerData`), before it knows
+ * which actor it will become: which storage module to load and warm up
+ * while it waits, so that the actor taking it finds them loaded.
+ */
+export interface WorkerBoot {
+  /** The protocol of the cluster's actors: a Multi-Paxos worker loads the record log (memory or LMDB), a single-decree one the LMDB store if it needs it. */
+  readonly protocol: 'synod' | 'multipaxos';
+  /** Whether any actor of the cluster keeps its state in LMDB: then lmdb is loaded and its per-thread set-up done while the worker waits. */
+  readonly lmdb: boolean;
+}
+
 /** What makes a worker a given actor (its 'init' message). The control port and the ends' ports are transferred. */
 export interface WorkerInit {
   /** Which protocol the actor speaks (the one worker entry hosts either). */

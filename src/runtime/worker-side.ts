@@ -21,7 +21,7 @@ import { lazyStore } from './storage/lazy.js';
 import { REGISTRY_DIR } from './storage/registry.js';
 import { openMemoryStore } from './storage/memory.js';
 import { encodeResult, type MpRecovered, type MpTurnReport, type MpWorkerInit } from './mpwire.js';
-import type { StorageSpec, WorkerInit } from './wire.js';
+import type { StorageSpec, WorkerBoot, WorkerInit } from './wire.js';
 
 /** An actor's storage, as the worker sees it: replay what was written, append more. */
 export interface WorkerStorage<R> {
@@ -63,12 +63,40 @@ type LmdbModule = typeof import('./storage/lmdb.js');
 let logModule: Promise<LogModule> | null = null;
 let lmdbModule: Promise<LmdbModule> | null = null;
 
-/** Starts loading lmdb and the storage modules (and lmdb's per-thread set-up) off the path of a start. */
-export function preloadStorage(): void {
-  logModule ??= import('./storage/log.js');
-  lmdbModule ??= import('./storage/lmdb.js');
-  logModule.catch(() => {});
-  void lmdbModule.then((m) => m.warmUpLmdb()).catch(() => {});
+/** The record log's module (Multi-Paxos storage, in memory or in LMDB), loaded once. */
+function loadLog(): Promise<LogModule> {
+  if (logModule === null) {
+    logModule = import('./storage/log.js');
+    // A failure is reported by the start that needs the module.
+    logModule.catch(() => {});
+  }
+  return logModule;
+}
+
+/** The single-decree LMDB store's module, loaded once. */
+function loadLmdb(): Promise<LmdbModule> {
+  if (lmdbModule === null) {
+    lmdbModule = import('./storage/lmdb.js');
+    lmdbModule.catch(() => {});
+  }
+  return lmdbModule;
+}
+
+/**
+ * Loads, off the path of a start, the storage modules an actor described by
+ * `boot` will need (all of them without `boot`), and starts lmdb's
+ * per-thread set-up if it will use LMDB (whose write and close finish on
+ * their own). Resolves once the modules are loaded; never rejects (a module
+ * that fails to load is reported by the start that needs it).
+ */
+export function preloadStorage(boot?: WorkerBoot): Promise<void> {
+  const loads: Promise<unknown>[] = [];
+  if (boot === undefined || boot.protocol === 'multipaxos') loads.push(loadLog());
+  if (boot === undefined || boot.lmdb) loads.push(loadLmdb().then((m) => void m.warmUpLmdb()));
+  return Promise.all(loads).then(
+    () => {},
+    () => {},
+  );
 }
 
 /**
@@ -84,8 +112,7 @@ async function openSynodStore(id: string, role: WorkerInit['role'], spec: Storag
   let store;
   if (spec.kind === 'memory') store = openMemoryStore();
   else {
-    preloadStorage();
-    store = await (await (lmdbModule as Promise<LmdbModule>)).openLmdbStore(spec.dir, { ...fileSafety(id, spec), role, durable: spec.durable });
+    store = await (await loadLmdb()).openLmdbStore(spec.dir, { ...fileSafety(id, spec), role, durable: spec.durable });
     if (spec.lazyFlushMs !== undefined) store = lazyStore(store, spec.lazyFlushMs);
   }
   const s = store;
@@ -134,8 +161,7 @@ export const synodWorkerSide: WorkerSide<SynodTypes, WorkerInit> = {
 export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
   protocol: multiPaxosProtocol(kvMachine),
   async openStorage(init) {
-    preloadStorage();
-    const { openLmdbLog, openMemoryLog } = await (logModule as Promise<LogModule>);
+    const { openLmdbLog, openMemoryLog } = await loadLog();
     return init.storage.kind === 'memory' ? openMemoryLog() : openLmdbLog(init.storage.dir, { ...fileSafety(init.id, init.storage), durable: init.storage.durable, machine: kvMachine });
   },
   reporter(init) {

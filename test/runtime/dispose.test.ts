@@ -1,8 +1,9 @@
 /**
  * Closing without calling close(): `await using` closes both kinds of
  * cluster when the block is left, even by a throw; `tempDirParent` places the
- * temporary data directory; and a program that exits without closing its
- * cluster does not leave that directory behind.
+ * temporary data directory; a program that exits without closing its
+ * cluster does not leave that directory behind; and one that closes its
+ * clusters ends by itself (no worker thread, spare or actor, outlives close()).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,5 +73,34 @@ process.exit(0);`;
     expect(r.status, r.stderr).toBe(0);
     expect(dirname(r.stdout)).toBe(parent);
     expect(existsSync(r.stdout)).toBe(false);
+  });
+
+  it('a process whose clusters are closed ends by itself: close() stops the spare workers too, also one still booting', () => {
+    const entry = pathToFileURL(join(import.meta.dirname, '..', '..', 'dist', 'src', 'index.js')).href;
+    // Each cluster restarts a crashed acceptor (which takes a spare; the spare is then booted again) and is closed at once.
+    const script = `import { createCluster, createKvCluster } from ${JSON.stringify(entry)};
+const supervisor = { backoffBaseMs: 0, backoffMaxMs: 0, spares: 2 };
+const restarted = (cluster) => new Promise((resolve) => cluster.once('restart', resolve));
+const one = await createCluster({ proposers: 1, acceptors: 3, learners: 1, tempDirParent: process.argv[2], supervisor });
+await one.propose('x');
+let back = restarted(one);
+await one.crash('a1', 'terminate');
+await back;
+await one.close();
+const kv = await createKvCluster({ proposers: 1, acceptors: 3, learners: 1, tempDirParent: process.argv[2], supervisor });
+await kv.put('k', 1);
+back = restarted(kv);
+await kv.crash('a1', 'terminate');
+await back;
+await kv.close();
+process.stdout.write('closed');`;
+    const file = join(scripts, 'close-ends-process.mjs');
+    writeFileSync(file, script);
+    // No process.exit in the script: a worker thread left alive would keep it running until this bound kills it.
+    const r = spawnSync(process.execPath, [file, parent], { encoding: 'utf8', timeout: 100_000 });
+    expect(r.signal, `still running after its clusters were closed; stderr: ${r.stderr}`).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('closed');
+    expect(readdirSync(parent)).toEqual([]);
   });
 });
