@@ -60,27 +60,22 @@ type LmdbModule = typeof import('./storage/lmdb.js');
  * started listening for 'halt' (see workers/actor.ts); a spare worker loads
  * them ahead of the restart that will take it.
  */
-let logModule: Promise<LogModule> | null = null;
-let lmdbModule: Promise<LmdbModule> | null = null;
-
-/** The record log's module (Multi-Paxos storage, in memory or in LMDB), loaded once. */
-function loadLog(): Promise<LogModule> {
-  if (logModule === null) {
-    logModule = import('./storage/log.js');
-    // A failure is reported by the start that needs the module.
-    logModule.catch(() => {});
-  }
-  return logModule;
+/** `load`, run at most once: every call returns the first call's promise. A failure is reported by the start that needs the module. */
+function loadOnce<M>(load: () => Promise<M>): () => Promise<M> {
+  let loaded: Promise<M> | null = null;
+  return () => {
+    if (loaded === null) {
+      loaded = load();
+      loaded.catch(() => {});
+    }
+    return loaded;
+  };
 }
 
-/** The single-decree LMDB store's module, loaded once. */
-function loadLmdb(): Promise<LmdbModule> {
-  if (lmdbModule === null) {
-    lmdbModule = import('./storage/lmdb.js');
-    lmdbModule.catch(() => {});
-  }
-  return lmdbModule;
-}
+/** The record log's module (Multi-Paxos storage, in memory or in LMDB). */
+const loadLog = loadOnce<LogModule>(() => import('./storage/log.js'));
+/** The single-decree LMDB store's module. */
+const loadLmdb = loadOnce<LmdbModule>(() => import('./storage/lmdb.js'));
 
 /**
  * Loads, off the path of a start, the storage modules an actor described by

@@ -222,10 +222,10 @@ function onRead(s: MpLearnerState, m: MpRead, fx: MpEffect[]): void {
   requestCatchup(s, fx);
 }
 
-/** Answers a read-only command from the state as it is (applying it changes nothing). */
-function answerRead(s: MpLearnerState, c: Command, fx: MpEffect[]): void {
+/** Answers a read-only command from the state as it is (applying it changes nothing), as of `slot`. */
+function answerRead(s: MpLearnerState, c: Command, fx: MpEffect[], slot = s.nextSlot - 1): void {
   assert(s.machine.readOnly(c.op), `${s.id}: answering a command that is not read-only as a read`);
-  fx.push({ type: 'applied', slot: s.nextSlot - 1, command: c, result: s.machine.apply(s.machineState, c.op) });
+  fx.push({ type: 'applied', slot, command: c, result: s.machine.apply(s.machineState, c.op) });
 }
 
 /** Answers the held reads whose index the state machine has reached. */
@@ -304,7 +304,7 @@ function onRequest(s: MpLearnerState, commands: readonly Command[], fx: MpEffect
   const rest: Command[] = [];
   for (const command of commands) {
     // A read-only operation changes nothing, so applying it here, outside the log and without a session, only reads the lagging state.
-    if (s.machine.readOnly(command.op)) fx.push({ type: 'applied', slot: -1, command, result: s.machine.apply(s.machineState, command.op) });
+    if (s.machine.readOnly(command.op)) answerRead(s, command, fx, -1);
     else rest.push(command);
   }
   if (rest.length > 0) fx.push({ type: 'reject', commands: rest, leader: s.leader });
