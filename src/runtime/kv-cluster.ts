@@ -14,18 +14,14 @@
  *       await kv.close();
  *     }
  *
- * The cluster object is the client. It owns a pool of up to `concurrency`
- * client sessions (made as they are first needed), each with its own
- * clientId and sequence numbers, and runs each operation on a free session:
- * the state machine remembers only the latest (clientId, seq) per client, so
- * one session can have only one operation outstanding, and a pool is what
- * allows many at once. An operation is sent
- * to the leader; a proposer that does not lead rejects it, naming the leader
- * if it knows one, and it is sent there (or, with no hint, to the next
- * proposer after a short pause). One with no answer after `retryMs` is sent
- * again, under the same (clientId, seq), so it is applied at most once; one
- * still unanswered after `timeoutMs` rejects with SYNOD_TIMEOUT. Answers come
- * from the learners; the first wins.
+ * This module is the cluster's lifecycle (options, supervision, the checker,
+ * traces and stamps) and the key-value surface (get, put, cas, with their
+ * argument checks). The client itself is generic over the state machine and
+ * lives in src/runtime/log/: the session pool with its (clientId, seq)
+ * sessions, routing to the leader, retries, rejects and backoff, expired
+ * sessions and timeouts (client.ts), and history recording (history.ts). The
+ * key-value machine's side of it (how answers decode, how operations are
+ * named and recorded) is src/machines/kv/client.ts.
  *
  * Client path. Commands go from the main thread straight to the proposer's
  * worker over its parentPort (which is a direct MessagePort: a separate
@@ -49,10 +45,11 @@ import { z } from 'zod';
 import type { HistoryEvent } from '../check/history.js';
 import { LogSafetyChecker } from '../check/log-safety.js';
 import type { Violation } from '../check/types.js';
-import { ballotGt, type Ballot } from '../core/ballot.js';
+import type { Ballot } from '../core/ballot.js';
 import { allActors, membership, roleOf, type ActorId, type Membership, type Role } from '../core/ids.js';
 import { mpConfig, type MpConfig } from '../core/multipaxos/types.js';
-import type { KvCommand, KvOp } from '../machines/kv/machine.js';
+import type { KvOp } from '../machines/kv/machine.js';
+import { kvClient, type KvAnswer } from '../machines/kv/client.js';
 import type { Value } from '../core/value.js';
 import { actorCount, clientValueProblem, millis, parseOptions, sharedClusterFields, type SharedClusterOptions } from './options.js';
 import type { MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
@@ -63,6 +60,8 @@ import { DEFAULT_SUPERVISOR, Supervisor, requireBuiltWorker, type CrashEvent, ty
 import { SynodError } from '../errors.js';
 import type { StorageSpec } from './wire.js';
 import { Stamper, commandKey, type Stamp } from './stamps.js';
+import { LogClient } from './log/client.js';
+import { HistoryRecorder } from './log/history.js';
 
 /** Options of {@link createKvCluster}. Everything but the three counts has a default. */
 export interface KvClusterOptions extends SharedClusterOptions {
@@ -228,41 +227,6 @@ const optionsSchema = z
     if (t.heartbeatMs >= t.electionMinMs) ctx.addIssue({ code: 'custom', path: ['core', 'heartbeatMs'], message: `must be below electionMinMs (${t.electionMinMs}), or followers time out between heartbeats` });
   });
 
-/** After a reject that names no other leader, wait this long before trying the next proposer, so that an election in progress is not flooded. */
-const REJECT_BACKOFF_MS = 5;
-
-/** An operation waiting for a free session. */
-interface Waiting {
-  readonly op: KvOp;
-  readonly resolve: (result: unknown) => void;
-  readonly reject: (err: Error) => void;
-  /** When it rejects with SYNOD_TIMEOUT (performance.now() ms). */
-  readonly deadline: number;
-}
-
-/** An operation in flight on a session. */
-interface InFlight extends Waiting {
-  readonly command: KvCommand;
-  /** The proposer it was last sent to, and when. */
-  target: ActorId;
-  sentAt: number;
-}
-
-/** One client session of the pool. */
-interface Session {
-  /** `${prefix}.${index}`, and `.${renewals}` after its session expired that many times. */
-  clientId: string;
-  /** Its place in the pool. */
-  readonly index: number;
-  /** How many times the learners evicted it and it went on under a fresh clientId. */
-  renewals: number;
-  /** The last sequence number used. */
-  seq: number;
-  /** The Jepsen process id its operations are recorded under; a fresh one after an operation whose outcome is unknown. */
-  process: number;
-  op: InFlight | null;
-}
-
 /**
  * Starts a key-value cluster and resolves once every actor serves and a
  * leader is elected. Options are validated before anything starts; invalid
@@ -290,29 +254,10 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private readonly ownsDataDir: boolean;
   private readonly config: MpConfig;
   protected readonly supervisor: Supervisor<MpProtocol>;
-  /** The sessions made so far (at most `concurrency`), and the idle ones among them. */
-  private readonly sessions: Session[] = [];
-  private readonly byClientId = new Map<string, Session>();
-  private readonly free: Session[] = [];
-  /** The clientId prefix of this client's sessions: its number in the data directory (with storage on disk) and a random part. */
-  private prefix: string;
-  /** Operations waiting for a session, oldest first from `waitingHead`. */
-  private waiting: Waiting[] = [];
-  private waitingHead = 0;
-  /** Commands to post to each proposer at the end of this turn. */
-  private readonly outbox = new Map<ActorId, KvCommand[]>();
-  private flushScheduled = false;
-  /** Operations rejected with no leader to go to, re-sent after REJECT_BACKOFF_MS. */
-  private deferred: InFlight[] = [];
-  private deferTimer: NodeJS.Timeout | null = null;
-  private sweeper: NodeJS.Timeout | null = null;
-  private leaderId: ActorId | null = null;
-  private leaderBallot: Ballot | null = null;
-  /** Where the next operation without a known leader goes (round robin over the proposers). */
-  private rotor = 0;
-  private readonly events: HistoryEvent[] = [];
-  private readonly t0 = performance.now();
-  private readonly counters: Omit<KvClientStats, 'lateAnswers'> = { completed: 0, timedOut: 0, sends: 0, resends: 0, rejected: 0, extraAnswers: 0, posts: 0 };
+  /** The client: sessions, routing, retries (src/runtime/log/client.ts). */
+  private readonly client: LogClient<KvOp, KvAnswer>;
+  /** Every operation as Jepsen events (with `history` only). */
+  private readonly recorder: HistoryRecorder<KvOp, KvAnswer> | null;
   private starting: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
   /** Step counter for the checker: one per fact fed to it. */
@@ -333,8 +278,31 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     const dir = clusterDataDir(o, 'synod-kv-', 'createKvCluster options');
     this.dataDir = dir.dataDir;
     this.ownsDataDir = dir.owned;
-    this.prefix = randomUUID().slice(0, 8);
     this.stamper = o.stamps ? new Stamper('client') : null;
+    this.recorder = o.history ? new HistoryRecorder(kvClient.history) : null;
+    const stamper = this.stamper;
+    this.client = new LogClient<KvOp, KvAnswer>(
+      {
+        proposers: this.members.proposers,
+        serving: (id) => this.supervisor.status(id) === 'running',
+        post: (id, commands) => {
+          if (stamper) for (const c of commands) stamper.add('post', commandKey(c.clientId, c.seq), id);
+          this.supervisor.post(id, { type: 'request', commands: JSON.stringify(commands) });
+        },
+      },
+      {
+        concurrency: o.concurrency,
+        timeoutMs: o.timeoutMs,
+        retryMs: o.retryMs,
+        batchMax: o.batchMax,
+        name: 'key-value cluster',
+        machine: kvClient,
+        problem: (op) => this.opProblem(op),
+        observer: this.recorder,
+        stamp: stamper ? (stage, c, from) => stamper.add(stage, commandKey(c.clientId, c.seq), from) : null,
+      },
+      randomUUID().slice(0, 8),
+    );
     if (o.trace) this.startTracing(allActors(this.members));
     this.supervisor = new Supervisor<MpProtocol>(
       {
@@ -360,12 +328,12 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.traceLifecycle();
     this.supervisor.on('crash', (e) => {
       if (e.cause.code === 'SYNOD_ASSERTION') this.fact(() => this.checker.invariantBroken(e.id, e.cause.message, this.step));
-      this.onDown(e.id);
+      this.client.down(e.id);
       this.emit('crash', e);
     });
     this.supervisor.on('restart', (e) => this.emit('restart', e));
     this.supervisor.on('failed', (e) => {
-      this.onDown(e.id);
+      this.client.down(e.id);
       this.emit('failed', e);
     });
   }
@@ -378,11 +346,10 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       try {
         // Sessions of an earlier client of the same data directory, which the learners may still hold, must not be mistaken for ours:
         // client ids start with this client's number in the directory, counted durably before any command is sent, then a random part.
-        if (this.dataDir !== null) this.prefix = `${nextClientNumber(this.dataDir)}-${this.prefix}`;
+        if (this.dataDir !== null) this.client.prefix = `${nextClientNumber(this.dataDir)}-${this.client.prefix}`;
         await this.startActors(this.dataDir);
         await elected;
-        this.sweeper = setInterval(() => this.sweep(), Math.min(100, Math.max(5, Math.min(this.options.retryMs, this.options.timeoutMs) / 4)));
-        this.sweeper.unref();
+        this.client.start();
       } catch (err) {
         elected.catch(() => {});
         await this.close();
@@ -394,27 +361,27 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
 
   /** Reads `key`: resolves with its value, or null if it was never written. Linearizable: the read goes through the log. */
   get(key: string): Promise<Value> {
-    return this.submit({ f: 'read', key }) as Promise<Value>;
+    return this.client.submit({ f: 'read', key }) as Promise<Value>;
   }
 
   /** Writes `value` (JSON) under `key`; resolves once the write is applied. */
   put(key: string, value: Value): Promise<void> {
-    return this.submit({ f: 'write', key, value }) as Promise<void>;
+    return this.client.submit({ f: 'write', key, value }) as Promise<void>;
   }
 
   /** Sets `key` to `to` if it holds `from` (null: never written); resolves true if it swapped. */
   cas(key: string, from: Value, to: Value): Promise<boolean> {
-    return this.submit({ f: 'cas', key, from, to }) as Promise<boolean>;
+    return this.client.submit({ f: 'cas', key, from, to }) as Promise<boolean>;
   }
 
   /** The proposer that last won an election, if it is still serving; null while none is known. */
   leader(): ActorId | null {
-    return this.leaderId !== null && this.supervisor.status(this.leaderId) === 'running' ? this.leaderId : null;
+    return this.client.leader();
   }
 
   /** Stops actor `id` (not counted as a crash) and starts it again; resolves when it serves. Also revives a failed actor. */
   override restart(id: ActorId): Promise<void> {
-    this.onDown(id);
+    this.client.down(id);
     return super.restart(id);
   }
 
@@ -437,17 +404,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
 
   /** What the client side has done so far. */
   stats(): KvClientStats {
-    return { ...this.counters, lateAnswers: this.counters.extraAnswers };
-  }
-
-  /** A new session, if the pool may grow (else undefined: the operation waits for one to free up). */
-  private newSession(): Session | undefined {
-    const i = this.sessions.length;
-    if (i >= this.options.concurrency) return undefined;
-    const session: Session = { clientId: `${this.prefix}.${i}`, index: i, renewals: 0, seq: 0, process: i, op: null };
-    this.sessions.push(session);
-    this.byClientId.set(session.clientId, session);
-    return session;
+    const counters = this.client.stats();
+    return { ...counters, lateAnswers: counters.extraAnswers };
   }
 
   /**
@@ -460,8 +418,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
    * `invoke`. Needs the `history` option.
    */
   history(): HistoryEvent[] {
-    if (!this.options.history) throw new SynodError('SYNOD_INVALID_ARGUMENT', 'this cluster records no history; create it with { history: true }');
-    return [...this.events];
+    if (this.recorder === null) throw new SynodError('SYNOD_INVALID_ARGUMENT', 'this cluster records no history; create it with { history: true }');
+    return this.recorder.history();
   }
 
   /**
@@ -472,30 +430,12 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
    */
   override close(): Promise<void> {
     this.closing ??= (async () => {
-      if (this.sweeper) clearInterval(this.sweeper);
-      if (this.deferTimer) clearTimeout(this.deferTimer);
-      const closed = () => new SynodError('SYNOD_CLOSED', 'the key-value cluster was closed before an answer; the operation may or may not have taken effect');
-      for (const s of this.sessions) if (s.op) this.abandon(s, closed());
-      for (let i = this.waitingHead; i < this.waiting.length; i++) (this.waiting[i] as Waiting).reject(closed());
-      this.waiting = [];
+      this.client.close(() => new SynodError('SYNOD_CLOSED', 'the key-value cluster was closed before an answer; the operation may or may not have taken effect'));
       await this.supervisor.close();
       this.fact(() => this.checker.finish(this.step));
       if (this.ownsDataDir && this.dataDir !== null) await removeTempDataDir(this.dataDir);
     })();
     return this.closing;
-  }
-
-  /** Validates and queues one operation; it runs on the next free session. */
-  private submit(op: KvOp): Promise<unknown> {
-    if (this.closing) return Promise.reject(new SynodError('SYNOD_CLOSED', `cannot ${op.f} ${JSON.stringify(op.key)}: the key-value cluster is closed`));
-    const problem = this.opProblem(op);
-    if (problem !== null) return Promise.reject(new SynodError('SYNOD_INVALID_ARGUMENT', problem));
-    return new Promise((resolve, reject) => {
-      const w: Waiting = { op, resolve, reject, deadline: performance.now() + this.options.timeoutMs };
-      const session = this.free.pop() ?? this.newSession();
-      if (session) this.begin(session, w);
-      else this.waiting.push(w);
-    });
   }
 
   /** Why `op` cannot be submitted, or null; never throws (a value's getter that throws is a reason like any other). */
@@ -514,89 +454,6 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     return null;
   }
 
-  /** Runs `w` on `session`: a new sequence number, an `invoke` event, a send to the leader. */
-  private begin(session: Session, w: Waiting): void {
-    session.seq++;
-    const command: KvCommand = { clientId: session.clientId, seq: session.seq, op: w.op };
-    const op: InFlight = { op: w.op, resolve: w.resolve, reject: w.reject, deadline: w.deadline, command, target: '', sentAt: 0 };
-    session.op = op;
-    this.stamper?.add('begin', commandKey(command.clientId, command.seq));
-    if (this.options.history) {
-      const o = w.op;
-      this.record(session.process, 'invoke', o, o.f === 'read' ? null : o.f === 'write' ? o.value : [o.from, o.to]);
-    }
-    this.send(op, this.route());
-  }
-
-  /**
-   * The proposer to send to: the leader if one is known and serving, else
-   * the next serving proposer in turn other than `avoid` (one going down),
-   * else any.
-   */
-  private route(avoid?: ActorId): ActorId {
-    const leader = this.leader();
-    if (leader !== null && leader !== avoid) return leader;
-    const proposers = this.members.proposers;
-    for (let i = 0; i < proposers.length; i++) {
-      const p = proposers[this.rotor++ % proposers.length] as ActorId;
-      if (p !== avoid && this.supervisor.status(p) === 'running') return p;
-    }
-    return proposers[this.rotor++ % proposers.length] as ActorId;
-  }
-
-  /** Queues `op`'s command for `target`; everything queued in a turn leaves in one post per proposer. */
-  private send(op: InFlight, target: ActorId): void {
-    op.target = target;
-    op.sentAt = performance.now();
-    this.counters.sends++;
-    const queued = this.outbox.get(target);
-    if (queued) queued.push(op.command);
-    else this.outbox.set(target, [op.command]);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  /**
-   * Posts the queued commands, at most `batchMax` per proposer per turn; the
-   * rest go in the following turns. Posting a burst (say, the 256 operations
-   * that 256 answers in one learner message set off) as one request would
-   * make it travel the whole path as one lump, keeping one thread busy at a
-   * time: all answers come back together, all the next requests leave
-   * together, and the cluster moves in lock step. Spread over turns, the
-   * slots of a burst overlap on their way (acceptors log one while the leader
-   * proposes the next), which is what lets two CPUs work at once.
-   */
-  private flush(): void {
-    this.flushScheduled = false;
-    const max = this.options.batchMax;
-    const outbox = [...this.outbox];
-    this.outbox.clear();
-    for (const [target, queued] of outbox) {
-      const commands = queued.length > max ? queued.slice(0, max) : queued;
-      if (queued.length > max) this.outbox.set(target, queued.slice(max));
-      if (this.supervisor.status(target) === 'running') {
-        if (this.stamper) for (const c of commands) this.stamper.add('post', commandKey(c.clientId, c.seq), target);
-        this.supervisor.post(target, { type: 'request', commands: JSON.stringify(commands) });
-        this.counters.posts++;
-        continue;
-      }
-      // The proposer went down since: its commands go to another one if any serves, else the retry sweep sends them later.
-      const alternative = this.route(target);
-      if (this.supervisor.status(alternative) !== 'running') continue;
-      for (const c of queued) {
-        const op = this.byClientId.get(c.clientId)?.op;
-        if (op && op.command === c) this.send(op, alternative);
-      }
-      this.outbox.delete(target);
-    }
-    if (this.outbox.size > 0 && !this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
   private onReport(id: ActorId, report: MpTurnReport): void {
     if (report.trace) this.tracer?.addFromWorker(report.trace);
     if (report.elected) this.onElected(id, report.elected);
@@ -608,184 +465,21 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       if ('snapshot' in f) this.checker.learnerSnapshot(id, f.snapshot);
       else this.fact(() => this.checker.appliedSlot(id, f.slot, f.batch, this.step));
     }
-    const answers = report.answers;
-    if (answers) {
-      for (let i = 0; i < answers.length; i += 3) {
-        const session = this.byClientId.get(answers[i] as string);
-        if (session?.op && session.seq === answers[i + 1]) {
-          this.stamper?.add('answer', commandKey(session.clientId, session.seq), id);
-          this.complete(session, answers[i + 2] as Value);
-        } else this.counters.extraAnswers++;
-      }
-    }
-    if (report.rejected) this.onRejected(id, report.rejected, report.leader ?? null);
-    if (report.expired) this.onExpired(report.expired);
-  }
-
-  /** Gives `session` a fresh clientId (its first command makes a new session at the learners) and forgets answers to the old one. */
-  private renew(session: Session): void {
-    this.byClientId.delete(session.clientId);
-    session.renewals++;
-    session.clientId = `${this.prefix}.${session.index}.${session.renewals}`;
-    session.seq = 0;
-    this.byClientId.set(session.clientId, session);
-  }
-
-  /**
-   * The learners evicted these sessions (more clients than `maxSessions`):
-   * each operation fails with SYNOD_SESSION_EXPIRED (it may have taken
-   * effect before the eviction; it was not applied again), and its session
-   * goes on under a fresh clientId, whose first command makes a new session.
-   */
-  private onExpired(flat: ReadonlyArray<string | number>): void {
-    for (let i = 0; i < flat.length; i += 2) {
-      const session = this.byClientId.get(flat[i] as string);
-      const op = session?.op;
-      if (!session || !op || session.seq !== flat[i + 1]) continue;
-      this.renew(session);
-      this.abandon(session, new SynodError('SYNOD_SESSION_EXPIRED', `${op.op.f} ${JSON.stringify(op.op.key)}: the learners evicted this client session (more than maxSessions clients); the operation may or may not have taken effect, and was not applied again`));
-      this.next(session);
-    }
-  }
-
-  /** An answer: record it, settle the operation and give the session the next waiting operation. */
-  private complete(session: Session, encoded: Value): void {
-    const op = session.op as InFlight;
-    session.op = null;
-    this.counters.completed++;
-    const o = op.op;
-    if (this.options.history) {
-      if (o.f === 'read') this.record(session.process, 'ok', o, encoded);
-      else if (o.f === 'write') this.record(session.process, 'ok', o, o.value);
-      // A cas that answered false happened (it saw another value): ok, not fail.
-      else this.record(session.process, 'ok', o, [o.from, o.to], encoded === true ? undefined : false);
-    }
-    op.resolve(o.f === 'read' ? encoded : o.f === 'cas' ? encoded === true : undefined);
-    this.next(session);
-  }
-
-  /** Gives `session` the oldest waiting operation that has not timed out, or returns it to the pool. */
-  private next(session: Session): void {
-    const now = performance.now();
-    while (this.waitingHead < this.waiting.length) {
-      const w = this.waiting[this.waitingHead++] as Waiting;
-      if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
-        this.waiting = this.waiting.slice(this.waitingHead);
-        this.waitingHead = 0;
-      }
-      if (w.deadline <= now) {
-        this.counters.timedOut++;
-        w.reject(this.timeoutError(w.op));
-        continue;
-      }
-      this.begin(session, w);
-      return;
-    }
-    this.free.push(session);
-  }
-
-  /** Gives up on `session`'s operation with `err`; its outcome is unknown, so the session continues as a fresh Jepsen process. */
-  private abandon(session: Session, err: Error): void {
-    const op = session.op as InFlight;
-    session.op = null;
-    if (this.options.history) {
-      const o = op.op;
-      this.record(session.process, 'info', o, o.f === 'read' ? null : o.f === 'write' ? o.value : [o.from, o.to]);
-      // Session i runs as processes i, i + concurrency, i + 2 x concurrency...: never another session's.
-      session.process += this.options.concurrency;
-    }
-    op.reject(err);
-  }
-
-  private onRejected(from: ActorId, flat: ReadonlyArray<string | number>, hint: ActorId | null): void {
-    const useHint = hint !== null && hint !== from && this.supervisor.status(hint) === 'running';
-    for (let i = 0; i < flat.length; i += 2) {
-      const session = this.byClientId.get(flat[i] as string);
-      const op = session?.op;
-      if (!op || session.seq !== flat[i + 1] || op.target !== from) continue;
-      this.counters.rejected++;
-      if (useHint) this.send(op, hint);
-      else this.deferred.push(op);
-    }
-    if (this.deferred.length > 0 && this.deferTimer === null) this.deferTimer = setTimeout(() => this.resendDeferred(), REJECT_BACKOFF_MS);
-  }
-
-  private resendDeferred(): void {
-    this.deferTimer = null;
-    const ops = this.deferred;
-    this.deferred = [];
-    for (const op of ops) if (this.current(op)) this.send(op, this.route());
-  }
-
-  /** True while `op` is the operation in flight on its session. */
-  private current(op: InFlight): boolean {
-    return this.byClientId.get(op.command.clientId)?.op === op;
+    if (report.answers) this.client.answers(id, report.answers);
+    if (report.rejected) this.client.rejected(id, report.rejected, report.leader ?? null);
+    if (report.expired) this.client.expired(report.expired);
   }
 
   private onElected(id: ActorId, ballot: Ballot): void {
-    if (ballotGt(ballot, this.leaderBallot)) {
-      this.leaderId = id;
-      this.leaderBallot = ballot;
-    }
+    // The client first: a listener of 'elected' that submits finds the new leader known.
+    this.client.elected(id, ballot);
     this.emit('elected', { id, ballot });
-    // Whatever waits for a leader can go now.
-    if (this.deferred.length > 0) {
-      if (this.deferTimer) clearTimeout(this.deferTimer);
-      this.resendDeferred();
-    }
-  }
-
-  /** Actor `id` went down: what was sent to it is probably lost, so it goes elsewhere at once. */
-  private onDown(id: ActorId): void {
-    if (id === this.leaderId) this.leaderId = null;
-    if (roleOf(this.members, id) !== 'proposer') return;
-    for (const s of this.sessions) {
-      if (s.op && s.op.target === id) {
-        this.counters.resends++;
-        this.send(s.op, this.route(id));
-      }
-    }
   }
 
   private onReady(id: ActorId, recovered: MpRecovered): void {
     const role = roleOf(this.members, id);
     if (role === 'acceptor') this.fact(() => this.checker.acceptorRecovered(id, recovered.promised, this.step));
     if (role === 'learner') this.checker.learnerSnapshot(id, recovered.applied);
-  }
-
-  /** Every few ms: time out operations past their deadline, re-send those unanswered for `retryMs`. */
-  private sweep(): void {
-    const now = performance.now();
-    for (const s of this.sessions) {
-      const op = s.op;
-      if (!op) continue;
-      if (now >= op.deadline) {
-        this.counters.timedOut++;
-        // A first command that may never have been applied may have made no session, and a second would be refused as expired: start afresh.
-        if (s.seq === 1) this.renew(s);
-        this.abandon(s, this.timeoutError(op.op));
-        this.next(s);
-      } else if (now - op.sentAt >= this.options.retryMs) {
-        this.counters.resends++;
-        // A leader may just be slow; anyone else may not be the leader any more.
-        const leader = this.leader();
-        this.send(op, leader !== null && leader === op.target ? leader : this.route());
-      }
-    }
-    // Operations still waiting for a session time out too; the oldest are first.
-    while (this.waitingHead < this.waiting.length && (this.waiting[this.waitingHead] as Waiting).deadline <= now) {
-      const w = this.waiting[this.waitingHead++] as Waiting;
-      this.counters.timedOut++;
-      w.reject(this.timeoutError(w.op));
-    }
-  }
-
-  private timeoutError(op: KvOp): SynodError {
-    return new SynodError('SYNOD_TIMEOUT', `${op.f} ${JSON.stringify(op.key)} got no answer within ${this.options.timeoutMs} ms; it may still take effect. Raise timeoutMs, or check that a majority of acceptors and a learner are up`);
-  }
-
-  private record(process: number, type: HistoryEvent['type'], op: KvOp, value: Value, swapped?: false): void {
-    this.events.push({ process, type, f: op.f, key: op.key, value, ...(swapped === false ? { swapped } : {}), time: performance.now() - this.t0 });
   }
 
   /** Resolves at the next election; rejects after `timeoutMs`. */

@@ -19,9 +19,10 @@
  * - Client requests go to a proposer as one JSON text per turn.
  * - A learner's answers travel as one flat array of primitives per turn —
  *   `[clientId, seq, result, clientId, seq, result, ...]` — where a result is
- *   encoded by what the client already knows about its own operation: 0 for
- *   a write, the swapped flag for a cas, the value for a read (see
- *   {@link encodeResult}).
+ *   encoded by what the client already knows about its own operation, by the
+ *   machine's `encodeResult` (a ClientMachine, src/runtime/log/client.ts;
+ *   for the key-value store: 0 for a write, the swapped flag for a cas, the
+ *   value for a read).
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { TransportEnd } from './transports/types.js';
@@ -80,7 +81,7 @@ export interface MpRequestPost {
  */
 export interface MpTurnReport {
   readonly type: 'turn';
-  /** Answers for clients, as flat triples `clientId, seq, encodeResult(result)`. */
+  /** Answers for clients, as flat triples `clientId, seq, encodeResult(result)` (the carried machine's encodeResult). */
   answers?: Array<string | number | Value>;
   /** Commands a learner refused because their client's session was evicted, as flat pairs `clientId, seq`. */
   expired?: Array<string | number>;
@@ -189,5 +190,4 @@ export interface MpProtocol extends WorkerProtocol {
 /** The start data as the worker receives it, link ends and control port included. */
 export type MpWorkerStart = MpWorkerInit & { readonly ends: Readonly<Record<ActorId, TransportEnd>>; readonly control: MessagePort };
 
-export { encodeResult } from '../machines/kv/machine.js';
 export { batchJson, batchProblem, snapshotProblem, toWire, validateMpMessage, type MpValidated } from '../core/multipaxos/wire.js';

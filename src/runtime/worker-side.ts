@@ -13,14 +13,15 @@ import type { MpRecord } from '../core/multipaxos/types.js';
 import type { Protocol, ProtocolTypes } from '../host/protocol.js';
 import { multiPaxosProtocol, type MultiPaxosTypes } from '../host/multipaxos.js';
 import { synodProtocol, type SynodTypes } from '../host/synod.js';
-import { kvMachine, type KvResult } from '../machines/kv/machine.js';
+import { kvClient } from '../machines/kv/client.js';
+import type { ClientMachine } from './log/client.js';
 import type { Value } from '../core/value.js';
 import type { RawTraceEvent } from '../trace/types.js';
 import { dirname, join } from 'node:path';
 import { lazyStore } from './storage/lazy.js';
 import { REGISTRY_DIR } from './storage/registry.js';
 import { openMemoryStore } from './storage/memory.js';
-import { encodeResult, type MpRecovered, type MpTurnReport, type MpWorkerInit } from './mpwire.js';
+import type { MpRecovered, MpTurnReport, MpWorkerInit } from './mpwire.js';
 import type { StorageSpec, WorkerBoot, WorkerInit } from './wire.js';
 
 /** An actor's storage, as the worker sees it: replay what was written, append more. */
@@ -152,12 +153,22 @@ export const synodWorkerSide: WorkerSide<SynodTypes, WorkerInit> = {
   requests: (post) => (post.type === 'propose' ? [(post as unknown as { readonly value: Value }).value] : null),
 };
 
+/**
+ * The state machine the replicated log carries on worker threads (the
+ * key-value store), as its client sees it: the learners apply its machine,
+ * the record log validates its snapshots, and a learner's answers carry its
+ * results in its `encodeResult` form. The one place the worker names a
+ * machine.
+ */
+const carried: ClientMachine<unknown, Value, Value, unknown> = kvClient;
+const machine = carried.machine;
+
 /** The Multi-Paxos worker side: the replicated log of the key-value store. */
 export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
-  protocol: multiPaxosProtocol(kvMachine),
+  protocol: multiPaxosProtocol(machine),
   async openStorage(init) {
     const { openLmdbLog, openMemoryLog } = await loadLog();
-    return init.storage.kind === 'memory' ? openMemoryLog() : openLmdbLog(init.storage.dir, { ...fileSafety(init.id, init.storage), durable: init.storage.durable, machine: kvMachine });
+    return init.storage.kind === 'memory' ? openMemoryLog() : openLmdbLog(init.storage.dir, { ...fileSafety(init.id, init.storage), durable: init.storage.durable, machine });
   },
   reporter(init) {
     let report: MpTurnReport = { type: 'turn' };
@@ -167,7 +178,7 @@ export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
         switch (e.type) {
           case 'applied':
             reporting = true;
-            (report.answers ??= []).push(e.command.clientId, e.command.seq, encodeResult(e.result as KvResult));
+            (report.answers ??= []).push(e.command.clientId, e.command.seq, carried.encodeResult(e.result));
             return;
           case 'expired':
             reporting = true;

@@ -17,7 +17,8 @@ import type { HistoryEvent } from '../check/history.js';
 import type { Violation } from '../check/types.js';
 import { membership, type ActorId } from '../core/ids.js';
 import { mpConfig, type Command, type MpBugs, type MpConfig, type MpMessage } from '../core/multipaxos/types.js';
-import type { KvCommand, KvOp, KvResult } from '../machines/kv/machine.js';
+import { kvMachine, type KvCommand, type KvOp, type KvResult } from '../machines/kv/machine.js';
+import { kvClient, kvJepsen } from '../machines/kv/client.js';
 import type { Value } from '../core/value.js';
 import { DEFAULT_FAULTS, SeededDriver, type FaultOptions } from './driver.js';
 import { MpWorld } from './multipaxos-world.js';
@@ -302,7 +303,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     const cur = c.current;
     if (!cur) return;
     cur.attempt++;
-    const to = config.bugs.staleRead && cur.command.op.f === 'read' ? rng.pick(members.learners) : c.target;
+    const to = config.bugs.staleRead && kvMachine.readOnly(cur.command.op) ? rng.pick(members.learners) : c.target;
     viaClientLink(c.id, to, 'request', { kind: 'request', to, command: cur.command });
     driver.push(world.now + timeoutMs, { kind: 'clientTimeout', client: c.index, cseq: cur.command.seq, attempt: cur.attempt });
   };
@@ -323,16 +324,15 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     c.seq++;
     c.invoked++;
     c.current = { command: { clientId: c.clientId, seq: c.seq, op }, invokedAt: world.now, attempt: 0 };
-    history.push({ process: c.process, type: 'invoke', f: op.f, key, value: op.f === 'read' ? null : op.f === 'write' ? op.value : [op.from, op.to], time: world.now });
+    history.push({ process: c.process, type: 'invoke', ...kvJepsen.invoked(op), time: world.now });
     sendRequest(c);
   };
   const complete = (c: Client, result: KvResult) => {
     const cur = c.current as NonNullable<Client['current']>;
     const op = cur.command.op;
-    const value: Value = result.f === 'read' ? result.value : op.f === 'write' ? op.value : op.f === 'cas' ? [op.from, op.to] : null;
-    // A cas that answered false happened (it saw another value): ok, not fail.
-    const unswapped = result.f === 'cas' && (!result.ok || opts.bug === 'cas-false') ? { swapped: false } : {};
-    history.push({ process: c.process, type: 'ok', f: op.f, key: op.key, value, ...unswapped, time: world.now });
+    // What a caller of createKvCluster would get; under the cas-false control bug, every cas answers false.
+    const answer = op.f === 'cas' && opts.bug === 'cas-false' ? false : kvClient.decodeResult(op, kvClient.encodeResult(result));
+    history.push({ process: c.process, type: 'ok', ...kvJepsen.completed(op, answer), time: world.now });
     latencies.push(world.now - cur.invokedAt);
     c.current = null;
     driver.push(world.now + rng.int(0, 5), { kind: 'invoke', client: c.index });
@@ -357,7 +357,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
           const c = clients[ev.client] as Client;
           if (c.current?.command.clientId !== ev.clientId || c.current.command.seq !== ev.cseq) break;
           const op = c.current.command.op;
-          history.push({ process: c.process, type: 'info', f: op.f, key: op.key, value: op.f === 'read' ? null : op.f === 'write' ? op.value : [op.from, op.to], time: world.now });
+          history.push({ process: c.process, type: 'info', ...kvJepsen.invoked(op), time: world.now });
           c.current = null;
           c.renewals++;
           c.clientId = `${c.id}.${c.renewals}`;
@@ -432,7 +432,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
   for (const c of clients) {
     if (!c.current) continue;
     const op = c.current.command.op;
-    history.push({ process: c.process, type: 'info', f: op.f, key: op.key, value: op.f === 'read' ? null : op.f === 'write' ? op.value : [op.from, op.to], time: world.now });
+    history.push({ process: c.process, type: 'info', ...kvJepsen.invoked(op), time: world.now });
     unknown++;
   }
   const sorted = [...latencies].sort((a, b) => a - b);
