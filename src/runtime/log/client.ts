@@ -107,23 +107,13 @@ export interface LogClientOptions<Op extends Value, A> {
   readonly stamp?: ((stage: ClientStage, command: Command, from?: ActorId) => void) | null;
 }
 
-/** What a {@link LogClient} has done. */
-export interface LogClientCounters {
-  /** Operations answered. */
-  completed: number;
-  /** Operations that rejected with SYNOD_TIMEOUT. */
-  timedOut: number;
-  /** Requests posted to proposers (first sends and re-sends). */
-  sends: number;
-  /** Re-sends after `retryMs` without an answer, or because the proposer went down. */
-  resends: number;
-  /** Commands a proposer rejected because it did not lead. */
-  rejected: number;
-  /** Answers that settled nothing, because their operation was already answered or abandoned. */
-  extraAnswers: number;
-  /** Posts carrying requests to proposers. */
-  posts: number;
-}
+/**
+ * What a {@link LogClient} counts: operations completed and timed out,
+ * requests sent and re-sent, commands rejected by a proposer that did not
+ * lead, answers that settled nothing, and posts. Each is documented where
+ * the public API shows it (KvClientStats in src/runtime/kv-cluster.ts).
+ */
+export type LogClientCounters = Record<'completed' | 'timedOut' | 'sends' | 'resends' | 'rejected' | 'extraAnswers' | 'posts', number>;
 
 /** After a reject that names no other leader, wait this long before trying the next proposer, so that an election in progress is not flooded. */
 export const REJECT_BACKOFF_MS = 5;
