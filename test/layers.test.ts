@@ -23,7 +23,7 @@ interface Layer {
 }
 
 // Every library layer: what the package root may re-export.
-const LIBRARY = ['src/errors.ts', 'src/util', 'src/core', 'src/machines', 'src/trace', 'src/check', 'src/host', 'src/sim', 'src/runtime/transports', 'src/runtime/storage', 'src/runtime/log', 'src/runtime', 'src/chaos'];
+const LIBRARY = ['src/errors.ts', 'src/util', 'src/core', 'src/machines', 'src/trace', 'src/check', 'src/host', 'src/sim', 'src/runtime/transports', 'src/runtime/storage', 'src/runtime/client', 'src/runtime', 'src/chaos'];
 
 // The allow-list. A layer is named by its folder (the files directly in it)
 // or by a single file; rows go from the bottom of the stack to the top.
@@ -70,12 +70,12 @@ const LAYERS: Readonly<Record<string, Layer>> = {
     mayImport: ['src/core', 'src/util', 'src/errors.ts'],
     why: "The durable stores of the core's records (LMDB, memory), beneath the runtime that uses them and the worker protocol that travels over them.",
   },
-  'src/runtime/log': {
+  'src/runtime/client': {
     mayImport: ['src/core', 'src/check', 'src/errors.ts'],
     why: "The replicated log's client (sessions, routing, retries, expiry) and its history recording, generic over the state machine: it is handed the cluster's proposers and a way to post to them, so it knows no worker, supervisor, transport or machine, and its unit tests run without threads.",
   },
   'src/runtime': {
-    mayImport: ['src/core', 'src/machines', 'src/host', 'src/check', 'src/trace', 'src/runtime/log', 'src/runtime/storage', 'src/runtime/transports', 'src/util', 'src/errors.ts'],
+    mayImport: ['src/core', 'src/machines', 'src/host', 'src/check', 'src/trace', 'src/runtime/client', 'src/runtime/storage', 'src/runtime/transports', 'src/util', 'src/errors.ts'],
     why: 'The worker-thread clusters: actors supervised on real storage and transports, checked and traced live; never the simulator.',
   },
   'src/chaos': {
@@ -250,9 +250,9 @@ describe('layers', () => {
       'src/runtime/kv-cluster.ts → test/helpers.ts',
       'src/runtime/kv-cluster.ts → src/runtime/cluster.ts',
       'src/runtime/kv-cluster.ts → src/runtime/options.ts',
-      'src/runtime/kv-cluster.ts → src/runtime/log/client.ts',
-      'src/runtime/log/client.ts → src/runtime/supervisor.ts',
-      'src/runtime/log/client.ts → src/machines/kv/machine.ts',
+      'src/runtime/kv-cluster.ts → src/runtime/client/log-client.ts',
+      'src/runtime/client/log-client.ts → src/runtime/supervisor.ts',
+      'src/runtime/client/log-client.ts → src/machines/kv/machine.ts',
       'src/check/log-safety.ts → src/check/safety.ts',
       'src/check/log-safety.ts → src/check/types.ts',
     ].map((line) => {
@@ -269,8 +269,8 @@ describe('layers', () => {
       'src/host/turn.ts → src/runtime/wire.ts (src/host may not import src/runtime)',
       'src/runtime/kv-cluster.ts → test/helpers.ts (src/runtime may not import test, which is in no layer)',
       'src/runtime/kv-cluster.ts → src/runtime/cluster.ts (src/runtime/kv-cluster.ts may not import src/runtime/cluster.ts: the two clusters share a base (supervised.ts) and their option parsing (options.ts), not each other)',
-      'src/runtime/log/client.ts → src/runtime/supervisor.ts (src/runtime/log may not import src/runtime)',
-      'src/runtime/log/client.ts → src/machines/kv/machine.ts (src/runtime/log may not import src/machines)',
+      'src/runtime/client/log-client.ts → src/runtime/supervisor.ts (src/runtime/client may not import src/runtime)',
+      'src/runtime/client/log-client.ts → src/machines/kv/machine.ts (src/runtime/client may not import src/machines)',
       'src/check/log-safety.ts → src/check/safety.ts (src/check/log-safety.ts may not import src/check/safety.ts: each checker stands alone; what they report (Violation) is in src/check/types.ts)',
     ]);
   });

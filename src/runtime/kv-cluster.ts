@@ -17,9 +17,10 @@
  * This module is the cluster's lifecycle (options, supervision, the checker,
  * traces and stamps) and the key-value surface (get, put, cas, with their
  * argument checks). The client itself is generic over the state machine and
- * lives in src/runtime/log/: the session pool with its (clientId, seq)
+ * lives in src/runtime/client/: the session pool with its (clientId, seq)
  * sessions, routing to the leader, retries, rejects and backoff, expired
- * sessions and timeouts (client.ts), and history recording (history.ts). The
+ * sessions and timeouts (log-client.ts), and history recording
+ * (recorder.ts). The
  * key-value machine's side of it (how answers decode, how operations are
  * named and recorded) is src/machines/kv/client.ts.
  *
@@ -60,8 +61,8 @@ import { DEFAULT_SUPERVISOR, Supervisor, requireBuiltWorker, type CrashEvent, ty
 import { SynodError } from '../errors.js';
 import type { StorageSpec } from './wire.js';
 import { Stamper, commandKey, type Stamp } from './stamps.js';
-import { LogClient } from './log/client.js';
-import { HistoryRecorder } from './log/history.js';
+import { LogClient } from './client/log-client.js';
+import { HistoryRecorder } from './client/recorder.js';
 
 /** Options of {@link createKvCluster}. Everything but the three counts has a default. */
 export interface KvClusterOptions extends SharedClusterOptions {
@@ -254,7 +255,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private readonly ownsDataDir: boolean;
   private readonly config: MpConfig;
   protected readonly supervisor: Supervisor<MpProtocol>;
-  /** The client: sessions, routing, retries (src/runtime/log/client.ts). */
+  /** The client: sessions, routing, retries (src/runtime/client/log-client.ts). */
   private readonly client: LogClient<KvOp, KvAnswer>;
   /** Every operation as Jepsen events (with `history` only). */
   private readonly recorder: HistoryRecorder<KvOp, KvAnswer> | null;

@@ -20,7 +20,7 @@
  * - A learner's answers travel as one flat array of primitives per turn —
  *   `[clientId, seq, result, clientId, seq, result, ...]` — where a result is
  *   encoded by what the client already knows about its own operation, by the
- *   machine's `encodeResult` (a ClientMachine, src/runtime/log/client.ts;
+ *   machine's `encodeResult` (a ClientMachine, src/runtime/client/log-client.ts;
  *   for the key-value store: 0 for a write, the swapped flag for a cas, the
  *   value for a read).
  */

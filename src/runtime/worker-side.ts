@@ -14,7 +14,7 @@ import type { Protocol, ProtocolTypes } from '../host/protocol.js';
 import { multiPaxosProtocol, type MultiPaxosTypes } from '../host/multipaxos.js';
 import { synodProtocol, type SynodTypes } from '../host/synod.js';
 import { kvClient } from '../machines/kv/client.js';
-import type { ClientMachine } from './log/client.js';
+import type { ClientMachine } from './client/log-client.js';
 import type { Value } from '../core/value.js';
 import type { RawTraceEvent } from '../trace/types.js';
 import { dirname, join } from 'node:path';

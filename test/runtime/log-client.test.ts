@@ -1,4 +1,4 @@
-// The replicated log's client (src/runtime/log/client.ts) without threads:
+// The replicated log's client (src/runtime/client/log-client.ts) without threads:
 // a fake cluster records what the client posts and the tests answer,
 // reject and expire its commands by hand, on fake timers (setImmediate,
 // setTimeout, setInterval and performance.now advance only when a test says
@@ -17,8 +17,8 @@ import { SynodError } from '../../src/errors.js';
 import { counterMachine, type CounterOp } from '../../src/machines/counter/machine.js';
 import { kvClient, type KvAnswer } from '../../src/machines/kv/client.js';
 import type { KvOp } from '../../src/machines/kv/machine.js';
-import { LogClient, REJECT_BACKOFF_MS, type ClientMachine, type LogClientOptions } from '../../src/runtime/log/client.js';
-import { HistoryRecorder } from '../../src/runtime/log/history.js';
+import { LogClient, REJECT_BACKOFF_MS, type ClientMachine, type LogClientOptions } from '../../src/runtime/client/log-client.js';
+import { HistoryRecorder } from '../../src/runtime/client/recorder.js';
 import { checkLinearizable } from '../../src/check/linearizability.js';
 
 /** A cluster of three proposers, as the client sees it: who serves, and every post it made. */

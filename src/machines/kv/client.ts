@@ -2,7 +2,7 @@
  * The key-value store as its clients see it, beyond the state machine: how a
  * result travels in a learner's answer and what the caller gets back from it,
  * how errors name an operation, and how an operation is written in a Jepsen
- * history. `createKvCluster`'s client (src/runtime/log/client.ts, as a
+ * history. `createKvCluster`'s client (src/runtime/client/log-client.ts, as a
  * ClientMachine) and the simulator's clients (src/sim/kvsim.ts) both use it.
  * Pure, like the machine.
  */

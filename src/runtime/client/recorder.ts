@@ -8,7 +8,7 @@
  */
 import type { HistoryEvent } from '../../check/history.js';
 import type { Value } from '../../core/value.js';
-import type { LogClient, OperationObserver } from './client.js';
+import type { LogClient, OperationObserver } from './log-client.js';
 
 /** The fields of a history event that say which operation it is and what it carried. */
 export type JepsenFields = Pick<HistoryEvent, 'f' | 'key' | 'value' | 'swapped'>;
