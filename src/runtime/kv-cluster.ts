@@ -57,6 +57,7 @@ import type { Value } from '../core/value.js';
 import { actorCount, clientValueProblem, millis, parseOptions, sharedClusterFields, type SharedClusterOptions } from './options.js';
 import type { MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
 import { SupervisedCluster } from './supervised.js';
+import type { HealthEvents } from './health.js';
 import { clusterDataDir, removeTempDataDir } from './tempdir.js';
 import { nextClientNumber } from './storage/registry.js';
 import { DEFAULT_SUPERVISOR, Supervisor, requireBuiltWorker, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
@@ -140,7 +141,7 @@ export interface ElectedEvent {
 }
 
 /** The events of a {@link KvCluster}. */
-export interface KvClusterEvents {
+export interface KvClusterEvents extends HealthEvents {
   elected: [ElectedEvent];
   crash: [CrashEvent];
   restart: [RestartEvent];
@@ -358,6 +359,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.supervisor.on('ready', (id, recovered) => this.onReady(id, recovered));
     this.supervisor.on('message', (id, report) => this.onReport(id, report));
     this.traceLifecycle();
+    this.watchHealth(o, 'createKvCluster options');
     this.supervisor.on('crash', (e) => {
       if (e.cause.code === 'SYNOD_ASSERTION') this.fact(() => this.checker.invariantBroken(e.id, e.cause.message, this.step));
       this.onDown(e.id);
