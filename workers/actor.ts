@@ -10,6 +10,9 @@
  *   - the actor's storage (LMDB or memory), and real timers;
  *   - the per-link fault rules (partitions, drop, duplicate, delay), applied
  *     here before posting, so faults cost nothing on the main thread;
+ *   - the failure detector (src/host/failure-detector.ts): what arrives on a
+ *     link marks its peer heard, what is posted marks it sent, and a tick
+ *     pings the idle links and reports changes to the main thread;
  *   - what the main thread hears (src/runtime/worker-side.ts says how, per
  *     protocol), posted at the end of each turn before the peer posts, so the
  *     main thread hears of durable records before anyone hears the replies

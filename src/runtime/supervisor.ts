@@ -27,7 +27,8 @@
  * actor, and close() stops them with the actors.
  *
  * The supervisor does not care which protocol its workers speak beyond a
- * small handshake (init, connect, halt; ready, dying, halted): the worker
+ * small handshake (init, connect, halt; ready, dying, halted, and health,
+ * what an actor's failure detector reports about its peers): the worker
  * file, the start data, what a worker reports on recovery, its other
  * messages and its control API are the type parameter {@link WorkerProtocol}.
  * The single-decree cluster (workers/actor.js) is the default; the
