@@ -163,6 +163,7 @@ export class Cluster extends SupervisedCluster<SynodProtocol, ClusterEvents> {
     this.options = parseOptions(optionsSchema, options, 'createCluster options', 'SYNOD_INVALID_OPTIONS');
     const o = this.options;
     this.members = membership(o.proposers, o.acceptors, o.learners);
+    this.placeSystems(o.systems, 'createCluster options');
     const strangers = Object.keys(o.testHooks.failStartup ?? {}).filter((id) => roleOf(this.members, id) === null);
     if (strangers.length > 0) throw new SynodError('SYNOD_INVALID_OPTIONS', `invalid createCluster options: testHooks.failStartup names ${strangers.join(', ')}, not actors of this cluster`);
     requireBuiltWorker();
@@ -212,7 +213,7 @@ export class Cluster extends SupervisedCluster<SynodProtocol, ClusterEvents> {
       else this.answer(id, { value: msg.value });
     });
     this.traceLifecycle();
-    this.watchHealth(o, 'createCluster options');
+    this.watchHealth(o.failureDetector);
     this.supervisor.on('crash', (e) => {
       if (e.cause.code === 'SYNOD_ASSERTION') this.fact(() => this.checker.invariantBroken(e.id, e.cause.message, this.step));
       this.emit('crash', e);

@@ -328,6 +328,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.options = parseOptions(optionsSchema, options, 'createKvCluster options', 'SYNOD_INVALID_OPTIONS');
     const o = this.options;
     this.members = membership(o.proposers, o.acceptors, o.learners);
+    this.placeSystems(o.systems, 'createKvCluster options');
     requireBuiltWorker();
     this.config = mpConfig(this.members, { ...o.core, batchMax: o.batchMax, window: o.window, reads: o.reads });
     this.checker = new LogSafetyChecker(this.members);
@@ -359,7 +360,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.supervisor.on('ready', (id, recovered) => this.onReady(id, recovered));
     this.supervisor.on('message', (id, report) => this.onReport(id, report));
     this.traceLifecycle();
-    this.watchHealth(o, 'createKvCluster options');
+    this.watchHealth(o.failureDetector);
     this.supervisor.on('crash', (e) => {
       if (e.cause.code === 'SYNOD_ASSERTION') this.fact(() => this.checker.invariantBroken(e.id, e.cause.message, this.step));
       this.onDown(e.id);

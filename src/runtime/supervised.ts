@@ -160,21 +160,28 @@ export abstract class SupervisedCluster<P extends WorkerProtocol & { readonly co
   }
 
   /**
-   * Places the actors on `systems` and makes every actor watch its peers
-   * with a failure detector of `failureDetector`'s settings (null: no
-   * pings); feeds {@link health} and the `suspect` and `alive` events.
-   * Subclasses call it once the supervisor exists, before starting it.
-   * Throws SYNOD_INVALID_OPTIONS for a system naming an actor that is not
-   * one, or an actor placed on two systems.
+   * Places the actors on `systems`. Subclasses call it as soon as the
+   * members are known, before anything is made on disk. Throws
+   * SYNOD_INVALID_OPTIONS (`what` names the options) for a system naming an
+   * actor that is not one, or an actor placed on two systems.
    */
-  protected watchHealth(o: { readonly systems: Systems; readonly failureDetector: DetectorOptions | null }, what: string): void {
-    const ids = allActors(this.members);
-    const problem = systemsProblem(o.systems, ids);
+  protected placeSystems(systems: Systems, what: string): void {
+    const problem = systemsProblem(systems, allActors(this.members));
     if (problem !== null) throw new SynodError('SYNOD_INVALID_OPTIONS', `invalid ${what}: ${problem}`);
-    this.systems = o.systems;
-    const monitor = new HealthMonitor(ids, (id) => this.supervisor.peersOf(id), o.systems, () => performance.timeOrigin + performance.now());
+    this.systems = systems;
+  }
+
+  /**
+   * Makes every actor watch its peers with a failure detector of these
+   * settings (null: no pings), and feeds {@link health} and the `suspect`
+   * and `alive` events. Subclasses call it once the supervisor exists,
+   * before starting it.
+   */
+  protected watchHealth(failureDetector: DetectorOptions | null): void {
+    const ids = allActors(this.members);
+    const monitor = new HealthMonitor(ids, (id) => this.supervisor.peersOf(id), this.systems, () => performance.timeOrigin + performance.now());
     this.monitor = monitor;
-    this.supervisor.watchPeers(o.failureDetector);
+    this.supervisor.watchPeers(failureDetector);
     const emit = (changes: readonly HealthChange[]) => {
       for (const c of changes) (this as EventEmitter).emit(c.status === 'alive' ? 'alive' : 'suspect', c);
     };

@@ -8,6 +8,9 @@
  * themselves are tested without threads (test/host/failure-detector.test.ts,
  * test/runtime/health-monitor.test.ts).
  */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ClusterHealth, HealthChange } from '../../src/runtime/health.js';
 import { createKvCluster } from '../../src/runtime/kv-cluster.js';
@@ -123,6 +126,12 @@ describe('health on worker threads', () => {
   });
 
   it('refuses bad systems and unknown system names with clear errors', async () => {
+    // Refused before anything is made on disk: the parent of the temporary data directory stays empty.
+    const parent = mkdtempSync(join(tmpdir(), 'synod-health-'));
+    await expect(createKvCluster({ proposers: 1, acceptors: 1, learners: 1, tempDirParent: parent, systems: { s1: ['a1'], s2: ['a1'] } })).rejects.toMatchObject({ code: 'SYNOD_INVALID_OPTIONS' });
+    await expect(createCluster({ proposers: 1, acceptors: 1, learners: 1, tempDirParent: parent, systems: { s1: ['zz'] } })).rejects.toMatchObject({ code: 'SYNOD_INVALID_OPTIONS' });
+    expect(readdirSync(parent)).toEqual([]);
+    rmSync(parent, { recursive: true });
     await expect(createCluster({ proposers: 1, acceptors: 1, learners: 1, storage: 'memory', systems: { s1: ['p1', 'x9'] } })).rejects.toMatchObject({ code: 'SYNOD_INVALID_OPTIONS', message: expect.stringMatching(/systems\.s1 names "x9", which is not an actor/) });
     await expect(createKvCluster({ proposers: 1, acceptors: 1, learners: 1, storage: 'memory', systems: { s1: ['p1', 'a1'], s2: ['a1'] } })).rejects.toMatchObject({ code: 'SYNOD_INVALID_OPTIONS', message: expect.stringMatching(/a1 is placed on two systems, s1 and s2/) });
     await expect(createCluster({ proposers: 1, acceptors: 1, learners: 1, storage: 'memory', failureDetector: { pingEveryMs: 100, suspectAfterMs: 100 } })).rejects.toMatchObject({ code: 'SYNOD_INVALID_OPTIONS', message: expect.stringMatching(/suspectAfterMs \(100\) must be more than pingEveryMs/) });
