@@ -49,6 +49,18 @@ export {
   type SupervisorOptions,
   type LinkFaults,
   type MpActorReport,
+  formatHealth,
+  type ClusterHealth,
+  type ActorHealth,
+  type LinkHealth,
+  type SystemHealth,
+  type HealthChange,
+  type HealthTarget,
+  type HealthStatus,
+  type LinkStatus,
+  type HealthEvents,
+  type SystemCrashMode,
+  type DetectorOptions,
 } from './runtime/index.js';
 export type { TransportKind } from './runtime/transports/index.js';
 export type { ActorId, Ballot, Membership, Value, AcceptedProposal, DurableRecord } from './core/index.js';

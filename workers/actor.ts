@@ -10,6 +10,9 @@
  *   - the actor's storage (LMDB or memory), and real timers;
  *   - the per-link fault rules (partitions, drop, duplicate, delay), applied
  *     here before posting, so faults cost nothing on the main thread;
+ *   - the failure detector (src/host/failure-detector.ts): what arrives on a
+ *     link marks its peer heard, what is posted marks it sent, and a tick
+ *     pings the idle links and reports changes to the main thread;
  *   - what the main thread hears (src/runtime/worker-side.ts says how, per
  *     protocol), posted at the end of each turn before the peer posts, so the
  *     main thread hears of durable records before anyone hears the replies
@@ -31,9 +34,11 @@ import { parentPort, threadId, workerData, type MessagePort } from 'node:worker_
 import * as Comlink from 'comlink';
 import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
 import type { ActorId } from '../src/core/ids.js';
+import { FailureDetector, PING } from '../src/host/failure-detector.js';
 import type { ProtocolTypes } from '../src/host/protocol.js';
 import { TurnHost, type HostCrashPoint, type HostIO } from '../src/host/turn.js';
 import { linkDelays, type OutgoingLinks } from '../src/runtime/links.js';
+import type { PeerWatch } from '../src/runtime/supervisor.js';
 import { DESCRIBE_MAX_CHARS, type MpWorkerInit } from '../src/runtime/mpwire.js';
 import { openEndpoint, type TransportEnd, type TransportEndpoint } from '../src/runtime/transports/index.js';
 import { toErrorData, type ActorCounters, type CrashHow, type WorkerBoot, type WorkerInit } from '../src/runtime/wire.js';
@@ -49,6 +54,7 @@ const nodeEndpoint = nodeAdapter as unknown as typeof nodeAdapter.default;
 interface Wiring {
   readonly ends: Readonly<Record<ActorId, TransportEnd>>;
   readonly control: MessagePort;
+  readonly watch: PeerWatch;
 }
 type Start = (WorkerInit | MpWorkerInit) & Wiring;
 
@@ -73,6 +79,8 @@ let init: Start;
 let traces: TraceBuffer;
 /** Fault rules of the outgoing links. */
 let links: OutgoingLinks = {};
+/** The failure detector watching the peers (src/host/failure-detector.ts), once the actor is up; null if it does not watch. */
+let watch: FailureDetector | null = null;
 /** The peer posts of the current turn, sent after the turn's report. */
 let staged: Array<[ActorId, unknown[]]> = [];
 /** Stage stamps, only with `stamps: true` (src/runtime/stamps.ts): null otherwise, and every hook below is `stamps?.`. */
@@ -98,22 +106,26 @@ function connect(peer: ActorId, end: TransportEnd): void {
   const endpoint = openEndpoint<unknown>(end);
   peers.set(peer, endpoint);
   endpoint.onMessage((data) => {
+    watch?.heard(peer);
     if (driver !== null) driver.deliver(peer, data);
     else early?.push(() => driver?.deliver(peer, data));
   });
 }
 
-/** Puts `wires` on the link to `to` in one post; a link that closed (the peer died) loses them, as a network would. */
-function postTo(to: ActorId, wires: unknown[]): void {
+/** Puts `wires` on the link to `to` in one post; a link that closed (the peer died) loses them, as a network would. A liveness ping does not count as traffic that spares the link a ping. */
+function postTo(to: ActorId, wires: unknown[], ping = false): void {
   const endpoint = peers.get(to);
-  if (endpoint === undefined || endpoint.closed) return void (counters.dropped.unroutable += wires.length);
+  // Protocol messages lost this way are counted; pings are not protocol messages.
+  const lost = ping ? 0 : wires.length;
+  if (endpoint === undefined || endpoint.closed) return void (counters.dropped.unroutable += lost);
   try {
     if (wires.length === 1) endpoint.send(wires[0]);
     else endpoint.sendBatch(wires);
+    if (!ping) watch?.sent(to);
   } catch (err) {
     // Anything but a closed link is a bug: crash with it.
     if ((err as { code?: string }).code !== 'SYNOD_TRANSPORT_CLOSED') throw err;
-    counters.dropped.unroutable += wires.length;
+    counters.dropped.unroutable += lost;
   }
 }
 
@@ -209,6 +221,8 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
   });
 
   const deliver = (via: ActorId, data: unknown): void => {
+    // A liveness ping is for the failure detector, which heard it already (see connect); it is not a protocol message.
+    if (data === PING) return;
     // A peer posts one message, or an array of the messages of one of its turns (never an empty one: that is malformed).
     if (Array.isArray(data) && data.length === 0) {
       counters.received++;
@@ -278,12 +292,29 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
     },
   };
   Comlink.expose(driver.control, nodeEndpoint(given.control));
+  if (given.watch !== null) watchPeers(given.watch);
   main.postMessage({ type: 'ready', threadId, record: side.recovered(host.state, records) });
   // `start` arms the core's timers; it comes before anything that queued while the store loaded.
   host.start();
   const waiting = early ?? [];
   early = null;
   for (const replay of waiting) replay();
+}
+
+/**
+ * Starts watching the peers: every tick, pings the peers sent nothing since
+ * the last (a partition or a drop fault loses pings too; a delay fault is not
+ * applied to them), and tells the main thread which peers went silent or
+ * were heard again.
+ */
+function watchPeers(settings: NonNullable<PeerWatch>): void {
+  const detector = new FailureDetector(settings.peers, settings, () => performance.timeOrigin + performance.now());
+  watch = detector;
+  setInterval(() => {
+    const { ping, changes } = detector.tick();
+    for (const to of ping) if (linkDelays(links[to], Math.random).length > 0) postTo(to, [PING], true);
+    if (changes.length > 0) main.postMessage({ type: 'health', changes });
+  }, settings.pingEveryMs);
 }
 
 /**

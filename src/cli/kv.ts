@@ -10,6 +10,7 @@ import { formatHistory } from '../check/history.js';
 import { checkLinearizable } from '../check/linearizability.js';
 import type { Value } from '../core/value.js';
 import { createKvCluster, KV_DEFAULTS, type KvCluster } from '../runtime/kv-cluster.js';
+import { formatHealth } from '../runtime/health.js';
 import type { TransportKind } from '../runtime/transports/index.js';
 import type { CrashMode } from '../runtime/wire.js';
 import { choiceArg, dataDirProblem, intArg, outputFileArg } from './args.js';
@@ -147,6 +148,7 @@ async function runKv(f: KvFlags): Promise<number> {
     const elapsedMs = performance.now() - t0;
     const history = kv.history();
     if (f.history) writeFileSync(f.history, formatHistory(history));
+    const health = kv.health();
     await kv.close();
     const violations = [...kv.checker.violations];
     const lin = checkLinearizable(history, { timeoutMs: 60_000 });
@@ -167,6 +169,7 @@ async function runKv(f: KvFlags): Promise<number> {
       violations,
       linearizability: lin.ok ? { status: lin.status } : { status: lin.status, reason: lin.reason },
       history: f.history ?? null,
+      health,
     };
     if (f.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else {
@@ -174,6 +177,7 @@ async function runKv(f: KvFlags): Promise<number> {
       say(`log safety: ${violations.length === 0 ? 'OK' : `${violations.length} VIOLATION(S)`}`);
       for (const v of violations) say(`  ${v.kind}: ${v.message}`);
       say(`linearizability: ${lin.ok ? 'linearizable' : `${lin.status.toUpperCase()}: ${lin.reason}`}`);
+      process.stdout.write(formatHealth(health));
     }
     return report.ok ? 0 : 1;
   } finally {

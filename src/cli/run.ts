@@ -3,7 +3,8 @@
  * and learner in its own worker thread with its own LMDB store — lets the
  * proposers contend with different values, crashes an acceptor and a
  * proposer in the middle, and prints what happened: a timeline, what each
- * learner decided, every actor's thread, and the safety verdict.
+ * learner decided, every actor's thread, the safety verdict, and the
+ * health of every actor and link at the end.
  */
 import type { Command } from 'commander';
 import { threadId } from 'node:worker_threads';
@@ -11,6 +12,7 @@ import { describeValue } from '../core/describe.js';
 import { allActors, type ActorId } from '../core/ids.js';
 import type { Value } from '../core/value.js';
 import { createCluster, type Cluster } from '../runtime/cluster.js';
+import { formatHealth } from '../runtime/health.js';
 import type { TransportKind } from '../runtime/transports/index.js';
 import type { CrashMode } from '../runtime/wire.js';
 import { TRACE_FORMATS, traceFormatOf, writeTraceFile, type TraceFormat } from '../trace/index.js';
@@ -153,6 +155,7 @@ async function run(flags: RunFlags): Promise<number> {
     while (restarts.length < crashes.length && performance.now() < deadline) await sleep(10);
     const reports = await Promise.all(allActors(cluster.members).map((id) => stateOf(cluster, id)));
     const actors = Object.fromEntries(reports.map((r) => [r.id, { role: r.role, threadId: r.threadId, incarnation: r.incarnation }]));
+    const health = cluster.health();
     const values = new Set(Object.values(decided).map((v) => describeValue(v)));
     const allDecided = Object.keys(decided).length === cluster.members.learners.length;
     const violations = [...cluster.checker.violations];
@@ -174,7 +177,7 @@ async function run(flags: RunFlags): Promise<number> {
     }
     if (flags.json) {
       process.stdout.write(
-        `${JSON.stringify({ ok, reason, decided, answers: Object.fromEntries(answers), crashes, restarts, actors, mainThreadId: threadId, violations, elapsedMs: Math.round(performance.now() - t0), dataDir: flags.dataDir ?? null, timeline })}\n`,
+        `${JSON.stringify({ ok, reason, decided, answers: Object.fromEntries(answers), crashes, restarts, actors, mainThreadId: threadId, violations, elapsedMs: Math.round(performance.now() - t0), dataDir: flags.dataDir ?? null, timeline, health })}\n`,
       );
     } else {
       process.stdout.write('\ndecided:\n');
@@ -187,6 +190,7 @@ async function run(flags: RunFlags): Promise<number> {
           : `${violations.length > 0 ? 'safety: VIOLATION' : 'not OK'} — ${reason}\n`,
       );
       for (const v of violations) process.stdout.write(`  ${v.kind}: ${v.message}\n`);
+      process.stdout.write(formatHealth(health));
     }
     return ok ? 0 : 1;
   } finally {

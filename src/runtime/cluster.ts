@@ -26,6 +26,7 @@ import { SafetyChecker } from '../check/safety.js';
 import type { Violation } from '../check/types.js';
 import { actorCount, callTimeoutSchema, clientValueProblem, millis, parseOptions, sharedClusterFields, type SharedClusterOptions } from './options.js';
 import { SupervisedCluster } from './supervised.js';
+import type { HealthEvents } from './health.js';
 import { clusterDataDir, removeTempDataDir } from './tempdir.js';
 import { DEFAULT_SUPERVISOR, Supervisor, requireBuiltWorker, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions, type SynodProtocol } from './supervisor.js';
 import { createTransport, type TransportKind } from './transports/index.js';
@@ -88,7 +89,7 @@ export interface DurableEvent {
 }
 
 /** The events of a {@link Cluster}. */
-export interface ClusterEvents {
+export interface ClusterEvents extends HealthEvents {
   decide: [DecideEvent];
   durable: [DurableEvent];
   /** One trace event (only with `trace: true`), in the order added to the trace. */
@@ -162,6 +163,7 @@ export class Cluster extends SupervisedCluster<SynodProtocol, ClusterEvents> {
     this.options = parseOptions(optionsSchema, options, 'createCluster options', 'SYNOD_INVALID_OPTIONS');
     const o = this.options;
     this.members = membership(o.proposers, o.acceptors, o.learners);
+    this.placeSystems(o.systems, 'createCluster options');
     const strangers = Object.keys(o.testHooks.failStartup ?? {}).filter((id) => roleOf(this.members, id) === null);
     if (strangers.length > 0) throw new SynodError('SYNOD_INVALID_OPTIONS', `invalid createCluster options: testHooks.failStartup names ${strangers.join(', ')}, not actors of this cluster`);
     requireBuiltWorker();
@@ -211,6 +213,7 @@ export class Cluster extends SupervisedCluster<SynodProtocol, ClusterEvents> {
       else this.answer(id, { value: msg.value });
     });
     this.traceLifecycle();
+    this.watchHealth(o.failureDetector);
     this.supervisor.on('crash', (e) => {
       if (e.cause.code === 'SYNOD_ASSERTION') this.fact(() => this.checker.invariantBroken(e.id, e.cause.message, this.step));
       this.emit('crash', e);

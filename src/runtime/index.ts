@@ -6,6 +6,8 @@
 export * from './cluster.js';
 export { parseOptions, supervisorOptionsSchema, type SharedClusterOptions } from './options.js';
 export * from './supervised.js';
+export * from './health.js';
+export { DEFAULT_DETECTOR, FailureDetector, PING, type DetectorOptions, type DetectorTick, type PeerChange, type PeerStatus } from '../host/failure-detector.js';
 export * from './transports/index.js';
 export * from './supervisor.js';
 export * from '../host/mailbox.js';

@@ -55,6 +55,7 @@ import type { Value } from '../core/value.js';
 import { actorCount, clientValueProblem, millis, parseOptions, sharedClusterFields, type SharedClusterOptions } from './options.js';
 import type { MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
 import { SupervisedCluster } from './supervised.js';
+import type { HealthEvents } from './health.js';
 import { clusterDataDir, removeTempDataDir } from './tempdir.js';
 import { nextClientNumber } from './storage/registry.js';
 import { DEFAULT_SUPERVISOR, Supervisor, requireBuiltWorker, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
@@ -140,7 +141,7 @@ export interface ElectedEvent {
 }
 
 /** The events of a {@link KvCluster}. */
-export interface KvClusterEvents {
+export interface KvClusterEvents extends HealthEvents {
   elected: [ElectedEvent];
   crash: [CrashEvent];
   restart: [RestartEvent];
@@ -273,6 +274,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.options = parseOptions(optionsSchema, options, 'createKvCluster options', 'SYNOD_INVALID_OPTIONS');
     const o = this.options;
     this.members = membership(o.proposers, o.acceptors, o.learners);
+    this.placeSystems(o.systems, 'createKvCluster options');
     requireBuiltWorker();
     this.config = mpConfig(this.members, { ...o.core, batchMax: o.batchMax, window: o.window, reads: o.reads });
     this.checker = new LogSafetyChecker(this.members);
@@ -327,6 +329,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.supervisor.on('ready', (id, recovered) => this.onReady(id, recovered));
     this.supervisor.on('message', (id, report) => this.onReport(id, report));
     this.traceLifecycle();
+    this.watchHealth(o.failureDetector);
     this.supervisor.on('crash', (e) => {
       if (e.cause.code === 'SYNOD_ASSERTION') this.fact(() => this.checker.invariantBroken(e.id, e.cause.message, this.step));
       this.client.down(e.id);

@@ -8,6 +8,7 @@
 import { types } from 'node:util';
 import { z } from 'zod';
 import { isValue } from '../core/value.js';
+import { DEFAULT_DETECTOR, type DetectorOptions } from '../host/failure-detector.js';
 import { SynodError } from '../errors.js';
 
 /** A number of actors of one role (0 to 64); add `.min(1)` for a role a cluster cannot do without. */
@@ -48,6 +49,16 @@ export const sharedClusterFields = {
   supervisor: supervisorOptionsSchema,
   transport: z.enum(['port', 'hub', 'ring']).default('port'),
   trace: z.boolean().default(false),
+  systems: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)).default({}),
+  failureDetector: z
+    .union([z.literal(false), z.strictObject({ pingEveryMs: millis.min(1), suspectAfterMs: millis.min(2) }).partial()])
+    .default({})
+    .transform((d, ctx) => {
+      if (d === false) return null;
+      const settings = { ...DEFAULT_DETECTOR, ...d };
+      if (settings.suspectAfterMs <= settings.pingEveryMs) ctx.addIssue({ code: 'custom', message: `suspectAfterMs (${settings.suspectAfterMs}) must be more than pingEveryMs (${settings.pingEveryMs}), or no ping could arrive in time` });
+      return settings;
+    }),
 };
 
 /** Parses `input` with `schema`, or throws one SynodError listing every problem by path; `what` names the input in the message. */
@@ -136,4 +147,18 @@ export interface SharedClusterOptions {
    * docs/storage.md). Default 64 MiB.
    */
   readonly minFreeBytes?: number;
+  /**
+   * Named systems (machines), each a list of actors: `{ s1: ['p1', 'a1', 'l1'], ... }`.
+   * An actor is on at most one system. `crashSystem(name)` crashes all of a
+   * system's actors at once, and `health()` reports each system. Default: none.
+   */
+  readonly systems?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * How each actor watches the peers it talks to (see `health()`): a peer
+   * sent nothing for `pingEveryMs` gets a liveness ping, and a peer not
+   * heard for longer than `suspectAfterMs` is suspected. Default
+   * `{ pingEveryMs: 100, suspectAfterMs: 1000 }`. `false` turns the pings
+   * off: health then knows only what the supervisor sees (threads that exit).
+   */
+  readonly failureDetector?: Partial<DetectorOptions> | false;
 }

@@ -2,8 +2,9 @@
  * What the single-decree cluster ({@link Cluster}) and the key-value cluster
  * ({@link KvCluster}) share: actors in worker threads under a
  * {@link Supervisor}, the faults and controls every actor answers (crash,
- * crash points, restart, pause, resume, state, inject), and the live trace
- * (crashes and restarts seen here, the rest posted by the workers).
+ * crash points, restart, pause, resume, state, inject), systems and their
+ * crashes, health (see health.ts), and the live trace (crashes and restarts
+ * seen here, the rest posted by the workers).
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
@@ -18,6 +19,11 @@ import { SynodError } from '../errors.js';
 import { ensureDir } from './storage/files.js';
 import { REGISTRY_DIR } from './storage/registry.js';
 import { CRASH_MODES, type CrashMode, type CrashPoint, type ErrorData } from './wire.js';
+import type { DetectorOptions } from '../host/failure-detector.js';
+import { HealthMonitor, systemsProblem, type ClusterHealth, type HealthChange, type Systems } from './health.js';
+
+/** The ways {@link SupervisedCluster.crashSystem} can crash a system's actors: the crash modes that act at once. */
+export type SystemCrashMode = Extract<CrashMode, 'exception' | 'exit' | 'terminate'>;
 
 /** The control calls every kind of actor worker answers. */
 export interface CommonControl {
@@ -48,6 +54,9 @@ export abstract class SupervisedCluster<P extends WorkerProtocol & { readonly co
   protected abstract readonly members: Membership;
   /** The link rules (partitions and per-link faults); each actor gets the rules of its outgoing links. */
   protected readonly links = new LinkTable();
+  /** Who is alive, set by {@link watchHealth}. */
+  private monitor: HealthMonitor | null = null;
+  private systems: Systems = {};
 
   /** Stops every worker and removes a temporary data directory; see the subclasses. */
   abstract close(): Promise<void>;
@@ -148,6 +157,67 @@ export abstract class SupervisedCluster<P extends WorkerProtocol & { readonly co
     this.supervisor.on('restart', (e) =>
       this.tracer?.addHere({ actor: e.id, kind: 'restart', text: `${e.planned ? 'restarted' : 'recovered'} after ${e.recoveryMs.toFixed(1)} ms (thread ${e.threadId})` }),
     );
+  }
+
+  /**
+   * Places the actors on `systems`. Subclasses call it as soon as the
+   * members are known, before anything is made on disk. Throws
+   * SYNOD_INVALID_OPTIONS (`what` names the options) for a system naming an
+   * actor that is not one, or an actor placed on two systems.
+   */
+  protected placeSystems(systems: Systems, what: string): void {
+    const problem = systemsProblem(systems, allActors(this.members));
+    if (problem !== null) throw new SynodError('SYNOD_INVALID_OPTIONS', `invalid ${what}: ${problem}`);
+    this.systems = systems;
+  }
+
+  /**
+   * Makes every actor watch its peers with a failure detector of these
+   * settings (null: no pings), and feeds {@link health} and the `suspect`
+   * and `alive` events. Subclasses call it once the supervisor exists,
+   * before starting it.
+   */
+  protected watchHealth(failureDetector: DetectorOptions | null): void {
+    const ids = allActors(this.members);
+    const monitor = new HealthMonitor(ids, (id) => this.supervisor.peersOf(id), this.systems, () => performance.timeOrigin + performance.now());
+    this.monitor = monitor;
+    this.supervisor.watchPeers(failureDetector);
+    const emit = (changes: readonly HealthChange[]) => {
+      for (const c of changes) (this as EventEmitter).emit(c.status === 'alive' ? 'alive' : 'suspect', c);
+    };
+    this.supervisor.on('health', (id, changes) => emit(monitor.observed(id, changes)));
+    this.supervisor.on('crash', (e) => emit(monitor.threadDown(e.id, `its thread exited (${e.how}): ${e.cause.message}`)));
+    this.supervisor.on('failed', (e) => emit(monitor.threadDown(e.id, `failed, not restarted: ${e.cause.message}`)));
+    this.supervisor.on('ready', (id) => emit(monitor.threadUp(id)));
+  }
+
+  /**
+   * Who is alive now: per actor alive, suspected (its thread runs but no
+   * live peer hears it) or dead (its thread is down), per directed link
+   * alive or suspected (its receiver does not hear its sender), per system
+   * alive, suspected or dead; each with since when (epoch ms) and why.
+   * Print it with formatHealth.
+   */
+  health(): ClusterHealth {
+    return (this.monitor as HealthMonitor).report();
+  }
+
+  /**
+   * Crashes every actor of system `system` at once, as a machine crash
+   * would (default: `terminate`, the thread killed from outside with no
+   * chance to run anything; see {@link crash}). Resolves once the
+   * supervisor has seen each of them die; the supervisor restarts them as
+   * usual. An unknown system or mode is a SYNOD_INVALID_ARGUMENT error.
+   */
+  async crashSystem(system: string, how: SystemCrashMode = 'terminate'): Promise<void> {
+    const actors = Object.hasOwn(this.systems, system) ? this.systems[system] : undefined;
+    if (actors === undefined) {
+      const known = Object.keys(this.systems);
+      throw new SynodError('SYNOD_INVALID_ARGUMENT', `no system ${JSON.stringify(system)}; ${known.length === 0 ? 'this cluster has none (create it with the systems option)' : `the systems are ${known.join(', ')}`}`);
+    }
+    if (!(['exception', 'exit', 'terminate'] as const).includes(how)) throw new SynodError('SYNOD_INVALID_ARGUMENT', `a system crashes at once: use exception, exit or terminate, not ${JSON.stringify(how)}`);
+    this.traceFault(`crash system ${system}: ${actors.join(', ')} (${how})`);
+    await Promise.all(actors.map((id) => this.crash(id, how)));
   }
 
   /** Puts a fault injected from outside on the `env` lane. */

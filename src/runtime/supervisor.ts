@@ -27,7 +27,8 @@
  * actor, and close() stops them with the actors.
  *
  * The supervisor does not care which protocol its workers speak beyond a
- * small handshake (init, connect, halt; ready, dying, halted): the worker
+ * small handshake (init, connect, halt; ready, dying, halted, and health,
+ * what an actor's failure detector reports about its peers): the worker
  * file, the start data, what a worker reports on recovery, its other
  * messages and its control API are the type parameter {@link WorkerProtocol}.
  * The single-decree cluster (workers/actor.js) is the default; the
@@ -43,6 +44,7 @@ import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
 import { workerPath } from '../util/paths.js';
 import type { DurableRecord } from '../core/effects.js';
 import type { ActorId } from '../core/ids.js';
+import type { DetectorOptions, PeerChange } from '../host/failure-detector.js';
 import { portTransport, transferListOf, type Transport, type TransportEnd, type TransportPair } from './transports/index.js';
 import { SynodError } from '../errors.js';
 import { STORAGE_ERROR_CODES } from './storage/types.js';
@@ -95,7 +97,7 @@ export interface SynodProtocol extends WorkerProtocol {
 /** The supervisor's own messages to a worker, whatever its protocol. Ports are transferred. */
 export type SupervisorToWorker<P extends WorkerProtocol> =
   /** Become this actor: the start data plus a link end per peer and the control port. Always the first message but for 'halt'. */
-  | { readonly type: 'init'; readonly init: P['init'] & { readonly ends: Readonly<Record<ActorId, TransportEnd>>; readonly control: MessagePort } }
+  | { readonly type: 'init'; readonly init: P['init'] & { readonly ends: Readonly<Record<ActorId, TransportEnd>>; readonly control: MessagePort; readonly watch: PeerWatch } }
   /** A fresh link to `peer` (which restarted); it replaces the old one. */
   | { readonly type: 'connect'; readonly peer: ActorId; readonly end: TransportEnd }
   /** Park the thread (answering 'halted') so that worker.terminate() cannot land inside a native lmdb call. */
@@ -109,6 +111,8 @@ export type WorkerToSupervisor<P extends WorkerProtocol> =
   | { readonly type: 'dying'; readonly how: CrashHow; readonly cause: ErrorData }
   /** The thread is parked and may be terminated. */
   | { readonly type: 'halted' }
+  /** The worker's failure detector saw peers go silent or be heard again (only when the actors watch their peers). */
+  | { readonly type: 'health'; readonly changes: readonly PeerChange[] }
   | P['message'];
 
 /** How the supervisor restarts actors. */
@@ -195,7 +199,12 @@ export interface SupervisorEvents<P extends WorkerProtocol = SynodProtocol> {
   ready: [id: ActorId, record: P['recovered']];
   /** Any other message from actor `id`'s worker. */
   message: [id: ActorId, msg: P['message']];
+  /** Actor `id`'s failure detector reports `changes` about its peers. */
+  health: [id: ActorId, changes: readonly PeerChange[]];
 }
+
+/** What each actor's start data says about watching its peers: whom, and with what settings; null when it does not watch. */
+export type PeerWatch = (DetectorOptions & { readonly peers: readonly ActorId[] }) | null;
 
 /** What the supervisor needs to know about the actors. */
 export interface SupervisedActors<P extends WorkerProtocol = SynodProtocol> {
@@ -261,6 +270,8 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
   private readonly pairs = new Map<string, TransportPair>();
   private readonly transport: Transport;
   private closing = false;
+  /** The failure detector settings of actors started from now on; null: they do not watch their peers. */
+  private detector: DetectorOptions | null = null;
 
   constructor(
     private readonly actors: SupervisedActors<P>,
@@ -298,6 +309,20 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
         if (slot.status !== 'stopped') this.fail(slot, { name: 'SynodError', code: 'SYNOD_START_FAILED', message: `${slot.id} did not become ready within startTimeoutMs (${this.options.startTimeoutMs} ms) and was stopped; check that its data directory is on a file system that answers` });
       }),
     );
+  }
+
+  /**
+   * Makes every actor started from now on watch the peers it talks to with a
+   * failure detector of these settings (null: no watching, no pings), and
+   * report what it sees as 'health' events.
+   */
+  watchPeers(settings: DetectorOptions | null): void {
+    this.detector = settings;
+  }
+
+  /** The actors `id` talks to, each of which watches it (when actors watch their peers). */
+  peersOf(id: ActorId): readonly ActorId[] {
+    return this.actors.peersOf(id);
   }
 
   /** Why actor `id` is failed, or null if it is not. */
@@ -417,7 +442,8 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
       other.worker.postMessage({ type: 'connect', peer: slot.id, end: theirs } satisfies SupervisorToWorker<P>, transferListOf(theirs));
     }
     const { port1: controlPort, port2: workerControl } = new MessageChannel();
-    const init = { ...this.actors.initOf(slot.id, slot.incarnation), ends, control: workerControl };
+    const watch: PeerWatch = this.detector === null ? null : { ...this.detector, peers: this.actors.peersOf(slot.id) };
+    const init = { ...this.actors.initOf(slot.id, slot.incarnation), ends, control: workerControl, watch };
     const { worker, exited } = this.spares.shift() ?? this.boot();
     worker.postMessage({ type: 'init', init } satisfies SupervisorToWorker<P>, [workerControl, ...transfer]);
     const life: Life<P['control']> = {
@@ -448,6 +474,8 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
       this.dying(slot, life, handshake.how, handshake.cause);
     } else if (handshake.type === 'ready') {
       this.onReady(slot, life, handshake.threadId, handshake.record);
+    } else if (handshake.type === 'health') {
+      this.emit('health', slot.id, handshake.changes);
     } else if (handshake.type !== 'halted') {
       this.emit('message', slot.id, msg as P['message']);
     }

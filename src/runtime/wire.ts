@@ -5,7 +5,8 @@
  * travel as plain data because class identity does not survive a thread hop.
  *
  * Actor-to-actor traffic is not here: it is plain core `Message`s on the
- * direct MessagePorts between workers.
+ * direct MessagePorts between workers, and the failure detector's pings
+ * (src/host/failure-detector.ts).
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { RawTraceEvent } from '../trace/types.js';
