@@ -14,6 +14,7 @@ import { describeBallot } from '../ballot.js';
 import type { ActorId } from '../ids.js';
 import { slotHorizon } from './acceptor.js';
 import type { AnyStateMachine } from './machine.js';
+import { afterCommand, anyViewHas, initialViews, lastView, type View } from './views.js';
 import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRead, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep, Session } from './types.js';
 
 /** A learner's state. */
@@ -42,11 +43,13 @@ export interface MpLearnerState {
   readonly reads: Map<number, Command[]>;
   /** How many reads `reads` holds. */
   readsHeld: number;
+  /** The log's views as of `nextSlot` (see `views.ts`): every reconfiguration applied so far. */
+  views: readonly View[];
 }
 
 /** A fresh learner, or one recovered from its latest snapshot (the rest comes from the log through catch-up). */
 export function initMpLearner(id: ActorId, config: MpConfig, machine: AnyStateMachine, records: readonly MpRecord[] = []): MpLearnerState {
-  const s: MpLearnerState = { role: 'learner', id, config, machine, machineState: machine.init(), sessions: new Map(), nextSlot: 0, pending: new Map(), leader: null, knownCommit: 0, catchupArmed: false, snapshotAt: 0, reads: new Map(), readsHeld: 0 };
+  const s: MpLearnerState = { role: 'learner', id, config, machine, machineState: machine.init(), sessions: new Map(), nextSlot: 0, pending: new Map(), leader: null, knownCommit: 0, catchupArmed: false, snapshotAt: 0, reads: new Map(), readsHeld: 0, views: initialViews(config.members) };
   let latest: Extract<MpRecord, { kind: 'snapshot' }> | null = null;
   for (const r of records) if (r.kind === 'snapshot' && (latest === null || r.upTo > latest.upTo)) latest = r;
   if (latest) install(s, latest);
@@ -54,7 +57,8 @@ export function initMpLearner(id: ActorId, config: MpConfig, machine: AnyStateMa
 }
 
 /** Replaces the state machine with a snapshot's. */
-function install(s: MpLearnerState, snap: { readonly upTo: number; readonly data: MpSnapshot['data']; readonly sessions: MpSnapshot['sessions'] }): void {
+function install(s: MpLearnerState, snap: { readonly upTo: number; readonly data: MpSnapshot['data']; readonly sessions: MpSnapshot['sessions']; readonly views?: readonly View[] | undefined }): void {
+  s.views = snap.views ?? initialViews(s.config.members);
   s.machineState = s.machine.restore(snap.data);
   s.sessions.clear();
   for (const [c, session] of snap.sessions) s.sessions.set(c, session);
@@ -73,7 +77,7 @@ function maybeSnapshot(s: MpLearnerState, fx: MpEffect[], force = false): void {
   const every = s.config.compactEvery;
   if (every === 0 || (!force && s.nextSlot - s.snapshotAt < every)) return;
   s.snapshotAt = s.nextSlot;
-  const record: MpRecord = { kind: 'snapshot', upTo: s.nextSlot, data: s.machine.snapshot(s.machineState), sessions: [...s.sessions] };
+  const record: MpRecord = { kind: 'snapshot', upTo: s.nextSlot, data: s.machine.snapshot(s.machineState), sessions: [...s.sessions], ...viewsField(s) };
   const then: MpEffect[] = s.leader === null ? [] : [{ type: 'send', to: s.leader, msg: { type: 'applied', from: s.id, upTo: s.nextSlot } }];
   fx.push({ type: 'persist', records: [record], then });
 }
@@ -154,19 +158,19 @@ function onSnapshotRequest(s: MpLearnerState, m: MpSnapshotRequest, fx: MpEffect
     fx.push({ type: 'ignore', reason: `snapshot request from non-proposer ${m.from}` });
     return;
   }
-  if (!s.config.members.learners.includes(m.learner) || m.learner === s.id) {
+  if (!anyViewHas(s.views, 'learners', m.learner) || m.learner === s.id) {
     fx.push({ type: 'ignore', reason: `snapshot for ${m.learner}: not another learner` });
     return;
   }
-  assert(m.learner !== s.id && s.config.members.learners.includes(m.learner), `${s.id}: snapshot for ${m.learner}`);
+  assert(m.learner !== s.id && anyViewHas(s.views, 'learners', m.learner), `${s.id}: snapshot for ${m.learner}`);
   assert(!s.pending.has(s.nextSlot) && s.snapshotAt <= s.nextSlot, `${s.id}: snapshot at ${s.snapshotAt} past the next slot ${s.nextSlot}`);
-  const msg: MpSnapshot = { type: 'snapshot', from: s.id, upTo: s.nextSlot, data: s.machine.snapshot(s.machineState), sessions: [...s.sessions] };
+  const msg: MpSnapshot = { type: 'snapshot', from: s.id, upTo: s.nextSlot, data: s.machine.snapshot(s.machineState), sessions: [...s.sessions], ...viewsField(s) };
   fx.push({ type: 'send', to: m.learner, msg });
 }
 
 /** Replaces the state machine with a peer's, if it is ahead, and goes on from there. */
 function onSnapshot(s: MpLearnerState, m: MpSnapshot, fx: MpEffect[]): void {
-  if (!s.config.members.learners.includes(m.from)) {
+  if (!anyViewHas(s.views, 'learners', m.from)) {
     fx.push({ type: 'ignore', reason: `snapshot from non-learner ${m.from}` });
     return;
   }
@@ -265,6 +269,7 @@ function applyReady(s: MpLearnerState, fx: MpEffect[]): void {
  * the same client).
  */
 function applyCommand(s: MpLearnerState, cmd: Command, fx: MpEffect[]): void {
+  if (cmd.reconfig !== undefined) return applyReconfig(s, cmd, fx);
   const session = s.sessions.get(cmd.clientId);
   if (session && cmd.seq <= session.seq) {
     if (cmd.seq === session.seq) fx.push({ type: 'applied', slot: s.nextSlot, command: cmd, result: session.result });
@@ -280,6 +285,26 @@ function applyCommand(s: MpLearnerState, cmd: Command, fx: MpEffect[]): void {
   if (s.sessions.size > s.config.maxSessions) s.sessions.delete(s.sessions.keys().next().value as string);
   assert(s.sessions.size <= s.config.maxSessions, `${s.id}: ${s.sessions.size} sessions, more than ${s.config.maxSessions}`);
   fx.push({ type: 'applied', slot: s.nextSlot, command: cmd, result });
+}
+
+/**
+ * A reconfiguration is the log's own command: it changes the views (when it
+ * is valid, see `views.ts`), touches no session and no state machine, and is
+ * answered with the newest view and whether this command made it, so a
+ * client retrying one it already made sees it done.
+ */
+function applyReconfig(s: MpLearnerState, cmd: Command, fx: MpEffect[]): void {
+  assert(cmd.reconfig !== undefined, `${s.id}: not a reconfiguration`);
+  const next = afterCommand(s.views, s.nextSlot, cmd, s.config.window);
+  if (next !== null) s.views = next;
+  const v = lastView(s.views);
+  assert(next === null || v.epoch === cmd.reconfig.epoch + 1, `${s.id}: reconfiguration of view ${cmd.reconfig.epoch} made view ${v.epoch}`);
+  fx.push({ type: 'applied', slot: s.nextSlot, command: cmd, result: { done: next !== null, epoch: v.epoch, from: v.from, acceptors: [...v.members.acceptors], learners: [...v.members.learners] } });
+}
+
+/** The views as a snapshot carries them: absent while there is none but view 0 (as before views existed). */
+function viewsField(s: MpLearnerState): { views?: readonly View[] } {
+  return s.views.length === 1 && lastView(s.views).epoch === 0 ? {} : { views: s.views };
 }
 
 function requestCatchup(s: MpLearnerState, fx: MpEffect[]): void {
