@@ -302,7 +302,10 @@ function onRequest(s: MpProposerState, commands: readonly Command[], fx: MpEffec
   // ReadIndex: reads take no slot; they wait for a confirmation round (started at the end of the step).
   // A client's first command (seq 1) always goes through the log: it opens the client's session, which a read served
   // by ReadIndex would not, and without one the client's next write would be refused as from an evicted session.
-  for (const c of commands) (s.config.reads === 'index' && c.seq !== 1 && s.readOnly(c.op) ? s.readsWaiting : s.queue).push(c);
+  for (const c of commands) {
+    if (c.reconfig !== undefined) s.reconfigQueue.push(c);
+    else (s.config.reads === 'index' && c.seq !== 1 && s.readOnly(c.op) ? s.readsWaiting : s.queue).push(c);
+  }
   pump(s, fx);
   assert(s.inflight.size <= s.config.window, `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
 }
@@ -344,6 +347,13 @@ function pump(s: MpProposerState, fx: MpEffect[]): void {
     const slot = s.nextSlot++;
     s.inflight.set(slot, { value, voters: new Set() });
     entries.push({ slot, value });
+  }
+  // A chosen view starts deciding only once the log reaches it: with no commands to carry it there, no-ops do (as "Paxos
+  // Made Simple" suggests), or reads and the next reconfiguration, which wait for it, would wait for good on an idle log.
+  while (s.recoverNext >= s.recoverEnd && s.queue.length === 0 && s.nextSlot < lastView(s.views).from && s.inflight.size < s.config.window && proposable(s, s.nextSlot)) {
+    const slot = s.nextSlot++;
+    s.inflight.set(slot, { value: [], voters: new Set() });
+    entries.push({ slot, value: [] });
   }
   if (entries.length === 0) return;
   sendAccepts(s, entries, fx);
@@ -560,8 +570,10 @@ function retryPrepare(s: MpProposerState, fx: MpEffect[], random: number): void 
 
 /** Phase 1b: with a majority, become the leader. */
 function onPromise(s: MpProposerState, m: MpPromise, fx: MpEffect[]): void {
-  // A leader still takes promises while a newer view's acceptors have yet to promise (they were asked when it was chosen).
-  const forNewView = s.mode === 'leader' && s.askedEpoch > viewAt(s.views, s.commitIndex).epoch && !s.promises.has(m.from);
+  // Once the log has been reconfigured, a leader still takes promises from acceptors that have not promised yet: a newer
+  // view's were asked when it was chosen, and their answers may come after the view began. (A log never reconfigured
+  // ignores late promises, as it always did.)
+  const forNewView = s.mode === 'leader' && lastView(s.views).epoch > 0 && !s.promises.has(m.from);
   if ((s.mode !== 'candidate' && !forNewView) || !ballotEq(m.ballot, s.ballot)) {
     fx.push({ type: 'ignore', reason: `stale promise ${describeBallot(m.ballot)}` });
     return;
