@@ -15,7 +15,7 @@ import type { ActorId } from '../ids.js';
 import { slotHorizon } from './acceptor.js';
 import type { AnyStateMachine } from './machine.js';
 import { afterCommand, anyViewHas, initialViews, lastView, type View } from './views.js';
-import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRead, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep, Session } from './types.js';
+import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRead, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep, MpTrim, Session } from './types.js';
 
 /** A learner's state. */
 export interface MpLearnerState {
@@ -45,11 +45,13 @@ export interface MpLearnerState {
   readsHeld: number;
   /** The log's views as of `nextSlot` (see `views.ts`): every reconfiguration applied so far. */
   views: readonly View[];
+  /** Learners of the views a proposer told it of (with a trim point past it): it takes their snapshots, though it has not applied the reconfigurations that made them learners. */
+  readonly vouched: Set<ActorId>;
 }
 
 /** A fresh learner, or one recovered from its latest snapshot (the rest comes from the log through catch-up). */
 export function initMpLearner(id: ActorId, config: MpConfig, machine: AnyStateMachine, records: readonly MpRecord[] = []): MpLearnerState {
-  const s: MpLearnerState = { role: 'learner', id, config, machine, machineState: machine.init(), sessions: new Map(), nextSlot: 0, pending: new Map(), leader: null, knownCommit: 0, catchupArmed: false, snapshotAt: 0, reads: new Map(), readsHeld: 0, views: initialViews(config.members) };
+  const s: MpLearnerState = { role: 'learner', id, config, machine, machineState: machine.init(), sessions: new Map(), nextSlot: 0, pending: new Map(), leader: null, knownCommit: 0, catchupArmed: false, snapshotAt: 0, reads: new Map(), readsHeld: 0, views: initialViews(config.members), vouched: new Set() };
   let latest: Extract<MpRecord, { kind: 'snapshot' }> | null = null;
   for (const r of records) if (r.kind === 'snapshot' && (latest === null || r.upTo > latest.upTo)) latest = r;
   if (latest) install(s, latest);
@@ -104,6 +106,7 @@ export function stepMpLearner(s: MpLearnerState, input: MpInput): MpStep<MpLearn
       else if (m.type === 'snapshot-request') onSnapshotRequest(s, m, fx);
       else if (m.type === 'snapshot') onSnapshot(s, m, fx);
       else if (m.type === 'read') onRead(s, m, fx);
+      else if (m.type === 'trim') onTrim(s, m, fx);
       else fx.push({ type: 'ignore', reason: `learner does not take ${m.type}` });
       break;
     }
@@ -144,6 +147,9 @@ function onHeartbeat(s: MpLearnerState, m: MpHeartbeat, fx: MpEffect[]): void {
     return;
   }
   assert(!s.pending.has(s.nextSlot), `${s.id}: slot ${s.nextSlot} is pending but not applied`);
+  // A new leader hears how far this learner's durable snapshot goes (it would otherwise learn only at the next one): it
+  // trims no further than every learner has one, and sends a learner behind its trim point to one that has.
+  if (m.from !== s.leader && s.snapshotAt > 0) fx.push({ type: 'send', to: m.from, msg: { type: 'applied', from: s.id, upTo: s.snapshotAt } });
   s.leader = m.from;
   if (m.commitIndex > s.knownCommit) s.knownCommit = m.commitIndex;
   assert(s.knownCommit >= m.commitIndex && s.config.members.proposers.includes(s.leader), `${s.id}: heartbeat left known commit ${s.knownCommit}, leader ${s.leader}`);
@@ -168,9 +174,30 @@ function onSnapshotRequest(s: MpLearnerState, m: MpSnapshotRequest, fx: MpEffect
   fx.push({ type: 'send', to: m.learner, msg });
 }
 
+/**
+ * A proposer's trim point, sent to a learner behind it that will get a
+ * snapshot instead: the views it carries name the learners of the log since,
+ * which this learner may not know (it missed the reconfigurations that made
+ * them learners), and whose snapshot it may then take. Only a proposer's
+ * word counts (as for commits); the views themselves come with the snapshot.
+ */
+function onTrim(s: MpLearnerState, m: MpTrim, fx: MpEffect[]): void {
+  if (!s.config.members.proposers.includes(m.from) || m.views === undefined) {
+    fx.push({ type: 'ignore', reason: `trim from ${m.from}: not a proposer's, or names no views` });
+    return;
+  }
+  if (m.upTo <= s.nextSlot) {
+    fx.push({ type: 'ignore', reason: `trim to ${m.upTo}: already at ${s.nextSlot}` });
+    return;
+  }
+  assert(m.upTo > s.nextSlot && s.config.members.proposers.includes(m.from), `${s.id}: vouching on a trim to ${m.upTo} from ${m.from}`);
+  for (const v of m.views) for (const l of v.members.learners) if (l !== s.id) s.vouched.add(l);
+  assert(s.vouched.size <= 64 * m.views.length, `${s.id}: ${s.vouched.size} learners vouched for`);
+}
+
 /** Replaces the state machine with a peer's, if it is ahead, and goes on from there. */
 function onSnapshot(s: MpLearnerState, m: MpSnapshot, fx: MpEffect[]): void {
-  if (!anyViewHas(s.views, 'learners', m.from)) {
+  if (!anyViewHas(s.views, 'learners', m.from) && !s.vouched.has(m.from)) {
     fx.push({ type: 'ignore', reason: `snapshot from non-learner ${m.from}` });
     return;
   }

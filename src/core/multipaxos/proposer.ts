@@ -116,6 +116,8 @@ export interface MpProposerState {
   askedEpoch: number;
   /** Leader only: views a majority of whose acceptors promised this leader's ballot (a cache of `proposable`, cleared with `promises`). */
   readonly promisedViews: Set<number>;
+  /** Counts snapshot requests, to take the learners that can send one in turn. */
+  snapshotTurn: number;
 }
 
 /**
@@ -167,6 +169,7 @@ export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0, read
     reconfigSlots: new Set(),
     askedEpoch: 0,
     promisedViews: new Set(),
+    snapshotTurn: 0,
   };
 }
 
@@ -898,11 +901,13 @@ function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
       fx.push({ type: 'send', to: m.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed, views: viewsFrom(s.views, s.trimmed) } });
       from = s.trimmed;
     } else {
-      // Turn by turn among the learners that can: one that has not learned of the asker (a learner added since) ignores the request.
+      // Turn by turn among the learners that can (one that does not know the asker, added since it last applied, ignores the request).
       const sources = [...s.learnerApplied].filter(([l, upTo]) => l !== m.from && upTo >= s.trimmed);
-      const source = sources[s.readSeq % Math.max(1, sources.length)]?.[0];
+      const source = sources[s.snapshotTurn++ % Math.max(1, sources.length)]?.[0];
       if (source === undefined) fx.push({ type: 'ignore', reason: `catch-up from ${m.fromSlot}: below the trim point ${s.trimmed} and no learner to copy` });
       else fx.push({ type: 'send', to: source, msg: { type: 'snapshot-request', from: s.id, learner: m.from } });
+      // A learner that missed reconfigurations (removed and brought back) may not know the learner that will send it the snapshot: the views vouch for it.
+      if (source !== undefined && lastView(s.views).epoch > 0) fx.push({ type: 'send', to: m.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed, views: viewsFrom(s.views, s.trimmed) } });
       return;
     }
   }

@@ -60,7 +60,7 @@ export function lastView(views: readonly View[]): View {
 
 /**
  * Why `members` may not follow `current` (null when it may): every role
- * non-empty, no actor in two roles, no id twice, and the proposers unchanged
+ * non-empty, no actor in two roles, no id twice, a learner kept, and the proposers unchanged
  * (changing the proposers is not supported yet: acceptors and learners check
  * who may send them a ballot or a commit against the configured proposers).
  */
@@ -69,6 +69,9 @@ export function reconfigProblem(current: Membership, members: Membership): strin
   const all = [...members.proposers, ...members.acceptors, ...members.learners];
   if (new Set(all).size !== all.length) return 'an actor is named twice';
   if (members.proposers.length !== current.proposers.length || members.proposers.some((p, i) => p !== current.proposers[i])) return 'the proposers cannot change (yet)';
+  // The log below the trim point survives only in the learners' state machines: a view that dropped every learner
+  // holding it would leave its new learners nothing to copy.
+  if (!members.learners.some((l) => current.learners.includes(l))) return 'a new view must keep at least one learner of the view it follows (new learners copy its state)';
   return null;
 }
 
