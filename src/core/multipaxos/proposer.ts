@@ -902,8 +902,12 @@ function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
       from = s.trimmed;
     } else {
       // Turn by turn among the learners that can (one that does not know the asker, added since it last applied, ignores the request).
-      const sources = [...s.learnerApplied].filter(([l, upTo]) => l !== m.from && upTo >= s.trimmed);
-      const source = sources[s.snapshotTurn++ % Math.max(1, sources.length)]?.[0];
+      // With none known to have a snapshot that far (this proposer restarted past the slots, see `advanceCommit`, or has
+      // not heard from them since it was elected), any other learner of the current view is asked: it sends its state
+      // as it is, which the asker takes only if it is ahead.
+      let sources = [...s.learnerApplied].filter(([l, upTo]) => l !== m.from && upTo >= s.trimmed).map(([l]) => l);
+      if (sources.length === 0) sources = ahead(s, 'learners').filter((l) => l !== m.from);
+      const source = sources[s.snapshotTurn++ % Math.max(1, sources.length)];
       if (source === undefined) fx.push({ type: 'ignore', reason: `catch-up from ${m.fromSlot}: below the trim point ${s.trimmed} and no learner to copy` });
       else fx.push({ type: 'send', to: source, msg: { type: 'snapshot-request', from: s.id, learner: m.from } });
       // A learner that missed reconfigurations (removed and brought back) may not know the learner that will send it the snapshot: the views vouch for it.
