@@ -29,11 +29,18 @@
  * batch: a majority voting there again for a different batch (a new leader
  * that did not learn the trim point, say) is a `slot-conflict`. Without
  * compaction nothing is forgotten.
+ *
+ * Views. A log that reconfigures (option `alpha`) decides each slot with the
+ * acceptors of its own view, which the checker works out as the log does:
+ * from the reconfigurations in the slots the learners applied, in order (a
+ * slot's view is known once every slot α or more below it is). Votes at a
+ * slot whose view is not known yet are tallied and judged once it is.
  */
 import { compareBallots, describeBallot, type Ballot } from '../core/ballot.js';
 import type { ActorId, Membership } from '../core/ids.js';
 import type { Batch, MpRecord } from '../core/multipaxos/types.js';
-import { quorumSize } from '../core/quorum.js';
+import { afterBatch, initialViews, lastView, viewAt, type View } from '../core/multipaxos/views.js';
+import { isQuorum, quorumSize } from '../core/quorum.js';
 import type { Violation, ViolationKind } from './types.js';
 
 interface SlotVotes {
@@ -84,10 +91,54 @@ export class LogSafetyChecker {
   /** The highest slot seen chosen (-1: none). */
   private highest = -1;
   private lateFacts = 0;
+  /** A log that reconfigures: α, and the views worked out from the applied slots up to `viewCursor` (exclusive). */
+  private readonly alpha: number | null;
+  private views: readonly View[];
+  private viewCursor = 0;
+  /** Slots with votes whose view is not known yet. */
+  private readonly undecided = new Set<number>();
+  /** The first batch applied at each slot not yet folded into the views (a reconfiguring log only). */
+  private readonly appliedBatches = new Map<number, Batch>();
 
-  constructor(members: Membership) {
+  /** `alpha`: the log may reconfigure, with this α (its window); without it the members never change. */
+  constructor(members: Membership, options: { readonly alpha?: number } = {}) {
     this.quorum = quorumSize(members.acceptors.length);
     this.learners = members.learners;
+    this.alpha = options.alpha ?? null;
+    this.views = initialViews(members);
+  }
+
+  /** The views worked out so far (the newest last). */
+  get knownViews(): readonly View[] {
+    return this.views;
+  }
+
+  /** The view deciding `slot`, or null while it is not known yet. */
+  private viewOf(slot: number): View | null {
+    if (this.alpha === null) return this.views[0] as View;
+    return slot < this.viewCursor + this.alpha ? viewAt(this.views, slot) : null;
+  }
+
+  /** Works the views out over the slots applied next in line, then judges the slots whose view that made known. */
+  private advanceViews(step: number): void {
+    if (this.alpha === null) return;
+    const before = this.viewCursor;
+    for (;;) {
+      const applied = this.appliedBatches.get(this.viewCursor);
+      if (applied === undefined) break;
+      this.appliedBatches.delete(this.viewCursor);
+      this.views = afterBatch(this.views, this.viewCursor, applied, this.alpha);
+      this.viewCursor++;
+    }
+    if (this.viewCursor === before) return;
+    for (const slot of this.undecided) {
+      const view = this.viewOf(slot);
+      if (view === null) continue;
+      this.undecided.delete(slot);
+      const votes = this.slots.get(slot);
+      if (votes === undefined) continue;
+      for (const [key, tally] of votes.byBallot) if (isQuorum(view.members.acceptors, tally.voters)) this.chose(slot, votes, key, key, tally.value, step);
+    }
   }
 
   /** Every violation so far. */
@@ -160,6 +211,10 @@ export class LogSafetyChecker {
       this.report('apply-divergence', step, `${learner} applied ${value} at slot ${slot} but ${other.learner} applied ${other.value}`, { slot, learner, otherLearner: other.learner });
     }
     if (!other) this.applied.set(slot, { learner, value });
+    if (this.alpha !== null && slot >= this.viewCursor && !this.appliedBatches.has(slot)) {
+      this.appliedBatches.set(slot, batch);
+      this.advanceViews(step);
+    }
     const chosen = this.slots.get(slot)?.chosen ?? null;
     if (chosen === null) this.unchecked.push({ learner, slot, value, step });
     else if (chosen !== value) this.report('apply-not-chosen', step, `${learner} applied ${value} at slot ${slot}, but ${chosen} was chosen there`, { learner, slot });
@@ -225,8 +280,26 @@ export class LogSafetyChecker {
       this.report('ballot-reuse', step, `slot ${slot} got two different batches at ballot ${key}`, { slot, ballot });
       return;
     }
+    if (tally.voters.has(id)) return;
     tally.voters.add(id);
-    if (tally.voters.size !== this.quorum) return;
+    if (this.alpha === null) {
+      if (tally.voters.size !== this.quorum) return;
+      this.chose(slot, votes, key, ballot, value, step);
+      return;
+    }
+    const view = this.viewOf(slot);
+    if (view === null) {
+      this.undecided.add(slot);
+      return;
+    }
+    // Chosen when this vote makes a majority of the slot's own view.
+    const { acceptors } = view.members;
+    if (!acceptors.includes(id) || [...tally.voters].filter((v) => acceptors.includes(v)).length !== quorumSize(acceptors.length)) return;
+    this.chose(slot, votes, key, ballot, value, step);
+  }
+
+  /** A majority of the slot's view accepted `value` at ballot `key`. */
+  private chose(slot: number, votes: SlotVotes, key: string, ballot: Ballot | string, value: string, step: number): void {
     if (slot > this.highest) this.highest = slot;
     if (votes.chosen === null && votes.before !== undefined && votes.before !== hash(value)) this.report('slot-conflict', step, `slot ${slot}: ${value} chosen at ${key} after another batch was chosen there (and forgotten with the trim)`, { slot, ballot });
     if (votes.chosen === null) votes.chosen = value;
@@ -240,8 +313,9 @@ export class LogSafetyChecker {
    * end-of-run check.
    */
   private forget(): void {
-    let target = this.trimPoint;
-    for (const l of this.learners) target = Math.min(target, this.nextApply.get(l) ?? 0);
+    // A reconfiguring log forgets nothing past the views worked out, and waits only for the newest view's learners.
+    let target = this.alpha === null ? this.trimPoint : Math.min(this.trimPoint, this.viewCursor);
+    for (const l of this.alpha === null ? this.learners : lastView(this.views).members.learners) target = Math.min(target, this.nextApply.get(l) ?? 0);
     if (target <= this.floor) return;
     this.floor = target;
     /** The forgotten slots and what was chosen at each. */

@@ -36,7 +36,7 @@
  * actor), never carry on with corrupt state.
  */
 import { assert } from '../core/assert.js';
-import { roleOf, type ActorId, type Role } from '../core/ids.js';
+import { roleOf, type ActorId, type Membership, type Role } from '../core/ids.js';
 import { Mailbox } from './mailbox.js';
 import type { Protocol, ProtocolTypes } from './protocol.js';
 
@@ -102,6 +102,8 @@ export interface TurnHostOptions {
   readonly lazyMs: number;
   /** Peer messages whose value is larger than this many bytes are refused (protocols that check sizes). */
   readonly maxValueBytes: number;
+  /** Actors besides the configured members: spares a reconfiguration may bring in, which may be hosted and send and receive like members. */
+  readonly spares?: Membership;
 }
 
 /** The host's own counters (the driver keeps those of its links). */
@@ -161,7 +163,7 @@ export class TurnHost<T extends ProtocolTypes> {
     private readonly io: HostIO<T>,
     private readonly options: TurnHostOptions,
   ) {
-    assert(roleOf(config.members, id) === role, `${id} is not a ${role} of this configuration`);
+    assert((roleOf(config.members, id) ?? (options.spares ? roleOf(options.spares, id) : null)) === role, `${id} is not a ${role} of this configuration`);
     this.mailbox = new Mailbox(options.mailboxLimit);
     this.state = protocol.init(role, id, config, records);
     protocol.invariants(this.state);
@@ -213,7 +215,7 @@ export class TurnHost<T extends ProtocolTypes> {
     const checked = this.protocol.validate(raw);
     if (!checked.ok) return 'malformed';
     const msg = checked.msg;
-    if (msg.from !== via || roleOf(this.config.members, via) === null) return 'unknownSender';
+    if (msg.from !== via || (roleOf(this.config.members, via) === null && (this.options.spares === undefined || roleOf(this.options.spares, via) === null))) return 'unknownSender';
     if (this.protocol.oversized(msg, this.options.maxValueBytes)) return 'oversized';
     return this.deliver(msg, msgId) ? null : 'overflow';
   }

@@ -16,7 +16,7 @@ import type { ActorId } from '../core/ids.js';
 import type { RawTraceEvent } from '../trace/types.js';
 import { EventHeap } from './heap.js';
 import { Prng } from '../util/prng.js';
-import { isMessageFault, messageKey, type CrashFault, type FaultSchedule, type MessageFault, type PartitionFault, type ScheduledFault } from './schedule.js';
+import { isMessageFault, messageKey, type CrashFault, type FaultSchedule, type MessageFault, type PartitionFault, type ReconfigFault, type ScheduledFault } from './schedule.js';
 
 /** Fault rates and timing of the simulated environment. Probabilities are per message (drop, dup) or per step (crash, partition). */
 export interface FaultOptions {
@@ -30,6 +30,8 @@ export interface FaultOptions {
   readonly crash: number;
   /** Probability, at each step with no partition, that the actors split into two sides. */
   readonly partition: number;
+  /** Probability, at each step, of a reconfiguration (a protocol with views only: see {@link DriverHooks.reconfigPool}); 0 by default. */
+  readonly reconfig?: number;
   /** Message delay range in virtual ms; random delays reorder messages. */
   readonly delayMin: number;
   /** Upper end of the message delay range, in virtual ms. */
@@ -115,6 +117,10 @@ export interface DriverHooks<E> {
   leader?(): ActorId | null;
   /** Checked after every event: true ends the run. */
   done?(): boolean;
+  /** The acceptors and learners a reconfiguration may choose among (a protocol with views; without it none is drawn). */
+  reconfigPool?(): { readonly acceptors: readonly ActorId[]; readonly learners: readonly ActorId[] };
+  /** Carries out a reconfiguration fault. */
+  reconfigure?(f: ReconfigFault): void;
 }
 
 type Item<E> =
@@ -218,7 +224,13 @@ export class SeededDriver<E> {
     const { note, onTrace } = this.opts;
     while (world.step < maxSteps) {
       const leader = hooks.leader?.() ?? null;
-      for (const fault of this.faultSource.due(world, this.side !== null, leader)) {
+      for (const fault of this.faultSource.due(world, this.side !== null, leader, hooks.reconfigPool?.() ?? null)) {
+        if (fault.kind === 'reconfig') {
+          note?.(`reconfigure to acceptors {${fault.acceptors.join(',')}}, learners {${fault.learners.join(',')}}`);
+          onTrace?.({ actor: 'env', kind: 'fault', text: `reconfigure: acceptors {${fault.acceptors.join(',')}}, learners {${fault.learners.join(',')}}`, time: world.now });
+          hooks.reconfigure?.(fault);
+          continue;
+        }
         if (fault.kind === 'crash') {
           world.crash(fault.actor);
           note?.(`${fault.actor} crashed`);
@@ -271,7 +283,10 @@ function faultSeed(seed: number): number {
   return g.nextUint32() * 2 ** 21 + (g.nextUint32() >>> 11);
 }
 
-const NO_FAULTS: readonly (CrashFault | PartitionFault)[] = Object.freeze([]);
+/** A fault that happens at a step (not to a message). */
+type StepFault = CrashFault | PartitionFault | ReconfigFault;
+
+const NO_FAULTS: readonly StepFault[] = Object.freeze([]);
 
 /**
  * Where a run's faults come from: drawn from the fault stream (recording each
@@ -283,7 +298,7 @@ class FaultSource {
   calm = false;
   private readonly applied: ScheduledFault[] = [];
   /** Replay: crash and partition faults in schedule order, and the next one due. */
-  private readonly stepFaults: (CrashFault | PartitionFault)[] = [];
+  private readonly stepFaults: StepFault[] = [];
   private nextStepFault = 0;
   /** Replay: message faults by message key. */
   private readonly messageFaults = new Map<string, MessageFault[]>();
@@ -324,14 +339,14 @@ class FaultSource {
   }
 
   /** The crash and partition faults to inject now, before the next event (crashes only of live actors). */
-  due(world: DrivenWorld, partitioned: boolean, leader: ActorId | null): readonly (CrashFault | PartitionFault)[] {
+  due(world: DrivenWorld, partitioned: boolean, leader: ActorId | null, pool: { readonly acceptors: readonly ActorId[]; readonly learners: readonly ActorId[] } | null): readonly StepFault[] {
     const step = world.step;
     if (this.calm) return NO_FAULTS;
     if (this.schedule) {
       if (this.nextStepFault >= this.stepFaults.length || (this.stepFaults[this.nextStepFault] as ScheduledFault).step > step) return NO_FAULTS;
-      const out: (CrashFault | PartitionFault)[] = [];
+      const out: StepFault[] = [];
       while (this.nextStepFault < this.stepFaults.length && (this.stepFaults[this.nextStepFault] as ScheduledFault).step <= step) {
-        const fault = this.stepFaults[this.nextStepFault++] as CrashFault | PartitionFault;
+        const fault = this.stepFaults[this.nextStepFault++] as StepFault;
         if (fault.kind === 'crash' && !world.isUp(fault.actor)) continue;
         out.push(fault);
         this.applied.push(fault);
@@ -341,7 +356,7 @@ class FaultSource {
     if (step === this.lastDrawStep) return NO_FAULTS;
     this.lastDrawStep = step;
     const { f, rng } = this;
-    const out: (CrashFault | PartitionFault)[] = [];
+    const out: StepFault[] = [];
     if (rng.chance(f.crash)) {
       const live = world.actors.filter((a) => world.isUp(a));
       if (live.length > 0) out.push({ kind: 'crash', step, actor: rng.pick(live), downFor: rng.int(f.downMin, f.downMax) });
@@ -354,6 +369,14 @@ class FaultSource {
       let side = all.filter(() => rng.chance(0.5));
       if (side.length === 0 || side.length === all.length) side = [rng.pick(all)];
       out.push({ kind: 'partition', step, side, healAfter: rng.int(f.partitionMin, f.partitionMax) });
+    }
+    // Drawn only when asked for, so that runs without reconfigurations keep their fault stream.
+    if (pool !== null && (f.reconfig ?? 0) > 0 && rng.chance(f.reconfig ?? 0)) {
+      const subset = (ids: readonly ActorId[]): ActorId[] => {
+        const chosen = ids.filter(() => rng.chance(0.5));
+        return chosen.length > 0 ? chosen : [rng.pick(ids)];
+      };
+      out.push({ kind: 'reconfig', step, acceptors: subset(pool.acceptors), learners: subset(pool.learners) });
     }
     if (out.length === 0) return NO_FAULTS;
     this.applied.push(...out);

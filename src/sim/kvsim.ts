@@ -22,7 +22,8 @@ import { kvClient, kvJepsen } from '../machines/kv/client.js';
 import type { Value } from '../core/value.js';
 import { DEFAULT_FAULTS, SeededDriver, type FaultOptions } from './driver.js';
 import { MpWorld } from './multipaxos-world.js';
-import { unknownActor, type FaultSchedule } from './schedule.js';
+import { unknownActor, type FaultSchedule, type ReconfigFault } from './schedule.js';
+import { lastView } from '../core/multipaxos/views.js';
 import type { RawTraceEvent } from '../trace/types.js';
 import { Prng } from '../util/prng.js';
 
@@ -62,6 +63,16 @@ export interface KvSimOptions {
   readonly profile?: KvProfile;
   /** How reads are served: `index` (ReadIndex, the default) or `log` (as commands of the log). See `MpConfig.reads`. */
   readonly reads?: 'index' | 'log';
+  /**
+   * Spare acceptors and learners (default 2 and 1) hosted besides the
+   * members, for reconfigurations to bring in. Used only when the run
+   * reconfigures: `faults.reconfig` above 0, the `reconfig` profile, or a
+   * schedule with reconfigurations. Each reconfiguration picks a random
+   * non-empty set of acceptors from every acceptor, members and spares, and
+   * of learners likewise, and an administrator (`adm` on the client links)
+   * asks the leader for it.
+   */
+  readonly spares?: { readonly acceptors?: number; readonly learners?: number };
   /** A control bug (see {@link KV_BUGS}: `stale-read`, `cas-false` and `read-without-quorum` for the linearizability checker, `no-retry` for the liveness phase, the others for the log checker); none by default. */
   readonly bug?: KvBugName | null;
   /**
@@ -96,7 +107,7 @@ export interface KvSimOptions {
 }
 
 /** The control bugs of the key-value store: a checker (linearizability, log safety or liveness) must catch each. */
-export const KV_BUGS = ['stale-read', 'cas-false', 'no-retry', 'ignore-promised', 'forget-accepted', 'promise-omits-trim', 'read-without-quorum'] as const;
+export const KV_BUGS = ['stale-read', 'cas-false', 'no-retry', 'ignore-promised', 'forget-accepted', 'promise-omits-trim', 'read-without-quorum', 'view-before-chosen'] as const;
 /** One of {@link KV_BUGS}. */
 export type KvBugName = (typeof KV_BUGS)[number];
 
@@ -110,13 +121,18 @@ export const DEFAULT_KV_LIVENESS_MS = 10_000;
 export const LIVENESS_MAX_STEPS = 1_000_000;
 
 /** The profiles of {@link KvSimOptions.profile}. */
-export const KV_PROFILES = ['default', 'compaction'] as const;
+export const KV_PROFILES = ['default', 'compaction', 'reconfig'] as const;
 /** One of {@link KV_PROFILES}. */
 export type KvProfile = (typeof KV_PROFILES)[number];
 
 /** The log settings a profile gives seed `seed` (the compaction profile draws them from a stream of their own, so the run's streams are untouched). */
-export function profileSettings(profile: KvProfile, seed: number): { compactEvery?: number; window?: number } {
+export function profileSettings(profile: KvProfile, seed: number): { compactEvery?: number; window?: number; reconfig?: number } {
   if (profile === 'default') return {};
+  // Reconfigurations, one every 2,000 steps or so, with compaction on (so views must travel with trims and snapshots).
+  if (profile === 'reconfig') {
+    const g = new Prng(seed + 0x9e3779b9);
+    return { compactEvery: g.int(3, 50), window: g.int(2, 8), reconfig: 0.0005 };
+  }
   const g = new Prng(seed + 0x9e3779b9);
   return { compactEvery: g.int(3, 50), window: g.int(2, 8) };
 }
@@ -130,6 +146,7 @@ function kvBugs(bug: KvBugName | null | undefined): Partial<MpBugs> {
     forgetAccepted: bug === 'forget-accepted',
     promiseOmitsTrim: bug === 'promise-omits-trim',
     readWithoutQuorum: bug === 'read-without-quorum',
+    viewBeforeChosen: bug === 'view-before-chosen',
   };
 }
 
@@ -182,12 +199,15 @@ interface Client {
 
 /** The key-value workload's own events: client requests, answers and timers. */
 type Ev =
-  | { kind: 'request'; to: ActorId; command: KvCommand }
+  | { kind: 'request'; to: ActorId; command: KvCommand | Command }
   | { kind: 'reply'; client: number; clientId: string; cseq: number; result: KvResult }
   | { kind: 'expired'; client: number; clientId: string; cseq: number }
   | { kind: 'redirect'; client: number; cseq: number; leader: ActorId | null }
   | { kind: 'invoke'; client: number }
-  | { kind: 'clientTimeout'; client: number; cseq: number; attempt: number };
+  | { kind: 'clientTimeout'; client: number; cseq: number; attempt: number }
+  | { kind: 'adminReply'; cseq: number }
+  | { kind: 'adminRedirect'; cseq: number; leader: ActorId | null }
+  | { kind: 'adminTimeout'; cseq: number; attempt: number };
 
 /** Every Multi-Paxos message type, once: a missing or unknown one fails to compile, so schedules can always name every type on the wire. */
 const MP_TYPES: Record<MpMessage['type'], true> = {
@@ -216,6 +236,9 @@ export const KV_MESSAGE_TYPES: readonly string[] = Object.freeze([...Object.keys
 /** Default faults of a key-value run: rarer crashes than single-decree runs, whose steps are far fewer. */
 export const KV_FAULTS: Partial<FaultOptions> = Object.freeze({ crash: 0.0002, partition: 0.0002 });
 
+/** The administrator's name on the client links and its commands' client id (reconfigurations). */
+export const ADMIN = 'adm';
+
 /** Which client sent a command (client ids are `c<index>`, or `c<index>.<renewals>`). */
 function clientIndex(cmd: Command): number {
   return Number.parseInt(cmd.clientId.slice(1), 10);
@@ -223,11 +246,16 @@ function clientIndex(cmd: Command): number {
 
 /** Runs one simulated key-value workload. */
 export function simulateKv(opts: KvSimOptions): KvSimResult {
-  const f: FaultOptions = { ...DEFAULT_FAULTS, ...KV_FAULTS, ...opts.faults };
+  const drawn = profileSettings(opts.profile ?? 'default', opts.seed);
+  const f: FaultOptions = { ...DEFAULT_FAULTS, ...KV_FAULTS, ...(drawn.reconfig !== undefined ? { reconfig: drawn.reconfig } : {}), ...opts.faults };
   const members = membership(opts.proposers ?? 3, opts.acceptors ?? 3, opts.learners ?? 2);
   const clientIds = Array.from({ length: opts.clients }, (_, i) => `c${i}`);
+  const reconfigures = (f.reconfig ?? 0) > 0 || (opts.schedule ?? []).some((x) => x.kind === 'reconfig');
+  const spareIds = (prefix: string, from: number, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${from + i + 1}`);
+  const spares = reconfigures ? { acceptors: spareIds('a', members.acceptors.length, opts.spares?.acceptors ?? 2), learners: spareIds('l', members.learners.length, opts.spares?.learners ?? 1) } : null;
+  const pool = spares ? { acceptors: [...members.acceptors, ...spares.acceptors], learners: [...members.learners, ...spares.learners] } : null;
   if (opts.schedule) {
-    const unknown = unknownActor(opts.schedule, [...members.proposers, ...members.acceptors, ...members.learners, ...clientIds]);
+    const unknown = unknownActor(opts.schedule, [...members.proposers, ...(pool?.acceptors ?? members.acceptors), ...(pool?.learners ?? members.learners), ...clientIds, ADMIN]);
     if (unknown !== null) throw new RangeError(`the fault schedule names ${unknown}, which is neither an actor nor a client of this cluster`);
   }
   const driver = new SeededDriver<Ev>({
@@ -238,7 +266,6 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     ...(opts.onTrace ? { onTrace: opts.onTrace } : {}),
   });
   const rng = driver.rng;
-  const drawn = profileSettings(opts.profile ?? 'default', opts.seed);
   const window = drawn.window ?? opts.window;
   const compactEvery = drawn.compactEvery ?? opts.compactEvery;
   const config: MpConfig = mpConfig(members, {
@@ -258,6 +285,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     config,
     opts.trace,
     opts.onTrace,
+    spares ? { spares } : {},
   );
   /** Queues `event` once per copy the client link `from -> to` delivers (clients sit outside partitions). */
   const viaClientLink = (from: ActorId, to: ActorId, type: 'request' | 'reply' | 'redirect', event: Ev) => {
@@ -265,6 +293,16 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
   };
   world.onPending = (p) => driver.pending(p);
   world.onClient = (from, e) => {
+    if (e.type === 'applied' && e.command.reconfig !== undefined) {
+      viaClientLink(from, ADMIN, 'reply', { kind: 'adminReply', cseq: e.command.seq });
+      return;
+    }
+    if (e.type === 'reject' && e.commands.some((c) => c.reconfig !== undefined)) {
+      for (const c of e.commands) if (c.reconfig !== undefined) viaClientLink(from, ADMIN, 'redirect', { kind: 'adminRedirect', cseq: c.seq, leader: e.leader });
+      const rest = e.commands.filter((c) => c.reconfig === undefined);
+      if (rest.length === 0) return;
+      e = { ...e, commands: rest };
+    }
     if (e.type === 'applied') {
       const client = clientIndex(e.command);
       viaClientLink(from, `c${client}`, 'reply', { kind: 'reply', client, clientId: e.command.clientId, cseq: e.command.seq, result: e.result as KvResult });
@@ -338,6 +376,24 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     driver.push(world.now + rng.int(0, 5), { kind: 'invoke', client: c.index });
   };
 
+  // --- the administrator: one reconfiguration at a time, re-sent until answered ----
+  const admin = { seq: 0, target: rng.pick(members.proposers), current: null as { command: Command; attempt: number } | null };
+  const sendAdmin = () => {
+    const cur = admin.current;
+    if (!cur) return;
+    cur.attempt++;
+    viaClientLink(ADMIN, admin.target, 'request', { kind: 'request', to: admin.target, command: cur.command });
+    driver.push(world.now + timeoutMs, { kind: 'adminTimeout', cseq: cur.command.seq, attempt: cur.attempt });
+  };
+  const reconfigure = (fault: ReconfigFault) => {
+    // The administrator asks to change the newest view it knows of (a stale one is refused by the log, and that is that).
+    const epoch = lastView(world.checker.knownViews).epoch;
+    admin.seq++;
+    admin.current = { command: { clientId: ADMIN, seq: admin.seq, op: {}, reconfig: { epoch, members: { proposers: members.proposers, acceptors: fault.acceptors, learners: fault.learners } } }, attempt: 0 };
+    admin.target = world.leader?.id ?? admin.target;
+    sendAdmin();
+  };
+
   // --- the run ------------------------------------------------------------
   world.start();
   for (const c of clients) driver.push(rng.int(0, 20), { kind: 'invoke', client: c.index });
@@ -383,11 +439,25 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
         case 'invoke':
           invoke(clients[ev.client] as Client);
           break;
+        case 'adminReply':
+          if (admin.current?.command.seq === ev.cseq) admin.current = null;
+          break;
+        case 'adminRedirect':
+          if (admin.current?.command.seq !== ev.cseq) break;
+          admin.target = ev.leader ?? rng.pick(members.proposers);
+          sendAdmin();
+          break;
+        case 'adminTimeout':
+          if (admin.current?.command.seq !== ev.cseq || admin.current.attempt !== ev.attempt) break;
+          admin.target = rng.pick(members.proposers);
+          sendAdmin();
+          break;
       }
   };
   const stopped = () => opts.stopOnViolation === true && world.checker.violations.length > 0;
   driver.run(world, maxSteps, {
     leader: () => world.leader?.id ?? null,
+    ...(pool ? { reconfigPool: () => pool, reconfigure } : {}),
     event,
     done: () => stopped() || clients.every((c) => c.remaining === 0 && c.current === null),
   });
@@ -396,12 +466,14 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
   if (opts.liveness === true && !stopped()) {
     const bound = opts.livenessMs ?? DEFAULT_KV_LIVENESS_MS;
     const since = { step: world.step, time: world.now };
-    const learners = members.learners;
-    /** Every operation answered, and every learner past the highest chosen slot. */
+    /** The learners of the newest view (a removed one is no longer sent the log). */
+    const learners = () => lastView(world.checker.knownViews).members.learners;
+    /** Every operation (and reconfiguration) answered, and every learner past the highest chosen slot. */
     const settled = () => {
       for (const c of clients) if (c.current !== null) return false;
+      if (admin.current !== null) return false;
       const target = world.checker.highestChosen + 1;
-      for (const l of learners) {
+      for (const l of learners()) {
         const st = world.state(l);
         if (st === null || st.role !== 'learner' || st.nextSlot < target) return false;
       }
@@ -416,10 +488,11 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     liveness = { ok, ms: world.now - since.time };
     if (!ok && !stopped()) {
       const outstanding = clients.flatMap((c) => (c.current ? [`c${c.index}#${c.current.command.seq} ${c.current.command.op.f} ${c.current.command.op.key}`] : []));
-      const behind = learners.map((l) => {
+      const behind = learners().map((l) => {
         const st = world.state(l);
         return `${l} at slot ${st?.role === 'learner' ? st.nextSlot : 'down'}`;
       });
+      if (admin.current !== null) outstanding.push(`${ADMIN}#${admin.current.command.seq} reconfigure`);
       const why = world.step >= since.step + LIVENESS_MAX_STEPS ? `${LIVENESS_MAX_STEPS} steps` : `${bound} ms of virtual time`;
       world.checker.livenessFailed(
         world.step,

@@ -38,6 +38,12 @@ export interface MpWorldOptions {
   readonly lazyMs?: number;
   /** The state machine the log replicates; the key-value store by default. */
   readonly machine?: AnyStateMachine;
+  /**
+   * The log may reconfigure (see `core/multipaxos/views.ts`): these spare
+   * acceptors and learners are hosted too, idle until a view names them, and
+   * the checker works out each slot's view.
+   */
+  readonly spares?: { readonly acceptors: readonly ActorId[]; readonly learners: readonly ActorId[] };
 }
 
 /** How the world hosts Multi-Paxos for one state machine: a role replays every record it wrote. */
@@ -85,8 +91,9 @@ export class MpWorld extends SimWorld<MultiPaxosTypes, MpWorldStats> {
     // Spelled out: counters built by spreading emptyStats() make an object whose every increment costs (about 10% of a kv-sim sweep).
     const machine = options.machine ?? kvMachine;
     const describer = mpDescriber(machine);
-    super(multiPaxosWorld(machine, describer), config, env, { lazyMs: options.lazyMs ?? 5, ...(trace ? { trace } : {}), ...(onTrace ? { onTrace } : {}) }, { inputs: 0, sent: 0, delivered: 0, dropped: 0, duplicated: 0, writes: 0, lostWrites: 0, timers: 0, ignored: 0, crashes: 0, restarts: 0, malformed: 0, leaderChanges: 0 });
-    this.checker = new LogSafetyChecker(config.members);
+    const spares = options.spares ? { spares: { proposers: [], ...options.spares } } : {};
+    super(multiPaxosWorld(machine, describer), config, env, { lazyMs: options.lazyMs ?? 5, ...spares, ...(trace ? { trace } : {}), ...(onTrace ? { onTrace } : {}) }, { inputs: 0, sent: 0, delivered: 0, dropped: 0, duplicated: 0, writes: 0, lostWrites: 0, timers: 0, ignored: 0, crashes: 0, restarts: 0, malformed: 0, leaderChanges: 0 });
+    this.checker = new LogSafetyChecker(config.members, options.spares ? { alpha: config.window } : {});
     this.describer = describer;
   }
 

@@ -27,6 +27,19 @@ export interface PartitionFault {
   readonly healAfter: number;
 }
 
+/**
+ * At step `step` an administrator asks the replicated log to change its
+ * acceptors and learners to these (a reconfiguration, see
+ * `core/multipaxos/views.ts`); the protocol decides when, or whether, it
+ * takes effect. Only a protocol with views has it (the key-value store).
+ */
+export interface ReconfigFault {
+  readonly kind: 'reconfig';
+  readonly step: number;
+  readonly acceptors: readonly ActorId[];
+  readonly learners: readonly ActorId[];
+}
+
 /** Which message a message fault applies to. */
 export interface MessageKey {
   readonly step: number;
@@ -56,7 +69,7 @@ export interface DelayFault extends MessageKey {
 }
 
 /** One injected fault. */
-export type ScheduledFault = CrashFault | PartitionFault | DropFault | DupFault | DelayFault;
+export type ScheduledFault = CrashFault | PartitionFault | ReconfigFault | DropFault | DupFault | DelayFault;
 /** A message fault. */
 export type MessageFault = DropFault | DupFault | DelayFault;
 
@@ -92,6 +105,8 @@ export function describeFault(f: ScheduledFault): string {
       return `${at}crash ${f.actor}, down ${f.downFor} ms`;
     case 'partition':
       return `${at}partition {${f.side.join(',')}} | rest, heals after ${f.healAfter} ms`;
+    case 'reconfig':
+      return `${at}reconfigure to acceptors {${f.acceptors.join(',')}}, learners {${f.learners.join(',')}}`;
     case 'drop':
       return `${at}drop ${msgName(f)}`;
     case 'dup':
@@ -159,6 +174,14 @@ function parseFault(raw: unknown, where: string, messageTypes: readonly string[]
       if (!Array.isArray(side) || side.length === 0 || !side.every((a) => typeof a === 'string' && a !== '')) throw new Error(`${where}.side: expected a non-empty array of actor names`);
       return { kind: 'partition', step, side: side as string[], healAfter: int('healAfter', 0) };
     }
+    case 'reconfig': {
+      const ids = (name: string): string[] => {
+        const v = o[name];
+        if (!Array.isArray(v) || v.length === 0 || !v.every((a) => typeof a === 'string' && a !== '')) throw new Error(`${where}.${name}: expected a non-empty array of actor names`);
+        return v as string[];
+      };
+      return { kind: 'reconfig', step, acceptors: ids('acceptors'), learners: ids('learners') };
+    }
     case 'drop':
       return { kind: 'drop', ...key() };
     case 'dup':
@@ -166,7 +189,7 @@ function parseFault(raw: unknown, where: string, messageTypes: readonly string[]
     case 'delay':
       return { kind: 'delay', ...key(), by: int('by', 0) };
     default:
-      throw new Error(`${where}.kind: expected crash, partition, drop, dup or delay, got ${JSON.stringify(o.kind)}`);
+      throw new Error(`${where}.kind: expected crash, partition, reconfig, drop, dup or delay, got ${JSON.stringify(o.kind)}`);
   }
 }
 
@@ -174,7 +197,7 @@ function parseFault(raw: unknown, where: string, messageTypes: readonly string[]
 export function unknownActor(schedule: FaultSchedule, actors: readonly ActorId[]): ActorId | null {
   const known = new Set(actors);
   for (const f of schedule) {
-    const names = f.kind === 'crash' ? [f.actor] : f.kind === 'partition' ? f.side : [f.from, f.to];
+    const names = f.kind === 'crash' ? [f.actor] : f.kind === 'partition' ? f.side : f.kind === 'reconfig' ? [...f.acceptors, ...f.learners] : [f.from, f.to];
     for (const a of names) if (!known.has(a)) return a;
   }
   return null;

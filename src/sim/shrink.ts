@@ -234,6 +234,7 @@ function durationOf(f: ScheduledFault): [string, number] | null {
     case 'dup':
       return ['extra', f.extra];
     case 'drop':
+    case 'reconfig':
       return null;
   }
 }

@@ -21,7 +21,7 @@
  * pending together with the replies riding on it.
  */
 import { AssertionError } from '../core/assert.js';
-import { allActors, roleOf, type ActorId, type Role } from '../core/ids.js';
+import { allActors, roleOf, type ActorId, type Membership, type Role } from '../core/ids.js';
 import type { Message } from '../core/messages.js';
 import type { Protocol, ProtocolTypes } from '../host/protocol.js';
 import { LAZY_TIMER, TurnHost, type HostIO } from '../host/turn.js';
@@ -151,6 +151,8 @@ export interface SimWorldOptions {
   readonly lazyMs?: number;
   /** Receives a line of text for every step and effect (for traces and transcripts). */
   readonly trace?: (line: string) => void;
+  /** Actors hosted besides the configured members (same settings): spares a reconfiguration may bring in. */
+  readonly spares?: Membership;
   /**
    * Receives a structured event for every send (one per copy put on the
    * network, with a unique `msg` id), receive, drop, persist, durable write,
@@ -208,8 +210,9 @@ export abstract class SimWorld<T extends ProtocolTypes, S extends WorldStats = W
     readonly stats: S,
   ) {
     this.print = proto.print;
-    for (const id of allActors(config.members)) {
-      const role = roleOf(config.members, id) as Role;
+    const spares = options.spares ?? { proposers: [], acceptors: [], learners: [] };
+    for (const id of [...allActors(config.members), ...allActors(spares)]) {
+      const role = (roleOf(config.members, id) ?? roleOf(spares, id)) as Role;
       const slot: Slot<T> = { id, role, host: null, via: null, incarnation: 1, durable: [], lastWriteAt: 0, timers: new Map(), writes: [] };
       this.slots.set(id, slot);
       slot.host = this.host(slot);
@@ -514,6 +517,7 @@ export abstract class SimWorld<T extends ProtocolTypes, S extends WorldStats = W
       mailboxLimit: Number.MAX_SAFE_INTEGER,
       lazyMs: this.options.lazyMs ?? 0,
       maxValueBytes: Number.POSITIVE_INFINITY,
+      ...(this.options.spares ? { spares: this.options.spares } : {}),
     });
   }
 

@@ -10,6 +10,7 @@ import { ballotEq, ballotGt, compareBallots, describeBallot, type Ballot } from 
 import type { ActorId } from '../ids.js';
 import { judgeBallot } from '../rounds.js';
 import { batchJson } from './wire.js';
+import type { View } from './views.js';
 import type { AcceptedEntry, Batch, MpAccept, MpConfig, MpConfirm, MpEffect, MpHeartbeat, MpInput, MpPrepare, MpPrevote, MpRecord, MpStep, MpTrim } from './types.js';
 
 /** The acceptor's state: exactly what it persists. */
@@ -41,6 +42,8 @@ export interface MpAcceptorState {
    * a restart, the durable promise counts as one. Not persisted separately.
    */
   phase1: Ballot | null;
+  /** The views deciding the slots from `trimmed` on, as the last trim told (undefined: never told of any but view 0). Reported in promises, so that a proposer that skips to the trim point knows who decides past it. */
+  views: readonly View[] | undefined;
 }
 
 /**
@@ -56,7 +59,7 @@ export function slotHorizon(config: MpConfig): number {
 
 /** A fresh acceptor, or one rebuilt from its durable records (in the order written). */
 export function initMpAcceptor(id: ActorId, config: MpConfig, records: Iterable<MpRecord> = []): MpAcceptorState {
-  const s: MpAcceptorState = { role: 'acceptor', id, config, promised: null, log: new Map(), maxAccepted: null, trimmed: 0, heardNow: false, heardLast: false, top: 0, phase1: null };
+  const s: MpAcceptorState = { role: 'acceptor', id, config, promised: null, log: new Map(), maxAccepted: null, trimmed: 0, heardNow: false, heardLast: false, top: 0, phase1: null, views: undefined };
   for (const r of records) {
     if (r.kind === 'promised' && ballotGt(r.ballot, s.promised)) s.promised = r.ballot;
     // Control bug `forgetAccepted`: the accepted slots are not read back.
@@ -65,7 +68,10 @@ export function initMpAcceptor(id: ActorId, config: MpConfig, records: Iterable<
       if (!prior || compareBallots(r.ballot, prior.ballot) >= 0) s.log.set(r.slot, { slot: r.slot, ballot: r.ballot, value: r.value });
       if (ballotGt(r.ballot, s.maxAccepted)) s.maxAccepted = r.ballot;
     }
-    if (r.kind === 'trim' && r.upTo > s.trimmed) s.trimmed = r.upTo;
+    if (r.kind === 'trim' && r.upTo > s.trimmed) {
+      s.trimmed = r.upTo;
+      if (r.views !== undefined) s.views = r.views;
+    }
   }
   for (const slot of s.log.keys()) if (slot < s.trimmed) s.log.delete(slot);
   s.top = s.trimmed;
@@ -140,7 +146,7 @@ function onPrepare(s: MpAcceptorState, msg: MpPrepare): MpStep<MpAcceptorState> 
   for (const e of s.log.values()) if (e.slot >= msg.fromSlot) entries.push(e);
   entries.sort((a, b) => a.slot - b.slot);
   assert(compareBallots(s.maxAccepted, s.promised) <= 0, `${s.id}: promised below an accepted ballot`);
-  const reply: MpEffect = { type: 'send', to: msg.from, msg: { type: 'promise', from: s.id, ballot: msg.ballot, entries, trimmed: s.config.bugs.promiseOmitsTrim ? 0 : s.trimmed } };
+  const reply: MpEffect = { type: 'send', to: msg.from, msg: { type: 'promise', from: s.id, ballot: msg.ballot, entries, trimmed: s.config.bugs.promiseOmitsTrim ? 0 : s.trimmed, ...(s.views ? { views: s.views } : {}) } };
   return { state: s, effects: [{ type: 'persist', records: again ? [] : [{ kind: 'promised', ballot: msg.ballot }], then: [reply] }] };
 }
 
@@ -204,7 +210,7 @@ function onAccept(s: MpAcceptorState, msg: MpAccept): MpStep<MpAcceptorState> {
   assert(records.length <= slots.length + 1, `${s.id}: more records than accepted slots`);
   assert(slots.every((slot) => slot < limit), `${s.id}: accepted a slot past the horizon ${limit}`);
   const then: MpEffect[] = [{ type: 'send', to: msg.from, msg: { type: 'accepted', from: s.id, ballot: msg.ballot, slots } }];
-  if (belowTrim) then.push({ type: 'send', to: msg.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed } });
+  if (belowTrim) then.push({ type: 'send', to: msg.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed, ...(s.views ? { views: s.views } : {}) } });
   const effects: MpEffect[] = [{ type: 'persist', records, then }];
   if (beyond.length > 0) effects.push({ type: 'ignore', reason: `accept ${describeBallot(msg.ballot)}: slot ${beyond[0]}${beyond.length > 1 ? ` and ${beyond.length - 1} more` : ''} past ${limit} (seen up to ${seen}; not promised on a prepare)` });
   return { state: s, effects };
@@ -232,11 +238,15 @@ function onTrim(s: MpAcceptorState, msg: MpTrim): MpStep<MpAcceptorState> {
   if (s.promised === null || s.promised.proposer !== msg.from) return ignore(s, `trim to ${msg.upTo} from ${msg.from}: not the owner of the promise ${describeBallot(s.promised)}`);
   const upTo = Math.min(msg.upTo, s.top);
   if (upTo <= s.trimmed) return ignore(s, `trim to ${msg.upTo}: already trimmed to ${s.trimmed}${upTo < msg.upTo ? ` and seen only up to ${s.top}` : ''}`);
+  // Views that begin past the point it would trim to do not say who decides the slots in between: wait for a later trim.
+  if (msg.views !== undefined && (msg.views[0] === undefined || msg.views[0].from > upTo)) return ignore(s, `trim to ${msg.upTo}: seen only up to ${s.top}, and the views it carries begin at ${msg.views[0]?.from ?? '?'}`);
   s.trimmed = upTo;
+  // The views come with the trim point: a proposer that skips to it learns from this acceptor's promises who decides past it.
+  if (msg.views !== undefined) s.views = msg.views;
   for (const slot of s.log.keys()) if (slot < s.trimmed) s.log.delete(slot);
   assert(upTo <= msg.upTo && s.promised.proposer === msg.from, `${s.id}: trimmed to ${upTo} on a trim to ${msg.upTo} from ${msg.from}`);
   assert(s.trimmed <= s.top, `${s.id}: trimmed to ${s.trimmed} past what it has seen, ${s.top}`);
-  return { state: s, effects: [{ type: 'persist', records: [{ kind: 'trim', upTo }], then: [] }] };
+  return { state: s, effects: [{ type: 'persist', records: [{ kind: 'trim', upTo, ...(s.views ? { views: s.views } : {}) }], then: [] }] };
 }
 
 /**

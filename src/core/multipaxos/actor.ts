@@ -9,6 +9,7 @@ import { initMpLearner, mpLearnerInvariants, stepMpLearner, type MpLearnerState 
 import { initMpProposer, mpProposerInvariants, stepMpProposer, type MpProposerState } from './proposer.js';
 import type { AnyStateMachine } from './machine.js';
 import type { MpConfig, MpInput, MpRecord, MpStep } from './types.js';
+import type { View } from './views.js';
 
 /** The state of any Multi-Paxos role. */
 export type MpActorState = MpProposerState | MpAcceptorState | MpLearnerState;
@@ -22,14 +23,19 @@ export function initMpActor(role: Role, id: ActorId, config: MpConfig, machine: 
   switch (role) {
     case 'proposer': {
       let roundMax = 0;
+      let saved: { readonly base: number; readonly views: readonly View[] } | null = null;
       for (const r of records) {
+        if (r.kind === 'views') {
+          if (saved === null || r.base > saved.base) saved = r;
+          continue;
+        }
         if (r.kind !== 'round') throw new AssertionError(`${id}: a proposer recovered a ${r.kind} record`);
         roundMax = Math.max(roundMax, r.roundMax);
       }
-      return initMpProposer(id, config, roundMax, (op) => machine.readOnly(op));
+      return initMpProposer(id, config, roundMax, (op) => machine.readOnly(op), saved);
     }
     case 'acceptor':
-      if (records.some((r) => r.kind === 'round' || r.kind === 'snapshot')) throw new AssertionError(`${id}: an acceptor recovered a proposer's or learner's record`);
+      if (records.some((r) => r.kind === 'round' || r.kind === 'snapshot' || r.kind === 'views')) throw new AssertionError(`${id}: an acceptor recovered a proposer's or learner's record`);
       return initMpAcceptor(id, config, records);
     case 'learner':
       if (records.some((r) => r.kind !== 'snapshot')) throw new AssertionError(`${id}: a learner recovered a record that is not a snapshot`);

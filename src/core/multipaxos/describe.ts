@@ -8,6 +8,18 @@ import { describeBallot } from '../ballot.js';
 import type { MpActorState } from './actor.js';
 import type { AnyStateMachine } from './machine.js';
 import type { Batch, Command, MpEffect, MpInput, MpMessage, MpRecord, SlotEntry } from './types.js';
+import { lastView, type View } from './views.js';
+
+/** A membership as `a1,a2,a3/l1,l2` (acceptors/learners; the proposers do not change). */
+function describeMembers(m: View['members']): string {
+  return `${m.acceptors.join(',')}/${m.learners.join(',')}`;
+}
+
+/** Views as ` views=[v1@40:a1,a2/l1 ...]`, or nothing when there is none but view 0 (so logs that never reconfigure read as before). */
+export function describeViews(views: readonly View[] | undefined): string {
+  if (views === undefined || (views.length === 1 && lastView(views).epoch === 0)) return '';
+  return ` views=[${views.map((v) => `v${v.epoch}@${v.from}:${describeMembers(v.members)}`).join(' ')}]`;
+}
 
 /** The printers of the log's messages, inputs, records, effects and states, for one state machine. */
 export interface MpDescriber {
@@ -31,8 +43,9 @@ export interface MpDescriber {
 export function mpDescriber(machine: AnyStateMachine): MpDescriber {
   /** A command as `clientId#seq op`. */
   function describeCommand(c: Command): string {
-      return `${c.clientId}#${c.seq} ${machine.describeOp(c.op)}`;
-    }
+    if (c.reconfig !== undefined) return `${c.clientId}#${c.seq} reconfig v${c.reconfig.epoch}->${describeMembers(c.reconfig.members)}`;
+    return `${c.clientId}#${c.seq} ${machine.describeOp(c.op)}`;
+  }
 
   /** A batch as `[cmd, cmd]`; the empty batch is `noop`. */
   function describeBatch(b: Batch): string {
@@ -53,7 +66,7 @@ export function mpDescriber(machine: AnyStateMachine): MpDescriber {
       case 'prepare':
         return `${head} ${describeBallot(m.ballot)} from=${m.fromSlot}`;
       case 'promise':
-        return `${head} ${describeBallot(m.ballot)} {${m.entries.map((e) => `${e.slot}@${describeBallot(e.ballot)}:${describeBatch(e.value)}`).join(' ')}}${m.trimmed > 0 ? ` trimmed=${m.trimmed}` : ''}`;
+        return `${head} ${describeBallot(m.ballot)} {${m.entries.map((e) => `${e.slot}@${describeBallot(e.ballot)}:${describeBatch(e.value)}`).join(' ')}}${m.trimmed > 0 ? ` trimmed=${m.trimmed}` : ''}${describeViews(m.views)}`;
       case 'nack':
         return `${head} ${describeBallot(m.ballot)} promised=${describeBallot(m.promised)}`;
       case 'accept':
@@ -69,13 +82,13 @@ export function mpDescriber(machine: AnyStateMachine): MpDescriber {
       case 'applied':
         return `${head} upTo=${m.upTo}`;
       case 'trim':
-        return `${head} upTo=${m.upTo}`;
+        return `${head} upTo=${m.upTo}${describeViews(m.views)}`;
       case 'snapshot-request':
         return `${head} for=${m.learner}`;
       case 'snapshot':
         {
           const size = machine.snapshotSize(m.data);
-          return `${head} upTo=${m.upTo} ${size.noun}=${size.count} sessions=${m.sessions.length}`;
+          return `${head} upTo=${m.upTo} ${size.noun}=${size.count} sessions=${m.sessions.length}${describeViews(m.views)}`;
         }
       case 'confirm':
       case 'confirmed':
@@ -109,11 +122,13 @@ export function mpDescriber(machine: AnyStateMachine): MpDescriber {
       case 'round':
         return `roundMax=${r.roundMax}`;
       case 'trim':
-        return `trim below ${r.upTo}`;
+        return `trim below ${r.upTo}${describeViews(r.views)}`;
+      case 'views':
+        return `chosen below ${r.base}${describeViews(r.views) || ' views=[v0]'}`;
       case 'snapshot':
         {
           const size = machine.snapshotSize(r.data);
-          return `snapshot up to ${r.upTo} (${size.count} ${size.noun}, ${r.sessions.length} sessions)`;
+          return `snapshot up to ${r.upTo} (${size.count} ${size.noun}, ${r.sessions.length} sessions)${describeViews(r.views)}`;
         }
     }
   }
@@ -134,7 +149,7 @@ export function mpDescriber(machine: AnyStateMachine): MpDescriber {
       case 'installedSnapshot':
         return `install snapshot up to slot ${e.upTo}`;
       case 'applied':
-        return `answer ${describeCommand(e.command)}: ${machine.describeResult(e.result)}`;
+        return `answer ${describeCommand(e.command)}: ${e.command.reconfig !== undefined ? JSON.stringify(e.result) : machine.describeResult(e.result)}`;
       case 'expired':
         return `expired ${describeCommand(e.command)}: no session (evicted)`;
       case 'reject':
@@ -150,13 +165,13 @@ export function mpDescriber(machine: AnyStateMachine): MpDescriber {
   function describeMpState(s: MpActorState): string {
     switch (s.role) {
       case 'proposer':
-        return `${s.id} proposer ${s.mode} ballot=${describeBallot(s.ballot)} roundMax=${s.roundMax} leader=${s.leader ?? 'none'} commit=${s.commitIndex} next=${s.nextSlot} inflight=[${[...s.inflight.keys()].sort((a, b) => a - b).join(',')}] queue=${s.queue.length}`;
+        return `${s.id} proposer ${s.mode} ballot=${describeBallot(s.ballot)} roundMax=${s.roundMax} leader=${s.leader ?? 'none'} commit=${s.commitIndex} next=${s.nextSlot} inflight=[${[...s.inflight.keys()].sort((a, b) => a - b).join(',')}] queue=${s.queue.length}${describeViews(s.views)}`;
       case 'acceptor': {
         const slots = [...s.log.values()].sort((a, b) => a.slot - b.slot).map((e) => `${e.slot}@${describeBallot(e.ballot)}:${describeBatch(e.value)}`);
         return `${s.id} acceptor promised=${describeBallot(s.promised)} log={${slots.join(' ')}}`;
       }
       case 'learner': {
-        return `${s.id} learner applied=${s.nextSlot} pending=[${[...s.pending.keys()].sort((a, b) => a - b).join(',')}] ${s.machine.describeState(s.machineState)}`;
+        return `${s.id} learner applied=${s.nextSlot} pending=[${[...s.pending.keys()].sort((a, b) => a - b).join(',')}] ${s.machine.describeState(s.machineState)}${describeViews(s.views)}`;
       }
     }
   }

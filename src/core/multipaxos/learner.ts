@@ -14,7 +14,8 @@ import { describeBallot } from '../ballot.js';
 import type { ActorId } from '../ids.js';
 import { slotHorizon } from './acceptor.js';
 import type { AnyStateMachine } from './machine.js';
-import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRead, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep, Session } from './types.js';
+import { afterCommand, anyViewHas, initialViews, lastView, type View } from './views.js';
+import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRead, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep, MpTrim, Session } from './types.js';
 
 /** A learner's state. */
 export interface MpLearnerState {
@@ -42,11 +43,15 @@ export interface MpLearnerState {
   readonly reads: Map<number, Command[]>;
   /** How many reads `reads` holds. */
   readsHeld: number;
+  /** The log's views as of `nextSlot` (see `views.ts`): every reconfiguration applied so far. */
+  views: readonly View[];
+  /** Learners of the views a proposer told it of (with a trim point past it): it takes their snapshots, though it has not applied the reconfigurations that made them learners. */
+  readonly vouched: Set<ActorId>;
 }
 
 /** A fresh learner, or one recovered from its latest snapshot (the rest comes from the log through catch-up). */
 export function initMpLearner(id: ActorId, config: MpConfig, machine: AnyStateMachine, records: readonly MpRecord[] = []): MpLearnerState {
-  const s: MpLearnerState = { role: 'learner', id, config, machine, machineState: machine.init(), sessions: new Map(), nextSlot: 0, pending: new Map(), leader: null, knownCommit: 0, catchupArmed: false, snapshotAt: 0, reads: new Map(), readsHeld: 0 };
+  const s: MpLearnerState = { role: 'learner', id, config, machine, machineState: machine.init(), sessions: new Map(), nextSlot: 0, pending: new Map(), leader: null, knownCommit: 0, catchupArmed: false, snapshotAt: 0, reads: new Map(), readsHeld: 0, views: initialViews(config.members), vouched: new Set() };
   let latest: Extract<MpRecord, { kind: 'snapshot' }> | null = null;
   for (const r of records) if (r.kind === 'snapshot' && (latest === null || r.upTo > latest.upTo)) latest = r;
   if (latest) install(s, latest);
@@ -54,7 +59,8 @@ export function initMpLearner(id: ActorId, config: MpConfig, machine: AnyStateMa
 }
 
 /** Replaces the state machine with a snapshot's. */
-function install(s: MpLearnerState, snap: { readonly upTo: number; readonly data: MpSnapshot['data']; readonly sessions: MpSnapshot['sessions'] }): void {
+function install(s: MpLearnerState, snap: { readonly upTo: number; readonly data: MpSnapshot['data']; readonly sessions: MpSnapshot['sessions']; readonly views?: readonly View[] | undefined }): void {
+  s.views = snap.views ?? initialViews(s.config.members);
   s.machineState = s.machine.restore(snap.data);
   s.sessions.clear();
   for (const [c, session] of snap.sessions) s.sessions.set(c, session);
@@ -73,7 +79,7 @@ function maybeSnapshot(s: MpLearnerState, fx: MpEffect[], force = false): void {
   const every = s.config.compactEvery;
   if (every === 0 || (!force && s.nextSlot - s.snapshotAt < every)) return;
   s.snapshotAt = s.nextSlot;
-  const record: MpRecord = { kind: 'snapshot', upTo: s.nextSlot, data: s.machine.snapshot(s.machineState), sessions: [...s.sessions] };
+  const record: MpRecord = { kind: 'snapshot', upTo: s.nextSlot, data: s.machine.snapshot(s.machineState), sessions: [...s.sessions], ...viewsField(s) };
   const then: MpEffect[] = s.leader === null ? [] : [{ type: 'send', to: s.leader, msg: { type: 'applied', from: s.id, upTo: s.nextSlot } }];
   fx.push({ type: 'persist', records: [record], then });
 }
@@ -100,6 +106,7 @@ export function stepMpLearner(s: MpLearnerState, input: MpInput): MpStep<MpLearn
       else if (m.type === 'snapshot-request') onSnapshotRequest(s, m, fx);
       else if (m.type === 'snapshot') onSnapshot(s, m, fx);
       else if (m.type === 'read') onRead(s, m, fx);
+      else if (m.type === 'trim') onTrim(s, m, fx);
       else fx.push({ type: 'ignore', reason: `learner does not take ${m.type}` });
       break;
     }
@@ -140,6 +147,9 @@ function onHeartbeat(s: MpLearnerState, m: MpHeartbeat, fx: MpEffect[]): void {
     return;
   }
   assert(!s.pending.has(s.nextSlot), `${s.id}: slot ${s.nextSlot} is pending but not applied`);
+  // A new leader hears how far this learner's durable snapshot goes (it would otherwise learn only at the next one): it
+  // trims no further than every learner has one, and sends a learner behind its trim point to one that has.
+  if (m.from !== s.leader && s.snapshotAt > 0) fx.push({ type: 'send', to: m.from, msg: { type: 'applied', from: s.id, upTo: s.snapshotAt } });
   s.leader = m.from;
   if (m.commitIndex > s.knownCommit) s.knownCommit = m.commitIndex;
   assert(s.knownCommit >= m.commitIndex && s.config.members.proposers.includes(s.leader), `${s.id}: heartbeat left known commit ${s.knownCommit}, leader ${s.leader}`);
@@ -154,19 +164,40 @@ function onSnapshotRequest(s: MpLearnerState, m: MpSnapshotRequest, fx: MpEffect
     fx.push({ type: 'ignore', reason: `snapshot request from non-proposer ${m.from}` });
     return;
   }
-  if (!s.config.members.learners.includes(m.learner) || m.learner === s.id) {
+  if (!anyViewHas(s.views, 'learners', m.learner) || m.learner === s.id) {
     fx.push({ type: 'ignore', reason: `snapshot for ${m.learner}: not another learner` });
     return;
   }
-  assert(m.learner !== s.id && s.config.members.learners.includes(m.learner), `${s.id}: snapshot for ${m.learner}`);
+  assert(m.learner !== s.id && anyViewHas(s.views, 'learners', m.learner), `${s.id}: snapshot for ${m.learner}`);
   assert(!s.pending.has(s.nextSlot) && s.snapshotAt <= s.nextSlot, `${s.id}: snapshot at ${s.snapshotAt} past the next slot ${s.nextSlot}`);
-  const msg: MpSnapshot = { type: 'snapshot', from: s.id, upTo: s.nextSlot, data: s.machine.snapshot(s.machineState), sessions: [...s.sessions] };
+  const msg: MpSnapshot = { type: 'snapshot', from: s.id, upTo: s.nextSlot, data: s.machine.snapshot(s.machineState), sessions: [...s.sessions], ...viewsField(s) };
   fx.push({ type: 'send', to: m.learner, msg });
+}
+
+/**
+ * A proposer's trim point, sent to a learner behind it that will get a
+ * snapshot instead: the views it carries name the learners of the log since,
+ * which this learner may not know (it missed the reconfigurations that made
+ * them learners), and whose snapshot it may then take. Only a proposer's
+ * word counts (as for commits); the views themselves come with the snapshot.
+ */
+function onTrim(s: MpLearnerState, m: MpTrim, fx: MpEffect[]): void {
+  if (!s.config.members.proposers.includes(m.from) || m.views === undefined) {
+    fx.push({ type: 'ignore', reason: `trim from ${m.from}: not a proposer's, or names no views` });
+    return;
+  }
+  if (m.upTo <= s.nextSlot) {
+    fx.push({ type: 'ignore', reason: `trim to ${m.upTo}: already at ${s.nextSlot}` });
+    return;
+  }
+  assert(m.upTo > s.nextSlot && s.config.members.proposers.includes(m.from), `${s.id}: vouching on a trim to ${m.upTo} from ${m.from}`);
+  for (const v of m.views) for (const l of v.members.learners) if (l !== s.id) s.vouched.add(l);
+  assert(s.vouched.size <= 64 * m.views.length, `${s.id}: ${s.vouched.size} learners vouched for`);
 }
 
 /** Replaces the state machine with a peer's, if it is ahead, and goes on from there. */
 function onSnapshot(s: MpLearnerState, m: MpSnapshot, fx: MpEffect[]): void {
-  if (!s.config.members.learners.includes(m.from)) {
+  if (!anyViewHas(s.views, 'learners', m.from) && !s.vouched.has(m.from)) {
     fx.push({ type: 'ignore', reason: `snapshot from non-learner ${m.from}` });
     return;
   }
@@ -265,6 +296,7 @@ function applyReady(s: MpLearnerState, fx: MpEffect[]): void {
  * the same client).
  */
 function applyCommand(s: MpLearnerState, cmd: Command, fx: MpEffect[]): void {
+  if (cmd.reconfig !== undefined) return applyReconfig(s, cmd, fx);
   const session = s.sessions.get(cmd.clientId);
   if (session && cmd.seq <= session.seq) {
     if (cmd.seq === session.seq) fx.push({ type: 'applied', slot: s.nextSlot, command: cmd, result: session.result });
@@ -280,6 +312,26 @@ function applyCommand(s: MpLearnerState, cmd: Command, fx: MpEffect[]): void {
   if (s.sessions.size > s.config.maxSessions) s.sessions.delete(s.sessions.keys().next().value as string);
   assert(s.sessions.size <= s.config.maxSessions, `${s.id}: ${s.sessions.size} sessions, more than ${s.config.maxSessions}`);
   fx.push({ type: 'applied', slot: s.nextSlot, command: cmd, result });
+}
+
+/**
+ * A reconfiguration is the log's own command: it changes the views (when it
+ * is valid, see `views.ts`), touches no session and no state machine, and is
+ * answered with the newest view and whether this command made it, so a
+ * client retrying one it already made sees it done.
+ */
+function applyReconfig(s: MpLearnerState, cmd: Command, fx: MpEffect[]): void {
+  assert(cmd.reconfig !== undefined, `${s.id}: not a reconfiguration`);
+  const next = afterCommand(s.views, s.nextSlot, cmd, s.config.window);
+  if (next !== null) s.views = next;
+  const v = lastView(s.views);
+  assert(next === null || v.epoch === cmd.reconfig.epoch + 1, `${s.id}: reconfiguration of view ${cmd.reconfig.epoch} made view ${v.epoch}`);
+  fx.push({ type: 'applied', slot: s.nextSlot, command: cmd, result: { done: next !== null, epoch: v.epoch, from: v.from, acceptors: [...v.members.acceptors], learners: [...v.members.learners] } });
+}
+
+/** The views as a snapshot carries them: absent while there is none but view 0 (as before views existed). */
+function viewsField(s: MpLearnerState): { views?: readonly View[] } {
+  return s.views.length === 1 && lastView(s.views).epoch === 0 ? {} : { views: s.views };
 }
 
 function requestCatchup(s: MpLearnerState, fx: MpEffect[]): void {

@@ -29,6 +29,7 @@ import { nextRound } from '../rounds.js';
 import type { Value } from '../value.js';
 import type { AcceptedEntry, Batch, Command, MpAccepted, MpApplied, MpCatchup, MpCommit, MpConfig, MpConfirmed, MpEffect, MpHeartbeat, MpInput, MpNack, MpPrevoteOk, MpPromise, MpStep, MpTrim, SlotEntry } from './types.js';
 import { slotHorizon } from './acceptor.js';
+import { afterBatch, anyViewHas, initialViews, lastView, viewAt, viewsFrom, type View } from './views.js';
 import { batchJson } from './wire.js';
 
 /** A proposer's state. Only `roundMax` is durable. */
@@ -61,17 +62,22 @@ export interface MpProposerState {
   /** The leader this proposer believes in, and its ballot. */
   leader: ActorId | null;
   leaderBallot: Ballot | null;
-  /** Promises gathered while candidate. */
-  readonly promises: Map<ActorId, readonly AcceptedEntry[]>;
+  /**
+   * Promises at the current ballot, while candidate or leader: what each
+   * acceptor reported accepted, by slot. A leader keeps them: it fixes the
+   * value it re-proposes for a slot only when it reaches it, from the
+   * reports of that slot's view (see `recoveryValue`), and a new view's
+   * acceptors promise later, when the view is chosen.
+   */
+  readonly promises: Map<ActorId, Map<number, AcceptedEntry>>;
   /** Slots proposed and not yet chosen, with who accepted them (a retry goes only to those who have not). */
   readonly inflight: Map<number, { readonly value: Batch; readonly voters: Set<ActorId> }>;
   /**
    * Recovery (leader only): slots [recoverNext, recoverEnd) still to be
-   * re-proposed, in order, as the window frees. The value of each was fixed
-   * at election from the promises (the highest-ballot value reported); a slot
-   * absent from `recovering` was reported by no one and gets a no-op.
+   * re-proposed, in order, as the window frees, each with the highest-ballot
+   * value a majority of its view's acceptors reported, or a no-op where none
+   * did.
    */
-  readonly recovering: Map<number, Batch>;
   recoverNext: number;
   recoverEnd: number;
   /** Chosen slots this proposer knows (served to catching-up learners). */
@@ -98,6 +104,20 @@ export interface MpProposerState {
   readSeq: number;
   /** The state machine's test for a read-only operation (ReadIndex serves those without the log). */
   readonly readOnly: (op: Value) => boolean;
+  /** The views of the log from the trim point on (see `views.ts`): every view chosen below the commit index. */
+  views: readonly View[];
+  /** The epoch of the last view this proposer persisted as deciding its commit index (a restart starts from it). */
+  savedEpoch: number;
+  /** Leader only: reconfigurations waiting to be proposed (one at a time, each alone in its slot). */
+  readonly reconfigQueue: Command[];
+  /** Leader only: slots in flight that hold a reconfiguration. */
+  readonly reconfigSlots: Set<number>;
+  /** Leader only: the newest view whose acceptors were asked to promise this leader's ballot. */
+  askedEpoch: number;
+  /** Leader only: views a majority of whose acceptors promised this leader's ballot (a cache of `proposable`, cleared with `promises`). */
+  readonly promisedViews: Set<number>;
+  /** Counts snapshot requests, to take the learners that can send one in turn. */
+  snapshotTurn: number;
 }
 
 /**
@@ -106,7 +126,9 @@ export interface MpProposerState {
  * (ReadIndex serves those without the log); without one, every command goes
  * through the log.
  */
-export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0, readOnly: (op: Value) => boolean = () => false): MpProposerState {
+export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0, readOnly: (op: Value) => boolean = () => false, saved: { readonly base: number; readonly views: readonly View[] } | null = null): MpProposerState {
+  const base = saved?.base ?? 0;
+  const views = saved?.views ?? initialViews(config.members);
   return {
     role: 'proposer',
     id,
@@ -126,22 +148,112 @@ export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0, read
     leaderBallot: null,
     promises: new Map(),
     inflight: new Map(),
-    recovering: new Map(),
     recoverNext: 0,
     recoverEnd: 0,
     chosen: new Map(),
-    commitIndex: 0,
-    nextSlot: 0,
+    // A restart starts where the newest view it saved begins: everything below was chosen, and an earlier view's acceptors may be gone for good.
+    commitIndex: base,
+    nextSlot: base,
     queue: [],
     retryArmed: false,
     catchupArmed: false,
-    trimmed: 0,
+    trimmed: base,
     learnerApplied: new Map(),
     readsWaiting: [],
     readRounds: new Map(),
     readSeq: 0,
     readOnly,
+    views,
+    savedEpoch: viewAt(views, base).epoch,
+    reconfigQueue: [],
+    reconfigSlots: new Set(),
+    askedEpoch: 0,
+    promisedViews: new Set(),
+    snapshotTurn: 0,
   };
+}
+
+/** The members deciding the proposer's commit index: those it elects itself with, checks its quorum against and confirms reads with. */
+function current(s: MpProposerState): View['members'] {
+  return s.views.length === 1 ? (s.views[0] as View).members : viewAt(s.views, s.commitIndex).members;
+}
+
+/** Whether `id` is an acceptor of any view this proposer knows (the current one, a newer one, or an older one not yet trimmed). */
+function isAcceptor(s: MpProposerState, id: ActorId): boolean {
+  return anyViewHas(s.views, 'acceptors', id);
+}
+
+/** The acceptors (or learners) of the current view and of every newer one: who hears heartbeats and commits. */
+function ahead(s: MpProposerState, role: 'acceptors' | 'learners'): readonly ActorId[] {
+  if (s.views.length === 1) return (s.views[0] as View).members[role];
+  const ids = new Set<ActorId>();
+  for (const v of viewsFrom(s.views, s.commitIndex)) for (const id of v.members[role]) ids.add(id);
+  return [...ids];
+}
+
+/** Whether a reconfiguration is under way: one in flight, or chosen and not yet deciding (reads wait; so does the next one). */
+function reconfiguring(s: MpProposerState): boolean {
+  return s.reconfigSlots.size > 0 || lastView(s.views).from > s.commitIndex;
+}
+
+/**
+ * Moves the commit index over every chosen slot next in line, applying the
+ * reconfigurations they hold to the views. A leader asks the acceptors of a
+ * newly chosen view to promise its ballot at once, so that they have by the
+ * time the view starts deciding; and a proposer whose commit index reaches a
+ * new view persists the views, so a restart starts there.
+ */
+function advanceCommit(s: MpProposerState, fx: MpEffect[]): void {
+  const before = s.views;
+  for (;;) {
+    const batch = s.chosen.get(s.commitIndex);
+    if (batch === undefined) break;
+    s.views = afterBatch(s.views, s.commitIndex, batch, s.config.window);
+    s.reconfigSlots.delete(s.commitIndex);
+    s.commitIndex++;
+  }
+  if (s.views !== before && s.mode === 'leader') askNewViews(s, fx);
+  const now = viewAt(s.views, s.commitIndex);
+  if (now.epoch > s.savedEpoch) {
+    s.savedEpoch = now.epoch;
+    fx.push({ type: 'persist', records: [{ kind: 'views', base: now.from, views: viewsFrom(s.views, now.from) }], then: [] });
+  }
+}
+
+/** A leader asks the acceptors of every chosen view newer than the ones asked so far to promise its ballot for the view's slots. */
+function askNewViews(s: MpProposerState, fx: MpEffect[], again = false): void {
+  assert(s.mode === 'leader' && s.ballot !== null, `${s.id}: asking a view to promise while ${s.mode}`);
+  for (const v of s.views) {
+    if (v.epoch <= s.askedEpoch && !again) continue;
+    if (v.epoch > s.askedEpoch) s.askedEpoch = v.epoch;
+    for (const to of v.members.acceptors) if (!s.promises.has(to)) fx.push({ type: 'send', to, msg: { type: 'prepare', from: s.id, ballot: s.ballot, fromSlot: v.from } });
+  }
+  assert(s.askedEpoch >= viewAt(s.views, s.commitIndex).epoch, `${s.id}: asked up to view ${s.askedEpoch}, behind the current view`);
+}
+
+/**
+ * Whether the leader may propose `slot` now: every slot α (the window) or
+ * more below it is chosen and known, so its view is known; and a majority of
+ * that view's acceptors promised this leader's ballot.
+ */
+function proposable(s: MpProposerState, slot: number): boolean {
+  if (slot >= s.commitIndex + s.config.window && !s.config.bugs.viewBeforeChosen) return false;
+  const v = s.views.length === 1 ? (s.views[0] as View) : viewAt(s.views, slot);
+  if (s.promisedViews.has(v.epoch)) return true;
+  if (!isQuorum(v.members.acceptors, s.promises.keys())) return false;
+  s.promisedViews.add(v.epoch);
+  return true;
+}
+
+/** The value to re-propose at `slot`: the highest-ballot value reported by the acceptors of its view, or a no-op. */
+function recoveryValue(s: MpProposerState, slot: number): Batch {
+  let best: AcceptedEntry | undefined;
+  for (const a of viewAt(s.views, slot).members.acceptors) {
+    const e = s.promises.get(a)?.get(slot);
+    if (e !== undefined && (best === undefined || compareBallots(e.ballot, best.ballot) > 0)) best = e;
+  }
+  for (const reports of s.promises.values()) reports.delete(slot);
+  return best?.value ?? [];
 }
 
 /** One step of the proposer; `random` in [0, 1) sets election timeouts. */
@@ -157,7 +269,7 @@ export function stepMpProposer(s: MpProposerState, input: MpInput, random: numbe
     case 'timeout':
       if (input.timer === 'election') {
         if (s.mode === 'leader') checkQuorum(s, fx, random);
-        else if (s.mode === 'candidate' && !isQuorum(s.config.members.acceptors, s.heard)) retryPrepare(s, fx, random);
+        else if (s.mode === 'candidate' && !isQuorum(current(s).acceptors, s.heard)) retryPrepare(s, fx, random);
         else startPrevote(s, fx, random);
       } else if (input.timer === 'heartbeat') onHeartbeatTimer(s, fx);
       else if (input.timer === 'retry') onRetryTimer(s, fx);
@@ -193,7 +305,10 @@ function onRequest(s: MpProposerState, commands: readonly Command[], fx: MpEffec
   // ReadIndex: reads take no slot; they wait for a confirmation round (started at the end of the step).
   // A client's first command (seq 1) always goes through the log: it opens the client's session, which a read served
   // by ReadIndex would not, and without one the client's next write would be refused as from an evicted session.
-  for (const c of commands) (s.config.reads === 'index' && c.seq !== 1 && s.readOnly(c.op) ? s.readsWaiting : s.queue).push(c);
+  for (const c of commands) {
+    if (c.reconfig !== undefined) s.reconfigQueue.push(c);
+    else (s.config.reads === 'index' && c.seq !== 1 && s.readOnly(c.op) ? s.readsWaiting : s.queue).push(c);
+  }
   pump(s, fx);
   assert(s.inflight.size <= s.config.window, `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
 }
@@ -207,31 +322,76 @@ function pump(s: MpProposerState, fx: MpEffect[]): void {
   assert(s.mode === 'leader' && s.ballot !== null, `${s.id}: proposing while ${s.mode}`);
   assert(s.recoverEnd <= s.nextSlot, `${s.id}: recovery end ${s.recoverEnd} past next slot ${s.nextSlot}`);
   const entries: SlotEntry[] = [];
-  while (s.recoverNext < s.recoverEnd && (s.inflight.size < s.config.window || s.config.bugs.unwindowedRecovery)) {
+  while (s.recoverNext < s.recoverEnd && (s.inflight.size < s.config.window || s.config.bugs.unwindowedRecovery) && (s.chosen.has(s.recoverNext) || proposable(s, s.recoverNext) || s.config.bugs.unwindowedRecovery)) {
     const slot = s.recoverNext++;
-    const reported = s.recovering.get(slot);
-    s.recovering.delete(slot);
     // Learned chosen since the election (a commit from the old leader): nothing to re-propose.
-    if (s.chosen.has(slot)) continue;
-    const value = reported ?? [];
+    if (s.chosen.has(slot)) {
+      for (const reports of s.promises.values()) reports.delete(slot);
+      continue;
+    }
+    const value = recoveryValue(s, slot);
+    if (value.some((c) => c.reconfig !== undefined)) s.reconfigSlots.add(slot);
     s.inflight.set(slot, { value, voters: new Set() });
     entries.push({ slot, value });
   }
-  while (s.recoverNext >= s.recoverEnd && s.queue.length > 0 && s.inflight.size < s.config.window) {
+  // A reconfiguration goes alone in its slot, one at a time, and never while reads wait for a confirmation (see startReadRounds).
+  if (s.recoverNext >= s.recoverEnd && s.reconfigQueue.length > 0 && s.readRounds.size === 0 && !reconfiguring(s) && s.inflight.size < s.config.window && proposable(s, s.nextSlot)) {
+    const value = [s.reconfigQueue.shift() as Command];
+    const slot = s.nextSlot++;
+    s.inflight.set(slot, { value, voters: new Set() });
+    s.reconfigSlots.add(slot);
+    entries.push({ slot, value });
+    // Control bug `viewBeforeChosen`: the new view decides from the next slot on, before anyone knows it is chosen.
+    const r = (value[0] as Command).reconfig;
+    if (s.config.bugs.viewBeforeChosen && r !== undefined && r.epoch === lastView(s.views).epoch) s.views = [...s.views, { epoch: r.epoch + 1, from: slot + 1, members: r.members }];
+  }
+  while (s.recoverNext >= s.recoverEnd && s.queue.length > 0 && s.inflight.size < s.config.window && proposable(s, s.nextSlot)) {
     const value = s.queue.splice(0, s.config.batchMax);
     const slot = s.nextSlot++;
     s.inflight.set(slot, { value, voters: new Set() });
     entries.push({ slot, value });
+  }
+  // A chosen view starts deciding only once the log reaches it: with no commands to carry it there, no-ops do (as "Paxos
+  // Made Simple" suggests), or reads and the next reconfiguration, which wait for it, would wait for good on an idle log.
+  while (s.recoverNext >= s.recoverEnd && s.queue.length === 0 && s.nextSlot < lastView(s.views).from && s.inflight.size < s.config.window && proposable(s, s.nextSlot)) {
+    const slot = s.nextSlot++;
+    s.inflight.set(slot, { value: [], voters: new Set() });
+    entries.push({ slot, value: [] });
   }
   if (entries.length === 0) return;
   sendAccepts(s, entries, fx);
   armRetry(s, fx);
 }
 
-function sendAccepts(s: MpProposerState, entries: readonly SlotEntry[], fx: MpEffect[], to: readonly ActorId[] = s.config.members.acceptors): void {
+/** Sends accepts for `entries` to the acceptors of each entry's view (or to those of `to` among them). */
+function sendAccepts(s: MpProposerState, entries: readonly SlotEntry[], fx: MpEffect[], to?: readonly ActorId[]): void {
   const ballot = s.ballot as Ballot;
-  for (const part of splitBySize(entries, s.config.maxAcceptBytes)) for (const a of to) fx.push({ type: 'send', to: a, msg: { type: 'accept', from: s.id, ballot, entries: part } });
-  for (const a of to) s.busy.add(a);
+  let lo = Number.MAX_SAFE_INTEGER;
+  let hi = -1;
+  for (const e of entries) {
+    if (e.slot < lo) lo = e.slot;
+    if (e.slot > hi) hi = e.slot;
+  }
+  // Nearly always one view holds them all (views are runs of slots): one split, sent to each of its acceptors.
+  if (s.views.length === 1 || viewAt(s.views, lo) === viewAt(s.views, hi)) {
+    const acceptors = viewAt(s.views, lo).members.acceptors.filter((a) => to === undefined || to.includes(a));
+    for (const part of splitBySize(entries, s.config.maxAcceptBytes)) for (const a of acceptors) fx.push({ type: 'send', to: a, msg: { type: 'accept', from: s.id, ballot, entries: part } });
+    for (const a of acceptors) s.busy.add(a);
+    return;
+  }
+  const perAcceptor = new Map<ActorId, SlotEntry[]>();
+  for (const e of entries) {
+    for (const a of viewAt(s.views, e.slot).members.acceptors) {
+      if (to !== undefined && !to.includes(a)) continue;
+      const list = perAcceptor.get(a);
+      if (list) list.push(e);
+      else perAcceptor.set(a, [e]);
+    }
+  }
+  for (const [a, list] of perAcceptor) {
+    for (const part of splitBySize(list, s.config.maxAcceptBytes)) fx.push({ type: 'send', to: a, msg: { type: 'accept', from: s.id, ballot, entries: part } });
+    s.busy.add(a);
+  }
 }
 
 /** Consecutive runs of `entries` of at most `max` bytes of batch JSON each (an entry bigger than that alone). */
@@ -263,7 +423,7 @@ function onAccepted(s: MpProposerState, m: MpAccepted, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `stale accepted ${describeBallot(m.ballot)}` });
     return;
   }
-  if (!s.config.members.acceptors.includes(m.from)) {
+  if (!isAcceptor(s, m.from)) {
     fx.push({ type: 'ignore', reason: `accepted from non-acceptor ${m.from}` });
     return;
   }
@@ -275,17 +435,21 @@ function onAccepted(s: MpProposerState, m: MpAccepted, fx: MpEffect[]): void {
   for (const slot of m.slots) {
     const e = s.inflight.get(slot);
     if (!e) continue;
+    // A slot is decided by its own view's acceptors alone.
+    const { acceptors } = s.views.length === 1 ? (s.views[0] as View).members : viewAt(s.views, slot).members;
+    if (!acceptors.includes(m.from)) continue;
     e.voters.add(m.from);
-    if (!isQuorum(s.config.members.acceptors, e.voters)) continue;
+    if (!isQuorum(acceptors, e.voters)) continue;
     s.inflight.delete(slot);
     s.chosen.set(slot, e.value);
     newly.push({ slot, value: e.value });
   }
   if (newly.length === 0) return;
-  while (s.chosen.has(s.commitIndex)) s.commitIndex++;
+  const learners = ahead(s, 'learners');
+  advanceCommit(s, fx);
   assert(s.commitIndex <= s.nextSlot, `${s.id}: commit index ${s.commitIndex} past the next slot ${s.nextSlot}`);
   const commit = { type: 'commit', from: s.id, entries: newly } as const;
-  for (const to of s.config.members.learners) fx.push({ type: 'send', to, msg: commit });
+  for (const to of learners) fx.push({ type: 'send', to, msg: commit });
   // The other proposers learn the log too, so a new leader re-proposes only the slots not known chosen.
   for (const to of s.config.members.proposers) if (to !== s.id) fx.push({ type: 'send', to, msg: commit });
   pump(s, fx);
@@ -306,7 +470,7 @@ function onCommit(s: MpProposerState, m: MpCommit, fx: MpEffect[]): void {
     else if (e.slot >= s.commitIndex && !s.inflight.has(e.slot)) s.chosen.set(e.slot, e.value);
   }
   if (beyond > 0) fx.push({ type: 'ignore', reason: `commit from ${m.from}: ${beyond} slot(s) at or past ${horizon} left for catch-up` });
-  while (s.chosen.has(s.commitIndex)) s.commitIndex++;
+  advanceCommit(s, fx);
   assert(s.commitIndex <= horizon, `${s.id}: a commit moved the commit index to ${s.commitIndex}, past the horizon ${horizon}`);
   assert(!s.chosen.has(s.commitIndex), `${s.id}: the commit index ${s.commitIndex} stopped at a chosen slot`);
   // A leader that hears of slots chosen past its own next slot has been deposed without knowing it yet;
@@ -334,7 +498,7 @@ function requestCatchup(s: MpProposerState, leader: ActorId, fx: MpEffect[]): vo
 function startPrevote(s: MpProposerState, fx: MpEffect[], random: number, again = false): void {
   assert(s.mode !== 'leader', `${s.id}: prevote while leader`);
   assert(s.inflight.size === 0 && s.queue.length === 0, `${s.id}: prevote with slots in flight or commands queued`);
-  const { acceptors } = s.config.members;
+  const { acceptors } = current(s);
   const round = prevoteRound(s);
   const ballot: Ballot = { round, proposer: s.id };
   s.mode = 'precandidate';
@@ -344,6 +508,7 @@ function startPrevote(s: MpProposerState, fx: MpEffect[], random: number, again 
   s.prevotes.clear();
   s.heard.clear();
   s.promises.clear();
+  s.promisedViews.clear();
   for (const to of acceptors) fx.push({ type: 'send', to, msg: { type: 'prevote', from: s.id, ballot } });
   if (!again) armElection(s, fx, random);
 }
@@ -356,7 +521,7 @@ function startPrevote(s: MpProposerState, fx: MpEffect[], random: number, again 
  */
 function prevoteRound(s: MpProposerState): number {
   const top = Math.max(0, ...s.known.values());
-  return nextRound(s.config.members.acceptors, s.roundMax, (a) => s.known.get(a) ?? top, s.heard, s.config.maxRoundJump);
+  return nextRound(current(s).acceptors, s.roundMax, (a) => s.known.get(a) ?? top, s.heard, s.config.maxRoundJump);
 }
 
 /** A prevote granted; with a majority, stand for election at that ballot. */
@@ -365,14 +530,14 @@ function onPrevoteOk(s: MpProposerState, m: MpPrevoteOk, fx: MpEffect[], random:
     fx.push({ type: 'ignore', reason: `stale prevote-ok ${describeBallot(m.ballot)}` });
     return;
   }
-  if (!s.config.members.acceptors.includes(m.from)) {
-    fx.push({ type: 'ignore', reason: `prevote-ok from non-acceptor ${m.from}` });
+  if (!current(s).acceptors.includes(m.from)) {
+    fx.push({ type: 'ignore', reason: `prevote-ok from ${m.from}, not an acceptor of the current view` });
     return;
   }
   assert(s.preBallot !== null && s.preBallot.round > s.roundMax, `${s.id}: prevote ballot ${describeBallot(s.preBallot)} not above roundMax ${s.roundMax}`);
   s.prevotes.add(m.from);
-  assert(s.prevotes.size <= s.config.members.acceptors.length, `${s.id}: more prevotes than acceptors`);
-  if (isQuorum(s.config.members.acceptors, s.prevotes)) startElection(s, s.preBallot as Ballot, fx, random);
+  assert(s.prevotes.size <= current(s).acceptors.length, `${s.id}: more prevotes than acceptors`);
+  if (isQuorum(current(s).acceptors, s.prevotes)) startElection(s, s.preBallot as Ballot, fx, random);
 }
 
 /** Stand for election: persist the round, then prepare every slot not known chosen. */
@@ -384,13 +549,14 @@ function startElection(s: MpProposerState, ballot: Ballot, fx: MpEffect[], rando
   s.ballot = ballot;
   s.preBallot = null;
   s.promises.clear();
+  s.promisedViews.clear();
   s.heard.clear();
   fx.push({ type: 'persist', records: [{ kind: 'round', roundMax: ballot.round }], then: prepareAll(s, ballot) });
   armElection(s, fx, random);
 }
 
 function prepareAll(s: MpProposerState, ballot: Ballot): MpEffect[] {
-  return s.config.members.acceptors.map((to) => ({ type: 'send', to, msg: { type: 'prepare', from: s.id, ballot, fromSlot: s.commitIndex } }));
+  return current(s).acceptors.map((to) => ({ type: 'send', to, msg: { type: 'prepare', from: s.id, ballot, fromSlot: s.commitIndex } }));
 }
 
 /**
@@ -407,22 +573,42 @@ function retryPrepare(s: MpProposerState, fx: MpEffect[], random: number): void 
 
 /** Phase 1b: with a majority, become the leader. */
 function onPromise(s: MpProposerState, m: MpPromise, fx: MpEffect[]): void {
-  if (s.mode !== 'candidate' || !ballotEq(m.ballot, s.ballot)) {
+  // Once the log has been reconfigured, a leader still takes promises from acceptors that have not promised yet: a newer
+  // view's were asked when it was chosen, and their answers may come after the view began. (A log never reconfigured
+  // ignores late promises, as it always did.)
+  const forNewView = s.mode === 'leader' && lastView(s.views).epoch > 0 && !s.promises.has(m.from);
+  if ((s.mode !== 'candidate' && !forNewView) || !ballotEq(m.ballot, s.ballot)) {
     fx.push({ type: 'ignore', reason: `stale promise ${describeBallot(m.ballot)}` });
     return;
   }
-  if (!s.config.members.acceptors.includes(m.from)) {
+  if (!isAcceptor(s, m.from)) {
     fx.push({ type: 'ignore', reason: `promise from non-acceptor ${m.from}` });
     return;
   }
-  assert(s.ballot !== null && s.inflight.size === 0, `${s.id}: a candidate without a ballot, or with slots in flight`);
+  assert(s.ballot !== null && (s.mode === 'leader' || s.inflight.size === 0), `${s.id}: a candidate without a ballot, or with slots in flight`);
   s.heard.add(m.from);
   if (m.ballot.round > (s.known.get(m.from) ?? 0)) s.known.set(m.from, m.ballot.round);
-  s.promises.set(m.from, m.entries);
+  const reports = new Map<number, AcceptedEntry>();
+  for (const e of s.config.bugs.ignorePromisedValues ? [] : m.entries) {
+    const prior = reports.get(e.slot);
+    if (e.slot >= s.commitIndex && (prior === undefined || compareBallots(e.ballot, prior.ballot) > 0)) reports.set(e.slot, e);
+  }
+  s.promises.set(m.from, reports);
   // Slots below an acceptor's trim point are chosen and applied everywhere: never propose there again.
-  trimTo(s, m.trimmed);
+  trimTo(s, m.trimmed, m.views, fx);
   assert(s.commitIndex >= s.trimmed && !s.chosen.has(s.commitIndex), `${s.id}: commit index ${s.commitIndex} behind trimmed ${s.trimmed} or at a chosen slot`);
-  if (isQuorum(s.config.members.acceptors, s.promises.keys())) becomeLeader(s, fx);
+  if (s.mode === 'leader') {
+    // Slots the new view's acceptors accepted past what recovery covers are recovered too.
+    let top = -1;
+    for (const slot of reports.keys()) if (slot > top) top = slot;
+    if (top >= s.nextSlot) {
+      if (s.recoverNext >= s.recoverEnd) s.recoverNext = s.nextSlot;
+      s.recoverEnd = s.nextSlot = top + 1;
+    }
+    pump(s, fx);
+    return;
+  }
+  if (isQuorum(current(s).acceptors, s.promises.keys())) becomeLeader(s, fx);
 }
 
 /**
@@ -436,24 +622,19 @@ function onPromise(s: MpProposerState, m: MpPromise, fx: MpEffect[]): void {
 function becomeLeader(s: MpProposerState, fx: MpEffect[]): void {
   assert(s.mode === 'candidate' && s.ballot !== null, `${s.id}: elected while ${s.mode}`);
   assert(s.inflight.size === 0 && s.queue.length === 0, `${s.id}: a candidate with slots in flight or commands queued`);
-  const best = new Map<number, AcceptedEntry>();
   let maxSlot = s.commitIndex - 1;
-  // Control bug `ignorePromisedValues`: the reported entries are not looked at.
-  for (const entries of s.config.bugs.ignorePromisedValues ? [] : s.promises.values()) {
-    for (const e of entries) {
-      if (e.slot < s.commitIndex) continue;
-      const prior = best.get(e.slot);
-      if (!prior || compareBallots(e.ballot, prior.ballot) > 0) best.set(e.slot, e);
-      if (e.slot > maxSlot) maxSlot = e.slot;
+  // (Control bug `ignorePromisedValues`: onPromise kept no reports.)
+  for (const reports of s.promises.values()) {
+    for (const slot of reports.keys()) {
+      if (slot < s.commitIndex) reports.delete(slot);
+      else if (slot > maxSlot) maxSlot = slot;
     }
   }
   for (const slot of s.chosen.keys()) if (slot > maxSlot) maxSlot = slot;
   s.mode = 'leader';
   s.leader = s.id;
   s.leaderBallot = s.ballot;
-  s.promises.clear();
-  s.recovering.clear();
-  for (const [slot, e] of best) if (!s.chosen.has(slot)) s.recovering.set(slot, e.value);
+  s.askedEpoch = viewAt(s.views, s.commitIndex).epoch;
   s.recoverNext = s.commitIndex;
   s.recoverEnd = maxSlot + 1;
   s.nextSlot = maxSlot + 1;
@@ -462,6 +643,8 @@ function becomeLeader(s: MpProposerState, fx: MpEffect[]): void {
   for (const a of s.heard) s.ackers.add(a);
   // The election timer now paces CheckQuorum: a fixed period, by which a majority must have answered.
   fx.push({ type: 'elected', ballot: s.ballot as Ballot }, { type: 'setTimer', timer: 'election', delay: s.config.electionMaxMs });
+  // Views already chosen and not yet deciding: their acceptors promise now, before the log reaches them.
+  askNewViews(s, fx);
   pump(s, fx);
   onHeartbeatTimer(s, fx);
 }
@@ -473,7 +656,7 @@ function becomeLeader(s: MpProposerState, fx: MpEffect[]): void {
  * elsewhere.
  */
 function onNack(s: MpProposerState, m: MpNack, fx: MpEffect[], random: number): void {
-  if (!s.config.members.acceptors.includes(m.from)) {
+  if (!isAcceptor(s, m.from)) {
     fx.push({ type: 'ignore', reason: `nack from non-acceptor ${m.from}` });
     return;
   }
@@ -486,7 +669,7 @@ function onNack(s: MpProposerState, m: MpNack, fx: MpEffect[], random: number): 
   // they refuse again, and that is that.
   // A precandidate has nothing to give up (no ballot of its own yet), so a refused prevote never makes it step down.
   if (s.mode === 'precandidate' && ballotEq(m.ballot, mine)) {
-    if (!s.askedAgain && isQuorum(s.config.members.acceptors, s.heard)) {
+    if (!s.askedAgain && isQuorum(current(s).acceptors, s.heard)) {
       if (prevoteRound(s) > (mine as Ballot).round) {
         startPrevote(s, fx, random, true);
         return;
@@ -545,7 +728,7 @@ function onHeartbeat(s: MpProposerState, m: MpHeartbeat, fx: MpEffect[], random:
 }
 
 function stepDown(s: MpProposerState, leader: ActorId | null, fx: MpEffect[], random: number): void {
-  const waiting: Command[] = [...s.queue, ...s.readsWaiting];
+  const waiting: Command[] = [...s.queue, ...s.readsWaiting, ...s.reconfigQueue];
   for (const e of s.inflight.values()) waiting.push(...e.value);
   for (const r of s.readRounds.values()) waiting.push(...r.commands);
   s.readsWaiting.length = 0;
@@ -558,10 +741,12 @@ function stepDown(s: MpProposerState, leader: ActorId | null, fx: MpEffect[], ra
   s.ackersLast.clear();
   s.busy.clear();
   s.queue.length = 0;
+  s.reconfigQueue.length = 0;
+  s.reconfigSlots.clear();
   s.inflight.clear();
-  s.recovering.clear();
   s.recoverNext = s.recoverEnd = 0;
   s.promises.clear();
+  s.promisedViews.clear();
   s.retryArmed = false;
   fx.push({ type: 'cancelTimer', timer: 'heartbeat' }, { type: 'cancelTimer', timer: 'retry' });
   if (waiting.length > 0) fx.push({ type: 'reject', commands: waiting, leader });
@@ -579,15 +764,16 @@ function stepDown(s: MpProposerState, leader: ActorId | null, fx: MpEffect[], ra
 function checkQuorum(s: MpProposerState, fx: MpEffect[], random: number): void {
   assert(s.mode === 'leader' && s.ballot !== null, `${s.id}: quorum check while ${s.mode}`);
   const answered = new Set([...s.ackers, ...s.ackersLast]);
-  if (isQuorum(s.config.members.acceptors, answered)) {
+  const { acceptors } = current(s);
+  if (isQuorum(acceptors, answered)) {
     s.ackersLast.clear();
     for (const a of s.ackers) s.ackersLast.add(a);
     s.ackers.clear();
     fx.push({ type: 'setTimer', timer: 'election', delay: s.config.electionMaxMs });
     return;
   }
-  assert(answered.size < s.config.members.acceptors.length, `${s.id}: every acceptor answered, yet no quorum`);
-  fx.push({ type: 'ignore', reason: `abdicate: ${answered.size} of ${s.config.members.acceptors.length} acceptors answered at ${describeBallot(s.ballot)} in the last ${2 * s.config.electionMaxMs}` });
+  assert(!acceptors.every((a) => answered.has(a)), `${s.id}: every acceptor answered, yet no quorum`);
+  fx.push({ type: 'ignore', reason: `abdicate: ${acceptors.filter((a) => answered.has(a)).length} of ${acceptors.length} acceptors answered at ${describeBallot(s.ballot)} in the last ${2 * s.config.electionMaxMs}` });
   stepDown(s, null, fx, random);
 }
 
@@ -600,9 +786,9 @@ function onHeartbeatTimer(s: MpProposerState, fx: MpEffect[]): void {
   assert(s.inflight.size <= s.config.window, `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
   const msg = { type: 'heartbeat', from: s.id, ballot: s.ballot, commitIndex: s.commitIndex } as const;
   for (const to of s.config.members.proposers) if (to !== s.id) fx.push({ type: 'send', to, msg });
-  for (const to of s.config.members.learners) fx.push({ type: 'send', to, msg });
+  for (const to of ahead(s, 'learners')) fx.push({ type: 'send', to, msg });
   // An acceptor sent accepts since the last heartbeat heard from us already, and its answers count for CheckQuorum.
-  for (const to of s.config.members.acceptors) if (!s.busy.has(to)) fx.push({ type: 'send', to, msg });
+  for (const to of ahead(s, 'acceptors')) if (!s.busy.has(to)) fx.push({ type: 'send', to, msg });
   s.busy.clear();
   fx.push({ type: 'setTimer', timer: 'heartbeat', delay: s.config.heartbeatMs });
 }
@@ -615,21 +801,23 @@ function onHeartbeatTimer(s: MpProposerState, fx: MpEffect[]): void {
  */
 function onRetryTimer(s: MpProposerState, fx: MpEffect[]): void {
   s.retryArmed = false;
-  if (s.mode !== 'leader' || (s.inflight.size === 0 && s.readRounds.size === 0)) {
+  if (s.mode !== 'leader' || (s.inflight.size === 0 && s.readRounds.size === 0 && s.askedEpoch <= viewAt(s.views, s.commitIndex).epoch)) {
     fx.push({ type: 'ignore', reason: s.mode !== 'leader' ? `retry timer while ${s.mode}` : 'retry timer with nothing in flight' });
     return;
   }
   assert(s.ballot !== null, `${s.id}: leader without a ballot`);
   assert(s.inflight.size <= s.config.window, `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
   // Control bug `noAcceptRetry`: nothing is re-sent, so a lost accept or accepted reply holds its slot in flight for good.
-  for (const to of s.config.bugs.noAcceptRetry ? [] : s.config.members.acceptors) {
+  for (const to of s.config.bugs.noAcceptRetry ? [] : ahead(s, 'acceptors')) {
     const entries: SlotEntry[] = [];
     for (const [slot, e] of s.inflight) if (!e.voters.has(to)) entries.push({ slot, value: e.value });
     if (entries.length > 0) sendAccepts(s, entries, fx, [to]);
   }
+  // A newer view's acceptors that have not promised yet are asked again.
+  if (s.askedEpoch > viewAt(s.views, s.commitIndex).epoch) askNewViews(s, fx, true);
   // Confirmation rounds still short of a majority ask again those that have not answered.
   for (const [id, round] of s.readRounds) {
-    for (const to of s.config.members.acceptors) if (!round.confirmed.has(to)) fx.push({ type: 'send', to, msg: { type: 'confirm', from: s.id, ballot: s.ballot, id } });
+    for (const to of current(s).acceptors) if (!round.confirmed.has(to)) fx.push({ type: 'send', to, msg: { type: 'confirm', from: s.id, ballot: s.ballot, id } });
   }
   armRetry(s, fx);
 }
@@ -646,6 +834,8 @@ function startReadRounds(s: MpProposerState, fx: MpEffect[]): void {
   assert(s.mode === 'leader' && s.ballot !== null, `${s.id}: read round while ${s.mode}`);
   assert(s.readRounds.size <= s.config.window, `${s.id}: ${s.readRounds.size} read rounds, window ${s.config.window}`);
   if (s.commitIndex < s.recoverEnd) return;
+  // Reads wait out a reconfiguration (and one waiting to go): with a single view, its majority's confirmation covers every leader that could have chosen a write.
+  if (reconfiguring(s) || s.reconfigQueue.length > 0) return;
   while (s.readsWaiting.length > 0 && s.readRounds.size < s.config.window) {
     const commands = s.readsWaiting.splice(0, s.config.batchMax);
     // Control bug `readWithoutQuorum`: no round; a deposed leader that does not know it yet hands out stale reads.
@@ -655,7 +845,7 @@ function startReadRounds(s: MpProposerState, fx: MpEffect[]): void {
     }
     const id = s.readSeq++;
     s.readRounds.set(id, { index: s.commitIndex, commands, confirmed: new Set() });
-    for (const to of s.config.members.acceptors) fx.push({ type: 'send', to, msg: { type: 'confirm', from: s.id, ballot: s.ballot, id } });
+    for (const to of current(s).acceptors) fx.push({ type: 'send', to, msg: { type: 'confirm', from: s.id, ballot: s.ballot, id } });
   }
   if (s.readRounds.size > 0) armRetry(s, fx);
 }
@@ -672,8 +862,8 @@ function onConfirmed(s: MpProposerState, m: MpConfirmed, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `stale confirmed ${describeBallot(m.ballot)}` });
     return;
   }
-  if (!s.config.members.acceptors.includes(m.from)) {
-    fx.push({ type: 'ignore', reason: `confirmed from non-acceptor ${m.from}` });
+  if (!current(s).acceptors.includes(m.from)) {
+    fx.push({ type: 'ignore', reason: `confirmed from ${m.from}, not an acceptor of the current view` });
     return;
   }
   // Any answer at our ballot shows this acceptor still hears us (CheckQuorum).
@@ -686,7 +876,7 @@ function onConfirmed(s: MpProposerState, m: MpConfirmed, fx: MpEffect[]): void {
   assert(s.ballot !== null && m.ballot.proposer === s.id, `${s.id}: a confirmation at our ballot names ${m.ballot.proposer}`);
   assert(round.index <= s.commitIndex && round.commands.length > 0, `${s.id}: read round ${m.id} at ${round.index} past the commit index ${s.commitIndex}, or empty`);
   round.confirmed.add(m.from);
-  if (!isQuorum(s.config.members.acceptors, round.confirmed)) return;
+  if (!isQuorum(current(s).acceptors, round.confirmed)) return;
   s.readRounds.delete(m.id);
   releaseReads(s, round.index, round.commands, fx);
 }
@@ -694,7 +884,7 @@ function onConfirmed(s: MpProposerState, m: MpConfirmed, fx: MpEffect[]): void {
 /** Hands confirmed reads to every learner, to answer once it has applied every slot below `index`. */
 function releaseReads(s: MpProposerState, index: number, commands: Batch, fx: MpEffect[]): void {
   const msg = { type: 'read', from: s.id, index, commands } as const;
-  for (const to of s.config.members.learners) fx.push({ type: 'send', to, msg });
+  for (const to of ahead(s, 'learners')) fx.push({ type: 'send', to, msg });
 }
 
 /**
@@ -708,12 +898,20 @@ function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
   let from = Math.max(0, m.fromSlot);
   if (from < s.trimmed) {
     if (s.config.members.proposers.includes(m.from)) {
-      fx.push({ type: 'send', to: m.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed } });
+      fx.push({ type: 'send', to: m.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed, views: viewsFrom(s.views, s.trimmed) } });
       from = s.trimmed;
     } else {
-      const source = [...s.learnerApplied].find(([l, upTo]) => l !== m.from && upTo >= s.trimmed)?.[0];
+      // Turn by turn among the learners that can (one that does not know the asker, added since it last applied, ignores the request).
+      // With none known to have a snapshot that far (this proposer restarted past the slots, see `advanceCommit`, or has
+      // not heard from them since it was elected), any other learner of the current view is asked: it sends its state
+      // as it is, which the asker takes only if it is ahead.
+      let sources = [...s.learnerApplied].filter(([l, upTo]) => l !== m.from && upTo >= s.trimmed).map(([l]) => l);
+      if (sources.length === 0) sources = ahead(s, 'learners').filter((l) => l !== m.from);
+      const source = sources[s.snapshotTurn++ % Math.max(1, sources.length)];
       if (source === undefined) fx.push({ type: 'ignore', reason: `catch-up from ${m.fromSlot}: below the trim point ${s.trimmed} and no learner to copy` });
       else fx.push({ type: 'send', to: source, msg: { type: 'snapshot-request', from: s.id, learner: m.from } });
+      // A learner that missed reconfigurations (removed and brought back) may not know the learner that will send it the snapshot: the views vouch for it.
+      if (source !== undefined && lastView(s.views).epoch > 0) fx.push({ type: 'send', to: m.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed, views: viewsFrom(s.views, s.trimmed) } });
       return;
     }
   }
@@ -737,20 +935,21 @@ function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
  * everywhere.
  */
 function onLearnerApplied(s: MpProposerState, m: MpApplied, fx: MpEffect[]): void {
-  if (!s.config.members.learners.includes(m.from)) {
+  if (!anyViewHas(s.views, 'learners', m.from)) {
     fx.push({ type: 'ignore', reason: `applied from non-learner ${m.from}` });
     return;
   }
   assert(Number.isSafeInteger(m.upTo) && m.upTo >= 0, `${s.id}: ${m.from} applied up to ${m.upTo}`);
   s.learnerApplied.set(m.from, m.upTo);
   if (s.mode !== 'leader' || s.config.compactEvery === 0) return;
-  let upTo = Math.min(s.commitIndex, ...s.config.members.learners.map((l) => s.learnerApplied.get(l) ?? 0));
+  // Only the current view's learners hold compaction back: removing a learner that is gone lets it resume.
+  let upTo = Math.min(s.commitIndex, ...current(s).learners.map((l) => s.learnerApplied.get(l) ?? 0));
   if (upTo - s.trimmed < s.config.compactEvery) return;
   upTo = Math.min(upTo, s.commitIndex);
-  trimTo(s, upTo);
+  trimTo(s, upTo, null, fx);
   assert(s.trimmed === upTo && s.commitIndex >= s.trimmed, `${s.id}: trimming to ${upTo} left trimmed ${s.trimmed}, commit index ${s.commitIndex}`);
-  const msg = { type: 'trim', from: s.id, upTo } as const;
-  for (const to of s.config.members.acceptors) fx.push({ type: 'send', to, msg });
+  const msg = { type: 'trim', from: s.id, upTo, views: viewsFrom(s.views, upTo) } as const;
+  for (const to of ahead(s, 'acceptors')) fx.push({ type: 'send', to, msg });
   for (const to of s.config.members.proposers) if (to !== s.id) fx.push({ type: 'send', to, msg });
 }
 
@@ -765,7 +964,8 @@ function onLearnerApplied(s: MpProposerState, m: MpApplied, fx: MpEffect[]): voi
  * back.
  */
 function onTrim(s: MpProposerState, m: MpTrim, fx: MpEffect[]): void {
-  const { proposers, acceptors } = s.config.members;
+  const { proposers } = s.config.members;
+  const acceptors = { includes: (id: ActorId) => isAcceptor(s, id) };
   if (!proposers.includes(m.from) && !acceptors.includes(m.from)) {
     fx.push({ type: 'ignore', reason: `trim from ${m.from}, neither proposer nor acceptor` });
     return;
@@ -782,7 +982,7 @@ function onTrim(s: MpProposerState, m: MpTrim, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `trim to ${m.upTo}: already trimmed to ${s.trimmed}` });
     return;
   }
-  trimTo(s, m.upTo);
+  trimTo(s, m.upTo, m.views, fx);
   assert(acceptors.includes(m.from) ? s.mode === 'leader' && m.upTo <= s.nextSlot : m.from === s.leader, `${s.id}: took a trim from ${m.from} it should have ignored`);
   assert(s.trimmed === m.upTo && s.commitIndex >= s.trimmed, `${s.id}: trim to ${m.upTo} left trimmed ${s.trimmed}, commit index ${s.commitIndex}`);
   // The trim may have freed the window.
@@ -797,20 +997,24 @@ function onTrim(s: MpProposerState, m: MpTrim, fx: MpEffect[]): void {
  * proposed nothing). A client command in such a slot that was not the one
  * chosen there is re-sent by its client, as after any change of leader.
  */
-function trimTo(s: MpProposerState, upTo: number): void {
+function trimTo(s: MpProposerState, upTo: number, views: readonly View[] | null | undefined, fx: MpEffect[]): void {
   if (upTo <= s.trimmed) return;
+  // Skipping slots it never learned, it cannot replay their reconfigurations: the views come with the trim point.
+  if (upTo > s.commitIndex && views && (views[0] as View).from <= upTo && lastView(views).epoch >= lastView(s.views).epoch) s.views = views;
   // Walk whichever is shorter: a restarted proposer may learn of a trim point far past anything it holds.
   if (upTo - s.trimmed <= s.chosen.size) for (let slot = s.trimmed; slot < upTo; slot++) s.chosen.delete(slot);
   else for (const slot of s.chosen.keys()) if (slot < upTo) s.chosen.delete(slot);
   s.trimmed = upTo;
   if (!s.config.bugs.trimKeepsInflight) for (const slot of s.inflight.keys()) if (slot < upTo) s.inflight.delete(slot);
+  for (const slot of s.reconfigSlots) if (slot < upTo) s.reconfigSlots.delete(slot);
   if (s.recoverNext < upTo) {
-    for (const slot of s.recovering.keys()) if (slot < upTo) s.recovering.delete(slot);
+    for (const reports of s.promises.values()) for (const slot of reports.keys()) if (slot < upTo) reports.delete(slot);
     s.recoverNext = upTo;
   }
   if (s.commitIndex < upTo) s.commitIndex = upTo;
-  while (s.chosen.has(s.commitIndex)) s.commitIndex++;
+  advanceCommit(s, fx);
   if (s.nextSlot < s.commitIndex) s.nextSlot = s.commitIndex;
+  if (s.views.length > 1) s.views = viewsFrom(s.views, s.trimmed);
 }
 
 function armElection(s: MpProposerState, fx: MpEffect[], random: number): void {
@@ -831,7 +1035,7 @@ export function mpProposerInvariants(s: MpProposerState): void {
   if (s.mode === 'precandidate') assert(s.preBallot !== null && s.preBallot.round > s.roundMax, `${s.id}: prevote ballot ${describeBallot(s.preBallot)} not above roundMax ${s.roundMax}`);
   assert(s.mode === 'leader' || (s.ackers.size === 0 && s.ackersLast.size === 0 && s.busy.size === 0), `${s.id}: counts acceptors answering while ${s.mode}`);
   assert(s.commitIndex <= s.nextSlot || s.mode !== 'leader', `${s.id}: commit index ${s.commitIndex} past next slot ${s.nextSlot}`);
-  if (s.mode !== 'leader') assert(s.inflight.size === 0 && s.queue.length === 0 && s.recovering.size === 0, `${s.id}: slots in flight while ${s.mode}`);
+  if (s.mode !== 'leader') assert(s.inflight.size === 0 && s.queue.length === 0 && s.reconfigQueue.length === 0 && s.reconfigSlots.size === 0, `${s.id}: slots in flight while ${s.mode}`);
   if (s.mode !== 'leader') assert(s.readsWaiting.length === 0 && s.readRounds.size === 0, `${s.id}: reads waiting while ${s.mode}`);
   assert(s.readRounds.size <= s.config.window, `${s.id}: ${s.readRounds.size} read rounds, window ${s.config.window}`);
   for (const r of s.readRounds.values()) assert(r.index <= s.commitIndex, `${s.id}: a read round waits for ${r.index}, past the commit index ${s.commitIndex}`);
@@ -843,6 +1047,10 @@ export function mpProposerInvariants(s: MpProposerState): void {
   assert(s.inflight.size <= s.config.window, `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
   // A slot below the trim point can never be chosen again (acceptors refuse it), so one left in flight would hold the window forever.
   for (const slot of s.inflight.keys()) assert(slot >= s.trimmed && slot < s.nextSlot, `${s.id}: slot ${slot} in flight outside [trimmed ${s.trimmed}, next slot ${s.nextSlot})`);
-  // O(1), as recovery may owe thousands of slots: pump and trimTo drop a slot's value as they pass it.
-  assert(s.recovering.size <= Math.max(0, s.recoverEnd - s.recoverNext), `${s.id}: recovery holds ${s.recovering.size} values for [${s.recoverNext}, ${s.recoverEnd})`);
+  if (s.mode !== 'leader' && s.mode !== 'candidate') assert(s.promises.size === 0, `${s.id}: holds promises while ${s.mode}`);
+  // The views: consecutive, one deciding the commit index, and (leading) every slot in flight at most α past it unless the control bug says otherwise.
+  for (let i = 1; i < s.views.length; i++) assert((s.views[i] as View).epoch === (s.views[i - 1] as View).epoch + 1 && (s.views[i] as View).from > (s.views[i - 1] as View).from, `${s.id}: views out of order`);
+  assert(s.views.length === 1 || (s.views[1] as View).from > s.trimmed, `${s.id}: a view that no longer decides anything is kept past the trim point ${s.trimmed}`);
+  if (!s.config.bugs.viewBeforeChosen && !s.config.bugs.unwindowedRecovery) for (const slot of s.inflight.keys()) assert(slot < s.commitIndex + s.config.window, `${s.id}: slot ${slot} in flight, α = ${s.config.window} or more past the commit index ${s.commitIndex}`);
+  for (const slot of s.reconfigSlots) assert(slot >= s.commitIndex && (s.inflight.has(slot) || s.chosen.has(slot)), `${s.id}: reconfiguration slot ${slot} neither in flight nor chosen past the commit index ${s.commitIndex}`);
 }

@@ -7,14 +7,17 @@
 import type { Ballot } from '../ballot.js';
 import type { ActorId, Membership } from '../ids.js';
 import type { Value } from '../value.js';
+import type { Reconfig, View } from './views.js';
 
 /** A client command. (clientId, seq) identifies it, so a retried command is applied exactly once. */
 export interface Command {
   readonly clientId: string;
   /** Per-client sequence number, increasing by one per new operation. */
   readonly seq: number;
-  /** The operation, which only the state machine reads. */
+  /** The operation, which only the state machine reads (empty in a reconfiguration). */
   readonly op: Value;
+  /** A reconfiguration of the log's members (see `views.ts`): the log's own command, which no state machine sees. */
+  readonly reconfig?: Reconfig;
 }
 
 /** A client's session as the learners keep it: the last sequence number applied and its result. */
@@ -72,6 +75,8 @@ export interface MpPromise {
   readonly entries: readonly AcceptedEntry[];
   /** Every slot below this is chosen, applied by every learner, and discarded. */
   readonly trimmed: number;
+  /** The views deciding the slots from `trimmed` on, as the trim that set it told (see `views.ts`); absent when the acceptor was never told of any but view 0. */
+  readonly views?: readonly View[];
 }
 
 /** A prepare or accept refused: the acceptor promised `promised`. */
@@ -140,6 +145,8 @@ export interface MpTrim {
   readonly type: 'trim';
   readonly from: ActorId;
   readonly upTo: number;
+  /** The views deciding the slots from `upTo` on: whoever skips to `upTo` learns them here, since the reconfigurations below are gone (absent from an acceptor that knows none but view 0). */
+  readonly views?: readonly View[];
 }
 
 /** The leader asks an up-to-date learner to send its state machine to `learner`, which is behind the trim point. */
@@ -157,6 +164,8 @@ export interface MpSnapshot {
   /** The state machine's own snapshot. */
   readonly data: Value;
   readonly sessions: readonly (readonly [string, Session])[];
+  /** The log's views as of `upTo` (see `views.ts`); absent means view 0 alone. */
+  readonly views?: readonly View[];
 }
 
 /**
@@ -210,10 +219,12 @@ export type MpRecord =
   | { readonly kind: 'promised'; readonly ballot: Ballot }
   | { readonly kind: 'accepted'; readonly slot: number; readonly ballot: Ballot; readonly value: Batch }
   | { readonly kind: 'round'; readonly roundMax: number }
-  /** Slots below `upTo` are discarded (the store may delete their records). */
-  | { readonly kind: 'trim'; readonly upTo: number }
-  /** A learner's state machine after applying every slot below `upTo`. */
-  | { readonly kind: 'snapshot'; readonly upTo: number; readonly data: Value; readonly sessions: readonly (readonly [string, Session])[] };
+  /** Slots below `upTo` are discarded (the store may delete their records); `views` decide the slots from `upTo` on (absent in stores written before views: view 0 only). */
+  | { readonly kind: 'trim'; readonly upTo: number; readonly views?: readonly View[] }
+  /** A learner's state machine after applying every slot below `upTo`, and the log's views then (absent: view 0 only). */
+  | { readonly kind: 'snapshot'; readonly upTo: number; readonly data: Value; readonly sessions: readonly (readonly [string, Session])[]; readonly views?: readonly View[] }
+  /** A proposer saw every slot below `base` chosen, and `views` deciding the slots from `base` on; a restarted proposer starts there. */
+  | { readonly kind: 'views'; readonly base: number; readonly views: readonly View[] };
 
 /** What a Multi-Paxos core asks its host to do. */
 export type MpEffect =
@@ -266,6 +277,8 @@ export interface MpBugs {
   readonly readWithoutQuorum: boolean;
   /** A learner applies a command of a client whose session it evicted as a new client's (so an evicted client's retry is applied again). */
   readonly reapplyEvicted: boolean;
+  /** A leader decides with a new view as soon as it proposes the reconfiguration, not α slots after it is chosen (so an old view's quorum and a new one's may both decide a slot). */
+  readonly viewBeforeChosen: boolean;
 }
 
 /** Configuration of the Multi-Paxos roles. Times in the host's unit. */
@@ -280,7 +293,12 @@ export interface MpConfig {
   readonly retryMs: number;
   /** Most commands in one slot. */
   readonly batchMax: number;
-  /** Most slots in flight (proposed, not yet chosen). */
+  /**
+   * Most slots in flight (proposed, not yet chosen). Also Lamport's α: a
+   * leader proposes a slot only when every slot `window` or more below it is
+   * chosen, and a reconfiguration chosen at slot i decides from i + `window`
+   * on (see `views.ts`).
+   */
   readonly window: number;
   /** Most entries per commit message sent to a catching-up learner. */
   readonly catchupMax: number;
@@ -328,7 +346,7 @@ export function mpConfig(members: Membership, o: Partial<Omit<MpConfig, 'members
     maxSessions: o.maxSessions ?? 16_384,
     maxRoundJump: o.maxRoundJump ?? 1_000_000,
     reads: o.reads ?? 'index',
-    bugs: { staleRead: false, trimKeepsInflight: false, unwindowedRecovery: false, noAcceptRetry: false, ignorePromisedValues: false, forgetAccepted: false, promiseOmitsTrim: false, readWithoutQuorum: false, reapplyEvicted: false, ...o.bugs },
+    bugs: { staleRead: false, trimKeepsInflight: false, unwindowedRecovery: false, noAcceptRetry: false, ignorePromisedValues: false, forgetAccepted: false, promiseOmitsTrim: false, readWithoutQuorum: false, reapplyEvicted: false, viewBeforeChosen: false, ...o.bugs },
   };
 }
 

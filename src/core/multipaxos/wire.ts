@@ -17,6 +17,7 @@ import type { ActorId } from '../ids.js';
 import type { AnyStateMachine } from './machine.js';
 import type { AcceptedEntry, Batch, MpMessage, MpSnapshot, SlotEntry } from './types.js';
 import { exactBallot, exactFieldsProblem, isActorIdText } from '../messages.js';
+import { membershipProblem, viewsProblem, type View } from './views.js';
 
 /** JSON texts of batches already encoded or decoded in this thread, by batch object. */
 const batchTexts = new WeakMap<Batch, string>();
@@ -58,7 +59,17 @@ export function toWire(msg: MpMessage): unknown {
 /** The result of `validateMpMessage`: the message, or why it was refused. */
 export type MpValidated = { readonly ok: true; readonly msg: MpMessage } | { readonly ok: false; readonly reason: string };
 
-/** The fields each message type has on the wire, and no others. */
+/** Message types that may carry the log's views as well (see `views.ts`). */
+const WITH_VIEWS: ReadonlySet<MpMessage['type']> = new Set(['promise', 'trim', 'snapshot']);
+
+/** The views a message carries, checked, or why they are bad; undefined when it carries none. */
+function carriedViews(m: Record<string, unknown>): readonly View[] | undefined | string {
+  if (!('views' in m)) return undefined;
+  const problem = viewsProblem(m.views);
+  return problem === null ? (m.views as View[]) : problem;
+}
+
+/** The fields each message type has on the wire, and no others (besides `views`, see WITH_VIEWS). */
 const FIELDS: Readonly<Record<MpMessage['type'], readonly string[]>> = {
   prevote: ['type', 'from', 'ballot'],
   'prevote-ok': ['type', 'from', 'ballot'],
@@ -95,7 +106,7 @@ export function validateMpMessage(x: unknown, machine: AnyStateMachine): MpValid
   if (!isActorIdText(from)) return refuse('missing sender');
   if (typeof m.type !== 'string' || !Object.hasOwn(FIELDS, m.type)) return refuse('unknown message type');
   const type = m.type as MpMessage['type'];
-  const extra = exactFieldsProblem(m, FIELDS[type], type);
+  const extra = exactFieldsProblem(m, 'views' in m && WITH_VIEWS.has(type) ? [...FIELDS[type], 'views'] : FIELDS[type], type);
   if (extra !== null) return refuse(extra);
   let b: Ballot | null = null;
   if (BALLOTED.has(type)) {
@@ -114,7 +125,9 @@ export function validateMpMessage(x: unknown, machine: AnyStateMachine): MpValid
       const entries = acceptedEntries(m.entries, machine);
       if (typeof entries === 'string') return refuse(`promise: ${entries}`);
       if (!isSlot(m.trimmed)) return refuse('promise: bad trimmed');
-      return { ok: true, msg: { type: 'promise', from, ballot: b as Ballot, entries, trimmed: m.trimmed } };
+      const views = carriedViews(m);
+      if (typeof views === 'string') return refuse(`promise: ${views}`);
+      return { ok: true, msg: { type: 'promise', from, ballot: b as Ballot, entries, trimmed: m.trimmed, ...(views ? { views } : {}) } };
     }
     case 'nack': {
       const promised = exactBallot(m.promised, 'promised ballot');
@@ -142,9 +155,14 @@ export function validateMpMessage(x: unknown, machine: AnyStateMachine): MpValid
       if (!isSlot(m.fromSlot)) return refuse('bad fromSlot');
       return { ok: true, msg: { type: 'catchup', from, fromSlot: m.fromSlot } };
     case 'applied':
-    case 'trim':
-      if (!isSlot(m.upTo)) return refuse(`${type}: bad upTo`);
+      if (!isSlot(m.upTo)) return refuse('applied: bad upTo');
       return { ok: true, msg: { type, from, upTo: m.upTo } };
+    case 'trim': {
+      if (!isSlot(m.upTo)) return refuse('trim: bad upTo');
+      const views = carriedViews(m);
+      if (typeof views === 'string') return refuse(`trim: ${views}`);
+      return { ok: true, msg: { type, from, upTo: m.upTo, ...(views ? { views } : {}) } };
+    }
     case 'snapshot-request':
       if (!isActorIdText(m.learner)) return refuse('snapshot-request: no learner');
       return { ok: true, msg: { type: 'snapshot-request', from, learner: m.learner } };
@@ -213,8 +231,10 @@ function acceptedEntries(x: unknown, machine: AnyStateMachine): AcceptedEntry[] 
 function snapshot(from: ActorId, m: Record<string, unknown>, machine: AnyStateMachine): MpValidated {
   const problem = snapshotProblem(m, machine);
   if (problem !== null) return refuse(`snapshot: ${problem}`);
+  const views = carriedViews(m);
+  if (typeof views === 'string') return refuse(`snapshot: ${views}`);
   const { upTo, data, sessions } = m as unknown as MpSnapshot;
-  return { ok: true, msg: { type: 'snapshot', from, upTo, data, sessions } };
+  return { ok: true, msg: { type: 'snapshot', from, upTo, data, sessions, ...(views ? { views } : {}) } };
 }
 
 /**
@@ -276,15 +296,33 @@ export function batchProblem(x: unknown, machine: AnyStateMachine): string | nul
 
 /** The fields of a command. */
 const COMMAND_FIELDS: readonly string[] = ['clientId', 'seq', 'op'];
+/** The fields of a reconfiguration command (its op is empty: it is the log's, not the machine's). */
+const RECONFIG_FIELDS: readonly string[] = ['clientId', 'seq', 'op', 'reconfig'];
 
 /** Why `x` is not a well-formed command, or null when it is one. An operation is a JSON object, whose shape is the machine's to check. */
 function commandProblem(x: unknown, machine: AnyStateMachine): string | null {
   if (typeof x !== 'object' || x === null) return 'a command is not an object';
-  if (exactFieldsProblem(x, COMMAND_FIELDS, 'a command') !== null) return 'a command has other fields than clientId, seq and op';
+  const reconfig = 'reconfig' in x;
+  if (exactFieldsProblem(x, reconfig ? RECONFIG_FIELDS : COMMAND_FIELDS, 'a command') !== null) return 'a command has other fields than clientId, seq and op (and reconfig)';
   const { clientId, seq, op } = x as Record<string, unknown>;
   if (!isActorIdText(clientId)) return 'a command has no clientId';
   if (!Number.isSafeInteger(seq) || (seq as number) < 0) return `command of ${clientId} has a bad seq`;
   if (typeof op !== 'object' || op === null || Array.isArray(op)) return `command ${clientId}#${String(seq)} has no op`;
+  if (reconfig) return reconfigCommandProblem(x as Record<string, unknown>);
   const problem = machine.opProblem(op);
   return problem === null ? null : `command ${clientId}#${String(seq)} has ${problem}`;
+}
+
+/** Why a reconfiguration command is malformed (its op must be empty; its epoch a view number; its members three lists of ids). */
+function reconfigCommandProblem(x: Record<string, unknown>): string | null {
+  if (Object.keys(x.op as object).length !== 0) return 'a reconfiguration carries an op';
+  const r = x.reconfig;
+  if (typeof r !== 'object' || r === null || exactFieldsProblem(r, ['epoch', 'members'], 'a reconfiguration') !== null) return 'a reconfiguration is not {epoch, members}';
+  const { epoch, members } = r as Record<string, unknown>;
+  if (!Number.isSafeInteger(epoch) || (epoch as number) < 0) return 'a reconfiguration has a bad epoch';
+  if (typeof members !== 'object' || members === null || exactFieldsProblem(members, ['proposers', 'acceptors', 'learners'], 'members') !== null) return 'a reconfiguration\'s members are not {proposers, acceptors, learners}';
+  const problem = membershipProblem(members);
+  if (problem !== null) return `a reconfiguration: ${problem}`;
+  for (const ids of Object.values(members as Record<string, string[]>)) if (ids.some((id) => !isActorIdText(id))) return 'a reconfiguration names a bad actor id';
+  return null;
 }

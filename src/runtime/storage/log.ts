@@ -53,6 +53,7 @@ import type { EnvironmentOptions } from './types.js';
 import { isBallot } from '../../core/ballot.js';
 import type { AnyStateMachine } from '../../core/multipaxos/machine.js';
 import type { MpRecord } from '../../core/multipaxos/types.js';
+import { viewsProblem } from '../../core/multipaxos/views.js';
 import { batchJson, batchProblem, snapshotProblem } from '../../core/multipaxos/wire.js';
 import { CorruptRecordError } from './types.js';
 
@@ -110,6 +111,7 @@ export async function openLmdbLog(dir: string, opts: LmdbLogOptions): Promise<Re
   let snapshots: number[] = [];
   let promises: number[] = [];
   let rounds: number[] = [];
+  let viewRecords: number[] = [];
   /** Obsolete records a load found (see load); deleted with the next append. */
   let leftover: number[] = [];
   /** Indexes record `key` and returns the keys it makes obsolete (dropping them from the index). */
@@ -133,6 +135,11 @@ export async function openLmdbLog(dir: string, opts: LmdbLogOptions): Promise<Re
     if (record.kind === 'round') {
       const older = rounds;
       rounds = [key];
+      return older;
+    }
+    if (record.kind === 'views') {
+      const older = viewRecords;
+      viewRecords = [key];
       return older;
     }
     if (record.kind !== 'trim') return [];
@@ -189,6 +196,7 @@ export async function openLmdbLog(dir: string, opts: LmdbLogOptions): Promise<Re
       snapshots = [];
       promises = [];
       rounds = [];
+      viewRecords = [];
       leftover = [];
       for (const { key, value } of db.getRange({})) {
         if (!Number.isSafeInteger(key) || key < 0) throw new CorruptRecordError(file, String(key), 'the key is not a record sequence number; this is not a synod record log');
@@ -231,7 +239,7 @@ export function openMemoryLog(): RecordLog {
       for (const r of added) {
         // Compaction drops what a record makes obsolete, as the LMDB log does, so a long run stays within memory.
         if (r.kind === 'trim') records = records.filter((old) => old.kind !== 'trim' && !(old.kind === 'accepted' && old.slot < r.upTo));
-        if (r.kind === 'snapshot' || r.kind === 'promised' || r.kind === 'round') records = records.filter((old) => old.kind !== r.kind);
+        if (r.kind === 'snapshot' || r.kind === 'promised' || r.kind === 'round' || r.kind === 'views') records = records.filter((old) => old.kind !== r.kind);
         records.push(r);
       }
       return Promise.resolve();
@@ -293,6 +301,11 @@ export function decodeLogRecord(raw: string | Uint8Array, file: string, key: str
   return record;
 }
 
+/** Why a record's optional `views` are bad (null when absent or good). */
+function optionalViews(r: Record<string, unknown>): string | null {
+  return r.views === undefined ? null : viewsProblem(r.views);
+}
+
 function crcHex(body: string): string {
   return crc32(body).toString(16).padStart(8, '0');
 }
@@ -316,9 +329,11 @@ function shallowProblem(x: unknown, machine: AnyStateMachine): string | null {
     case 'round':
       return fields(['kind', 'roundMax']) ?? (Number.isSafeInteger(r.roundMax) && (r.roundMax as number) >= 0 ? null : 'a round record without a valid roundMax');
     case 'trim':
-      return fields(['kind', 'upTo']) ?? (Number.isSafeInteger(r.upTo) && (r.upTo as number) >= 0 ? null : 'a trim record without a valid upTo');
+      return fields(['kind', 'upTo', 'views']) ?? (Number.isSafeInteger(r.upTo) && (r.upTo as number) >= 0 ? null : 'a trim record without a valid upTo') ?? optionalViews(r);
+    case 'views':
+      return fields(['kind', 'base', 'views']) ?? (Number.isSafeInteger(r.base) && (r.base as number) >= 0 ? null : 'a views record without a valid base') ?? viewsProblem(r.views);
     case 'snapshot': {
-      const bad = fields(['kind', 'upTo', 'data', 'sessions']);
+      const bad = fields(['kind', 'upTo', 'data', 'sessions', 'views']) ?? optionalViews(r);
       if (bad !== null) return bad;
       const problem = snapshotProblem(r, machine);
       return problem === null ? null : `a snapshot record: ${problem}`;

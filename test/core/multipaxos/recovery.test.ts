@@ -108,11 +108,17 @@ describe('windowed recovery', () => {
     let r = elect(config, reported);
     r = step(r.state, { type: 'accepted', from: 'a1', ballot: b(1), slots: [0, 1, 2, 3] });
     r = step(r.state, { type: 'accepted', from: 'a3', ballot: b(1), slots: [1] });
-    // Slot 1 is chosen (a1, a3) and slot 4 took its place; a1 voted for 0, 2, 3.
-    expect([...r.state.inflight.keys()]).toEqual([0, 2, 3, 4]);
-    const retry = step(r.state, 'retry');
-    const bySlots = Object.fromEntries(accepts(retry.effects).map((a) => [a.to, a.slots]));
-    expect(bySlots).toEqual({ a1: [4], a2: [0, 2, 3, 4], a3: [0, 2, 3, 4] });
+    // Slot 1 is chosen (a1, a3); slot 4 waits for slot 0 (α = window: a slot goes only once every slot α below it is chosen); a1 voted for 0, 2, 3.
+    expect([...r.state.inflight.keys()]).toEqual([0, 2, 3]);
+    let retry = step(r.state, 'retry');
+    let bySlots = Object.fromEntries(accepts(retry.effects).map((a) => [a.to, a.slots]));
+    expect(bySlots).toEqual({ a2: [0, 2, 3], a3: [0, 2, 3] });
+    // Slot 0 chosen, so the commit index is 2: slots 4 and 5 go, and a retry sends them to a1 too.
+    r = step(retry.state, { type: 'accepted', from: 'a3', ballot: b(1), slots: [0] });
+    expect([...r.state.inflight.keys()]).toEqual([2, 3, 4, 5]);
+    retry = step(r.state, 'retry');
+    bySlots = Object.fromEntries(accepts(retry.effects).map((a) => [a.to, a.slots]));
+    expect(bySlots).toEqual({ a1: [4, 5], a2: [2, 3, 4, 5], a3: [2, 3, 4, 5] });
     expect(retry.effects).toContainEqual({ type: 'setTimer', timer: 'retry', delay: config.retryMs });
   });
 });

@@ -1,0 +1,134 @@
+/**
+ * Views: the membership of the replicated log, changed through the log itself
+ * ("Paxos Made Simple" §3, Lamport's α). A view is a view number (`epoch`),
+ * the first slot it decides (`from`) and its members. View 0 is the
+ * configured membership, from slot 0.
+ *
+ * A reconfiguration is a command chosen in the log, `{ epoch: n, members }`:
+ * "view n is followed by these members". Chosen at slot i, it is valid iff
+ * the newest view chosen below i has number n (a compare-and-set, so a retried
+ * or stale reconfiguration changes nothing, and every replica, replaying the
+ * same log, agrees), and then view n + 1 decides every slot from i + α on,
+ * α being the leader's window. A leader proposes slot s only once every slot
+ * up to s − α is chosen and known to it (`MpProposerState.commitIndex` >
+ * s − α), so it always knows the view of the slot it proposes; a slot is
+ * decided by a majority of its own view's acceptors, and before proposing in
+ * a new view a leader gathers promises from a majority of that view's
+ * acceptors too. No slot is ever decided by two views, so two views' quorums
+ * need not intersect.
+ *
+ * A new acceptor needs to hold nothing before it votes: it only ever votes on
+ * slots of views it belongs to, and no proposer sends it anything for a slot
+ * of an earlier view. For now the proposers of every view are those of view
+ * 0 (the acceptors and learners change; see `reconfigProblem`).
+ *
+ * Pure data and pure functions, shared by the proposers (which must know the
+ * view of every slot they propose) and the learners (which apply the log and
+ * report each reconfiguration's outcome to its client).
+ */
+import type { ActorId, Membership } from '../ids.js';
+import type { Batch, Command } from './types.js';
+
+/** One view of the log: the members that decide every slot from `from` until the next view. */
+export interface View {
+  readonly epoch: number;
+  readonly from: number;
+  readonly members: Membership;
+}
+
+/** A reconfiguration: view `epoch` is followed by `members`. */
+export interface Reconfig {
+  readonly epoch: number;
+  readonly members: Membership;
+}
+
+/** The views of a fresh log: view 0, the configured members, from slot 0. */
+export function initialViews(members: Membership): View[] {
+  return [{ epoch: 0, from: 0, members }];
+}
+
+/** The view deciding `slot` (views sorted by `from`, the first from at most `slot`). */
+export function viewAt(views: readonly View[], slot: number): View {
+  for (let i = views.length - 1; i > 0; i--) if ((views[i] as View).from <= slot) return views[i] as View;
+  return views[0] as View;
+}
+
+/** The newest view chosen (it may not decide any slot yet). */
+export function lastView(views: readonly View[]): View {
+  return views[views.length - 1] as View;
+}
+
+/**
+ * Why `members` may not follow `current` (null when it may): every role
+ * non-empty, no actor in two roles, no id twice, a learner kept, and the proposers unchanged
+ * (changing the proposers is not supported yet: acceptors and learners check
+ * who may send them a ballot or a commit against the configured proposers).
+ */
+export function reconfigProblem(current: Membership, members: Membership): string | null {
+  if (members.acceptors.length === 0 || members.learners.length === 0 || members.proposers.length === 0) return 'every role needs at least one member';
+  const all = [...members.proposers, ...members.acceptors, ...members.learners];
+  if (new Set(all).size !== all.length) return 'an actor is named twice';
+  if (members.proposers.length !== current.proposers.length || members.proposers.some((p, i) => p !== current.proposers[i])) return 'the proposers cannot change (yet)';
+  // The log below the trim point survives only in the learners' state machines: a view that dropped every learner
+  // holding it would leave its new learners nothing to copy.
+  if (!members.learners.some((l) => current.learners.includes(l))) return 'a new view must keep at least one learner of the view it follows (new learners copy its state)';
+  return null;
+}
+
+/**
+ * The views after `cmd`, chosen at `slot`, is applied: a new view if it is a
+ * valid reconfiguration of the newest view, else `null` (not a
+ * reconfiguration, a stale or repeated one, or one with a problem).
+ */
+export function afterCommand(views: readonly View[], slot: number, cmd: Command, alpha: number): View[] | null {
+  const r = cmd.reconfig;
+  if (r === undefined) return null;
+  const last = lastView(views);
+  if (r.epoch !== last.epoch || reconfigProblem(last.members, r.members) !== null) return null;
+  return [...views, { epoch: last.epoch + 1, from: Math.max(slot + alpha, last.from + 1), members: r.members }];
+}
+
+/** The views after the batch chosen at `slot` is applied (the same array when nothing changes). */
+export function afterBatch(views: readonly View[], slot: number, batch: Batch, alpha: number): readonly View[] {
+  let out = views;
+  for (const c of batch) if (c.reconfig !== undefined) out = afterCommand(out, slot, c, alpha) ?? out;
+  return out;
+}
+
+/** The views that still decide a slot at or past `slot`: the one deciding `slot` and every later one. */
+export function viewsFrom(views: readonly View[], slot: number): View[] {
+  const first = viewAt(views, slot);
+  return views.filter((v) => v.epoch >= first.epoch);
+}
+
+/** Every actor of `role` in any of `views`. */
+export function anyViewHas(views: readonly View[], role: keyof Membership, id: ActorId): boolean {
+  for (const v of views) if (v.members[role].includes(id)) return true;
+  return false;
+}
+
+/** Why `x` is not a list of views (null when it is): sorted by epoch and by `from`, consecutive epochs, each a valid membership. */
+export function viewsProblem(x: unknown): string | null {
+  if (!Array.isArray(x) || x.length === 0) return 'views: not a non-empty list';
+  let prior: View | null = null;
+  for (const v of x as unknown[]) {
+    if (typeof v !== 'object' || v === null) return 'views: a view is not an object';
+    const { epoch, from, members } = v as Record<string, unknown>;
+    if (!Number.isSafeInteger(epoch) || (epoch as number) < 0 || !Number.isSafeInteger(from) || (from as number) < 0) return 'views: bad epoch or from';
+    if (membershipProblem(members) !== null) return `views: ${membershipProblem(members)}`;
+    if (prior !== null && ((epoch as number) !== prior.epoch + 1 || (from as number) <= prior.from)) return 'views: not consecutive';
+    prior = v as View;
+  }
+  return null;
+}
+
+/** Why `x` is not a membership (three lists of actor ids). */
+export function membershipProblem(x: unknown): string | null {
+  if (typeof x !== 'object' || x === null) return 'members: not an object';
+  const m = x as Record<string, unknown>;
+  for (const role of ['proposers', 'acceptors', 'learners']) {
+    const ids = m[role];
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string' || id.length === 0 || id.length > 64)) return `members: bad ${role}`;
+  }
+  return null;
+}
