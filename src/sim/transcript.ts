@@ -27,7 +27,7 @@
  *   check                    print the safety checker's verdict
  * A FILTER is `from->to`, `from->*`, `*->to` or a message type such as `promise`.
  *
- * `config multipaxos proposers=N acceptors=N learners=N [window=N] [batch=N] [compact=N] [acceptBytes=N] [reads=index|log] [bug=trim-keeps-inflight|unwindowed-recovery|read-without-quorum]`
+ * `config multipaxos proposers=N acceptors=N learners=N [window=N] [batch=N] [compact=N] [acceptBytes=N] [reads=index|log] [spareAcceptors=N] [spareLearners=N] [bug=trim-keeps-inflight|unwindowed-recovery|read-without-quorum|view-before-chosen]`
  * drives the Multi-Paxos world instead, with the same commands (`timeout A
  * TIMER` names the timer: election, heartbeat, retry, catchup; `A` may be a
  * comma-separated list, fired in order) plus
@@ -35,6 +35,11 @@
  *   request P CLIENT OP...   a client command to P: `read K`, `write K V`, `cas K FROM TO`
  *                            (each client's sequence numbers count up from 1)
  *   inject TO JSON           as above, a raw Multi-Paxos message in wire form
+ *   reconfigure P CLIENT EPOCH ACCEPTORS LEARNERS
+ *                            a reconfiguration to P: view EPOCH is followed by these
+ *                            (comma-separated) acceptors and learners; spares
+ *                            (a<N+1>…, l<N+1>…, see spareAcceptors/spareLearners) are
+ *                            hosted from the start, idle until a view names them
  */
 import { coreConfig } from '../core/config.js';
 import { describeMessage, describeRecord } from '../core/describe.js';
@@ -233,16 +238,20 @@ function multiPaxos(): Protocol<MpWorld> {
   const seqs = new Map<string, number>();
   return {
     create(opt, linkUp, log) {
-      const config = mpConfig(membership(num(opt, 'proposers', 2), num(opt, 'acceptors', 3), num(opt, 'learners', 1)), {
+      const members = membership(num(opt, 'proposers', 2), num(opt, 'acceptors', 3), num(opt, 'learners', 1));
+      const spareIds = (prefix: string, from: number, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${from + i + 1}`);
+      const spares = { acceptors: spareIds('a', members.acceptors.length, num(opt, 'spareAcceptors', 0)), learners: spareIds('l', members.learners.length, num(opt, 'spareLearners', 0)) };
+      const config = mpConfig(members, {
         window: num(opt, 'window', 4),
         batchMax: num(opt, 'batch', 4),
         compactEvery: num(opt, 'compact', 0),
         ...(opt.acceptBytes ? { maxAcceptBytes: Number(opt.acceptBytes) } : {}),
         ...(opt.reads === 'log' || opt.reads === 'index' ? { reads: opt.reads } : {}),
-        bugs: { trimKeepsInflight: opt.bug === 'trim-keeps-inflight', unwindowedRecovery: opt.bug === 'unwindowed-recovery', readWithoutQuorum: opt.bug === 'read-without-quorum' },
+        bugs: { trimKeepsInflight: opt.bug === 'trim-keeps-inflight', unwindowedRecovery: opt.bug === 'unwindowed-recovery', readWithoutQuorum: opt.bug === 'read-without-quorum', viewBeforeChosen: opt.bug === 'view-before-chosen' },
       });
       // Commits go out with their turn, so that every message is in view of the transcript.
-      const world = new MpWorld(handDriven(linkUp), config, log, undefined, { lazyMs: 0 });
+      const reconfigures = spares.acceptors.length + spares.learners.length > 0 || opt.reconfig !== undefined;
+      const world = new MpWorld(handDriven(linkUp), config, log, undefined, { lazyMs: 0, ...(reconfigures ? { spares } : {}) });
       world.onClient = (from, e) => log(`  -> client from ${from}: ${world.describer.effect(e)}`);
       return world;
     },
@@ -265,6 +274,15 @@ function multiPaxos(): Protocol<MpWorld> {
       if (verb === 'inject') {
         const [to, ...json] = args;
         world.inject(need(to, 'inject TO JSON'), JSON.parse(json.join(' ')) as unknown);
+        return true;
+      }
+      if (verb === 'reconfigure') {
+        const [p, client, epoch, acceptors, learners] = args;
+        const usage = 'reconfigure P CLIENT EPOCH ACCEPTORS LEARNERS (comma-separated ids)';
+        const seq = (seqs.get(need(client, usage)) ?? 0) + 1;
+        seqs.set(client as string, seq);
+        const members = { proposers: world.config.members.proposers, acceptors: need(acceptors, usage).split(','), learners: need(learners, usage).split(',') };
+        world.request(need(p, usage), [{ clientId: client as string, seq, op: {}, reconfig: { epoch: Number(need(epoch, usage)), members } }]);
         return true;
       }
       return false;
