@@ -31,6 +31,9 @@ interface KvSimFlags extends FaultFlags, SeededFlags, LivenessFlags {
   compactEvery: number;
   profile: KvProfile;
   reads: 'index' | 'log';
+  reconfig?: number;
+  spareAcceptors: number;
+  spareLearners: number;
   bug?: KvBugName;
   history?: string;
   /** Step bound; default 400 per operation. */
@@ -59,11 +62,14 @@ export function addKvSimCommand(program: Command, exit: (code: number) => void):
     .option('--batch <n>', 'most commands per log slot', intArg(1, 100_000), 64)
     .option('--window <n>', 'most slots in flight', intArg(1, 100_000), 32)
     .option('--compact-every <n>', 'learners snapshot their state every n slots and the log is trimmed below what all have snapshotted (0: never)', intArg(0), 1000)
-    .option('--profile <name>', 'log settings per seed: default (--window and --compact-every as given) or compaction (compaction-heavy: each seed draws --compact-every in [3, 50] and --window in [2, 8])', choiceArg(KV_PROFILES), 'default')
+    .option('--profile <name>', 'log settings per seed: default (--window and --compact-every as given), compaction (compaction-heavy: each seed draws --compact-every in [3, 50] and --window in [2, 8]) or reconfig (as compaction, plus reconfigurations at --reconfig 0.0005 unless given)', choiceArg(KV_PROFILES), 'default')
+    .option('--reconfig <p>', 'probability, at each step, that an administrator asks the leader to change the acceptors and learners to a random non-empty set of the members and spares (default 0, or 0.0005 with --profile reconfig)', probabilityArg)
+    .option('--spare-acceptors <n>', 'spare acceptors hosted for reconfigurations to bring in (when the run reconfigures)', intArg(0, 64), 2)
+    .option('--spare-learners <n>', 'spare learners hosted for reconfigurations to bring in (when the run reconfigures)', intArg(0, 64), 1)
     .option('--reads <how>', 'how reads are served: index (ReadIndex: the leader confirms it still leads with one round to the acceptors, nothing is written) or log (a read is a command of the log, like a write)', choiceArg(['index', 'log'] as const), 'index')
     .option(
       '--bug <name>',
-      'control bug a checker must catch: stale-read (replicas answer reads from their own, possibly lagging, state), cas-false (a cas that swapped answers false), no-retry (a leader never re-sends a lost accept), ignore-promised (a new leader ignores the values in promises), forget-accepted (a restarted acceptor forgets its slots), promise-omits-trim (a promise does not say where the log was trimmed), read-without-quorum (a leader serves reads without confirming it still leads)',
+      'control bug a checker must catch: stale-read (replicas answer reads from their own, possibly lagging, state), cas-false (a cas that swapped answers false), no-retry (a leader never re-sends a lost accept), ignore-promised (a new leader ignores the values in promises), forget-accepted (a restarted acceptor forgets its slots), promise-omits-trim (a promise does not say where the log was trimmed), read-without-quorum (a leader serves reads without confirming it still leads), view-before-chosen (a leader decides with a new view as soon as it proposes it, needs reconfigurations)',
       choiceArg(KV_BUGS),
     )
     .option('--history <file>', 'write the history (single run), or the first failing run\'s history (sweep), as Jepsen-format JSON lines', outputFileArg)
@@ -87,7 +93,8 @@ Examples:
   synod kv-sim --seeds 1..200 --workers 2               a sweep over two cores
   synod kv-sim --seeds 1..20 --ops 200 --bug stale-read a sweep that must fail (and shrinks the first failure)
   synod kv-sim --seeds 1..20 --ops 500 --bug no-retry   one that must fail its liveness phase
-  synod kv-sim --seed 7 --save-schedule s.json          record a run's faults; replay them with --schedule s.json`,
+  synod kv-sim --seed 7 --save-schedule s.json          record a run's faults; replay them with --schedule s.json
+  synod kv-sim --seeds 1..300 --profile reconfig        a sweep with reconfigurations (and compaction)`,
     )
     .action(async (flags: KvSimFlags) => {
       const fail = (message: string) => {
@@ -121,7 +128,8 @@ function runOptions(f: KvSimFlags) {
     proposers: f.proposers,
     acceptors: f.acceptors,
     learners: f.learners,
-    faults: faultsOf(f),
+    faults: { ...faultsOf(f), ...(f.reconfig !== undefined ? { reconfig: f.reconfig } : {}) },
+    spares: { acceptors: f.spareAcceptors, learners: f.spareLearners },
     crashLeader: f.crashLeader,
     batchMax: f.batch,
     window: f.window,
@@ -164,7 +172,7 @@ function runOne(f: KvSimFlags, file: ScheduleFile | undefined): number {
   out(`synod kv-sim: ${f.clients} clients, ${f.ops} ops on ${f.keys} keys; ${f.proposers} proposers, ${f.acceptors} acceptors, ${f.learners} learners; ${faults}${f.bug ? `; bug=${f.bug}` : ''}`);
   out(`operations: ${r.completed} completed, ${r.unknown} unknown (still unanswered at the end)`);
   out(`throughput: ${r.stats.opsPerSec} ops/s of virtual time; latency p50 ${r.stats.latencyP50Ms} ms, p99 ${r.stats.latencyP99Ms} ms (virtual)`);
-  out(`leader changes: ${r.stats.leaderChanges}; slots chosen: ${r.stats.slotsChosen}; crashes: ${r.stats.crashes}; messages sent ${r.stats.sent}, dropped ${r.stats.dropped}; faults injected=${r.schedule.length}`);
+  out(`leader changes: ${r.stats.leaderChanges}${r.stats.reconfigurations > 0 ? `; reconfigurations: ${r.stats.reconfigurations}` : ''}; slots chosen: ${r.stats.slotsChosen}; crashes: ${r.stats.crashes}; messages sent ${r.stats.sent}, dropped ${r.stats.dropped}; faults injected=${r.schedule.length}`);
   if (r.liveness) out(`liveness: ${r.liveness.ok ? `OK — everything answered and applied ${r.liveness.ms} ms into the liveness phase` : `FAILED — no progress within ${f.livenessMs} ms without faults`}`);
   out(`log safety: ${r.violations.length === 0 ? 'OK' : `${r.violations.length} VIOLATION(S)`}`);
   for (const v of r.violations) out(`  step ${v.step} ${v.kind}: ${v.message}`);
@@ -199,6 +207,7 @@ async function runSweep(f: KvSimFlags): Promise<number> {
         unknownRuns: r.unknownRuns,
         failingRuns: r.failingRuns,
         leaderChanges: r.leaderChanges,
+        reconfigurations: r.reconfigurations,
         firstFailure: failure ? { seed: failure.seed, violations: failure.violations, linearizability: linJson(failure.linearizability, false), replay, ...(shrunk ? { shrunk } : {}) } : null,
         failingSeeds: r.failingSeeds.map((seed) => ({ seed, replay: replayCommand(f, seed) })),
         elapsedMs: r.elapsedMs,
@@ -209,7 +218,7 @@ async function runSweep(f: KvSimFlags): Promise<number> {
     );
     return failure ? 1 : 0;
   }
-  out(`${r.runs} runs on ${r.workers} worker(s), ${r.completed}/${r.ops} operations completed, ${r.leaderChanges} leader changes: ${r.unsafeRuns} with log-safety violations, ${r.livenessRuns} without progress in the liveness phase, ${r.nonLinearizableRuns} not linearizable, ${r.unknownRuns} undecided; ${r.elapsedMs} ms`);
+  out(`${r.runs} runs on ${r.workers} worker(s), ${r.completed}/${r.ops} operations completed, ${r.leaderChanges} leader changes${r.reconfigurations > 0 ? `, ${r.reconfigurations} reconfigurations` : ''}: ${r.unsafeRuns} with log-safety violations, ${r.livenessRuns} without progress in the liveness phase, ${r.nonLinearizableRuns} not linearizable, ${r.unknownRuns} undecided; ${r.elapsedMs} ms`);
   if (!failure) {
     out('OK on every seed');
     return 0;
@@ -234,9 +243,10 @@ function shrinkRun(f: KvSimFlags, seed: number, schedule: FaultSchedule | undefi
 /** The flags that shape a run, as command-line words (all of them, so a replay does not depend on defaults); without fault rates when a schedule replaces them. */
 function shapeFlags(f: KvSimFlags, withFaultRates: boolean): string[] {
   const parts = [`--clients ${f.clients} --ops ${f.ops} --keys ${f.keys}`, `--proposers ${f.proposers} --acceptors ${f.acceptors} --learners ${f.learners}`];
-  if (withFaultRates) parts.push(`--drop ${f.drop} --dup ${f.dup} --delay ${f.delay} --crash ${f.crash} --partition ${f.partition} --crash-leader ${f.crashLeader}`);
+  if (withFaultRates) parts.push(`--drop ${f.drop} --dup ${f.dup} --delay ${f.delay} --crash ${f.crash} --partition ${f.partition} --crash-leader ${f.crashLeader}${f.reconfig !== undefined ? ` --reconfig ${f.reconfig}` : ''}`);
   parts.push(`--batch ${f.batch} --window ${f.window} --compact-every ${f.compactEvery}`);
   if (f.profile !== 'default') parts.push(`--profile ${f.profile}`);
+  if (f.spareAcceptors !== 2 || f.spareLearners !== 1) parts.push(`--spare-acceptors ${f.spareAcceptors} --spare-learners ${f.spareLearners}`);
   if (f.reads !== 'index') parts.push(`--reads ${f.reads}`);
   if (f.bug) parts.push(`--bug ${f.bug}`);
   parts.push(...livenessWords(f, DEFAULT_KV_LIVENESS_MS));

@@ -172,6 +172,8 @@ export interface KvSimResult {
     readonly latencyP50Ms: number;
     readonly latencyP99Ms: number;
     readonly leaderChanges: number;
+    /** Reconfigurations chosen and valid: the number of the newest view. */
+    readonly reconfigurations: number;
     readonly slotsChosen: number;
     readonly sent: number;
     readonly dropped: number;
@@ -527,6 +529,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
       latencyP50Ms: pct(0.5),
       latencyP99Ms: pct(0.99),
       leaderChanges: world.stats.leaderChanges,
+      reconfigurations: lastView(world.checker.knownViews).epoch,
       slotsChosen: world.checker.chosenSlots,
       sent: world.stats.sent,
       dropped: world.stats.dropped,

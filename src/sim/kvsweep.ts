@@ -54,10 +54,12 @@ export interface KvSweepResult {
   /** The lowest failing seeds, ascending (at most `keepFailing`). */
   readonly failingSeeds: readonly number[];
   readonly leaderChanges: number;
+  /** Reconfigurations that took effect (new views chosen), summed over the runs. */
+  readonly reconfigurations: number;
 }
 
 /** What a key-value run counts in a sweep. */
-export type KvCounts = { ops: number; completed: number; unsafeRuns: number; livenessRuns: number; nonLinearizableRuns: number; unknownRuns: number; leaderChanges: number };
+export type KvCounts = { ops: number; completed: number; unsafeRuns: number; livenessRuns: number; nonLinearizableRuns: number; unknownRuns: number; leaderChanges: number; reconfigurations: number };
 /** The options of a key-value sweep chunk (no callbacks: chunks cross threads). */
 export type KvSweepTask = Omit<KvSweepOptions, 'first' | 'last' | 'onProgress' | 'keepFailing'>;
 
@@ -89,6 +91,7 @@ export function kvSeed(task: KvSweepTask, seed: number): SeedOutcome<KvCounts, O
       nonLinearizableRuns: lin.status === 'not-linearizable' ? 1 : 0,
       unknownRuns: lin.status === 'unknown' ? 1 : 0,
       leaderChanges: r.stats.leaderChanges,
+      reconfigurations: r.stats.reconfigurations,
     },
     failure: failed ? { violations: r.violations, linearizability: lin } : null,
   };

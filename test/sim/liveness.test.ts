@@ -121,6 +121,40 @@ describe('controls of the log checker', () => {
     });
   }
 
+  it('view-before-chosen (a view used before the reconfiguration that makes it is chosen) is caught by the log checker within 2,000 seeds', async () => {
+    const opts = { ...kv, profile: 'reconfig' } as const;
+    const failure = await firstFailure({ ...opts, bug: 'view-before-chosen' });
+    // A slot decided by the wrong view's majority: applied though no majority of its own view accepted it, or a second choice there.
+    const caught = (vs: readonly { kind: string }[]) => vs.some((v) => v.kind === 'apply-not-chosen' || v.kind === 'slot-conflict');
+    expect(caught(failure?.violations ?? [])).toBe(true);
+    const seed = failure?.seed as number;
+    expect(checkedKvRun({ ...opts, seed, liveness: true }).failed).toBe(false);
+  });
+
+  it('the checker judges a slot by its own view: a majority of view 1, not of view 0, chooses it', () => {
+    const members = membership(1, 3, 1);
+    const c = new LogSafetyChecker(members, { alpha: 2 });
+    const bl = { round: 1, proposer: 'p1' };
+    const reconf: Batch = [{ clientId: 'adm', seq: 1, op: {}, reconfig: { epoch: 0, members: { proposers: ['p1'], acceptors: ['a4'], learners: ['l1'] } } }];
+    const w = (seq: number): Batch => [{ clientId: 'c0', seq, op: { f: 'write', key: 'k', value: seq } }];
+    for (const a of ['a1', 'a2']) c.acceptorDurable(a, [{ kind: 'promised', ballot: bl }, { kind: 'accepted', slot: 0, ballot: bl, value: reconf }, { kind: 'accepted', slot: 1, ballot: bl, value: [] }], 1);
+    c.appliedSlot('l1', 0, reconf, 2);
+    c.appliedSlot('l1', 1, [], 3);
+    // View 1 ({a4}) decides from slot 2: a4 alone chooses it; a1 and a2 voting another batch there (at a lower ballot) choose nothing.
+    const low = { round: 1, proposer: 'p0' };
+    for (const a of ['a1', 'a2']) c.acceptorDurable(a, [{ kind: 'accepted', slot: 2, ballot: low, value: w(9) }], 4);
+    c.acceptorDurable('a4', [{ kind: 'promised', ballot: bl }, { kind: 'accepted', slot: 2, ballot: { round: 1, proposer: 'p1' }, value: w(1) }], 5);
+    c.appliedSlot('l1', 2, w(1), 6);
+    expect(c.finish(7)).toEqual([]);
+    // Control: a checker that takes the view-0 majority's vote sees the applied batch as never chosen.
+    const fixed = new LogSafetyChecker(members);
+    for (const a of ['a1', 'a2']) fixed.acceptorDurable(a, [{ kind: 'promised', ballot: bl }, { kind: 'accepted', slot: 2, ballot: low, value: w(9) }], 1);
+    fixed.appliedSlot('l1', 0, reconf, 2);
+    fixed.appliedSlot('l1', 1, [], 3);
+    fixed.appliedSlot('l1', 2, w(1), 4);
+    expect(fixed.finish(5).map((v) => v.kind)).toContain('apply-not-chosen');
+  });
+
   it('a majority voting again, for another batch, at a slot forgotten with the trim is a slot-conflict', () => {
     const members = membership(1, 3, 1);
     const c = new LogSafetyChecker(members);
@@ -159,9 +193,12 @@ describe('sweeps with the liveness phase (CI)', () => {
   // Short runs (a run of 300 operations takes some 5,700 steps), most of them cut by the step bound with operations
   // outstanding, actors down or a partition up, and faults five times the key-value default: the liveness phase has work.
   const ci = { ...kv, maxSteps: 4500, faults: { crash: 0.001, partition: 0.001 }, crashLeader: 0.0005, liveness: true } as const;
-  for (const profile of ['default', 'compaction'] as const) {
+  for (const profile of ['default', 'compaction', 'reconfig'] as const) {
     it(`key-value, ${profile} profile: 300 seeds, safe, linearizable and live`, async () => {
-      const r = await parallelSweepKv({ ...ci, profile, first: 1, last: 300, workers: 2 });
+      // The reconfig profile's rate (one per 2,000 steps) would give these short runs about two each: here, ten.
+      const r = await parallelSweepKv({ ...ci, profile, first: 1, last: 300, workers: 2, ...(profile === 'reconfig' ? { faults: { ...ci.faults, reconfig: 0.002 } } : {}) });
+      if (profile === 'reconfig') expect(r.reconfigurations).toBeGreaterThan(600);
+      else expect(r.reconfigurations).toBe(0);
       expect(r.runs).toBe(300);
       expect(r.firstFailure).toBeNull();
       expect(r.unsafeRuns + r.livenessRuns + r.nonLinearizableRuns + r.unknownRuns).toBe(0);

@@ -213,22 +213,48 @@ function advanceCommit(s: MpProposerState, fx: MpEffect[]): void {
     s.commitIndex++;
   }
   if (s.views !== before && s.mode === 'leader') askNewViews(s, fx);
-  const now = viewAt(s.views, s.commitIndex);
-  if (now.epoch > s.savedEpoch) {
-    s.savedEpoch = now.epoch;
-    fx.push({ type: 'persist', records: [{ kind: 'views', base: now.from, views: viewsFrom(s.views, now.from) }], then: [] });
-  }
+  saveViews(s, fx);
 }
 
-/** A leader asks the acceptors of every chosen view newer than the ones asked so far to promise its ballot for the view's slots. */
+/**
+ * Persists the views once a newer one decides the trim point: every slot
+ * below that view's start is chosen and in every learner's snapshot, so a
+ * restarted proposer can start there (see `initMpProposer`) without the
+ * acceptors of the views before it, which may be gone for good, and a learner
+ * behind it catches up from a snapshot. (Starting at a view's start before
+ * the log below it is compacted left a learner that needed those slots with
+ * no one to serve them.) A log that never compacts saves when the commit
+ * index reaches the view instead.
+ */
+function saveViews(s: MpProposerState, fx: MpEffect[]): void {
+  if (s.views.length === 1 && (s.views[0] as View).epoch <= s.savedEpoch) return;
+  const v = viewAt(s.views, s.config.compactEvery === 0 ? s.commitIndex : s.trimmed);
+  if (v.epoch <= s.savedEpoch) return;
+  s.savedEpoch = v.epoch;
+  fx.push({ type: 'persist', records: [{ kind: 'views', base: v.from, views: viewsFrom(s.views, v.from) }], then: [] });
+}
+
+/**
+ * A leader asks the acceptors of every chosen view newer than the ones asked
+ * so far (`again`: of every view still short of a majority of promises, the
+ * retry timer's) to promise its ballot for the view's slots.
+ */
 function askNewViews(s: MpProposerState, fx: MpEffect[], again = false): void {
   assert(s.mode === 'leader' && s.ballot !== null, `${s.id}: asking a view to promise while ${s.mode}`);
-  for (const v of s.views) {
-    if (v.epoch <= s.askedEpoch && !again) continue;
+  for (const v of viewsFrom(s.views, s.commitIndex)) {
+    if (again ? isQuorum(v.members.acceptors, s.promises.keys()) : v.epoch <= s.askedEpoch) continue;
     if (v.epoch > s.askedEpoch) s.askedEpoch = v.epoch;
     for (const to of v.members.acceptors) if (!s.promises.has(to)) fx.push({ type: 'send', to, msg: { type: 'prepare', from: s.id, ballot: s.ballot, fromSlot: v.from } });
   }
+  if (awaitingPromises(s)) armRetry(s, fx);
   assert(s.askedEpoch >= viewAt(s.views, s.commitIndex).epoch, `${s.id}: asked up to view ${s.askedEpoch}, behind the current view`);
+}
+
+/** Leader: a view deciding the commit index or later still lacks a majority of promises (its acceptors are asked again on retry). */
+function awaitingPromises(s: MpProposerState): boolean {
+  if (s.views.length === 1) return false;
+  for (const v of viewsFrom(s.views, s.commitIndex)) if (!isQuorum(v.members.acceptors, s.promises.keys())) return true;
+  return false;
 }
 
 /**
@@ -447,6 +473,8 @@ function onAccepted(s: MpProposerState, m: MpAccepted, fx: MpEffect[]): void {
   if (newly.length === 0) return;
   const learners = ahead(s, 'learners');
   advanceCommit(s, fx);
+  // Slots another leader chose past ours (a commit this leader took while deposed without knowing it) may carry the commit index past them.
+  if (s.nextSlot < s.commitIndex) s.nextSlot = s.commitIndex;
   assert(s.commitIndex <= s.nextSlot, `${s.id}: commit index ${s.commitIndex} past the next slot ${s.nextSlot}`);
   const commit = { type: 'commit', from: s.id, entries: newly } as const;
   for (const to of learners) fx.push({ type: 'send', to, msg: commit });
@@ -801,7 +829,7 @@ function onHeartbeatTimer(s: MpProposerState, fx: MpEffect[]): void {
  */
 function onRetryTimer(s: MpProposerState, fx: MpEffect[]): void {
   s.retryArmed = false;
-  if (s.mode !== 'leader' || (s.inflight.size === 0 && s.readRounds.size === 0 && s.askedEpoch <= viewAt(s.views, s.commitIndex).epoch)) {
+  if (s.mode !== 'leader' || (s.inflight.size === 0 && s.readRounds.size === 0 && !awaitingPromises(s))) {
     fx.push({ type: 'ignore', reason: s.mode !== 'leader' ? `retry timer while ${s.mode}` : 'retry timer with nothing in flight' });
     return;
   }
@@ -813,8 +841,8 @@ function onRetryTimer(s: MpProposerState, fx: MpEffect[]): void {
     for (const [slot, e] of s.inflight) if (!e.voters.has(to)) entries.push({ slot, value: e.value });
     if (entries.length > 0) sendAccepts(s, entries, fx, [to]);
   }
-  // A newer view's acceptors that have not promised yet are asked again.
-  if (s.askedEpoch > viewAt(s.views, s.commitIndex).epoch) askNewViews(s, fx, true);
+  // A view's acceptors that have not promised yet are asked again.
+  if (awaitingPromises(s)) askNewViews(s, fx, true);
   // Confirmation rounds still short of a majority ask again those that have not answered.
   for (const [id, round] of s.readRounds) {
     for (const to of current(s).acceptors) if (!round.confirmed.has(to)) fx.push({ type: 'send', to, msg: { type: 'confirm', from: s.id, ballot: s.ballot, id } });
@@ -1015,6 +1043,7 @@ function trimTo(s: MpProposerState, upTo: number, views: readonly View[] | null 
   advanceCommit(s, fx);
   if (s.nextSlot < s.commitIndex) s.nextSlot = s.commitIndex;
   if (s.views.length > 1) s.views = viewsFrom(s.views, s.trimmed);
+  saveViews(s, fx);
 }
 
 function armElection(s: MpProposerState, fx: MpEffect[], random: number): void {
