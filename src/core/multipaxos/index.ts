@@ -11,3 +11,4 @@ export * from './proposer.js';
 export * from './learner.js';
 export * from './actor.js';
 export * from './describe.js';
+export * from './views.js';

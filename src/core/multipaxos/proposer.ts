@@ -252,7 +252,8 @@ function askNewViews(s: MpProposerState, fx: MpEffect[], again = false): void {
 
 /** Leader: a view deciding the commit index or later still lacks a majority of promises (its acceptors are asked again on retry). */
 function awaitingPromises(s: MpProposerState): boolean {
-  if (s.views.length === 1) return false;
+  // View 0 is the one every leader was elected in; a later view may be the only one left after a trim, and still lack promises.
+  if (lastView(s.views).epoch === 0) return false;
   for (const v of viewsFrom(s.views, s.commitIndex)) if (!isQuorum(v.members.acceptors, s.promises.keys())) return true;
   return false;
 }
