@@ -22,10 +22,12 @@
  * Start-up: the worker first listens on its parentPort (which answers
  * 'halt', see Supervisor.kill), then loads the storage modules its
  * cluster's actors need (its workerData, a WorkerBoot, says which), starts
- * lmdb's warm-up, runs one full garbage collection once idle, and waits for
- * the 'init' message that makes it a given actor. The supervisor keeps such
- * a worker warm as a spare, so a restart does not pay for booting a thread
- * and loading lmdb. Inputs arriving before the store is loaded wait.
+ * lmdb's warm-up, once idle rehearses its protocol (so that the turn code
+ * is compiled before the first requests) and runs one full garbage
+ * collection, and waits for the 'init' message that makes it a given actor.
+ * The supervisor keeps such a worker warm as a spare, so a restart does not
+ * pay for booting a thread and loading lmdb. Inputs arriving before the
+ * store is loaded wait.
  */
 import { parentPort, threadId, workerData, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
@@ -325,15 +327,18 @@ main.on('message', (m: { readonly type: string; readonly init?: Start; readonly 
   }
 });
 /**
- * Runs the worker's one full collection (see collectGarbage) once it is
- * idle: at once in a spare, after 'ready' in a worker that is becoming an
- * actor, so that the collection is on neither a restart's path nor, as
- * far as can be helped, a fresh actor's first requests.
+ * Runs the worker's rehearsal (see WorkerSide.rehearse), then its one full
+ * collection (see collectGarbage), once it is idle: at once in a spare,
+ * after 'ready' in a worker that is becoming an actor, so that neither is on
+ * a restart's path nor, as far as can be helped, a fresh actor's first
+ * requests. A rehearsal that fails only leaves the turn code uncompiled.
  */
 function collectWhenIdle(): void {
   setImmediate(() => {
-    if (starting !== null) void starting.then(collectWhenIdle);
-    else collectGarbage();
+    if (starting !== null) return void starting.then(collectWhenIdle);
+    const protocol = (workerData as WorkerBoot | undefined)?.protocol;
+    const rehearse = protocol === 'synod' ? synodWorkerSide.rehearse : protocol === 'multipaxos' ? multiPaxosWorkerSide.rehearse : null;
+    void (rehearse?.().catch(() => {}) ?? Promise.resolve()).then(collectGarbage);
   });
 }
 

@@ -8,9 +8,12 @@
  * Multi-Paxos: one report per turn, shaped for throughput, see mpwire.ts).
  */
 import type { Ballot } from '../core/ballot.js';
+import { coreConfig } from '../core/config.js';
 import type { DurableRecord } from '../core/effects.js';
 import type { MpRecord } from '../core/multipaxos/types.js';
+import { membership, roleOf, type ActorId, type Role } from '../core/ids.js';
 import type { Protocol, ProtocolTypes } from '../host/protocol.js';
+import { rehearse } from '../host/rehearse.js';
 import { multiPaxosProtocol, type MultiPaxosTypes } from '../host/multipaxos.js';
 import { synodProtocol, type SynodTypes } from '../host/synod.js';
 import { kvMachine, type KvResult } from '../machines/kv/machine.js';
@@ -50,6 +53,13 @@ export interface WorkerSide<T extends ProtocolTypes, I> {
   recovered(state: T['state'], records: readonly T['record'][]): unknown;
   /** The client requests in a post from the main thread, or null if the post is not a request. */
   requests(post: { readonly type: string }): T['request'][] | null;
+  /**
+   * Runs the protocol's rehearsal (src/host/rehearse.ts) among scratch
+   * actors, for an idle worker to compile the turn code ahead of its first
+   * requests; resolves with the rehearsal's outputs. Null for a protocol
+   * that does not rehearse.
+   */
+  readonly rehearse: (() => Promise<T['effect'][]>) | null;
 }
 
 type LogModule = typeof import('./storage/log.js');
@@ -121,6 +131,28 @@ async function openSynodStore(id: string, role: WorkerInit['role'], spec: Storag
   };
 }
 
+/**
+ * The single-decree rehearsal: one decision of a 1/3/1 cluster, each scratch
+ * actor writing to an in-memory store of its own, as a worker's actor with
+ * in-memory storage does (which encodes and checks its records as LMDB's
+ * does). A single-decree cluster decides once, so without it every function
+ * of its decision would be compiled on that decision's path.
+ */
+function rehearseSynod(): Promise<SynodTypes['effect'][]> {
+  const members = membership(1, 3, 1);
+  const stores = new Map<ActorId, Promise<WorkerStorage<DurableRecord>>>();
+  return rehearse(synodProtocol, {
+    config: coreConfig(members),
+    requests: [['p1', 'rehearsal']],
+    maxValueBytes: 64 * 1024,
+    append(id, records) {
+      let store = stores.get(id);
+      if (store === undefined) stores.set(id, (store = openSynodStore(id, roleOf(members, id) as Role, { kind: 'memory' })));
+      return store.then((s) => s.append(records));
+    },
+  });
+}
+
 /** The single-decree worker side. */
 export const synodWorkerSide: WorkerSide<SynodTypes, WorkerInit> = {
   protocol: synodProtocol,
@@ -150,6 +182,7 @@ export const synodWorkerSide: WorkerSide<SynodTypes, WorkerInit> = {
   },
   recovered: (_state, records) => records.at(-1) ?? null,
   requests: (post) => (post.type === 'propose' ? [(post as unknown as { readonly value: Value }).value] : null),
+  rehearse: rehearseSynod,
 };
 
 /** The Multi-Paxos worker side: the replicated log of the key-value store. */
@@ -225,5 +258,7 @@ export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
     // From the main thread, which is trusted: the commands are parsed, not checked.
     return JSON.parse((post as unknown as { readonly commands: string }).commands) as MultiPaxosTypes['request'][];
   },
+  // A key-value cluster serves many commands, so compiling on the first few is not worth a rehearsal (not measured).
+  rehearse: null,
 };
 
