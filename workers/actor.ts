@@ -21,7 +21,8 @@
  *
  * Start-up: the worker first listens on its parentPort (which answers
  * 'halt', see Supervisor.kill), then loads the storage modules its
- * cluster's actors need (its workerData, a WorkerBoot, says which), starts
+ * cluster's actors need, and the Multi-Paxos worker side if they are
+ * key-value actors (its workerData, a WorkerBoot, says which), starts
  * lmdb's warm-up, once idle rehearses its protocol (so that the turn code
  * is compiled before the first requests) and runs one full garbage
  * collection, and waits for the 'init' message that makes it a given actor.
@@ -41,7 +42,7 @@ import { openEndpoint, type TransportEnd, type TransportEndpoint } from '../src/
 import { toErrorData, type ActorCounters, type CrashHow, type WorkerBoot, type WorkerInit } from '../src/runtime/wire.js';
 import { TraceBuffer, collectGarbage, envelope, injectCrash, unwrap } from '../src/runtime/worker-glue.js';
 import { Stamper } from '../src/runtime/stamps.js';
-import { multiPaxosWorkerSide, preloadStorage, synodWorkerSide, type WorkerSide } from '../src/runtime/worker-side.js';
+import { loadMultiPaxosSide, preloadStorage, rehearseProtocol, synodWorkerSide, type WorkerSide } from '../src/runtime/worker-side.js';
 
 // The UMD adapter sets module.exports to the function, but its typings
 // declare an ES default export, which NodeNext then types as a namespace.
@@ -302,7 +303,7 @@ async function start(given: Start): Promise<void> {
   for (const [peer, end] of Object.entries(given.ends)) connect(peer, end);
   if ('failStartup' in given && given.failStartup) throw new Error(`test hook: ${given.id} fails during start-up (incarnation ${given.incarnation})`);
   if (given.protocol === 'synod') await become(synodWorkerSide, given);
-  else await become(multiPaxosWorkerSide, given);
+  else await become((await loadMultiPaxosSide()).multiPaxosWorkerSide, given);
 }
 
 main.on('message', (m: { readonly type: string; readonly init?: Start; readonly peer?: ActorId; readonly end?: TransportEnd }) => {
@@ -331,14 +332,12 @@ main.on('message', (m: { readonly type: string; readonly init?: Start; readonly 
  * collection (see collectGarbage), once it is idle: at once in a spare,
  * after 'ready' in a worker that is becoming an actor, so that neither is on
  * a restart's path nor, as far as can be helped, a fresh actor's first
- * requests. A rehearsal that fails only leaves the turn code uncompiled.
+ * requests.
  */
 function collectWhenIdle(): void {
   setImmediate(() => {
-    if (starting !== null) return void starting.then(collectWhenIdle);
-    const protocol = (workerData as WorkerBoot | undefined)?.protocol;
-    const rehearse = protocol === 'synod' ? synodWorkerSide.rehearse : protocol === 'multipaxos' ? multiPaxosWorkerSide.rehearse : null;
-    void (rehearse?.().catch(() => {}) ?? Promise.resolve()).then(collectGarbage);
+    if (starting !== null) void starting.then(collectWhenIdle);
+    else void rehearseProtocol(workerData as WorkerBoot | undefined).then(collectGarbage);
   });
 }
 
