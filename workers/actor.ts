@@ -23,9 +23,9 @@
  * 'halt', see Supervisor.kill), then loads the storage modules its
  * cluster's actors need, and the Multi-Paxos worker side if they are
  * key-value actors (its workerData, a WorkerBoot, says which), starts
- * lmdb's warm-up, once idle rehearses its protocol (so that the turn code
- * is compiled before the first requests) and runs one full garbage
- * collection, and waits for the 'init' message that makes it a given actor.
+ * lmdb's warm-up, once idle runs one full garbage collection and rehearses
+ * its protocol (so that the turn code is compiled before the first
+ * requests), and waits for the 'init' message that makes it a given actor.
  * The supervisor keeps such a worker warm as a spare, so a restart does not
  * pay for booting a thread and loading lmdb. Inputs arriving before the
  * store is loaded wait.
@@ -328,16 +328,19 @@ main.on('message', (m: { readonly type: string; readonly init?: Start; readonly 
   }
 });
 /**
- * Runs the worker's rehearsal (see WorkerSide.rehearse), then its one full
- * collection (see collectGarbage), once it is idle: at once in a spare,
+ * Runs the worker's one full collection (see collectGarbage), then its
+ * rehearsal (see WorkerSide.rehearse), once it is idle: at once in a spare,
  * after 'ready' in a worker that is becoming an actor, so that neither is on
  * a restart's path nor, as far as can be helped, a fresh actor's first
- * requests.
+ * requests. The rehearsal comes second: it allocates little, but run first
+ * it sometimes filled the heap up to V8's own first full collection, which
+ * was then followed by ours.
  */
 function collectWhenIdle(): void {
   setImmediate(() => {
-    if (starting !== null) void starting.then(collectWhenIdle);
-    else void rehearseProtocol(workerData as WorkerBoot | undefined).then(collectGarbage);
+    if (starting !== null) return void starting.then(collectWhenIdle);
+    collectGarbage();
+    void rehearseProtocol(workerData as WorkerBoot | undefined);
   });
 }
 

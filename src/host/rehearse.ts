@@ -9,8 +9,7 @@
  * first requests. A single-decree cluster decides once, so that compilation
  * was most of the CPU time of its decision: about 5 ms in all of a 2/3/1
  * cluster's workers, on the path of the decision. A worker rehearses while
- * it is idle (see workers/actor.ts), before its one full collection, which
- * then frees the scratch hosts.
+ * it is idle (see workers/actor.ts), after its one full collection.
  *
  * Nothing of a rehearsal leaves it: each scratch host's sends go only to the
  * other scratch hosts (as raw messages, so they are validated as a peer's
