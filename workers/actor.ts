@@ -24,11 +24,14 @@
  *
  * Start-up: the worker first listens on its parentPort (which answers
  * 'halt', see Supervisor.kill), then loads the storage modules its
- * cluster's actors need (its workerData, a WorkerBoot, says which), starts
- * lmdb's warm-up, runs one full garbage collection once idle, and waits for
- * the 'init' message that makes it a given actor. The supervisor keeps such
- * a worker warm as a spare, so a restart does not pay for booting a thread
- * and loading lmdb. Inputs arriving before the store is loaded wait.
+ * cluster's actors need, and the Multi-Paxos worker side if they are
+ * key-value actors (its workerData, a WorkerBoot, says which), starts
+ * lmdb's warm-up, once idle runs one full garbage collection and rehearses
+ * its protocol (so that the turn code is compiled before the first
+ * requests), and waits for the 'init' message that makes it a given actor.
+ * The supervisor keeps such a worker warm as a spare, so a restart does not
+ * pay for booting a thread and loading lmdb. Inputs arriving before the
+ * store is loaded wait.
  */
 import { parentPort, threadId, workerData, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
@@ -44,7 +47,7 @@ import { openEndpoint, type TransportEnd, type TransportEndpoint } from '../src/
 import { toErrorData, type ActorCounters, type CrashHow, type WorkerBoot, type WorkerInit } from '../src/runtime/wire.js';
 import { TraceBuffer, collectGarbage, envelope, injectCrash, unwrap } from '../src/runtime/worker-glue.js';
 import { Stamper } from '../src/runtime/stamps.js';
-import { multiPaxosWorkerSide, preloadStorage, synodWorkerSide, type WorkerSide } from '../src/runtime/worker-side.js';
+import { loadMultiPaxosSide, preloadStorage, rehearseProtocol, synodWorkerSide, type WorkerSide } from '../src/runtime/worker-side.js';
 
 // The UMD adapter sets module.exports to the function, but its typings
 // declare an ES default export, which NodeNext then types as a namespace.
@@ -331,7 +334,7 @@ async function start(given: Start): Promise<void> {
   for (const [peer, end] of Object.entries(given.ends)) connect(peer, end);
   if ('failStartup' in given && given.failStartup) throw new Error(`test hook: ${given.id} fails during start-up (incarnation ${given.incarnation})`);
   if (given.protocol === 'synod') await become(synodWorkerSide, given);
-  else await become(multiPaxosWorkerSide, given);
+  else await become((await loadMultiPaxosSide()).multiPaxosWorkerSide, given);
 }
 
 main.on('message', (m: { readonly type: string; readonly init?: Start; readonly peer?: ActorId; readonly end?: TransportEnd }) => {
@@ -356,15 +359,19 @@ main.on('message', (m: { readonly type: string; readonly init?: Start; readonly 
   }
 });
 /**
- * Runs the worker's one full collection (see collectGarbage) once it is
- * idle: at once in a spare, after 'ready' in a worker that is becoming an
- * actor, so that the collection is on neither a restart's path nor, as
- * far as can be helped, a fresh actor's first requests.
+ * Runs the worker's one full collection (see collectGarbage), then its
+ * rehearsal (see WorkerSide.rehearse), once it is idle: at once in a spare,
+ * after 'ready' in a worker that is becoming an actor, so that neither is on
+ * a restart's path nor, as far as can be helped, a fresh actor's first
+ * requests. The rehearsal comes second: it allocates little, but run first
+ * it sometimes filled the heap up to V8's own first full collection, which
+ * was then followed by ours.
  */
 function collectWhenIdle(): void {
   setImmediate(() => {
-    if (starting !== null) void starting.then(collectWhenIdle);
-    else collectGarbage();
+    if (starting !== null) return void starting.then(collectWhenIdle);
+    collectGarbage();
+    void rehearseProtocol(workerData as WorkerBoot | undefined);
   });
 }
 

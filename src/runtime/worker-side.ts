@@ -6,22 +6,24 @@
  * arrive from the main thread, and how its outputs reach the main thread
  * (single-decree: one message per decision and per durable record;
  * Multi-Paxos: one report per turn, shaped for throughput, see mpwire.ts).
+ *
+ * The single-decree side is here; the Multi-Paxos side is in
+ * ./worker-side-multipaxos.ts, which a worker loads only if its cluster is a
+ * key-value cluster (see {@link loadMultiPaxosSide}): a single-decree worker
+ * then never loads the replicated log, its core or the key-value machine.
  */
-import type { Ballot } from '../core/ballot.js';
+import { coreConfig } from '../core/config.js';
 import type { DurableRecord } from '../core/effects.js';
-import type { MpRecord } from '../core/multipaxos/types.js';
+import { membership, roleOf, type ActorId, type Role } from '../core/ids.js';
 import type { Protocol, ProtocolTypes } from '../host/protocol.js';
-import { multiPaxosProtocol, type MultiPaxosTypes } from '../host/multipaxos.js';
+import { rehearse } from '../host/rehearse.js';
 import { synodProtocol, type SynodTypes } from '../host/synod.js';
-import { kvClient } from '../machines/kv/client.js';
-import type { ClientMachine } from './client/log-client.js';
 import type { Value } from '../core/value.js';
 import type { RawTraceEvent } from '../trace/types.js';
 import { dirname, join } from 'node:path';
 import { lazyStore } from './storage/lazy.js';
 import { REGISTRY_DIR } from './storage/registry.js';
 import { openMemoryStore } from './storage/memory.js';
-import type { MpRecovered, MpTurnReport, MpWorkerInit } from './mpwire.js';
 import type { StorageSpec, WorkerBoot, WorkerInit } from './wire.js';
 
 /** An actor's storage, as the worker sees it: replay what was written, append more. */
@@ -51,10 +53,18 @@ export interface WorkerSide<T extends ProtocolTypes, I> {
   recovered(state: T['state'], records: readonly T['record'][]): unknown;
   /** The client requests in a post from the main thread, or null if the post is not a request. */
   requests(post: { readonly type: string }): T['request'][] | null;
+  /**
+   * Runs the protocol's rehearsal (src/host/rehearse.ts) among scratch
+   * actors, for an idle worker to compile the turn code ahead of its first
+   * requests; resolves with the rehearsal's outputs. Null for a protocol
+   * that does not rehearse.
+   */
+  readonly rehearse: (() => Promise<T['effect'][]>) | null;
 }
 
 type LogModule = typeof import('./storage/log.js');
 type LmdbModule = typeof import('./storage/lmdb.js');
+type MultiPaxosSideModule = typeof import('./worker-side-multipaxos.js');
 
 /**
  * The storage modules load lmdb, so they are loaded only once the worker has
@@ -74,20 +84,23 @@ function loadOnce<M>(load: () => Promise<M>): () => Promise<M> {
 }
 
 /** The record log's module (Multi-Paxos storage, in memory or in LMDB). */
-const loadLog = loadOnce<LogModule>(() => import('./storage/log.js'));
+export const loadLog = loadOnce<LogModule>(() => import('./storage/log.js'));
 /** The single-decree LMDB store's module. */
 const loadLmdb = loadOnce<LmdbModule>(() => import('./storage/lmdb.js'));
+/** The Multi-Paxos worker side's module, with the replicated log's core and the key-value machine. */
+export const loadMultiPaxosSide = loadOnce<MultiPaxosSideModule>(() => import('./worker-side-multipaxos.js'));
 
 /**
  * Loads, off the path of a start, the storage modules an actor described by
- * `boot` will need (all of them without `boot`), and starts lmdb's
- * per-thread set-up if it will use LMDB (whose write and close finish on
- * their own). Resolves once the modules are loaded; never rejects (a module
- * that fails to load is reported by the start that needs it).
+ * `boot` will need (all of them without `boot`), with the Multi-Paxos worker
+ * side if it is a key-value actor, and starts lmdb's per-thread set-up if it
+ * will use LMDB (whose write and close finish on their own). Resolves once
+ * the modules are loaded; never rejects (a module that fails to load is
+ * reported by the start that needs it).
  */
 export function preloadStorage(boot?: WorkerBoot): Promise<void> {
   const loads: Promise<unknown>[] = [];
-  if (boot === undefined || boot.protocol === 'multipaxos') loads.push(loadLog());
+  if (boot === undefined || boot.protocol === 'multipaxos') loads.push(loadLog(), loadMultiPaxosSide());
   if (boot === undefined || boot.lmdb) loads.push(loadLmdb().then((m) => void m.warmUpLmdb()));
   return Promise.all(loads).then(
     () => {},
@@ -100,7 +113,7 @@ export function preloadStorage(boot?: WorkerBoot): Promise<void> {
  * that have existed sits beside the actors' directories, in the cluster's
  * data directory (each actor's store is `<data directory>/<actor id>`).
  */
-function fileSafety(id: string, spec: Extract<StorageSpec, { kind: 'lmdb' }>) {
+export function fileSafety(id: string, spec: Extract<StorageSpec, { kind: 'lmdb' }>) {
   return { actorId: id, registryDir: join(dirname(spec.dir), REGISTRY_DIR), ...(spec.minFreeBytes !== undefined ? { minFreeBytes: spec.minFreeBytes } : {}) };
 }
 
@@ -120,6 +133,28 @@ async function openSynodStore(id: string, role: WorkerInit['role'], spec: Storag
     // Each record is the role's whole durable state: the latest of an append is all that needs to reach the disk.
     append: (records) => s.persist(records[records.length - 1] as DurableRecord),
   };
+}
+
+/**
+ * The single-decree rehearsal: one decision of a 1/3/1 cluster, each scratch
+ * actor writing to an in-memory store of its own, as a worker's actor with
+ * in-memory storage does (which encodes and checks its records as LMDB's
+ * does). A single-decree cluster decides once, so without it every function
+ * of its decision would be compiled on that decision's path.
+ */
+function rehearseSynod(): Promise<SynodTypes['effect'][]> {
+  const members = membership(1, 3, 1);
+  const stores = new Map<ActorId, Promise<WorkerStorage<DurableRecord>>>();
+  return rehearse(synodProtocol, {
+    config: coreConfig(members),
+    requests: [['p1', 'rehearsal']],
+    maxValueBytes: 64 * 1024,
+    append(id, records) {
+      let store = stores.get(id);
+      if (store === undefined) stores.set(id, (store = openSynodStore(id, roleOf(members, id) as Role, { kind: 'memory' })));
+      return store.then((s) => s.append(records));
+    },
+  });
 }
 
 /** The single-decree worker side. */
@@ -151,90 +186,19 @@ export const synodWorkerSide: WorkerSide<SynodTypes, WorkerInit> = {
   },
   recovered: (_state, records) => records.at(-1) ?? null,
   requests: (post) => (post.type === 'propose' ? [(post as unknown as { readonly value: Value }).value] : null),
+  rehearse: rehearseSynod,
 };
 
 /**
- * The state machine the replicated log carries on worker threads (the
- * key-value store), as its client sees it: the learners apply its machine,
- * the record log validates its snapshots, and a learner's answers carry its
- * results in its `encodeResult` form. The one place the worker names a
- * machine.
+ * Runs the rehearsal of the protocol `boot` names, if it has one (see
+ * {@link WorkerSide.rehearse}). Never rejects: a rehearsal that fails only
+ * leaves the turn code uncompiled.
  */
-const carried: ClientMachine<unknown, Value, Value, unknown> = kvClient;
-const machine = carried.machine;
-
-/** The Multi-Paxos worker side: the replicated log of the key-value store. */
-export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
-  protocol: multiPaxosProtocol(machine),
-  async openStorage(init) {
-    const { openLmdbLog, openMemoryLog } = await loadLog();
-    return init.storage.kind === 'memory' ? openMemoryLog() : openLmdbLog(init.storage.dir, { ...fileSafety(init.id, init.storage), durable: init.storage.durable, machine });
-  },
-  reporter(init) {
-    let report: MpTurnReport = { type: 'turn' };
-    let reporting = false;
-    return {
-      output(e) {
-        switch (e.type) {
-          case 'applied':
-            reporting = true;
-            (report.answers ??= []).push(e.command.clientId, e.command.seq, carried.encodeResult(e.result));
-            return;
-          case 'expired':
-            reporting = true;
-            (report.expired ??= []).push(e.command.clientId, e.command.seq);
-            return;
-          case 'reject': {
-            reporting = true;
-            const rejected = (report.rejected ??= []);
-            for (const c of e.commands) rejected.push(c.clientId, c.seq);
-            report.leader = e.leader;
-            return;
-          }
-          case 'elected':
-            reporting = true;
-            report.elected = e.ballot;
-            return;
-          case 'appliedSlot':
-            if (!init.reportFacts) return;
-            reporting = true;
-            (report.learned ??= []).push({ slot: e.slot, batch: e.batch });
-            return;
-          case 'installedSnapshot':
-            if (!init.reportFacts) return;
-            reporting = true;
-            (report.learned ??= []).push({ snapshot: e.upTo });
-            return;
-        }
-      },
-      durable(records) {
-        if (!init.reportFacts || init.role !== 'acceptor') return;
-        reporting = true;
-        const durable = (report.durable ??= []);
-        for (const r of records) durable.push(r);
-      },
-      flush(post, trace) {
-        if (trace !== null && trace.length > 0) {
-          report.trace = trace;
-          reporting = true;
-        }
-        if (!reporting) return;
-        post(report);
-        report = { type: 'turn' };
-        reporting = false;
-      },
-      extra: () => ({}),
-    };
-  },
-  recovered(state, records): MpRecovered {
-    let promised: Ballot | null = null;
-    if (state.role === 'acceptor') promised = state.promised;
-    return { records: records.length, promised, applied: state.role === 'learner' ? state.nextSlot : 0 };
-  },
-  requests(post) {
-    if (post.type !== 'request') return null;
-    // From the main thread, which is trusted: the commands are parsed, not checked.
-    return JSON.parse((post as unknown as { readonly commands: string }).commands) as MultiPaxosTypes['request'][];
-  },
-};
-
+export async function rehearseProtocol(boot?: WorkerBoot): Promise<void> {
+  try {
+    if (boot?.protocol === 'synod') await synodWorkerSide.rehearse?.();
+    else if (boot?.protocol === 'multipaxos') await (await loadMultiPaxosSide()).multiPaxosWorkerSide.rehearse?.();
+  } catch {
+    // Nothing to do: see above.
+  }
+}

@@ -131,6 +131,7 @@ export function simulate(opts: SimOptions): SimResult {
   if (opts.schedule) {
     const unknown = unknownActor(opts.schedule, [...members.proposers, ...members.acceptors, ...members.learners]);
     if (unknown !== null) throw new RangeError(`the fault schedule names ${unknown}, which is not an actor of this cluster`);
+    if (opts.schedule.some((f) => f.kind === 'reconfig')) throw new RangeError('the fault schedule reconfigures, which only the replicated log does (synod kv-sim); single-decree Paxos has a fixed membership');
   }
   const timeline: TimelineEvent[] = [];
   const note = (text: string) => timeline.push({ step: world.step, time: world.now, text });

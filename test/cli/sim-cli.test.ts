@@ -172,13 +172,15 @@ describe('synod sim', () => {
   it.each([
     [['sim', '--seeds', '1..5', '--schedule', 'x.json'], /not a sweep/],
     [['sim', '--seed', '1', '--schedule', '/nonexistent/synod.json'], /--schedule \/nonexistent\/synod.json: ENOENT/],
-    [['sim', '--seed', '1', '--schedule', 'BAD'], /faults\[0\]\.kind: expected crash, partition, drop, dup or delay/],
+    [['sim', '--seed', '1', '--schedule', 'BAD'], /faults\[0\]\.kind: expected crash, partition, reconfig, drop, dup or delay/],
     [['sim', '--seed', '1', '--schedule', 'UNKNOWN'], /names a7, which is not an actor/],
+    [['sim', '--seed', '1', '--schedule', 'RECONFIG'], /only the replicated log does/],
   ])('bad schedules %j exit 2 with a message', (args, message) => {
     const dir = tmp();
+    writeFileSync(join(dir, 'reconfig.json'), JSON.stringify({ faults: [{ kind: 'reconfig', step: 1, acceptors: ['a1'], learners: ['l1'] }] }));
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ faults: [{ kind: 'explode', step: 1 }] }));
     writeFileSync(join(dir, 'unknown.json'), JSON.stringify({ faults: [{ kind: 'crash', step: 1, actor: 'a7', downFor: 5 }] }));
-    const r = synod(...args.map((a) => (a === 'BAD' ? join(dir, 'bad.json') : a === 'UNKNOWN' ? join(dir, 'unknown.json') : a)));
+    const r = synod(...args.map((a) => (a === 'BAD' ? join(dir, 'bad.json') : a === 'UNKNOWN' ? join(dir, 'unknown.json') : a === 'RECONFIG' ? join(dir, 'reconfig.json') : a)));
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
   });

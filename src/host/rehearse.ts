@@ -1,0 +1,121 @@
+/**
+ * A rehearsal: one run of a protocol among scratch turn hosts inside this
+ * thread, with no timers, no links and the storage the caller gives, so that
+ * V8 compiles the code of a turn before an actor's first real inputs need it.
+ *
+ * Why: V8 compiles a function the first time it runs, and a fresh worker runs
+ * most of the turn code (the turn host, the protocol seam, message
+ * validation, the role cores, record encoding) for the first time on its
+ * first requests. A single-decree cluster decides once, so that compilation
+ * was most of the CPU time of its decision: about 5 ms in all of a 2/3/1
+ * cluster's workers, on the path of the decision. A worker rehearses while
+ * it is idle (see workers/actor.ts), after its one full collection.
+ *
+ * Nothing of a rehearsal leaves it: each scratch host's sends go only to the
+ * other scratch hosts (as raw messages, so they are validated as a peer's
+ * would be), its appends only to the storage `append` opens, and its outputs
+ * only to the returned list. Timers are never armed, so a rehearsal ends
+ * once no message, turn or append is pending.
+ */
+import { allActors, roleOf, type ActorId, type Role } from '../core/ids.js';
+import type { Protocol, ProtocolTypes } from './protocol.js';
+import { TurnHost, type HostIO } from './turn.js';
+
+/** What to rehearse: a configuration, the client requests, and where appends go. */
+export interface RehearsalScript<T extends ProtocolTypes> {
+  readonly config: T['config'];
+  /** Requests given to scratch actors once all are started, in order. */
+  readonly requests: ReadonlyArray<readonly [ActorId, T['request']]>;
+  /** Appends `records` to scratch actor `id`'s storage; resolves once they are "durable". */
+  append(id: ActorId, records: readonly T['record'][]): Promise<void>;
+  /** Passed to each scratch host (see TurnHostOptions). */
+  readonly maxValueBytes: number;
+}
+
+/**
+ * Runs `script` among scratch hosts of `protocol`, one per member of its
+ * configuration, and resolves with every output they produced, in order.
+ * Rejects with the first error any of them threw (a rehearsal never throws
+ * out of the microtasks it runs in).
+ */
+export function rehearse<T extends ProtocolTypes>(protocol: Protocol<T>, script: RehearsalScript<T>): Promise<T['effect'][]> {
+  return new Promise((resolve, reject) => {
+    const hosts = new Map<ActorId, TurnHost<T>>();
+    const outputs: T['effect'][] = [];
+    let pending = 0;
+    let failure: { readonly err: unknown } | null = null;
+    const finish = (): void => {
+      if (pending > 0) return;
+      if (failure !== null) reject(failure.err);
+      else resolve(outputs);
+    };
+    /** Runs `f` on a microtask, as a separate piece of work; the rehearsal ends when none is pending. */
+    const later = (f: () => void): void => {
+      pending++;
+      queueMicrotask(() => {
+        try {
+          if (failure === null) f();
+        } catch (err) {
+          failure = { err };
+        }
+        pending--;
+        finish();
+      });
+    };
+    const fail = (err: unknown): never => {
+      throw err;
+    };
+    try {
+      for (const id of allActors(script.config.members)) {
+        let woken = false;
+        const io: HostIO<T> = {
+          random: () => 0.5,
+          append(records, done, failed) {
+            pending++;
+            script.append(id, records).then(
+              () => {
+                pending--;
+                later(done);
+              },
+              (err: unknown) => {
+                pending--;
+                later(() => failed(err));
+              },
+            );
+          },
+          send(to, msgs) {
+            later(() => {
+              for (const msg of msgs) hosts.get(to)?.receiveRaw(id, protocol.toWire(msg));
+            });
+          },
+          output: (e) => void outputs.push(e),
+          durable: () => {},
+          arm: () => {},
+          disarm: () => {},
+          wake() {
+            if (woken) return;
+            woken = true;
+            later(() => {
+              woken = false;
+              host.turn();
+            });
+          },
+          endTurn: () => {},
+          crash: (_point, cause) => fail(cause),
+          failed: fail,
+        };
+        const host: TurnHost<T> = new TurnHost(protocol, id, roleOf(script.config.members, id) as Role, script.config, [], io, {
+          mailboxLimit: 1024,
+          lazyMs: 0,
+          maxValueBytes: script.maxValueBytes,
+        });
+        hosts.set(id, host);
+      }
+      for (const host of hosts.values()) host.start();
+      for (const [id, request] of script.requests) hosts.get(id)?.request(request);
+    } catch (err) {
+      failure = { err };
+    }
+    finish();
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * The Multi-Paxos worker side (see ./worker-side.ts): the replicated log of
+ * the key-value store. A worker loads this module only if its cluster is a
+ * key-value cluster (loadMultiPaxosSide), so that a single-decree worker
+ * never loads the replicated log's core or the key-value machine.
+ */
+import type { Ballot } from '../core/ballot.js';
+import type { Value } from '../core/value.js';
+import { multiPaxosProtocol, type MultiPaxosTypes } from '../host/multipaxos.js';
+import { kvClient } from '../machines/kv/client.js';
+import type { ClientMachine } from './client/log-client.js';
+import type { MpRecovered, MpTurnReport, MpWorkerInit } from './mpwire.js';
+import { fileSafety, loadLog, type WorkerSide } from './worker-side.js';
+
+/**
+ * The state machine the replicated log carries on worker threads (the
+ * key-value store), as its client sees it: the learners apply its machine,
+ * the record log validates its snapshots, and a learner's answers carry its
+ * results in its `encodeResult` form. The one place the worker names a
+ * machine.
+ */
+const carried: ClientMachine<unknown, Value, Value, unknown> = kvClient;
+const machine = carried.machine;
+
+/** The Multi-Paxos worker side: the replicated log of the key-value store. */
+export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
+  protocol: multiPaxosProtocol(machine),
+  async openStorage(init) {
+    const { openLmdbLog, openMemoryLog } = await loadLog();
+    return init.storage.kind === 'memory' ? openMemoryLog() : openLmdbLog(init.storage.dir, { ...fileSafety(init.id, init.storage), durable: init.storage.durable, machine });
+  },
+  reporter(init) {
+    let report: MpTurnReport = { type: 'turn' };
+    let reporting = false;
+    return {
+      output(e) {
+        switch (e.type) {
+          case 'applied':
+            reporting = true;
+            (report.answers ??= []).push(e.command.clientId, e.command.seq, carried.encodeResult(e.result));
+            return;
+          case 'expired':
+            reporting = true;
+            (report.expired ??= []).push(e.command.clientId, e.command.seq);
+            return;
+          case 'reject': {
+            reporting = true;
+            const rejected = (report.rejected ??= []);
+            for (const c of e.commands) rejected.push(c.clientId, c.seq);
+            report.leader = e.leader;
+            return;
+          }
+          case 'elected':
+            reporting = true;
+            report.elected = e.ballot;
+            return;
+          case 'appliedSlot':
+            if (!init.reportFacts) return;
+            reporting = true;
+            (report.learned ??= []).push({ slot: e.slot, batch: e.batch });
+            return;
+          case 'installedSnapshot':
+            if (!init.reportFacts) return;
+            reporting = true;
+            (report.learned ??= []).push({ snapshot: e.upTo });
+            return;
+        }
+      },
+      durable(records) {
+        if (!init.reportFacts || init.role !== 'acceptor') return;
+        reporting = true;
+        const durable = (report.durable ??= []);
+        for (const r of records) durable.push(r);
+      },
+      flush(post, trace) {
+        if (trace !== null && trace.length > 0) {
+          report.trace = trace;
+          reporting = true;
+        }
+        if (!reporting) return;
+        post(report);
+        report = { type: 'turn' };
+        reporting = false;
+      },
+      extra: () => ({}),
+    };
+  },
+  recovered(state, records): MpRecovered {
+    let promised: Ballot | null = null;
+    if (state.role === 'acceptor') promised = state.promised;
+    return { records: records.length, promised, applied: state.role === 'learner' ? state.nextSlot : 0 };
+  },
+  requests(post) {
+    if (post.type !== 'request') return null;
+    // From the main thread, which is trusted: the commands are parsed, not checked.
+    return JSON.parse((post as unknown as { readonly commands: string }).commands) as MultiPaxosTypes['request'][];
+  },
+  // A key-value cluster serves many commands, so compiling on the first few is not worth a rehearsal (not measured).
+  rehearse: null,
+};
+
