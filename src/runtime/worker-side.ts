@@ -21,7 +21,10 @@ import { dirname, join } from 'node:path';
 import { lazyStore } from './storage/lazy.js';
 import { REGISTRY_DIR } from './storage/registry.js';
 import { openMemoryStore } from './storage/memory.js';
-import type { MpRecovered, MpTurnReport, MpWorkerInit } from './mpwire.js';
+import type { KvView, MpRecovered, MpTurnReport, MpWorkerInit, ReconfigAnswer } from './mpwire.js';
+import { lastView, type View } from '../core/multipaxos/views.js';
+import type { Command } from '../core/multipaxos/types.js';
+import type { ActorId } from '../core/ids.js';
 import type { StorageSpec, WorkerBoot, WorkerInit } from './wire.js';
 
 /** An actor's storage, as the worker sees it: replay what was written, append more. */
@@ -37,8 +40,8 @@ export interface Reporter<T extends ProtocolTypes> {
   durable(records: readonly T['record'][]): void;
   /** Posts what the turn has for the main thread; `trace` holds its trace events (tracing only), which go first. */
   flush(post: (msg: unknown) => void, trace: RawTraceEvent[] | null): void;
-  /** Extra fields of the actor's state report. */
-  extra(): object;
+  /** Extra fields of the actor's state report, given the core's state. */
+  extra(state: T['state']): object;
 }
 
 /** One protocol's worker side. */
@@ -163,6 +166,17 @@ export const synodWorkerSide: WorkerSide<SynodTypes, WorkerInit> = {
 const carried: ClientMachine<unknown, Value, Value, unknown> = kvClient;
 const machine = carried.machine;
 
+/** A view as the main thread hears of it. */
+function viewOf(v: View): KvView {
+  return { epoch: v.epoch, from: v.from, acceptors: v.members.acceptors, learners: v.members.learners };
+}
+
+/** A learner's answer to reconfiguration `command`, applied at `slot` with `result` (see applyReconfig in the learner). */
+function reconfigAnswer(command: Command, slot: number, result: Value): ReconfigAnswer {
+  const r = result as unknown as { readonly done: boolean; readonly epoch: number; readonly from: number; readonly acceptors: readonly ActorId[]; readonly learners: readonly ActorId[] };
+  return { clientId: command.clientId, seq: command.seq, slot, done: r.done, view: { epoch: r.epoch, from: r.from, acceptors: r.acceptors, learners: r.learners } };
+}
+
 /** The Multi-Paxos worker side: the replicated log of the key-value store. */
 export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
   protocol: multiPaxosProtocol(machine),
@@ -178,7 +192,8 @@ export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
         switch (e.type) {
           case 'applied':
             reporting = true;
-            (report.answers ??= []).push(e.command.clientId, e.command.seq, carried.encodeResult(e.result));
+            if (e.command.reconfig !== undefined) (report.reconfigured ??= []).push(reconfigAnswer(e.command, e.slot, e.result));
+            else (report.answers ??= []).push(e.command.clientId, e.command.seq, carried.encodeResult(e.result));
             return;
           case 'expired':
             reporting = true;
@@ -223,7 +238,7 @@ export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
         report = { type: 'turn' };
         reporting = false;
       },
-      extra: () => ({}),
+      extra: (state) => ({ view: state.role === 'acceptor' ? null : viewOf(lastView(state.views)) }),
     };
   },
   recovered(state, records): MpRecovered {
