@@ -252,6 +252,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private current: KvView;
   /** Takes reconfigurations to the leader. */
   private readonly admin: AdminChannel;
+  /** Actors removed (or brought in for a reconfiguration the log refused): their ids are not used again. */
+  private readonly retired = new Set<ActorId>();
   /** The reconfigurations asked for, one after the other. */
   private reconfigs: Promise<unknown> = Promise.resolve();
   /** Where the actors' logs live (`${dataDir}/${actorId}`); null with in-memory storage. */
@@ -416,7 +418,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   /**
    * Changes the log's acceptors and learners through the log itself
    * (Lamport's α: see docs/kv-store.md): `add` and `remove` name acceptors
-   * (`a4`) and learners (`l3`); proposers cannot change yet.
+   * (`a4`) and learners (`l3`); proposers cannot change yet, and an id is
+   * used once (a removed actor's id cannot be added again).
    *
    * The steps: the change is checked against the current view (every
    * problem rejects with SYNOD_INVALID_ARGUMENT before anything starts);
@@ -513,7 +516,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private async reconfigureNow(change: KvReconfiguration): Promise<KvView> {
     if (this.closing !== null) throw new SynodError('SYNOD_CLOSED', 'cannot reconfigure: the key-value cluster is closed');
     const from = this.current;
-    const plan = planReconfiguration(from, this.hosted.proposers, change);
+    const plan = planReconfiguration(from, this.hosted.proposers, change, this.retired);
     const reconfig = { epoch: from.epoch, members: plan.members };
     this.traceFault(`reconfigure view ${from.epoch} -> acceptors {${plan.members.acceptors.join(',')}}, learners {${plan.members.learners.join(',')}}`);
     await this.bringIn(plan.added);
@@ -551,6 +554,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     if (ids.length === 0) return;
     const keep = (role: 'acceptors' | 'learners') => this.hosted[role].filter((id) => !ids.includes(id));
     this.hosted = { proposers: this.hosted.proposers, acceptors: keep('acceptors'), learners: keep('learners') };
+    for (const id of ids) this.retired.add(id);
     await Promise.all(ids.map((id) => this.supervisor.retire(id)));
     await this.regroup();
     this.actorsChanged();
@@ -562,7 +566,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private async regroup(): Promise<void> {
     const spares = this.spares();
     const tell = (id: ActorId) => this.supervisor.call(id, (c) => c.regroup({ spares, watch: this.supervisor.peersOf(id) })).catch(() => {});
-    await Promise.all(allActors(this.hosted).filter((id) => ['running', 'starting'].includes(this.supervisor.status(id))).map(tell));
+    await Promise.all(allActors(this.hosted).filter((id) => this.supervisor.has(id) && ['running', 'starting'].includes(this.supervisor.status(id))).map(tell));
   }
 
   /** The actors the cluster runs besides the configured members. */

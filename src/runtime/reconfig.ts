@@ -49,11 +49,12 @@ export function membersOf(v: KvView, proposers: readonly ActorId[]): Membership 
  * proposers are `proposers`), or a SynodError (SYNOD_INVALID_ARGUMENT)
  * saying why it cannot be: not `{ add, remove }` lists of ids, a proposer
  * (proposer changes are not supported yet), an id that names no acceptor or
- * learner, an id added that is a member or removed that is not, nothing to
+ * learner, an id added that is a member or was removed before (in
+ * `retired`: ids are used once) or removed that is not a member, nothing to
  * change, or a membership the log would refuse (no acceptor left, no learner
  * kept from the current view).
  */
-export function planReconfiguration(current: KvView, proposers: readonly ActorId[], change: unknown): ReconfigPlan {
+export function planReconfiguration(current: KvView, proposers: readonly ActorId[], change: unknown, retired: ReadonlySet<ActorId> = new Set()): ReconfigPlan {
   const bad = (why: string) => new SynodError('SYNOD_INVALID_ARGUMENT', `invalid reconfiguration: ${why}`);
   if (typeof change !== 'object' || change === null || Array.isArray(change)) throw bad('expected { add?: string[], remove?: string[] }');
   const extra = Object.keys(change).filter((k) => k !== 'add' && k !== 'remove');
@@ -76,6 +77,8 @@ export function planReconfiguration(current: KvView, proposers: readonly ActorId
   const now = [...current.acceptors, ...current.learners];
   const members = add.filter((id) => now.includes(id));
   if (members.length > 0) throw bad(`${members.join(', ')} ${members.length === 1 ? 'is a member' : 'are members'} of view ${current.epoch} already`);
+  const back = add.filter((id) => retired.has(id));
+  if (back.length > 0) throw bad(`${back.join(', ')} ${back.length === 1 ? 'was' : 'were'} removed before; an id is used once (its store is kept as a retired one): add a new id`);
   const strangers = remove.filter((id) => !now.includes(id));
   if (strangers.length > 0) throw bad(`${strangers.join(', ')} ${strangers.length === 1 ? 'is not a member' : 'are not members'} of view ${current.epoch} (acceptors ${current.acceptors.join(', ')}; learners ${current.learners.join(', ')})`);
   const next = (ids: readonly ActorId[], prefix: string) => [...ids.filter((id) => !remove.includes(id)), ...add.filter((id) => id.startsWith(prefix))];

@@ -300,14 +300,12 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
    * Brings in actor `id`, which a reconfiguration adds: makes it a slot and
    * starts it with links to every live peer (by now `peersOf` must name it,
    * and its peers' `peersOf` must name it too), and resolves once it serves
-   * or is failed (see {@link failure}), as {@link start} does. An id removed
-   * before (see {@link retire}) may come back: it starts as a new actor.
+   * or is failed (see {@link failure}), as {@link start} does. An id is
+   * never used twice, not even once {@link retire}d.
    */
   async add(id: ActorId): Promise<void> {
     if (this.closing) throw new SynodError('SYNOD_CLOSED', `cannot add ${id}: the cluster is closed`);
-    const old = this.slots.get(id);
-    if (old !== undefined && !this.removed.has(id)) throw new SynodError('SYNOD_INVALID_ARGUMENT', `${id} is an actor of this cluster already`);
-    this.removed.delete(id);
+    if (this.slots.has(id)) throw new SynodError('SYNOD_INVALID_ARGUMENT', `${id} is ${this.removed.has(id) ? 'a removed actor' : 'an actor of this cluster already'}; an id is used once`);
     const slot = newSlot<P['control']>(id);
     this.slots.set(id, slot);
     await this.startSlots([slot]);
@@ -371,6 +369,11 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
   failure(id: ActorId): ErrorData | null {
     const slot = this.slot(id);
     return slot.status === 'failed' ? slot.failure : null;
+  }
+
+  /** True when `id` is an actor of this supervisor (one {@link retire}d included). */
+  has(id: ActorId): boolean {
+    return this.slots.has(id);
   }
 
   /** The status of actor `id`. */
