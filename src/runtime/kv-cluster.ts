@@ -63,7 +63,8 @@ import type { StorageSpec } from './wire.js';
 import { Stamper, commandKey, type Stamp } from './stamps.js';
 import { LogClient } from './client/log-client.js';
 import { AdminChannel, planReconfiguration, reconfigMade, type KvReconfiguration } from './reconfig.js';
-import { nextClientNumber, retireActor } from './storage/registry.js';
+import { nextClientNumber, REGISTRY_DIR, retireActor } from './storage/registry.js';
+import { existsSync, readdirSync } from 'node:fs';
 import { HistoryRecorder } from './client/recorder.js';
 
 /** Options of {@link createKvCluster}. Everything but the three counts has a default. */
@@ -252,6 +253,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private current: KvView;
   /** Takes reconfigurations to the leader. */
   private readonly admin: AdminChannel;
+  /** True when the data directory held an earlier cluster's actors (see the constructor). */
+  private readonly reopened: boolean;
   /** Actors removed (or brought in for a reconfiguration the log refused): their ids are not used again. */
   private readonly retired = new Set<ActorId>();
   /** The reconfigurations asked for, one after the other. */
@@ -287,11 +290,15 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.placeSystems(o.systems, 'createKvCluster options');
     requireBuiltWorker();
     this.config = mpConfig(this.members, { ...o.core, batchMax: o.batchMax, window: o.window, reads: o.reads });
-    // Any cluster may reconfigure: the checker judges each slot by its own view (α is the window).
-    this.checker = new LogSafetyChecker(this.members, { alpha: this.config.window });
     const dir = clusterDataDir(o, 'synod-kv-', 'createKvCluster options');
     this.dataDir = dir.dataDir;
     this.ownsDataDir = dir.owned;
+    const registry = this.dataDir === null ? null : join(this.dataDir, REGISTRY_DIR);
+    this.reopened = registry !== null && existsSync(registry) && readdirSync(registry).length > 0;
+    // A fresh log may reconfigure: the checker judges each slot by its own view (α is the window), which it works out
+    // from the slots applied. On a log reopened from its data directory it sees no slot below the learners' snapshots,
+    // so it checks with the configured members only, and such a cluster does not reconfigure with the checker on.
+    this.checker = new LogSafetyChecker(this.members, this.reopened ? {} : { alpha: this.config.window });
     this.stamper = o.stamps ? new Stamper('client') : null;
     this.recorder = o.history ? new HistoryRecorder(kvClient.history) : null;
     const stamper = this.stamper;
@@ -440,7 +447,10 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
    * SYNOD_START_FAILED when an added actor does not start, SYNOD_TIMEOUT when
    * it got no answer within `timeoutMs` (it may still take effect), and
    * SYNOD_CLOSED on close. Clients keep working throughout (only reads wait
-   * while the new view starts). Calls are made one after the other.
+   * while the new view starts). Calls are made one after the other. A
+   * cluster reopened on a data directory an earlier cluster ran on
+   * reconfigures only with `check: false` (the checker could not work out
+   * its views).
    */
   reconfigure(change: KvReconfiguration): Promise<KvView> {
     const run = this.reconfigs.then(() => this.reconfigureNow(change));
@@ -515,6 +525,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
 
   private async reconfigureNow(change: KvReconfiguration): Promise<KvView> {
     if (this.closing !== null) throw new SynodError('SYNOD_CLOSED', 'cannot reconfigure: the key-value cluster is closed');
+    if (this.reopened && this.options.check) throw new SynodError('SYNOD_INVALID_ARGUMENT', 'invalid reconfiguration: this cluster was reopened on a data directory an earlier cluster ran on, and the log safety checker cannot work out its views from there; reconfiguring it needs check: false');
     const from = this.current;
     const plan = planReconfiguration(from, this.hosted.proposers, change, this.retired);
     const reconfig = { epoch: from.epoch, members: plan.members };

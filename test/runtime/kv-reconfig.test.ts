@@ -7,6 +7,8 @@
  * refused before anything starts.
  */
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkLinearizable } from '../../src/check/linearizability.js';
@@ -120,5 +122,19 @@ describe('reconfiguring the key-value store on worker threads', () => {
       await kv.put('x', 1);
       expect(await kv.get('x')).toBe(1);
     });
+  });
+
+  it('refuses to reconfigure, with the checker on, a cluster reopened on a data directory an earlier one ran on', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'synod-reconfig-'));
+    try {
+      await withKv({ proposers: 1, acceptors: 3, learners: 1, dataDir }, (kv) => kv.put('x', 1));
+      await withKv({ proposers: 1, acceptors: 3, learners: 1, dataDir }, async (kv) => {
+        expect(await refusal(kv.reconfigure({ add: ['a4'] }))).toMatch(/^SYNOD_INVALID_ARGUMENT: .*reopened on a data directory.*check: false/);
+        expect(kv.view().epoch).toBe(0);
+        expect(await kv.get('x')).toBe(1);
+      });
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
