@@ -83,29 +83,21 @@ export function percentileCurve(sorted: ArrayLike<number>): Array<[number, numbe
   return out;
 }
 
-/** The gaps between consecutive acknowledgements around an event: their p50 and max, in ms, and how many there were. */
-export interface Gaps {
-  readonly p50Ms: number;
-  readonly maxMs: number;
-  readonly count: number;
-}
-
 /**
- * The gaps between consecutive times of `acks` (ms, any order) that overlap
- * the interval [`from`, `to`]: how long the clients went without an
- * acknowledged write while something happened (a reconfiguration). The gap
- * that spans `from` and the one that spans `to` count, so a stall that
- * began before the event or ended after it is seen whole. NaN when fewer
- * than two acknowledgements surround it.
+ * The longest gap between consecutive times of `acks` (ms, any order) that
+ * overlaps the interval [`from`, `to`]: how long clients went without an
+ * acknowledged write while something happened (a reconfiguration). The
+ * gaps that span `from` and `to` count, so a stall that began before the
+ * event or ended after it is seen whole. NaN when no two acknowledgements
+ * surround any part of it.
  */
-export function gapsAround(acks: readonly number[], from: number, to: number): Gaps {
+export function longestGap(acks: readonly number[], from: number, to: number): number {
   const sorted = [...acks].sort((x, y) => x - y);
-  const gaps: number[] = [];
+  let longest = Number.NaN;
   for (let i = 0; i + 1 < sorted.length; i++) {
     const a = sorted[i] as number;
     const b = sorted[i + 1] as number;
-    if (b >= from && a <= to) gaps.push(b - a);
+    if (b >= from && a <= to && !(b - a <= longest)) longest = b - a;
   }
-  gaps.sort((x, y) => x - y);
-  return { p50Ms: percentile(gaps, 0.5), maxMs: gaps.length === 0 ? Number.NaN : (gaps[gaps.length - 1] as number), count: gaps.length };
+  return longest;
 }

@@ -11,7 +11,7 @@ import { checkLinearizable } from '../check/linearizability.js';
 import type { Value } from '../core/value.js';
 import { createKvCluster, KV_DEFAULTS, type KvCluster } from '../runtime/kv-cluster.js';
 import type { KvView } from '../runtime/mpwire.js';
-import { gapsAround } from '../../bench/lib/stats.js';
+import { longestGap } from '../../bench/lib/stats.js';
 import { formatHealth } from '../runtime/health.js';
 import type { TransportKind } from '../runtime/transports/index.js';
 import type { CrashMode } from '../runtime/wire.js';
@@ -167,7 +167,8 @@ async function runKv(f: KvFlags): Promise<number> {
     await Promise.all(Array.from({ length: f.clients }, (_, c) => client(c)));
     const elapsedMs = performance.now() - t0;
     const replaced = replacing === null ? null : await (replacing as Promise<Replacement>);
-    const reconfiguration = replaced === null ? null : { ...replaced, writeGaps: 'view' in replaced ? gapsAround(writeAcks, replaced.startedAt, replaced.endedAt) : null };
+    const reconfiguration =
+      replaced === null ? null : 'view' in replaced ? { ...replaced, longestWriteGapMs: longestGap(writeAcks, replaced.startedAt, replaced.endedAt), longestWriteGapBeforeMs: longestGap(writeAcks, 2 * replaced.startedAt - replaced.endedAt, replaced.startedAt) } : replaced;
     const history = kv.history();
     if (f.history) writeFileSync(f.history, formatHistory(history));
     const health = kv.health();
@@ -203,10 +204,9 @@ async function runKv(f: KvFlags): Promise<number> {
       say(`linearizability: ${lin.ok ? 'linearizable' : `${lin.status.toUpperCase()}: ${lin.reason}`}`);
       const v = report.view;
       say(`view ${v.epoch}${v.epoch === 0 ? '' : ` (from slot ${v.from})`}: acceptors ${v.acceptors.join(', ')}; learners ${v.learners.join(', ')}`);
-      if (reconfiguration !== null && 'view' in reconfiguration && reconfiguration.writeGaps !== null) {
-        const g = reconfiguration.writeGaps;
-        const ms = (x: number) => (Number.isNaN(x) ? 'n/a' : `${x.toFixed(1)} ms`);
-        say(`replacement: ${reconfiguration.removed} -> ${reconfiguration.added} in ${reconfiguration.ms.toFixed(1)} ms; write unavailability around it: longest gap between acknowledged writes ${ms(g.maxMs)}, p50 gap ${ms(g.p50Ms)} (${g.count} gaps)`);
+      if (reconfiguration !== null && 'view' in reconfiguration) {
+        const ms = (x: number) => (Number.isNaN(x) ? 'n/a (too few writes around it)' : `${x.toFixed(1)} ms`);
+        say(`replacement: ${reconfiguration.removed} -> ${reconfiguration.added} in ${reconfiguration.ms.toFixed(1)} ms; write unavailability: the longest gap between acknowledged writes during it was ${ms(reconfiguration.longestWriteGapMs)} (${ms(reconfiguration.longestWriteGapBeforeMs)} in as long a window just before)`);
       }
       process.stdout.write(formatHealth(health));
     }
