@@ -222,7 +222,8 @@ export class HealthMonitor {
 
     const systems = new Map<string, SystemHealth>();
     for (const [system, members] of Object.entries(this.systems)) {
-      const statuses = members.map((id) => (actors.get(id) as ActorHealth).status);
+      // An actor a reconfiguration removed is gone from its system, as from the cluster (a system left with none is dead).
+      const statuses = members.filter((id) => actors.has(id)).map((id) => (actors.get(id) as ActorHealth).status);
       const status: HealthStatus = statuses.every((s) => s === 'dead') ? 'dead' : statuses.every((s) => s !== 'alive') ? 'suspected' : 'alive';
       const prev = this.systemHealth.get(system);
       const since = prev !== undefined && prev.status === status ? prev.since : at;

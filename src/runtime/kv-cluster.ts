@@ -552,6 +552,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.hosted = { proposers: this.hosted.proposers, acceptors: add('acceptors', 'a'), learners: add('learners', 'l') };
     await this.regroup();
     await Promise.all(ids.map((id) => this.supervisor.add(id)));
+    if (this.closing !== null) throw new SynodError('SYNOD_CLOSED', 'the key-value cluster was closed during the reconfiguration');
     this.actorsChanged();
     const failed = ids.filter((id) => this.supervisor.status(id) !== 'running');
     if (failed.length === 0) return;
@@ -569,6 +570,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     await Promise.all(ids.map((id) => this.supervisor.retire(id)));
     await this.regroup();
     this.actorsChanged();
+    // After close the stores stay as they are (a temporary directory is being removed).
+    if (this.closing !== null) return;
     if (this.dataDir !== null) for (const id of ids) retireActor(this.dataDir, id, this.storeOf(id), epoch);
     this.traceFault(`retired ${ids.join(', ')}`);
   }

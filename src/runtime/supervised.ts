@@ -225,7 +225,9 @@ export abstract class SupervisedCluster<P extends WorkerProtocol & { readonly co
     }
     if (!(['exception', 'exit', 'terminate'] as const).includes(how)) throw new SynodError('SYNOD_INVALID_ARGUMENT', `a system crashes at once: use exception, exit or terminate, not ${JSON.stringify(how)}`);
     this.traceFault(`crash system ${system}: ${actors.join(', ')} (${how})`);
-    await Promise.all(actors.map((id) => this.crash(id, how)));
+    // Actors a reconfiguration removed are gone already.
+    const current = allActors(this.members);
+    await Promise.all(actors.filter((id) => current.includes(id)).map((id) => this.crash(id, how)));
   }
 
   /** Puts a fault injected from outside on the `env` lane. */

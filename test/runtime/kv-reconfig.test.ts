@@ -64,7 +64,7 @@ describe('reconfiguring the key-value store on worker threads', () => {
 
   it('removes an acceptor that is down for good, and the cluster serves with its replacement', async () => {
     // No restarts: a crash fails the actor at once, as a machine that is gone would.
-    await withKv({ proposers: 1, acceptors: 3, learners: 1, supervisor: { maxRestarts: 0 } }, async (kv) => {
+    await withKv({ proposers: 1, acceptors: 3, learners: 1, supervisor: { maxRestarts: 0 }, systems: { s1: ['p1', 'a1', 'l1'], s2: ['a2'], s3: ['a3'] } }, async (kv) => {
       await kv.put('x', 1);
       await kv.crash('a3', 'terminate');
       await until(() => kv.status('a3') === 'failed');
@@ -72,6 +72,12 @@ describe('reconfiguring the key-value store on worker threads', () => {
       expect(view).toMatchObject({ epoch: 1, acceptors: ['a1', 'a2', 'a4'], learners: ['l1'] });
       expect(kv.status('a3')).toBe('stopped');
       expect(retired(kv, 'a3', 1)).toBe(true);
+      // Health follows the members: a3 is gone from it (its system, left with no actor, is dead), a4 is in it.
+      const health = kv.health();
+      expect(Object.keys(health.actors).sort()).toEqual(['a1', 'a2', 'a4', 'l1', 'p1']);
+      expect(health.systems.s3?.status).toBe('dead');
+      expect(health.links.some((l) => l.from === 'a3' || l.to === 'a3')).toBe(false);
+      await kv.crashSystem('s3');
       // a2 paused: a majority of {a1, a2, a4} needs the new acceptor.
       await kv.pause('a2');
       await kv.put('x', 2);
