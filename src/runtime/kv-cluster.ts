@@ -443,9 +443,12 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
    *
    * Resolves with the new view once all that is done. Rejects with
    * SYNOD_RECONFIG_REFUSED when the log refuses it (the view it followed is
-   * not the newest any more; the added actors are then stopped and retired),
+   * not the newest any more: the cluster then takes the newest view, and the
+   * actors it runs that are not in it are stopped and retired),
    * SYNOD_START_FAILED when an added actor does not start, SYNOD_TIMEOUT when
-   * it got no answer within `timeoutMs` (it may still take effect), and
+   * it got no answer within `timeoutMs` (it may still take effect: the
+   * actors brought in for it keep running, and the same call again finds
+   * out, since the log answers a reconfiguration it made already as made), and
    * SYNOD_CLOSED on close. Clients keep working throughout (only reads wait
    * while the new view starts). Calls are made one after the other. A
    * cluster reopened on a data directory an earlier cluster ran on
@@ -532,21 +535,27 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.traceFault(`reconfigure view ${from.epoch} -> acceptors {${plan.members.acceptors.join(',')}}, learners {${plan.members.learners.join(',')}}`);
     await this.bringIn(plan.added);
     const clientId = `${this.client.prefix}.admin`;
-    let answer = await this.admin.send(clientId, reconfig);
-    if (!reconfigMade(reconfig, answer)) {
-      await this.takeOut(plan.added, answer.view.epoch);
-      throw new SynodError('SYNOD_RECONFIG_REFUSED', `the log refused the reconfiguration of view ${from.epoch}: the newest view is ${answer.view.epoch} (acceptors ${answer.view.acceptors.join(', ')}; learners ${answer.view.learners.join(', ')}); the actors brought in for it (${plan.added.join(', ') || 'none'}) were stopped`);
-    }
-    // Until a slot at or past `from` is applied, the new view may not have decided anything: the same reconfiguration again,
-    // which changes nothing, goes in the first slot the leader may propose once the old view's slots are all chosen.
+    const first = await this.admin.send(clientId, reconfig);
+    // Until a slot at or past the newest view's `from` is applied, that view may not have decided anything: the same
+    // reconfiguration again (which changes nothing) goes in the first slot the leader may propose once the slots before
+    // it are all chosen. A refused one waits the same way for the view that came first.
+    let answer = first;
     while (answer.slot < answer.view.from) answer = await this.admin.send(clientId, reconfig);
-    this.current = answer.view;
-    await this.takeOut(plan.removed, answer.view.epoch);
-    return answer.view;
+    const made = reconfigMade(reconfig, first);
+    if (answer.view.epoch > this.current.epoch) this.current = answer.view;
+    // Whatever the cluster runs beyond the newest view goes: the removed actors, or those brought in for a refused
+    // reconfiguration (and any left by an earlier one that timed out).
+    const view = this.current;
+    const gone = [...this.hosted.acceptors.filter((id) => !view.acceptors.includes(id)), ...this.hosted.learners.filter((id) => !view.learners.includes(id))];
+    await this.takeOut(gone, view.epoch);
+    if (!made) throw new SynodError('SYNOD_RECONFIG_REFUSED', `the log refused the reconfiguration of view ${from.epoch}: the newest view is ${view.epoch} (acceptors ${view.acceptors.join(', ')}; learners ${view.learners.join(', ')})${gone.length > 0 ? `; ${gone.join(', ')}, not in it, were stopped and retired` : ''}`);
+    return view;
   }
 
   /** Starts actors `ids` (new acceptors and learners), each told to every running actor first; throws SYNOD_START_FAILED if one does not start. */
-  private async bringIn(ids: readonly ActorId[]): Promise<void> {
+  private async bringIn(added: readonly ActorId[]): Promise<void> {
+    // One brought in by an earlier reconfiguration that timed out runs already.
+    const ids = added.filter((id) => !allActors(this.hosted).includes(id));
     if (ids.length === 0) return;
     const add = (role: 'acceptors' | 'learners', prefix: string) => [...this.hosted[role], ...ids.filter((id) => id.startsWith(prefix) && !this.hosted[role].includes(id))];
     this.hosted = { proposers: this.hosted.proposers, acceptors: add('acceptors', 'a'), learners: add('learners', 'l') };
