@@ -41,6 +41,7 @@
 import type { TraceEvent } from '../trace/types.js';
 import { createTransport, type TransportKind } from './transports/index.js';
 import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { HistoryEvent } from '../check/history.js';
@@ -64,7 +65,6 @@ import { Stamper, commandKey, type Stamp } from './stamps.js';
 import { LogClient } from './client/log-client.js';
 import { AdminChannel, planReconfiguration, reconfigMade, type KvReconfiguration } from './reconfig.js';
 import { nextClientNumber, REGISTRY_DIR, retireActor } from './storage/registry.js';
-import { existsSync, readdirSync } from 'node:fs';
 import { HistoryRecorder } from './client/recorder.js';
 
 /** Options of {@link createKvCluster}. Everything but the three counts has a default. */
