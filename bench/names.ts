@@ -4,7 +4,7 @@
  * `--only` without loading them; bench/suite.ts checks it matches its
  * registry.
  */
-export const BENCH_NAMES = ['paths', 'storage', 'single-decree', 'restart', 'kv-curve', 'kv-clients', 'efficiency', 'sim-scaling'] as const;
+export const BENCH_NAMES = ['paths', 'storage', 'single-decree', 'restart', 'kv-curve', 'kv-clients', 'efficiency', 'reconfig', 'sim-scaling'] as const;
 
 export type BenchName = (typeof BENCH_NAMES)[number];
 
@@ -17,5 +17,6 @@ export const BENCH_SUMMARIES: Readonly<Record<BenchName, string>> = {
   'kv-curve': 'Multi-Paxos commands/s and commit latency against offered load',
   'kv-clients': 'the key-value store at 1/8/64/256 clients (write-only, 50/50), and one operation stage by stage',
   efficiency: "the cluster's actor-to-actor message rate over raw batched postMessage",
+  reconfig: 'an acceptor replaced through the log under load: write unavailability (p50/max gap between acknowledged writes) and throughput before/during/after',
   'sim-scaling': 'a seed sweep (synod sim --workers) with 1 and 2 workers: seeds/s and the speed-up',
 };

@@ -20,6 +20,7 @@ import { packageRoot } from '../src/util/paths.js';
 import { restartBench, singleDecreeBench } from './cluster-single.js';
 import { efficiencyBench, kvCurveBench } from './kv-cluster.js';
 import { kvClientsBench } from './kv-clients.js';
+import { reconfigBench } from './kv-reconfig.js';
 import type { BenchDef } from './lib/context.js';
 import { renderHtml } from './lib/html.js';
 import { fmt, renderTable, type BenchResult, type Env, type Figure, type Goal, type SuiteReport, type Table } from './lib/report.js';
@@ -29,7 +30,7 @@ import { simScalingBench } from './sim-scaling.js';
 import { storageBench } from './storage.js';
 
 /** Every benchmark, in the order they run. */
-export const REGISTRY: readonly BenchDef[] = [pathsBench, storageBench, singleDecreeBench, restartBench, kvCurveBench, kvClientsBench, efficiencyBench, simScalingBench];
+export const REGISTRY: readonly BenchDef[] = [pathsBench, storageBench, singleDecreeBench, restartBench, kvCurveBench, kvClientsBench, efficiencyBench, reconfigBench, simScalingBench];
 
 if (REGISTRY.map((b) => b.name).join() !== BENCH_NAMES.join()) throw new Error('bench/names.ts does not match the registry in bench/suite.ts');
 

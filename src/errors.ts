@@ -21,6 +21,8 @@ export type SynodErrorCode =
   | 'SYNOD_TIMEOUT'
   /** The cluster was closed. */
   | 'SYNOD_CLOSED'
+  /** The log refused a reconfiguration: the view it was to follow is not the newest one any more. Nothing changed. */
+  | 'SYNOD_RECONFIG_REFUSED'
   /** A key-value operation's client session was evicted by the learners (more sessions than `maxSessions`): it may or may not have taken effect, and was not applied again. */
   | 'SYNOD_SESSION_EXPIRED'
   /** An actor that has existed (the data directory's registry says so) found its store missing or empty; it refuses to start empty. */

@@ -49,6 +49,8 @@ export {
   type SupervisorOptions,
   type LinkFaults,
   type MpActorReport,
+  type KvView,
+  type KvReconfiguration,
   formatHealth,
   type ClusterHealth,
   type ActorHealth,

@@ -42,7 +42,7 @@ import type { ProtocolTypes } from '../src/host/protocol.js';
 import { TurnHost, type HostCrashPoint, type HostIO } from '../src/host/turn.js';
 import { linkDelays, type OutgoingLinks } from '../src/runtime/links.js';
 import type { PeerWatch } from '../src/runtime/supervisor.js';
-import { DESCRIBE_MAX_CHARS, type MpWorkerInit } from '../src/runtime/mpwire.js';
+import { DESCRIBE_MAX_CHARS, type MpGroup, type MpWorkerInit } from '../src/runtime/mpwire.js';
 import { openEndpoint, type TransportEnd, type TransportEndpoint } from '../src/runtime/transports/index.js';
 import { toErrorData, type ActorCounters, type CrashHow, type WorkerBoot, type WorkerInit } from '../src/runtime/wire.js';
 import { TraceBuffer, collectGarbage, envelope, injectCrash, unwrap } from '../src/runtime/worker-glue.js';
@@ -221,6 +221,7 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
     lazyMs: LAZY_MS,
     // The largest value a peer message may carry: a single-decree value, or a Multi-Paxos batch.
     maxValueBytes: 'maxValueBytes' in given ? given.maxValueBytes : given.maxBatchBytes,
+    ...('spares' in given && given.spares !== undefined ? { spares: given.spares } : {}),
   });
 
   const deliver = (via: ActorId, data: unknown): void => {
@@ -265,7 +266,7 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
       incarnation: given.incarnation,
       paused: host.isPaused,
       describe: text.length > DESCRIBE_MAX_CHARS ? `${text.slice(0, DESCRIBE_MAX_CHARS)}... (${text.length - DESCRIBE_MAX_CHARS} more characters)` : text,
-      ...reporter.extra(),
+      ...reporter.extra(host.state),
       mailbox: { length: host.mailboxLength, limit: given.mailboxLimit },
       counters: all,
     };
@@ -292,6 +293,10 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
       },
       inject: (raw: unknown, via: ActorId) => deliver(via, raw),
       takeStamps: () => stamps?.take() ?? [],
+      regroup(group: MpGroup) {
+        host.admit(group.spares);
+        watch?.setPeers(group.watch);
+      },
     },
   };
   Comlink.expose(driver.control, nodeEndpoint(given.control));

@@ -82,3 +82,22 @@ export function percentileCurve(sorted: ArrayLike<number>): Array<[number, numbe
   }
   return out;
 }
+
+/**
+ * The longest gap between consecutive times of `acks` (ms, any order) that
+ * overlaps the interval [`from`, `to`]: how long clients went without an
+ * acknowledged write while something happened (a reconfiguration). The
+ * gaps that span `from` and `to` count, so a stall that began before the
+ * event or ended after it is seen whole. NaN when no two acknowledgements
+ * surround any part of it.
+ */
+export function longestGap(acks: readonly number[], from: number, to: number): number {
+  const sorted = [...acks].sort((x, y) => x - y);
+  let longest = Number.NaN;
+  for (let i = 0; i + 1 < sorted.length; i++) {
+    const a = sorted[i] as number;
+    const b = sorted[i + 1] as number;
+    if (b >= from && a <= to && !(b - a <= longest)) longest = b - a;
+  }
+  return longest;
+}

@@ -10,6 +10,8 @@ import { formatHistory } from '../check/history.js';
 import { checkLinearizable } from '../check/linearizability.js';
 import type { Value } from '../core/value.js';
 import { createKvCluster, KV_DEFAULTS, type KvCluster } from '../runtime/kv-cluster.js';
+import type { KvView } from '../runtime/mpwire.js';
+import { longestGap } from '../../bench/lib/stats.js';
 import { formatHealth } from '../runtime/health.js';
 import type { TransportKind } from '../runtime/transports/index.js';
 import type { CrashMode } from '../runtime/wire.js';
@@ -28,6 +30,7 @@ interface KvFlags {
   reads: 'index' | 'log';
   crashLeader: boolean;
   crashHow: CrashMode;
+  replace?: string;
   storage: 'lmdb' | 'memory';
   durable: boolean;
   dataDir?: string;
@@ -54,6 +57,7 @@ export function addKvCommand(program: Command, exit: (code: number) => void): vo
     .option('--reads <how>', 'how reads are served: index (ReadIndex: one round to the acceptors, nothing written) or log (as commands of the log)', choiceArg(['index', 'log'] as const), 'index')
     .option('--crash-leader', 'kill the leader\'s worker once a third of the operations are done')
     .option('--crash-how <mode>', 'how the leader is killed: terminate, exception or exit', choiceArg(['terminate', 'exception', 'exit'] as const), 'terminate')
+    .option('--replace <acceptor>', 'replace this acceptor (a1, a2, ...) with a new one through the log once a third of the operations are done; prints the new view and the write unavailability around it')
     .option('--storage <kind>', 'lmdb (durable, default) or memory', choiceArg(['lmdb', 'memory'] as const), 'lmdb')
     .option('--no-durable', 'lmdb: count a write as done once committed, without waiting for its own fsync (a commit still waits for the previous one\'s fsync; unsafe on a machine crash)')
     .option('--data-dir <dir>', 'keep the LMDB files here (created if missing)')
@@ -64,6 +68,14 @@ export function addKvCommand(program: Command, exit: (code: number) => void): vo
     .action(async (flags: KvFlags) => {
       if (flags.clients > flags.ops) {
         process.stderr.write(`synod kv: --clients (${flags.clients}) must not exceed --ops (${flags.ops})\n`);
+        return exit(2);
+      }
+      if (flags.replace !== undefined && !new RegExp(`^a([1-9][0-9]*)$`).test(flags.replace)) {
+        process.stderr.write(`synod kv: --replace takes an acceptor id, a1 to a${flags.acceptors}; got ${JSON.stringify(flags.replace)}\n`);
+        return exit(2);
+      }
+      if (flags.replace !== undefined && Number(flags.replace.slice(1)) > flags.acceptors) {
+        process.stderr.write(`synod kv: --replace ${flags.replace}: the acceptors are a1 to a${flags.acceptors}\n`);
         return exit(2);
       }
       const problem = flags.dataDir !== undefined ? dataDirProblem('--data-dir', flags.dataDir) : null;
@@ -116,6 +128,10 @@ async function runKv(f: KvFlags): Promise<number> {
     const latencies: number[] = [];
     let timedOut = 0;
     const crashAt = f.crashLeader ? Math.floor(f.ops / 3) : -1;
+    const replaceAt = f.replace !== undefined ? Math.max(1, Math.floor(f.ops / 3)) : -1;
+    /** When each write (put, or cas that swapped or not) was acknowledged. */
+    const writeAcks: number[] = [];
+    let replacing: Promise<Replacement> | null = null;
     const t0 = performance.now();
     const client = async (c: number) => {
       for (;;) {
@@ -126,15 +142,19 @@ async function runKv(f: KvFlags): Promise<number> {
         const kind = n % 10;
         try {
           if (kind < 5) await kv.get(key);
-          else if (kind < 8) await kv.put(key, n);
-          else await kv.cas(key, (n - 1) as Value, n);
+          else {
+            if (kind < 8) await kv.put(key, n);
+            else await kv.cas(key, (n - 1) as Value, n);
+            writeAcks.push(performance.now());
+          }
           latencies.push(performance.now() - start);
         } catch (err) {
           // An operation with no answer in time is part of the outcome (recorded as info in the history), not a crash of the command.
           if ((err as { code?: string }).code !== 'SYNOD_TIMEOUT') throw err;
           if (timedOut++ === 0) say(`  ${(err as Error).message}`);
         }
-        if (++done === crashAt) {
+        if (++done === replaceAt) replacing = replace(kv, f.replace as string, `a${f.acceptors + 1}`, say);
+        if (done === crashAt) {
           const leader = kv.leader();
           if (leader) {
             crashes.push(leader);
@@ -146,6 +166,9 @@ async function runKv(f: KvFlags): Promise<number> {
     };
     await Promise.all(Array.from({ length: f.clients }, (_, c) => client(c)));
     const elapsedMs = performance.now() - t0;
+    const replaced = replacing === null ? null : await (replacing as Promise<Replacement>);
+    const reconfiguration =
+      replaced === null ? null : 'view' in replaced ? { ...replaced, longestWriteGapMs: longestGap(writeAcks, replaced.startedAt, replaced.endedAt), longestWriteGapBeforeMs: longestGap(writeAcks, 2 * replaced.startedAt - replaced.endedAt, replaced.startedAt) } : replaced;
     const history = kv.history();
     if (f.history) writeFileSync(f.history, formatHistory(history));
     const health = kv.health();
@@ -169,6 +192,8 @@ async function runKv(f: KvFlags): Promise<number> {
       violations,
       linearizability: lin.ok ? { status: lin.status } : { status: lin.status, reason: lin.reason },
       history: f.history ?? null,
+      view: kv.view(),
+      reconfiguration,
       health,
     };
     if (f.json) process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -177,10 +202,34 @@ async function runKv(f: KvFlags): Promise<number> {
       say(`log safety: ${violations.length === 0 ? 'OK' : `${violations.length} VIOLATION(S)`}`);
       for (const v of violations) say(`  ${v.kind}: ${v.message}`);
       say(`linearizability: ${lin.ok ? 'linearizable' : `${lin.status.toUpperCase()}: ${lin.reason}`}`);
+      const v = report.view;
+      say(`view ${v.epoch}${v.epoch === 0 ? '' : ` (from slot ${v.from})`}: acceptors ${v.acceptors.join(', ')}; learners ${v.learners.join(', ')}`);
+      if (reconfiguration !== null && 'view' in reconfiguration) {
+        const ms = (x: number) => (Number.isNaN(x) ? 'n/a (too few writes around it)' : `${x.toFixed(1)} ms`);
+        say(`replacement: ${reconfiguration.removed} -> ${reconfiguration.added} in ${reconfiguration.ms.toFixed(1)} ms; write unavailability: the longest gap between acknowledged writes during it was ${ms(reconfiguration.longestWriteGapMs)} (${ms(reconfiguration.longestWriteGapBeforeMs)} in as long a window just before)`);
+      }
       process.stdout.write(formatHealth(health));
     }
-    return report.ok ? 0 : 1;
+    return report.ok && (reconfiguration === null || 'view' in reconfiguration) ? 0 : 1;
   } finally {
     await kv.close();
+  }
+}
+
+/** What `--replace` did: the view it made and when it ran, or why it failed. */
+type Replacement = { readonly removed: string; readonly added: string } & ({ readonly view: KvView; readonly ms: number; readonly startedAt: number; readonly endedAt: number } | { readonly error: string });
+
+/** Replaces acceptor `removed` with a new acceptor `added` through the log, saying what happens. */
+async function replace(kv: KvCluster, removed: string, added: string, say: (line: string) => void): Promise<Replacement> {
+  say(`  replacing acceptor ${removed} with ${added}`);
+  const startedAt = performance.now();
+  try {
+    const view = await kv.reconfigure({ add: [added], remove: [removed] });
+    const endedAt = performance.now();
+    say(`  view ${view.epoch} decides from slot ${view.from}: acceptors ${view.acceptors.join(', ')}; ${removed} stopped and its store retired (${(endedAt - startedAt).toFixed(1)} ms)`);
+    return { removed, added, view, ms: endedAt - startedAt, startedAt, endedAt };
+  } catch (err) {
+    say(`  the replacement failed: ${rootMessage(err)}`);
+    return { removed, added, error: rootMessage(err) };
   }
 }

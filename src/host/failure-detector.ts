@@ -91,6 +91,18 @@ export class FailureDetector {
     for (const peer of peers) this.watches.set(peer, { heard: false, sent: false, lastHeard: now, status: 'alive', since: now });
   }
 
+  /**
+   * Watches exactly `peers` from now on: a peer new to it is heard now (the
+   * grace period a peer gets at the start), one no longer listed is
+   * forgotten, and the others keep their state. For a cluster whose
+   * members change.
+   */
+  setPeers(peers: readonly ActorId[]): void {
+    for (const peer of this.watches.keys()) if (!peers.includes(peer)) this.watches.delete(peer);
+    const now = this.clock();
+    for (const peer of peers) if (!this.watches.has(peer)) this.watches.set(peer, { heard: false, sent: false, lastHeard: now, status: 'alive', since: now });
+  }
+
   /** Something (anything) arrived on the link from `peer`. A peer not watched is ignored. */
   heard(peer: ActorId): void {
     const w = this.watches.get(peer);

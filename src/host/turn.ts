@@ -36,7 +36,7 @@
  * actor), never carry on with corrupt state.
  */
 import { assert } from '../core/assert.js';
-import { roleOf, type ActorId, type Membership, type Role } from '../core/ids.js';
+import { allActors, roleOf, type ActorId, type Membership, type Role } from '../core/ids.js';
 import { Mailbox } from './mailbox.js';
 import type { Protocol, ProtocolTypes } from './protocol.js';
 
@@ -153,6 +153,8 @@ export class TurnHost<T extends ProtocolTypes> {
   private inTurn = false;
   private paused = false;
   private armed: HostCrashPoint | null = null;
+  /** The actors besides the configured members this host accepts messages from (see {@link admit}). */
+  private spares: Membership | undefined;
 
   constructor(
     readonly protocol: Protocol<T>,
@@ -164,6 +166,7 @@ export class TurnHost<T extends ProtocolTypes> {
     private readonly options: TurnHostOptions,
   ) {
     assert((roleOf(config.members, id) ?? (options.spares ? roleOf(options.spares, id) : null)) === role, `${id} is not a ${role} of this configuration`);
+    this.spares = options.spares;
     this.mailbox = new Mailbox(options.mailboxLimit);
     this.state = protocol.init(role, id, config, records);
     protocol.invariants(this.state);
@@ -215,7 +218,7 @@ export class TurnHost<T extends ProtocolTypes> {
     const checked = this.protocol.validate(raw);
     if (!checked.ok) return 'malformed';
     const msg = checked.msg;
-    if (msg.from !== via || (roleOf(this.config.members, via) === null && (this.options.spares === undefined || roleOf(this.options.spares, via) === null))) return 'unknownSender';
+    if (msg.from !== via || (roleOf(this.config.members, via) === null && (this.spares === undefined || roleOf(this.spares, via) === null))) return 'unknownSender';
     if (this.protocol.oversized(msg, this.options.maxValueBytes)) return 'oversized';
     return this.deliver(msg, msgId) ? null : 'overflow';
   }
@@ -247,6 +250,18 @@ export class TurnHost<T extends ProtocolTypes> {
     // Timer firings are local and few: they bypass the mailbox bound.
     this.mailbox.push({ kind: 'timer', timer: name, gen }, false);
     this.wake();
+  }
+
+  /**
+   * From now on accepts messages from `spares` besides the configured
+   * members (replacing the spares given so far): a live cluster that brings
+   * in new actors tells every host of them before they start. This host
+   * itself must stay one of the actors it accepts.
+   */
+  admit(spares: Membership): void {
+    assert((roleOf(this.config.members, this.id) ?? roleOf(spares, this.id)) === this.role, `${this.id}: admitted spares that drop this ${this.role}`);
+    assert(allActors(spares).every((id) => roleOf(this.config.members, id) === null), `${this.id}: a spare that is a configured member already`);
+    this.spares = spares;
   }
 
   /** Arms a one-shot crash point. */

@@ -109,13 +109,28 @@ export class HealthMonitor {
    * watches the other), placed on `systems`. Every actor starts alive.
    */
   constructor(
-    private readonly ids: readonly ActorId[],
+    private ids: readonly ActorId[],
     private readonly peersOf: (id: ActorId) => readonly ActorId[],
     private readonly systems: Systems,
     private readonly clock: () => number,
   ) {
     for (const [system, actors] of Object.entries(systems)) for (const id of actors) this.systemOf.set(id, system);
     this.update(clock());
+  }
+
+  /**
+   * Watches `ids` from now on (a reconfiguration added or removed actors):
+   * an actor no longer listed is forgotten with what it suspected, a new one
+   * starts alive. Returns the changes.
+   */
+  setActors(ids: readonly ActorId[]): HealthChange[] {
+    for (const id of this.ids) {
+      if (ids.includes(id)) continue;
+      this.down.delete(id);
+      this.suspicions.delete(id);
+    }
+    this.ids = ids;
+    return this.update(this.clock());
   }
 
   /** Actor `id`'s thread is gone (`why` says how); what it suspected goes with it. Returns the changes. */
@@ -207,7 +222,8 @@ export class HealthMonitor {
 
     const systems = new Map<string, SystemHealth>();
     for (const [system, members] of Object.entries(this.systems)) {
-      const statuses = members.map((id) => (actors.get(id) as ActorHealth).status);
+      // An actor a reconfiguration removed is gone from its system, as from the cluster (a system left with none is dead).
+      const statuses = members.filter((id) => actors.has(id)).map((id) => (actors.get(id) as ActorHealth).status);
       const status: HealthStatus = statuses.every((s) => s === 'dead') ? 'dead' : statuses.every((s) => s !== 'alive') ? 'suspected' : 'alive';
       const prev = this.systemHealth.get(system);
       const since = prev !== undefined && prev.status === status ? prev.since : at;

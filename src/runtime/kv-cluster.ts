@@ -41,6 +41,7 @@
 import type { TraceEvent } from '../trace/types.js';
 import { createTransport, type TransportKind } from './transports/index.js';
 import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { HistoryEvent } from '../check/history.js';
@@ -53,16 +54,17 @@ import type { KvOp } from '../machines/kv/machine.js';
 import { kvClient, type KvAnswer } from '../machines/kv/client.js';
 import type { Value } from '../core/value.js';
 import { actorCount, clientValueProblem, millis, parseOptions, sharedClusterFields, type SharedClusterOptions } from './options.js';
-import type { MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
+import type { KvView, MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
 import { SupervisedCluster } from './supervised.js';
 import type { HealthEvents } from './health.js';
 import { clusterDataDir, removeTempDataDir } from './tempdir.js';
-import { nextClientNumber } from './storage/registry.js';
 import { DEFAULT_SUPERVISOR, Supervisor, requireBuiltWorker, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
 import { SynodError } from '../errors.js';
 import type { StorageSpec } from './wire.js';
 import { Stamper, commandKey, type Stamp } from './stamps.js';
 import { LogClient } from './client/log-client.js';
+import { AdminChannel, planReconfiguration, reconfigMade, type KvReconfiguration } from './reconfig.js';
+import { nextClientNumber, REGISTRY_DIR, retireActor } from './storage/registry.js';
 import { HistoryRecorder } from './client/recorder.js';
 
 /** Options of {@link createKvCluster}. Everything but the three counts has a default. */
@@ -245,8 +247,18 @@ export async function createKvCluster(options: KvClusterOptions): Promise<KvClus
 
 /** A running key-value cluster and its client. Create it with {@link createKvCluster}; always {@link close} it. */
 export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
-  /** Who is in the cluster. */
-  readonly members: Membership;
+  /** The actors the cluster runs: the current view's, and any a reconfiguration is bringing in. */
+  private hosted: Membership;
+  /** The newest view that decides (see {@link view}). */
+  private current: KvView;
+  /** Takes reconfigurations to the leader. */
+  private readonly admin: AdminChannel;
+  /** True when the data directory held an earlier cluster's actors (see the constructor). */
+  private readonly reopened: boolean;
+  /** Actors removed (or brought in for a reconfiguration the log refused): their ids are not used again. */
+  private readonly retired = new Set<ActorId>();
+  /** The reconfigurations asked for, one after the other. */
+  private reconfigs: Promise<unknown> = Promise.resolve();
   /** Where the actors' logs live (`${dataDir}/${actorId}`); null with in-memory storage. */
   readonly dataDir: string | null;
   /** The log safety checker fed with the live facts (when `check` is on). */
@@ -273,14 +285,20 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     super();
     this.options = parseOptions(optionsSchema, options, 'createKvCluster options', 'SYNOD_INVALID_OPTIONS');
     const o = this.options;
-    this.members = membership(o.proposers, o.acceptors, o.learners);
+    this.hosted = membership(o.proposers, o.acceptors, o.learners);
+    this.current = { epoch: 0, from: 0, acceptors: this.hosted.acceptors, learners: this.hosted.learners };
     this.placeSystems(o.systems, 'createKvCluster options');
     requireBuiltWorker();
     this.config = mpConfig(this.members, { ...o.core, batchMax: o.batchMax, window: o.window, reads: o.reads });
-    this.checker = new LogSafetyChecker(this.members);
     const dir = clusterDataDir(o, 'synod-kv-', 'createKvCluster options');
     this.dataDir = dir.dataDir;
     this.ownsDataDir = dir.owned;
+    const registry = this.dataDir === null ? null : join(this.dataDir, REGISTRY_DIR);
+    this.reopened = registry !== null && existsSync(registry) && readdirSync(registry).length > 0;
+    // A fresh log may reconfigure: the checker judges each slot by its own view (α is the window), which it works out
+    // from the slots applied. On a log reopened from its data directory it sees no slot below the learners' snapshots,
+    // so it checks with the configured members only, and such a cluster does not reconfigure with the checker on.
+    this.checker = new LogSafetyChecker(this.members, this.reopened ? {} : { alpha: this.config.window });
     this.stamper = o.stamps ? new Stamper('client') : null;
     this.recorder = o.history ? new HistoryRecorder(kvClient.history) : null;
     const stamper = this.stamper;
@@ -306,6 +324,14 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       },
       randomUUID().slice(0, 8),
     );
+    this.admin = new AdminChannel(
+      {
+        route: (avoid) => this.client.route(avoid),
+        serving: (id) => this.supervisor.status(id) === 'running',
+        post: (id, command) => this.supervisor.post(id, { type: 'request', commands: JSON.stringify([command]) }),
+      },
+      { retryMs: o.retryMs, timeoutMs: o.timeoutMs },
+    );
     if (o.trace) this.startTracing(allActors(this.members));
     this.supervisor = new Supervisor<MpProtocol>(
       {
@@ -320,8 +346,9 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
         transport: createTransport(o.transport),
         boot: { protocol: 'multipaxos', lmdb: this.dataDir !== null },
         initOf: (id, incarnation) => {
-          const storage: StorageSpec = this.dataDir === null ? { kind: 'memory' } : { kind: 'lmdb', dir: join(this.dataDir, id), durable: o.durable, ...(o.minFreeBytes !== undefined ? { minFreeBytes: o.minFreeBytes } : {}) };
-          return { protocol: 'multipaxos', id, role: roleOf(this.members, id) as Role, config: this.config, storage, mailboxLimit: o.mailboxLimit, maxBatchBytes: maxBatchBytes(o), incarnation, reportFacts: o.check, trace: o.trace, links: this.links.outgoing(id), ...(o.stamps ? { stamps: true } : {}) };
+          const storage: StorageSpec = this.dataDir === null ? { kind: 'memory' } : { kind: 'lmdb', dir: this.storeOf(id), durable: o.durable, ...(o.minFreeBytes !== undefined ? { minFreeBytes: o.minFreeBytes } : {}) };
+          const spares = this.spares();
+          return { protocol: 'multipaxos', id, role: roleOf(this.members, id) as Role, config: this.config, storage, mailboxLimit: o.mailboxLimit, maxBatchBytes: maxBatchBytes(o), incarnation, reportFacts: o.check, trace: o.trace, links: this.links.outgoing(id), ...(o.stamps ? { stamps: true } : {}), ...(allActors(spares).length > 0 ? { spares } : {}) };
         },
       },
       { ...DEFAULT_SUPERVISOR, ...o.supervisor },
@@ -333,11 +360,13 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.supervisor.on('crash', (e) => {
       if (e.cause.code === 'SYNOD_ASSERTION') this.fact(() => this.checker.invariantBroken(e.id, e.cause.message, this.step));
       this.client.down(e.id);
+      this.admin.down(e.id);
       this.emit('crash', e);
     });
     this.supervisor.on('restart', (e) => this.emit('restart', e));
     this.supervisor.on('failed', (e) => {
       this.client.down(e.id);
+      this.admin.down(e.id);
       this.emit('failed', e);
     });
   }
@@ -376,6 +405,60 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   /** Sets `key` to `to` if it holds `from` (null: never written); resolves true if it swapped. */
   cas(key: string, from: Value, to: Value): Promise<boolean> {
     return this.client.submit({ f: 'cas', key, from, to }) as Promise<boolean>;
+  }
+
+  /** Who is in the cluster: the actors it runs (the current view's, with the proposers, and any a reconfiguration is bringing in). */
+  get members(): Membership {
+    return this.hosted;
+  }
+
+  /**
+   * The newest view of the log this cluster knows decides: its number
+   * (`epoch`, 0 for the members the cluster was created with), the first slot
+   * it decides (`from`) and its acceptors and learners (the proposers never
+   * change). Changed by {@link reconfigure}.
+   */
+  view(): KvView {
+    return this.current;
+  }
+
+  /**
+   * Changes the log's acceptors and learners through the log itself
+   * (Lamport's α: see docs/kv-store.md): `add` and `remove` name acceptors
+   * (`a4`) and learners (`l3`); proposers cannot change yet, and an id is
+   * used once (a removed actor's id cannot be added again).
+   *
+   * The steps: the change is checked against the current view (every
+   * problem rejects with SYNOD_INVALID_ARGUMENT before anything starts);
+   * each added actor gets its own worker thread and store (of the cluster's
+   * storage kind; a new learner copies a peer's snapshot, a new acceptor
+   * needs nothing) and every running actor is told of it, before the
+   * reconfiguration is proposed; the reconfiguration is proposed and
+   * applied; then the cluster waits until a slot of the new view is applied
+   * (it proposes the same reconfiguration again, which changes nothing, and
+   * lands at or past the new view's `from`: so the new view's acceptors
+   * have decided a slot); then each removed actor's thread stops for good
+   * and its store is retired: renamed `<store>.retired-<epoch>`, kept, never
+   * deleted. Removing an actor that is down or failed works the same way.
+   *
+   * Resolves with the new view once all that is done. Rejects with
+   * SYNOD_RECONFIG_REFUSED when the log refuses it (the view it followed is
+   * not the newest any more: the cluster then takes the newest view, and the
+   * actors it runs that are not in it are stopped and retired),
+   * SYNOD_START_FAILED when an added actor does not start, SYNOD_TIMEOUT when
+   * it got no answer within `timeoutMs` (it may still take effect: the
+   * actors brought in for it keep running, and the same call again finds
+   * out, since the log answers a reconfiguration it made already as made), and
+   * SYNOD_CLOSED on close. Clients keep working throughout (only reads wait
+   * while the new view starts). Calls are made one after the other. A
+   * cluster reopened on a data directory an earlier cluster ran on
+   * reconfigures only with `check: false` (the checker could not work out
+   * its views).
+   */
+  reconfigure(change: KvReconfiguration): Promise<KvView> {
+    const run = this.reconfigs.then(() => this.reconfigureNow(change));
+    this.reconfigs = run.catch(() => {});
+    return run;
   }
 
   /** The proposer that last won an election, if it is still serving; null while none is known. */
@@ -435,11 +518,89 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   override close(): Promise<void> {
     this.closing ??= (async () => {
       this.client.close(() => new SynodError('SYNOD_CLOSED', 'the key-value cluster was closed before an answer; the operation may or may not have taken effect'));
+      this.admin.close(new SynodError('SYNOD_CLOSED', 'the key-value cluster was closed before the reconfiguration was answered; it may or may not have taken effect'));
       await this.supervisor.close();
       this.fact(() => this.checker.finish(this.step));
       if (this.ownsDataDir && this.dataDir !== null) await removeTempDataDir(this.dataDir);
     })();
     return this.closing;
+  }
+
+  private async reconfigureNow(change: KvReconfiguration): Promise<KvView> {
+    if (this.closing !== null) throw new SynodError('SYNOD_CLOSED', 'cannot reconfigure: the key-value cluster is closed');
+    if (this.reopened && this.options.check) throw new SynodError('SYNOD_INVALID_ARGUMENT', 'invalid reconfiguration: this cluster was reopened on a data directory an earlier cluster ran on, and the log safety checker cannot work out its views from there; reconfiguring it needs check: false');
+    const from = this.current;
+    const plan = planReconfiguration(from, this.hosted.proposers, change, this.retired);
+    const reconfig = { epoch: from.epoch, members: plan.members };
+    this.traceFault(`reconfigure view ${from.epoch} -> acceptors {${plan.members.acceptors.join(',')}}, learners {${plan.members.learners.join(',')}}`);
+    await this.bringIn(plan.added);
+    const clientId = `${this.client.prefix}.admin`;
+    const first = await this.admin.send(clientId, reconfig);
+    // Until a slot at or past the newest view's `from` is applied, that view may not have decided anything: the same
+    // reconfiguration again (which changes nothing) goes in the first slot the leader may propose once the slots before
+    // it are all chosen. A refused one waits the same way for the view that came first.
+    let answer = first;
+    while (answer.slot < answer.view.from) answer = await this.admin.send(clientId, reconfig);
+    const made = reconfigMade(reconfig, first);
+    if (answer.view.epoch > this.current.epoch) this.current = answer.view;
+    // Whatever the cluster runs beyond the newest view goes: the removed actors, or those brought in for a refused
+    // reconfiguration (and any left by an earlier one that timed out).
+    const view = this.current;
+    const gone = [...this.hosted.acceptors.filter((id) => !view.acceptors.includes(id)), ...this.hosted.learners.filter((id) => !view.learners.includes(id))];
+    await this.takeOut(gone, view.epoch);
+    if (!made) throw new SynodError('SYNOD_RECONFIG_REFUSED', `the log refused the reconfiguration of view ${from.epoch}: the newest view is ${view.epoch} (acceptors ${view.acceptors.join(', ')}; learners ${view.learners.join(', ')})${gone.length > 0 ? `; ${gone.join(', ')}, not in it, were stopped and retired` : ''}`);
+    return view;
+  }
+
+  /** Starts actors `ids` (new acceptors and learners), each told to every running actor first; throws SYNOD_START_FAILED if one does not start. */
+  private async bringIn(added: readonly ActorId[]): Promise<void> {
+    // One brought in by an earlier reconfiguration that timed out runs already.
+    const ids = added.filter((id) => !allActors(this.hosted).includes(id));
+    if (ids.length === 0) return;
+    const add = (role: 'acceptors' | 'learners', prefix: string) => [...this.hosted[role], ...ids.filter((id) => id.startsWith(prefix) && !this.hosted[role].includes(id))];
+    this.hosted = { proposers: this.hosted.proposers, acceptors: add('acceptors', 'a'), learners: add('learners', 'l') };
+    await this.regroup();
+    await Promise.all(ids.map((id) => this.supervisor.add(id)));
+    if (this.closing !== null) throw new SynodError('SYNOD_CLOSED', 'the key-value cluster was closed during the reconfiguration');
+    this.actorsChanged();
+    const failed = ids.filter((id) => this.supervisor.status(id) !== 'running');
+    if (failed.length === 0) return;
+    const causes = failed.map((id) => `${id}: ${this.supervisor.failure(id)?.message ?? this.supervisor.status(id)}`).join('; ');
+    await this.takeOut(ids, this.current.epoch);
+    throw new SynodError('SYNOD_START_FAILED', `the reconfiguration was not proposed: ${causes}`);
+  }
+
+  /** Stops actors `ids` for good and retires their stores (renamed with `.retired-<epoch>`), after telling every running actor. */
+  private async takeOut(ids: readonly ActorId[], epoch: number): Promise<void> {
+    if (ids.length === 0) return;
+    const keep = (role: 'acceptors' | 'learners') => this.hosted[role].filter((id) => !ids.includes(id));
+    this.hosted = { proposers: this.hosted.proposers, acceptors: keep('acceptors'), learners: keep('learners') };
+    for (const id of ids) this.retired.add(id);
+    await Promise.all(ids.map((id) => this.supervisor.retire(id)));
+    await this.regroup();
+    this.actorsChanged();
+    // After close the stores stay as they are (a temporary directory is being removed).
+    if (this.closing !== null) return;
+    if (this.dataDir !== null) for (const id of ids) retireActor(this.dataDir, id, this.storeOf(id), epoch);
+    this.traceFault(`retired ${ids.join(', ')}`);
+  }
+
+  /** Tells every running (or starting) actor whom it accepts messages from and watches now; an actor that is down learns it as it starts. */
+  private async regroup(): Promise<void> {
+    const spares = this.spares();
+    const tell = (id: ActorId) => this.supervisor.call(id, (c) => c.regroup({ spares, watch: this.supervisor.peersOf(id) })).catch(() => {});
+    await Promise.all(allActors(this.hosted).filter((id) => this.supervisor.has(id) && ['running', 'starting'].includes(this.supervisor.status(id))).map(tell));
+  }
+
+  /** The actors the cluster runs besides the configured members. */
+  private spares(): Membership {
+    const configured = this.config.members;
+    return { proposers: [], acceptors: this.hosted.acceptors.filter((id) => !configured.acceptors.includes(id)), learners: this.hosted.learners.filter((id) => !configured.learners.includes(id)) };
+  }
+
+  /** Where actor `id` keeps its store (with LMDB storage). */
+  private storeOf(id: ActorId): string {
+    return join(this.dataDir as string, id);
   }
 
   /** Why `op` cannot be submitted, or null; never throws (a value's getter that throws is a reason like any other). */
@@ -470,7 +631,11 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       else this.fact(() => this.checker.appliedSlot(id, f.slot, f.batch, this.step));
     }
     if (report.answers) this.client.answers(id, report.answers);
-    if (report.rejected) this.client.rejected(id, report.rejected, report.leader ?? null);
+    if (report.rejected) {
+      this.client.rejected(id, report.rejected, report.leader ?? null);
+      this.admin.rejected(id, report.rejected, report.leader ?? null);
+    }
+    if (report.reconfigured) this.admin.answered(report.reconfigured);
     if (report.expired) this.client.expired(report.expired);
   }
 

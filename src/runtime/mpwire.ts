@@ -27,7 +27,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { TransportEnd } from './transports/types.js';
 import type { Ballot } from '../core/ballot.js';
-import type { ActorId, Role } from '../core/ids.js';
+import type { ActorId, Membership, Role } from '../core/ids.js';
 import type { Batch, MpConfig, MpRecord } from '../core/multipaxos/types.js';
 import type { Value } from '../core/value.js';
 import type { RawTraceEvent } from '../trace/types.js';
@@ -57,6 +57,33 @@ export interface MpWorkerInit {
   readonly links: OutgoingLinks;
   /** Take stage stamps (src/runtime/stamps.ts), for measuring; absent or false: none. */
   readonly stamps?: boolean;
+  /** The actors the cluster runs besides the configured members (brought in by reconfigurations), which the actor accepts messages from; absent: none. */
+  readonly spares?: Membership;
+}
+
+/** Who an actor accepts messages from and watches, as the cluster's members change (see {@link MpActorControl.regroup}). */
+export interface MpGroup {
+  /** The actors besides the configured members to accept messages from. */
+  readonly spares: Membership;
+  /** The peers its failure detector watches. */
+  readonly watch: readonly ActorId[];
+}
+
+/** A view of the log as a reconfiguration's answer and the cluster report it: view `epoch` decides every slot from `from` on, with these acceptors and learners (the proposers never change). */
+export interface KvView {
+  readonly epoch: number;
+  readonly from: number;
+  readonly acceptors: readonly ActorId[];
+  readonly learners: readonly ActorId[];
+}
+
+/** A learner's answer to a reconfiguration applied at `slot`: `done` if it made the newest view, `view` (false: stale or invalid, nothing changed). */
+export interface ReconfigAnswer {
+  readonly clientId: string;
+  readonly seq: number;
+  readonly slot: number;
+  readonly done: boolean;
+  readonly view: KvView;
 }
 
 /** What an actor recovered, as its 'ready' message reports it. */
@@ -89,6 +116,8 @@ export interface MpTurnReport {
   rejected?: Array<string | number>;
   /** With `rejected`: who the proposer believes leads. */
   leader?: ActorId | null;
+  /** Answers to reconfigurations (a learner's), apart from the clients' answers. */
+  reconfigured?: ReconfigAnswer[];
   /** A proposer was elected at this ballot. */
   elected?: Ballot;
   /** What a learner applied, in order: slots, and snapshots it installed (only with `reportFacts`). */
@@ -149,6 +178,8 @@ export interface MpActorReport {
   readonly threadId: number;
   readonly incarnation: number;
   readonly paused: boolean;
+  /** The newest view this actor knows of (a proposer's or a learner's; an acceptor knows none and says null). */
+  readonly view: KvView | null;
   /** `describeMpState` of the core's state, cut to its first `DESCRIBE_MAX_CHARS` (4,000) characters (an acceptor's log can be long). */
   readonly describe: string;
   readonly mailbox: { readonly length: number; readonly limit: number };
@@ -174,6 +205,8 @@ export interface MpActorControl {
   setLinks(links: OutgoingLinks): void;
   /** Test hook: treat `raw` as if it arrived on the port from `via`. */
   inject(raw: unknown, via: ActorId): void;
+  /** From now on accepts messages from `group.spares` besides the configured members, and watches `group.watch` (a reconfiguration added or removed actors). */
+  regroup(group: MpGroup): void;
   /** The stage stamps taken since the last call (none unless the actor was started with `stamps`), handed over and forgotten. */
   takeStamps(): Stamp[];
 }

@@ -57,6 +57,8 @@ export abstract class SupervisedCluster<P extends WorkerProtocol & { readonly co
   /** Who is alive, set by {@link watchHealth}. */
   private monitor: HealthMonitor | null = null;
   private systems: Systems = {};
+  /** Emits health changes as `suspect` and `alive` events (set by {@link watchHealth}). */
+  private emitHealth: (changes: readonly HealthChange[]) => void = () => {};
 
   /** Stops every worker and removes a temporary data directory; see the subclasses. */
   abstract close(): Promise<void>;
@@ -185,10 +187,16 @@ export abstract class SupervisedCluster<P extends WorkerProtocol & { readonly co
     const emit = (changes: readonly HealthChange[]) => {
       for (const c of changes) (this as EventEmitter).emit(c.status === 'alive' ? 'alive' : 'suspect', c);
     };
+    this.emitHealth = emit;
     this.supervisor.on('health', (id, changes) => emit(monitor.observed(id, changes)));
     this.supervisor.on('crash', (e) => emit(monitor.threadDown(e.id, `its thread exited (${e.how}): ${e.cause.message}`)));
     this.supervisor.on('failed', (e) => emit(monitor.threadDown(e.id, `failed, not restarted: ${e.cause.message}`)));
     this.supervisor.on('ready', (id) => emit(monitor.threadUp(id)));
+  }
+
+  /** The actors changed (a reconfiguration added or removed some): health follows {@link members} from now on. */
+  protected actorsChanged(): void {
+    if (this.monitor !== null) this.emitHealth(this.monitor.setActors(allActors(this.members)));
   }
 
   /**
@@ -217,7 +225,9 @@ export abstract class SupervisedCluster<P extends WorkerProtocol & { readonly co
     }
     if (!(['exception', 'exit', 'terminate'] as const).includes(how)) throw new SynodError('SYNOD_INVALID_ARGUMENT', `a system crashes at once: use exception, exit or terminate, not ${JSON.stringify(how)}`);
     this.traceFault(`crash system ${system}: ${actors.join(', ')} (${how})`);
-    await Promise.all(actors.map((id) => this.crash(id, how)));
+    // Actors a reconfiguration removed are gone already.
+    const current = allActors(this.members);
+    await Promise.all(actors.filter((id) => current.includes(id)).map((id) => this.crash(id, how)));
   }
 
   /** Puts a fault injected from outside on the `env` lane. */

@@ -270,6 +270,8 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
   private readonly pairs = new Map<string, TransportPair>();
   private readonly transport: Transport;
   private closing = false;
+  /** Actors stopped for good by {@link retire}. */
+  private readonly removed = new Set<ActorId>();
   /** The failure detector settings of actors started from now on; null: they do not watch their peers. */
   private detector: DetectorOptions | null = null;
 
@@ -281,9 +283,7 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
   ) {
     super();
     this.transport = actors.transport ?? portTransport();
-    for (const id of actors.ids) {
-      this.slots.set(id, { id, life: null, status: 'down', incarnation: 0, down: null, failure: null, restarts: [], startupFailures: 0, timer: null, waiters: [] });
-    }
+    for (const id of actors.ids) this.slots.set(id, newSlot(id));
   }
 
   /**
@@ -293,7 +293,47 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
    * failed ones is the caller's decision.
    */
   async start(): Promise<void> {
-    const slots = [...this.slots.values()];
+    await this.startSlots([...this.slots.values()]);
+  }
+
+  /**
+   * Brings in actor `id`, which a reconfiguration adds: makes it a slot and
+   * starts it with links to every live peer (by now `peersOf` must name it,
+   * and its peers' `peersOf` must name it too), and resolves once it serves
+   * or is failed (see {@link failure}), as {@link start} does. An id is
+   * never used twice, not even once {@link retire}d.
+   */
+  async add(id: ActorId): Promise<void> {
+    if (this.closing) throw new SynodError('SYNOD_CLOSED', `cannot add ${id}: the cluster is closed`);
+    if (this.slots.has(id)) throw new SynodError('SYNOD_INVALID_ARGUMENT', `${id} is ${this.removed.has(id) ? 'a removed actor' : 'an actor of this cluster already'}; an id is used once`);
+    const slot = newSlot<P['control']>(id);
+    this.slots.set(id, slot);
+    await this.startSlots([slot]);
+  }
+
+  /**
+   * Stops actor `id` for good, as a reconfiguration that removed it asks: a
+   * planned stop (not a crash) of its thread if it has one, whether it
+   * serves, restarts or is failed, with no restart after it and every link
+   * to it closed. Its status is 'stopped' from then on, and calls to it
+   * reject with SYNOD_CLOSED.
+   */
+  async retire(id: ActorId): Promise<void> {
+    const slot = this.slot(id);
+    this.removed.add(id);
+    slot.down = null;
+    await this.stop(slot);
+    for (const [key, pair] of this.pairs) {
+      if (!key.split('\u0000').includes(id)) continue;
+      pair.close();
+      this.pairs.delete(key);
+    }
+    slot.status = 'stopped';
+    this.settle(slot, new SynodError('SYNOD_CLOSED', `${id} was removed from the cluster`));
+  }
+
+  /** Spawns `slots` and resolves once each serves or is failed, never later than `startTimeoutMs` (see {@link start}). */
+  private async startSlots(slots: Slot<P['control']>[]): Promise<void> {
     for (const slot of slots) this.spawn(slot);
     let timer: NodeJS.Timeout | undefined;
     const late = await Promise.race([
@@ -329,6 +369,11 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
   failure(id: ActorId): ErrorData | null {
     const slot = this.slot(id);
     return slot.status === 'failed' ? slot.failure : null;
+  }
+
+  /** True when `id` is an actor of this supervisor (one {@link retire}d included). */
+  has(id: ActorId): boolean {
+    return this.slots.has(id);
   }
 
   /** The status of actor `id`. */
@@ -376,6 +421,7 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
   async restart(id: ActorId): Promise<void> {
     const slot = this.slot(id);
     if (this.closing) throw new SynodError('SYNOD_CLOSED', `cannot restart ${id}: the cluster is closed`);
+    if (this.removed.has(id)) throw new SynodError('SYNOD_INVALID_ARGUMENT', `cannot restart ${id}: it was removed from the cluster`);
     slot.down = { since: performance.now(), planned: true };
     await this.stop(slot);
     if (slot.life) return this.running(slot); // another restart got there first
@@ -408,7 +454,7 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
   private running(slot: Slot<P['control']>): Promise<void> {
     if (slot.status === 'running') return Promise.resolve();
     if (slot.status === 'failed') return Promise.reject(this.failedError(slot));
-    if (slot.status === 'stopped') return Promise.reject(new SynodError('SYNOD_CLOSED', `${slot.id}: the cluster is closed`));
+    if (slot.status === 'stopped') return Promise.reject(new SynodError('SYNOD_CLOSED', `${slot.id}: ${this.removed.has(slot.id) && !this.closing ? 'it was removed from the cluster' : 'the cluster is closed'}`));
     return new Promise((resolve, reject) => slot.waiters.push({ resolve, reject }));
   }
 
@@ -555,7 +601,7 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
       if (this.closing) return;
       slot.timer = setTimeout(() => {
         slot.timer = null;
-        for (const s of this.slots.values()) if (s.status === 'down' && !s.life && !s.timer) this.spawn(s);
+        for (const s of this.slots.values()) if (s.status === 'down' && !s.life && !s.timer && !this.removed.has(s.id)) this.spawn(s);
       }, delayMs);
     });
   }
@@ -628,6 +674,11 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     clearTimeout(timer);
     return settled;
   }
+}
+
+/** A slot for actor `id` that has not started. */
+function newSlot<C>(id: ActorId): Slot<C> {
+  return { id, life: null, status: 'down', incarnation: 0, down: null, failure: null, restarts: [], startupFailures: 0, timer: null, waiters: [] };
 }
 
 /** The key of the link between actors `a` and `b`, whichever way round. */

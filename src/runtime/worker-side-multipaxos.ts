@@ -9,7 +9,10 @@ import type { Value } from '../core/value.js';
 import { multiPaxosProtocol, type MultiPaxosTypes } from '../host/multipaxos.js';
 import { kvClient } from '../machines/kv/client.js';
 import type { ClientMachine } from './client/log-client.js';
-import type { MpRecovered, MpTurnReport, MpWorkerInit } from './mpwire.js';
+import type { KvView, MpRecovered, MpTurnReport, MpWorkerInit, ReconfigAnswer } from './mpwire.js';
+import { lastView, type View } from '../core/multipaxos/views.js';
+import type { Command } from '../core/multipaxos/types.js';
+import type { ActorId } from '../core/ids.js';
 import { fileSafety, loadLog, type WorkerSide } from './worker-side.js';
 
 /**
@@ -21,6 +24,17 @@ import { fileSafety, loadLog, type WorkerSide } from './worker-side.js';
  */
 const carried: ClientMachine<unknown, Value, Value, unknown> = kvClient;
 const machine = carried.machine;
+
+/** A view as the main thread hears of it. */
+function viewOf(v: View): KvView {
+  return { epoch: v.epoch, from: v.from, acceptors: v.members.acceptors, learners: v.members.learners };
+}
+
+/** A learner's answer to reconfiguration `command`, applied at `slot` with `result` (see applyReconfig in the learner). */
+function reconfigAnswer(command: Command, slot: number, result: Value): ReconfigAnswer {
+  const r = result as unknown as { readonly done: boolean; readonly epoch: number; readonly from: number; readonly acceptors: readonly ActorId[]; readonly learners: readonly ActorId[] };
+  return { clientId: command.clientId, seq: command.seq, slot, done: r.done, view: { epoch: r.epoch, from: r.from, acceptors: r.acceptors, learners: r.learners } };
+}
 
 /** The Multi-Paxos worker side: the replicated log of the key-value store. */
 export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
@@ -37,7 +51,8 @@ export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
         switch (e.type) {
           case 'applied':
             reporting = true;
-            (report.answers ??= []).push(e.command.clientId, e.command.seq, carried.encodeResult(e.result));
+            if (e.command.reconfig !== undefined) (report.reconfigured ??= []).push(reconfigAnswer(e.command, e.slot, e.result));
+            else (report.answers ??= []).push(e.command.clientId, e.command.seq, carried.encodeResult(e.result));
             return;
           case 'expired':
             reporting = true;
@@ -82,7 +97,7 @@ export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
         report = { type: 'turn' };
         reporting = false;
       },
-      extra: () => ({}),
+      extra: (state) => ({ view: state.role === 'acceptor' ? null : viewOf(lastView(state.views)) }),
     };
   },
   recovered(state, records): MpRecovered {

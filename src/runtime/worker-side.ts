@@ -39,8 +39,8 @@ export interface Reporter<T extends ProtocolTypes> {
   durable(records: readonly T['record'][]): void;
   /** Posts what the turn has for the main thread; `trace` holds its trace events (tracing only), which go first. */
   flush(post: (msg: unknown) => void, trace: RawTraceEvent[] | null): void;
-  /** Extra fields of the actor's state report. */
-  extra(): object;
+  /** Extra fields of the actor's state report, given the core's state. */
+  extra(state: T['state']): object;
 }
 
 /** One protocol's worker side. */

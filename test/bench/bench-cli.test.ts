@@ -112,6 +112,7 @@ describe('synod bench --quick --repeats 1', () => {
       for (const c of [1, 8, 64, 256]) for (const k of ['ops-per-s', 'p50', 'p99', 'p999', 'cpu-us-per-op']) has('kv-clients', `${mix}/c${c}/${k}`);
     }
     for (const stage of ['client-to-leader', 'leader-to-acceptors', 'durable-append', 'accepted-to-learner', 'apply', 'answer']) has('kv-clients', `breakdown/stage/${stage}/mean`);
+    for (const k of ['replace/write-unavailability', 'replace/duration', 'throughput/before', 'throughput/during', 'throughput/after']) has('reconfig', k);
     for (const w of [1, 2]) has('sim-scaling', `workers-${w}/seeds-per-s`);
     has('sim-scaling', 'speedup-2-over-1');
   });

@@ -35,6 +35,25 @@ describe('synod kv', () => {
     expect(o).toMatchObject({ ok: true, transport: 'hub', batch: 256 });
   });
 
+  it('--replace a2 replaces an acceptor under load: the new view, the write unavailability, a linearizable history', () => {
+    const r = synod('kv', '--ops', '900', '--clients', '6', '--replace', 'a2', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const o = JSON.parse(r.stdout) as { ok: boolean; view: unknown; reconfiguration: { removed: string; added: string; view: unknown; ms: number; longestWriteGapMs: number } };
+    expect(o.ok).toBe(true);
+    expect(o.view).toMatchObject({ epoch: 1, acceptors: ['a1', 'a3', 'a4'], learners: ['l1', 'l2'] });
+    expect(o.reconfiguration).toMatchObject({ removed: 'a2', added: 'a4', view: o.view });
+    expect(o.reconfiguration.ms).toBeGreaterThan(0);
+    const text = synod('kv', '--ops', '300', '--clients', '3', '--replace', 'a1');
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^view 1 \(from slot \d+\): acceptors a2, a3, a4; learners l1, l2$/m);
+    expect(text.stdout).toMatch(/^replacement: a1 -> a4 in [\d.]+ ms; write unavailability: the longest gap between acknowledged writes during it was /m);
+    for (const bad of ['p1', 'a4', 'x']) {
+      const b = synod('kv', '--replace', bad);
+      expect(b.status).toBe(2);
+      expect(b.stderr).toMatch(/^synod kv: --replace/);
+    }
+  });
+
   it('--help names the transports and the defaults it shares with the library', () => {
     const r = synod('kv', '--help');
     expect(r.status).toBe(0);

@@ -62,6 +62,19 @@ describe('FailureDetector', () => {
     expect(changes).toEqual([]);
   });
 
+  it('watches exactly the peers it is given as the members change: a new one gets its grace period, a dropped one is forgotten', () => {
+    const { d, changes, tickAt } = rig(['a1', 'a2']);
+    tickAt(500);
+    d.setPeers(['a1', 'a3']);
+    expect(d.peers().map((p) => p.peer)).toEqual(['a1', 'a3']);
+    // a1, never heard, is suspected after its second; a3, watched from 500 on, only after 1500; a2 never (it is gone).
+    run(tickAt, 500, 1400, 100);
+    expect(changes.map((c) => `${c.peer}@${c.since}`)).toEqual(['a1@1100']);
+    run(tickAt, 1400, 1600, 100);
+    expect(changes.map((c) => `${c.peer}@${c.since}`)).toEqual(['a1@1100', 'a3@1600']);
+    expect(tickAt(1700).ping).toEqual(['a1', 'a3']);
+  });
+
   it('pings exactly the peers sent nothing since the last tick', () => {
     const { d, tickAt } = rig(['a1', 'a2', 'l1']);
     d.sent('a1');

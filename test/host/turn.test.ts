@@ -288,6 +288,19 @@ describe('turn host', () => {
     expect(host.state.log).toEqual(['receive one from p1', 'receive two from p1']);
   });
 
+  it('accepts messages from the spares it is told of, and from no one else, as a reconfiguration brings actors in', () => {
+    const { host, msg } = harness();
+    expect(host.receiveRaw('a9', msg('a9', 'before'))).toBe('unknownSender');
+    host.admit({ proposers: [], acceptors: ['a9'], learners: ['l7'] });
+    expect(host.receiveRaw('a9', msg('a9', 'after'))).toBeNull();
+    expect(host.receiveRaw('l7', msg('l7', 'after'))).toBeNull();
+    expect(host.receiveRaw('l8', msg('l8', 'after'))).toBe('unknownSender');
+    // The spares replace the earlier ones; a configured member cannot be a spare.
+    host.admit({ proposers: [], acceptors: [], learners: ['l7'] });
+    expect(host.receiveRaw('a9', msg('a9', 'dropped'))).toBe('unknownSender');
+    expect(() => host.admit({ proposers: ['p1'], acceptors: [], learners: [] })).toThrow(/configured member/);
+  });
+
   it('pause queues inputs; resume asks for a turn', () => {
     const { host, msg, wakes } = harness();
     host.pause();

@@ -108,6 +108,26 @@ describe('HealthMonitor', () => {
     expect(text).toMatch(/links not heard \(1 of \d+\):\n {4}a3 -> p2 +suspected for 1\.8 s/);
   });
 
+  it('follows the actors a reconfiguration adds and removes: the removed are forgotten, the added start alive', () => {
+    let ids = ['p1', 'a1', 'a2'];
+    let t = 1000;
+    const peers = (id: string) => ids.filter((p) => (p[0] === 'p') !== (id[0] === 'p'));
+    const m = new HealthMonitor(ids, peers, { s1: ['a2'] }, () => t);
+    m.threadDown('a2', 'its thread exited');
+    m.observed('p1', [{ peer: 'a1', status: 'suspected', since: 1500 }]);
+    t = 2000;
+    ids = ['p1', 'a1', 'a3'];
+    const changes = m.setActors(ids);
+    const h = m.report();
+    expect(Object.keys(h.actors)).toEqual(['p1', 'a1', 'a3']);
+    expect(h.actors.a3).toMatchObject({ status: 'alive', since: 2000 });
+    // What p1 suspects of a1 stays; a2, with its system, is gone.
+    expect(h.actors.a1?.status).toBe('suspected');
+    expect(h.systems.s1?.status).toBe('dead');
+    expect(h.links.map((l) => `${l.from}->${l.to}:${l.status}`).sort()).toEqual(['a1->p1:suspected', 'a3->p1:alive', 'p1->a1:alive', 'p1->a3:alive']);
+    expect(changes.map(key)).toEqual([]);
+  });
+
   it('refuses systems naming strangers or sharing an actor', () => {
     expect(systemsProblem({ s1: ['p1'], s2: ['a1'] }, IDS)).toBeNull();
     expect(systemsProblem({ s1: ['p9'] }, IDS)).toMatch(/systems\.s1 names "p9", which is not an actor/);

@@ -14,134 +14,13 @@ import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { open } from 'lmdb';
-import type { HistoryEvent } from '../../src/check/history.js';
 import { checkLinearizable } from '../../src/check/linearizability.js';
-import type { Violation } from '../../src/check/types.js';
 import type { Value } from '../../src/core/value.js';
-import { createKvCluster, type KvCluster, type KvClusterEvents, type KvClusterOptions } from '../../src/runtime/kv-cluster.js';
+import { createKvCluster, type KvCluster, type KvClusterOptions } from '../../src/runtime/kv-cluster.js';
 import { SynodError } from '../../src/errors.js';
+import { expectSafeEnd, next, runClients, until, untilAnswered, withKv } from './fixtures/kv.js';
 
 const cluster3 = { proposers: 3, acceptors: 3, learners: 2 } as const;
-
-/** Runs `body` on a fresh cluster, closes it whatever happens, and checks a default data directory is gone and nothing was violated. */
-async function withKv<T>(options: KvClusterOptions, body: (kv: KvCluster, violations: Violation[]) => Promise<T>): Promise<T> {
-  const kv = await createKvCluster(options);
-  const violations: Violation[] = [];
-  kv.on('violation', (v) => violations.push(v));
-  try {
-    return await body(kv, violations);
-  } finally {
-    await kv.close();
-    if (options.dataDir === undefined && kv.dataDir !== null) expect(existsSync(kv.dataDir)).toBe(false);
-    expect(violations).toEqual([]);
-  }
-}
-
-/** The next `event` that satisfies `accept`; rejects after `timeoutMs` so a missing event fails the test instead of hanging it. */
-function next<E extends keyof KvClusterEvents>(kv: KvCluster, event: E, accept: (e: KvClusterEvents[E][0]) => boolean, timeoutMs = 60_000): Promise<KvClusterEvents[E][0]> {
-  return new Promise((resolve, reject) => {
-    const listener = (e: KvClusterEvents[E][0]) => {
-      if (!accept(e)) return;
-      clearTimeout(timer);
-      kv.off(event, listener as never);
-      resolve(e);
-    };
-    const timer = setTimeout(() => {
-      kv.off(event, listener as never);
-      reject(new Error(`no matching ${event} event within ${timeoutMs} ms`));
-    }, timeoutMs);
-    kv.on(event, listener as never);
-  });
-}
-
-/**
- * Clients issuing random reads, writes and compare-and-sets on a few keys,
- * each waiting for its answer before the next operation, until `stop()`ed
- * or `opsEach` operations each. Every value written is unique.
- */
-function runClients(kv: KvCluster, clients: number, opsEach: number, keys = 4) {
-  let stopped = false;
-  let done = 0;
-  const errors: unknown[] = [];
-  const client = async (c: number) => {
-    const last = new Map<string, Value>();
-    for (let i = 0; i < opsEach && !stopped; i++) {
-      const key = `k${(c + i * 7) % keys}`;
-      const value = `c${c}-${i}`;
-      const roll = (c * 31 + i * 17) % 10;
-      try {
-        if (roll < 4) last.set(key, await kv.get(key));
-        else if (roll < 8) {
-          await kv.put(key, value);
-          last.set(key, value);
-        } else if (await kv.cas(key, last.get(key) ?? null, value)) last.set(key, value);
-      } catch (err) {
-        errors.push(err);
-      }
-      done++;
-    }
-  };
-  const finished = Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
-  return {
-    finished,
-    errors,
-    get done() {
-      return done;
-    },
-    stop() {
-      stopped = true;
-      return finished;
-    },
-  };
-}
-
-/** Runs `op` until it is answered: again after each SYNOD_TIMEOUT, which a busy machine can cause with a short timeoutMs. */
-async function untilAnswered<T>(op: () => Promise<T>): Promise<T> {
-  for (;;) {
-    try {
-      return await op();
-    } catch (err) {
-      if ((err as SynodError).code !== 'SYNOD_TIMEOUT') throw err;
-    }
-  }
-}
-
-/** Waits until `cond()` holds, polling; the bound on polls only keeps a hang from lasting until the test's own timeout. */
-async function until(cond: () => boolean, polls = 12_000): Promise<void> {
-  for (let i = 0; !cond(); i++) {
-    if (i >= polls) throw new Error(`condition not reached after ${polls} polls`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-/**
- * No acknowledged write is lost: for every write acknowledged (ok) the
- * final value of its key was written by a write that did not complete before
- * it was invoked — it is that write's value, or one that may come after it.
- */
-function lostWrites(history: readonly HistoryEvent[], finals: ReadonlyMap<string, Value>): string[] {
-  const written = new Map<string, { call: number; ret: number }>();
-  const open = new Map<unknown, { i: number; value: Value }>();
-  history.forEach((e, i) => {
-    if (e.type === 'invoke') {
-      if (e.f !== 'read') open.set(e.process, { i, value: e.f === 'cas' ? (e.value as Value[])[1] as Value : e.value });
-      return;
-    }
-    const inv = open.get(e.process);
-    open.delete(e.process);
-    // A cas that answered false (recorded ok, `swapped: false`) wrote nothing.
-    if (!inv || e.type !== 'ok' || e.swapped === false) return;
-    const name = `${String(e.key)}=${JSON.stringify(inv.value)}`;
-    written.set(name, { call: inv.i, ret: i });
-  });
-  const lost: string[] = [];
-  for (const [name, w] of written) {
-    const key = name.slice(0, name.indexOf('='));
-    const final = written.get(`${key}=${JSON.stringify(finals.get(key) ?? null)}`);
-    if (final === undefined || final.ret < w.call) lost.push(`${name} (final value ${JSON.stringify(finals.get(key) ?? null)})`);
-  }
-  return lost;
-}
 
 describe('the key-value store on worker threads', () => {
   it('puts, gets and compare-and-sets, each actor on its own thread', async () => {
@@ -247,14 +126,7 @@ describe('the key-value store on worker threads', () => {
         await until(() => clients.done >= before + 300);
         expect(crashes).toContain(`${old}:${how}`);
       }
-      await clients.stop();
-      expect(clients.errors).toEqual([]);
-      const finals = new Map<string, Value>();
-      for (let k = 0; k < 4; k++) finals.set(`k${k}`, await kv.get(`k${k}`));
-      const history = kv.history();
-      expect(lostWrites(history, finals)).toEqual([]);
-      const verdict = checkLinearizable(history, { timeoutMs: 30_000 });
-      expect(verdict.status === 'linearizable' ? 'linearizable' : JSON.stringify(verdict).slice(0, 2000)).toBe('linearizable');
+      await expectSafeEnd(kv, clients);
       // Operations in flight at the crashed leader went elsewhere: re-sent, or (had it stepped down first, which a busy
       // machine can cause) rejected and redirected.
       expect(kv.stats().resends + kv.stats().rejected).toBeGreaterThan(0);

@@ -349,9 +349,9 @@ export class LogClient<Op extends Value, A> {
   /**
    * The proposer to send to: the leader if one is known and serving, else
    * the next serving proposer in turn other than `avoid` (one going down),
-   * else any.
+   * else any. The cluster's own commands (reconfigurations) go the same way.
    */
-  private route(avoid?: ActorId): ActorId {
+  route(avoid?: ActorId): ActorId {
     const leader = this.leader();
     if (leader !== null && leader !== avoid) return leader;
     const proposers = this.link.proposers;

@@ -17,7 +17,7 @@
  * two writers ever race on a file. Each entry is written as a temporary
  * file, fsynced, renamed into place, and the directory fsynced.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ensureDir, fsReason, fsyncDir, writeFileDurably } from './files.js';
 import { StorageError } from './types.js';
@@ -50,6 +50,35 @@ export function register(registryDir: string, actorId: string, storeDir: string)
   }
   const entry = { actor: actorId, store: storeDir, registered: new Date().toISOString(), note: 'synod refuses to start this actor while its store is missing or empty; delete this file only to replace the actor on purpose' };
   writeFileDurably(registryEntry(registryDir, actorId), `${JSON.stringify(entry, null, 2)}\n`);
+}
+
+/**
+ * Retires actor `actorId`, whose store is `storeDir` in the data directory
+ * `dataDir`, after a reconfiguration removed it: its store is renamed to
+ * `<storeDir>.retired-<epoch>` and its registry entry to
+ * `<actorId>.retired-<epoch>.json`, both kept (never deleted), and the
+ * renames are made durable. Its id may then come back as a new, empty
+ * actor. A store that was never made (an actor that never started) has
+ * nothing to rename. Returns where the store went, or null. Throws a
+ * StorageError (SYNOD_STORAGE_IO) naming the file when a rename fails.
+ */
+export function retireActor(dataDir: string, actorId: string, storeDir: string, epoch: number): string | null {
+  const registryDir = join(dataDir, REGISTRY_DIR);
+  const moves: Array<[string, string]> = [];
+  const retired = `${storeDir}.retired-${epoch}`;
+  if (existsSync(storeDir)) moves.push([storeDir, retired]);
+  const entry = registryEntry(registryDir, actorId);
+  if (existsSync(entry)) moves.push([entry, registryEntry(registryDir, `${actorId}.retired-${epoch}`)]);
+  for (const [from, to] of moves) {
+    if (existsSync(to)) throw new StorageError('SYNOD_STORAGE_IO', from, `cannot retire ${from}: ${to} exists already`);
+    try {
+      renameSync(from, to);
+      fsyncDir(dirname(to));
+    } catch (err) {
+      throw new StorageError('SYNOD_STORAGE_IO', from, `cannot rename ${from} to ${to}: ${fsReason(err)}`, { cause: err });
+    }
+  }
+  return existsSync(retired) ? retired : null;
 }
 
 /** The file, in a cluster's data directory, that counts the key-value clients that have used it. */

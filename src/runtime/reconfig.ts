@@ -1,0 +1,205 @@
+/**
+ * Reconfiguring a live key-value cluster, the parts that need no threads:
+ * working out the next view's members from `{ add, remove }` (with every
+ * reason to refuse it, before anything starts), and the channel that takes
+ * the cluster's own commands (reconfigurations) to the leader and their
+ * answers back. The cluster (kv-cluster.ts) starts and stops the actors
+ * around them.
+ *
+ * A reconfiguration is a command of the log (see core/multipaxos/views.ts):
+ * `{ epoch, members }`, "view `epoch` is followed by these members", a
+ * compare-and-set on the newest view that every learner applies alike. It
+ * touches no client session, so a re-sent one that was chosen twice is
+ * applied once and answered "not done" the second time, with the newest view:
+ * a view that is the one asked for, right after the one it followed, means
+ * it was done (the cluster makes one reconfiguration at a time).
+ */
+import type { ActorId, Membership } from '../core/ids.js';
+import type { Command } from '../core/multipaxos/types.js';
+import { reconfigProblem, type Reconfig } from '../core/multipaxos/views.js';
+import { SynodError } from '../errors.js';
+import { REJECT_BACKOFF_MS } from './client/log-client.js';
+import type { KvView, ReconfigAnswer } from './mpwire.js';
+
+/** What {@link KvCluster.reconfigure} changes: acceptors (`a1`, `a2`, ...) and learners (`l1`, ...) to bring in and to take out. */
+export interface KvReconfiguration {
+  /** Actors to add: each gets its own worker thread and store, started before the reconfiguration is proposed. */
+  readonly add?: readonly string[];
+  /** Actors to remove: once the new view decides, each one's thread stops and its store is retired (renamed, kept). */
+  readonly remove?: readonly string[];
+}
+
+/** A reconfiguration worked out against the current view: the next view's members, who comes in and who goes. */
+export interface ReconfigPlan {
+  readonly members: Membership;
+  readonly added: readonly ActorId[];
+  readonly removed: readonly ActorId[];
+}
+
+/** An acceptor's or a learner's id, as the cluster names them. */
+const MEMBER_ID = /^[al][1-9][0-9]{0,8}$/;
+
+/** The members of view `v`, with the cluster's `proposers`. */
+export function membersOf(v: KvView, proposers: readonly ActorId[]): Membership {
+  return { proposers, acceptors: v.acceptors, learners: v.learners };
+}
+
+/**
+ * The next view's members if `change` is made to view `current` (whose
+ * proposers are `proposers`), or a SynodError (SYNOD_INVALID_ARGUMENT)
+ * saying why it cannot be: not `{ add, remove }` lists of ids, a proposer
+ * (proposer changes are not supported yet), an id that names no acceptor or
+ * learner, an id added that is a member or was removed before (in
+ * `retired`: ids are used once) or removed that is not a member, nothing to
+ * change, or a membership the log would refuse (no acceptor left, no learner
+ * kept from the current view).
+ */
+export function planReconfiguration(current: KvView, proposers: readonly ActorId[], change: unknown, retired: ReadonlySet<ActorId> = new Set()): ReconfigPlan {
+  const bad = (why: string) => new SynodError('SYNOD_INVALID_ARGUMENT', `invalid reconfiguration: ${why}`);
+  if (typeof change !== 'object' || change === null || Array.isArray(change)) throw bad('expected { add?: string[], remove?: string[] }');
+  const extra = Object.keys(change).filter((k) => k !== 'add' && k !== 'remove');
+  if (extra.length > 0) throw bad(`unknown field(s) ${extra.join(', ')}; expected { add?: string[], remove?: string[] }`);
+  const list = (name: 'add' | 'remove'): ActorId[] => {
+    const ids = (change as KvReconfiguration)[name] ?? [];
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw bad(`${name} must be a list of actor ids`);
+    for (const id of ids as string[]) {
+      if (/^p[1-9][0-9]*$/.test(id)) throw bad(`${id} is a proposer; proposer changes are not supported yet (every view has the proposers the cluster was created with): add and remove acceptors (a1, a2, ...) and learners (l1, l2, ...)`);
+      if (!MEMBER_ID.test(id)) throw bad(`${JSON.stringify(id)} is not an acceptor or learner id: acceptors are named a1, a2, ... and learners l1, l2, ...`);
+    }
+    if (new Set(ids).size !== ids.length) throw bad(`${name} names an actor twice`);
+    return ids as ActorId[];
+  };
+  const add = list('add');
+  const remove = list('remove');
+  if (add.length === 0 && remove.length === 0) throw bad('nothing to change: add and remove are both empty');
+  const both = add.filter((id) => remove.includes(id));
+  if (both.length > 0) throw bad(`${both.join(', ')} both added and removed`);
+  const now = [...current.acceptors, ...current.learners];
+  const members = add.filter((id) => now.includes(id));
+  if (members.length > 0) throw bad(`${members.join(', ')} ${members.length === 1 ? 'is a member' : 'are members'} of view ${current.epoch} already`);
+  const back = add.filter((id) => retired.has(id));
+  if (back.length > 0) throw bad(`${back.join(', ')} ${back.length === 1 ? 'was' : 'were'} removed before; an id is used once (its store is kept as a retired one): add a new id`);
+  const strangers = remove.filter((id) => !now.includes(id));
+  if (strangers.length > 0) throw bad(`${strangers.join(', ')} ${strangers.length === 1 ? 'is not a member' : 'are not members'} of view ${current.epoch} (acceptors ${current.acceptors.join(', ')}; learners ${current.learners.join(', ')})`);
+  const next = (ids: readonly ActorId[], prefix: string) => [...ids.filter((id) => !remove.includes(id)), ...add.filter((id) => id.startsWith(prefix))];
+  const plan: ReconfigPlan = { members: { proposers, acceptors: next(current.acceptors, 'a'), learners: next(current.learners, 'l') }, added: add, removed: remove };
+  const problem = reconfigProblem(membersOf(current, proposers), plan.members);
+  if (problem !== null) throw bad(`it leaves acceptors {${plan.members.acceptors.join(', ')}} and learners {${plan.members.learners.join(', ')}}, and ${problem}`);
+  return plan;
+}
+
+/** Whether answer `a` to reconfiguration `r` says the log made it (see the module comment). */
+export function reconfigMade(r: Reconfig, a: ReconfigAnswer): boolean {
+  const same = (x: readonly ActorId[], y: readonly ActorId[]) => x.length === y.length && x.every((id, i) => id === y[i]);
+  return a.done || (a.view.epoch === r.epoch + 1 && same(a.view.acceptors, r.members.acceptors) && same(a.view.learners, r.members.learners));
+}
+
+/** What the {@link AdminChannel} needs of the cluster. */
+export interface AdminLink {
+  /** The proposer to send to (the leader if known; see LogClient.route). */
+  route(avoid?: ActorId): ActorId;
+  /** True while proposer `id` serves. */
+  serving(id: ActorId): boolean;
+  /** Posts `command` to proposer `id`. */
+  post(id: ActorId, command: Command): void;
+}
+
+/** The command in flight on an {@link AdminChannel}. */
+interface AdminOp {
+  readonly command: Command;
+  readonly deadline: number;
+  readonly resolve: (a: ReconfigAnswer) => void;
+  readonly reject: (err: Error) => void;
+  target: ActorId;
+  sentAt: number;
+}
+
+/**
+ * Takes the cluster's own commands to the leader, one at a time, as the
+ * client takes operations (src/runtime/client/log-client.ts): to the
+ * leader, or to the one a rejecting proposer names, or to the next proposer
+ * when the one it went to goes down; sent again under the same (clientId,
+ * seq) after `retryMs` with no answer; rejected with SYNOD_TIMEOUT after
+ * `timeoutMs`. The first learner's answer settles it.
+ */
+export class AdminChannel {
+  private seq = 0;
+  private op: AdminOp | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly link: AdminLink,
+    private readonly options: { readonly retryMs: number; readonly timeoutMs: number },
+  ) {}
+
+  /** Sends reconfiguration `reconfig` as client `clientId`'s next command; resolves with the first answer. */
+  send(clientId: string, reconfig: Reconfig): Promise<ReconfigAnswer> {
+    if (this.op !== null) return Promise.reject(new Error('one reconfiguration at a time'));
+    const command: Command = { clientId, seq: ++this.seq, op: {}, reconfig };
+    return new Promise((resolve, reject) => {
+      this.op = { command, deadline: performance.now() + this.options.timeoutMs, resolve, reject, target: '', sentAt: 0 };
+      this.post(this.link.route());
+      this.sweeper = setInterval(() => this.sweep(), Math.max(5, Math.min(100, this.options.retryMs / 4)));
+      this.sweeper.unref();
+    });
+  }
+
+  /** Answers from a learner: the one to the command in flight settles it. */
+  answered(answers: readonly ReconfigAnswer[]): void {
+    const op = this.op;
+    if (op === null) return;
+    const a = answers.find((x) => x.clientId === op.command.clientId && x.seq === op.command.seq);
+    if (a === undefined) return;
+    this.settle();
+    op.resolve(a);
+  }
+
+  /** Proposer `from` rejected commands (flat pairs `clientId, seq`), believing `hint` leads: the one in flight goes there, or to the next proposer. */
+  rejected(from: ActorId, flat: ReadonlyArray<string | number>, hint: ActorId | null): void {
+    const op = this.op;
+    if (op === null || op.target !== from) return;
+    for (let i = 0; i < flat.length; i += 2) {
+      if (flat[i] !== op.command.clientId || flat[i + 1] !== op.command.seq) continue;
+      if (hint !== null && hint !== from && this.link.serving(hint)) this.post(hint);
+      // No leader known: try the next proposer after a pause, as the client does, rather than flood an election.
+      else op.sentAt = performance.now() - this.options.retryMs + REJECT_BACKOFF_MS;
+      return;
+    }
+  }
+
+  /** Actor `id` went down: a command sent to it goes elsewhere at once. */
+  down(id: ActorId): void {
+    if (this.op !== null && this.op.target === id) this.post(this.link.route(id));
+  }
+
+  /** Rejects the command in flight with `err` (the cluster closes). */
+  close(err: Error): void {
+    const op = this.op;
+    if (op === null) return;
+    this.settle();
+    op.reject(err);
+  }
+
+  private post(target: ActorId): void {
+    const op = this.op as AdminOp;
+    op.target = target;
+    op.sentAt = performance.now();
+    if (this.link.serving(target)) this.link.post(target, op.command);
+  }
+
+  private sweep(): void {
+    const op = this.op;
+    if (op === null) return;
+    const now = performance.now();
+    if (now >= op.deadline) {
+      this.settle();
+      op.reject(new SynodError('SYNOD_TIMEOUT', `the reconfiguration to view ${(op.command.reconfig as Reconfig).epoch + 1} got no answer within ${this.options.timeoutMs} ms; it may still take effect. Check that a majority of the acceptors and a learner are up`));
+    } else if (now - op.sentAt >= this.options.retryMs) this.post(this.link.route());
+  }
+
+  private settle(): void {
+    this.op = null;
+    if (this.sweeper !== null) clearInterval(this.sweeper);
+    this.sweeper = null;
+  }
+}
