@@ -279,6 +279,6 @@ function ignore(s: MpAcceptorState, reason: string): MpStep<MpAcceptorState> {
 
 /** Every accepted ballot is at most the promise; the trim point is within what the acceptor has seen. */
 export function mpAcceptorInvariants(s: MpAcceptorState): void {
-  assert(compareBallots(s.maxAccepted, s.promised) <= 0, `${s.id}: accepted at ${describeBallot(s.maxAccepted)} above promised ${describeBallot(s.promised)}`);
-  assert(s.trimmed <= s.top, `${s.id}: trimmed to ${s.trimmed} past what it has seen, ${s.top}`);
+  assert(compareBallots(s.maxAccepted, s.promised) <= 0, () => `${s.id}: accepted at ${describeBallot(s.maxAccepted)} above promised ${describeBallot(s.promised)}`);
+  assert(s.trimmed <= s.top, () => `${s.id}: trimmed to ${s.trimmed} past what it has seen, ${s.top}`);
 }

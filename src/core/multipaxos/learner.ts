@@ -364,15 +364,15 @@ function onRequest(s: MpLearnerState, commands: readonly Command[], fx: MpEffect
 
 /** The learner's invariants: the next slot in line is never left waiting, and nothing already applied lingers as pending. */
 export function mpLearnerInvariants(s: MpLearnerState): void {
-  assert(!s.pending.has(s.nextSlot), `${s.id}: slot ${s.nextSlot} is ready but not applied`);
+  assert(!s.pending.has(s.nextSlot), () => `${s.id}: slot ${s.nextSlot} is ready but not applied`);
   // Pending holds only slots past a gap; one at or below the next slot would never be applied, nor freed.
-  for (const slot of s.pending.keys()) assert(slot > s.nextSlot, `${s.id}: pending slot ${slot} not above the next slot ${s.nextSlot}`);
-  assert(s.sessions.size <= s.config.maxSessions, `${s.id}: ${s.sessions.size} client sessions, more than maxSessions ${s.config.maxSessions}`);
+  for (const slot of s.pending.keys()) assert(slot > s.nextSlot, () => `${s.id}: pending slot ${slot} not above the next slot ${s.nextSlot}`);
+  assert(s.sessions.size <= s.config.maxSessions, () => `${s.id}: ${s.sessions.size} client sessions, more than maxSessions ${s.config.maxSessions}`);
   // A held read whose index is reached would wait for good: they are answered in the step that reaches it.
   let held = 0;
   for (const [index, commands] of s.reads) {
-    assert(index > s.nextSlot, `${s.id}: a read held for ${index}, which slot ${s.nextSlot} has reached`);
+    assert(index > s.nextSlot, () => `${s.id}: a read held for ${index}, which slot ${s.nextSlot} has reached`);
     held += commands.length;
   }
-  assert(held === s.readsHeld && held <= s.config.window * s.config.batchMax, `${s.id}: ${held} reads held, counted ${s.readsHeld}`);
+  assert(held === s.readsHeld && held <= s.config.window * s.config.batchMax, () => `${s.id}: ${held} reads held, counted ${s.readsHeld}`);
 }

@@ -1066,27 +1066,27 @@ function armRetry(s: MpProposerState, fx: MpEffect[]): void {
 
 /** The proposer's invariants; cheap enough to check after every step. */
 export function mpProposerInvariants(s: MpProposerState): void {
-  if (s.ballot) assert(s.ballot.proposer === s.id && s.ballot.round <= s.roundMax, `${s.id}: ballot ${describeBallot(s.ballot)} not its own or above roundMax ${s.roundMax}`);
-  if (s.mode === 'candidate' || s.mode === 'leader') assert(s.ballot !== null, `${s.id}: ${s.mode} without a ballot`);
-  if (s.mode === 'precandidate') assert(s.preBallot !== null && s.preBallot.round > s.roundMax, `${s.id}: prevote ballot ${describeBallot(s.preBallot)} not above roundMax ${s.roundMax}`);
-  assert(s.mode === 'leader' || (s.ackers.size === 0 && s.ackersLast.size === 0 && s.busy.size === 0), `${s.id}: counts acceptors answering while ${s.mode}`);
-  assert(s.commitIndex <= s.nextSlot || s.mode !== 'leader', `${s.id}: commit index ${s.commitIndex} past next slot ${s.nextSlot}`);
-  if (s.mode !== 'leader') assert(s.inflight.size === 0 && s.queue.length === 0 && s.reconfigQueue.length === 0 && s.reconfigSlots.size === 0, `${s.id}: slots in flight while ${s.mode}`);
-  if (s.mode !== 'leader') assert(s.readsWaiting.length === 0 && s.readRounds.size === 0, `${s.id}: reads waiting while ${s.mode}`);
-  assert(s.readRounds.size <= s.config.window, `${s.id}: ${s.readRounds.size} read rounds, window ${s.config.window}`);
-  for (const r of s.readRounds.values()) assert(r.index <= s.commitIndex, `${s.id}: a read round waits for ${r.index}, past the commit index ${s.commitIndex}`);
-  assert(s.commitIndex >= s.trimmed, `${s.id}: commit index ${s.commitIndex} below the trim point ${s.trimmed}`);
+  if (s.ballot) assert(s.ballot.proposer === s.id && s.ballot.round <= s.roundMax, () => `${s.id}: ballot ${describeBallot(s.ballot)} not its own or above roundMax ${s.roundMax}`);
+  if (s.mode === 'candidate' || s.mode === 'leader') assert(s.ballot !== null, () => `${s.id}: ${s.mode} without a ballot`);
+  if (s.mode === 'precandidate') assert(s.preBallot !== null && s.preBallot.round > s.roundMax, () => `${s.id}: prevote ballot ${describeBallot(s.preBallot)} not above roundMax ${s.roundMax}`);
+  assert(s.mode === 'leader' || (s.ackers.size === 0 && s.ackersLast.size === 0 && s.busy.size === 0), () => `${s.id}: counts acceptors answering while ${s.mode}`);
+  assert(s.commitIndex <= s.nextSlot || s.mode !== 'leader', () => `${s.id}: commit index ${s.commitIndex} past next slot ${s.nextSlot}`);
+  if (s.mode !== 'leader') assert(s.inflight.size === 0 && s.queue.length === 0 && s.reconfigQueue.length === 0 && s.reconfigSlots.size === 0, () => `${s.id}: slots in flight while ${s.mode}`);
+  if (s.mode !== 'leader') assert(s.readsWaiting.length === 0 && s.readRounds.size === 0, () => `${s.id}: reads waiting while ${s.mode}`);
+  assert(s.readRounds.size <= s.config.window, () => `${s.id}: ${s.readRounds.size} read rounds, window ${s.config.window}`);
+  for (const r of s.readRounds.values()) assert(r.index <= s.commitIndex, () => `${s.id}: a read round waits for ${r.index}, past the commit index ${s.commitIndex}`);
+  assert(s.commitIndex >= s.trimmed, () => `${s.id}: commit index ${s.commitIndex} below the trim point ${s.trimmed}`);
   // `chosen` covers [trimmed, commitIndex) (plus any slots past a gap): checked by count, O(1), with the first and last slot.
-  assert(s.chosen.size >= s.commitIndex - s.trimmed, `${s.id}: ${s.chosen.size} chosen slots cannot cover [${s.trimmed}, ${s.commitIndex})`);
-  if (s.commitIndex > s.trimmed) assert(s.chosen.has(s.trimmed) && s.chosen.has(s.commitIndex - 1), `${s.id}: chosen does not cover [${s.trimmed}, ${s.commitIndex})`);
+  assert(s.chosen.size >= s.commitIndex - s.trimmed, () => `${s.id}: ${s.chosen.size} chosen slots cannot cover [${s.trimmed}, ${s.commitIndex})`);
+  if (s.commitIndex > s.trimmed) assert(s.chosen.has(s.trimmed) && s.chosen.has(s.commitIndex - 1), () => `${s.id}: chosen does not cover [${s.trimmed}, ${s.commitIndex})`);
   // Recovery is windowed too: at most `window` slots in flight, whatever a new leader inherited.
-  assert(s.inflight.size <= s.config.window, `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
+  assert(s.inflight.size <= s.config.window, () => `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
   // A slot below the trim point can never be chosen again (acceptors refuse it), so one left in flight would hold the window forever.
-  for (const slot of s.inflight.keys()) assert(slot >= s.trimmed && slot < s.nextSlot, `${s.id}: slot ${slot} in flight outside [trimmed ${s.trimmed}, next slot ${s.nextSlot})`);
-  if (s.mode !== 'leader' && s.mode !== 'candidate') assert(s.promises.size === 0, `${s.id}: holds promises while ${s.mode}`);
+  for (const slot of s.inflight.keys()) assert(slot >= s.trimmed && slot < s.nextSlot, () => `${s.id}: slot ${slot} in flight outside [trimmed ${s.trimmed}, next slot ${s.nextSlot})`);
+  if (s.mode !== 'leader' && s.mode !== 'candidate') assert(s.promises.size === 0, () => `${s.id}: holds promises while ${s.mode}`);
   // The views: consecutive, one deciding the commit index, and (leading) every slot in flight at most α past it unless the control bug says otherwise.
-  for (let i = 1; i < s.views.length; i++) assert((s.views[i] as View).epoch === (s.views[i - 1] as View).epoch + 1 && (s.views[i] as View).from > (s.views[i - 1] as View).from, `${s.id}: views out of order`);
-  assert(s.views.length === 1 || (s.views[1] as View).from > s.trimmed, `${s.id}: a view that no longer decides anything is kept past the trim point ${s.trimmed}`);
-  if (!s.config.bugs.viewBeforeChosen && !s.config.bugs.unwindowedRecovery) for (const slot of s.inflight.keys()) assert(slot < s.commitIndex + s.config.window, `${s.id}: slot ${slot} in flight, α = ${s.config.window} or more past the commit index ${s.commitIndex}`);
-  for (const slot of s.reconfigSlots) assert(slot >= s.commitIndex && (s.inflight.has(slot) || s.chosen.has(slot)), `${s.id}: reconfiguration slot ${slot} neither in flight nor chosen past the commit index ${s.commitIndex}`);
+  for (let i = 1; i < s.views.length; i++) assert((s.views[i] as View).epoch === (s.views[i - 1] as View).epoch + 1 && (s.views[i] as View).from > (s.views[i - 1] as View).from, () => `${s.id}: views out of order`);
+  assert(s.views.length === 1 || (s.views[1] as View).from > s.trimmed, () => `${s.id}: a view that no longer decides anything is kept past the trim point ${s.trimmed}`);
+  if (!s.config.bugs.viewBeforeChosen && !s.config.bugs.unwindowedRecovery) for (const slot of s.inflight.keys()) assert(slot < s.commitIndex + s.config.window, () => `${s.id}: slot ${slot} in flight, α = ${s.config.window} or more past the commit index ${s.commitIndex}`);
+  for (const slot of s.reconfigSlots) assert(slot >= s.commitIndex && (s.inflight.has(slot) || s.chosen.has(slot)), () => `${s.id}: reconfiguration slot ${slot} neither in flight nor chosen past the commit index ${s.commitIndex}`);
 }
