@@ -11,7 +11,12 @@ export class AssertionError extends Error {
   readonly code = 'SYNOD_ASSERTION';
 }
 
-/** Throws an {@link AssertionError} with `message` when `condition` is false. */
-export function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new AssertionError(message);
+/**
+ * Throws an {@link AssertionError} with `message` when `condition` is false.
+ * Checks run after every step, so a message built from the state may be
+ * given as a function, called only when the check fails: a template string
+ * would be built (and thrown away) on every passing check.
+ */
+export function assert(condition: unknown, message: string | (() => string)): asserts condition {
+  if (!condition) throw new AssertionError(typeof message === 'string' ? message : message());
 }

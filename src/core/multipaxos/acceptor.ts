@@ -119,9 +119,9 @@ function onPrevote(s: MpAcceptorState, msg: MpPrevote): MpStep<MpAcceptorState> 
   const judged = judgeBallot(s.config.members, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
   if (judged.verdict === 'drop') return ignore(s, `prevote ${describeBallot(msg.ballot)}: ${judged.reason}`);
   if (judged.verdict === 'far' || !ballotGt(msg.ballot, s.promised)) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
-  assert(compareBallots(s.maxAccepted, s.promised) <= 0, `${s.id}: accepted above its promise before a prevote`);
+  assert(compareBallots(s.maxAccepted, s.promised) <= 0, () => `${s.id}: accepted above its promise before a prevote`);
   if ((s.heardNow || s.heardLast) && s.promised !== null && s.promised.proposer !== msg.from) {
-    assert(s.promised !== null, `${s.id}: hears a leader without a promise`);
+    assert(s.promised !== null, () => `${s.id}: hears a leader without a promise`);
     return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
   }
   return { state: s, effects: [{ type: 'send', to: msg.from, msg: { type: 'prevote-ok', from: s.id, ballot: msg.ballot } }] };
@@ -135,7 +135,7 @@ function onPrevote(s: MpAcceptorState, msg: MpPrevote): MpStep<MpAcceptorState> 
  * instead of climbing to a new one.
  */
 function onPrepare(s: MpAcceptorState, msg: MpPrepare): MpStep<MpAcceptorState> {
-  assert(s.trimmed <= s.top, `${s.id}: trimmed ${s.trimmed} past the top ${s.top} before a prepare`);
+  assert(s.trimmed <= s.top, () => `${s.id}: trimmed ${s.trimmed} past the top ${s.top} before a prepare`);
   const judged = judgeBallot(s.config.members, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
   if (judged.verdict === 'drop') return ignore(s, `prepare ${describeBallot(msg.ballot)}: ${judged.reason}`);
   if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
@@ -145,7 +145,7 @@ function onPrepare(s: MpAcceptorState, msg: MpPrepare): MpStep<MpAcceptorState> 
   const entries: AcceptedEntry[] = [];
   for (const e of s.log.values()) if (e.slot >= msg.fromSlot) entries.push(e);
   entries.sort((a, b) => a.slot - b.slot);
-  assert(compareBallots(s.maxAccepted, s.promised) <= 0, `${s.id}: promised below an accepted ballot`);
+  assert(compareBallots(s.maxAccepted, s.promised) <= 0, () => `${s.id}: promised below an accepted ballot`);
   const reply: MpEffect = { type: 'send', to: msg.from, msg: { type: 'promise', from: s.id, ballot: msg.ballot, entries, trimmed: s.config.bugs.promiseOmitsTrim ? 0 : s.trimmed, ...(s.views ? { views: s.views } : {}) } };
   return { state: s, effects: [{ type: 'persist', records: again ? [] : [{ kind: 'promised', ballot: msg.ballot }], then: [reply] }] };
 }
@@ -156,8 +156,8 @@ function onPrepare(s: MpAcceptorState, msg: MpPrepare): MpStep<MpAcceptorState> 
  * holder of the promise keeps prevotes from others refused.
  */
 function onHeartbeat(s: MpAcceptorState, msg: MpHeartbeat): MpStep<MpAcceptorState> {
-  assert(msg.type === 'heartbeat', `${s.id}: not a heartbeat`);
-  assert(compareBallots(s.maxAccepted, s.promised) <= 0, `${s.id}: accepted above its promise before a heartbeat`);
+  assert(msg.type === 'heartbeat', () => `${s.id}: not a heartbeat`);
+  assert(compareBallots(s.maxAccepted, s.promised) <= 0, () => `${s.id}: accepted above its promise before a heartbeat`);
   return onAccept(s, { type: 'accept', from: msg.from, ballot: msg.ballot, entries: [] });
 }
 
@@ -176,7 +176,7 @@ function onAccept(s: MpAcceptorState, msg: MpAccept): MpStep<MpAcceptorState> {
   if (judged.verdict === 'drop') return ignore(s, `accept ${describeBallot(msg.ballot)}: ${judged.reason}`);
   if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
   s.heardNow = true;
-  assert(compareBallots(s.maxAccepted, s.promised) <= 0, `${s.id}: accepted above its promise before an accept`);
+  assert(compareBallots(s.maxAccepted, s.promised) <= 0, () => `${s.id}: accepted above its promise before an accept`);
   const records: MpRecord[] = [];
   if (ballotGt(msg.ballot, s.promised)) {
     s.promised = msg.ballot;
@@ -207,8 +207,8 @@ function onAccept(s: MpAcceptorState, msg: MpAccept): MpStep<MpAcceptorState> {
     records.push({ kind: 'accepted', slot: e.slot, ballot: msg.ballot, value: e.value });
     if (e.slot + 1 > s.top) s.top = e.slot + 1;
   }
-  assert(records.length <= slots.length + 1, `${s.id}: more records than accepted slots`);
-  assert(slots.every((slot) => slot < limit), `${s.id}: accepted a slot past the horizon ${limit}`);
+  assert(records.length <= slots.length + 1, () => `${s.id}: more records than accepted slots`);
+  assert(slots.every((slot) => slot < limit), () => `${s.id}: accepted a slot past the horizon ${limit}`);
   const then: MpEffect[] = [{ type: 'send', to: msg.from, msg: { type: 'accepted', from: s.id, ballot: msg.ballot, slots } }];
   if (belowTrim) then.push({ type: 'send', to: msg.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed, ...(s.views ? { views: s.views } : {}) } });
   const effects: MpEffect[] = [{ type: 'persist', records, then }];
@@ -244,8 +244,8 @@ function onTrim(s: MpAcceptorState, msg: MpTrim): MpStep<MpAcceptorState> {
   // The views come with the trim point: a proposer that skips to it learns from this acceptor's promises who decides past it.
   if (msg.views !== undefined) s.views = msg.views;
   for (const slot of s.log.keys()) if (slot < s.trimmed) s.log.delete(slot);
-  assert(upTo <= msg.upTo && s.promised.proposer === msg.from, `${s.id}: trimmed to ${upTo} on a trim to ${msg.upTo} from ${msg.from}`);
-  assert(s.trimmed <= s.top, `${s.id}: trimmed to ${s.trimmed} past what it has seen, ${s.top}`);
+  assert(upTo <= msg.upTo && s.promised.proposer === msg.from, () => `${s.id}: trimmed to ${upTo} on a trim to ${msg.upTo} from ${msg.from}`);
+  assert(s.trimmed <= s.top, () => `${s.id}: trimmed to ${s.trimmed} past what it has seen, ${s.top}`);
   return { state: s, effects: [{ type: 'persist', records: [{ kind: 'trim', upTo, ...(s.views ? { views: s.views } : {}) }], then: [] }] };
 }
 
@@ -258,11 +258,11 @@ function onTrim(s: MpAcceptorState, msg: MpTrim): MpStep<MpAcceptorState> {
  * arrived, means no other leader had been elected by then).
  */
 function onConfirm(s: MpAcceptorState, msg: MpConfirm): MpStep<MpAcceptorState> {
-  assert(compareBallots(s.maxAccepted, s.promised) <= 0, `${s.id}: accepted above its promise before a confirm`);
+  assert(compareBallots(s.maxAccepted, s.promised) <= 0, () => `${s.id}: accepted above its promise before a confirm`);
   const judged = judgeBallot(s.config.members, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
   if (judged.verdict === 'drop') return ignore(s, `confirm ${describeBallot(msg.ballot)}: ${judged.reason}`);
   if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
-  assert(compareBallots(s.promised, msg.ballot) <= 0, `${s.id}: confirming ${describeBallot(msg.ballot)} below its promise ${describeBallot(s.promised)}`);
+  assert(compareBallots(s.promised, msg.ballot) <= 0, () => `${s.id}: confirming ${describeBallot(msg.ballot)} below its promise ${describeBallot(s.promised)}`);
   // Only the holder of the promise counts as a live leader for prevotes (as with accepts, which raise the promise first).
   if (ballotEq(msg.ballot, s.promised)) s.heardNow = true;
   return { state: s, effects: [{ type: 'send', to: msg.from, msg: { type: 'confirmed', from: s.id, ballot: msg.ballot, id: msg.id } }] };
@@ -279,6 +279,6 @@ function ignore(s: MpAcceptorState, reason: string): MpStep<MpAcceptorState> {
 
 /** Every accepted ballot is at most the promise; the trim point is within what the acceptor has seen. */
 export function mpAcceptorInvariants(s: MpAcceptorState): void {
-  assert(compareBallots(s.maxAccepted, s.promised) <= 0, `${s.id}: accepted at ${describeBallot(s.maxAccepted)} above promised ${describeBallot(s.promised)}`);
-  assert(s.trimmed <= s.top, `${s.id}: trimmed to ${s.trimmed} past what it has seen, ${s.top}`);
+  assert(compareBallots(s.maxAccepted, s.promised) <= 0, () => `${s.id}: accepted at ${describeBallot(s.maxAccepted)} above promised ${describeBallot(s.promised)}`);
+  assert(s.trimmed <= s.top, () => `${s.id}: trimmed to ${s.trimmed} past what it has seen, ${s.top}`);
 }

@@ -129,8 +129,8 @@ function onCommit(s: MpLearnerState, m: MpCommit, fx: MpEffect[]): void {
   }
   if (beyond > 0) fx.push({ type: 'ignore', reason: `commit from ${m.from}: ${beyond} slot(s) at or past ${horizon} left for catch-up` });
   applyReady(s, fx);
-  assert(!s.pending.has(s.nextSlot), `${s.id}: slot ${s.nextSlot} is pending but not applied`);
-  assert(s.pending.size <= slotHorizon(s.config), `${s.id}: ${s.pending.size} slots pending, more than the horizon`);
+  assert(!s.pending.has(s.nextSlot), () => `${s.id}: slot ${s.nextSlot} is pending but not applied`);
+  assert(s.pending.size <= slotHorizon(s.config), () => `${s.id}: ${s.pending.size} slots pending, more than the horizon`);
   maybeSnapshot(s, fx);
   if (s.pending.size > 0 || beyond > 0) requestCatchup(s, fx);
 }
@@ -146,13 +146,13 @@ function onHeartbeat(s: MpLearnerState, m: MpHeartbeat, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `heartbeat from ${m.from} at ${describeBallot(m.ballot)}: not a proposer's own ballot` });
     return;
   }
-  assert(!s.pending.has(s.nextSlot), `${s.id}: slot ${s.nextSlot} is pending but not applied`);
+  assert(!s.pending.has(s.nextSlot), () => `${s.id}: slot ${s.nextSlot} is pending but not applied`);
   // A new leader hears how far this learner's durable snapshot goes (it would otherwise learn only at the next one): it
   // trims no further than every learner has one, and sends a learner behind its trim point to one that has.
   if (m.from !== s.leader && s.snapshotAt > 0) fx.push({ type: 'send', to: m.from, msg: { type: 'applied', from: s.id, upTo: s.snapshotAt } });
   s.leader = m.from;
   if (m.commitIndex > s.knownCommit) s.knownCommit = m.commitIndex;
-  assert(s.knownCommit >= m.commitIndex && s.config.members.proposers.includes(s.leader), `${s.id}: heartbeat left known commit ${s.knownCommit}, leader ${s.leader}`);
+  assert(s.knownCommit >= m.commitIndex && s.config.members.proposers.includes(s.leader), () => `${s.id}: heartbeat left known commit ${s.knownCommit}, leader ${s.leader}`);
   if (s.knownCommit > s.nextSlot) requestCatchup(s, fx);
 }
 
@@ -168,8 +168,8 @@ function onSnapshotRequest(s: MpLearnerState, m: MpSnapshotRequest, fx: MpEffect
     fx.push({ type: 'ignore', reason: `snapshot for ${m.learner}: not another learner` });
     return;
   }
-  assert(m.learner !== s.id && anyViewHas(s.views, 'learners', m.learner), `${s.id}: snapshot for ${m.learner}`);
-  assert(!s.pending.has(s.nextSlot) && s.snapshotAt <= s.nextSlot, `${s.id}: snapshot at ${s.snapshotAt} past the next slot ${s.nextSlot}`);
+  assert(m.learner !== s.id && anyViewHas(s.views, 'learners', m.learner), () => `${s.id}: snapshot for ${m.learner}`);
+  assert(!s.pending.has(s.nextSlot) && s.snapshotAt <= s.nextSlot, () => `${s.id}: snapshot at ${s.snapshotAt} past the next slot ${s.nextSlot}`);
   const msg: MpSnapshot = { type: 'snapshot', from: s.id, upTo: s.nextSlot, data: s.machine.snapshot(s.machineState), sessions: [...s.sessions], ...viewsField(s) };
   fx.push({ type: 'send', to: m.learner, msg });
 }
@@ -190,9 +190,9 @@ function onTrim(s: MpLearnerState, m: MpTrim, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `trim to ${m.upTo}: already at ${s.nextSlot}` });
     return;
   }
-  assert(m.upTo > s.nextSlot && s.config.members.proposers.includes(m.from), `${s.id}: vouching on a trim to ${m.upTo} from ${m.from}`);
+  assert(m.upTo > s.nextSlot && s.config.members.proposers.includes(m.from), () => `${s.id}: vouching on a trim to ${m.upTo} from ${m.from}`);
   for (const v of m.views) for (const l of v.members.learners) if (l !== s.id) s.vouched.add(l);
-  assert(s.vouched.size <= 64 * m.views.length, `${s.id}: ${s.vouched.size} learners vouched for`);
+  assert(s.vouched.size <= 64 * m.views.length, () => `${s.id}: ${s.vouched.size} learners vouched for`);
 }
 
 /** Replaces the state machine with a peer's, if it is ahead, and goes on from there. */
@@ -205,9 +205,9 @@ function onSnapshot(s: MpLearnerState, m: MpSnapshot, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `snapshot up to ${m.upTo}: already at ${s.nextSlot}` });
     return;
   }
-  assert(m.upTo > s.nextSlot && s.snapshotAt <= s.nextSlot, `${s.id}: installing a snapshot up to ${m.upTo} at ${s.nextSlot}`);
+  assert(m.upTo > s.nextSlot && s.snapshotAt <= s.nextSlot, () => `${s.id}: installing a snapshot up to ${m.upTo} at ${s.nextSlot}`);
   install(s, m);
-  assert(s.nextSlot === m.upTo && s.knownCommit >= m.upTo, `${s.id}: installed up to ${m.upTo}, now at ${s.nextSlot}`);
+  assert(s.nextSlot === m.upTo && s.knownCommit >= m.upTo, () => `${s.id}: installed up to ${m.upTo}, now at ${s.nextSlot}`);
   fx.push({ type: 'installedSnapshot', upTo: m.upTo });
   maybeSnapshot(s, fx, true);
   applyReady(s, fx);
@@ -233,8 +233,8 @@ function onRead(s: MpLearnerState, m: MpRead, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `read from ${m.from} carries a command that is not read-only` });
     return;
   }
-  assert(s.readsHeld >= 0 && s.readsHeld <= s.config.window * s.config.batchMax, `${s.id}: ${s.readsHeld} reads held`);
-  assert(!s.pending.has(s.nextSlot), `${s.id}: slot ${s.nextSlot} is pending but not applied`);
+  assert(s.readsHeld >= 0 && s.readsHeld <= s.config.window * s.config.batchMax, () => `${s.id}: ${s.readsHeld} reads held`);
+  assert(!s.pending.has(s.nextSlot), () => `${s.id}: slot ${s.nextSlot} is pending but not applied`);
   if (m.index <= s.nextSlot) {
     for (const c of m.commands) answerRead(s, c, fx);
     return;
@@ -255,7 +255,7 @@ function onRead(s: MpLearnerState, m: MpRead, fx: MpEffect[]): void {
 
 /** Answers a read-only command from the state as it is (applying it changes nothing), as of `slot`. */
 function answerRead(s: MpLearnerState, c: Command, fx: MpEffect[], slot = s.nextSlot - 1): void {
-  assert(s.machine.readOnly(c.op), `${s.id}: answering a command that is not read-only as a read`);
+  assert(s.machine.readOnly(c.op), () => `${s.id}: answering a command that is not read-only as a read`);
   fx.push({ type: 'applied', slot, command: c, result: s.machine.apply(s.machineState, c.op) });
 }
 
@@ -310,7 +310,7 @@ function applyCommand(s: MpLearnerState, cmd: Command, fx: MpEffect[]): void {
   s.sessions.delete(cmd.clientId);
   s.sessions.set(cmd.clientId, { seq: cmd.seq, result });
   if (s.sessions.size > s.config.maxSessions) s.sessions.delete(s.sessions.keys().next().value as string);
-  assert(s.sessions.size <= s.config.maxSessions, `${s.id}: ${s.sessions.size} sessions, more than ${s.config.maxSessions}`);
+  assert(s.sessions.size <= s.config.maxSessions, () => `${s.id}: ${s.sessions.size} sessions, more than ${s.config.maxSessions}`);
   fx.push({ type: 'applied', slot: s.nextSlot, command: cmd, result });
 }
 
@@ -321,7 +321,7 @@ function applyCommand(s: MpLearnerState, cmd: Command, fx: MpEffect[]): void {
  * client retrying one it already made sees it done.
  */
 function applyReconfig(s: MpLearnerState, cmd: Command, fx: MpEffect[]): void {
-  assert(cmd.reconfig !== undefined, `${s.id}: not a reconfiguration`);
+  assert(cmd.reconfig !== undefined, () => `${s.id}: not a reconfiguration`);
   const next = afterCommand(s.views, s.nextSlot, cmd, s.config.window);
   if (next !== null) s.views = next;
   const v = lastView(s.views);
@@ -347,8 +347,8 @@ function requestCatchup(s: MpLearnerState, fx: MpEffect[]): void {
  * however far behind the log it is.
  */
 function onRequest(s: MpLearnerState, commands: readonly Command[], fx: MpEffect[]): void {
-  assert(s.leader === null || s.config.members.proposers.includes(s.leader), `${s.id}: believes ${s.leader} leads, not a proposer`);
-  assert(!s.pending.has(s.nextSlot), `${s.id}: slot ${s.nextSlot} is pending but not applied`);
+  assert(s.leader === null || s.config.members.proposers.includes(s.leader), () => `${s.id}: believes ${s.leader} leads, not a proposer`);
+  assert(!s.pending.has(s.nextSlot), () => `${s.id}: slot ${s.nextSlot} is pending but not applied`);
   if (!s.config.bugs.staleRead) {
     fx.push({ type: 'reject', commands, leader: s.leader });
     return;
@@ -364,15 +364,15 @@ function onRequest(s: MpLearnerState, commands: readonly Command[], fx: MpEffect
 
 /** The learner's invariants: the next slot in line is never left waiting, and nothing already applied lingers as pending. */
 export function mpLearnerInvariants(s: MpLearnerState): void {
-  assert(!s.pending.has(s.nextSlot), `${s.id}: slot ${s.nextSlot} is ready but not applied`);
+  assert(!s.pending.has(s.nextSlot), () => `${s.id}: slot ${s.nextSlot} is ready but not applied`);
   // Pending holds only slots past a gap; one at or below the next slot would never be applied, nor freed.
-  for (const slot of s.pending.keys()) assert(slot > s.nextSlot, `${s.id}: pending slot ${slot} not above the next slot ${s.nextSlot}`);
-  assert(s.sessions.size <= s.config.maxSessions, `${s.id}: ${s.sessions.size} client sessions, more than maxSessions ${s.config.maxSessions}`);
+  for (const slot of s.pending.keys()) assert(slot > s.nextSlot, () => `${s.id}: pending slot ${slot} not above the next slot ${s.nextSlot}`);
+  assert(s.sessions.size <= s.config.maxSessions, () => `${s.id}: ${s.sessions.size} client sessions, more than maxSessions ${s.config.maxSessions}`);
   // A held read whose index is reached would wait for good: they are answered in the step that reaches it.
   let held = 0;
   for (const [index, commands] of s.reads) {
-    assert(index > s.nextSlot, `${s.id}: a read held for ${index}, which slot ${s.nextSlot} has reached`);
+    assert(index > s.nextSlot, () => `${s.id}: a read held for ${index}, which slot ${s.nextSlot} has reached`);
     held += commands.length;
   }
-  assert(held === s.readsHeld && held <= s.config.window * s.config.batchMax, `${s.id}: ${held} reads held, counted ${s.readsHeld}`);
+  assert(held === s.readsHeld && held <= s.config.window * s.config.batchMax, () => `${s.id}: ${held} reads held, counted ${s.readsHeld}`);
 }

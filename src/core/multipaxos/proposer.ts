@@ -240,14 +240,14 @@ function saveViews(s: MpProposerState, fx: MpEffect[]): void {
  * retry timer's) to promise its ballot for the view's slots.
  */
 function askNewViews(s: MpProposerState, fx: MpEffect[], again = false): void {
-  assert(s.mode === 'leader' && s.ballot !== null, `${s.id}: asking a view to promise while ${s.mode}`);
+  assert(s.mode === 'leader' && s.ballot !== null, () => `${s.id}: asking a view to promise while ${s.mode}`);
   for (const v of viewsFrom(s.views, s.commitIndex)) {
     if (again ? isQuorum(v.members.acceptors, s.promises.keys()) : v.epoch <= s.askedEpoch) continue;
     if (v.epoch > s.askedEpoch) s.askedEpoch = v.epoch;
     for (const to of v.members.acceptors) if (!s.promises.has(to)) fx.push({ type: 'send', to, msg: { type: 'prepare', from: s.id, ballot: s.ballot, fromSlot: v.from } });
   }
   if (awaitingPromises(s)) armRetry(s, fx);
-  assert(s.askedEpoch >= viewAt(s.views, s.commitIndex).epoch, `${s.id}: asked up to view ${s.askedEpoch}, behind the current view`);
+  assert(s.askedEpoch >= viewAt(s.views, s.commitIndex).epoch, () => `${s.id}: asked up to view ${s.askedEpoch}, behind the current view`);
 }
 
 /** Leader: a view deciding the commit index or later still lacks a majority of promises (its acceptors are asked again on retry). */
@@ -328,7 +328,7 @@ function onRequest(s: MpProposerState, commands: readonly Command[], fx: MpEffec
     fx.push({ type: 'reject', commands, leader: s.leader === s.id ? null : s.leader });
     return;
   }
-  assert(s.ballot !== null && s.leader === s.id, `${s.id}: leading without a ballot, or following ${s.leader}`);
+  assert(s.ballot !== null && s.leader === s.id, () => `${s.id}: leading without a ballot, or following ${s.leader}`);
   // ReadIndex: reads take no slot; they wait for a confirmation round (started at the end of the step).
   // A client's first command (seq 1) always goes through the log: it opens the client's session, which a read served
   // by ReadIndex would not, and without one the client's next write would be refused as from an evicted session.
@@ -337,7 +337,7 @@ function onRequest(s: MpProposerState, commands: readonly Command[], fx: MpEffec
     else (s.config.reads === 'index' && c.seq !== 1 && s.readOnly(c.op) ? s.readsWaiting : s.queue).push(c);
   }
   pump(s, fx);
-  assert(s.inflight.size <= s.config.window, `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
+  assert(s.inflight.size <= s.config.window, () => `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
 }
 
 /**
@@ -346,8 +346,8 @@ function onRequest(s: MpProposerState, commands: readonly Command[], fx: MpEffec
  * acceptor for the lot (split when over `maxAcceptBytes`).
  */
 function pump(s: MpProposerState, fx: MpEffect[]): void {
-  assert(s.mode === 'leader' && s.ballot !== null, `${s.id}: proposing while ${s.mode}`);
-  assert(s.recoverEnd <= s.nextSlot, `${s.id}: recovery end ${s.recoverEnd} past next slot ${s.nextSlot}`);
+  assert(s.mode === 'leader' && s.ballot !== null, () => `${s.id}: proposing while ${s.mode}`);
+  assert(s.recoverEnd <= s.nextSlot, () => `${s.id}: recovery end ${s.recoverEnd} past next slot ${s.nextSlot}`);
   const entries: SlotEntry[] = [];
   while (s.recoverNext < s.recoverEnd && (s.inflight.size < s.config.window || s.config.bugs.unwindowedRecovery) && (s.chosen.has(s.recoverNext) || proposable(s, s.recoverNext) || s.config.bugs.unwindowedRecovery)) {
     const slot = s.recoverNext++;
@@ -454,7 +454,7 @@ function onAccepted(s: MpProposerState, m: MpAccepted, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `accepted from non-acceptor ${m.from}` });
     return;
   }
-  assert(s.ballot !== null && m.ballot.proposer === s.id, `${s.id}: an accepted at our ballot names ${m.ballot.proposer}`);
+  assert(s.ballot !== null && m.ballot.proposer === s.id, () => `${s.id}: an accepted at our ballot names ${m.ballot.proposer}`);
   // Any answer at our ballot (an empty one answers a heartbeat) shows this acceptor still hears us.
   s.ackers.add(m.from);
   if (m.ballot.round > (s.known.get(m.from) ?? 0)) s.known.set(m.from, m.ballot.round);
@@ -476,7 +476,7 @@ function onAccepted(s: MpProposerState, m: MpAccepted, fx: MpEffect[]): void {
   advanceCommit(s, fx);
   // Slots another leader chose past ours (a commit this leader took while deposed without knowing it) may carry the commit index past them.
   if (s.nextSlot < s.commitIndex) s.nextSlot = s.commitIndex;
-  assert(s.commitIndex <= s.nextSlot, `${s.id}: commit index ${s.commitIndex} past the next slot ${s.nextSlot}`);
+  assert(s.commitIndex <= s.nextSlot, () => `${s.id}: commit index ${s.commitIndex} past the next slot ${s.nextSlot}`);
   const commit = { type: 'commit', from: s.id, entries: newly } as const;
   for (const to of learners) fx.push({ type: 'send', to, msg: commit });
   // The other proposers learn the log too, so a new leader re-proposes only the slots not known chosen.
@@ -500,8 +500,8 @@ function onCommit(s: MpProposerState, m: MpCommit, fx: MpEffect[]): void {
   }
   if (beyond > 0) fx.push({ type: 'ignore', reason: `commit from ${m.from}: ${beyond} slot(s) at or past ${horizon} left for catch-up` });
   advanceCommit(s, fx);
-  assert(s.commitIndex <= horizon, `${s.id}: a commit moved the commit index to ${s.commitIndex}, past the horizon ${horizon}`);
-  assert(!s.chosen.has(s.commitIndex), `${s.id}: the commit index ${s.commitIndex} stopped at a chosen slot`);
+  assert(s.commitIndex <= horizon, () => `${s.id}: a commit moved the commit index to ${s.commitIndex}, past the horizon ${horizon}`);
+  assert(!s.chosen.has(s.commitIndex), () => `${s.id}: the commit index ${s.commitIndex} stopped at a chosen slot`);
   // A leader that hears of slots chosen past its own next slot has been deposed without knowing it yet;
   // it must not propose into them, and the acceptors' nacks will soon tell it to step down.
   if (s.nextSlot < s.commitIndex) s.nextSlot = s.commitIndex;
@@ -525,8 +525,8 @@ function requestCatchup(s: MpProposerState, leader: ActorId, fx: MpEffect[]): vo
  * comes back with the round it left with, and disrupts nobody.
  */
 function startPrevote(s: MpProposerState, fx: MpEffect[], random: number, again = false): void {
-  assert(s.mode !== 'leader', `${s.id}: prevote while leader`);
-  assert(s.inflight.size === 0 && s.queue.length === 0, `${s.id}: prevote with slots in flight or commands queued`);
+  assert(s.mode !== 'leader', () => `${s.id}: prevote while leader`);
+  assert(s.inflight.size === 0 && s.queue.length === 0, () => `${s.id}: prevote with slots in flight or commands queued`);
   const { acceptors } = current(s);
   const round = prevoteRound(s);
   const ballot: Ballot = { round, proposer: s.id };
@@ -563,16 +563,16 @@ function onPrevoteOk(s: MpProposerState, m: MpPrevoteOk, fx: MpEffect[], random:
     fx.push({ type: 'ignore', reason: `prevote-ok from ${m.from}, not an acceptor of the current view` });
     return;
   }
-  assert(s.preBallot !== null && s.preBallot.round > s.roundMax, `${s.id}: prevote ballot ${describeBallot(s.preBallot)} not above roundMax ${s.roundMax}`);
+  assert(s.preBallot !== null && s.preBallot.round > s.roundMax, () => `${s.id}: prevote ballot ${describeBallot(s.preBallot)} not above roundMax ${s.roundMax}`);
   s.prevotes.add(m.from);
-  assert(s.prevotes.size <= current(s).acceptors.length, `${s.id}: more prevotes than acceptors`);
+  assert(s.prevotes.size <= current(s).acceptors.length, () => `${s.id}: more prevotes than acceptors`);
   if (isQuorum(current(s).acceptors, s.prevotes)) startElection(s, s.preBallot as Ballot, fx, random);
 }
 
 /** Stand for election: persist the round, then prepare every slot not known chosen. */
 function startElection(s: MpProposerState, ballot: Ballot, fx: MpEffect[], random: number): void {
-  assert(s.mode === 'precandidate' && ballot.proposer === s.id, `${s.id}: election from ${s.mode} at ${describeBallot(ballot)}`);
-  assert(ballot.round > s.roundMax, `${s.id}: round ${ballot.round} not above roundMax ${s.roundMax}`);
+  assert(s.mode === 'precandidate' && ballot.proposer === s.id, () => `${s.id}: election from ${s.mode} at ${describeBallot(ballot)}`);
+  assert(ballot.round > s.roundMax, () => `${s.id}: round ${ballot.round} not above roundMax ${s.roundMax}`);
   s.mode = 'candidate';
   s.roundMax = ballot.round;
   s.ballot = ballot;
@@ -594,8 +594,8 @@ function prepareAll(s: MpProposerState, ballot: Ballot): MpEffect[] {
  * persisted before the first prepare left.
  */
 function retryPrepare(s: MpProposerState, fx: MpEffect[], random: number): void {
-  assert(s.mode === 'candidate' && s.ballot !== null, `${s.id}: retrying a prepare while ${s.mode}`);
-  assert(s.ballot.round <= s.roundMax, `${s.id}: ballot above its durable round`);
+  assert(s.mode === 'candidate' && s.ballot !== null, () => `${s.id}: retrying a prepare while ${s.mode}`);
+  assert(s.ballot.round <= s.roundMax, () => `${s.id}: ballot above its durable round`);
   for (const e of prepareAll(s, s.ballot)) if (e.type === 'send' && !s.heard.has(e.to)) fx.push(e);
   armElection(s, fx, random);
 }
@@ -614,7 +614,7 @@ function onPromise(s: MpProposerState, m: MpPromise, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `promise from non-acceptor ${m.from}` });
     return;
   }
-  assert(s.ballot !== null && (s.mode === 'leader' || s.inflight.size === 0), `${s.id}: a candidate without a ballot, or with slots in flight`);
+  assert(s.ballot !== null && (s.mode === 'leader' || s.inflight.size === 0), () => `${s.id}: a candidate without a ballot, or with slots in flight`);
   s.heard.add(m.from);
   if (m.ballot.round > (s.known.get(m.from) ?? 0)) s.known.set(m.from, m.ballot.round);
   const reports = new Map<number, AcceptedEntry>();
@@ -625,7 +625,7 @@ function onPromise(s: MpProposerState, m: MpPromise, fx: MpEffect[]): void {
   s.promises.set(m.from, reports);
   // Slots below an acceptor's trim point are chosen and applied everywhere: never propose there again.
   trimTo(s, m.trimmed, m.views, fx);
-  assert(s.commitIndex >= s.trimmed && !s.chosen.has(s.commitIndex), `${s.id}: commit index ${s.commitIndex} behind trimmed ${s.trimmed} or at a chosen slot`);
+  assert(s.commitIndex >= s.trimmed && !s.chosen.has(s.commitIndex), () => `${s.id}: commit index ${s.commitIndex} behind trimmed ${s.trimmed} or at a chosen slot`);
   if (s.mode === 'leader') {
     // Slots the new view's acceptors accepted past what recovery covers are recovered too.
     let top = -1;
@@ -649,8 +649,8 @@ function onPromise(s: MpProposerState, m: MpPromise, fx: MpEffect[]): void {
  * window at a time.
  */
 function becomeLeader(s: MpProposerState, fx: MpEffect[]): void {
-  assert(s.mode === 'candidate' && s.ballot !== null, `${s.id}: elected while ${s.mode}`);
-  assert(s.inflight.size === 0 && s.queue.length === 0, `${s.id}: a candidate with slots in flight or commands queued`);
+  assert(s.mode === 'candidate' && s.ballot !== null, () => `${s.id}: elected while ${s.mode}`);
+  assert(s.inflight.size === 0 && s.queue.length === 0, () => `${s.id}: a candidate with slots in flight or commands queued`);
   let maxSlot = s.commitIndex - 1;
   // (Control bug `ignorePromisedValues`: onPromise kept no reports.)
   for (const reports of s.promises.values()) {
@@ -689,7 +689,7 @@ function onNack(s: MpProposerState, m: MpNack, fx: MpEffect[], random: number): 
     fx.push({ type: 'ignore', reason: `nack from non-acceptor ${m.from}` });
     return;
   }
-  assert(Number.isSafeInteger(m.promised.round) && m.promised.round >= 0, `${s.id}: nack names round ${m.promised.round}`);
+  assert(Number.isSafeInteger(m.promised.round) && m.promised.round >= 0, () => `${s.id}: nack names round ${m.promised.round}`);
   if (m.promised.round > (s.known.get(m.from) ?? 0)) s.known.set(m.from, m.promised.round);
   const mine = s.mode === 'precandidate' ? s.preBallot : s.ballot;
   if (ballotEq(m.ballot, mine)) s.heard.add(m.from);
@@ -711,7 +711,7 @@ function onNack(s: MpProposerState, m: MpNack, fx: MpEffect[], random: number): 
     fx.push({ type: 'ignore', reason: `nack for ${describeBallot(m.ballot)} changes nothing` });
     return;
   }
-  assert(mine !== null && mine.proposer === s.id, `${s.id}: nack for a ballot not its own`);
+  assert(mine !== null && mine.proposer === s.id, () => `${s.id}: nack for a ballot not its own`);
   stepDown(s, m.promised.proposer, fx, random);
 }
 
@@ -738,10 +738,10 @@ function onHeartbeat(s: MpProposerState, m: MpHeartbeat, fx: MpEffect[], random:
     fx.push({ type: 'ignore', reason: `heartbeat from deposed leader ${m.from}` });
     return;
   }
-  assert(m.ballot.proposer === m.from && m.from !== s.id, `${s.id}: heartbeat from ${m.from} at ${describeBallot(m.ballot)}`);
+  assert(m.ballot.proposer === m.from && m.from !== s.id, () => `${s.id}: heartbeat from ${m.from} at ${describeBallot(m.ballot)}`);
   s.leader = m.from;
   s.leaderBallot = m.ballot;
-  assert(s.mode !== 'leader' || ballotGt(m.ballot, s.ballot), `${s.id}: a leader believes a heartbeat not above its own ballot`);
+  assert(s.mode !== 'leader' || ballotGt(m.ballot, s.ballot), () => `${s.id}: a leader believes a heartbeat not above its own ballot`);
   // A precandidate has promised and persisted nothing: a live leader is what it was looking for.
   if (s.mode === 'precandidate') {
     stepDown(s, m.from, fx, random);
@@ -791,7 +791,7 @@ function stepDown(s: MpProposerState, leader: ActorId | null, fx: MpEffect[], ra
  * load) does not make the leader abdicate for nothing.
  */
 function checkQuorum(s: MpProposerState, fx: MpEffect[], random: number): void {
-  assert(s.mode === 'leader' && s.ballot !== null, `${s.id}: quorum check while ${s.mode}`);
+  assert(s.mode === 'leader' && s.ballot !== null, () => `${s.id}: quorum check while ${s.mode}`);
   const answered = new Set([...s.ackers, ...s.ackersLast]);
   const { acceptors } = current(s);
   if (isQuorum(acceptors, answered)) {
@@ -801,7 +801,7 @@ function checkQuorum(s: MpProposerState, fx: MpEffect[], random: number): void {
     fx.push({ type: 'setTimer', timer: 'election', delay: s.config.electionMaxMs });
     return;
   }
-  assert(!acceptors.every((a) => answered.has(a)), `${s.id}: every acceptor answered, yet no quorum`);
+  assert(!acceptors.every((a) => answered.has(a)), () => `${s.id}: every acceptor answered, yet no quorum`);
   fx.push({ type: 'ignore', reason: `abdicate: ${acceptors.filter((a) => answered.has(a)).length} of ${acceptors.length} acceptors answered at ${describeBallot(s.ballot)} in the last ${2 * s.config.electionMaxMs}` });
   stepDown(s, null, fx, random);
 }
@@ -811,8 +811,8 @@ function onHeartbeatTimer(s: MpProposerState, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: 'heartbeat timer while not leader' });
     return;
   }
-  assert(s.ballot !== null && ballotEq(s.leaderBallot, s.ballot), `${s.id}: leading at ${describeBallot(s.ballot)}, believing ${describeBallot(s.leaderBallot)}`);
-  assert(s.inflight.size <= s.config.window, `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
+  assert(s.ballot !== null && ballotEq(s.leaderBallot, s.ballot), () => `${s.id}: leading at ${describeBallot(s.ballot)}, believing ${describeBallot(s.leaderBallot)}`);
+  assert(s.inflight.size <= s.config.window, () => `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
   const msg = { type: 'heartbeat', from: s.id, ballot: s.ballot, commitIndex: s.commitIndex } as const;
   for (const to of s.config.members.proposers) if (to !== s.id) fx.push({ type: 'send', to, msg });
   for (const to of ahead(s, 'learners')) fx.push({ type: 'send', to, msg });
@@ -834,8 +834,8 @@ function onRetryTimer(s: MpProposerState, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: s.mode !== 'leader' ? `retry timer while ${s.mode}` : 'retry timer with nothing in flight' });
     return;
   }
-  assert(s.ballot !== null, `${s.id}: leader without a ballot`);
-  assert(s.inflight.size <= s.config.window, `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
+  assert(s.ballot !== null, () => `${s.id}: leader without a ballot`);
+  assert(s.inflight.size <= s.config.window, () => `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
   // Control bug `noAcceptRetry`: nothing is re-sent, so a lost accept or accepted reply holds its slot in flight for good.
   for (const to of s.config.bugs.noAcceptRetry ? [] : ahead(s, 'acceptors')) {
     const entries: SlotEntry[] = [];
@@ -864,8 +864,8 @@ function onRetryTimer(s: MpProposerState, fx: MpEffect[]): void {
  * to confirm that it has promised nothing above this leader's ballot.
  */
 function startReadRounds(s: MpProposerState, fx: MpEffect[]): void {
-  assert(s.mode === 'leader' && s.ballot !== null, `${s.id}: read round while ${s.mode}`);
-  assert(s.readRounds.size <= s.config.window, `${s.id}: ${s.readRounds.size} read rounds, window ${s.config.window}`);
+  assert(s.mode === 'leader' && s.ballot !== null, () => `${s.id}: read round while ${s.mode}`);
+  assert(s.readRounds.size <= s.config.window, () => `${s.id}: ${s.readRounds.size} read rounds, window ${s.config.window}`);
   if (s.commitIndex < s.recoverEnd) return;
   // Reads wait out a reconfiguration (and one waiting to go): with a single view, its majority's confirmation covers every leader that could have chosen a write.
   if (reconfiguring(s) || s.reconfigQueue.length > 0) return;
@@ -906,8 +906,8 @@ function onConfirmed(s: MpProposerState, m: MpConfirmed, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `confirmed round ${m.id}: not under way` });
     return;
   }
-  assert(s.ballot !== null && m.ballot.proposer === s.id, `${s.id}: a confirmation at our ballot names ${m.ballot.proposer}`);
-  assert(round.index <= s.commitIndex && round.commands.length > 0, `${s.id}: read round ${m.id} at ${round.index} past the commit index ${s.commitIndex}, or empty`);
+  assert(s.ballot !== null && m.ballot.proposer === s.id, () => `${s.id}: a confirmation at our ballot names ${m.ballot.proposer}`);
+  assert(round.index <= s.commitIndex && round.commands.length > 0, () => `${s.id}: read round ${m.id} at ${round.index} past the commit index ${s.commitIndex}, or empty`);
   round.confirmed.add(m.from);
   if (!isQuorum(current(s).acceptors, round.confirmed)) return;
   s.readRounds.delete(m.id);
@@ -929,7 +929,7 @@ function releaseReads(s: MpProposerState, index: number, commands: Batch, fx: Mp
  * learner is asked to send it.
  */
 function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
-  assert(s.trimmed <= s.commitIndex, `${s.id}: trimmed ${s.trimmed} past the commit index ${s.commitIndex}`);
+  assert(s.trimmed <= s.commitIndex, () => `${s.id}: trimmed ${s.trimmed} past the commit index ${s.commitIndex}`);
   let from = Math.max(0, m.fromSlot);
   if (from < s.trimmed) {
     if (s.config.members.proposers.includes(m.from)) {
@@ -954,7 +954,7 @@ function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
   const end = Math.min(s.commitIndex, from + s.config.catchupMax);
   for (let slot = from; slot < end; slot++) {
     const value = s.chosen.get(slot);
-    assert(value !== undefined, `${s.id}: slot ${slot} below the commit index ${s.commitIndex} is not known chosen`);
+    assert(value !== undefined, () => `${s.id}: slot ${slot} below the commit index ${s.commitIndex} is not known chosen`);
     entries.push({ slot, value });
   }
   if (entries.length === 0) {
@@ -974,7 +974,7 @@ function onLearnerApplied(s: MpProposerState, m: MpApplied, fx: MpEffect[]): voi
     fx.push({ type: 'ignore', reason: `applied from non-learner ${m.from}` });
     return;
   }
-  assert(Number.isSafeInteger(m.upTo) && m.upTo >= 0, `${s.id}: ${m.from} applied up to ${m.upTo}`);
+  assert(Number.isSafeInteger(m.upTo) && m.upTo >= 0, () => `${s.id}: ${m.from} applied up to ${m.upTo}`);
   s.learnerApplied.set(m.from, m.upTo);
   if (s.mode !== 'leader' || s.config.compactEvery === 0) return;
   // Only the current view's learners hold compaction back: removing a learner that is gone lets it resume.
@@ -982,7 +982,7 @@ function onLearnerApplied(s: MpProposerState, m: MpApplied, fx: MpEffect[]): voi
   if (upTo - s.trimmed < s.config.compactEvery) return;
   upTo = Math.min(upTo, s.commitIndex);
   trimTo(s, upTo, null, fx);
-  assert(s.trimmed === upTo && s.commitIndex >= s.trimmed, `${s.id}: trimming to ${upTo} left trimmed ${s.trimmed}, commit index ${s.commitIndex}`);
+  assert(s.trimmed === upTo && s.commitIndex >= s.trimmed, () => `${s.id}: trimming to ${upTo} left trimmed ${s.trimmed}, commit index ${s.commitIndex}`);
   const msg = { type: 'trim', from: s.id, upTo, views: viewsFrom(s.views, upTo) } as const;
   for (const to of ahead(s, 'acceptors')) fx.push({ type: 'send', to, msg });
   for (const to of s.config.members.proposers) if (to !== s.id) fx.push({ type: 'send', to, msg });
@@ -1018,8 +1018,8 @@ function onTrim(s: MpProposerState, m: MpTrim, fx: MpEffect[]): void {
     return;
   }
   trimTo(s, m.upTo, m.views, fx);
-  assert(acceptors.includes(m.from) ? s.mode === 'leader' && m.upTo <= s.nextSlot : m.from === s.leader, `${s.id}: took a trim from ${m.from} it should have ignored`);
-  assert(s.trimmed === m.upTo && s.commitIndex >= s.trimmed, `${s.id}: trim to ${m.upTo} left trimmed ${s.trimmed}, commit index ${s.commitIndex}`);
+  assert(acceptors.includes(m.from) ? s.mode === 'leader' && m.upTo <= s.nextSlot : m.from === s.leader, () => `${s.id}: took a trim from ${m.from} it should have ignored`);
+  assert(s.trimmed === m.upTo && s.commitIndex >= s.trimmed, () => `${s.id}: trim to ${m.upTo} left trimmed ${s.trimmed}, commit index ${s.commitIndex}`);
   // The trim may have freed the window.
   if (s.mode === 'leader') pump(s, fx);
 }
@@ -1066,27 +1066,27 @@ function armRetry(s: MpProposerState, fx: MpEffect[]): void {
 
 /** The proposer's invariants; cheap enough to check after every step. */
 export function mpProposerInvariants(s: MpProposerState): void {
-  if (s.ballot) assert(s.ballot.proposer === s.id && s.ballot.round <= s.roundMax, `${s.id}: ballot ${describeBallot(s.ballot)} not its own or above roundMax ${s.roundMax}`);
-  if (s.mode === 'candidate' || s.mode === 'leader') assert(s.ballot !== null, `${s.id}: ${s.mode} without a ballot`);
-  if (s.mode === 'precandidate') assert(s.preBallot !== null && s.preBallot.round > s.roundMax, `${s.id}: prevote ballot ${describeBallot(s.preBallot)} not above roundMax ${s.roundMax}`);
-  assert(s.mode === 'leader' || (s.ackers.size === 0 && s.ackersLast.size === 0 && s.busy.size === 0), `${s.id}: counts acceptors answering while ${s.mode}`);
-  assert(s.commitIndex <= s.nextSlot || s.mode !== 'leader', `${s.id}: commit index ${s.commitIndex} past next slot ${s.nextSlot}`);
-  if (s.mode !== 'leader') assert(s.inflight.size === 0 && s.queue.length === 0 && s.reconfigQueue.length === 0 && s.reconfigSlots.size === 0, `${s.id}: slots in flight while ${s.mode}`);
-  if (s.mode !== 'leader') assert(s.readsWaiting.length === 0 && s.readRounds.size === 0, `${s.id}: reads waiting while ${s.mode}`);
-  assert(s.readRounds.size <= s.config.window, `${s.id}: ${s.readRounds.size} read rounds, window ${s.config.window}`);
-  for (const r of s.readRounds.values()) assert(r.index <= s.commitIndex, `${s.id}: a read round waits for ${r.index}, past the commit index ${s.commitIndex}`);
-  assert(s.commitIndex >= s.trimmed, `${s.id}: commit index ${s.commitIndex} below the trim point ${s.trimmed}`);
+  if (s.ballot) assert(s.ballot.proposer === s.id && s.ballot.round <= s.roundMax, () => `${s.id}: ballot ${describeBallot(s.ballot)} not its own or above roundMax ${s.roundMax}`);
+  if (s.mode === 'candidate' || s.mode === 'leader') assert(s.ballot !== null, () => `${s.id}: ${s.mode} without a ballot`);
+  if (s.mode === 'precandidate') assert(s.preBallot !== null && s.preBallot.round > s.roundMax, () => `${s.id}: prevote ballot ${describeBallot(s.preBallot)} not above roundMax ${s.roundMax}`);
+  assert(s.mode === 'leader' || (s.ackers.size === 0 && s.ackersLast.size === 0 && s.busy.size === 0), () => `${s.id}: counts acceptors answering while ${s.mode}`);
+  assert(s.commitIndex <= s.nextSlot || s.mode !== 'leader', () => `${s.id}: commit index ${s.commitIndex} past next slot ${s.nextSlot}`);
+  if (s.mode !== 'leader') assert(s.inflight.size === 0 && s.queue.length === 0 && s.reconfigQueue.length === 0 && s.reconfigSlots.size === 0, () => `${s.id}: slots in flight while ${s.mode}`);
+  if (s.mode !== 'leader') assert(s.readsWaiting.length === 0 && s.readRounds.size === 0, () => `${s.id}: reads waiting while ${s.mode}`);
+  assert(s.readRounds.size <= s.config.window, () => `${s.id}: ${s.readRounds.size} read rounds, window ${s.config.window}`);
+  for (const r of s.readRounds.values()) assert(r.index <= s.commitIndex, () => `${s.id}: a read round waits for ${r.index}, past the commit index ${s.commitIndex}`);
+  assert(s.commitIndex >= s.trimmed, () => `${s.id}: commit index ${s.commitIndex} below the trim point ${s.trimmed}`);
   // `chosen` covers [trimmed, commitIndex) (plus any slots past a gap): checked by count, O(1), with the first and last slot.
-  assert(s.chosen.size >= s.commitIndex - s.trimmed, `${s.id}: ${s.chosen.size} chosen slots cannot cover [${s.trimmed}, ${s.commitIndex})`);
-  if (s.commitIndex > s.trimmed) assert(s.chosen.has(s.trimmed) && s.chosen.has(s.commitIndex - 1), `${s.id}: chosen does not cover [${s.trimmed}, ${s.commitIndex})`);
+  assert(s.chosen.size >= s.commitIndex - s.trimmed, () => `${s.id}: ${s.chosen.size} chosen slots cannot cover [${s.trimmed}, ${s.commitIndex})`);
+  if (s.commitIndex > s.trimmed) assert(s.chosen.has(s.trimmed) && s.chosen.has(s.commitIndex - 1), () => `${s.id}: chosen does not cover [${s.trimmed}, ${s.commitIndex})`);
   // Recovery is windowed too: at most `window` slots in flight, whatever a new leader inherited.
-  assert(s.inflight.size <= s.config.window, `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
+  assert(s.inflight.size <= s.config.window, () => `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
   // A slot below the trim point can never be chosen again (acceptors refuse it), so one left in flight would hold the window forever.
-  for (const slot of s.inflight.keys()) assert(slot >= s.trimmed && slot < s.nextSlot, `${s.id}: slot ${slot} in flight outside [trimmed ${s.trimmed}, next slot ${s.nextSlot})`);
-  if (s.mode !== 'leader' && s.mode !== 'candidate') assert(s.promises.size === 0, `${s.id}: holds promises while ${s.mode}`);
+  for (const slot of s.inflight.keys()) assert(slot >= s.trimmed && slot < s.nextSlot, () => `${s.id}: slot ${slot} in flight outside [trimmed ${s.trimmed}, next slot ${s.nextSlot})`);
+  if (s.mode !== 'leader' && s.mode !== 'candidate') assert(s.promises.size === 0, () => `${s.id}: holds promises while ${s.mode}`);
   // The views: consecutive, one deciding the commit index, and (leading) every slot in flight at most α past it unless the control bug says otherwise.
-  for (let i = 1; i < s.views.length; i++) assert((s.views[i] as View).epoch === (s.views[i - 1] as View).epoch + 1 && (s.views[i] as View).from > (s.views[i - 1] as View).from, `${s.id}: views out of order`);
-  assert(s.views.length === 1 || (s.views[1] as View).from > s.trimmed, `${s.id}: a view that no longer decides anything is kept past the trim point ${s.trimmed}`);
-  if (!s.config.bugs.viewBeforeChosen && !s.config.bugs.unwindowedRecovery) for (const slot of s.inflight.keys()) assert(slot < s.commitIndex + s.config.window, `${s.id}: slot ${slot} in flight, α = ${s.config.window} or more past the commit index ${s.commitIndex}`);
-  for (const slot of s.reconfigSlots) assert(slot >= s.commitIndex && (s.inflight.has(slot) || s.chosen.has(slot)), `${s.id}: reconfiguration slot ${slot} neither in flight nor chosen past the commit index ${s.commitIndex}`);
+  for (let i = 1; i < s.views.length; i++) assert((s.views[i] as View).epoch === (s.views[i - 1] as View).epoch + 1 && (s.views[i] as View).from > (s.views[i - 1] as View).from, () => `${s.id}: views out of order`);
+  assert(s.views.length === 1 || (s.views[1] as View).from > s.trimmed, () => `${s.id}: a view that no longer decides anything is kept past the trim point ${s.trimmed}`);
+  if (!s.config.bugs.viewBeforeChosen && !s.config.bugs.unwindowedRecovery) for (const slot of s.inflight.keys()) assert(slot < s.commitIndex + s.config.window, () => `${s.id}: slot ${slot} in flight, α = ${s.config.window} or more past the commit index ${s.commitIndex}`);
+  for (const slot of s.reconfigSlots) assert(slot >= s.commitIndex && (s.inflight.has(slot) || s.chosen.has(slot)), () => `${s.id}: reconfiguration slot ${slot} neither in flight nor chosen past the commit index ${s.commitIndex}`);
 }
