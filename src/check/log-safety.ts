@@ -294,7 +294,10 @@ export class LogSafetyChecker {
     }
     // Chosen when this vote makes a majority of the slot's own view.
     const { acceptors } = view.members;
-    if (!acceptors.includes(id) || [...tally.voters].filter((v) => acceptors.includes(v)).length !== quorumSize(acceptors.length)) return;
+    if (!acceptors.includes(id)) return;
+    let inView = 0;
+    for (const v of tally.voters) if (acceptors.includes(v)) inView++;
+    if (inView !== quorumSize(acceptors.length)) return;
     this.chose(slot, votes, key, ballot, value, step);
   }
 

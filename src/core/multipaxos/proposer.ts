@@ -175,7 +175,7 @@ export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0, read
 
 /** The members deciding the proposer's commit index: those it elects itself with, checks its quorum against and confirms reads with. */
 function current(s: MpProposerState): View['members'] {
-  return s.views.length === 1 ? (s.views[0] as View).members : viewAt(s.views, s.commitIndex).members;
+  return viewAt(s.views, s.commitIndex).members;
 }
 
 /** Whether `id` is an acceptor of any view this proposer knows (the current one, a newer one, or an older one not yet trimmed). */
@@ -265,7 +265,7 @@ function awaitingPromises(s: MpProposerState): boolean {
  */
 function proposable(s: MpProposerState, slot: number): boolean {
   if (slot >= s.commitIndex + s.config.window && !s.config.bugs.viewBeforeChosen) return false;
-  const v = s.views.length === 1 ? (s.views[0] as View) : viewAt(s.views, slot);
+  const v = viewAt(s.views, slot);
   if (s.promisedViews.has(v.epoch)) return true;
   if (!isQuorum(v.members.acceptors, s.promises.keys())) return false;
   s.promisedViews.add(v.epoch);
@@ -400,8 +400,9 @@ function sendAccepts(s: MpProposerState, entries: readonly SlotEntry[], fx: MpEf
     if (e.slot > hi) hi = e.slot;
   }
   // Nearly always one view holds them all (views are runs of slots): one split, sent to each of its acceptors.
-  if (s.views.length === 1 || viewAt(s.views, lo) === viewAt(s.views, hi)) {
-    const acceptors = viewAt(s.views, lo).members.acceptors.filter((a) => to === undefined || to.includes(a));
+  const first = viewAt(s.views, lo);
+  if (first === viewAt(s.views, hi)) {
+    const acceptors = to === undefined ? first.members.acceptors : first.members.acceptors.filter((a) => to.includes(a));
     for (const part of splitBySize(entries, s.config.maxAcceptBytes)) for (const a of acceptors) fx.push({ type: 'send', to: a, msg: { type: 'accept', from: s.id, ballot, entries: part } });
     for (const a of acceptors) s.busy.add(a);
     return;
@@ -463,7 +464,7 @@ function onAccepted(s: MpProposerState, m: MpAccepted, fx: MpEffect[]): void {
     const e = s.inflight.get(slot);
     if (!e) continue;
     // A slot is decided by its own view's acceptors alone.
-    const { acceptors } = s.views.length === 1 ? (s.views[0] as View).members : viewAt(s.views, slot).members;
+    const { acceptors } = viewAt(s.views, slot).members;
     if (!acceptors.includes(m.from)) continue;
     e.voters.add(m.from);
     if (!isQuorum(acceptors, e.voters)) continue;
@@ -1000,8 +1001,8 @@ function onLearnerApplied(s: MpProposerState, m: MpApplied, fx: MpEffect[]): voi
  */
 function onTrim(s: MpProposerState, m: MpTrim, fx: MpEffect[]): void {
   const { proposers } = s.config.members;
-  const acceptors = { includes: (id: ActorId) => isAcceptor(s, id) };
-  if (!proposers.includes(m.from) && !acceptors.includes(m.from)) {
+  const fromAcceptor = isAcceptor(s, m.from);
+  if (!proposers.includes(m.from) && !fromAcceptor) {
     fx.push({ type: 'ignore', reason: `trim from ${m.from}, neither proposer nor acceptor` });
     return;
   }
@@ -1009,7 +1010,7 @@ function onTrim(s: MpProposerState, m: MpTrim, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `trim to ${m.upTo} from ${m.from}, not the leader this proposer follows (${s.leader ?? 'none'})` });
     return;
   }
-  if (acceptors.includes(m.from) && (s.mode !== 'leader' || m.upTo > s.nextSlot)) {
+  if (fromAcceptor && (s.mode !== 'leader' || m.upTo > s.nextSlot)) {
     fx.push({ type: 'ignore', reason: `trim to ${m.upTo} from acceptor ${m.from}: ${s.mode === 'leader' ? `past the slots proposed (${s.nextSlot})` : `this proposer is ${s.mode}`}` });
     return;
   }
@@ -1018,7 +1019,7 @@ function onTrim(s: MpProposerState, m: MpTrim, fx: MpEffect[]): void {
     return;
   }
   trimTo(s, m.upTo, m.views, fx);
-  assert(acceptors.includes(m.from) ? s.mode === 'leader' && m.upTo <= s.nextSlot : m.from === s.leader, () => `${s.id}: took a trim from ${m.from} it should have ignored`);
+  assert(fromAcceptor ? s.mode === 'leader' && m.upTo <= s.nextSlot : m.from === s.leader, () => `${s.id}: took a trim from ${m.from} it should have ignored`);
   assert(s.trimmed === m.upTo && s.commitIndex >= s.trimmed, () => `${s.id}: trim to ${m.upTo} left trimmed ${s.trimmed}, commit index ${s.commitIndex}`);
   // The trim may have freed the window.
   if (s.mode === 'leader') pump(s, fx);
