@@ -29,7 +29,7 @@ import { nextRound } from '../rounds.js';
 import type { Value } from '../value.js';
 import type { AcceptedEntry, Batch, Command, MpAccepted, MpApplied, MpCatchup, MpCommit, MpConfig, MpConfirmed, MpEffect, MpHeartbeat, MpInput, MpNack, MpPrevoteOk, MpPromise, MpStep, MpTrim, SlotEntry } from './types.js';
 import { slotHorizon } from './acceptor.js';
-import { afterBatch, anyViewHas, initialViews, lastView, viewAt, viewsFrom, type View } from './views.js';
+import { afterBatch, announcesViews, anyViewHas, initialViews, lastView, mergeViews, trustedProposers, viewAt, viewsFrom, type View } from './views.js';
 import { batchJson } from './wire.js';
 
 /** A proposer's state. Only `roundMax` is durable. */
@@ -118,6 +118,15 @@ export interface MpProposerState {
   readonly promisedViews: Set<number>;
   /** Counts snapshot requests, to take the learners that can send one in turn. */
   snapshotTurn: number;
+  /**
+   * Views a leader it trusts announced in heartbeats (the proposers changed,
+   * see `views.ts`), kept apart from `views`, which only the log changes:
+   * they add to the proposers it trusts, and tell it whether it was added or
+   * removed. Not persisted.
+   */
+  announced: readonly View[] | undefined;
+  /** Leader only: removed, it has proposed every slot of its last view, and steps down at the next quorum check (its heartbeats carry the new views until then). */
+  leaving: boolean;
 }
 
 /**
@@ -170,7 +179,29 @@ export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0, read
     askedEpoch: 0,
     promisedViews: new Set(),
     snapshotTurn: 0,
+    announced: undefined,
+    leaving: false,
   };
+}
+
+/** Whether this proposer takes `id` as a proposer: configured, or of a view it knows (see `views.ts`). */
+function trusts(s: MpProposerState, id: ActorId): boolean {
+  return s.config.members.proposers.includes(id) || anyViewHas(s.views, 'proposers', id) || (s.announced !== undefined && anyViewHas(s.announced, 'proposers', id));
+}
+
+/** The other proposers this one trusts: who hears its commits, heartbeats and trims. */
+function peers(s: MpProposerState): ActorId[] {
+  return trustedProposers(s.config.members.proposers, s.views, s.announced).filter((p) => p !== s.id);
+}
+
+/**
+ * Whether the newest view this proposer knows names other proposers than
+ * it: it was removed (or, a spare, not added yet). It then stands for no
+ * election, and leading, proposes no slot of a view that does not name it.
+ */
+function removed(s: MpProposerState): boolean {
+  const newest = s.announced !== undefined && lastView(s.announced).epoch > lastView(s.views).epoch ? lastView(s.announced) : lastView(s.views);
+  return !newest.members.proposers.includes(s.id);
 }
 
 /** The members deciding the proposer's commit index: those it elects itself with, checks its quorum against and confirms reads with. */
@@ -266,6 +297,8 @@ function awaitingPromises(s: MpProposerState): boolean {
 function proposable(s: MpProposerState, slot: number): boolean {
   if (slot >= s.commitIndex + s.config.window && !s.config.bugs.viewBeforeChosen) return false;
   const v = viewAt(s.views, slot);
+  // A removed leader finishes the views that name it, and leaves the rest to the proposers of the new one.
+  if (!v.members.proposers.includes(s.id) && removed(s)) return false;
   if (s.promisedViews.has(v.epoch)) return true;
   if (!isQuorum(v.members.acceptors, s.promises.keys())) return false;
   s.promisedViews.add(v.epoch);
@@ -296,6 +329,12 @@ export function stepMpProposer(s: MpProposerState, input: MpInput, random: numbe
     case 'timeout':
       if (input.timer === 'election') {
         if (s.mode === 'leader') checkQuorum(s, fx, random);
+        else if (removed(s)) {
+          // A removed proposer (or a spare not added yet) stands for nothing; it keeps following whoever leads.
+          if (s.mode !== 'follower') stepDown(s, s.leader, fx, random);
+          else armElection(s, fx, random);
+          fx.push({ type: 'ignore', reason: `${s.id} is not a proposer of view ${lastView(s.announced ?? s.views).epoch}: no election` });
+        }
         else if (s.mode === 'candidate' && !isQuorum(current(s).acceptors, s.heard)) retryPrepare(s, fx, random);
         else startPrevote(s, fx, random);
       } else if (input.timer === 'heartbeat') onHeartbeatTimer(s, fx);
@@ -481,13 +520,13 @@ function onAccepted(s: MpProposerState, m: MpAccepted, fx: MpEffect[]): void {
   const commit = { type: 'commit', from: s.id, entries: newly } as const;
   for (const to of learners) fx.push({ type: 'send', to, msg: commit });
   // The other proposers learn the log too, so a new leader re-proposes only the slots not known chosen.
-  for (const to of s.config.members.proposers) if (to !== s.id) fx.push({ type: 'send', to, msg: commit });
+  for (const to of peers(s)) fx.push({ type: 'send', to, msg: commit });
   pump(s, fx);
 }
 
 /** A follower learns chosen slots from the leader (or from a catch-up answer). */
 function onCommit(s: MpProposerState, m: MpCommit, fx: MpEffect[]): void {
-  if (!s.config.members.proposers.includes(m.from)) {
+  if (!trusts(s, m.from)) {
     fx.push({ type: 'ignore', reason: `commit from non-proposer ${m.from}` });
     return;
   }
@@ -727,7 +766,7 @@ function onNack(s: MpProposerState, m: MpNack, fx: MpEffect[], random: number): 
  * round.
  */
 function onHeartbeat(s: MpProposerState, m: MpHeartbeat, fx: MpEffect[], random: number): void {
-  if (!s.config.members.proposers.includes(m.from) || m.ballot.proposer !== m.from || m.from === s.id) {
+  if (!trusts(s, m.from) || m.ballot.proposer !== m.from || m.from === s.id) {
     fx.push({ type: 'ignore', reason: `heartbeat from ${m.from} at ${describeBallot(m.ballot)}: not a proposer's own ballot` });
     return;
   }
@@ -740,6 +779,8 @@ function onHeartbeat(s: MpProposerState, m: MpHeartbeat, fx: MpEffect[], random:
     return;
   }
   assert(m.ballot.proposer === m.from && m.from !== s.id, () => `${s.id}: heartbeat from ${m.from} at ${describeBallot(m.ballot)}`);
+  // Views a trusted leader announces: whom else to trust, and whether this proposer was added or removed.
+  if (m.views !== undefined) s.announced = (s.announced === undefined ? m.views : mergeViews(s.announced, m.views)) ?? s.announced;
   s.leader = m.from;
   s.leaderBallot = m.ballot;
   assert(s.mode !== 'leader' || ballotGt(m.ballot, s.ballot), () => `${s.id}: a leader believes a heartbeat not above its own ballot`);
@@ -765,6 +806,7 @@ function stepDown(s: MpProposerState, leader: ActorId | null, fx: MpEffect[], ra
   s.readRounds.clear();
   s.mode = 'follower';
   s.leader = leader;
+  s.leaving = false;
   s.preBallot = null;
   s.prevotes.clear();
   s.ackers.clear();
@@ -793,6 +835,16 @@ function stepDown(s: MpProposerState, leader: ActorId | null, fx: MpEffect[], ra
  */
 function checkQuorum(s: MpProposerState, fx: MpEffect[], random: number): void {
   assert(s.mode === 'leader' && s.ballot !== null, () => `${s.id}: quorum check while ${s.mode}`);
+  // Removed, with every slot of its views chosen: one more period of heartbeats carrying the new views, then step down.
+  const view = viewAt(s.views, s.commitIndex);
+  if (removed(s) && !view.members.proposers.includes(s.id)) {
+    if (s.leaving) {
+      fx.push({ type: 'ignore', reason: `abdicate: not a proposer of view ${view.epoch}, which decides from slot ${view.from}` });
+      stepDown(s, null, fx, random);
+      return;
+    }
+    s.leaving = true;
+  }
   const answered = new Set([...s.ackers, ...s.ackersLast]);
   const { acceptors } = current(s);
   if (isQuorum(acceptors, answered)) {
@@ -814,11 +866,14 @@ function onHeartbeatTimer(s: MpProposerState, fx: MpEffect[]): void {
   }
   assert(s.ballot !== null && ballotEq(s.leaderBallot, s.ballot), () => `${s.id}: leading at ${describeBallot(s.ballot)}, believing ${describeBallot(s.leaderBallot)}`);
   assert(s.inflight.size <= s.config.window, () => `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
-  const msg = { type: 'heartbeat', from: s.id, ballot: s.ballot, commitIndex: s.commitIndex } as const;
-  for (const to of s.config.members.proposers) if (to !== s.id) fx.push({ type: 'send', to, msg });
+  // Views naming other proposers than the configured ones go with every heartbeat, to every acceptor (busy or not):
+  // an actor trusts only proposers it knows of, and hears of new ones from a leader it trusts (see `views.ts`).
+  const announce = announcesViews(s.config.members.proposers, s.views);
+  const msg: MpHeartbeat = { type: 'heartbeat', from: s.id, ballot: s.ballot, commitIndex: s.commitIndex, ...(announce ? { views: s.views } : {}) };
+  for (const to of peers(s)) fx.push({ type: 'send', to, msg });
   for (const to of ahead(s, 'learners')) fx.push({ type: 'send', to, msg });
   // An acceptor sent accepts since the last heartbeat heard from us already, and its answers count for CheckQuorum.
-  for (const to of ahead(s, 'acceptors')) if (!s.busy.has(to)) fx.push({ type: 'send', to, msg });
+  for (const to of ahead(s, 'acceptors')) if (announce || !s.busy.has(to)) fx.push({ type: 'send', to, msg });
   s.busy.clear();
   fx.push({ type: 'setTimer', timer: 'heartbeat', delay: s.config.heartbeatMs });
 }
@@ -932,8 +987,12 @@ function releaseReads(s: MpProposerState, index: number, commands: Batch, fx: Mp
 function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
   assert(s.trimmed <= s.commitIndex, () => `${s.id}: trimmed ${s.trimmed} past the commit index ${s.commitIndex}`);
   let from = Math.max(0, m.fromSlot);
-  if (from < s.trimmed) {
-    if (s.config.members.proposers.includes(m.from)) {
+  const fromProposer = trusts(s, m.from);
+  // A learner at `from` has applied every view chosen α or more before it, and trusts their proposers; if none of
+  // those names this one, it may not trust our commits, and takes another learner's snapshot instead (see `views.ts`).
+  const vouched = fromProposer || s.config.members.proposers.includes(s.id) || s.views.some((v) => v.from < from + s.config.window && v.members.proposers.includes(s.id));
+  if (from < s.trimmed || !vouched) {
+    if (fromProposer) {
       fx.push({ type: 'send', to: m.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed, views: viewsFrom(s.views, s.trimmed) } });
       from = s.trimmed;
     } else {
@@ -947,7 +1006,7 @@ function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
       if (source === undefined) fx.push({ type: 'ignore', reason: `catch-up from ${m.fromSlot}: below the trim point ${s.trimmed} and no learner to copy` });
       else fx.push({ type: 'send', to: source, msg: { type: 'snapshot-request', from: s.id, learner: m.from } });
       // A learner that missed reconfigurations (removed and brought back) may not know the learner that will send it the snapshot: the views vouch for it.
-      if (source !== undefined && lastView(s.views).epoch > 0) fx.push({ type: 'send', to: m.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed, views: viewsFrom(s.views, s.trimmed) } });
+      if (source !== undefined && lastView(s.views).epoch > 0 && from < s.trimmed) fx.push({ type: 'send', to: m.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed, views: viewsFrom(s.views, s.trimmed) } });
       return;
     }
   }
@@ -986,7 +1045,7 @@ function onLearnerApplied(s: MpProposerState, m: MpApplied, fx: MpEffect[]): voi
   assert(s.trimmed === upTo && s.commitIndex >= s.trimmed, () => `${s.id}: trimming to ${upTo} left trimmed ${s.trimmed}, commit index ${s.commitIndex}`);
   const msg = { type: 'trim', from: s.id, upTo, views: viewsFrom(s.views, upTo) } as const;
   for (const to of ahead(s, 'acceptors')) fx.push({ type: 'send', to, msg });
-  for (const to of s.config.members.proposers) if (to !== s.id) fx.push({ type: 'send', to, msg });
+  for (const to of peers(s)) fx.push({ type: 'send', to, msg });
 }
 
 /**
@@ -1000,13 +1059,13 @@ function onLearnerApplied(s: MpProposerState, m: MpApplied, fx: MpEffect[]): voi
  * back.
  */
 function onTrim(s: MpProposerState, m: MpTrim, fx: MpEffect[]): void {
-  const { proposers } = s.config.members;
+  const fromProposer = trusts(s, m.from);
   const fromAcceptor = isAcceptor(s, m.from);
-  if (!proposers.includes(m.from) && !fromAcceptor) {
+  if (!fromProposer && !fromAcceptor) {
     fx.push({ type: 'ignore', reason: `trim from ${m.from}, neither proposer nor acceptor` });
     return;
   }
-  if (proposers.includes(m.from) && (m.from !== s.leader || s.mode === 'leader')) {
+  if (fromProposer && (m.from !== s.leader || s.mode === 'leader')) {
     fx.push({ type: 'ignore', reason: `trim to ${m.upTo} from ${m.from}, not the leader this proposer follows (${s.leader ?? 'none'})` });
     return;
   }
@@ -1069,6 +1128,7 @@ function armRetry(s: MpProposerState, fx: MpEffect[]): void {
 export function mpProposerInvariants(s: MpProposerState): void {
   if (s.ballot) assert(s.ballot.proposer === s.id && s.ballot.round <= s.roundMax, () => `${s.id}: ballot ${describeBallot(s.ballot)} not its own or above roundMax ${s.roundMax}`);
   if (s.mode === 'candidate' || s.mode === 'leader') assert(s.ballot !== null, () => `${s.id}: ${s.mode} without a ballot`);
+  assert(s.mode === 'leader' || !s.leaving, () => `${s.id}: leaving while ${s.mode}`);
   if (s.mode === 'precandidate') assert(s.preBallot !== null && s.preBallot.round > s.roundMax, () => `${s.id}: prevote ballot ${describeBallot(s.preBallot)} not above roundMax ${s.roundMax}`);
   assert(s.mode === 'leader' || (s.ackers.size === 0 && s.ackersLast.size === 0 && s.busy.size === 0), () => `${s.id}: counts acceptors answering while ${s.mode}`);
   assert(s.commitIndex <= s.nextSlot || s.mode !== 'leader', () => `${s.id}: commit index ${s.commitIndex} past next slot ${s.nextSlot}`);
