@@ -10,7 +10,7 @@ import { ballotEq, ballotGt, compareBallots, describeBallot, type Ballot } from 
 import type { ActorId } from '../ids.js';
 import { judgeBallot } from '../rounds.js';
 import { batchJson } from './wire.js';
-import { mergeViews, trustedProposers, type View } from './views.js';
+import { lastView, mergeViews, trustedProposers, type View } from './views.js';
 import type { AcceptedEntry, Batch, MpAccept, MpConfig, MpConfirm, MpEffect, MpHeartbeat, MpInput, MpPrepare, MpPrevote, MpRecord, MpStep, MpTrim } from './types.js';
 
 /** The acceptor's state: exactly what it persists. */
@@ -51,6 +51,8 @@ export interface MpAcceptorState {
   views: readonly View[] | undefined;
   /** The proposers whose ballots and trims it takes: its configured ones and those of `views` (see `views.ts`). Not persisted: worked out from `views`. */
   trusted: readonly ActorId[];
+  /** Asked the proposers it trusts for the views in this period of its election timer (a ballot from a proposer it does not know came in). */
+  askedViews: boolean;
 }
 
 /**
@@ -66,7 +68,7 @@ export function slotHorizon(config: MpConfig): number {
 
 /** A fresh acceptor, or one rebuilt from its durable records (in the order written). */
 export function initMpAcceptor(id: ActorId, config: MpConfig, records: Iterable<MpRecord> = []): MpAcceptorState {
-  const s: MpAcceptorState = { role: 'acceptor', id, config, promised: null, log: new Map(), maxAccepted: null, trimmed: 0, heardNow: false, heardLast: false, top: 0, phase1: null, views: undefined, trusted: config.members.proposers };
+  const s: MpAcceptorState = { role: 'acceptor', id, config, promised: null, log: new Map(), maxAccepted: null, trimmed: 0, heardNow: false, heardLast: false, top: 0, phase1: null, views: undefined, trusted: config.members.proposers, askedViews: false };
   for (const r of records) {
     if (r.kind === 'promised' && ballotGt(r.ballot, s.promised)) s.promised = r.ballot;
     // Control bug `forgetAccepted`: the accepted slots are not read back.
@@ -95,6 +97,7 @@ export function stepMpAcceptor(s: MpAcceptorState, input: MpInput): MpStep<MpAcc
   if (input.type === 'timeout' && input.timer === 'election') {
     s.heardLast = s.heardNow;
     s.heardNow = false;
+    s.askedViews = false;
     return { state: s, effects: [armPeriod(s)] };
   }
   if (input.type !== 'receive') return ignore(s, `acceptor does not take ${input.type === 'timeout' ? `the ${input.timer} timer` : input.type}`);
@@ -126,7 +129,7 @@ function armPeriod(s: MpAcceptorState): MpEffect {
  */
 function onPrevote(s: MpAcceptorState, msg: MpPrevote): MpStep<MpAcceptorState> {
   const judged = judgeBallot(s.trusted, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
-  if (judged.verdict === 'drop') return ignore(s, `prevote ${describeBallot(msg.ballot)}: ${judged.reason}`);
+  if (judged.verdict === 'drop') return dropped(s, msg.from, msg.ballot, `prevote ${describeBallot(msg.ballot)}: ${judged.reason}`);
   if (judged.verdict === 'far' || !ballotGt(msg.ballot, s.promised)) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
   assert(compareBallots(s.maxAccepted, s.promised) <= 0, () => `${s.id}: accepted above its promise before a prevote`);
   if ((s.heardNow || s.heardLast) && s.promised !== null && s.promised.proposer !== msg.from) {
@@ -146,7 +149,7 @@ function onPrevote(s: MpAcceptorState, msg: MpPrevote): MpStep<MpAcceptorState> 
 function onPrepare(s: MpAcceptorState, msg: MpPrepare): MpStep<MpAcceptorState> {
   assert(s.trimmed <= s.top, () => `${s.id}: trimmed ${s.trimmed} past the top ${s.top} before a prepare`);
   const judged = judgeBallot(s.trusted, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
-  if (judged.verdict === 'drop') return ignore(s, `prepare ${describeBallot(msg.ballot)}: ${judged.reason}`);
+  if (judged.verdict === 'drop') return dropped(s, msg.from, msg.ballot, `prepare ${describeBallot(msg.ballot)}: ${judged.reason}`);
   if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
   const again = ballotEq(msg.ballot, s.promised);
   s.promised = msg.ballot;
@@ -194,7 +197,7 @@ function onHeartbeat(s: MpAcceptorState, msg: MpHeartbeat): MpStep<MpAcceptorSta
  */
 function onAccept(s: MpAcceptorState, msg: MpAccept): MpStep<MpAcceptorState> {
   const judged = judgeBallot(s.trusted, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
-  if (judged.verdict === 'drop') return ignore(s, `accept ${describeBallot(msg.ballot)}: ${judged.reason}`);
+  if (judged.verdict === 'drop') return dropped(s, msg.from, msg.ballot, `accept ${describeBallot(msg.ballot)}: ${judged.reason}`);
   if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
   s.heardNow = true;
   assert(compareBallots(s.maxAccepted, s.promised) <= 0, () => `${s.id}: accepted above its promise before an accept`);
@@ -256,9 +259,9 @@ function sameBatch(a: Batch, b: Batch): boolean {
  */
 function onTrim(s: MpAcceptorState, msg: MpTrim): MpStep<MpAcceptorState> {
   if (!s.trusted.includes(msg.from)) return ignore(s, `trim from non-proposer ${msg.from}`);
-  if (s.promised === null || s.promised.proposer !== msg.from) return ignore(s, `trim to ${msg.upTo} from ${msg.from}: not the owner of the promise ${describeBallot(s.promised)}`);
+  if (s.promised === null || s.promised.proposer !== msg.from) return takeViews(s, msg) ?? ignore(s, `trim to ${msg.upTo} from ${msg.from}: not the owner of the promise ${describeBallot(s.promised)}`);
   const upTo = Math.min(msg.upTo, s.top);
-  if (upTo <= s.trimmed) return ignore(s, `trim to ${msg.upTo}: already trimmed to ${s.trimmed}${upTo < msg.upTo ? ` and seen only up to ${s.top}` : ''}`);
+  if (upTo <= s.trimmed) return takeViews(s, msg) ?? ignore(s, `trim to ${msg.upTo}: already trimmed to ${s.trimmed}${upTo < msg.upTo ? ` and seen only up to ${s.top}` : ''}`);
   // Views that begin past the point it would trim to do not say who decides the slots in between: wait for a later trim.
   if (msg.views !== undefined && (msg.views[0] === undefined || msg.views[0].from > upTo)) return ignore(s, `trim to ${msg.upTo}: seen only up to ${s.top}, and the views it carries begin at ${msg.views[0]?.from ?? '?'}`);
   s.trimmed = upTo;
@@ -275,6 +278,23 @@ function onTrim(s: MpAcceptorState, msg: MpTrim): MpStep<MpAcceptorState> {
 }
 
 /**
+ * Views newer than this acceptor knows, from a proposer it trusts, on a trim
+ * it does not otherwise take (an answer to its request for views, see
+ * `dropped`): they add to the proposers it trusts, and are persisted with
+ * its trim point, which does not move. Null when they tell it nothing new.
+ */
+function takeViews(s: MpAcceptorState, msg: MpTrim): MpStep<MpAcceptorState> | null {
+  const views = msg.views === undefined ? null : mergeViews(s.views, msg.views);
+  if (views === null) return null;
+  assert(s.trusted.includes(msg.from), () => `${s.id}: views from ${msg.from}, which it does not trust`);
+  const before = s.views === undefined ? 0 : lastView(s.views).epoch;
+  s.views = views;
+  s.trusted = trustedProposers(s.config.members.proposers, views);
+  assert(lastView(views).epoch > before, () => `${s.id}: took views from ${msg.from} no newer than view ${before}`);
+  return { state: s, effects: [{ type: 'persist', records: [{ kind: 'trim', upTo: s.trimmed, views }], then: [] }] };
+}
+
+/**
  * ReadIndex: has this acceptor promised anything above the leader's ballot?
  * If not, say so (`confirmed`); if so, a nack tells the leader it is deposed.
  * Nothing is written and the promise does not move: the answer only states
@@ -285,12 +305,29 @@ function onTrim(s: MpAcceptorState, msg: MpTrim): MpStep<MpAcceptorState> {
 function onConfirm(s: MpAcceptorState, msg: MpConfirm): MpStep<MpAcceptorState> {
   assert(compareBallots(s.maxAccepted, s.promised) <= 0, () => `${s.id}: accepted above its promise before a confirm`);
   const judged = judgeBallot(s.trusted, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
-  if (judged.verdict === 'drop') return ignore(s, `confirm ${describeBallot(msg.ballot)}: ${judged.reason}`);
+  if (judged.verdict === 'drop') return dropped(s, msg.from, msg.ballot, `confirm ${describeBallot(msg.ballot)}: ${judged.reason}`);
   if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
   assert(compareBallots(s.promised, msg.ballot) <= 0, () => `${s.id}: confirming ${describeBallot(msg.ballot)} below its promise ${describeBallot(s.promised)}`);
   // Only the holder of the promise counts as a live leader for prevotes (as with accepts, which raise the promise first).
   if (ballotEq(msg.ballot, s.promised)) s.heardNow = true;
   return { state: s, effects: [{ type: 'send', to: msg.from, msg: { type: 'confirmed', from: s.id, ballot: msg.ballot, id: msg.id } }] };
+}
+
+/**
+ * A ballot dropped. One from a proposer this acceptor does not know, at its
+ * own ballot, may be from a proposer a view it has not heard of added (a new
+ * acceptor knows only the proposers it was configured with, which may all be
+ * gone): once per period of its election timer, it asks the proposers it
+ * trusts to catch it up, and they answer with the views they know (a trim at
+ * their trim point; see `views.ts`). Nothing else changes.
+ */
+function dropped(s: MpAcceptorState, from: ActorId, ballot: Ballot, reason: string): MpStep<MpAcceptorState> {
+  const step = ignore(s, reason);
+  if (s.askedViews || ballot.proposer !== from || s.trusted.includes(from)) return step;
+  s.askedViews = true;
+  for (const to of s.trusted) step.effects.push({ type: 'send', to, msg: { type: 'catchup', from: s.id, fromSlot: s.trimmed } });
+  assert(s.askedViews && !s.trusted.includes(from), () => `${s.id}: asked for views on a ballot of ${from}, which it trusts`);
+  return step;
 }
 
 function nack(s: MpAcceptorState, to: ActorId, ballot: Ballot): MpEffect {

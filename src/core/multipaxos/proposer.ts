@@ -127,6 +127,8 @@ export interface MpProposerState {
   announced: readonly View[] | undefined;
   /** Leader only: removed, it has proposed every slot of its last view, and steps down at the next quorum check (its heartbeats carry the new views until then). */
   leaving: boolean;
+  /** It asked every proposer it trusts to catch it up (see `askPeersToCatchUp`): until the catch-up timer fires, it takes their trims, not only the leader's. */
+  askedPeers: boolean;
 }
 
 /**
@@ -181,6 +183,7 @@ export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0, read
     snapshotTurn: 0,
     announced: undefined,
     leaving: false,
+    askedPeers: false,
   };
 }
 
@@ -330,16 +333,19 @@ export function stepMpProposer(s: MpProposerState, input: MpInput, random: numbe
       if (input.timer === 'election') {
         if (s.mode === 'leader') checkQuorum(s, fx, random);
         else if (removed(s)) {
-          // A removed proposer (or a spare not added yet) stands for nothing; it keeps following whoever leads.
+          // A removed proposer (or a spare not added yet) stands for nothing; it keeps following whoever leads, and
+          // asks the proposers it trusts for the log, which may name it again (a leader it does not know yet may not
+          // heartbeat it, and with none, no one would).
           if (s.mode !== 'follower') stepDown(s, s.leader, fx, random);
           else armElection(s, fx, random);
           fx.push({ type: 'ignore', reason: `${s.id} is not a proposer of view ${lastView(s.announced ?? s.views).epoch}: no election` });
+          askPeersToCatchUp(s, fx);
         }
         else if (s.mode === 'candidate' && !isQuorum(current(s).acceptors, s.heard)) retryPrepare(s, fx, random);
         else startPrevote(s, fx, random);
       } else if (input.timer === 'heartbeat') onHeartbeatTimer(s, fx);
       else if (input.timer === 'retry') onRetryTimer(s, fx);
-      else s.catchupArmed = false;
+      else s.catchupArmed = s.askedPeers = false;
       break;
     case 'receive': {
       const m = input.msg;
@@ -548,6 +554,14 @@ function onCommit(s: MpProposerState, m: MpCommit, fx: MpEffect[]): void {
   // `chosen` holds exactly [trimmed, commitIndex) plus whatever arrived past a gap, so more than that is a gap to fill.
   // (It once compared with commitIndex alone, which is wrong once a trim has dropped the slots below `trimmed`.)
   if (s.mode === 'follower' && s.leader !== null && (beyond > 0 || s.chosen.size > s.commitIndex - s.trimmed)) requestCatchup(s, s.leader, fx);
+}
+
+/** Asks every proposer this one trusts for the chosen slots from its commit index on (one request per retry period). */
+function askPeersToCatchUp(s: MpProposerState, fx: MpEffect[]): void {
+  if (s.catchupArmed) return;
+  s.catchupArmed = s.askedPeers = true;
+  for (const to of peers(s)) fx.push({ type: 'send', to, msg: { type: 'catchup', from: s.id, fromSlot: s.commitIndex } });
+  fx.push({ type: 'setTimer', timer: 'catchup', delay: s.config.retryMs });
 }
 
 /** A follower behind the leader's commit index asks it for the missing slots (one request per retry period). */
@@ -768,6 +782,9 @@ function onNack(s: MpProposerState, m: MpNack, fx: MpEffect[], random: number): 
 function onHeartbeat(s: MpProposerState, m: MpHeartbeat, fx: MpEffect[], random: number): void {
   if (!trusts(s, m.from) || m.ballot.proposer !== m.from || m.from === s.id) {
     fx.push({ type: 'ignore', reason: `heartbeat from ${m.from} at ${describeBallot(m.ballot)}: not a proposer's own ballot` });
+    // A leader it does not know, ahead of it, may be one that views it missed named (this proposer is new, say): the
+    // proposers it trusts catch it up, and the log it learns from them names whom else to trust (see `views.ts`).
+    if (m.ballot.proposer === m.from && m.from !== s.id && m.commitIndex > s.commitIndex && !isAcceptor(s, m.from) && !anyViewHas(s.views, 'learners', m.from)) askPeersToCatchUp(s, fx);
     return;
   }
   if (m.ballot.round - Math.max(0, ...s.known.values()) > s.config.maxRoundJump) {
@@ -986,6 +1003,14 @@ function releaseReads(s: MpProposerState, index: number, commands: Batch, fx: Mp
  */
 function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
   assert(s.trimmed <= s.commitIndex, () => `${s.id}: trimmed ${s.trimmed} past the commit index ${s.commitIndex}`);
+  // An acceptor asks for the views (a ballot came from a proposer it does not know): the views this one knows, with
+  // its trim point, which the acceptor takes only if they are newer than its own (see `views.ts`).
+  if (isAcceptor(s, m.from)) {
+    const views = s.announced === undefined ? s.views : (mergeViews(s.views, s.announced) ?? s.views);
+    if (lastView(views).epoch === 0) fx.push({ type: 'ignore', reason: `views asked for by ${m.from}: none but view 0 known` });
+    else fx.push({ type: 'send', to: m.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed, views } });
+    return;
+  }
   let from = Math.max(0, m.fromSlot);
   const fromProposer = trusts(s, m.from);
   // A learner at `from` has applied every view chosen α or more before it, and trusts their proposers; if none of
@@ -1002,6 +1027,13 @@ function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
       // as it is, which the asker takes only if it is ahead.
       let sources = [...s.learnerApplied].filter(([l, upTo]) => l !== m.from && upTo >= s.trimmed).map(([l]) => l);
       if (sources.length === 0) sources = ahead(s, 'learners').filter((l) => l !== m.from);
+      // A learner that may not trust this proposer takes a snapshot only from a learner it knows: one of its configuration
+      // or of a view chosen below its next slot (turn by turn: one may lag, and its state is taken only if ahead).
+      if (!vouched) {
+        const knows = (l: ActorId) => l !== m.from && (s.config.members.learners.includes(l) || s.views.some((v) => v.from < from + s.config.window && v.members.learners.includes(l)));
+        const known = [...new Set([...sources, ...s.config.members.learners, ...s.views.flatMap((v) => v.members.learners)])].filter(knows);
+        if (known.length > 0) sources = known;
+      }
       const source = sources[s.snapshotTurn++ % Math.max(1, sources.length)];
       if (source === undefined) fx.push({ type: 'ignore', reason: `catch-up from ${m.fromSlot}: below the trim point ${s.trimmed} and no learner to copy` });
       else fx.push({ type: 'send', to: source, msg: { type: 'snapshot-request', from: s.id, learner: m.from } });
@@ -1049,10 +1081,11 @@ function onLearnerApplied(s: MpProposerState, m: MpApplied, fx: MpEffect[]): voi
 }
 
 /**
- * A trim point from the leader this proposer follows, or from an acceptor
- * that refused our accepts below it. Either way every slot below is chosen
- * and applied everywhere. Any other trim is ignored: from a proposer that is
- * not the leader, or, from an acceptor, one past the slots this leader has
+ * A trim point from the leader this proposer follows (or, while it asked
+ * every proposer it trusts to catch it up, from any of them), or from an
+ * acceptor that refused our accepts below it. Either way every slot below is
+ * chosen and applied everywhere. Any other trim is ignored: from a proposer
+ * that is not the leader, or, from an acceptor, one past the slots this leader has
  * proposed (an acceptor only trims to a point some leader saw chosen, and
  * every chosen slot was reported to this leader when it was elected or
  * proposed by it), since a trim moves the commit index and nothing moves it
@@ -1065,7 +1098,7 @@ function onTrim(s: MpProposerState, m: MpTrim, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `trim from ${m.from}, neither proposer nor acceptor` });
     return;
   }
-  if (fromProposer && (m.from !== s.leader || s.mode === 'leader')) {
+  if (fromProposer && (s.mode === 'leader' || (m.from !== s.leader && !s.askedPeers))) {
     fx.push({ type: 'ignore', reason: `trim to ${m.upTo} from ${m.from}, not the leader this proposer follows (${s.leader ?? 'none'})` });
     return;
   }
@@ -1078,7 +1111,7 @@ function onTrim(s: MpProposerState, m: MpTrim, fx: MpEffect[]): void {
     return;
   }
   trimTo(s, m.upTo, m.views, fx);
-  assert(fromAcceptor ? s.mode === 'leader' && m.upTo <= s.nextSlot : m.from === s.leader, () => `${s.id}: took a trim from ${m.from} it should have ignored`);
+  assert(fromAcceptor ? s.mode === 'leader' && m.upTo <= s.nextSlot : m.from === s.leader || s.askedPeers, () => `${s.id}: took a trim from ${m.from} it should have ignored`);
   assert(s.trimmed === m.upTo && s.commitIndex >= s.trimmed, () => `${s.id}: trim to ${m.upTo} left trimmed ${s.trimmed}, commit index ${s.commitIndex}`);
   // The trim may have freed the window.
   if (s.mode === 'leader') pump(s, fx);
