@@ -10,7 +10,7 @@ import { ballotEq, ballotGt, compareBallots, describeBallot, type Ballot } from 
 import type { ActorId } from '../ids.js';
 import { judgeBallot } from '../rounds.js';
 import { batchJson } from './wire.js';
-import { lastView, mergeViews, trustedProposers, type View } from './views.js';
+import { anyViewHas, lastView, mergeViews, trustedProposers, type View } from './views.js';
 import type { AcceptedEntry, Batch, MpAccept, MpConfig, MpConfirm, MpEffect, MpHeartbeat, MpInput, MpPrepare, MpPrevote, MpRecord, MpStep, MpTrim } from './types.js';
 
 /** The acceptor's state: exactly what it persists. */
@@ -323,11 +323,17 @@ function onConfirm(s: MpAcceptorState, msg: MpConfirm): MpStep<MpAcceptorState> 
  */
 function dropped(s: MpAcceptorState, from: ActorId, ballot: Ballot, reason: string): MpStep<MpAcceptorState> {
   const step = ignore(s, reason);
-  if (s.askedViews || ballot.proposer !== from || s.trusted.includes(from)) return step;
+  if (s.askedViews || ballot.proposer !== from || s.trusted.includes(from) || knownNonProposer(s, from)) return step;
   s.askedViews = true;
   for (const to of s.trusted) step.effects.push({ type: 'send', to, msg: { type: 'catchup', from: s.id, fromSlot: s.trimmed } });
   assert(s.askedViews && !s.trusted.includes(from), () => `${s.id}: asked for views on a ballot of ${from}, which it trusts`);
   return step;
+}
+
+/** An acceptor or learner of its configuration or of a view it knows: never a proposer (an actor has one role for life). */
+function knownNonProposer(s: MpAcceptorState, id: ActorId): boolean {
+  const { acceptors, learners } = s.config.members;
+  return acceptors.includes(id) || learners.includes(id) || (s.views !== undefined && (anyViewHas(s.views, 'acceptors', id) || anyViewHas(s.views, 'learners', id)));
 }
 
 function nack(s: MpAcceptorState, to: ActorId, ballot: Ballot): MpEffect {

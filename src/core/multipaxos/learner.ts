@@ -14,7 +14,7 @@ import { describeBallot } from '../ballot.js';
 import type { ActorId } from '../ids.js';
 import { slotHorizon } from './acceptor.js';
 import type { AnyStateMachine } from './machine.js';
-import { afterCommand, anyViewHas, initialViews, lastView, mergeViews, type View } from './views.js';
+import { afterCommand, anyViewHas, initialViews, lastView, mergeViews, trustedProposers, type View } from './views.js';
 import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRead, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep, MpTrim, Session } from './types.js';
 
 /** A learner's state. */
@@ -155,14 +155,14 @@ function onCommit(s: MpLearnerState, m: MpCommit, fx: MpEffect[]): void {
  * a trusted leader's heartbeat carries add to the proposers this learner
  * trusts. A heartbeat from a proposer it does not know (one the views it has
  * not applied yet named, say), from none of its acceptors or learners, is
- * not taken either; but the learner asks it to catch up, without taking it
- * as leader: a leader this learner may not trust answers with another
- * learner's snapshot, which brings the views (see `views.ts`).
+ * not taken either; but if it says the log is ahead, the learner asks the
+ * proposers it trusts to catch it up, and the log they send names whom else
+ * to trust (see `views.ts`).
  */
 function onHeartbeat(s: MpLearnerState, m: MpHeartbeat, fx: MpEffect[]): void {
   if (m.ballot.proposer !== m.from || !trusts(s, m.from)) {
     fx.push({ type: 'ignore', reason: `heartbeat from ${m.from} at ${describeBallot(m.ballot)}: not a proposer's own ballot` });
-    if (m.ballot.proposer === m.from && m.commitIndex > s.nextSlot && !anyViewHas(s.views, 'acceptors', m.from) && !anyViewHas(s.views, 'learners', m.from)) askToCatchUp(s, m.from, fx);
+    if (m.ballot.proposer === m.from && m.commitIndex > s.nextSlot && !anyViewHas(s.views, 'acceptors', m.from) && !anyViewHas(s.views, 'learners', m.from)) askToCatchUp(s, trustedProposers(s.config.members.proposers, s.views, s.announced), fx);
     return;
   }
   assert(!s.pending.has(s.nextSlot), () => `${s.id}: slot ${s.nextSlot} is pending but not applied`);
@@ -355,14 +355,14 @@ function viewsField(s: MpLearnerState): { views?: readonly View[] } {
 }
 
 function requestCatchup(s: MpLearnerState, fx: MpEffect[]): void {
-  if (s.leader !== null) askToCatchUp(s, s.leader, fx);
+  if (s.leader !== null) askToCatchUp(s, [s.leader], fx);
 }
 
 /** Asks `to` for the chosen slots from the next one on (one request per retry period). */
-function askToCatchUp(s: MpLearnerState, to: ActorId, fx: MpEffect[]): void {
+function askToCatchUp(s: MpLearnerState, to: readonly ActorId[], fx: MpEffect[]): void {
   if (s.catchupArmed) return;
   s.catchupArmed = true;
-  fx.push({ type: 'send', to, msg: { type: 'catchup', from: s.id, fromSlot: s.nextSlot } });
+  for (const p of to) fx.push({ type: 'send', to: p, msg: { type: 'catchup', from: s.id, fromSlot: s.nextSlot } });
   fx.push({ type: 'setTimer', timer: 'catchup', delay: s.config.retryMs });
 }
 

@@ -1012,12 +1012,8 @@ function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
     return;
   }
   let from = Math.max(0, m.fromSlot);
-  const fromProposer = trusts(s, m.from);
-  // A learner at `from` has applied every view chosen α or more before it, and trusts their proposers; if none of
-  // those names this one, it may not trust our commits, and takes another learner's snapshot instead (see `views.ts`).
-  const vouched = fromProposer || s.config.members.proposers.includes(s.id) || s.views.some((v) => v.from < from + s.config.window && v.members.proposers.includes(s.id));
-  if (from < s.trimmed || !vouched) {
-    if (fromProposer) {
+  if (from < s.trimmed) {
+    if (trusts(s, m.from)) {
       fx.push({ type: 'send', to: m.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed, views: viewsFrom(s.views, s.trimmed) } });
       from = s.trimmed;
     } else {
@@ -1027,18 +1023,11 @@ function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
       // as it is, which the asker takes only if it is ahead.
       let sources = [...s.learnerApplied].filter(([l, upTo]) => l !== m.from && upTo >= s.trimmed).map(([l]) => l);
       if (sources.length === 0) sources = ahead(s, 'learners').filter((l) => l !== m.from);
-      // A learner that may not trust this proposer takes a snapshot only from a learner it knows: one of its configuration
-      // or of a view chosen below its next slot (turn by turn: one may lag, and its state is taken only if ahead).
-      if (!vouched) {
-        const knows = (l: ActorId) => l !== m.from && (s.config.members.learners.includes(l) || s.views.some((v) => v.from < from + s.config.window && v.members.learners.includes(l)));
-        const known = [...new Set([...sources, ...s.config.members.learners, ...s.views.flatMap((v) => v.members.learners)])].filter(knows);
-        if (known.length > 0) sources = known;
-      }
       const source = sources[s.snapshotTurn++ % Math.max(1, sources.length)];
       if (source === undefined) fx.push({ type: 'ignore', reason: `catch-up from ${m.fromSlot}: below the trim point ${s.trimmed} and no learner to copy` });
       else fx.push({ type: 'send', to: source, msg: { type: 'snapshot-request', from: s.id, learner: m.from } });
       // A learner that missed reconfigurations (removed and brought back) may not know the learner that will send it the snapshot: the views vouch for it.
-      if (source !== undefined && lastView(s.views).epoch > 0 && from < s.trimmed) fx.push({ type: 'send', to: m.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed, views: viewsFrom(s.views, s.trimmed) } });
+      if (source !== undefined && lastView(s.views).epoch > 0) fx.push({ type: 'send', to: m.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed, views: viewsFrom(s.views, s.trimmed) } });
       return;
     }
   }

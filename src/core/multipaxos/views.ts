@@ -39,27 +39,41 @@
  *   promise) and persists them with its trim point; a learner or proposer
  *   keeps them apart from the views it applies (those stay a function of the
  *   log, which the compare-and-set of a reconfiguration needs).
- * - A removed proposer proposes no slot of a view it is not a proposer of; a
- *   leader whose commit index reaches such a view stops proposing and steps
- *   down at its next quorum check (so its heartbeats carry the new views for
- *   one more election period), and does not stand for election while the
- *   view deciding its commit index does not name it. The others' election
- *   timers, no longer reset by its heartbeats, fire.
+ * - A proposer the newest view it knows does not name is removed: it
+ *   proposes no slot of a view that does not name it, and stands for no
+ *   election. Leading, it finishes the slots of its views; once its commit
+ *   index reaches a view without it, it marks itself leaving at its next
+ *   quorum check and steps down at the one after (so its heartbeats carry
+ *   the new views for a whole election period), handing its waiting
+ *   commands back to their clients. The others' election timers, no longer
+ *   reset by its heartbeats, fire. (A proposer the newest view names may
+ *   propose the slots of an older view without it: elected before that view
+ *   was finished, it must finish it.)
  * - A new proposer starts from the membership it was given; it learns the
- *   log's views from the leader it follows (commits, trims) or from the
- *   promises and trims of the acceptors when it stands for election.
- * - A learner that does not trust the leader (it missed the views naming it)
- *   still asks it to catch up, without taking it as leader; a leader that is
- *   not a proposer of the view deciding the learner's next slot (so the
- *   learner may not trust it) answers with a snapshot from another learner
- *   instead of commits, and the snapshot brings the views.
+ *   log's views from the leader it follows (commits, trims, heartbeats) or
+ *   from the promises and trims of the acceptors when it stands for
+ *   election. Until the newest view it knows names it, it stands for no
+ *   election either.
+ * - An actor that hears from a proposer it does not know (the views it
+ *   missed may name it: a new acceptor, say, configured with proposers that
+ *   are all gone) does not take it, but asks the proposers it trusts: an
+ *   acceptor dropping a ballot from an unknown proposer asks them for the
+ *   views (once per period of its election timer; they answer with a trim at
+ *   their trim point, whose newer views it takes from any proposer it
+ *   trusts), and a learner or proposer hearing an unknown leader's heartbeat
+ *   ahead of it asks them to catch it up (the log they send names the
+ *   leader). A removed proposer, or a spare not added yet, asks the
+ *   proposers it trusts for the log at every election timeout, and takes
+ *   their trims as well as its leader's while it waits for the answers.
  *
  * Liveness then needs, besides a live majority of each view's acceptors: a
- * proposer of the view deciding its commit index that a majority of that
- * view's acceptors trust. Changing the proposers, that holds once a majority
- * of acceptors have heard a heartbeat carrying the new view from a leader
- * they trusted before the change; an acceptor down for all of them trusts a
- * new proposer only once a leader it trusts tells it (a trim or heartbeat).
+ * live proposer named by the newest view it knows, and a chain of trust from
+ * every actor that must hear it to it: a majority of the acceptors of the
+ * view deciding its commit index, and the learners, trust it, or trust a
+ * live proposer that knows the view naming it (heartbeats, and the requests
+ * above, carry it along the chain). A chain broken for good (every proposer
+ * an actor trusts gone, and it never told of the newer views) leaves that
+ * actor out; a host that adds an actor gives it the current membership.
  *
  * Pure data and pure functions, shared by the proposers (which must know the
  * view of every slot they propose) and the learners (which apply the log and
