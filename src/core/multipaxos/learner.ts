@@ -200,12 +200,17 @@ function onSnapshotRequest(s: MpLearnerState, m: MpSnapshotRequest, fx: MpEffect
  * which this learner may not know (it missed the reconfigurations that made
  * them learners), and whose snapshot it may then take. Only a proposer's
  * word counts (as for commits); the views themselves come with the snapshot.
+ * They also name the proposers of the log since, whom it trusts from then on
+ * (a proposer answers so a learner that asked for the views, see
+ * `views.ts`).
  */
 function onTrim(s: MpLearnerState, m: MpTrim, fx: MpEffect[]): void {
   if (!trusts(s, m.from) || m.views === undefined) {
     fx.push({ type: 'ignore', reason: `trim from ${m.from}: not a proposer's, or names no views` });
     return;
   }
+  // The views name whom else to trust: the answer of a proposer it trusts to a learner that heard from a leader it did not know.
+  s.announced = (s.announced === undefined ? m.views : mergeViews(s.announced, m.views)) ?? s.announced;
   if (m.upTo <= s.nextSlot) {
     fx.push({ type: 'ignore', reason: `trim to ${m.upTo}: already at ${s.nextSlot}` });
     return;

@@ -230,6 +230,18 @@ describe('the proposer', () => {
     expect(sends(step(p, { type: 'heartbeat', from: 'a1', ballot: b(2, 'a1'), commitIndex: 4 }).effects)).toEqual([]);
   });
 
+  it('following, answers a learner with the views it knows, never with slots (only the leader serves a learner slots)', () => {
+    let s = removedLeader();
+    s = timeout(timeout(s, 'election').state, 'election').state;
+    expect(s.mode).toBe('follower');
+    const r = step(s, { type: 'catchup', from: 'l1', fromSlot: 0 });
+    expect(sends(r.effects).map((e) => e.msg)).toEqual([{ type: 'trim', from: 'p1', upTo: 0, views: [v0, v1] }]);
+    // The learner takes them from a proposer it trusts, and then trusts p3.
+    const l = stepMpLearner(initMpLearner('l1', mpConfig(m0, { window: 2 }), kvMachine), { type: 'receive', msg: { type: 'trim', from: 'p1', upTo: 0, views: [v0, v1] } }).state;
+    expect(l.announced).toEqual([v0, v1]);
+    expect(stepMpLearner(l, { type: 'receive', msg: { type: 'heartbeat', from: 'p3', ballot: b(2, 'p3'), commitIndex: 0 } }).state.leader).toBe('p3');
+  });
+
   it('answers an acceptor that asks for the views with the views it knows, if any but view 0', () => {
     const s = removedLeader();
     const r = step(s, { type: 'catchup', from: 'a3', fromSlot: 0 });
