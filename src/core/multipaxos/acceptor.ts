@@ -178,9 +178,11 @@ function onHeartbeat(s: MpAcceptorState, msg: MpHeartbeat): MpStep<MpAcceptorSta
   if (msg.views === undefined || !ballotEq(s.promised, msg.ballot)) return step;
   const views = mergeViews(s.views, msg.views);
   if (views === null) return step;
+  const before = s.views === undefined ? 0 : lastView(s.views).epoch;
   s.views = views;
+  // (The sender passed judgeBallot, so it was trusted; a removed leader's views need not name it any more.)
   s.trusted = trustedProposers(s.config.members.proposers, views);
-  assert(s.trusted.includes(msg.from) && ballotEq(s.promised, msg.ballot), () => `${s.id}: took views from ${msg.from}, which it does not trust`);
+  assert(lastView(views).epoch > before && ballotEq(s.promised, msg.ballot), () => `${s.id}: took views from ${msg.from} no newer than view ${before}, or not at its promise`);
   const persist = step.effects[0] as Extract<MpEffect, { type: 'persist' }>;
   return { state: s, effects: [{ ...persist, records: [...persist.records, { kind: 'trim', upTo: s.trimmed, views }] }, ...step.effects.slice(1)] };
 }

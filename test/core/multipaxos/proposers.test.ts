@@ -85,6 +85,19 @@ describe('the acceptor', () => {
     expect(restarted.trusted).toEqual(['p1', 'p2', 'p3']);
   });
 
+  it('takes views that no longer name the leader sending them (a removed leader, still finishing its views)', () => {
+    // Found by a kv-sim sweep (seed 161 of --profile reconfig): the acceptor asserted that the sender of the views
+    // was among the proposers they make it trust, which a removed leader's are not.
+    const told = step(promised(), { type: 'heartbeat', from: 'p1', ballot: b(1), commitIndex: 2, views: [v0, v1] }).state;
+    const fromP3 = step(told, { type: 'prepare', from: 'p3', ballot: b(2, 'p3'), fromSlot: 2 }).state;
+    // Views from p3's trim point, past a view 2 this acceptor never heard of: they replace its own, and do not name p3.
+    const v3: View = { epoch: 3, from: 9, members: { ...m0, proposers: ['p4'] } };
+    const r = step(fromP3, { type: 'heartbeat', from: 'p3', ballot: b(2, 'p3'), commitIndex: 9, views: [v3] });
+    expect(r.state.views).toEqual([v3]);
+    expect(r.state.trusted).toEqual(['p1', 'p2', 'p4']);
+    expect(sends(r.effects).map((e) => e.msg.type)).toEqual(['accepted']);
+  });
+
   it('ignores views from a proposer it does not trust, or on a heartbeat below its promise', () => {
     const a = promised();
     const foreign = step(a, { type: 'heartbeat', from: 'p3', ballot: b(5, 'p3'), commitIndex: 2, views: [v0, v1] });
