@@ -215,7 +215,13 @@ export class LogSafetyChecker {
       this.appliedBatches.set(slot, batch);
       this.advanceViews(step);
     }
-    const chosen = this.slots.get(slot)?.chosen ?? null;
+    const votes = this.slots.get(slot);
+    const chosen = votes?.chosen ?? null;
+    // A forgotten slot voted on again by a straggler (a minority, so not chosen again): the batch chosen there before is known by its hash.
+    if (chosen === null && votes?.before !== undefined) {
+      if (votes.before !== hash(value)) this.report('apply-not-chosen', step, `${learner} applied ${value} at slot ${slot}, but another batch was chosen there (and forgotten with the trim)`, { learner, slot });
+      return;
+    }
     if (chosen === null) this.unchecked.push({ learner, slot, value, step });
     else if (chosen !== value) this.report('apply-not-chosen', step, `${learner} applied ${value} at slot ${slot}, but ${chosen} was chosen there`, { learner, slot });
   }

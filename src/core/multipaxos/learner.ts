@@ -14,7 +14,7 @@ import { describeBallot } from '../ballot.js';
 import type { ActorId } from '../ids.js';
 import { slotHorizon } from './acceptor.js';
 import type { AnyStateMachine } from './machine.js';
-import { afterCommand, anyViewHas, initialViews, lastView, mergeViews, trustedProposers, type View } from './views.js';
+import { afterCommand, anyViewHas, initialViews, lastView, mergeViews, trustedProposers, trustsProposer, type View } from './views.js';
 import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRead, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep, MpTrim, Session } from './types.js';
 
 /** A learner's state. */
@@ -58,7 +58,7 @@ export interface MpLearnerState {
 
 /** Whether the learner takes `id` as a proposer: configured, or of a view it applied or was told of (see `views.ts`). */
 function trusts(s: MpLearnerState, id: ActorId): boolean {
-  return s.config.members.proposers.includes(id) || anyViewHas(s.views, 'proposers', id) || (s.announced !== undefined && anyViewHas(s.announced, 'proposers', id));
+  return trustsProposer(s.config.members.proposers, id, s.views, s.announced);
 }
 
 /** A fresh learner, or one recovered from its latest snapshot (the rest comes from the log through catch-up). */
@@ -166,7 +166,7 @@ function onHeartbeat(s: MpLearnerState, m: MpHeartbeat, fx: MpEffect[]): void {
     return;
   }
   assert(!s.pending.has(s.nextSlot), () => `${s.id}: slot ${s.nextSlot} is pending but not applied`);
-  if (m.views !== undefined) s.announced = (s.announced === undefined ? m.views : mergeViews(s.announced, m.views)) ?? s.announced;
+  if (m.views !== undefined) s.announced = mergeViews(s.announced, m.views) ?? s.announced;
   // A new leader hears how far this learner's durable snapshot goes (it would otherwise learn only at the next one): it
   // trims no further than every learner has one, and sends a learner behind its trim point to one that has.
   if (m.from !== s.leader && s.snapshotAt > 0) fx.push({ type: 'send', to: m.from, msg: { type: 'applied', from: s.id, upTo: s.snapshotAt } });
@@ -210,7 +210,7 @@ function onTrim(s: MpLearnerState, m: MpTrim, fx: MpEffect[]): void {
     return;
   }
   // The views name whom else to trust: the answer of a proposer it trusts to a learner that heard from a leader it did not know.
-  s.announced = (s.announced === undefined ? m.views : mergeViews(s.announced, m.views)) ?? s.announced;
+  s.announced = mergeViews(s.announced, m.views) ?? s.announced;
   if (m.upTo <= s.nextSlot) {
     fx.push({ type: 'ignore', reason: `trim to ${m.upTo}: already at ${s.nextSlot}` });
     return;

@@ -29,7 +29,7 @@ import { nextRound } from '../rounds.js';
 import type { Value } from '../value.js';
 import type { AcceptedEntry, Batch, Command, MpAccepted, MpApplied, MpCatchup, MpCommit, MpConfig, MpConfirmed, MpEffect, MpHeartbeat, MpInput, MpNack, MpPrevoteOk, MpPromise, MpStep, MpTrim, SlotEntry } from './types.js';
 import { slotHorizon } from './acceptor.js';
-import { afterBatch, announcesViews, anyViewHas, initialViews, lastView, mergeViews, trustedProposers, viewAt, viewsFrom, type View } from './views.js';
+import { afterBatch, announcesViews, anyViewHas, initialViews, lastView, mergeViews, trustedProposers, trustsProposer, viewAt, viewsFrom, type View } from './views.js';
 import { batchJson } from './wire.js';
 
 /** A proposer's state. Only `roundMax` is durable. */
@@ -189,7 +189,7 @@ export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0, read
 
 /** Whether this proposer takes `id` as a proposer: configured, or of a view it knows (see `views.ts`). */
 function trusts(s: MpProposerState, id: ActorId): boolean {
-  return s.config.members.proposers.includes(id) || anyViewHas(s.views, 'proposers', id) || (s.announced !== undefined && anyViewHas(s.announced, 'proposers', id));
+  return trustsProposer(s.config.members.proposers, id, s.views, s.announced);
 }
 
 /** The other proposers this one trusts: who hears its commits, heartbeats and trims. */
@@ -797,7 +797,7 @@ function onHeartbeat(s: MpProposerState, m: MpHeartbeat, fx: MpEffect[], random:
   }
   assert(m.ballot.proposer === m.from && m.from !== s.id, () => `${s.id}: heartbeat from ${m.from} at ${describeBallot(m.ballot)}`);
   // Views a trusted leader announces: whom else to trust, and whether this proposer was added or removed.
-  if (m.views !== undefined) s.announced = (s.announced === undefined ? m.views : mergeViews(s.announced, m.views)) ?? s.announced;
+  if (m.views !== undefined) s.announced = mergeViews(s.announced, m.views) ?? s.announced;
   s.leader = m.from;
   s.leaderBallot = m.ballot;
   assert(s.mode !== 'leader' || ballotGt(m.ballot, s.ballot), () => `${s.id}: a leader believes a heartbeat not above its own ballot`);

@@ -147,6 +147,13 @@ export function trustedProposers(configured: readonly ActorId[], ...views: reado
   return out ?? configured;
 }
 
+/** Whether `id` is among {@link trustedProposers} (without building the list). */
+export function trustsProposer(configured: readonly ActorId[], id: ActorId, ...views: readonly (readonly View[] | undefined)[]): boolean {
+  if (configured.includes(id)) return true;
+  for (const list of views) if (list !== undefined && anyViewHas(list, 'proposers', id)) return true;
+  return false;
+}
+
 /** Whether `views` name a proposer outside `configured`: a leader's heartbeats then carry them, since not every actor can work them out. */
 export function announcesViews(configured: readonly ActorId[], views: readonly View[]): boolean {
   for (const v of views) if (v.members.proposers.length !== configured.length || v.members.proposers.some((p) => !configured.includes(p))) return true;
