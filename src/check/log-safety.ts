@@ -27,8 +27,10 @@
  * compared with the forgotten choice — except at the {@link RECENT_FORGOTTEN}
  * most recently forgotten slots, which keep a 32-bit hash of their chosen
  * batch: a majority voting there again for a different batch (a new leader
- * that did not learn the trim point, say) is a `slot-conflict`. Without
- * compaction nothing is forgotten.
+ * that did not learn the trim point, say) is a `slot-conflict`, and a batch
+ * a learner applies there is compared with that hash (a learner removed and
+ * added back may apply such a slot after a straggler voted on it again).
+ * Without compaction nothing is forgotten.
  *
  * Views. A log that reconfigures (option `alpha`) decides each slot with the
  * acceptors of its own view, which the checker works out as the log does:
