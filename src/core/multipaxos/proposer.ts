@@ -203,8 +203,12 @@ function peers(s: MpProposerState): ActorId[] {
  * election, and leading, proposes no slot of a view that does not name it.
  */
 function removed(s: MpProposerState): boolean {
-  const newest = s.announced !== undefined && lastView(s.announced).epoch > lastView(s.views).epoch ? lastView(s.announced) : lastView(s.views);
-  return !newest.members.proposers.includes(s.id);
+  return !newestView(s).members.proposers.includes(s.id);
+}
+
+/** The newest view this proposer knows: chosen in the log it learned, or announced by a leader it trusts. */
+function newestView(s: MpProposerState): View {
+  return s.announced !== undefined && lastView(s.announced).epoch > lastView(s.views).epoch ? lastView(s.announced) : lastView(s.views);
 }
 
 /** The members deciding the proposer's commit index: those it elects itself with, checks its quorum against and confirms reads with. */
@@ -338,7 +342,7 @@ export function stepMpProposer(s: MpProposerState, input: MpInput, random: numbe
           // heartbeat it, and with none, no one would).
           if (s.mode !== 'follower') stepDown(s, s.leader, fx, random);
           else armElection(s, fx, random);
-          fx.push({ type: 'ignore', reason: `${s.id} is not a proposer of view ${lastView(s.announced ?? s.views).epoch}: no election` });
+          fx.push({ type: 'ignore', reason: `${s.id} is not a proposer of view ${newestView(s).epoch}: no election` });
           askPeersToCatchUp(s, fx);
         }
         else if (s.mode === 'candidate' && !isQuorum(current(s).acceptors, s.heard)) retryPrepare(s, fx, random);
@@ -1089,6 +1093,8 @@ function onTrim(s: MpProposerState, m: MpTrim, fx: MpEffect[]): void {
     fx.push({ type: 'ignore', reason: `trim from ${m.from}, neither proposer nor acceptor` });
     return;
   }
+  // The views of a proposer it trusts name whom else to trust (an answer to a proposer that asked for the log, see `views.ts`).
+  if (fromProposer && m.views !== undefined) s.announced = mergeViews(s.announced, m.views) ?? s.announced;
   if (fromProposer && (s.mode === 'leader' || (m.from !== s.leader && !s.askedPeers))) {
     fx.push({ type: 'ignore', reason: `trim to ${m.upTo} from ${m.from}, not the leader this proposer follows (${s.leader ?? 'none'})` });
     return;

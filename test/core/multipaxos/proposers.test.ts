@@ -235,6 +235,15 @@ describe('the proposer', () => {
     expect(sends(stand.effects).map((e) => e.msg.type)).toEqual(['prevote', 'prevote', 'prevote']);
   });
 
+  it('a spare takes the views a proposer it trusts answers with, even on a trim it does not otherwise take', () => {
+    const r = step(initMpProposer('p3', config), { type: 'trim', from: 'p1', upTo: 0, views: [v0, v1] });
+    expect(r.state.announced).toEqual([v0, v1]);
+    expect(r.state.commitIndex).toBe(0);
+    expect(timeout(r.state, 'election').state.mode).toBe('precandidate');
+    // From a proposer it does not trust: nothing.
+    expect(step(initMpProposer('p3', config), { type: 'trim', from: 'p9', upTo: 0, views: [v0, v1] }).state.announced).toBeUndefined();
+  });
+
   it('asks the proposers it trusts to catch it up on a heartbeat from a leader it does not know, ahead of it', () => {
     const p = initMpProposer('p2', config);
     const r = step(p, { type: 'heartbeat', from: 'p3', ballot: b(2, 'p3'), commitIndex: 4 });
