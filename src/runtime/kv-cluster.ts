@@ -61,9 +61,9 @@ import { clusterDataDir, removeTempDataDir } from './tempdir.js';
 import { DEFAULT_SUPERVISOR, Supervisor, requireBuiltWorker, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
 import { SynodError } from '../errors.js';
 import type { StorageSpec } from './wire.js';
-import { Stamper, commandKey, type Stamp } from './stamps.js';
+import { Stamper, commandKey, stampNow, type Stamp } from './stamps.js';
 import { LogClient } from './client/log-client.js';
-import { AdminChannel, planReconfiguration, reconfigMade, type KvReconfiguration } from './reconfig.js';
+import { AcceptorReplacer, AdminChannel, planReconfiguration, reconfigMade, type KvReconfiguration, type ReplaceEvent, type ReplaceFailedEvent, type ReplacePolicy } from './reconfig.js';
 import { nextClientNumber, REGISTRY_DIR, retireActor } from './storage/registry.js';
 import { HistoryRecorder } from './client/recorder.js';
 
@@ -132,6 +132,17 @@ export interface KvClusterOptions extends SharedClusterOptions {
   readonly supervisor?: Partial<SupervisorOptions>;
   /** What carries the actors' messages: 'port' (direct MessagePorts, the default), 'hub' (relayed by the main thread) or 'ring' (SharedArrayBuffer rings). */
   readonly transport?: TransportKind;
+  /**
+   * Replace dead acceptors automatically: an acceptor of the current view
+   * that the failure detection has reported dead or suspected, without a
+   * break, for longer than `after` ms is replaced by a fresh one (an id never
+   * used before) through {@link KvCluster.reconfigure}: one at a time, never
+   * while another reconfiguration runs, one for one (the view keeps as many
+   * acceptors), with a `replace` event when done and a `replaceFailed` event
+   * when refused (it is tried again after another `after` ms). Default
+   * false: off; nothing is replaced unless asked.
+   */
+  readonly replaceDeadAcceptors?: ReplacePolicy | false;
   /** Protocol timing, in milliseconds, and limits (see MpConfig). */
   readonly core?: Partial<Pick<MpConfig, 'heartbeatMs' | 'electionMinMs' | 'electionMaxMs' | 'retryMs' | 'catchupMax' | 'maxAcceptBytes' | 'compactEvery' | 'maxRoundJump' | 'maxSessions'>>;
 }
@@ -151,6 +162,10 @@ export interface KvClusterEvents extends HealthEvents {
   violation: [Violation];
   /** One trace event (only with `trace: true`). */
   trace: [TraceEvent];
+  /** The automatic policy replaced a dead acceptor (with `replaceDeadAcceptors` only). */
+  replace: [ReplaceEvent];
+  /** A replacement the automatic policy started was not made (with `replaceDeadAcceptors` only). */
+  replaceFailed: [ReplaceFailedEvent];
 }
 
 /** What the client side of a {@link KvCluster} has done. */
@@ -210,6 +225,7 @@ const optionsSchema = z
     stamps: z.boolean().default(false),
     startTimeoutMs: millis.min(1).default(10_000),
     maxKeyBytes: z.number().int().min(1).max(1 << 20).default(1024),
+    replaceDeadAcceptors: z.union([z.literal(false), z.strictObject({ after: millis.min(1) })]).default(false),
     core: z
       .strictObject({
         heartbeatMs: millis.min(1),
@@ -259,6 +275,12 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private readonly retired = new Set<ActorId>();
   /** The reconfigurations asked for, one after the other. */
   private reconfigs: Promise<unknown> = Promise.resolve();
+  /** How many reconfigurations run or wait to run. */
+  private reconfiguring = 0;
+  /** Every acceptor and learner id the cluster has run (an id is used once). */
+  private readonly used = new Set<ActorId>();
+  /** The automatic replacement of dead acceptors (with `replaceDeadAcceptors`), or null. */
+  private readonly replacer: AcceptorReplacer | null;
   /** Where the actors' logs live (`${dataDir}/${actorId}`); null with in-memory storage. */
   readonly dataDir: string | null;
   /** The log safety checker fed with the live facts (when `check` is on). */
@@ -369,6 +391,34 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       this.admin.down(e.id);
       this.emit('failed', e);
     });
+    for (const id of allActors(this.hosted)) this.used.add(id);
+    this.replacer = o.replaceDeadAcceptors === false ? null : this.replacePolicy(o.replaceDeadAcceptors);
+  }
+
+  /** The automatic replacement of dead acceptors, fed by the health events. */
+  private replacePolicy(policy: ReplacePolicy): AcceptorReplacer {
+    if (this.reopened && this.options.check) throw new SynodError('SYNOD_INVALID_OPTIONS', 'invalid createKvCluster options: replaceDeadAcceptors reconfigures the cluster, and this one is reopened on a data directory an earlier cluster ran on, where reconfiguring needs check: false (the log safety checker cannot work out its views from there)');
+    const replacer = new AcceptorReplacer(
+      {
+        now: stampNow,
+        view: () => this.current,
+        busy: () => this.reconfiguring > 0 || this.closing !== null,
+        usedIds: () => this.used,
+        replace: (dead, fresh) => {
+          this.traceFault(`replace ${dead}, dead or suspected for over ${policy.after} ms, by ${fresh}`);
+          return this.reconfigure({ add: [fresh], remove: [dead] });
+        },
+        replaced: (e) => this.emit('replace', e),
+        failed: (e) => {
+          this.traceFault(`the replacement of ${e.removed} by ${e.added} failed: ${e.error.message}`);
+          this.emit('replaceFailed', e);
+        },
+      },
+      policy,
+    );
+    this.on('suspect', (c) => replacer.observed(c));
+    this.on('alive', (c) => replacer.observed(c));
+    return replacer;
   }
 
   /** Starts every actor and waits for a leader; {@link createKvCluster} calls it; calling it again returns the same promise. */
@@ -456,9 +506,19 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
    * its views).
    */
   reconfigure(change: KvReconfiguration): Promise<KvView> {
+    this.reconfiguring++;
     const run = this.reconfigs.then(() => this.reconfigureNow(change));
-    this.reconfigs = run.catch(() => {});
+    this.reconfigs = run.then(
+      () => this.settled(),
+      () => this.settled(),
+    );
     return run;
+  }
+
+  /** A reconfiguration settled: the replacement policy may look again. */
+  private settled(): void {
+    this.reconfiguring--;
+    this.replacer?.poke();
   }
 
   /** The proposer that last won an election, if it is still serving; null while none is known. */
@@ -517,6 +577,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
    */
   override close(): Promise<void> {
     this.closing ??= (async () => {
+      this.replacer?.close();
       this.client.close(() => new SynodError('SYNOD_CLOSED', 'the key-value cluster was closed before an answer; the operation may or may not have taken effect'));
       this.admin.close(new SynodError('SYNOD_CLOSED', 'the key-value cluster was closed before the reconfiguration was answered; it may or may not have taken effect'));
       await this.supervisor.close();
@@ -557,6 +618,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     // One brought in by an earlier reconfiguration that timed out runs already.
     const ids = added.filter((id) => !allActors(this.hosted).includes(id));
     if (ids.length === 0) return;
+    for (const id of ids) this.used.add(id);
     const add = (role: 'acceptors' | 'learners', prefix: string) => [...this.hosted[role], ...ids.filter((id) => id.startsWith(prefix) && !this.hosted[role].includes(id))];
     this.hosted = { proposers: this.hosted.proposers, acceptors: add('acceptors', 'a'), learners: add('learners', 'l') };
     await this.regroup();
