@@ -63,7 +63,7 @@ import { SynodError } from '../errors.js';
 import type { StorageSpec } from './wire.js';
 import { Stamper, commandKey, stampNow, type Stamp } from './stamps.js';
 import { LogClient } from './client/log-client.js';
-import { AcceptorReplacer, AdminChannel, planReconfiguration, reconfigMade, type KvReconfiguration, type ReplaceEvent, type ReplaceFailedEvent, type ReplacePolicy } from './reconfig.js';
+import { AcceptorReplacer, AdminChannel, planReconfiguration, readMembers, reconfigMade, retiredIds, writeMembers, type KvReconfiguration, type ReplaceEvent, type ReplaceFailedEvent, type ReplacePolicy } from './reconfig.js';
 import { nextClientNumber, REGISTRY_DIR, retireActor } from './storage/registry.js';
 import { HistoryRecorder } from './client/recorder.js';
 
@@ -307,14 +307,26 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     super();
     this.options = parseOptions(optionsSchema, options, 'createKvCluster options', 'SYNOD_INVALID_OPTIONS');
     const o = this.options;
-    this.hosted = membership(o.proposers, o.acceptors, o.learners);
-    this.current = { epoch: 0, from: 0, acceptors: this.hosted.acceptors, learners: this.hosted.learners };
+    const configured = membership(o.proposers, o.acceptors, o.learners);
+    // A data directory a cluster ran on records its members: reopened, it starts the newest view's (see writeMembers).
+    const record = o.storage === 'lmdb' && o.dataDir !== undefined ? readMembers(o.dataDir) : null;
+    if (record !== null && JSON.stringify(record.configured) !== JSON.stringify(configured)) {
+      const shape = (m: Membership) => `${m.proposers.length} proposers, ${m.acceptors.length} acceptors and ${m.learners.length} learners`;
+      throw new SynodError('SYNOD_INVALID_OPTIONS', `invalid createKvCluster options: data directory ${o.dataDir} holds a cluster created with ${shape(record.configured)}, not ${shape(configured)}; reopen it with the counts it was created with (its members now are those of view ${record.view.epoch}: acceptors ${record.view.acceptors.join(', ')}; learners ${record.view.learners.join(', ')})`);
+    }
+    if (record !== null && record.view.epoch > 0 && o.check) {
+      throw new SynodError('SYNOD_INVALID_OPTIONS', `invalid createKvCluster options: data directory ${o.dataDir} holds a cluster that was reconfigured (view ${record.view.epoch}), and the log safety checker cannot work out the views of a reopened log; reopen it with check: false`);
+    }
+    this.hosted = record?.hosted ?? configured;
+    this.current = record?.view ?? { epoch: 0, from: 0, acceptors: configured.acceptors, learners: configured.learners };
     this.placeSystems(o.systems, 'createKvCluster options');
     requireBuiltWorker();
-    this.config = mpConfig(this.members, { ...o.core, batchMax: o.batchMax, window: o.window, reads: o.reads });
+    // The protocol's configuration names view 0, the members the cluster was created with; later views come from the log.
+    this.config = mpConfig(configured, { ...o.core, batchMax: o.batchMax, window: o.window, reads: o.reads });
     const dir = clusterDataDir(o, 'synod-kv-', 'createKvCluster options');
     this.dataDir = dir.dataDir;
     this.ownsDataDir = dir.owned;
+    if (this.dataDir !== null) for (const id of retiredIds(this.dataDir)) this.retired.add(id);
     const registry = this.dataDir === null ? null : join(this.dataDir, REGISTRY_DIR);
     this.reopened = registry !== null && existsSync(registry) && readdirSync(registry).length > 0;
     // A fresh log may reconfigure: the checker judges each slot by its own view (α is the window), which it works out
@@ -391,7 +403,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       this.admin.down(e.id);
       this.emit('failed', e);
     });
-    for (const id of allActors(this.hosted)) this.used.add(id);
+    for (const id of [...allActors(this.hosted), ...this.retired]) this.used.add(id);
     this.replacer = o.replaceDeadAcceptors === false ? null : this.replacePolicy(o.replaceDeadAcceptors);
   }
 
@@ -430,13 +442,18 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
         // Sessions of an earlier client of the same data directory, which the learners may still hold, must not be mistaken for ours:
         // client ids start with this client's number in the directory, counted durably before any command is sent, then a random part.
         if (this.dataDir !== null) this.client.prefix = `${nextClientNumber(this.dataDir)}-${this.client.prefix}`;
+        this.recordMembers();
         await this.startActors(this.dataDir);
         await elected;
         this.client.start();
       } catch (err) {
         elected.catch(() => {});
         await this.close();
-        throw new SynodError('SYNOD_START_FAILED', `the key-value cluster did not start: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        const reconfigured =
+          this.reopened && this.current.epoch > 0
+            ? ` (this data directory's cluster was reconfigured to view ${this.current.epoch}: a restarted proposer finds that view through its own record of it, written once the log is compacted past the view's start, or else through a majority of the acceptors of the newest view it recorded, which may be retired; see "Reopening a data directory" in docs/kv-store.md)`
+            : '';
+        throw new SynodError('SYNOD_START_FAILED', `the key-value cluster did not start: ${err instanceof Error ? err.message : String(err)}${reconfigured}`, { cause: err });
       }
     })();
     return this.starting;
@@ -503,7 +520,10 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
    * while the new view starts). Calls are made one after the other. A
    * cluster reopened on a data directory an earlier cluster ran on
    * reconfigures only with `check: false` (the checker could not work out
-   * its views).
+   * its views). The data directory records the members at every step
+   * (`synod-members.json`), so a cluster reopened on it starts the newest
+   * view's actors, not the ones it was created with (see docs/kv-store.md
+   * for when its proposers can find that view).
    */
   reconfigure(change: KvReconfiguration): Promise<KvView> {
     this.reconfiguring++;
@@ -603,7 +623,10 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     let answer = first;
     while (answer.slot < answer.view.from) answer = await this.admin.send(clientId, reconfig);
     const made = reconfigMade(reconfig, first);
-    if (answer.view.epoch > this.current.epoch) this.current = answer.view;
+    if (answer.view.epoch > this.current.epoch) {
+      this.current = answer.view;
+      this.recordMembers();
+    }
     // Whatever the cluster runs beyond the newest view goes: the removed actors, or those brought in for a refused
     // reconfiguration (and any left by an earlier one that timed out).
     const view = this.current;
@@ -621,6 +644,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     for (const id of ids) this.used.add(id);
     const add = (role: 'acceptors' | 'learners', prefix: string) => [...this.hosted[role], ...ids.filter((id) => id.startsWith(prefix) && !this.hosted[role].includes(id))];
     this.hosted = { proposers: this.hosted.proposers, acceptors: add('acceptors', 'a'), learners: add('learners', 'l') };
+    // Recorded before they start: a cluster reopened after a crash here starts them too, whichever view the log ends up with.
+    this.recordMembers();
     await this.regroup();
     await Promise.all(ids.map((id) => this.supervisor.add(id)));
     if (this.closing !== null) throw new SynodError('SYNOD_CLOSED', 'the key-value cluster was closed during the reconfiguration');
@@ -643,6 +668,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.actorsChanged();
     // After close the stores stay as they are (a temporary directory is being removed).
     if (this.closing !== null) return;
+    // Recorded before their stores are renamed: a cluster reopened here never starts an actor whose store is retired.
+    this.recordMembers();
     if (this.dataDir !== null) for (const id of ids) retireActor(this.dataDir, id, this.storeOf(id), epoch);
     this.traceFault(`retired ${ids.join(', ')}`);
   }
@@ -658,6 +685,12 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private spares(): Membership {
     const configured = this.config.members;
     return { proposers: [], acceptors: this.hosted.acceptors.filter((id) => !configured.acceptors.includes(id)), learners: this.hosted.learners.filter((id) => !configured.learners.includes(id)) };
+  }
+
+  /** Records the members in the data directory (with LMDB storage), for a cluster reopened on it; not once closing. */
+  private recordMembers(): void {
+    if (this.dataDir === null || this.closing !== null) return;
+    writeMembers(this.dataDir, { configured: this.config.members, view: this.current, hosted: this.hosted });
   }
 
   /** Where actor `id` keeps its store (with LMDB storage). */

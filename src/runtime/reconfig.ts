@@ -14,6 +14,9 @@
  * a view that is the one asked for, right after the one it followed, means
  * it was done (the cluster makes one reconfiguration at a time).
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
 import type { ActorId, Membership } from '../core/ids.js';
 import type { Command } from '../core/multipaxos/types.js';
 import { reconfigProblem, type Reconfig } from '../core/multipaxos/views.js';
@@ -21,6 +24,8 @@ import { SynodError } from '../errors.js';
 import { REJECT_BACKOFF_MS } from './client/log-client.js';
 import type { KvView, ReconfigAnswer } from './mpwire.js';
 import type { HealthChange } from './health.js';
+import { writeFileDurably } from './storage/files.js';
+import { REGISTRY_DIR } from './storage/registry.js';
 
 /** What {@link KvCluster.reconfigure} changes: acceptors (`a1`, `a2`, ...) and learners (`l1`, ...) to bring in and to take out. */
 export interface KvReconfiguration {
@@ -343,4 +348,68 @@ export class AcceptorReplacer {
     for (const id of this.link.usedIds()) if (/^a[0-9]+$/.test(id)) top = Math.max(top, Number(id.slice(1)));
     return `a${top + 1}`;
   }
+}
+
+/** The file, in a cluster's data directory, that records its members (see {@link MembersRecord}). */
+export const MEMBERS_FILE = 'synod-members.json';
+
+/**
+ * What a data directory records of the cluster that runs on it, so that a
+ * cluster reopened on it after a reconfiguration starts the members of the
+ * newest view rather than the ones it was created with.
+ */
+export interface MembersRecord {
+  /** The members the cluster was created with: view 0, which the protocol's configuration names. */
+  readonly configured: Membership;
+  /** The newest view the cluster knew to decide. */
+  readonly view: KvView;
+  /** The actors it ran: the view's, with the proposers, and any a reconfiguration was bringing in or had not yet stopped. */
+  readonly hosted: Membership;
+}
+
+const ids = (prefix: string) => z.array(z.string().regex(new RegExp(`^${prefix}[1-9][0-9]{0,8}$`)));
+const membersSchema = z.strictObject({ proposers: ids('p'), acceptors: ids('a'), learners: ids('l') });
+const recordSchema = z.object({
+  format: z.literal('synod-members'),
+  version: z.literal(1),
+  configured: membersSchema,
+  view: z.strictObject({ epoch: z.number().int().min(0), from: z.number().int().min(0), acceptors: ids('a').min(1), learners: ids('l').min(1) }),
+  hosted: membersSchema,
+});
+
+/**
+ * The members recorded in data directory `dataDir`, or null when it holds
+ * no record (a fresh directory, or one an older version of synod wrote).
+ * Throws a SynodError (SYNOD_START_FAILED) naming the file when it cannot be
+ * read or is not a record.
+ */
+export function readMembers(dataDir: string): MembersRecord | null {
+  const file = join(dataDir, MEMBERS_FILE);
+  if (!existsSync(file)) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new SynodError('SYNOD_START_FAILED', `cannot read ${file}: ${(err as Error).message}; it records the cluster's members, so restore it (synod-registry/ lists every actor that has existed)`, { cause: err });
+  }
+  const result = recordSchema.safeParse(parsed);
+  if (!result.success) throw new SynodError('SYNOD_START_FAILED', `${file} does not record a cluster's members (${result.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ')}); restore it (synod-registry/ lists every actor that has existed)`);
+  const { configured, view, hosted } = result.data;
+  return { configured, view, hosted };
+}
+
+/** Records `record` in data directory `dataDir`, durably and atomically (temporary file, fsync, rename). Throws a StorageError (SYNOD_STORAGE_IO) if it cannot. */
+export function writeMembers(dataDir: string, record: MembersRecord): void {
+  const note = 'the members of the cluster on this data directory, rewritten after every reconfiguration; a cluster reopened here starts the hosted actors, in this view';
+  writeFileDurably(join(dataDir, MEMBERS_FILE), `${JSON.stringify({ format: 'synod-members', version: 1, ...record, note }, null, 2)}\n`);
+}
+
+/** The ids of the actors data directory `dataDir` has retired (their registry entries renamed `<id>.retired-<epoch>.json`). */
+export function retiredIds(dataDir: string): ActorId[] {
+  const registry = join(dataDir, REGISTRY_DIR);
+  if (!existsSync(registry)) return [];
+  return readdirSync(registry).flatMap((name) => {
+    const m = /^(.+)\.retired-[0-9]+\.json$/.exec(name);
+    return m === null ? [] : [m[1] as ActorId];
+  });
 }
