@@ -438,6 +438,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.starting ??= (async () => {
       // Listening before the actors start, since the first election can come before start() resolves.
       const elected = this.nextElection(this.options.startTimeoutMs);
+      // It may time out while the actors are still starting, before it is awaited: not an unhandled rejection.
+      elected.catch(() => {});
       try {
         // Sessions of an earlier client of the same data directory, which the learners may still hold, must not be mistaken for ours:
         // client ids start with this client's number in the directory, counted durably before any command is sent, then a random part.
@@ -447,7 +449,6 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
         await elected;
         this.client.start();
       } catch (err) {
-        elected.catch(() => {});
         await this.close();
         const reconfigured =
           this.reopened && this.current.epoch > 0

@@ -7,19 +7,7 @@
  * retired, and the cluster goes on (and reconfigures again from there).
  */
 import { describe, expect, it } from 'vitest';
-import { SynodError } from '../../src/errors.js';
-import { untilAnswered, withKv } from './fixtures/kv.js';
-
-/** The error `p` rejects with (it must reject). */
-async function rejection(p: Promise<unknown>): Promise<SynodError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(SynodError);
-    return err as SynodError;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection, untilAnswered, withKv } from './fixtures/kv.js';
 
 describe('a reconfiguration the log refuses, on worker threads', () => {
   it('rejects with SYNOD_RECONFIG_REFUSED, takes the newest view, and retires the actors not in it', async () => {

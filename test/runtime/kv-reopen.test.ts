@@ -13,19 +13,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createKvCluster } from '../../src/runtime/kv-cluster.js';
 import { MEMBERS_FILE } from '../../src/runtime/reconfig.js';
-import { SynodError } from '../../src/errors.js';
-import { withKv } from './fixtures/kv.js';
-
-/** The code and message `p` rejects with (it must reject). */
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(SynodError);
-    return `${(err as SynodError).code}: ${(err as Error).message}`;
-  }
-  throw new Error('expected a rejection');
-}
+import { refusal, withKv } from './fixtures/kv.js';
 
 describe('reopening a data directory after a reconfiguration', () => {
   it('starts the newest view\'s members, with the data there; retired actors stay retired', async () => {
