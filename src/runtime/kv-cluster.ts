@@ -644,9 +644,11 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     if (ids.length === 0) return;
     for (const id of ids) this.used.add(id);
     const add = (role: 'acceptors' | 'learners', prefix: string) => [...this.hosted[role], ...ids.filter((id) => id.startsWith(prefix) && !this.hosted[role].includes(id))];
-    this.hosted = { proposers: this.hosted.proposers, acceptors: add('acceptors', 'a'), learners: add('learners', 'l') };
-    // Recorded before they start: a cluster reopened after a crash here starts them too, whichever view the log ends up with.
-    this.recordMembers();
+    const hosted = { proposers: this.hosted.proposers, acceptors: add('acceptors', 'a'), learners: add('learners', 'l') };
+    // Recorded before they start (and before the cluster counts them, in case the record cannot be written): a cluster
+    // reopened after a crash here starts them too, whichever view the log ends up with.
+    this.recordMembers(hosted);
+    this.hosted = hosted;
     await this.regroup();
     await Promise.all(ids.map((id) => this.supervisor.add(id)));
     if (this.closing !== null) throw new SynodError('SYNOD_CLOSED', 'the key-value cluster was closed during the reconfiguration');
@@ -688,10 +690,10 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     return { proposers: [], acceptors: this.hosted.acceptors.filter((id) => !configured.acceptors.includes(id)), learners: this.hosted.learners.filter((id) => !configured.learners.includes(id)) };
   }
 
-  /** Records the members in the data directory (with LMDB storage), for a cluster reopened on it; not once closing. */
-  private recordMembers(): void {
+  /** Records the members, running `hosted`, in the data directory (with LMDB storage), for a cluster reopened on it; not once closing. */
+  private recordMembers(hosted: Membership = this.hosted): void {
     if (this.dataDir === null || this.closing !== null) return;
-    writeMembers(this.dataDir, { configured: this.config.members, view: this.current, hosted: this.hosted });
+    writeMembers(this.dataDir, { configured: this.config.members, view: this.current, hosted });
   }
 
   /** Where actor `id` keeps its store (with LMDB storage). */
