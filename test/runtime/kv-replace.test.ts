@@ -49,7 +49,9 @@ function fakeCluster() {
     replaced: (e) => replaced.push(e),
     failed: (e) => failed.push(e),
   };
-  return { link, calls, replaced, failed, state, view: () => view };
+  /** The replacements asked for so far, as [dead, fresh] pairs. */
+  const asked = () => calls.map((x) => [x.dead, x.fresh]);
+  return { link, calls, asked, replaced, failed, state, view: () => view };
 }
 
 describe('the replacement policy, without threads', () => {
@@ -72,7 +74,7 @@ describe('the replacement policy, without threads', () => {
     // Suspected, then dead: still down without a break.
     r.observed(change('a2', 'dead', Date.now(), 'suspected'));
     await vi.advanceTimersByTimeAsync(50);
-    expect(c.calls.map((x) => [x.dead, x.fresh])).toEqual([['a2', 'a4']]);
+    expect(c.asked()).toEqual([['a2', 'a4']]);
     (c.calls[0] as (typeof c.calls)[0]).resolve({ epoch: 1, from: 40, acceptors: ['a1', 'a3', 'a4'], learners: ['l1'] });
     await vi.advanceTimersByTimeAsync(500);
     expect(c.replaced).toEqual([{ removed: 'a2', added: 'a4', view: c.view(), downForMs: 100 }]);
@@ -95,7 +97,7 @@ describe('the replacement policy, without threads', () => {
     // The cluster pokes it when the reconfiguration settles.
     c.state.busy = false;
     r.poke();
-    expect(c.calls.map((x) => [x.dead, x.fresh])).toEqual([['a1', 'a4']]);
+    expect(c.asked()).toEqual([['a1', 'a4']]);
     r.close();
   });
 
@@ -106,25 +108,25 @@ describe('the replacement policy, without threads', () => {
     await vi.advanceTimersByTimeAsync(5);
     r.observed(change('a1', 'dead', Date.now()));
     await vi.advanceTimersByTimeAsync(100);
-    expect(c.calls.map((x) => [x.dead, x.fresh])).toEqual([['a3', 'a4']]);
+    expect(c.asked()).toEqual([['a3', 'a4']]);
     (c.calls[0] as (typeof c.calls)[0]).reject(new SynodError('SYNOD_TIMEOUT', 'no answer'));
     await vi.advanceTimersByTimeAsync(0);
     expect(c.failed.map((e) => [e.removed, e.added, (e.error as SynodError).code])).toEqual([['a3', 'a4', 'SYNOD_TIMEOUT']]);
     // a1 has waited longer now than a3 (whose clock restarted): a1 goes next, with a fresh id; a3's timed-out id is kept for it.
-    expect(c.calls.map((x) => [x.dead, x.fresh])).toEqual([['a3', 'a4'], ['a1', 'a5']]);
+    expect(c.asked()).toEqual([['a3', 'a4'], ['a1', 'a5']]);
     await vi.advanceTimersByTimeAsync(5);
     (c.calls[1] as (typeof c.calls)[0]).reject(new SynodError('SYNOD_RECONFIG_REFUSED', 'another view came first'));
     await vi.advanceTimersByTimeAsync(0);
     expect(c.calls).toHaveLength(2);
     // a3's clock restarted first: it goes next, once down for another `after`, with the id whose fate the log knows.
     await vi.advanceTimersByTimeAsync(5);
-    expect(c.calls.map((x) => [x.dead, x.fresh])).toEqual([['a3', 'a4'], ['a1', 'a5'], ['a3', 'a4']]);
+    expect(c.asked()).toEqual([['a3', 'a4'], ['a1', 'a5'], ['a3', 'a4']]);
     (c.calls[2] as (typeof c.calls)[0]).resolve({ epoch: 1, from: 40, acceptors: ['a1', 'a2', 'a4'], learners: ['l1'] });
     await vi.advanceTimersByTimeAsync(0);
     expect(c.calls).toHaveLength(3);
     // Then a1 again, with a fresh id (a5 was refused, and an id is used once).
     await vi.advanceTimersByTimeAsync(20);
-    expect(c.calls.map((x) => [x.dead, x.fresh]).at(-1)).toEqual(['a1', 'a6']);
+    expect(c.asked().at(-1)).toEqual(['a1', 'a6']);
     expect(c.replaced.map((e) => [e.removed, e.added])).toEqual([['a3', 'a4']]);
     r.close();
   });
