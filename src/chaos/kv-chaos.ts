@@ -47,6 +47,8 @@ export interface KvChaosReport {
   readonly restarts: Spread & { readonly planned: number };
   /** The replacements the script asked for: how many the log made, and how many it refused or that failed (all are settled before the end). */
   readonly reconfigurations: { readonly asked: number; readonly made: number; readonly notMade: number };
+  /** Every key read once after the faults (the reads are in the checked history): a read never answered fails the run. */
+  readonly finalReads: { readonly answered: number; readonly unanswered: number };
   /** The view at the end of the run. */
   readonly view: KvView;
   readonly violations: readonly Violation[];
@@ -54,6 +56,9 @@ export interface KvChaosReport {
   readonly schedule: KvSchedule;
   readonly timeline: readonly TimelineLine[];
 }
+
+/** How many times a final read is asked before the run counts it unanswered (each waits up to the client's timeout). */
+const FINAL_READ_ATTEMPTS = 6;
 
 /** What a client's wait yields when it gave up at the end of the run. */
 const GAVE_UP = Symbol('gave up');
@@ -241,17 +246,36 @@ export async function runKvChaos(o: KvChaosOptions): Promise<KvChaosReport> {
     const scriptDone = script();
     await Promise.all(Array.from({ length: o.clients }, (_, c) => client(c)));
     stop = true;
-    const history = kv.history();
     await scriptDone;
     const elapsedMs = performance.now() - start;
     // Every replacement asked for is settled by the log (made, or refused or timed out) before the cluster closes.
     await Promise.all(reconfigs);
+    // Nothing acknowledged is lost: once the faults are over, every key is read
+    // once. The reads are in the history, so the checker judges each against
+    // every write acknowledged before it. A read that times out is asked
+    // again (the cluster may still be electing); one never answered fails the run.
+    const finalReads = { answered: 0, unanswered: 0 };
+    for (let k = 0; k < o.keys; k++) {
+      let answered = false;
+      for (let attempt = 0; attempt < FINAL_READ_ATTEMPTS && !answered; attempt++) {
+        try {
+          await kv.get(`k${k}`);
+          answered = true;
+        } catch (err) {
+          note(`final read of k${k} (attempt ${attempt + 1}) failed: ${(err as Error).message}`);
+        }
+      }
+      if (answered) finalReads.answered++;
+      else finalReads.unanswered++;
+    }
+    note(`final reads after the faults: ${finalReads.answered} of ${o.keys} keys answered`);
+    const history = kv.history();
     const view = kv.view();
     await kv.close();
     const violations = [...kv.checker.violations];
     note(`stopped after ${done} operations; checking the history (${history.length} events) for linearizability`);
     const lin = checkLinearizable(history, { timeoutMs: 60_000 });
-    const ok = lin.ok && violations.length === 0;
+    const ok = lin.ok && violations.length === 0 && finalReads.unanswered === 0;
     note(`log safety: ${violations.length === 0 ? 'OK' : `${violations.length} violation(s)`}; linearizability: ${lin.status}`);
     return {
       ok,
@@ -268,6 +292,7 @@ export async function runKvChaos(o: KvChaosOptions): Promise<KvChaosReport> {
       crashes,
       restarts: { ...spread(recoveries), planned },
       reconfigurations,
+      finalReads,
       view,
       violations,
       linearizability: lin.ok ? { status: lin.status } : { status: lin.status, reason: lin.reason },

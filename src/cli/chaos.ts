@@ -71,8 +71,10 @@ systems s1, s2, ..., sK holding pK, aK and lK, and a system's crash takes
 all of its actors at once; --no-system-crashes leaves them out); and
 replacements of an acceptor or a learner by a fresh one (a4, l3, ...)
 through the log, as kv.reconfigure does, while the faults go on
-(--no-reconfig leaves them out). The verdict is the log safety checker's
-and the linearizability checker's on the recorded history; the summary
+(--no-reconfig leaves them out). After the faults every key is read once
+(a read never answered fails the run). The verdict is the log safety
+checker's and the linearizability checker's on the recorded history, final
+reads included, so an acknowledged write that was lost shows; the summary
 counts the replacements made and prints the final view.
 
 The seed fixes the fault schedule, not the interleaving of the threads: a
@@ -367,6 +369,7 @@ async function chaosKv(plan: Plan, flags: ChaosFlags): Promise<number> {
   w(`  restarts:        ${report.restarts.count} (${report.restarts.planned} planned); recovery p50 ${fmtMs(report.restarts.p50Ms)}, max ${fmtMs(report.restarts.maxMs)}`);
   const rc = report.reconfigurations;
   w(`  replacements:    ${rc.asked} asked, ${rc.made} made by the log, ${rc.notMade} not made (refused or failed)`);
+  w(`  final reads:     ${report.finalReads.answered} of ${report.finalReads.answered + report.finalReads.unanswered} keys answered after the faults${report.finalReads.unanswered > 0 ? ` (${report.finalReads.unanswered} NEVER ANSWERED)` : ''}`);
   w(`  final view:      ${report.view.epoch}, acceptors ${report.view.acceptors.join(', ')}; learners ${report.view.learners.join(', ')}`);
   w(`  log safety:      ${report.violations.length === 0 ? 'OK' : `${report.violations.length} VIOLATION(S)`}`);
   for (const v of report.violations) w(`    ${v.kind}: ${v.message}`);

@@ -144,9 +144,12 @@ describe('synod chaos: every switch off', () => {
   it('--protocol kv: crashes of every mode and pauses under load; the history is linearizable', async () => {
     const r = await synodAsync('chaos', '--protocol', 'kv', '--seed', '2', '--duration', '1500', '--clients', '4', '--json');
     expect(r.status, r.stderr).toBe(0);
-    const o = JSON.parse(r.stdout) as { ok: boolean; protocol: string; decisions: number; unknownOutcome: number; violations: unknown[]; linearizability: { status: string }; faults: Record<string, number>; crashes: Record<string, number> };
+    const o = JSON.parse(r.stdout) as { ok: boolean; protocol: string; decisions: number; unknownOutcome: number; finalReads: { answered: number; unanswered: number }; violations: unknown[]; linearizability: { status: string }; faults: Record<string, number>; crashes: Record<string, number> };
     expect(o).toMatchObject({ ok: true, protocol: 'kv', violations: [], linearizability: { status: 'linearizable' } });
     expect(o.decisions).toBeGreaterThan(0);
+    // After the faults every key is read once, inside the checked history.
+    expect(o.finalReads.unanswered).toBe(0);
+    expect(o.finalReads.answered).toBeGreaterThan(0);
     // The clients give up on what they wait for when the run ends: the checker saw operations with unknown outcomes.
     expect(o.unknownOutcome).toBeGreaterThan(0);
     expect(Object.keys(o.faults).filter((k) => k.startsWith('crash:')).length).toBeGreaterThan(0);
@@ -165,10 +168,11 @@ describe('synod chaos: every switch off', () => {
     writeFileSync(schedule, JSON.stringify({ format: 'synod-chaos-schedule', version: 1, protocol: 'kv', seed: null, cluster: { proposers: 2, acceptors: 3, learners: 2 }, clients: 4, keys: 3, steps }));
     const r = await synodAsync('chaos', '--schedule', schedule, '--decisions', '300', '--json');
     expect(r.status, r.stderr).toBe(0);
-    const o = JSON.parse(r.stdout) as { ok: boolean; violations: unknown[]; linearizability: { status: string }; faults: Record<string, number>; crashes: Record<string, number>; reconfigurations: { asked: number; made: number; notMade: number }; view: { epoch: number; acceptors: string[]; learners: string[] }; timeline: Array<{ text: string }> };
+    const o = JSON.parse(r.stdout) as { ok: boolean; violations: unknown[]; linearizability: { status: string }; faults: Record<string, number>; crashes: Record<string, number>; reconfigurations: { asked: number; made: number; notMade: number }; finalReads: { answered: number; unanswered: number }; view: { epoch: number; acceptors: string[]; learners: string[] }; timeline: Array<{ text: string }> };
     expect(o).toMatchObject({ ok: true, violations: [], linearizability: { status: 'linearizable' } });
     expect(o.faults).toMatchObject({ replace: 2, 'crash-system': 1, 'crash:exception': 1 });
     expect(o.reconfigurations).toEqual({ asked: 2, made: 2, notMade: 0 });
+    expect(o.finalReads).toEqual({ answered: 3, unanswered: 0 });
     expect(o.view).toMatchObject({ epoch: 2, acceptors: ['a1', 'a2', 'a4'], learners: ['l2', 'l3'] });
     // The system crash took p2, a2 and l2 down at once.
     expect((o.crashes.exit ?? 0) >= 3).toBe(true);
