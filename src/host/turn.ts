@@ -380,7 +380,7 @@ export class TurnHost<T extends ProtocolTypes> {
   private apply(e: T['effect']): void {
     this.io.applying?.(e);
     const h = this.protocol.classify(e);
-    switch (h.kind) {
+    switch (h.type) {
       case 'send': {
         if (!(this.options.lazyMs > 0 && this.protocol.lazy(this.state, this.config, h.to, h.msg))) {
           let i = 0;
