@@ -30,8 +30,15 @@
  * its protocol (so that the turn code is compiled before the first
  * requests), and waits for the 'init' message that makes it a given actor.
  * The supervisor keeps such a worker warm as a spare, so a restart does not
- * pay for booting a thread and loading lmdb. Inputs arriving before the
- * store is loaded wait.
+ * pay for booting a thread and loading lmdb. A worker an actor takes as it
+ * boots (no spare was ready; its WorkerBoot says `takenAtBoot`) skips all
+ * that: it loads what its actor needs as it starts, and collects and
+ * rehearses once the actor serves. Inputs arriving before the store is
+ * loaded wait.
+ *
+ * Shutdown: 'halt' parks the thread and says whether a write of the actor
+ * was still in flight; if none was, the supervisor starts the actor's
+ * successor without waiting for this thread to exit (Supervisor.halt).
  */
 import { parentPort, threadId, workerData, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
@@ -42,9 +49,9 @@ import type { ProtocolTypes } from '../src/host/protocol.js';
 import { TurnHost, type HostCrashPoint, type HostIO } from '../src/host/turn.js';
 import { linkDelays, type OutgoingLinks } from '../src/runtime/links.js';
 import type { PeerWatch } from '../src/runtime/supervisor.js';
-import { DESCRIBE_MAX_CHARS, type MpGroup, type MpWorkerInit } from '../src/runtime/mpwire.js';
+import type { MpGroup, MpWorkerInit } from '../src/runtime/mpwire.js';
 import { openEndpoint, type TransportEnd, type TransportEndpoint } from '../src/runtime/transports/index.js';
-import { toErrorData, type ActorCounters, type CrashHow, type WorkerBoot, type WorkerInit } from '../src/runtime/wire.js';
+import { DESCRIBE_MAX_CHARS, toErrorData, type ActorCounters, type CrashHow, type WorkerBoot, type WorkerInit } from '../src/runtime/wire.js';
 import { TraceBuffer, collectGarbage, envelope, injectCrash, unwrap } from '../src/runtime/worker-glue.js';
 import { Stamper } from '../src/runtime/stamps.js';
 import { loadMultiPaxosSide, preloadStorage, rehearseProtocol, synodWorkerSide, type WorkerSide } from '../src/runtime/worker-side.js';
@@ -63,6 +70,7 @@ type Start = (WorkerInit | MpWorkerInit) & Wiring;
 
 if (parentPort === null) throw new Error('workers/actor.js runs inside a worker thread; start actors with createCluster() or createKvCluster()');
 const main = parentPort;
+const boot = workerData as WorkerBoot | undefined;
 
 const peers = new Map<ActorId, TransportEndpoint<unknown>>();
 /** Messages that links since replaced could not decode (see `TransportEndpoint.undecodable`). */
@@ -90,6 +98,8 @@ let staged: Array<[ActorId, unknown[]]> = [];
 let stamps: Stamper | null = null;
 /** The actor's start, from 'init' until it has posted 'ready'; null before and after. */
 let starting: Promise<void> | null = null;
+/** Storage writes issued and not yet settled (see 'halt'). */
+let writing = 0;
 let driver: { readonly deliver: (via: ActorId, data: unknown) => void; readonly post: (m: { readonly type: string }) => void; readonly control: object } | null = null;
 
 /** Ends this worker on purpose, telling the supervisor why first (messages posted before exit are delivered before the exit event). */
@@ -147,7 +157,18 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
   const io: HostIO<T> = {
     random: Math.random,
     append(recs, done, failed) {
-      storage.append(recs).then(stamps === null ? done : stamps.append(recs, done), failed);
+      const written = stamps === null ? done : stamps.append(recs, done);
+      writing++;
+      storage.append(recs).then(
+        () => {
+          writing--;
+          written();
+        },
+        (err: unknown) => {
+          writing--;
+          failed(err);
+        },
+      );
     },
     send(to, msgs) {
       stamps?.outbound(to, msgs);
@@ -346,7 +367,10 @@ main.on('message', (m: { readonly type: string; readonly init?: Start; readonly 
   switch (m.type) {
     case 'init':
       starting = start(m.init as Start).then(
-        () => void (starting = null),
+        () => {
+          starting = null;
+          if (boot?.takenAtBoot === true) collectWhenIdle();
+        },
         (err: unknown) => die('exception', err),
       );
       return;
@@ -354,7 +378,7 @@ main.on('message', (m: { readonly type: string; readonly init?: Start; readonly 
       return connect(m.peer as ActorId, m.end as TransportEnd);
     case 'halt':
       // Runs only between event-loop callbacks, never inside a native call. The wait never ends: the supervisor terminates the thread.
-      main.postMessage({ type: 'halted' });
+      main.postMessage({ type: 'halted', quiet: quiet() });
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
       return;
     default:
@@ -363,6 +387,19 @@ main.on('message', (m: { readonly type: string; readonly init?: Start; readonly 
       else early?.push(() => driver?.post(m));
   }
 });
+/**
+ * Whether nothing of this actor can reach its store once the thread parks:
+ * no write in flight (lmdb-js would commit it on its own thread), no start
+ * under way, and a store that writes only when asked (the lazy-flush
+ * experiment writes later, on its own). A spare has no store. See
+ * Supervisor.halt, which then starts the actor's successor at once.
+ */
+function quiet(): boolean {
+  if (init === undefined) return true;
+  const spec = init.storage;
+  return starting === null && writing === 0 && !(spec.kind === 'lmdb' && spec.lazyFlushMs !== undefined);
+}
+
 /**
  * Runs the worker's one full collection (see collectGarbage), then its
  * rehearsal (see WorkerSide.rehearse), once it is idle: at once in a spare,
@@ -376,9 +413,10 @@ function collectWhenIdle(): void {
   setImmediate(() => {
     if (starting !== null) return void starting.then(collectWhenIdle);
     collectGarbage();
-    void rehearseProtocol(workerData as WorkerBoot | undefined);
+    void rehearseProtocol(boot);
   });
 }
 
 // Loaded only now that 'halt' is answered: see the module comment. A spare worker does lmdb's per-thread set-up now, off the path of the restart that will take it.
-void preloadStorage(workerData as WorkerBoot | undefined).then(collectWhenIdle);
+// A worker taken as it boots loads what its actor needs as it starts, and is idle only once that actor serves.
+if (boot?.takenAtBoot !== true) void preloadStorage(boot).then(collectWhenIdle);
