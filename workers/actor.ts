@@ -46,6 +46,7 @@ import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
 import type { ActorId } from '../src/core/ids.js';
 import { FailureDetector, PING } from '../src/host/failure-detector.js';
 import type { ProtocolTypes } from '../src/host/protocol.js';
+import { stopRehearsals } from '../src/host/rehearse.js';
 import { TurnHost, type HostCrashPoint, type HostIO } from '../src/host/turn.js';
 import { linkDelays, type OutgoingLinks } from '../src/runtime/links.js';
 import type { PeerWatch } from '../src/runtime/supervisor.js';
@@ -366,6 +367,8 @@ async function start(given: Start): Promise<void> {
 main.on('message', (m: { readonly type: string; readonly init?: Start; readonly peer?: ActorId; readonly end?: TransportEnd }) => {
   switch (m.type) {
     case 'init':
+      // A spare's rehearsal is idle work: the actor taking it does not wait for it.
+      stopRehearsals();
       starting = start(m.init as Start).then(
         () => {
           starting = null;
