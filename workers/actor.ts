@@ -54,7 +54,7 @@ import type { MpGroup, MpWorkerInit } from '../src/runtime/mpwire.js';
 import { openEndpoint, type TransportEnd, type TransportEndpoint } from '../src/runtime/transports/index.js';
 import { DESCRIBE_MAX_CHARS, toErrorData, type ActorCounters, type CrashHow, type WorkerBoot, type WorkerInit } from '../src/runtime/wire.js';
 import { TraceBuffer, collectGarbage, envelope, injectCrash, unwrap } from '../src/runtime/worker-glue.js';
-import { Stamper } from '../src/runtime/stamps.js';
+import type { Stamper } from '../src/runtime/stamps.js';
 import { loadMultiPaxosSide, preloadStorage, rehearseProtocol, synodWorkerSide, type WorkerSide } from '../src/runtime/worker-side.js';
 
 // The UMD adapter sets module.exports to the function, but its typings
@@ -152,7 +152,8 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
   const timers = new Map<string, NodeJS.Timeout>();
   let drainScheduled = false;
   const tracing = given.trace;
-  stamps = 'stamps' in given && given.stamps === true ? new Stamper(given.id) : null;
+  // Loaded only when asked for: most actors never stamp.
+  stamps = 'stamps' in given && given.stamps === true ? new (await import('../src/runtime/stamps.js')).Stamper(given.id) : null;
   const describeSend = (to: ActorId, msg: T['message']): string => protocol.describe.message(msg, to);
 
   const io: HostIO<T> = {
