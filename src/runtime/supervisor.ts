@@ -16,7 +16,10 @@
  * sibling) is not a crash: `terminate()` makes a worker exit with code 1 just
  * like a crash, so each life records that it was asked to stop. Every
  * terminate() is preceded by parking the thread (see halt), because one
- * landing inside a native lmdb call aborts the whole process.
+ * landing inside a native lmdb call aborts the whole process. An actor whose
+ * thread parks with no storage write in flight is gone at once: its
+ * successor starts without waiting for the thread's exit, and the thread is
+ * torn down once no actor is starting.
  *
  * `spares` workers (default 1) are kept booted, with the storage modules
  * their cluster's actors need loaded ({@link SupervisedActors.boot}) and a
@@ -484,6 +487,7 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     slot.status = 'starting';
     const ends: Record<ActorId, TransportEnd> = {};
     const transfer: MessagePort[] = [];
+    const connects: Array<() => void> = [];
     for (const peer of this.actors.peersOf(slot.id)) {
       // A peer without a worker gets its link to us when it starts.
       const other = this.slots.get(peer)?.life;
@@ -495,13 +499,15 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
       const [mine, theirs] = pair.ends;
       ends[peer] = mine;
       transfer.push(...transferListOf(mine));
-      other.worker.postMessage({ type: 'connect', peer: slot.id, end: theirs } satisfies SupervisorToWorker<P>, transferListOf(theirs));
+      connects.push(() => other.worker.postMessage({ type: 'connect', peer: slot.id, end: theirs } satisfies SupervisorToWorker<P>, transferListOf(theirs)));
     }
     const { port1: controlPort, port2: workerControl } = new MessageChannel();
     const watch: PeerWatch = this.detector === null ? null : { ...this.detector, peers: this.actors.peersOf(slot.id) };
     const init = { ...this.actors.initOf(slot.id, slot.incarnation), ends, control: workerControl, watch };
     const { worker, exited } = this.spares.shift() ?? this.boot(true);
     worker.postMessage({ type: 'init', init } satisfies SupervisorToWorker<P>, [workerControl, ...transfer]);
+    // The peers hear of the new links after the actor does: its start is the restart's critical path, theirs is not.
+    for (const post of connects) post();
     const life: Life<P['control']> = {
       worker,
       exited,
