@@ -323,8 +323,9 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
     },
   };
   Comlink.expose(driver.control, nodeEndpoint(given.control));
-  if (given.watch !== null) watchPeers(given.watch);
   main.postMessage({ type: 'ready', threadId, record: side.recovered(host.state, records) });
+  // After 'ready', which it need not delay: nothing (a regroup call included) can come in between, this turn being synchronous.
+  if (given.watch !== null) watchPeers(given.watch);
   // `start` arms the core's timers; it comes before anything that queued while the store loaded.
   host.start();
   const waiting = early ?? [];
