@@ -55,7 +55,7 @@ import { openEndpoint, type TransportEnd, type TransportEndpoint } from '../src/
 import { DESCRIBE_MAX_CHARS, toErrorData, type ActorCounters, type CrashHow, type WorkerBoot, type WorkerInit } from '../src/runtime/wire.js';
 import { TraceBuffer, collectGarbage, envelope, injectCrash, unwrap } from '../src/runtime/worker-glue.js';
 import type { Stamper } from '../src/runtime/stamps.js';
-import { loadMultiPaxosSide, preloadStorage, rehearseProtocol, synodWorkerSide, type WorkerSide } from '../src/runtime/worker-side.js';
+import { loadLog, loadMultiPaxosSide, preloadStorage, rehearseProtocol, synodWorkerSide, type WorkerSide } from '../src/runtime/worker-side.js';
 
 // The UMD adapter sets module.exports to the function, but its typings
 // declare an ES default export, which NodeNext then types as a namespace.
@@ -423,5 +423,6 @@ function collectWhenIdle(): void {
 }
 
 // Loaded only now that 'halt' is answered: see the module comment. A spare worker does lmdb's per-thread set-up now, off the path of the restart that will take it.
-// A worker taken as it boots loads what its actor needs as it starts, and is idle only once that actor serves.
+// A worker taken as it boots loads only what its actor needs (a key-value actor's two module trees side by side, not one after the other), and is idle only once that actor serves.
 if (boot?.takenAtBoot !== true) void preloadStorage(boot).then(collectWhenIdle);
+else if (boot.protocol === 'multipaxos') void Promise.all([loadMultiPaxosSide(), loadLog()]).catch(() => {});
