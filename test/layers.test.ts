@@ -92,8 +92,8 @@ const LAYERS: Readonly<Record<string, Layer>> = {
   },
   bench: {
     also: ['bench/lib', 'bench/paths'],
-    mayImport: ['src/core', 'src/machines', 'src/check', 'src/trace', 'src/sim', 'src/runtime', 'src/runtime/storage', 'src/runtime/transports', 'src/util', 'src/errors.ts'],
-    why: 'Benchmarks measure the library; they start workers by file path (src/util), never import them, and are run by the command, never run it.',
+    mayImport: ['src/core', 'src/machines', 'src/host', 'src/check', 'src/trace', 'src/sim', 'src/runtime', 'src/runtime/storage', 'src/runtime/transports', 'src/util', 'src/errors.ts'],
+    why: 'Benchmarks measure the library (mp-core drives the turn host directly, without threads); they start workers by file path (src/util), never import them, and are run by the command, never run it.',
   },
   'src/cli': {
     mayImport: [...LIBRARY, 'bench'],

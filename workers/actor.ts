@@ -30,8 +30,15 @@
  * its protocol (so that the turn code is compiled before the first
  * requests), and waits for the 'init' message that makes it a given actor.
  * The supervisor keeps such a worker warm as a spare, so a restart does not
- * pay for booting a thread and loading lmdb. Inputs arriving before the
- * store is loaded wait.
+ * pay for booting a thread and loading lmdb. A worker an actor takes as it
+ * boots (no spare was ready; its WorkerBoot says `takenAtBoot`) skips all
+ * that: it loads what its actor needs as it starts, and collects and
+ * rehearses once the actor serves. Inputs arriving before the store is
+ * loaded wait.
+ *
+ * Shutdown: 'halt' parks the thread and says whether a write of the actor
+ * was still in flight; if none was, the supervisor starts the actor's
+ * successor without waiting for this thread to exit (Supervisor.halt).
  */
 import { parentPort, threadId, workerData, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
@@ -39,15 +46,16 @@ import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
 import type { ActorId } from '../src/core/ids.js';
 import { FailureDetector, PING } from '../src/host/failure-detector.js';
 import type { ProtocolTypes } from '../src/host/protocol.js';
+import { stopRehearsals } from '../src/host/rehearse.js';
 import { TurnHost, type HostCrashPoint, type HostIO } from '../src/host/turn.js';
 import { linkDelays, type OutgoingLinks } from '../src/runtime/links.js';
 import type { PeerWatch } from '../src/runtime/supervisor.js';
-import { DESCRIBE_MAX_CHARS, type MpGroup, type MpWorkerInit } from '../src/runtime/mpwire.js';
+import type { MpGroup, MpWorkerInit } from '../src/runtime/mpwire.js';
 import { openEndpoint, type TransportEnd, type TransportEndpoint } from '../src/runtime/transports/index.js';
-import { toErrorData, type ActorCounters, type CrashHow, type WorkerBoot, type WorkerInit } from '../src/runtime/wire.js';
+import { DESCRIBE_MAX_CHARS, toErrorData, type ActorCounters, type CrashHow, type WorkerBoot, type WorkerInit } from '../src/runtime/wire.js';
 import { TraceBuffer, collectGarbage, envelope, injectCrash, unwrap } from '../src/runtime/worker-glue.js';
-import { Stamper } from '../src/runtime/stamps.js';
-import { loadMultiPaxosSide, preloadStorage, rehearseProtocol, synodWorkerSide, type WorkerSide } from '../src/runtime/worker-side.js';
+import type { Stamper } from '../src/runtime/stamps.js';
+import { loadLog, loadMultiPaxosSide, preloadStorage, rehearseProtocol, synodWorkerSide, type WorkerSide } from '../src/runtime/worker-side.js';
 
 // The UMD adapter sets module.exports to the function, but its typings
 // declare an ES default export, which NodeNext then types as a namespace.
@@ -63,6 +71,7 @@ type Start = (WorkerInit | MpWorkerInit) & Wiring;
 
 if (parentPort === null) throw new Error('workers/actor.js runs inside a worker thread; start actors with createCluster() or createKvCluster()');
 const main = parentPort;
+const boot = workerData as WorkerBoot | undefined;
 
 const peers = new Map<ActorId, TransportEndpoint<unknown>>();
 /** Messages that links since replaced could not decode (see `TransportEndpoint.undecodable`). */
@@ -90,6 +99,8 @@ let staged: Array<[ActorId, unknown[]]> = [];
 let stamps: Stamper | null = null;
 /** The actor's start, from 'init' until it has posted 'ready'; null before and after. */
 let starting: Promise<void> | null = null;
+/** Storage writes issued and not yet settled (see 'halt'). */
+let writing = 0;
 let driver: { readonly deliver: (via: ActorId, data: unknown) => void; readonly post: (m: { readonly type: string }) => void; readonly control: object } | null = null;
 
 /** Ends this worker on purpose, telling the supervisor why first (messages posted before exit are delivered before the exit event). */
@@ -141,13 +152,25 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
   const timers = new Map<string, NodeJS.Timeout>();
   let drainScheduled = false;
   const tracing = given.trace;
-  stamps = 'stamps' in given && given.stamps === true ? new Stamper(given.id) : null;
+  // Loaded only when asked for: most actors never stamp.
+  stamps = 'stamps' in given && given.stamps === true ? new (await import('../src/runtime/stamps.js')).Stamper(given.id) : null;
   const describeSend = (to: ActorId, msg: T['message']): string => protocol.describe.message(msg, to);
 
   const io: HostIO<T> = {
     random: Math.random,
     append(recs, done, failed) {
-      storage.append(recs).then(stamps === null ? done : stamps.append(recs, done), failed);
+      const written = stamps === null ? done : stamps.append(recs, done);
+      writing++;
+      storage.append(recs).then(
+        () => {
+          writing--;
+          written();
+        },
+        (err: unknown) => {
+          writing--;
+          failed(err);
+        },
+      );
     },
     send(to, msgs) {
       stamps?.outbound(to, msgs);
@@ -300,8 +323,9 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
     },
   };
   Comlink.expose(driver.control, nodeEndpoint(given.control));
-  if (given.watch !== null) watchPeers(given.watch);
   main.postMessage({ type: 'ready', threadId, record: side.recovered(host.state, records) });
+  // After 'ready', which it need not delay: nothing (a regroup call included) can come in between, this turn being synchronous.
+  if (given.watch !== null) watchPeers(given.watch);
   // `start` arms the core's timers; it comes before anything that queued while the store loaded.
   host.start();
   const waiting = early ?? [];
@@ -345,8 +369,13 @@ async function start(given: Start): Promise<void> {
 main.on('message', (m: { readonly type: string; readonly init?: Start; readonly peer?: ActorId; readonly end?: TransportEnd }) => {
   switch (m.type) {
     case 'init':
+      // A spare's rehearsal is idle work: the actor taking it does not wait for it.
+      stopRehearsals();
       starting = start(m.init as Start).then(
-        () => void (starting = null),
+        () => {
+          starting = null;
+          if (boot?.takenAtBoot === true) collectWhenIdle();
+        },
         (err: unknown) => die('exception', err),
       );
       return;
@@ -354,7 +383,7 @@ main.on('message', (m: { readonly type: string; readonly init?: Start; readonly 
       return connect(m.peer as ActorId, m.end as TransportEnd);
     case 'halt':
       // Runs only between event-loop callbacks, never inside a native call. The wait never ends: the supervisor terminates the thread.
-      main.postMessage({ type: 'halted' });
+      main.postMessage({ type: 'halted', quiet: quiet() });
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
       return;
     default:
@@ -363,6 +392,19 @@ main.on('message', (m: { readonly type: string; readonly init?: Start; readonly 
       else early?.push(() => driver?.post(m));
   }
 });
+/**
+ * Whether nothing of this actor can reach its store once the thread parks:
+ * no write in flight (lmdb-js would commit it on its own thread), no start
+ * under way, and a store that writes only when asked (the lazy-flush
+ * experiment writes later, on its own). A spare has no store. See
+ * Supervisor.halt, which then starts the actor's successor at once.
+ */
+function quiet(): boolean {
+  if (init === undefined) return true;
+  const spec = init.storage;
+  return starting === null && writing === 0 && !(spec.kind === 'lmdb' && spec.lazyFlushMs !== undefined);
+}
+
 /**
  * Runs the worker's one full collection (see collectGarbage), then its
  * rehearsal (see WorkerSide.rehearse), once it is idle: at once in a spare,
@@ -376,9 +418,11 @@ function collectWhenIdle(): void {
   setImmediate(() => {
     if (starting !== null) return void starting.then(collectWhenIdle);
     collectGarbage();
-    void rehearseProtocol(workerData as WorkerBoot | undefined);
+    void rehearseProtocol(boot);
   });
 }
 
 // Loaded only now that 'halt' is answered: see the module comment. A spare worker does lmdb's per-thread set-up now, off the path of the restart that will take it.
-void preloadStorage(workerData as WorkerBoot | undefined).then(collectWhenIdle);
+// A worker taken as it boots loads only what its actor needs (a key-value actor's two module trees side by side, not one after the other), and is idle only once that actor serves.
+if (boot?.takenAtBoot !== true) void preloadStorage(boot).then(collectWhenIdle);
+else if (boot.protocol === 'multipaxos') void Promise.all([loadMultiPaxosSide(), loadLog()]).catch(() => {});

@@ -1,7 +1,9 @@
 /**
  * Chaos on the Multi-Paxos key-value cluster: clients doing get, put and cas
  * for a duration while a script crashes actors (every crash mode, the leader
- * often), restarts and pauses them, partitions them and makes links lossy. At the end the log safety checker and the
+ * often) and whole systems, restarts and pauses them, partitions them, makes
+ * links lossy and replaces acceptors and learners through the log
+ * (`reconfigure`). At the end the log safety checker and the
  * linearizability checker of the recorded history give the verdict.
  * Partitions and lossy links come and heal too.
  */
@@ -9,8 +11,9 @@ import { checkLinearizable, type LinearizabilityResult } from '../check/lineariz
 import type { Violation } from '../check/types.js';
 import type { Value } from '../core/value.js';
 import { createKvCluster, type KvCluster } from '../runtime/kv-cluster.js';
+import type { KvView } from '../runtime/mpwire.js';
 import { spread, type Spread } from './run.js';
-import { describeStep, faultKindsOf, kvSchedule, type ClusterShape, type FaultKind, type KvSchedule, type KvStep } from './schedule.js';
+import { describeStep, faultKindsOf, kvSchedule, kvSystems, type ClusterShape, type FaultKind, type KvSchedule, type KvStep } from './schedule.js';
 import type { TimelineLine } from './single.js';
 
 export interface KvChaosOptions {
@@ -42,11 +45,20 @@ export interface KvChaosReport {
   readonly faultsWithoutEffect: number;
   readonly crashes: Readonly<Record<string, number>>;
   readonly restarts: Spread & { readonly planned: number };
+  /** The replacements the script asked for: how many the log made, and how many it refused or that failed (all are settled before the end). */
+  readonly reconfigurations: { readonly asked: number; readonly made: number; readonly notMade: number };
+  /** Every key read once after the faults (the reads are in the checked history): a read never answered fails the run. */
+  readonly finalReads: { readonly answered: number; readonly unanswered: number };
+  /** The view at the end of the run. */
+  readonly view: KvView;
   readonly violations: readonly Violation[];
   readonly linearizability: { status: LinearizabilityResult['status']; reason?: string };
   readonly schedule: KvSchedule;
   readonly timeline: readonly TimelineLine[];
 }
+
+/** How many times a final read is asked before the run counts it unanswered (each waits up to the client's timeout). */
+const FINAL_READ_ATTEMPTS = 6;
 
 /** What a client's wait yields when it gave up at the end of the run. */
 const GAVE_UP = Symbol('gave up');
@@ -71,6 +83,7 @@ export async function runKvChaos(o: KvChaosOptions): Promise<KvChaosReport> {
     timeoutMs: 10_000,
     retryMs: 250,
     supervisor: { maxRestarts: 1000, windowMs: 1000 },
+    systems: kvSystems(o.cluster),
   });
   const start = performance.now();
   const faults: Partial<Record<FaultKind, number>> = {};
@@ -87,6 +100,17 @@ export async function runKvChaos(o: KvChaosOptions): Promise<KvChaosReport> {
   const ran: KvStep[] = [];
   /** Actors the script paused and has not resumed yet. */
   const paused = new Set<string>();
+  /** The replacements asked for, still running or settled. */
+  const reconfigs: Array<Promise<void>> = [];
+  const reconfigurations = { asked: 0, made: 0, notMade: 0 };
+  /** Where actor `id` is in its life cycle, or null if the cluster has no such actor (one a replacement has not brought in yet). */
+  const statusOf = (id: string) => {
+    try {
+      return kv.status(id);
+    } catch {
+      return null;
+    }
+  };
   try {
     note(`kv cluster up: ${o.cluster.proposers} proposers, ${o.cluster.acceptors} acceptors, ${o.cluster.learners} learners; ${o.clients} clients on ${o.keys} keys`);
     kv.on('elected', (e) => {
@@ -149,6 +173,35 @@ export async function runKvChaos(o: KvChaosOptions): Promise<KvChaosReport> {
           await sleep(Math.max(0, left));
           continue;
         }
+        if (step.op === 'replace') {
+          // Started, not awaited: the script goes on while the log changes its members, as faults would.
+          faults.replace = (faults.replace ?? 0) + 1;
+          reconfigurations.asked++;
+          note(`inject: ${describeStep(step)} (reconfigure: add ${step.by}, remove ${step.actor})`);
+          reconfigs.push(
+            kv.reconfigure({ add: [step.by], remove: [step.actor] }).then(
+              (view) => {
+                reconfigurations.made++;
+                note(`view ${view.epoch} decides from slot ${view.from}: acceptors ${view.acceptors.join(', ')}; learners ${view.learners.join(', ')} (${step.actor} replaced by ${step.by})`);
+              },
+              (err: Error) => {
+                reconfigurations.notMade++;
+                note(`the replacement of ${step.actor} by ${step.by} was not made: ${err.message}`);
+              },
+            ),
+          );
+          continue;
+        }
+        if (step.op === 'crash-system') {
+          faults['crash-system'] = (faults['crash-system'] ?? 0) + 1;
+          note(`inject: ${describeStep(step)}`);
+          try {
+            await kv.crashSystem(step.system, step.how);
+          } catch (err) {
+            note(`crash of system ${step.system} failed: ${(err as Error).message}`);
+          }
+          continue;
+        }
         if (step.op === 'partition' || step.op === 'heal' || step.op === 'link') {
           for (const k of faultKindsOf(step)) faults[k] = (faults[k] ?? 0) + 1;
           note(`inject: ${describeStep(step)}`);
@@ -169,10 +222,10 @@ export async function runKvChaos(o: KvChaosOptions): Promise<KvChaosReport> {
           note(`inject: ${describeStep(step)} (no effect: no leader right now)`);
           continue;
         }
-        const status = kv.status(id);
+        const status = statusOf(id);
         const up = status === 'running' || status === 'starting';
         if (!up) faultsWithoutEffect++;
-        note(`inject: ${describeStep({ ...step, actor: step.actor === 'leader' ? `${id} (the leader)` : id } as KvStep)}${up ? '' : ` (no effect: ${id} is ${status})`}`);
+        note(`inject: ${describeStep({ ...step, actor: step.actor === 'leader' ? `${id} (the leader)` : id } as KvStep)}${up ? '' : ` (no effect: ${status === null ? `${id} is not in the cluster (yet)` : `${id} is ${status}`})`}`);
         if (!up) continue;
         try {
           if (step.op === 'crash') await kv.crash(id, step.how);
@@ -193,14 +246,36 @@ export async function runKvChaos(o: KvChaosOptions): Promise<KvChaosReport> {
     const scriptDone = script();
     await Promise.all(Array.from({ length: o.clients }, (_, c) => client(c)));
     stop = true;
-    const history = kv.history();
     await scriptDone;
     const elapsedMs = performance.now() - start;
+    // Every replacement asked for is settled by the log (made, or refused or timed out) before the cluster closes.
+    await Promise.all(reconfigs);
+    // Nothing acknowledged is lost: once the faults are over, every key is read
+    // once. The reads are in the history, so the checker judges each against
+    // every write acknowledged before it. A read that times out is asked
+    // again (the cluster may still be electing); one never answered fails the run.
+    const finalReads = { answered: 0, unanswered: 0 };
+    for (let k = 0; k < o.keys; k++) {
+      let answered = false;
+      for (let attempt = 0; attempt < FINAL_READ_ATTEMPTS && !answered; attempt++) {
+        try {
+          await kv.get(`k${k}`);
+          answered = true;
+        } catch (err) {
+          note(`final read of k${k} (attempt ${attempt + 1}) failed: ${(err as Error).message}`);
+        }
+      }
+      if (answered) finalReads.answered++;
+      else finalReads.unanswered++;
+    }
+    note(`final reads after the faults: ${finalReads.answered} of ${o.keys} keys answered`);
+    const history = kv.history();
+    const view = kv.view();
     await kv.close();
     const violations = [...kv.checker.violations];
     note(`stopped after ${done} operations; checking the history (${history.length} events) for linearizability`);
     const lin = checkLinearizable(history, { timeoutMs: 60_000 });
-    const ok = lin.ok && violations.length === 0;
+    const ok = lin.ok && violations.length === 0 && finalReads.unanswered === 0;
     note(`log safety: ${violations.length === 0 ? 'OK' : `${violations.length} violation(s)`}; linearizability: ${lin.status}`);
     return {
       ok,
@@ -216,6 +291,9 @@ export async function runKvChaos(o: KvChaosOptions): Promise<KvChaosReport> {
       faultsWithoutEffect,
       crashes,
       restarts: { ...spread(recoveries), planned },
+      reconfigurations,
+      finalReads,
+      view,
       violations,
       linearizability: lin.ok ? { status: lin.status } : { status: lin.status, reason: lin.reason },
       schedule: kvSchedule(o.seed, o.cluster, o.clients, o.keys, ran),

@@ -30,13 +30,18 @@
  *     { "op": "heal" }
  *     { "op": "link", "from": "p1", "to": "a2", "drop": 0.5, "dup": 0, "delay": 0, "delayMs": 10 }
  *     { "op": "pause", "actor": "a1" }   { "op": "resume", "actor": "a1" }
+ *     { "op": "replace", "actor": "a2", "by": "a4" }             kv: reconfigure({ add: [by], remove: [actor] })
+ *     { "op": "crash-system", "system": "s2", "how": "exception" | "exit" | "terminate" }   kv: every actor on it at once
  *
  * Steps run in order; only `wait` and `await` take time. `await` waits for:
  * `chosen` (the checker saw a value accepted by a majority at one ballot),
  * `decided` (every learner decided), `answered` (every proposal so far got
  * its answer), `up` (every actor serving). In a kv schedule an actor may be
  * `"leader"` (whoever leads when the step runs) in crash, restart, pause
- * and resume steps; kv has no propose or await steps.
+ * and resume steps; kv has no propose or await steps. A kv cluster's actors
+ * are placed on systems s1, s2, ... ({@link kvSystems}: sK holds pK, aK and
+ * lK, those that exist); a `replace` step brings in `by`, an acceptor or
+ * learner id never named before, which later steps may name.
  */
 import { z } from 'zod';
 import { Prng } from '../util/prng.js';
@@ -64,6 +69,11 @@ const restartStep = z.strictObject({ op: z.literal('restart'), actor });
 const waitStep = z.strictObject({ op: z.literal('wait'), ms });
 const pauseStep = z.strictObject({ op: z.literal('pause'), actor });
 const resumeStep = z.strictObject({ op: z.literal('resume'), actor });
+/** The crash modes that act at once, which a whole system's crash uses. */
+export const SYSTEM_CRASH_MODES = ['exception', 'exit', 'terminate'] as const;
+const member = z.string().regex(/^[al][1-9]\d*$/, 'an acceptor or learner id such as a2 or l1');
+const replaceStep = z.strictObject({ op: z.literal('replace'), actor: member, by: member });
+const crashSystemStep = z.strictObject({ op: z.literal('crash-system'), system: z.string().regex(/^s[1-9]\d*$/, 'a system name such as s1'), how: z.enum(SYSTEM_CRASH_MODES) });
 
 const partitionStep = z.strictObject({ op: z.literal('partition'), sides: z.tuple([z.array(actor).min(1), z.array(actor).min(1)]) });
 const healStep = z.strictObject({ op: z.literal('heal') });
@@ -91,6 +101,8 @@ const kvStepSchema = z.discriminatedUnion('op', [
   restartStep.extend({ actor: kvActor }),
   pauseStep.extend({ actor: kvActor }),
   resumeStep.extend({ actor: kvActor }),
+  replaceStep,
+  crashSystemStep,
 ]);
 
 /** One step of a single-decree round's script. */
@@ -150,8 +162,11 @@ export function validateSchedule(input: unknown): Schedule {
   }
   const s = result.data;
   const problems: string[] = [];
+  /** Ids a kv `replace` step brought in, known to the steps after it. */
+  const added = new Set<string>();
   const known = (id: string) => {
     if (id === 'leader' && s.protocol === 'kv') return true;
+    if (added.has(id)) return true;
     const n = Number(id.slice(1));
     const limit = id[0] === 'p' ? s.cluster.proposers : id[0] === 'a' ? s.cluster.acceptors : s.cluster.learners;
     return n >= 1 && n <= limit;
@@ -178,6 +193,15 @@ export function validateSchedule(input: unknown): Schedule {
         check(`${path}.to`, step.to);
         if (step.from === step.to) problems.push(`${path}: a link joins two different actors`);
         return;
+      case 'replace':
+        check(`${path}.actor`, step.actor);
+        if (known(step.by)) problems.push(`${path}.by: ${step.by} is an actor already; a replacement brings in an id never named before`);
+        else if (step.by[0] !== step.actor[0]) problems.push(`${path}.by: ${step.by} does not have the role of ${step.actor} (an acceptor is replaced by an acceptor, a learner by a learner)`);
+        added.add(step.by);
+        return;
+      case 'crash-system':
+        if (!Object.hasOwn(kvSystems(s.cluster), step.system)) problems.push(`${path}.system: no system ${step.system}; the systems are ${Object.keys(kvSystems(s.cluster)).join(', ')}`);
+        return;
       default:
         return;
     }
@@ -200,7 +224,7 @@ export function parseSchedule(text: string): Schedule {
 }
 
 /** The fault kinds a summary counts. Link faults count per kind they set (drop, dup, delay). */
-export type FaultKind = `crash:${CrashMode}` | 'restart' | 'partition' | 'heal' | 'link-drop' | 'link-dup' | 'link-delay' | 'pause' | 'resume';
+export type FaultKind = `crash:${CrashMode}` | 'restart' | 'partition' | 'heal' | 'link-drop' | 'link-dup' | 'link-delay' | 'pause' | 'resume' | 'replace' | 'crash-system';
 
 /** The fault kinds one step injects (none for propose, wait, await). */
 export function faultKindsOf(step: Step | KvStep): FaultKind[] {
@@ -212,6 +236,8 @@ export function faultKindsOf(step: Step | KvStep): FaultKind[] {
     case 'heal':
     case 'pause':
     case 'resume':
+    case 'replace':
+    case 'crash-system':
       return [step.op];
     case 'link': {
       const kinds: FaultKind[] = [];
@@ -255,6 +281,10 @@ export function describeStep(step: Step | KvStep): string {
       return `pause ${step.actor}`;
     case 'resume':
       return `resume ${step.actor}`;
+    case 'replace':
+      return `replace ${step.actor} by ${step.by}`;
+    case 'crash-system':
+      return `crash system ${step.system} (${step.how})`;
   }
 }
 
@@ -404,16 +434,48 @@ function targetedRound(rng: Prng, scenario: Exclude<Scenario, 'random'>, index: 
 }
 
 /**
+ * The systems a kv chaos cluster's actors are placed on: s1, s2, ..., where
+ * sK holds pK, aK and lK (those the cluster has), as if each machine ran one
+ * actor of each role.
+ */
+export function kvSystems(cluster: ClusterShape): Record<string, string[]> {
+  const systems: Record<string, string[]> = {};
+  const n = Math.max(cluster.proposers, cluster.acceptors, cluster.learners);
+  for (let k = 1; k <= n; k++) {
+    systems[`s${k}`] = [k <= cluster.proposers ? `p${k}` : '', k <= cluster.acceptors ? `a${k}` : '', k <= cluster.learners ? `l${k}` : ''].filter((id) => id !== '');
+  }
+  return systems;
+}
+
+/** Which of the kv faults beyond crashes, restarts, pauses, partitions and lossy links a generated script has. */
+export interface KvFaultChoice {
+  /** Replacements of an acceptor or a learner by a fresh one, through the log. Default true. */
+  readonly reconfig?: boolean;
+  /** Crashes of a whole system (every actor on it at once). Default true. */
+  readonly systemCrashes?: boolean;
+}
+
+/**
  * A kv run's fault script for `durationMs`: every 40-160 ms a fault — a crash
  * of a random actor or of the leader (the crash modes in turn, so every mode
  * appears), a planned restart, a pause resumed 20-120 ms later, or a
  * partition cutting one actor off from the rest (or lossy, duplicating,
- * delaying links from one proposer to the acceptors), healed 30-150 ms later.
+ * delaying links from one proposer to the acceptors), healed 30-150 ms
+ * later; and, unless `choice` leaves them out, the crash of a whole system
+ * ({@link kvSystems}) and the replacement of an acceptor or a learner by a
+ * fresh one (`a<n>` or `l<n>`, numbered on from the cluster's), which the
+ * later faults may hit like any member (a learner is replaced only while
+ * there are two or more, since a new view keeps a learner of the old).
  */
-export function generateKvSteps(seed: number, durationMs: number, cluster: ClusterShape): KvStep[] {
+export function generateKvSteps(seed: number, durationMs: number, cluster: ClusterShape, choice: KvFaultChoice = {}): KvStep[] {
   const rng = roundPrng(seed, 0, 17);
-  const everyone = [...ids('p', cluster.proposers), ...ids('a', cluster.acceptors), ...ids('l', cluster.learners)];
+  const proposers = ids('p', cluster.proposers);
+  let acceptors = ids('a', cluster.acceptors);
+  let learners = ids('l', cluster.learners);
+  const next = { a: cluster.acceptors + 1, l: cluster.learners + 1 };
+  const systems = Object.keys(kvSystems(cluster));
   const modes = shuffled(rng, CRASH_MODES);
+  const kinds = ['crash', 'crash', 'restart', 'pause', 'partition', 'link', ...(choice.reconfig === false ? [] : (['replace'] as const)), ...(choice.systemCrashes === false ? [] : (['crash-system'] as const))] as const;
   const steps: KvStep[] = [];
   let t = 0;
   let n = 0;
@@ -422,18 +484,26 @@ export function generateKvSteps(seed: number, durationMs: number, cluster: Clust
     if (t + gap > durationMs * 0.8) break;
     steps.push({ op: 'wait', ms: gap });
     t += gap;
-    const kind = n < modes.length ? 'crash' : rng.pick(['crash', 'crash', 'restart', 'pause', 'partition', 'link'] as const);
+    const everyone = [...proposers, ...acceptors, ...learners];
+    const kind = n < modes.length ? 'crash' : rng.pick(kinds);
     const target = rng.chance(0.4) ? 'leader' : rng.pick(everyone);
     if (kind === 'crash') steps.push({ op: 'crash', actor: target, how: n < modes.length ? (modes[n] as CrashMode) : rng.pick(CRASH_MODES) });
     else if (kind === 'restart') steps.push({ op: 'restart', actor: target });
-    else if (kind === 'partition') {
+    else if (kind === 'crash-system') steps.push({ op: 'crash-system', system: rng.pick(systems), how: rng.pick(SYSTEM_CRASH_MODES) });
+    else if (kind === 'replace') {
+      const learner = learners.length >= 2 && rng.chance(0.4);
+      const actor = rng.pick(learner ? learners : acceptors);
+      const by = learner ? `l${next.l++}` : `a${next.a++}`;
+      if (learner) learners = [...learners.filter((id) => id !== actor), by];
+      else acceptors = [...acceptors.filter((id) => id !== actor), by];
+      steps.push({ op: 'replace', actor, by });
+    } else if (kind === 'partition') {
       const alone = rng.pick(everyone);
       const healMs = rng.int(30, 150);
       steps.push({ op: 'partition', sides: [[alone], everyone.filter((a) => a !== alone)] }, { op: 'wait', ms: healMs }, { op: 'heal' });
       t += healMs;
     } else if (kind === 'link') {
-      const from = rng.pick(everyone.filter((a) => a.startsWith('p')));
-      const acceptors = everyone.filter((a) => a.startsWith('a'));
+      const from = rng.pick(proposers);
       const healMs = rng.int(30, 150);
       for (const to of acceptors) steps.push({ op: 'link', from, to, drop: 0.3, dup: 0.2, delay: 0.2, delayMs: 20 });
       steps.push({ op: 'wait', ms: healMs });

@@ -32,6 +32,8 @@ interface ChaosFlags {
   learners: number;
   clients: number;
   keys: number;
+  reconfig: boolean;
+  systemCrashes: boolean;
   flushMs: number;
   keepGoing?: boolean;
   trace?: string;
@@ -64,8 +66,16 @@ past, by vector clock; * marks the former):
 for --duration (or --decisions operations) with crashes in every mode (the
 leader often), restarts, pauses, partitions of one actor from the rest, and
 lossy, duplicating, delaying links from a proposer to the acceptors, each
-healed soon after. The verdict is the log safety checker's and the linearizability
-checker's on the recorded history.
+healed soon after; crashes of whole systems (the actors are placed on
+systems s1, s2, ..., sK holding pK, aK and lK, and a system's crash takes
+all of its actors at once; --no-system-crashes leaves them out); and
+replacements of an acceptor or a learner by a fresh one (a4, l3, ...)
+through the log, as kv.reconfigure does, while the faults go on
+(--no-reconfig leaves them out). After the faults every key is read once
+(a read never answered fails the run). The verdict is the log safety
+checker's and the linearizability checker's on the recorded history, final
+reads included, so an acknowledged write that was lost shows; the summary
+counts the replacements made and prints the final view.
 
 The seed fixes the fault schedule, not the interleaving of the threads: a
 real cluster is not deterministic. The schedule used is printed (and written
@@ -79,7 +89,9 @@ with --schedule-out FILE); --schedule FILE replays it. The file is JSON:
 {"op": "crash", "actor", "how"}, {"op": "restart", "actor"},
 {"op": "partition", "sides": [[...], [...]]}, {"op": "heal"},
 {"op": "link", "from", "to", "drop", "dup", "delay", "delayMs"},
-{"op": "pause", "actor"} or {"op": "resume", "actor"} (kv: actor may be "leader").
+{"op": "pause", "actor"} or {"op": "resume", "actor"} (kv: actor may be "leader"),
+and for kv {"op": "replace", "actor", "by"} (by: an id never named before)
+or {"op": "crash-system", "system", "how": "exception"|"exit"|"terminate"}.
 
 Exit status: 0 when no violation was seen (kv: and the history is
 linearizable), 1 on a safety violation (or a cluster that would not start),
@@ -104,6 +116,8 @@ export function addChaosCommand(program: Command, exit: (code: number) => void):
     .option('--learners <l>', 'number of learners', intArg(1, 9), 2)
     .option('--clients <c>', 'kv: concurrent clients', intArg(1, 256), 8)
     .option('--keys <k>', 'kv: distinct keys', intArg(1, 1000), 3)
+    .option('--no-reconfig', 'kv: no replacements of acceptors and learners (through the log) among the faults')
+    .option('--no-system-crashes', 'kv: no crashes of whole systems among the faults')
     .option('--flush-ms <ms>', 'no-fsync: how often unflushed writes reach the disk', intArg(1, 10_000), 100)
     .option('--keep-going', 'experiment: do not stop at the first violating round; show the shortest trace of all of them')
     .option('--trace <file>', 'single: write the whole trace of the violating round (else of the last round), by extension: .json, .html (a viewer) or .shiviz/.log (for ShiViz)', outputFileArg)
@@ -174,12 +188,17 @@ function makePlan(f: ChaosFlags, explicit: (name: string) => boolean): Plan {
     }
   } else {
     for (const flag of ['clients', 'keys']) if (explicit(flag)) throw new UsageProblem(`--${flag} is for --protocol kv`);
+    if (explicit('reconfig')) throw new UsageProblem('--no-reconfig is for --protocol kv');
+    if (explicit('systemCrashes')) throw new UsageProblem('--no-system-crashes is for --protocol kv');
     if (f.keepGoing && experiment === null) throw new UsageProblem('--keep-going goes with --experiment');
     if (explicit('flushMs') && experiment !== 'no-fsync') throw new UsageProblem('--flush-ms goes with --experiment no-fsync');
   }
   if (schedule) {
     for (const flag of ['proposers', 'acceptors', 'learners', 'clients', 'keys', 'roundTimeout', 'seed']) {
       if (explicit(flag)) throw new UsageProblem(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot be combined with --schedule: the schedule file sets it`);
+    }
+    for (const flag of ['reconfig', 'systemCrashes']) {
+      if (explicit(flag)) throw new UsageProblem(`--no-${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot be combined with --schedule: the schedule file says which faults run`);
     }
   }
   if (f.traceFormat !== undefined && f.trace === undefined) throw new UsageProblem('--trace-format goes with --trace FILE');
@@ -317,7 +336,7 @@ async function chaosKv(plan: Plan, flags: ChaosFlags): Promise<number> {
   const out = outputs(flags, false);
   const file = plan.schedule?.protocol === 'kv' ? plan.schedule : null;
   const durationMs = flags.duration ?? (flags.decisions === undefined ? 3000 : undefined);
-  const steps = file ? file.steps : generateKvSteps(plan.seed, durationMs ?? 3000, plan.cluster);
+  const steps = file ? file.steps : generateKvSteps(plan.seed, durationMs ?? 3000, plan.cluster, { reconfig: flags.reconfig, systemCrashes: flags.systemCrashes });
   if (!flags.json) {
     process.stdout.write(
       `synod chaos --protocol kv: the key-value store on worker threads, ${plan.cluster.proposers} proposers, ${plan.cluster.acceptors} acceptors, ${plan.cluster.learners} learners, ${plan.clients} clients on ${plan.keys} keys; ` +
@@ -348,6 +367,10 @@ async function chaosKv(plan: Plan, flags: ChaosFlags): Promise<number> {
   w(`  faults injected: ${counts(report.faults)}${report.faultsWithoutEffect > 0 ? ` (${report.faultsWithoutEffect} without effect)` : ''}`);
   w(`  crashes seen:    ${counts(report.crashes)}`);
   w(`  restarts:        ${report.restarts.count} (${report.restarts.planned} planned); recovery p50 ${fmtMs(report.restarts.p50Ms)}, max ${fmtMs(report.restarts.maxMs)}`);
+  const rc = report.reconfigurations;
+  w(`  replacements:    ${rc.asked} asked, ${rc.made} made by the log, ${rc.notMade} not made (refused or failed)`);
+  w(`  final reads:     ${report.finalReads.answered} of ${report.finalReads.answered + report.finalReads.unanswered} keys answered after the faults${report.finalReads.unanswered > 0 ? ` (${report.finalReads.unanswered} NEVER ANSWERED)` : ''}`);
+  w(`  final view:      ${report.view.epoch}, acceptors ${report.view.acceptors.join(', ')}; learners ${report.view.learners.join(', ')}`);
   w(`  log safety:      ${report.violations.length === 0 ? 'OK' : `${report.violations.length} VIOLATION(S)`}`);
   for (const v of report.violations) w(`    ${v.kind}: ${v.message}`);
   w(`  linearizability: ${report.linearizability.status}${report.linearizability.reason ? `: ${report.linearizability.reason}` : ''}`);

@@ -60,7 +60,7 @@ export function addKvCommand(program: Command, exit: (code: number) => void): vo
     .option('--replace <acceptor>', 'replace this acceptor (a1, a2, ...) with a new one through the log once a third of the operations are done; prints the new view and the write unavailability around it')
     .option('--storage <kind>', 'lmdb (durable, default) or memory', choiceArg(['lmdb', 'memory'] as const), 'lmdb')
     .option('--no-durable', 'lmdb: count a write as done once committed, without waiting for its own fsync (a commit still waits for the previous one\'s fsync; unsafe on a machine crash)')
-    .option('--data-dir <dir>', 'keep the LMDB files here (created if missing)')
+    .option('--data-dir <dir>', 'keep the LMDB files here (created if missing; one a cluster ran on is reopened with the members it records, and must be given the same --proposers, --acceptors and --learners)')
     .option('--transport <kind>', `what carries the actors' messages: ${TRANSPORTS.join(', ')} (direct MessagePorts; relayed by the main thread; SharedArrayBuffer rings)`, choiceArg(TRANSPORTS), 'port')
     .option('--history <file>', 'write the history as Jepsen-format JSON lines', outputFileArg)
     .option('--json', 'print exactly one JSON object instead of text')
@@ -108,6 +108,13 @@ async function runKv(f: KvFlags): Promise<number> {
       ...(f.dataDir ? { dataDir: f.dataDir } : {}),
     });
   } catch (err) {
+    // Options the data directory contradicts (it was made with other counts, or reconfigured): a usage error, in one line.
+    if ((err as { code?: string }).code === 'SYNOD_INVALID_OPTIONS') {
+      const message = (err as Error).message.replace(/^invalid createKvCluster options: /, '');
+      const hint = /was reconfigured/.test(message) ? ' (synod kv always runs the checker: give it another --data-dir)' : '';
+      process.stderr.write(`synod kv: ${message}${hint}\n`);
+      return 2;
+    }
     // With --json the caller reads stdout, so the failure is reported there too; main prints the one-line error for text mode.
     if (!f.json || (err as { code?: string }).code !== 'SYNOD_START_FAILED') throw err;
     process.stdout.write(`${JSON.stringify({ ok: false, reason: `the cluster did not start: ${rootMessage(err)}`, ops: f.ops })}\n`);

@@ -10,7 +10,10 @@
  * bound.
  */
 export class Mailbox<T> {
-  private items: T[] = [];
+  /** The queue: the first `count` slots of `items`. The array is kept from turn to turn (a turn allocates none), with `other` to swap in while one is drained. */
+  private items: Array<T | undefined> = [];
+  private other: Array<T | undefined> = [];
+  private count = 0;
   /** Messages dropped because the mailbox was full. */
   overflowed = 0;
 
@@ -21,7 +24,7 @@ export class Mailbox<T> {
 
   /** How many inputs are queued. */
   get length(): number {
-    return this.items.length;
+    return this.count;
   }
 
   /**
@@ -29,18 +32,37 @@ export class Mailbox<T> {
    * drops `item` instead, counts it and returns false.
    */
   push(item: T, bounded = true): boolean {
-    if (bounded && this.items.length >= this.limit) {
+    if (bounded && this.count >= this.limit) {
       this.overflowed++;
       return false;
     }
-    this.items.push(item);
+    this.items[this.count++] = item;
     return true;
   }
 
-  /** Takes every queued input, oldest first. */
+  /** Takes every queued input, oldest first, as a new array. */
   takeAll(): T[] {
+    const taken = this.items.slice(0, this.count) as T[];
+    this.items.fill(undefined, 0, this.count);
+    this.count = 0;
+    return taken;
+  }
+
+  /**
+   * Takes every queued input and calls `visit` with each, oldest first.
+   * Inputs queued meanwhile wait for the next drain.
+   */
+  drain(visit: (item: T) => void): void {
     const items = this.items;
-    this.items = [];
-    return items;
+    const n = this.count;
+    this.items = this.other;
+    this.count = 0;
+    try {
+      for (let i = 0; i < n; i++) visit(items[i] as T);
+    } finally {
+      // Emptied for reuse (no reference to a stepped input is kept); what a throwing visit left goes with the actor it crashes.
+      items.fill(undefined, 0, n);
+      this.other = items;
+    }
   }
 }

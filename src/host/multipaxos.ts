@@ -10,7 +10,7 @@ import { mpDescriber } from '../core/multipaxos/describe.js';
 import type { AnyStateMachine } from '../core/multipaxos/machine.js';
 import type { Command, MpConfig, MpEffect, MpInput, MpMessage, MpRecord, MpTimer } from '../core/multipaxos/types.js';
 import { batchJson, toWire, validateMpMessage } from '../core/multipaxos/wire.js';
-import { classifyCommon, type HostEffect, type Protocol } from './protocol.js';
+import { classifyCommon, OUTPUT, type HostEffect, type Protocol } from './protocol.js';
 
 const encoder = new TextEncoder();
 
@@ -50,7 +50,8 @@ export function multiPaxosProtocol(machine: AnyStateMachine): Protocol<MultiPaxo
       }
       return false;
     },
-    classify: (e): HostEffect<MultiPaxosTypes> => classifyCommon<MultiPaxosTypes>(e) ?? (e.type === 'persist' ? { kind: 'persist', records: e.records, then: e.then } : { kind: 'output' }),
+    // A persist has the shape the host sorts it into: it is its own sorted form, as the shared effects are.
+    classify: (e): HostEffect<MultiPaxosTypes> => classifyCommon<MultiPaxosTypes>(e) ?? (e.type === 'persist' ? e : OUTPUT),
     receive: (msg) => ({ type: 'receive', msg }),
     timeout: (timer) => ({ type: 'timeout', timer }),
     requests: (commands) => (commands.length === 0 ? [] : [{ type: 'request', commands }]),

@@ -33,14 +33,24 @@ export interface ProtocolTypes {
   readonly timer: string;
 }
 
-/** An effect sorted for the host: the kinds every host carries out alike, or an output of the protocol's own. */
+/**
+ * An effect sorted for the host: the kinds every host carries out alike, or
+ * an output of the protocol's own. The shared kinds have the shapes of the
+ * effects themselves ({@link CommonEffect}), so that sorting one allocates
+ * nothing: the effect is its own sorted form.
+ */
 export type HostEffect<T extends ProtocolTypes> =
-  | { readonly kind: 'send'; readonly to: ActorId; readonly msg: T['message'] }
-  | { readonly kind: 'persist'; readonly records: readonly T['record'][]; readonly then: readonly T['effect'][] }
-  | { readonly kind: 'setTimer'; readonly timer: T['timer']; readonly delay: number }
-  | { readonly kind: 'cancelTimer'; readonly timer: T['timer'] }
-  | { readonly kind: 'ignore'; readonly reason: string }
-  | { readonly kind: 'output' };
+  | CommonEffect<T>
+  | { readonly type: 'persist'; readonly records: readonly T['record'][]; readonly then: readonly T['effect'][] }
+  | OutputEffect;
+
+/** The sorted form of every output of a protocol's own (see {@link OUTPUT}). */
+export interface OutputEffect {
+  readonly type: 'output';
+}
+
+/** An output of the protocol's own, sorted: the host hands the effect itself on. One object for all. */
+export const OUTPUT: OutputEffect = Object.freeze({ type: 'output' });
 
 /** The effects every protocol shares, by shape: a send, a timer armed or disarmed, an input ignored. */
 export type CommonEffect<T extends ProtocolTypes> =
@@ -49,18 +59,14 @@ export type CommonEffect<T extends ProtocolTypes> =
   | { readonly type: 'cancelTimer'; readonly timer: T['timer'] }
   | { readonly type: 'ignore'; readonly reason: string };
 
-/** Sorts an effect of the shared shapes for the host, or returns null for a protocol to sort itself (a persist, an output). */
+/** Sorts an effect of the shared shapes for the host (it is returned as it is), or returns null for a protocol to sort itself (a persist, an output). */
 export function classifyCommon<T extends ProtocolTypes>(e: { readonly type: string }): HostEffect<T> | null {
-  const c = e as CommonEffect<T>;
-  switch (c.type) {
+  switch (e.type) {
     case 'send':
-      return { kind: 'send', to: c.to, msg: c.msg };
     case 'setTimer':
-      return { kind: 'setTimer', timer: c.timer, delay: c.delay };
     case 'cancelTimer':
-      return { kind: 'cancelTimer', timer: c.timer };
     case 'ignore':
-      return { kind: 'ignore', reason: c.reason };
+      return e as CommonEffect<T>;
     default:
       return null;
   }

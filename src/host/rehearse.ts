@@ -16,10 +16,31 @@
  * would be), its appends only to the storage `append` opens, and its outputs
  * only to the returned list. Timers are never armed, so a rehearsal ends
  * once no message, turn or append is pending.
+ *
+ * A rehearsal is idle work and must never delay real work: it runs in
+ * slices of at most {@link SLICE_MS}, giving the event loop a turn between
+ * them (so a spare taken by a restart reads its 'init' at once), and
+ * {@link stopRehearsals} ends every rehearsal under way at its next step.
  */
 import { allActors, roleOf, type ActorId, type Role } from '../core/ids.js';
 import type { Protocol, ProtocolTypes } from './protocol.js';
 import { TurnHost, type HostIO } from './turn.js';
+
+/** The longest a rehearsal runs before it lets the event loop take a turn, in ms. */
+export const SLICE_MS = 1;
+
+/** Counts {@link stopRehearsals} calls: a rehearsal begun before the latest one stops. */
+let stops = 0;
+
+/**
+ * Ends every rehearsal under way in this thread at its next step (each
+ * resolves with the outputs it has so far): real work has come (an actor is
+ * taking the worker), and it must not wait for idle work. Rehearsals begun
+ * later run as usual.
+ */
+export function stopRehearsals(): void {
+  stops++;
+}
 
 /** What to rehearse: a configuration, the client requests, and where appends go. */
 export interface RehearsalScript<T extends ProtocolTypes> {
@@ -44,23 +65,47 @@ export function rehearse<T extends ProtocolTypes>(protocol: Protocol<T>, script:
     const outputs: T['effect'][] = [];
     let pending = 0;
     let failure: { readonly err: unknown } | null = null;
+    let settled = false;
+    const begun = stops;
+    const stopped = (): boolean => stops !== begun;
     const finish = (): void => {
-      if (pending > 0) return;
+      if (settled || (pending > 0 && !stopped())) return;
+      settled = true;
       if (failure !== null) reject(failure.err);
       else resolve(outputs);
     };
-    /** Runs `f` on a microtask, as a separate piece of work; the rehearsal ends when none is pending. */
-    const later = (f: () => void): void => {
-      pending++;
-      queueMicrotask(() => {
+    /** The pieces of work waiting to run, in order. */
+    const queue: Array<() => void> = [];
+    let pumping = false;
+    /** Runs queued pieces for at most SLICE_MS, then yields to the event loop and goes on. */
+    const pump = (): void => {
+      pumping = false;
+      const until = performance.now() + SLICE_MS;
+      while (queue.length > 0 && !stopped()) {
+        const f = queue.shift() as () => void;
         try {
           if (failure === null) f();
         } catch (err) {
           failure = { err };
         }
         pending--;
-        finish();
-      });
+        if (queue.length > 0 && performance.now() >= until) break;
+      }
+      if (stopped()) queue.length = 0;
+      if (queue.length > 0) {
+        pumping = true;
+        setImmediate(pump);
+      }
+      finish();
+    };
+    /** Queues `f` as a separate piece of work; the rehearsal ends when none is pending. */
+    const later = (f: () => void): void => {
+      pending++;
+      queue.push(f);
+      if (!pumping) {
+        pumping = true;
+        queueMicrotask(pump);
+      }
     };
     const fail = (err: unknown): never => {
       throw err;

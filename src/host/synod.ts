@@ -9,7 +9,7 @@ import { describeEffect, describeInput, describeMessage, describeRecord, describ
 import type { DurableRecord, Effect, Input, TimerName } from '../core/effects.js';
 import { validateMessage, type Message } from '../core/messages.js';
 import type { Value } from '../core/value.js';
-import { classifyCommon, type HostEffect, type Protocol } from './protocol.js';
+import { classifyCommon, OUTPUT, type HostEffect, type Protocol } from './protocol.js';
 
 /** The types of the single-decree protocol. */
 export interface SynodTypes {
@@ -38,7 +38,7 @@ export const synodProtocol: Protocol<SynodTypes> = {
     return value !== undefined && encoder.encode(JSON.stringify(value)).length > maxBytes;
   },
   // Each persist carries one record: the role's whole durable state.
-  classify: (e): HostEffect<SynodTypes> => classifyCommon<SynodTypes>(e) ?? (e.type === 'persist' ? { kind: 'persist', records: [e.record], then: e.then } : { kind: 'output' }),
+  classify: (e): HostEffect<SynodTypes> => classifyCommon<SynodTypes>(e) ?? (e.type === 'persist' ? { type: 'persist', records: [e.record], then: e.then } : OUTPUT),
   receive: (msg) => ({ type: 'receive', msg }),
   timeout: (timer) => ({ type: 'timeout', timer }),
   requests: (values) => values.map((value) => ({ type: 'propose', value })),

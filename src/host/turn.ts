@@ -124,9 +124,24 @@ export interface HostCounters {
   requests: number;
 }
 
-type Queued<T extends ProtocolTypes> =
-  | { readonly kind: 'msg'; readonly msg: T['message']; readonly msgId?: string }
-  | { readonly kind: 'timer'; readonly timer: string; readonly gen: number };
+/** A timer firing waiting in the mailbox. */
+class Firing {
+  constructor(
+    readonly timer: string,
+    readonly gen: number,
+  ) {}
+}
+
+/** A peer message waiting in the mailbox with the id its trace gave it (tracing only). */
+class Traced<M> {
+  constructor(
+    readonly msg: M,
+    readonly msgId: string,
+  ) {}
+}
+
+/** What the mailbox holds: a peer message as it is (no wrapper per message on the data path), a traced one, or a timer firing. */
+type Queued<T extends ProtocolTypes> = T['message'] | Traced<T['message']> | Firing;
 
 /** A write issued and not yet released. */
 interface Write<T extends ProtocolTypes> {
@@ -147,7 +162,15 @@ export class TurnHost<T extends ProtocolTypes> {
   private timerGen = 0;
   private turnWrite: { records: T['record'][]; then: T['effect'][] } | null = null;
   private readonly writes: Write<T>[] = [];
-  private readonly outbox = new Map<ActorId, T['message'][]>();
+  /**
+   * The turn's messages by peer, in the order the peers were first sent to:
+   * `outTo[i]` gets `outMsgs[i]`, for i below `outCount`. Two arrays kept
+   * from turn to turn, not a Map, so that a turn allocates nothing per peer
+   * but the array of its messages.
+   */
+  private readonly outTo: Array<ActorId | null> = [];
+  private readonly outMsgs: Array<T['message'][] | null> = [];
+  private outCount = 0;
   private readonly held = new Map<ActorId, T['message'][]>();
   private lazyArmed = false;
   private inTurn = false;
@@ -225,7 +248,7 @@ export class TurnHost<T extends ProtocolTypes> {
 
   /** Queues a message already known valid; false when the mailbox was full and dropped it. */
   deliver(msg: T['message'], msgId?: string): boolean {
-    const queued = this.mailbox.push(msgId === undefined ? { kind: 'msg', msg } : { kind: 'msg', msg, msgId });
+    const queued = this.mailbox.push(msgId === undefined ? msg : new Traced(msg, msgId));
     if (queued) this.wake();
     return queued;
   }
@@ -248,7 +271,7 @@ export class TurnHost<T extends ProtocolTypes> {
       return;
     }
     // Timer firings are local and few: they bypass the mailbox bound.
-    this.mailbox.push({ kind: 'timer', timer: name, gen }, false);
+    this.mailbox.push(new Firing(name, gen), false);
     this.wake();
   }
 
@@ -291,21 +314,16 @@ export class TurnHost<T extends ProtocolTypes> {
     assert(!this.inTurn, `${this.id}: a turn started inside a turn`);
     this.inTurn = true;
     this.counters.turns++;
-    const fired: Array<{ readonly timer: string; readonly gen: number }> = [];
-    for (const item of this.mailbox.takeAll()) {
-      if (item.kind === 'timer') {
-        fired.push(item);
-        continue;
+    this.fired = null;
+    this.mailbox.drain(this.visit);
+    const fired = this.fired as Firing[] | null;
+    if (fired !== null) {
+      for (const { timer, gen } of fired) {
+        // A firing queued before its timer was re-armed or cancelled is stale.
+        if (this.timers.get(timer) !== gen) continue;
+        this.timers.delete(timer);
+        this.step(this.protocol.timeout(timer));
       }
-      this.crashPointAfterReceive();
-      if (this.io.trace) this.io.trace({ kind: 'receive', from: item.msg.from, text: this.protocol.describe.message(item.msg, this.id), ...(item.msgId === undefined ? {} : { msg: item.msgId }) });
-      this.step(this.protocol.receive(item.msg));
-    }
-    for (const { timer, gen } of fired) {
-      // A firing queued before its timer was re-armed or cancelled is stale.
-      if (this.timers.get(timer) !== gen) continue;
-      this.timers.delete(timer);
-      this.step(this.protocol.timeout(timer));
     }
     if (this.requested.length > 0) {
       const requests = this.requested;
@@ -318,6 +336,21 @@ export class TurnHost<T extends ProtocolTypes> {
     this.flush();
     this.inTurn = false;
   }
+
+  /** The timer firings of the turn's mailbox, for after its messages; null when there were none. */
+  private fired: Firing[] | null = null;
+
+  /** Steps one peer message of the turn's mailbox, or keeps a timer firing for after them (made once: a turn allocates no closure). */
+  private readonly visit = (item: Queued<T>): void => {
+    if (item instanceof Firing) {
+      (this.fired ??= []).push(item);
+      return;
+    }
+    const msg: T['message'] = item instanceof Traced ? item.msg : item;
+    this.crashPointAfterReceive();
+    if (this.io.trace) this.io.trace({ kind: 'receive', from: msg.from, text: this.protocol.describe.message(msg, this.id), ...(item instanceof Traced ? { msg: item.msgId } : {}) });
+    this.step(this.protocol.receive(msg));
+  };
 
   private wake(): void {
     if (!this.inTurn && !this.paused) this.io.wake();
@@ -347,14 +380,23 @@ export class TurnHost<T extends ProtocolTypes> {
   private apply(e: T['effect']): void {
     this.io.applying?.(e);
     const h = this.protocol.classify(e);
-    switch (h.kind) {
+    switch (h.type) {
       case 'send': {
-        const lazy = this.options.lazyMs > 0 && this.protocol.lazy(this.state, this.config, h.to, h.msg);
-        const box = lazy ? this.held : this.outbox;
-        const queued = box.get(h.to);
-        if (queued) queued.push(h.msg);
-        else box.set(h.to, [h.msg]);
-        if (lazy && !this.lazyArmed) {
+        if (!(this.options.lazyMs > 0 && this.protocol.lazy(this.state, this.config, h.to, h.msg))) {
+          let i = 0;
+          while (i < this.outCount && this.outTo[i] !== h.to) i++;
+          if (i < this.outCount) (this.outMsgs[i] as T['message'][]).push(h.msg);
+          else {
+            this.outTo[i] = h.to;
+            this.outMsgs[i] = [h.msg];
+            this.outCount++;
+          }
+          return;
+        }
+        const held = this.held.get(h.to);
+        if (held) held.push(h.msg);
+        else this.held.set(h.to, [h.msg]);
+        if (!this.lazyArmed) {
           this.lazyArmed = true;
           this.armTimer(LAZY_TIMER, this.options.lazyMs);
         }
@@ -448,12 +490,20 @@ export class TurnHost<T extends ProtocolTypes> {
 
   /** Hands each peer's messages to the driver, after any held back for that peer. */
   private sendOutbox(): void {
-    for (const [to, msgs] of this.outbox) {
+    for (let i = 0; i < this.outCount; i++) {
+      const to = this.outTo[i] as ActorId;
+      const msgs = this.outMsgs[i] as T['message'][];
+      this.outTo[i] = null;
+      this.outMsgs[i] = null;
       const held = this.held.get(to);
-      if (held) this.held.delete(to);
-      this.post(to, held ? [...held, ...msgs] : msgs);
+      if (held === undefined) this.post(to, msgs);
+      else {
+        this.held.delete(to);
+        for (const m of msgs) held.push(m);
+        this.post(to, held);
+      }
     }
-    this.outbox.clear();
+    this.outCount = 0;
   }
 
   private sendHeld(): void {

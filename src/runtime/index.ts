@@ -21,6 +21,6 @@ export type { FreeBytes } from './storage/types.js';
 export * from './kv-cluster.js';
 export type { Stamp, StampKind } from './stamps.js';
 export type { KvView, LearnedFact, MpActorControl, MpActorCounters, MpActorReport, MpDropReason, MpGroup, MpProtocol, MpRecovered, MpRequestPost, MpTurnReport, MpWorkerInit, ReconfigAnswer } from './mpwire.js';
-export type { KvReconfiguration } from './reconfig.js';
+export type { KvReconfiguration, ReplacePolicy, ReplaceEvent, ReplaceFailedEvent } from './reconfig.js';
 export { validateMpMessage, type MpValidated } from './mpwire.js';
 export { decodeLogRecord, encodeLogRecord, LOG_SCHEMA_VERSION, openLmdbLog, openMemoryLog, type LmdbLogOptions, type RecordLog } from './storage/log.js';

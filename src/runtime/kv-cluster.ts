@@ -61,9 +61,9 @@ import { clusterDataDir, removeTempDataDir } from './tempdir.js';
 import { DEFAULT_SUPERVISOR, Supervisor, requireBuiltWorker, type CrashEvent, type FailedEvent, type RestartEvent, type SupervisorOptions } from './supervisor.js';
 import { SynodError } from '../errors.js';
 import type { StorageSpec } from './wire.js';
-import { Stamper, commandKey, type Stamp } from './stamps.js';
+import { Stamper, commandKey, stampNow, type Stamp } from './stamps.js';
 import { LogClient } from './client/log-client.js';
-import { AdminChannel, planReconfiguration, reconfigMade, type KvReconfiguration } from './reconfig.js';
+import { AcceptorReplacer, AdminChannel, planReconfiguration, readMembers, reconfigMade, retiredIds, writeMembers, type KvReconfiguration, type ReplaceEvent, type ReplaceFailedEvent, type ReplacePolicy } from './reconfig.js';
 import { nextClientNumber, REGISTRY_DIR, retireActor } from './storage/registry.js';
 import { HistoryRecorder } from './client/recorder.js';
 
@@ -132,6 +132,17 @@ export interface KvClusterOptions extends SharedClusterOptions {
   readonly supervisor?: Partial<SupervisorOptions>;
   /** What carries the actors' messages: 'port' (direct MessagePorts, the default), 'hub' (relayed by the main thread) or 'ring' (SharedArrayBuffer rings). */
   readonly transport?: TransportKind;
+  /**
+   * Replace dead acceptors automatically: an acceptor of the current view
+   * that the failure detection has reported dead or suspected, without a
+   * break, for longer than `after` ms is replaced by a fresh one (an id never
+   * used before) through {@link KvCluster.reconfigure}: one at a time, never
+   * while another reconfiguration runs, one for one (the view keeps as many
+   * acceptors), with a `replace` event when done and a `replaceFailed` event
+   * when refused (it is tried again after another `after` ms). Default
+   * false: off; nothing is replaced unless asked.
+   */
+  readonly replaceDeadAcceptors?: ReplacePolicy | false;
   /** Protocol timing, in milliseconds, and limits (see MpConfig). */
   readonly core?: Partial<Pick<MpConfig, 'heartbeatMs' | 'electionMinMs' | 'electionMaxMs' | 'retryMs' | 'catchupMax' | 'maxAcceptBytes' | 'compactEvery' | 'maxRoundJump' | 'maxSessions'>>;
 }
@@ -151,6 +162,10 @@ export interface KvClusterEvents extends HealthEvents {
   violation: [Violation];
   /** One trace event (only with `trace: true`). */
   trace: [TraceEvent];
+  /** The automatic policy replaced a dead acceptor (with `replaceDeadAcceptors` only). */
+  replace: [ReplaceEvent];
+  /** A replacement the automatic policy started was not made (with `replaceDeadAcceptors` only). */
+  replaceFailed: [ReplaceFailedEvent];
 }
 
 /** What the client side of a {@link KvCluster} has done. */
@@ -210,6 +225,7 @@ const optionsSchema = z
     stamps: z.boolean().default(false),
     startTimeoutMs: millis.min(1).default(10_000),
     maxKeyBytes: z.number().int().min(1).max(1 << 20).default(1024),
+    replaceDeadAcceptors: z.union([z.literal(false), z.strictObject({ after: millis.min(1) })]).default(false),
     core: z
       .strictObject({
         heartbeatMs: millis.min(1),
@@ -259,6 +275,12 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private readonly retired = new Set<ActorId>();
   /** The reconfigurations asked for, one after the other. */
   private reconfigs: Promise<unknown> = Promise.resolve();
+  /** How many reconfigurations run or wait to run. */
+  private reconfiguring = 0;
+  /** Every acceptor and learner id the cluster has run (an id is used once). */
+  private readonly used = new Set<ActorId>();
+  /** The automatic replacement of dead acceptors (with `replaceDeadAcceptors`), or null. */
+  private readonly replacer: AcceptorReplacer | null;
   /** Where the actors' logs live (`${dataDir}/${actorId}`); null with in-memory storage. */
   readonly dataDir: string | null;
   /** The log safety checker fed with the live facts (when `check` is on). */
@@ -285,14 +307,26 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     super();
     this.options = parseOptions(optionsSchema, options, 'createKvCluster options', 'SYNOD_INVALID_OPTIONS');
     const o = this.options;
-    this.hosted = membership(o.proposers, o.acceptors, o.learners);
-    this.current = { epoch: 0, from: 0, acceptors: this.hosted.acceptors, learners: this.hosted.learners };
+    const configured = membership(o.proposers, o.acceptors, o.learners);
+    // A data directory a cluster ran on records its members: reopened, it starts the newest view's (see writeMembers).
+    const record = o.storage === 'lmdb' && o.dataDir !== undefined ? readMembers(o.dataDir) : null;
+    if (record !== null && JSON.stringify(record.configured) !== JSON.stringify(configured)) {
+      const shape = (m: Membership) => `${m.proposers.length} proposers, ${m.acceptors.length} acceptors and ${m.learners.length} learners`;
+      throw new SynodError('SYNOD_INVALID_OPTIONS', `invalid createKvCluster options: data directory ${o.dataDir} holds a cluster created with ${shape(record.configured)}, not ${shape(configured)}; reopen it with the counts it was created with (its members now are those of view ${record.view.epoch}: acceptors ${record.view.acceptors.join(', ')}; learners ${record.view.learners.join(', ')})`);
+    }
+    if (record !== null && record.view.epoch > 0 && o.check) {
+      throw new SynodError('SYNOD_INVALID_OPTIONS', `invalid createKvCluster options: data directory ${o.dataDir} holds a cluster that was reconfigured (view ${record.view.epoch}), and the log safety checker cannot work out the views of a reopened log; reopen it with check: false`);
+    }
+    this.hosted = record?.hosted ?? configured;
+    this.current = record?.view ?? { epoch: 0, from: 0, acceptors: configured.acceptors, learners: configured.learners };
     this.placeSystems(o.systems, 'createKvCluster options');
     requireBuiltWorker();
-    this.config = mpConfig(this.members, { ...o.core, batchMax: o.batchMax, window: o.window, reads: o.reads });
+    // The protocol's configuration names view 0, the members the cluster was created with; later views come from the log.
+    this.config = mpConfig(configured, { ...o.core, batchMax: o.batchMax, window: o.window, reads: o.reads });
     const dir = clusterDataDir(o, 'synod-kv-', 'createKvCluster options');
     this.dataDir = dir.dataDir;
     this.ownsDataDir = dir.owned;
+    if (this.dataDir !== null) for (const id of retiredIds(this.dataDir)) this.retired.add(id);
     const registry = this.dataDir === null ? null : join(this.dataDir, REGISTRY_DIR);
     this.reopened = registry !== null && existsSync(registry) && readdirSync(registry).length > 0;
     // A fresh log may reconfigure: the checker judges each slot by its own view (α is the window), which it works out
@@ -369,6 +403,34 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       this.admin.down(e.id);
       this.emit('failed', e);
     });
+    for (const id of [...allActors(this.hosted), ...this.retired]) this.used.add(id);
+    this.replacer = o.replaceDeadAcceptors === false ? null : this.replacePolicy(o.replaceDeadAcceptors);
+  }
+
+  /** The automatic replacement of dead acceptors, fed by the health events. */
+  private replacePolicy(policy: ReplacePolicy): AcceptorReplacer {
+    if (this.reopened && this.options.check) throw new SynodError('SYNOD_INVALID_OPTIONS', 'invalid createKvCluster options: replaceDeadAcceptors reconfigures the cluster, and this one is reopened on a data directory an earlier cluster ran on, where reconfiguring needs check: false (the log safety checker cannot work out its views from there)');
+    const replacer = new AcceptorReplacer(
+      {
+        now: stampNow,
+        view: () => this.current,
+        busy: () => this.reconfiguring > 0 || this.closing !== null,
+        usedIds: () => this.used,
+        replace: (dead, fresh) => {
+          this.traceFault(`replace ${dead}, dead or suspected for over ${policy.after} ms, by ${fresh}`);
+          return this.reconfigure({ add: [fresh], remove: [dead] });
+        },
+        replaced: (e) => this.emit('replace', e),
+        failed: (e) => {
+          this.traceFault(`the replacement of ${e.removed} by ${e.added} failed: ${e.error.message}`);
+          this.emit('replaceFailed', e);
+        },
+      },
+      policy,
+    );
+    this.on('suspect', (c) => replacer.observed(c));
+    this.on('alive', (c) => replacer.observed(c));
+    return replacer;
   }
 
   /** Starts every actor and waits for a leader; {@link createKvCluster} calls it; calling it again returns the same promise. */
@@ -376,17 +438,23 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.starting ??= (async () => {
       // Listening before the actors start, since the first election can come before start() resolves.
       const elected = this.nextElection(this.options.startTimeoutMs);
+      // It may time out while the actors are still starting, before it is awaited: not an unhandled rejection.
+      elected.catch(() => {});
       try {
         // Sessions of an earlier client of the same data directory, which the learners may still hold, must not be mistaken for ours:
         // client ids start with this client's number in the directory, counted durably before any command is sent, then a random part.
         if (this.dataDir !== null) this.client.prefix = `${nextClientNumber(this.dataDir)}-${this.client.prefix}`;
+        this.recordMembers();
         await this.startActors(this.dataDir);
         await elected;
         this.client.start();
       } catch (err) {
-        elected.catch(() => {});
         await this.close();
-        throw new SynodError('SYNOD_START_FAILED', `the key-value cluster did not start: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        const reconfigured =
+          this.reopened && this.current.epoch > 0
+            ? ` (this data directory's cluster was reconfigured to view ${this.current.epoch}: a restarted proposer finds that view through its own record of it, written once the log is compacted past the view's start, or else through a majority of the acceptors of the newest view it recorded, which may be retired; see "Reopening a data directory" in docs/kv-store.md)`
+            : '';
+        throw new SynodError('SYNOD_START_FAILED', `the key-value cluster did not start: ${err instanceof Error ? err.message : String(err)}${reconfigured}`, { cause: err });
       }
     })();
     return this.starting;
@@ -453,12 +521,25 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
    * while the new view starts). Calls are made one after the other. A
    * cluster reopened on a data directory an earlier cluster ran on
    * reconfigures only with `check: false` (the checker could not work out
-   * its views).
+   * its views). The data directory records the members at every step
+   * (`synod-members.json`), so a cluster reopened on it starts the newest
+   * view's actors, not the ones it was created with (see docs/kv-store.md
+   * for when its proposers can find that view).
    */
   reconfigure(change: KvReconfiguration): Promise<KvView> {
+    this.reconfiguring++;
     const run = this.reconfigs.then(() => this.reconfigureNow(change));
-    this.reconfigs = run.catch(() => {});
+    this.reconfigs = run.then(
+      () => this.settled(),
+      () => this.settled(),
+    );
     return run;
+  }
+
+  /** A reconfiguration settled: the replacement policy may look again. */
+  private settled(): void {
+    this.reconfiguring--;
+    this.replacer?.poke();
   }
 
   /** The proposer that last won an election, if it is still serving; null while none is known. */
@@ -517,6 +598,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
    */
   override close(): Promise<void> {
     this.closing ??= (async () => {
+      this.replacer?.close();
       this.client.close(() => new SynodError('SYNOD_CLOSED', 'the key-value cluster was closed before an answer; the operation may or may not have taken effect'));
       this.admin.close(new SynodError('SYNOD_CLOSED', 'the key-value cluster was closed before the reconfiguration was answered; it may or may not have taken effect'));
       await this.supervisor.close();
@@ -542,7 +624,10 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     let answer = first;
     while (answer.slot < answer.view.from) answer = await this.admin.send(clientId, reconfig);
     const made = reconfigMade(reconfig, first);
-    if (answer.view.epoch > this.current.epoch) this.current = answer.view;
+    if (answer.view.epoch > this.current.epoch) {
+      this.current = answer.view;
+      this.recordMembers();
+    }
     // Whatever the cluster runs beyond the newest view goes: the removed actors, or those brought in for a refused
     // reconfiguration (and any left by an earlier one that timed out).
     const view = this.current;
@@ -557,8 +642,13 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     // One brought in by an earlier reconfiguration that timed out runs already.
     const ids = added.filter((id) => !allActors(this.hosted).includes(id));
     if (ids.length === 0) return;
+    for (const id of ids) this.used.add(id);
     const add = (role: 'acceptors' | 'learners', prefix: string) => [...this.hosted[role], ...ids.filter((id) => id.startsWith(prefix) && !this.hosted[role].includes(id))];
-    this.hosted = { proposers: this.hosted.proposers, acceptors: add('acceptors', 'a'), learners: add('learners', 'l') };
+    const hosted = { proposers: this.hosted.proposers, acceptors: add('acceptors', 'a'), learners: add('learners', 'l') };
+    // Recorded before they start (and before the cluster counts them, in case the record cannot be written): a cluster
+    // reopened after a crash here starts them too, whichever view the log ends up with.
+    this.recordMembers(hosted);
+    this.hosted = hosted;
     await this.regroup();
     await Promise.all(ids.map((id) => this.supervisor.add(id)));
     if (this.closing !== null) throw new SynodError('SYNOD_CLOSED', 'the key-value cluster was closed during the reconfiguration');
@@ -581,6 +671,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.actorsChanged();
     // After close the stores stay as they are (a temporary directory is being removed).
     if (this.closing !== null) return;
+    // Recorded before their stores are renamed: a cluster reopened here never starts an actor whose store is retired.
+    this.recordMembers();
     if (this.dataDir !== null) for (const id of ids) retireActor(this.dataDir, id, this.storeOf(id), epoch);
     this.traceFault(`retired ${ids.join(', ')}`);
   }
@@ -596,6 +688,12 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private spares(): Membership {
     const configured = this.config.members;
     return { proposers: [], acceptors: this.hosted.acceptors.filter((id) => !configured.acceptors.includes(id)), learners: this.hosted.learners.filter((id) => !configured.learners.includes(id)) };
+  }
+
+  /** Records the members, running `hosted`, in the data directory (with LMDB storage), for a cluster reopened on it; not once closing. */
+  private recordMembers(hosted: Membership = this.hosted): void {
+    if (this.dataDir === null || this.closing !== null) return;
+    writeMembers(this.dataDir, { configured: this.config.members, view: this.current, hosted });
   }
 
   /** Where actor `id` keeps its store (with LMDB storage). */

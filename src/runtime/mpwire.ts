@@ -186,8 +186,8 @@ export interface MpActorReport {
   readonly counters: MpActorCounters;
 }
 
-/** Longest `describe` text a state report carries. */
-export const DESCRIBE_MAX_CHARS = 4000;
+// Defined in wire.ts, which a single-decree worker loads: importing it from here would load the Multi-Paxos wire code re-exported below.
+export { DESCRIBE_MAX_CHARS } from './wire.js';
 
 /** The control API a Multi-Paxos worker exposes over comlink. Not on the data path. */
 export interface MpActorControl {

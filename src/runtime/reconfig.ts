@@ -14,12 +14,18 @@
  * a view that is the one asked for, right after the one it followed, means
  * it was done (the cluster makes one reconfiguration at a time).
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
 import type { ActorId, Membership } from '../core/ids.js';
 import type { Command } from '../core/multipaxos/types.js';
 import { reconfigProblem, type Reconfig } from '../core/multipaxos/views.js';
 import { SynodError } from '../errors.js';
 import { REJECT_BACKOFF_MS } from './client/log-client.js';
 import type { KvView, ReconfigAnswer } from './mpwire.js';
+import type { HealthChange } from './health.js';
+import { writeFileDurably } from './storage/files.js';
+import { REGISTRY_DIR } from './storage/registry.js';
 
 /** What {@link KvCluster.reconfigure} changes: acceptors (`a1`, `a2`, ...) and learners (`l1`, ...) to bring in and to take out. */
 export interface KvReconfiguration {
@@ -202,4 +208,208 @@ export class AdminChannel {
     if (this.sweeper !== null) clearInterval(this.sweeper);
     this.sweeper = null;
   }
+}
+
+/** The automatic replacement of dead acceptors ({@link KvClusterOptions.replaceDeadAcceptors}); off unless given. */
+export interface ReplacePolicy {
+  /** Milliseconds an acceptor of the current view must have been dead or suspected, without a break, before it is replaced. */
+  readonly after: number;
+}
+
+/** An acceptor was replaced by the automatic policy: the payload of the `replace` event. */
+export interface ReplaceEvent {
+  /** The acceptor taken out (its thread stopped, its store retired). */
+  readonly removed: ActorId;
+  /** The fresh acceptor that took its place (an id never used before in this cluster). */
+  readonly added: ActorId;
+  /** The view the replacement made. */
+  readonly view: KvView;
+  /** How long `removed` had been dead or suspected when the replacement was started, in ms. */
+  readonly downForMs: number;
+}
+
+/** A replacement the automatic policy started did not happen: the payload of the `replaceFailed` event. */
+export interface ReplaceFailedEvent {
+  /** The acceptor that was to be taken out (it stays in the view). */
+  readonly removed: ActorId;
+  /** The acceptor that was to take its place. */
+  readonly added: ActorId;
+  /** Why: the rejection of the reconfiguration (SYNOD_RECONFIG_REFUSED, SYNOD_START_FAILED, SYNOD_TIMEOUT, ...). */
+  readonly error: Error;
+}
+
+/** What the {@link AcceptorReplacer} needs of the cluster. */
+export interface ReplacerLink {
+  /** The time now, on the clock of the health reports' `since` (epoch ms). */
+  now(): number;
+  /** The current view. */
+  view(): KvView;
+  /** True while a reconfiguration runs or waits to run. */
+  busy(): boolean;
+  /** Every acceptor id the cluster has used (members, retired, brought in): a fresh one is none of them. */
+  usedIds(): Iterable<ActorId>;
+  /** Replaces acceptor `dead` by `fresh` through the log (`reconfigure({ add: [fresh], remove: [dead] })`). */
+  replace(dead: ActorId, fresh: ActorId): Promise<KvView>;
+  /** A replacement was made. */
+  replaced(e: ReplaceEvent): void;
+  /** A replacement was not made. */
+  failed(e: ReplaceFailedEvent): void;
+}
+
+/**
+ * The automatic replacement policy: replaces an acceptor of the current view
+ * that has been dead or suspected, without a break, for longer than
+ * `after` ms with a fresh acceptor (`a<n>`, n above every acceptor number
+ * the cluster has used), through the log. One replacement at a time, never
+ * while another reconfiguration runs or waits (it looks again once that one
+ * settles), and always one for one, so the view keeps as many acceptors as
+ * it had. A replacement that fails is reported and tried again once the
+ * acceptor has been down for another `after` ms; after a SYNOD_TIMEOUT
+ * (it may still take effect) with the same fresh id, so the log answers
+ * whether it made it. The clock and the timers are the runtime's; the
+ * health reports come from the cluster's failure detection.
+ */
+export class AcceptorReplacer {
+  /** Per acceptor that is not alive, since when (on the link's clock). */
+  private readonly downSince = new Map<ActorId, number>();
+  /** The fresh id kept for a dead acceptor whose replacement timed out. */
+  private readonly pending = new Map<ActorId, ActorId>();
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private closed = false;
+
+  constructor(
+    private readonly link: ReplacerLink,
+    private readonly policy: ReplacePolicy,
+  ) {}
+
+  /** A health change (`suspect` or `alive` event): an actor going down starts its clock, one coming back alive stops it. */
+  observed(change: HealthChange): void {
+    if (change.target.kind !== 'actor') return;
+    const id = change.target.id;
+    if (change.status === 'alive') this.downSince.delete(id);
+    else if (!this.downSince.has(id)) this.downSince.set(id, change.since);
+    this.poke();
+  }
+
+  /** Looks again for an acceptor due for replacement (the cluster calls it when a reconfiguration settles). */
+  poke(): void {
+    if (this.closed || this.running) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.link.busy()) return;
+    const view = this.link.view();
+    let due: { id: ActorId; since: number } | null = null;
+    for (const id of view.acceptors) {
+      const since = this.downSince.get(id);
+      if (since !== undefined && (due === null || since < due.since)) due = { id, since };
+    }
+    if (due === null) return;
+    const now = this.link.now();
+    const wait = due.since + this.policy.after - now;
+    if (wait > 0) {
+      this.timer = setTimeout(() => this.poke(), Math.ceil(wait));
+      this.timer.unref();
+      return;
+    }
+    void this.replace(due.id, now - due.since);
+  }
+
+  /** Stops the policy: no replacement starts from now on. */
+  close(): void {
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private async replace(dead: ActorId, downForMs: number): Promise<void> {
+    this.running = true;
+    const fresh = this.pending.get(dead) ?? this.freshId();
+    this.pending.delete(dead);
+    try {
+      const view = await this.link.replace(dead, fresh);
+      this.downSince.delete(dead);
+      this.link.replaced({ removed: dead, added: fresh, view, downForMs });
+    } catch (err) {
+      if (this.closed) return;
+      if ((err as SynodError).code === 'SYNOD_TIMEOUT') this.pending.set(dead, fresh);
+      // Tried again once it has been down for another `after` (unless it comes back).
+      if (this.downSince.has(dead)) this.downSince.set(dead, this.link.now());
+      this.link.failed({ removed: dead, added: fresh, error: err as Error });
+    } finally {
+      this.running = false;
+    }
+    this.poke();
+  }
+
+  /** An acceptor id above every one used. */
+  private freshId(): ActorId {
+    let top = 0;
+    for (const id of this.link.usedIds()) if (/^a[0-9]+$/.test(id)) top = Math.max(top, Number(id.slice(1)));
+    return `a${top + 1}`;
+  }
+}
+
+/** The file, in a cluster's data directory, that records its members (see {@link MembersRecord}). */
+export const MEMBERS_FILE = 'synod-members.json';
+
+/**
+ * What a data directory records of the cluster that runs on it, so that a
+ * cluster reopened on it after a reconfiguration starts the members of the
+ * newest view rather than the ones it was created with.
+ */
+export interface MembersRecord {
+  /** The members the cluster was created with: view 0, which the protocol's configuration names. */
+  readonly configured: Membership;
+  /** The newest view the cluster knew to decide. */
+  readonly view: KvView;
+  /** The actors it ran: the view's, with the proposers, and any a reconfiguration was bringing in or had not yet stopped. */
+  readonly hosted: Membership;
+}
+
+const ids = (prefix: string) => z.array(z.string().regex(new RegExp(`^${prefix}[1-9][0-9]{0,8}$`)));
+const membersSchema = z.strictObject({ proposers: ids('p'), acceptors: ids('a'), learners: ids('l') });
+const recordSchema = z.object({
+  format: z.literal('synod-members'),
+  version: z.literal(1),
+  configured: membersSchema,
+  view: z.strictObject({ epoch: z.number().int().min(0), from: z.number().int().min(0), acceptors: ids('a').min(1), learners: ids('l').min(1) }),
+  hosted: membersSchema,
+});
+
+/**
+ * The members recorded in data directory `dataDir`, or null when it holds
+ * no record (a fresh directory, or one an older version of synod wrote).
+ * Throws a SynodError (SYNOD_START_FAILED) naming the file when it cannot be
+ * read or is not a record.
+ */
+export function readMembers(dataDir: string): MembersRecord | null {
+  const file = join(dataDir, MEMBERS_FILE);
+  if (!existsSync(file)) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new SynodError('SYNOD_START_FAILED', `cannot read ${file}: ${(err as Error).message}; it records the cluster's members, so restore it (synod-registry/ lists every actor that has existed)`, { cause: err });
+  }
+  const result = recordSchema.safeParse(parsed);
+  if (!result.success) throw new SynodError('SYNOD_START_FAILED', `${file} does not record a cluster's members (${result.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ')}); restore it (synod-registry/ lists every actor that has existed)`);
+  const { configured, view, hosted } = result.data;
+  return { configured, view, hosted };
+}
+
+/** Records `record` in data directory `dataDir`, durably and atomically (temporary file, fsync, rename). Throws a StorageError (SYNOD_STORAGE_IO) if it cannot. */
+export function writeMembers(dataDir: string, record: MembersRecord): void {
+  const note = 'the members of the cluster on this data directory, rewritten after every reconfiguration; a cluster reopened here starts the hosted actors, in this view';
+  writeFileDurably(join(dataDir, MEMBERS_FILE), `${JSON.stringify({ format: 'synod-members', version: 1, ...record, note }, null, 2)}\n`);
+}
+
+/** The ids of the actors data directory `dataDir` has retired (their registry entries renamed `<id>.retired-<epoch>.json`). */
+export function retiredIds(dataDir: string): ActorId[] {
+  const registry = join(dataDir, REGISTRY_DIR);
+  if (!existsSync(registry)) return [];
+  return readdirSync(registry).flatMap((name) => {
+    const m = /^(.+)\.retired-[0-9]+\.json$/.exec(name);
+    return m === null ? [] : [m[1] as ActorId];
+  });
 }

@@ -15,6 +15,7 @@ import type { ActorStatus, Supervisor, WorkerProtocol } from './supervisor.js';
 import { LinkTable, type LinkFaults, type OutgoingLinks } from './links.js';
 import { linkFaultsSchema, parseOptions } from './options.js';
 import { TraceCollector } from './tracing.js';
+import { stampNow } from './stamps.js';
 import { SynodError } from '../errors.js';
 import { ensureDir } from './storage/files.js';
 import { REGISTRY_DIR } from './storage/registry.js';
@@ -181,7 +182,7 @@ export abstract class SupervisedCluster<P extends WorkerProtocol & { readonly co
    */
   protected watchHealth(failureDetector: DetectorOptions | null): void {
     const ids = allActors(this.members);
-    const monitor = new HealthMonitor(ids, (id) => this.supervisor.peersOf(id), this.systems, () => performance.timeOrigin + performance.now());
+    const monitor = new HealthMonitor(ids, (id) => this.supervisor.peersOf(id), this.systems, stampNow);
     this.monitor = monitor;
     this.supervisor.watchPeers(failureDetector);
     const emit = (changes: readonly HealthChange[]) => {

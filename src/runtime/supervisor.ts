@@ -16,7 +16,10 @@
  * sibling) is not a crash: `terminate()` makes a worker exit with code 1 just
  * like a crash, so each life records that it was asked to stop. Every
  * terminate() is preceded by parking the thread (see halt), because one
- * landing inside a native lmdb call aborts the whole process.
+ * landing inside a native lmdb call aborts the whole process. An actor whose
+ * thread parks with no storage write in flight is gone at once: its
+ * successor starts without waiting for the thread's exit, and the thread is
+ * torn down once no actor is starting.
  *
  * `spares` workers (default 1) are kept booted, with the storage modules
  * their cluster's actors need loaded ({@link SupervisedActors.boot}) and a
@@ -109,8 +112,13 @@ export type WorkerToSupervisor<P extends WorkerProtocol> =
   | { readonly type: 'ready'; readonly threadId: number; readonly record: P['recovered'] }
   /** The worker is about to end itself, and why; its exit follows. */
   | { readonly type: 'dying'; readonly how: CrashHow; readonly cause: ErrorData }
-  /** The thread is parked and may be terminated. */
-  | { readonly type: 'halted' }
+  /**
+   * The thread is parked and may be terminated. `quiet`: the actor it hosted
+   * had no storage write in flight (nor a start under way) when it parked, so
+   * nothing of that actor can reach its store any more and its successor may
+   * start before this thread has exited (see {@link Supervisor} halt).
+   */
+  | { readonly type: 'halted'; readonly quiet: boolean }
   /** The worker's failure detector saw peers go silent or be heard again (only when the actors watch their peers). */
   | { readonly type: 'health'; readonly changes: readonly PeerChange[] }
   | P['message'];
@@ -274,6 +282,8 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
   private readonly removed = new Set<ActorId>();
   /** The failure detector settings of actors started from now on; null: they do not watch their peers. */
   private detector: DetectorOptions | null = null;
+  /** Called, and forgotten, once no actor is starting (see {@link noneStarting}). */
+  private readonly startsOver: Array<() => void> = [];
 
   constructor(
     private readonly actors: SupervisedActors<P>,
@@ -434,8 +444,11 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
   /** Stops every actor (and the spare) and rejects everything waiting on them. */
   async close(): Promise<void> {
     this.closing = true;
+    this.startEnded();
     const spares = this.spares.splice(0);
-    await Promise.all([...[...this.slots.values()].map((slot) => this.stop(slot)), ...spares.map((t) => this.halt(t))]);
+    // A stop may be over before its thread has exited (see halt): close waits for the threads themselves.
+    const exits = [...this.slots.values()].flatMap((slot) => (slot.life ? [this.within(slot.life.exited)] : []));
+    await Promise.all([...[...this.slots.values()].map((slot) => this.stop(slot)), ...spares.map((t) => this.halt(t)), ...exits]);
     for (const pair of this.pairs.values()) pair.close();
     this.pairs.clear();
     for (const slot of this.slots.values()) {
@@ -474,6 +487,7 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     slot.status = 'starting';
     const ends: Record<ActorId, TransportEnd> = {};
     const transfer: MessagePort[] = [];
+    const connects: Array<() => void> = [];
     for (const peer of this.actors.peersOf(slot.id)) {
       // A peer without a worker gets its link to us when it starts.
       const other = this.slots.get(peer)?.life;
@@ -485,13 +499,15 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
       const [mine, theirs] = pair.ends;
       ends[peer] = mine;
       transfer.push(...transferListOf(mine));
-      other.worker.postMessage({ type: 'connect', peer: slot.id, end: theirs } satisfies SupervisorToWorker<P>, transferListOf(theirs));
+      connects.push(() => other.worker.postMessage({ type: 'connect', peer: slot.id, end: theirs } satisfies SupervisorToWorker<P>, transferListOf(theirs)));
     }
     const { port1: controlPort, port2: workerControl } = new MessageChannel();
     const watch: PeerWatch = this.detector === null ? null : { ...this.detector, peers: this.actors.peersOf(slot.id) };
     const init = { ...this.actors.initOf(slot.id, slot.incarnation), ends, control: workerControl, watch };
-    const { worker, exited } = this.spares.shift() ?? this.boot();
+    const { worker, exited } = this.spares.shift() ?? this.boot(true);
     worker.postMessage({ type: 'init', init } satisfies SupervisorToWorker<P>, [workerControl, ...transfer]);
+    // The peers hear of the new links after the actor does: its start is the restart's critical path, theirs is not.
+    for (const post of connects) post();
     const life: Life<P['control']> = {
       worker,
       exited,
@@ -537,6 +553,7 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     if (down) this.emit('restart', { id: slot.id, recoveryMs: performance.now() - down.since, planned: down.planned, threadId });
     this.settle(slot);
     this.refillSpares();
+    this.startEnded();
   }
 
   /**
@@ -545,9 +562,25 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
    * small machine would slow down the very restart the spare was for.
    */
   private refillSpares(): void {
-    if (this.closing || this.spares.length >= this.options.spares) return;
-    for (const slot of this.slots.values()) if (slot.status === 'starting') return;
-    while (this.spares.length < this.options.spares) this.spares.push(this.boot());
+    if (this.closing || this.spares.length >= this.options.spares || !this.noneStarting()) return;
+    while (this.spares.length < this.options.spares) this.spares.push(this.boot(false));
+  }
+
+  /** True when no actor is starting. */
+  private noneStarting(): boolean {
+    for (const slot of this.slots.values()) if (slot.status === 'starting') return false;
+    return true;
+  }
+
+  /** Resolves once no actor is starting (at once if none is, or the supervisor is closing). */
+  private whenNoneStarting(): Promise<void> {
+    if (this.closing || this.noneStarting()) return Promise.resolve();
+    return new Promise((resolve) => this.startsOver.push(resolve));
+  }
+
+  /** An actor's start ended (it serves, or went down or failed first): wakes those waiting for no start. */
+  private startEnded(): void {
+    if (this.startsOver.length > 0 && (this.closing || this.noneStarting())) for (const wake of this.startsOver.splice(0)) wake();
   }
 
   /** Records why `life` is going down, as first seen, and stops treating the actor as serving. */
@@ -556,6 +589,7 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     if (slot.life !== life) return;
     slot.status = 'down';
     slot.down ??= { since: performance.now(), planned: false };
+    this.startEnded();
   }
 
   /** The worker of `life` is gone (or abandoned after a terminate timeout). */
@@ -573,6 +607,7 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
       this.pairs.delete(key);
     }
     slot.status = 'down';
+    this.startEnded();
     if (life.stopping) return;
     slot.down ??= { since: performance.now(), planned: false };
     this.emit('crash', { id: slot.id, ...death });
@@ -608,6 +643,7 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
 
   private fail(slot: Slot<P['control']>, cause: ErrorData): void {
     slot.status = 'failed';
+    this.startEnded();
     slot.failure = cause;
     slot.down = null;
     this.emit('failed', { id: slot.id, cause });
@@ -623,9 +659,14 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     return this.kill(slot);
   }
 
-  /** Boots a worker thread; it becomes an actor when it gets an 'init' message. */
-  private boot(): Thread {
-    const worker = new Worker(this.workerFile, this.actors.boot === undefined ? {} : { workerData: this.actors.boot });
+  /**
+   * Boots a worker thread; it becomes an actor when it gets an 'init'
+   * message. `now`: an actor takes it at once (no spare was ready), so it
+   * skips a spare's idle preparations, which would only delay that start.
+   */
+  private boot(now: boolean): Thread {
+    const boot = this.actors.boot;
+    const worker = new Worker(this.workerFile, boot === undefined ? {} : { workerData: now ? { ...boot, takenAtBoot: true } : boot });
     // Until it is an actor, a failure only loses the spare; the life watches it after that.
     worker.on('error', () => {});
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -636,11 +677,24 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     return { worker, exited };
   }
 
-  /** Terminates `slot`'s worker; one that does not exit is abandoned and treated as exited. */
+  /**
+   * Terminates `slot`'s worker; one that does not exit is abandoned and
+   * treated as exited. Resolves once the actor is gone: at the worker's
+   * exit, or as soon as it parked quietly (see halt), which lets the next
+   * life start while the thread is still being torn down.
+   */
   private async kill(slot: Slot<P['control']>): Promise<void> {
     const life = slot.life;
     if (!life) return;
-    if (!(await this.halt(life))) this.onExit(slot, life, `did not exit within ${this.options.terminateTimeoutMs} ms of terminate() and was abandoned`);
+    let parked!: () => void;
+    const gone = new Promise<void>((resolve) => (parked = resolve));
+    const halted = this.halt(life, () => {
+      this.onExit(slot, life, 'parked with no write in flight and was terminated');
+      parked();
+    }).then((exited) => {
+      if (!exited) this.onExit(slot, life, `did not exit within ${this.options.terminateTimeoutMs} ms of terminate() and was abandoned`);
+    });
+    await Promise.race([gone, halted]);
   }
 
   /**
@@ -653,15 +707,31 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
    * callbacks, and is terminated once parked. Safety nets: a worker that
    * does not park within terminateTimeoutMs is terminated anyway, and false
    * is returned if it has not exited terminateTimeoutMs later.
+   *
+   * A thread takes a few ms to be torn down after terminate() (4 of the 10 ms
+   * of a warm restart here), and nothing of it runs meanwhile: it is parked.
+   * What could still reach the actor's store is a write it issued before
+   * parking, which lmdb-js commits on its own thread. So a worker that
+   * parks with no write in flight says so (`quiet`), and `parked` is then
+   * called at once: the actor is gone, and its successor may open the
+   * store. One that parks with a write in flight is gone only at its exit.
    */
-  private async halt({ worker, exited }: Thread): Promise<boolean> {
+  private async halt({ worker, exited }: Thread, parked?: () => void): Promise<boolean> {
+    let quiet = false;
     const halted = new Promise<void>((resolve) => {
-      const onHalted = (m: WorkerToSupervisor<P>) => (m as { type: string }).type === 'halted' && resolve();
+      const onHalted = (m: WorkerToSupervisor<P>) => {
+        if ((m as { type: string }).type !== 'halted') return;
+        quiet = parked !== undefined && (m as { quiet?: boolean }).quiet === true;
+        if (quiet) parked?.();
+        resolve();
+      };
       worker.on('message', onHalted);
       void exited.then(() => worker.off('message', onHalted));
     });
     worker.postMessage({ type: 'halt' } satisfies SupervisorToWorker<P>);
     await this.within(Promise.race([halted, exited]));
+    // A quietly parked thread costs nothing but memory: its teardown waits until the starts under way (its successor's, usually) are over, rather than compete with them for the CPUs.
+    if (quiet) await this.within(this.whenNoneStarting());
     void worker.terminate();
     return this.within(exited);
   }

@@ -78,6 +78,9 @@ export type StorageSpec =
     }
   | { readonly kind: 'memory' };
 
+/** Longest `describe` text a state report carries (either protocol's). */
+export const DESCRIBE_MAX_CHARS = 4000;
+
 /**
  * What a worker is told as it boots (its `workerData`), before it knows
  * which actor it will become: which storage module to load and warm up
@@ -88,6 +91,13 @@ export interface WorkerBoot {
   readonly protocol: 'synod' | 'multipaxos';
   /** Whether any actor of the cluster keeps its state in LMDB: then lmdb is loaded and its per-thread set-up done while the worker waits. */
   readonly lmdb: boolean;
+  /**
+   * Set by the supervisor when an actor takes the worker as it boots (no
+   * spare was ready): the worker then does none of a spare's preparations
+   * (preloading, lmdb's warm-up, a collection, a rehearsal) before that
+   * actor is ready, since they would only delay its start.
+   */
+  readonly takenAtBoot?: boolean;
 }
 
 /** What makes a worker a given actor (its 'init' message). The control port and the ends' ports are transferred. */
@@ -143,8 +153,8 @@ export type FromWorker =
   | { readonly type: 'chosen'; readonly ballot: Ballot; readonly value: Value }
   /** Trace events of this actor, in the order they happened, with epoch-ms times (only when the cluster traces). */
   | { readonly type: 'trace'; readonly events: readonly RawTraceEvent[] }
-  /** The thread is parked and may be terminated. */
-  | { readonly type: 'halted' }
+  /** The thread is parked and may be terminated; `quiet`: no write of the actor was in flight (see the supervisor's handshake). */
+  | { readonly type: 'halted'; readonly quiet: boolean }
   /** The worker is about to end itself, and why; its exit follows. */
   | { readonly type: 'dying'; readonly how: CrashHow; readonly cause: ErrorData };
 

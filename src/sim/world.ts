@@ -582,7 +582,7 @@ export abstract class SimWorld<T extends ProtocolTypes, S extends WorldStats = W
     if (!this.options.onTrace) return;
     for (const e of then) {
       const h = this.proto.protocol.classify(e);
-      if (h.kind === 'send') this.emit(() => ({ actor: w.actor, kind: 'drop', text: `never sent, lost with the crash: ${this.print.message(h.msg, h.to)}`, time: this.now, to: h.to }));
+      if (h.type === 'send') this.emit(() => ({ actor: w.actor, kind: 'drop', text: `never sent, lost with the crash: ${this.print.message(h.msg, h.to)}`, time: this.now, to: h.to }));
     }
   }
 }

@@ -1,6 +1,7 @@
 // `synod chaos` as a user runs it: the named experiments caught with their
 // shortest traces, the JSON shape, a schedule written and replayed, the kv
-// protocol's verdict, and bad arguments.
+// protocol's verdict (with replacements through the log and system
+// crashes), and bad arguments.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -143,12 +144,38 @@ describe('synod chaos: every switch off', () => {
   it('--protocol kv: crashes of every mode and pauses under load; the history is linearizable', async () => {
     const r = await synodAsync('chaos', '--protocol', 'kv', '--seed', '2', '--duration', '1500', '--clients', '4', '--json');
     expect(r.status, r.stderr).toBe(0);
-    const o = JSON.parse(r.stdout) as { ok: boolean; protocol: string; decisions: number; unknownOutcome: number; violations: unknown[]; linearizability: { status: string }; faults: Record<string, number>; crashes: Record<string, number> };
+    const o = JSON.parse(r.stdout) as { ok: boolean; protocol: string; decisions: number; unknownOutcome: number; finalReads: { answered: number; unanswered: number }; violations: unknown[]; linearizability: { status: string }; faults: Record<string, number>; crashes: Record<string, number> };
     expect(o).toMatchObject({ ok: true, protocol: 'kv', violations: [], linearizability: { status: 'linearizable' } });
     expect(o.decisions).toBeGreaterThan(0);
+    // After the faults every key is read once, inside the checked history.
+    expect(o.finalReads.unanswered).toBe(0);
+    expect(o.finalReads.answered).toBeGreaterThan(0);
     // The clients give up on what they wait for when the run ends: the checker saw operations with unknown outcomes.
     expect(o.unknownOutcome).toBeGreaterThan(0);
     expect(Object.keys(o.faults).filter((k) => k.startsWith('crash:')).length).toBeGreaterThan(0);
+  });
+
+  it('--protocol kv replaces acceptors and learners through the log and crashes whole systems, and the verdict holds', async () => {
+    // At the start, before any bound can end the run: two replacements (settled before the end) and a system crash.
+    const schedule = join(dir, 'kv-reconfig.json');
+    const steps = [
+      { op: 'replace', actor: 'a3', by: 'a4' },
+      { op: 'crash-system', system: 's2', how: 'exit' },
+      { op: 'replace', actor: 'l1', by: 'l3' },
+      { op: 'crash', actor: 'a4', how: 'exception' },
+      { op: 'wait', ms: 100 },
+    ];
+    writeFileSync(schedule, JSON.stringify({ format: 'synod-chaos-schedule', version: 1, protocol: 'kv', seed: null, cluster: { proposers: 2, acceptors: 3, learners: 2 }, clients: 4, keys: 3, steps }));
+    const r = await synodAsync('chaos', '--schedule', schedule, '--decisions', '300', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const o = JSON.parse(r.stdout) as { ok: boolean; violations: unknown[]; linearizability: { status: string }; faults: Record<string, number>; crashes: Record<string, number>; reconfigurations: { asked: number; made: number; notMade: number }; finalReads: { answered: number; unanswered: number }; view: { epoch: number; acceptors: string[]; learners: string[] }; timeline: Array<{ text: string }> };
+    expect(o).toMatchObject({ ok: true, violations: [], linearizability: { status: 'linearizable' } });
+    expect(o.faults).toMatchObject({ replace: 2, 'crash-system': 1, 'crash:exception': 1 });
+    expect(o.reconfigurations).toEqual({ asked: 2, made: 2, notMade: 0 });
+    expect(o.finalReads).toEqual({ answered: 3, unanswered: 0 });
+    expect(o.view).toMatchObject({ epoch: 2, acceptors: ['a1', 'a2', 'a4'], learners: ['l2', 'l3'] });
+    // The system crash took p2, a2 and l2 down at once.
+    expect((o.crashes.exit ?? 0) >= 3).toBe(true);
   });
 });
 
@@ -156,13 +183,17 @@ describe('synod chaos: help and bad arguments', () => {
   it('--help tells what it does', () => {
     const r = synod('chaos', '--help');
     expect(r.status).toBe(0);
-    for (const text of ['--experiment', 'amnesia', 'no-fsync', 'reuse-ballot', '--schedule <file>', '--schedule-out', 'partitions of one actor', 'not the interleaving', 'Exit status']) expect(r.stdout).toContain(text);
+    for (const text of ['--experiment', 'amnesia', 'no-fsync', 'reuse-ballot', '--schedule <file>', '--schedule-out', 'partitions of one actor', 'not the interleaving', 'Exit status', '--no-reconfig', '--no-system-crashes', 'crash-system', '"replace"']) expect(r.stdout).toContain(text);
   });
 
   const badSchedule = join(dir, 'bad.json');
   writeFileSync(badSchedule, JSON.stringify({ format: 'synod-chaos-schedule', version: 1, protocol: 'single', cluster: { proposers: 1, acceptors: 3, learners: 1 }, rounds: [{ steps: [{ op: 'crash', actor: 'a9', how: 'exit' }] }] }));
   const goodSchedule = join(dir, 'good.json');
   writeFileSync(goodSchedule, JSON.stringify({ format: 'synod-chaos-schedule', version: 1, protocol: 'single', cluster: { proposers: 1, acceptors: 3, learners: 1 }, rounds: [{ steps: [{ op: 'propose', proposer: 'p1', value: 1 }] }] }));
+  const goodKvSchedule = join(dir, 'good-kv.json');
+  writeFileSync(goodKvSchedule, JSON.stringify({ format: 'synod-chaos-schedule', version: 1, protocol: 'kv', cluster: { proposers: 1, acceptors: 3, learners: 1 }, clients: 1, keys: 1, steps: [] }));
+  const badKvSchedule = join(dir, 'bad-kv.json');
+  writeFileSync(badKvSchedule, JSON.stringify({ format: 'synod-chaos-schedule', version: 1, protocol: 'kv', cluster: { proposers: 1, acceptors: 3, learners: 1 }, clients: 1, keys: 1, steps: [{ op: 'replace', actor: 'a1', by: 'a2' }, { op: 'crash-system', system: 's4', how: 'exit' }] }));
   const notJson = join(dir, 'not.json');
   writeFileSync(notJson, '{');
 
@@ -181,6 +212,10 @@ describe('synod chaos: help and bad arguments', () => {
     [['chaos', '--trace', join(dir, 'no-such-dir', 'trace.json')], /does not exist/],
     [['chaos', '--schedule-out', join(dir, 'no-such-dir', 'schedule.json')], /does not exist/],
     [['chaos', '--clients', '3'], /--clients is for --protocol kv/],
+    [['chaos', '--no-reconfig'], /--no-reconfig is for --protocol kv/],
+    [['chaos', '--no-system-crashes'], /--no-system-crashes is for --protocol kv/],
+    [['chaos', '--schedule', goodKvSchedule, '--no-reconfig'], /--no-reconfig cannot be combined with --schedule/],
+    [['chaos', '--schedule', badKvSchedule], /steps\.0\.by: a2 is an actor already.*steps\.1\.system: no system s4; the systems are s1, s2, s3/],
   ])('%j exits 2', (args, message) => {
     const r = synod(...args);
     expect(r.status, r.stdout).toBe(2);

@@ -70,6 +70,17 @@ describe('synod kv', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('a --data-dir made with other counts, or reconfigured, is one line and exit 2', () => {
+    const data = join(dir, 'data');
+    expect(synod('kv', '--data-dir', data, '--ops', '300', '--clients', '3', '--learners', '1', '--replace', 'a2').status).toBe(0);
+    const other = synod('kv', '--data-dir', data, '--ops', '10', '--learners', '2');
+    expect(other.status).toBe(2);
+    expect(other.stderr).toMatch(/^synod kv: data directory .* holds a cluster created with 3 proposers, 3 acceptors and 1 learners, not 3 proposers, 3 acceptors and 2 learners; reopen it with the counts it was created with \(its members now are those of view 1: acceptors a1, a3, a4; learners l1\)\n$/);
+    const reconfigured = synod('kv', '--data-dir', data, '--ops', '10', '--learners', '1');
+    expect(reconfigured.status).toBe(2);
+    expect(reconfigured.stderr).toMatch(/^synod kv: data directory .* was reconfigured \(view 1\).*give it another --data-dir\)\n$/);
+  });
+
   it('bad arguments exit 2', () => {
     const r = synod('kv', '--storage', 'paper');
     expect(r.status).toBe(2);

@@ -79,6 +79,14 @@ describe('Multi-Paxos messages have exact shapes', () => {
     ];
     for (const m of bad) expect(validateMpMessage(structuredClone(m), kvMachine), JSON.stringify(m)).toMatchObject({ ok: false });
   });
+
+  it('judges own fields only: a missing field is missing even when a prototype has it, and an inherited field is not an extra one', () => {
+    const inheritsUpTo = Object.assign(Object.create({ upTo: 3 }) as object, { type: 'trim', from: 'p1' });
+    expect(validateMpMessage(inheritsUpTo, kvMachine)).toMatchObject({ ok: false, reason: expect.stringContaining('lacks upTo') });
+    const inheritsJunk = Object.assign(Object.create({ junk: 1 }) as object, { type: 'trim', from: 'p1', upTo: 3 });
+    expect(validateMpMessage(inheritsJunk, kvMachine)).toMatchObject({ ok: true, msg: { type: 'trim', from: 'p1', upTo: 3 } });
+    expect(validateMpMessage({ type: 'trim', from: 'p1' }, kvMachine)).toMatchObject({ ok: false, reason: expect.stringContaining('lacks upTo') });
+  });
 });
 
 describe('what is persisted is checked exactly before it is written', () => {

@@ -2,13 +2,14 @@
  * The rehearsal (src/host/rehearse.ts) on its own, without threads: a
  * single-decree rehearsal decides, its appends go only where it is told, and
  * a scratch host that throws rejects the rehearsal instead of throwing out of
- * a microtask (which in a worker would kill the thread).
+ * a microtask (which in a worker would kill the thread); a rehearsal under
+ * way stops when real work comes, and later ones run as usual.
  */
 import { describe, expect, it } from 'vitest';
 import { coreConfig } from '../../src/core/config.js';
 import type { DurableRecord } from '../../src/core/effects.js';
 import { membership, type ActorId } from '../../src/core/ids.js';
-import { rehearse } from '../../src/host/rehearse.js';
+import { rehearse, stopRehearsals } from '../../src/host/rehearse.js';
 import { synodProtocol } from '../../src/host/synod.js';
 import { synodWorkerSide } from '../../src/runtime/worker-side.js';
 
@@ -46,6 +47,19 @@ describe('rehearse', () => {
     };
     await expect(rehearse(broken, { config: coreConfig(members), requests: [['p1', 'x']], maxValueBytes: 1024, append: async () => {} })).rejects.toThrow('broken acceptor');
     await expect(rehearse(synodProtocol, { config: coreConfig(members), requests: [['p1', 'x']], maxValueBytes: 1024, append: () => Promise.reject(new Error('disk gone')) })).rejects.toThrow('disk gone');
+  });
+
+  it('stops at its next step when stopRehearsals is called, and one begun later runs to its decision', async () => {
+    const script = (appended: ActorId[]) => ({ config: coreConfig(members), requests: [['p1', 'x']] as Array<[ActorId, string]>, maxValueBytes: 1024, append: async (id: ActorId) => void appended.push(id) });
+    const cut: ActorId[] = [];
+    const stopping = rehearse(synodProtocol, script(cut));
+    stopRehearsals();
+    expect(await stopping).toEqual([]);
+    expect(cut).toEqual([]);
+    const whole: ActorId[] = [];
+    const outputs = await rehearse(synodProtocol, script(whole));
+    expect(outputs.map((e) => e.type).sort()).toEqual(['chosen', 'decide']);
+    expect(whole).toHaveLength(8);
   });
 
   it("is the single-decree worker side's rehearsal: a decision, written to scratch in-memory stores", async () => {

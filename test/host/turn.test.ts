@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { membership, type ActorId } from '../../src/core/ids.js';
-import { classifyCommon, type Protocol, type ProtocolTypes } from '../../src/host/protocol.js';
+import { classifyCommon, OUTPUT, type Protocol, type ProtocolTypes } from '../../src/host/protocol.js';
 import { LAZY_TIMER, TurnHost, type HostIO } from '../../src/host/turn.js';
 
 /** What a scripted message asks the core to do when it is stepped. */
@@ -102,7 +102,7 @@ const scripted: Protocol<T> = {
   },
   validate: (raw) => (typeof raw === 'object' && raw !== null && (raw as Msg).type === 'script' ? { ok: true, msg: raw as Msg } : { ok: false, reason: 'not a script' }),
   oversized: (msg, max) => JSON.stringify(msg).length > max,
-  classify: (e) => classifyCommon<T>(e) ?? (e.type === 'persist' ? { kind: 'persist', records: e.records, then: e.then } : { kind: 'output' }),
+  classify: (e) => classifyCommon<T>(e) ?? (e.type === 'persist' ? { type: 'persist', records: e.records, then: e.then } : OUTPUT),
   receive: (msg) => ({ type: 'receive', msg }),
   timeout: (timer) => ({ type: 'timeout', timer }),
   requests: (tags) => (tags.length === 0 ? [] : [{ type: 'request', tags }]),

@@ -12,19 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KvCluster } from '../../src/runtime/kv-cluster.js';
-import { SynodError } from '../../src/errors.js';
-import { expectSafeEnd, runClients, until, withKv } from './fixtures/kv.js';
-
-/** The code and message `p` rejects with (it must reject). */
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(SynodError);
-    return `${(err as SynodError).code}: ${(err as Error).message}`;
-  }
-  throw new Error('expected a rejection');
-}
+import { expectSafeEnd, refusal, runClients, until, withKv } from './fixtures/kv.js';
 
 /** True when `id`'s store lives on, renamed as retired at `epoch`, and not under its own name. */
 function retired(kv: KvCluster, id: string, epoch: number): boolean {

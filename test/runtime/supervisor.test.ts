@@ -1,9 +1,11 @@
 /**
  * The supervisor's policy on a live cluster: restart intensity, the guard
  * against crash loops at start-up, requests to actors it gave up on,
- * one_for_all, and planned restarts that are not crashes.
+ * one_for_all, planned restarts that are not crashes, and a successor that
+ * starts before the thread of an actor that parked quietly is terminated.
  */
-import { describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it, vi } from 'vitest';
 import { createCluster } from '../../src/runtime/cluster.js';
 import type { CrashEvent, RestartEvent } from '../../src/runtime/supervisor.js';
 import { SynodError } from '../../src/errors.js';
@@ -142,6 +144,32 @@ describe('supervisor', () => {
       ]);
       expect(cluster.status('a1')).toBe('running');
       expect((await cluster.state('a1')).incarnation).toBe(4);
+    });
+  });
+  it('starts the successor of an actor that parked with no write in flight before terminating its thread, and the successor recovers the durable record', async () => {
+    // No backoff: the successor starts as soon as a1 is gone (with a backoff, the thread would be torn down while the restart waits).
+    await withCluster({ ...small, supervisor: { backoffBaseMs: 0, backoffMaxMs: 0 } }, async (cluster) => {
+      expect(await cluster.propose('kept')).toBe('kept');
+      // A majority decides: wait until a1's own acceptance is durable, so that no write of it is in flight.
+      await vi.waitFor(async () => expect(JSON.stringify((await cluster.state('a1')).durable)).toContain('kept'), { timeout: 60_000, interval: 20 });
+      const order: string[] = [];
+      const terminate = Worker.prototype.terminate;
+      const spy = vi.spyOn(Worker.prototype, 'terminate').mockImplementation(function (this: Worker) {
+        order.push('terminate');
+        return terminate.call(this);
+      });
+      try {
+        const back = nextEvent(cluster, 'restart', 'a1').then(() => order.push('restart'));
+        await cluster.crash('a1', 'terminate');
+        await back;
+        await vi.waitFor(() => expect(order).toContain('terminate'), { timeout: 60_000, interval: 20 });
+      } finally {
+        spy.mockRestore();
+      }
+      expect(order).toEqual(['restart', 'terminate']);
+      const state = await cluster.state('a1');
+      expect(state.incarnation).toBe(2);
+      expect(JSON.stringify(state.durable)).toContain('kept');
     });
   });
 });

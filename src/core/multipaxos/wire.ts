@@ -46,7 +46,7 @@ export function toWire(msg: MpMessage): unknown {
   switch (msg.type) {
     case 'accept':
     case 'commit':
-      return { ...msg, entries: msg.entries.map((e) => ({ slot: e.slot, value: batchJson(e.value) })) };
+      return { ...msg, entries: wireEntries(msg.entries) };
     case 'promise':
       return { ...msg, entries: msg.entries.map((e) => ({ slot: e.slot, ballot: e.ballot, value: batchJson(e.value) })) };
     case 'read':
@@ -54,6 +54,25 @@ export function toWire(msg: MpMessage): unknown {
     default:
       return msg;
   }
+}
+
+/** The slot entries `wireEntries` made last, and their wire form. */
+let lastEntries: readonly SlotEntry[] | null = null;
+let lastWireEntries: ReadonlyArray<{ readonly slot: number; readonly value: string }> = [];
+
+/**
+ * The wire form of slot entries, made once for the entries of one slot
+ * range: a leader sends the same entries to every acceptor (one accept
+ * each) and one commit to every learner and proposer, one after the other.
+ * Entries are as immutable as the batches they carry, and a wire form is
+ * only read (copied onto a link, or validated), so sharing it is safe.
+ */
+function wireEntries(entries: readonly SlotEntry[]): ReadonlyArray<{ readonly slot: number; readonly value: string }> {
+  if (entries !== lastEntries) {
+    lastWireEntries = entries.map((e) => ({ slot: e.slot, value: batchJson(e.value) }));
+    lastEntries = entries;
+  }
+  return lastWireEntries;
 }
 
 /** The result of `validateMpMessage`: the message, or why it was refused. */
