@@ -210,7 +210,7 @@ async function runKv(f: KvFlags): Promise<number> {
       for (const v of violations) say(`  ${v.kind}: ${v.message}`);
       say(`linearizability: ${lin.ok ? 'linearizable' : `${lin.status.toUpperCase()}: ${lin.reason}`}`);
       const v = report.view;
-      say(`view ${v.epoch}${v.epoch === 0 ? '' : ` (from slot ${v.from})`}: acceptors ${v.acceptors.join(', ')}; learners ${v.learners.join(', ')}`);
+      say(`view ${v.epoch}${v.epoch === 0 ? '' : ` (from slot ${v.from})`}: proposers ${v.proposers.join(', ')}; acceptors ${v.acceptors.join(', ')}; learners ${v.learners.join(', ')}`);
       if (reconfiguration !== null && 'view' in reconfiguration) {
         const ms = (x: number) => (Number.isNaN(x) ? 'n/a (too few writes around it)' : `${x.toFixed(1)} ms`);
         say(`replacement: ${reconfiguration.removed} -> ${reconfiguration.added} in ${reconfiguration.ms.toFixed(1)} ms; write unavailability: the longest gap between acknowledged writes during it was ${ms(reconfiguration.longestWriteGapMs)} (${ms(reconfiguration.longestWriteGapBeforeMs)} in as long a window just before)`);

@@ -54,7 +54,8 @@ import type { KvOp } from '../machines/kv/machine.js';
 import { kvClient, type KvAnswer } from '../machines/kv/client.js';
 import type { Value } from '../core/value.js';
 import { actorCount, clientValueProblem, millis, parseOptions, sharedClusterFields, type SharedClusterOptions } from './options.js';
-import type { KvView, MpProtocol, MpRecovered, MpTurnReport } from './mpwire.js';
+import type { KvView, MpProtocol, MpRecovered, MpTurnReport, ReconfigAnswer } from './mpwire.js';
+import type { Reconfig } from '../core/multipaxos/views.js';
 import { SupervisedCluster } from './supervised.js';
 import type { HealthEvents } from './health.js';
 import { clusterDataDir, removeTempDataDir } from './tempdir.js';
@@ -66,6 +67,10 @@ import { LogClient } from './client/log-client.js';
 import { AcceptorReplacer, AdminChannel, planReconfiguration, readMembers, reconfigMade, retiredIds, writeMembers, type KvReconfiguration, type ReplaceEvent, type ReplaceFailedEvent, type ReplacePolicy } from './reconfig.js';
 import { nextClientNumber, REGISTRY_DIR, retireActor } from './storage/registry.js';
 import { HistoryRecorder } from './client/recorder.js';
+
+/** The roles, as a membership names them, and the first letter of their ids. */
+const ROLES = ['proposers', 'acceptors', 'learners'] as const;
+const PREFIX = { proposers: 'p', acceptors: 'a', learners: 'l' } as const;
 
 /** Options of {@link createKvCluster}. Everything but the three counts has a default. */
 export interface KvClusterOptions extends SharedClusterOptions {
@@ -267,6 +272,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private hosted: Membership;
   /** The newest view that decides (see {@link view}). */
   private current: KvView;
+  /** The newest view known chosen (it may not decide a slot yet): the clients look for the leader among its proposers. */
+  private chosen: KvView;
   /** Takes reconfigurations to the leader. */
   private readonly admin: AdminChannel;
   /** True when the data directory held an earlier cluster's actors (see the constructor). */
@@ -277,7 +284,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   private reconfigs: Promise<unknown> = Promise.resolve();
   /** How many reconfigurations run or wait to run. */
   private reconfiguring = 0;
-  /** Every acceptor and learner id the cluster has run (an id is used once). */
+  /** Every id the cluster has run (an id is used once). */
   private readonly used = new Set<ActorId>();
   /** The automatic replacement of dead acceptors (with `replaceDeadAcceptors`), or null. */
   private readonly replacer: AcceptorReplacer | null;
@@ -318,7 +325,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
       throw new SynodError('SYNOD_INVALID_OPTIONS', `invalid createKvCluster options: data directory ${o.dataDir} holds a cluster that was reconfigured (view ${record.view.epoch}), and the log safety checker cannot work out the views of a reopened log; reopen it with check: false`);
     }
     this.hosted = record?.hosted ?? configured;
-    this.current = record?.view ?? { epoch: 0, from: 0, acceptors: configured.acceptors, learners: configured.learners };
+    this.current = record?.view ?? { epoch: 0, from: 0, proposers: configured.proposers, acceptors: configured.acceptors, learners: configured.learners };
+    this.chosen = this.current;
     this.placeSystems(o.systems, 'createKvCluster options');
     requireBuiltWorker();
     // The protocol's configuration names view 0, the members the cluster was created with; later views come from the log.
@@ -336,9 +344,13 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.stamper = o.stamps ? new Stamper('client') : null;
     this.recorder = o.history ? new HistoryRecorder(kvClient.history) : null;
     const stamper = this.stamper;
+    const chosen = () => this.chosen;
     this.client = new LogClient<KvOp, KvAnswer>(
       {
-        proposers: this.members.proposers,
+        // The newest view's: a reconfiguration may change them.
+        get proposers() {
+          return chosen().proposers;
+        },
         serving: (id) => this.supervisor.status(id) === 'running',
         post: (id, commands) => {
           if (stamper) for (const c of commands) stamper.add('post', commandKey(c.clientId, c.seq), id);
@@ -475,7 +487,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     return this.client.submit({ f: 'cas', key, from, to }) as Promise<boolean>;
   }
 
-  /** Who is in the cluster: the actors it runs (the current view's, with the proposers, and any a reconfiguration is bringing in). */
+  /** Who is in the cluster: the actors it runs (the current view's, and any a reconfiguration is bringing in or has not stopped yet). */
   get members(): Membership {
     return this.hosted;
   }
@@ -483,31 +495,35 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   /**
    * The newest view of the log this cluster knows decides: its number
    * (`epoch`, 0 for the members the cluster was created with), the first slot
-   * it decides (`from`) and its acceptors and learners (the proposers never
-   * change). Changed by {@link reconfigure}.
+   * it decides (`from`) and its proposers, acceptors and learners. Changed
+   * by {@link reconfigure}.
    */
   view(): KvView {
     return this.current;
   }
 
   /**
-   * Changes the log's acceptors and learners through the log itself
-   * (Lamport's α: see docs/kv-store.md): `add` and `remove` name acceptors
-   * (`a4`) and learners (`l3`); proposers cannot change yet, and an id is
+   * Changes the log's proposers, acceptors and learners through the log
+   * itself (Lamport's α: see docs/kv-store.md): `add` and `remove` name
+   * proposers (`p4`), acceptors (`a4`) and learners (`l3`), and an id is
    * used once (a removed actor's id cannot be added again).
    *
    * The steps: the change is checked against the current view (every
    * problem rejects with SYNOD_INVALID_ARGUMENT before anything starts);
    * each added actor gets its own worker thread and store (of the cluster's
    * storage kind; a new learner copies a peer's snapshot, a new acceptor
-   * needs nothing) and every running actor is told of it, before the
-   * reconfiguration is proposed; the reconfiguration is proposed and
+   * needs nothing, a new proposer learns the views from the proposers it was
+   * configured with and stands for election once one names it) and every
+   * running actor is told of it, before the reconfiguration is proposed; the reconfiguration is proposed and
    * applied; then the cluster waits until a slot of the new view is applied
    * (it proposes the same reconfiguration again, which changes nothing, and
    * lands at or past the new view's `from`: so the new view's acceptors
    * have decided a slot); then each removed actor's thread stops for good
    * and its store is retired: renamed `<store>.retired-<epoch>`, kept, never
-   * deleted. Removing an actor that is down or failed works the same way.
+   * deleted. Removing an actor that is down or failed works the same way,
+   * and so does removing the leader's own proposer: it finishes the slots of
+   * the views that name it and steps down, the proposers of the new view
+   * elect a leader among themselves, and the clients follow them.
    *
    * Resolves with the new view once all that is done. Rejects with
    * SYNOD_RECONFIG_REFUSED when the log refuses it (the view it followed is
@@ -612,39 +628,68 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     if (this.closing !== null) throw new SynodError('SYNOD_CLOSED', 'cannot reconfigure: the key-value cluster is closed');
     if (this.reopened && this.options.check) throw new SynodError('SYNOD_INVALID_ARGUMENT', 'invalid reconfiguration: this cluster was reopened on a data directory an earlier cluster ran on, and the log safety checker cannot work out its views from there; reconfiguring it needs check: false');
     const from = this.current;
-    const plan = planReconfiguration(from, this.hosted.proposers, change, this.retired);
-    const reconfig = { epoch: from.epoch, members: plan.members };
-    this.traceFault(`reconfigure view ${from.epoch} -> acceptors {${plan.members.acceptors.join(',')}}, learners {${plan.members.learners.join(',')}}`);
+    const plan = planReconfiguration(from, change, this.retired);
+    const reconfig: Reconfig = { epoch: from.epoch, members: plan.members };
+    this.traceFault(`reconfigure view ${from.epoch} -> proposers {${plan.members.proposers.join(',')}}, acceptors {${plan.members.acceptors.join(',')}}, learners {${plan.members.learners.join(',')}}`);
     await this.bringIn(plan.added);
     const clientId = `${this.client.prefix}.admin`;
     const first = await this.admin.send(clientId, reconfig);
+    const answered = await this.answeredView(reconfig, first);
+    const made = reconfigMade(reconfig, first.done, answered);
+    // The clients look for the leader among the new view's proposers from now on.
+    if (answered.epoch > this.chosen.epoch) this.chosen = answered;
     // Until a slot at or past the newest view's `from` is applied, that view may not have decided anything: the same
     // reconfiguration again (which changes nothing) goes in the first slot the leader may propose once the slots before
     // it are all chosen. A refused one waits the same way for the view that came first.
     let answer = first;
-    while (answer.slot < answer.view.from) answer = await this.admin.send(clientId, reconfig);
-    const made = reconfigMade(reconfig, first);
-    if (answer.view.epoch > this.current.epoch) {
-      this.current = answer.view;
+    let newest = answered;
+    while (answer.slot < answer.view.from) {
+      answer = await this.admin.send(clientId, reconfig);
+      if (answer.view.epoch !== newest.epoch) newest = await this.answeredView(reconfig, answer);
+    }
+    if (newest.epoch > this.current.epoch) {
+      this.current = newest;
+      if (newest.epoch > this.chosen.epoch) this.chosen = newest;
       this.recordMembers();
     }
     // Whatever the cluster runs beyond the newest view goes: the removed actors, or those brought in for a refused
     // reconfiguration (and any left by an earlier one that timed out).
     const view = this.current;
-    const gone = [...this.hosted.acceptors.filter((id) => !view.acceptors.includes(id)), ...this.hosted.learners.filter((id) => !view.learners.includes(id))];
+    const gone = ROLES.flatMap((role) => this.hosted[role].filter((id) => !view[role].includes(id)));
     await this.takeOut(gone, view.epoch);
-    if (!made) throw new SynodError('SYNOD_RECONFIG_REFUSED', `the log refused the reconfiguration of view ${from.epoch}: the newest view is ${view.epoch} (acceptors ${view.acceptors.join(', ')}; learners ${view.learners.join(', ')})${gone.length > 0 ? `; ${gone.join(', ')}, not in it, were stopped and retired` : ''}`);
+    if (!made) throw new SynodError('SYNOD_RECONFIG_REFUSED', `the log refused the reconfiguration of view ${from.epoch}: the newest view is ${view.epoch} (proposers ${view.proposers.join(', ')}; acceptors ${view.acceptors.join(', ')}; learners ${view.learners.join(', ')})${gone.length > 0 ? `; ${gone.join(', ')}, not in it, were stopped and retired` : ''}`);
     return view;
   }
 
-  /** Starts actors `ids` (new acceptors and learners), each told to every running actor first; throws SYNOD_START_FAILED if one does not start. */
+  /**
+   * The view of answer `a` to reconfiguration `r`, with its proposers (the
+   * answer names the acceptors and learners only): the reconfiguration's
+   * when it made the view, else those of the view as a learner reports it.
+   */
+  private async answeredView(r: Reconfig, a: ReconfigAnswer): Promise<KvView> {
+    if (a.done) return { ...a.view, proposers: r.members.proposers };
+    if (a.view.epoch === this.chosen.epoch) return this.chosen;
+    const deadline = performance.now() + this.options.timeoutMs;
+    for (;;) {
+      const serving = this.hosted.learners.filter((id) => this.supervisor.status(id) === 'running');
+      const views = await Promise.all(serving.map((id) => this.supervisor.call(id, (c) => c.state()).then((s) => s.view, () => null)));
+      const found = views.find((v) => v !== null && v.epoch === a.view.epoch);
+      if (found !== undefined && found !== null) return { ...a.view, proposers: found.proposers };
+      if (this.closing !== null) throw new SynodError('SYNOD_CLOSED', 'the key-value cluster was closed during the reconfiguration');
+      // The learner that answered went down, or the others have not applied that far yet.
+      if (performance.now() >= deadline) throw new SynodError('SYNOD_TIMEOUT', `no learner reported view ${a.view.epoch} within ${this.options.timeoutMs} ms; the reconfiguration of view ${r.epoch} may have taken effect`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(this.options.retryMs, 100)));
+    }
+  }
+
+  /** Starts actors `ids` (new proposers, acceptors and learners), each told to every running actor first; throws SYNOD_START_FAILED if one does not start. */
   private async bringIn(added: readonly ActorId[]): Promise<void> {
     // One brought in by an earlier reconfiguration that timed out runs already.
     const ids = added.filter((id) => !allActors(this.hosted).includes(id));
     if (ids.length === 0) return;
     for (const id of ids) this.used.add(id);
-    const add = (role: 'acceptors' | 'learners', prefix: string) => [...this.hosted[role], ...ids.filter((id) => id.startsWith(prefix) && !this.hosted[role].includes(id))];
-    const hosted = { proposers: this.hosted.proposers, acceptors: add('acceptors', 'a'), learners: add('learners', 'l') };
+    const add = (role: (typeof ROLES)[number]) => [...this.hosted[role], ...ids.filter((id) => id.startsWith(PREFIX[role]) && !this.hosted[role].includes(id))];
+    const hosted = { proposers: add('proposers'), acceptors: add('acceptors'), learners: add('learners') };
     // Recorded before they start (and before the cluster counts them, in case the record cannot be written): a cluster
     // reopened after a crash here starts them too, whichever view the log ends up with.
     this.recordMembers(hosted);
@@ -663,10 +708,15 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   /** Stops actors `ids` for good and retires their stores (renamed with `.retired-<epoch>`), after telling every running actor. */
   private async takeOut(ids: readonly ActorId[], epoch: number): Promise<void> {
     if (ids.length === 0) return;
-    const keep = (role: 'acceptors' | 'learners') => this.hosted[role].filter((id) => !ids.includes(id));
-    this.hosted = { proposers: this.hosted.proposers, acceptors: keep('acceptors'), learners: keep('learners') };
+    const keep = (role: (typeof ROLES)[number]) => this.hosted[role].filter((id) => !ids.includes(id));
+    this.hosted = { proposers: keep('proposers'), acceptors: keep('acceptors'), learners: keep('learners') };
     for (const id of ids) this.retired.add(id);
     await Promise.all(ids.map((id) => this.supervisor.retire(id)));
+    // What was sent to a removed proposer and not answered goes to another one at once.
+    for (const id of ids) {
+      this.client.down(id);
+      this.admin.down(id);
+    }
     await this.regroup();
     this.actorsChanged();
     // After close the stores stay as they are (a temporary directory is being removed).
@@ -687,7 +737,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
   /** The actors the cluster runs besides the configured members. */
   private spares(): Membership {
     const configured = this.config.members;
-    return { proposers: [], acceptors: this.hosted.acceptors.filter((id) => !configured.acceptors.includes(id)), learners: this.hosted.learners.filter((id) => !configured.learners.includes(id)) };
+    const extra = (role: (typeof ROLES)[number]) => this.hosted[role].filter((id) => !configured[role].includes(id));
+    return { proposers: extra('proposers'), acceptors: extra('acceptors'), learners: extra('learners') };
   }
 
   /** Records the members, running `hosted`, in the data directory (with LMDB storage), for a cluster reopened on it; not once closing. */

@@ -69,21 +69,28 @@ export interface MpGroup {
   readonly watch: readonly ActorId[];
 }
 
-/** A view of the log as a reconfiguration's answer and the cluster report it: view `epoch` decides every slot from `from` on, with these acceptors and learners (the proposers never change). */
+/** A view of the log as the cluster reports it: view `epoch` decides every slot from `from` on, with these proposers, acceptors and learners. */
 export interface KvView {
   readonly epoch: number;
   readonly from: number;
+  readonly proposers: readonly ActorId[];
   readonly acceptors: readonly ActorId[];
   readonly learners: readonly ActorId[];
 }
 
-/** A learner's answer to a reconfiguration applied at `slot`: `done` if it made the newest view, `view` (false: stale or invalid, nothing changed). */
+/**
+ * A learner's answer to a reconfiguration applied at `slot`: `done` if it
+ * made the newest view, `view` (false: stale or invalid, nothing changed).
+ * The view is the learner's answer as the log records it, with its acceptors
+ * and learners; its proposers are those of the reconfiguration when `done`,
+ * and the cluster asks a learner for them otherwise.
+ */
 export interface ReconfigAnswer {
   readonly clientId: string;
   readonly seq: number;
   readonly slot: number;
   readonly done: boolean;
-  readonly view: KvView;
+  readonly view: Omit<KvView, 'proposers'>;
 }
 
 /** What an actor recovered, as its 'ready' message reports it. */

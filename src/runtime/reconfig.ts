@@ -12,7 +12,10 @@
  * touches no client session, so a re-sent one that was chosen twice is
  * applied once and answered "not done" the second time, with the newest view:
  * a view that is the one asked for, right after the one it followed, means
- * it was done (the cluster makes one reconfiguration at a time).
+ * it was done (the cluster makes one reconfiguration at a time). The answer
+ * names the newest view's acceptors and learners; its proposers are the
+ * reconfiguration's when it was done, and otherwise the cluster asks a
+ * learner for the view.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +30,7 @@ import type { HealthChange } from './health.js';
 import { writeFileDurably } from './storage/files.js';
 import { REGISTRY_DIR } from './storage/registry.js';
 
-/** What {@link KvCluster.reconfigure} changes: acceptors (`a1`, `a2`, ...) and learners (`l1`, ...) to bring in and to take out. */
+/** What {@link KvCluster.reconfigure} changes: proposers (`p1`, `p2`, ...), acceptors (`a1`, ...) and learners (`l1`, ...) to bring in and to take out. */
 export interface KvReconfiguration {
   /** Actors to add: each gets its own worker thread and store, started before the reconfiguration is proposed. */
   readonly add?: readonly string[];
@@ -42,25 +45,24 @@ export interface ReconfigPlan {
   readonly removed: readonly ActorId[];
 }
 
-/** An acceptor's or a learner's id, as the cluster names them. */
-const MEMBER_ID = /^[al][1-9][0-9]{0,8}$/;
+/** A proposer's, an acceptor's or a learner's id, as the cluster names them. */
+const MEMBER_ID = /^[pal][1-9][0-9]{0,8}$/;
 
-/** The members of view `v`, with the cluster's `proposers`. */
-export function membersOf(v: KvView, proposers: readonly ActorId[]): Membership {
-  return { proposers, acceptors: v.acceptors, learners: v.learners };
+/** The members of view `v`. */
+export function membersOf(v: KvView): Membership {
+  return { proposers: v.proposers, acceptors: v.acceptors, learners: v.learners };
 }
 
 /**
- * The next view's members if `change` is made to view `current` (whose
- * proposers are `proposers`), or a SynodError (SYNOD_INVALID_ARGUMENT)
- * saying why it cannot be: not `{ add, remove }` lists of ids, a proposer
- * (proposer changes are not supported yet), an id that names no acceptor or
- * learner, an id added that is a member or was removed before (in
- * `retired`: ids are used once) or removed that is not a member, nothing to
- * change, or a membership the log would refuse (no acceptor left, no learner
- * kept from the current view).
+ * The next view's members if `change` is made to view `current`, or a
+ * SynodError (SYNOD_INVALID_ARGUMENT) saying why it cannot be: not
+ * `{ add, remove }` lists of ids, an id that names no proposer, acceptor or
+ * learner, an id added that is a member or was removed before (in `retired`:
+ * ids are used once) or removed that is not a member, nothing to change, or
+ * a membership the log would refuse (no proposer or acceptor left, no
+ * learner kept from the current view).
  */
-export function planReconfiguration(current: KvView, proposers: readonly ActorId[], change: unknown, retired: ReadonlySet<ActorId> = new Set()): ReconfigPlan {
+export function planReconfiguration(current: KvView, change: unknown, retired: ReadonlySet<ActorId> = new Set()): ReconfigPlan {
   const bad = (why: string) => new SynodError('SYNOD_INVALID_ARGUMENT', `invalid reconfiguration: ${why}`);
   if (typeof change !== 'object' || change === null || Array.isArray(change)) throw bad('expected { add?: string[], remove?: string[] }');
   const extra = Object.keys(change).filter((k) => k !== 'add' && k !== 'remove');
@@ -68,10 +70,7 @@ export function planReconfiguration(current: KvView, proposers: readonly ActorId
   const list = (name: 'add' | 'remove'): ActorId[] => {
     const ids = (change as KvReconfiguration)[name] ?? [];
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw bad(`${name} must be a list of actor ids`);
-    for (const id of ids as string[]) {
-      if (/^p[1-9][0-9]*$/.test(id)) throw bad(`${id} is a proposer; proposer changes are not supported yet (every view has the proposers the cluster was created with): add and remove acceptors (a1, a2, ...) and learners (l1, l2, ...)`);
-      if (!MEMBER_ID.test(id)) throw bad(`${JSON.stringify(id)} is not an acceptor or learner id: acceptors are named a1, a2, ... and learners l1, l2, ...`);
-    }
+    for (const id of ids as string[]) if (!MEMBER_ID.test(id)) throw bad(`${JSON.stringify(id)} is not an actor id: proposers are named p1, p2, ..., acceptors a1, a2, ... and learners l1, l2, ...`);
     if (new Set(ids).size !== ids.length) throw bad(`${name} names an actor twice`);
     return ids as ActorId[];
   };
@@ -80,24 +79,24 @@ export function planReconfiguration(current: KvView, proposers: readonly ActorId
   if (add.length === 0 && remove.length === 0) throw bad('nothing to change: add and remove are both empty');
   const both = add.filter((id) => remove.includes(id));
   if (both.length > 0) throw bad(`${both.join(', ')} both added and removed`);
-  const now = [...current.acceptors, ...current.learners];
+  const now = [...current.proposers, ...current.acceptors, ...current.learners];
   const members = add.filter((id) => now.includes(id));
   if (members.length > 0) throw bad(`${members.join(', ')} ${members.length === 1 ? 'is a member' : 'are members'} of view ${current.epoch} already`);
   const back = add.filter((id) => retired.has(id));
   if (back.length > 0) throw bad(`${back.join(', ')} ${back.length === 1 ? 'was' : 'were'} removed before; an id is used once (its store is kept as a retired one): add a new id`);
   const strangers = remove.filter((id) => !now.includes(id));
-  if (strangers.length > 0) throw bad(`${strangers.join(', ')} ${strangers.length === 1 ? 'is not a member' : 'are not members'} of view ${current.epoch} (acceptors ${current.acceptors.join(', ')}; learners ${current.learners.join(', ')})`);
+  if (strangers.length > 0) throw bad(`${strangers.join(', ')} ${strangers.length === 1 ? 'is not a member' : 'are not members'} of view ${current.epoch} (proposers ${current.proposers.join(', ')}; acceptors ${current.acceptors.join(', ')}; learners ${current.learners.join(', ')})`);
   const next = (ids: readonly ActorId[], prefix: string) => [...ids.filter((id) => !remove.includes(id)), ...add.filter((id) => id.startsWith(prefix))];
-  const plan: ReconfigPlan = { members: { proposers, acceptors: next(current.acceptors, 'a'), learners: next(current.learners, 'l') }, added: add, removed: remove };
-  const problem = reconfigProblem(membersOf(current, proposers), plan.members);
-  if (problem !== null) throw bad(`it leaves acceptors {${plan.members.acceptors.join(', ')}} and learners {${plan.members.learners.join(', ')}}, and ${problem}`);
+  const plan: ReconfigPlan = { members: { proposers: next(current.proposers, 'p'), acceptors: next(current.acceptors, 'a'), learners: next(current.learners, 'l') }, added: add, removed: remove };
+  const problem = reconfigProblem(membersOf(current), plan.members);
+  if (problem !== null) throw bad(`it leaves proposers {${plan.members.proposers.join(', ')}}, acceptors {${plan.members.acceptors.join(', ')}} and learners {${plan.members.learners.join(', ')}}, and ${problem}`);
   return plan;
 }
 
-/** Whether answer `a` to reconfiguration `r` says the log made it (see the module comment). */
-export function reconfigMade(r: Reconfig, a: ReconfigAnswer): boolean {
+/** Whether `view`, the newest view after a learner answered reconfiguration `r` with `done`, says the log made it (see the module comment). */
+export function reconfigMade(r: Reconfig, done: boolean, view: KvView): boolean {
   const same = (x: readonly ActorId[], y: readonly ActorId[]) => x.length === y.length && x.every((id, i) => id === y[i]);
-  return a.done || (a.view.epoch === r.epoch + 1 && same(a.view.acceptors, r.members.acceptors) && same(a.view.learners, r.members.learners));
+  return done || (view.epoch === r.epoch + 1 && same(view.proposers, r.members.proposers) && same(view.acceptors, r.members.acceptors) && same(view.learners, r.members.learners));
 }
 
 /** What the {@link AdminChannel} needs of the cluster. */
@@ -363,7 +362,7 @@ export interface MembersRecord {
   readonly configured: Membership;
   /** The newest view the cluster knew to decide. */
   readonly view: KvView;
-  /** The actors it ran: the view's, with the proposers, and any a reconfiguration was bringing in or had not yet stopped. */
+  /** The actors it ran: the view's, and any a reconfiguration was bringing in or had not yet stopped. */
   readonly hosted: Membership;
 }
 
@@ -373,7 +372,8 @@ const recordSchema = z.object({
   format: z.literal('synod-members'),
   version: z.literal(1),
   configured: membersSchema,
-  view: z.strictObject({ epoch: z.number().int().min(0), from: z.number().int().min(0), acceptors: ids('a').min(1), learners: ids('l').min(1) }),
+  // A record written before the proposers could change has none in its view: they were the configured ones.
+  view: z.strictObject({ epoch: z.number().int().min(0), from: z.number().int().min(0), proposers: ids('p').min(1).optional(), acceptors: ids('a').min(1), learners: ids('l').min(1) }),
   hosted: membersSchema,
 });
 
@@ -395,7 +395,7 @@ export function readMembers(dataDir: string): MembersRecord | null {
   const result = recordSchema.safeParse(parsed);
   if (!result.success) throw new SynodError('SYNOD_START_FAILED', `${file} does not record a cluster's members (${result.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ')}); restore it (synod-registry/ lists every actor that has existed)`);
   const { configured, view, hosted } = result.data;
-  return { configured, view, hosted };
+  return { configured, view: { epoch: view.epoch, from: view.from, proposers: view.proposers ?? configured.proposers, acceptors: view.acceptors, learners: view.learners }, hosted };
 }
 
 /** Records `record` in data directory `dataDir`, durably and atomically (temporary file, fsync, rename). Throws a StorageError (SYNOD_STORAGE_IO) if it cannot. */

@@ -27,7 +27,7 @@ const machine = carried.machine;
 
 /** A view as the main thread hears of it. */
 function viewOf(v: View): KvView {
-  return { epoch: v.epoch, from: v.from, acceptors: v.members.acceptors, learners: v.members.learners };
+  return { epoch: v.epoch, from: v.from, proposers: v.members.proposers, acceptors: v.members.acceptors, learners: v.members.learners };
 }
 
 /** A learner's answer to reconfiguration `command`, applied at `slot` with `result` (see applyReconfig in the learner). */

@@ -45,7 +45,7 @@ describe('synod kv', () => {
     expect(o.reconfiguration.ms).toBeGreaterThan(0);
     const text = synod('kv', '--ops', '300', '--clients', '3', '--replace', 'a1');
     expect(text.status, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(/^view 1 \(from slot \d+\): acceptors a2, a3, a4; learners l1, l2$/m);
+    expect(text.stdout).toMatch(/^view 1 \(from slot \d+\): proposers p1, p2, p3; acceptors a2, a3, a4; learners l1, l2$/m);
     expect(text.stdout).toMatch(/^replacement: a1 -> a4 in [\d.]+ ms; write unavailability: the longest gap between acknowledged writes during it was /m);
     for (const bad of ['p1', 'a4', 'x']) {
       const b = synod('kv', '--replace', bad);

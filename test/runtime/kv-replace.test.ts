@@ -21,7 +21,7 @@ const change = (id: string, status: HealthChange['status'], since: number, was: 
 
 /** A fake cluster for the policy: view 0 with a1..a3, time set by hand, replacements answered by the test. */
 function fakeCluster() {
-  let view: KvView = { epoch: 0, from: 0, acceptors: ['a1', 'a2', 'a3'], learners: ['l1'] };
+  let view: KvView = { epoch: 0, from: 0, proposers: ['p1'], acceptors: ['a1', 'a2', 'a3'], learners: ['l1'] };
   const used = new Set(['a1', 'a2', 'a3', 'l1']);
   const calls: Array<{ dead: string; fresh: string; resolve: (v: KvView) => void; reject: (e: Error) => void }> = [];
   const replaced: ReplaceEvent[] = [];
@@ -75,7 +75,7 @@ describe('the replacement policy, without threads', () => {
     r.observed(change('a2', 'dead', Date.now(), 'suspected'));
     await vi.advanceTimersByTimeAsync(50);
     expect(c.asked()).toEqual([['a2', 'a4']]);
-    (c.calls[0] as (typeof c.calls)[0]).resolve({ epoch: 1, from: 40, acceptors: ['a1', 'a3', 'a4'], learners: ['l1'] });
+    (c.calls[0] as (typeof c.calls)[0]).resolve({ epoch: 1, from: 40, proposers: ['p1'], acceptors: ['a1', 'a3', 'a4'], learners: ['l1'] });
     await vi.advanceTimersByTimeAsync(500);
     expect(c.replaced).toEqual([{ removed: 'a2', added: 'a4', view: c.view(), downForMs: 100 }]);
     expect(c.calls).toHaveLength(1);
@@ -121,7 +121,7 @@ describe('the replacement policy, without threads', () => {
     // a3's clock restarted first: it goes next, once down for another `after`, with the id whose fate the log knows.
     await vi.advanceTimersByTimeAsync(5);
     expect(c.asked()).toEqual([['a3', 'a4'], ['a1', 'a5'], ['a3', 'a4']]);
-    (c.calls[2] as (typeof c.calls)[0]).resolve({ epoch: 1, from: 40, acceptors: ['a1', 'a2', 'a4'], learners: ['l1'] });
+    (c.calls[2] as (typeof c.calls)[0]).resolve({ epoch: 1, from: 40, proposers: ['p1'], acceptors: ['a1', 'a2', 'a4'], learners: ['l1'] });
     await vi.advanceTimersByTimeAsync(0);
     expect(c.calls).toHaveLength(3);
     // Then a1 again, with a fresh id (a5 was refused, and an id is used once).

@@ -10,15 +10,17 @@ import type { Command } from '../../src/core/multipaxos/types.js';
 
 const r = { epoch: 2, members: { proposers: ['p1'], acceptors: ['a1', 'a4'], learners: ['l1'] } };
 const answer = (done: boolean, epoch: number, acceptors: string[], seq = 1): ReconfigAnswer => ({ clientId: 'c.admin', seq, slot: 10, done, view: { epoch, from: 40, acceptors, learners: ['l1'] } });
+const view = (epoch: number, acceptors: string[], proposers = ['p1']) => ({ epoch, from: 40, proposers, acceptors, learners: ['l1'] });
 
 describe('reconfigMade', () => {
   it('is true when the log made it now, or made it before (a re-sent one, answered with the view it made), and false otherwise', () => {
-    expect(reconfigMade(r, answer(true, 3, ['a1', 'a4']))).toBe(true);
-    expect(reconfigMade(r, answer(false, 3, ['a1', 'a4']))).toBe(true);
-    // Another view came first: a different membership, or a later view.
-    expect(reconfigMade(r, answer(false, 3, ['a1', 'a5']))).toBe(false);
-    expect(reconfigMade(r, answer(false, 4, ['a1', 'a4']))).toBe(false);
-    expect(reconfigMade(r, answer(false, 2, ['a1', 'a2']))).toBe(false);
+    expect(reconfigMade(r, true, view(3, ['a1', 'a4']))).toBe(true);
+    expect(reconfigMade(r, false, view(3, ['a1', 'a4']))).toBe(true);
+    // Another view came first: a different membership (other acceptors, or other proposers), or a later view.
+    expect(reconfigMade(r, false, view(3, ['a1', 'a5']))).toBe(false);
+    expect(reconfigMade(r, false, view(3, ['a1', 'a4'], ['p2']))).toBe(false);
+    expect(reconfigMade(r, false, view(4, ['a1', 'a4']))).toBe(false);
+    expect(reconfigMade(r, false, view(2, ['a1', 'a2']))).toBe(false);
   });
 });
 

@@ -42,7 +42,7 @@ import { SynodError } from '../../errors.js';
 
 /** What the client needs of the cluster it talks to. */
 export interface LogClientLink {
-  /** The proposers, in a fixed order (the round robin goes through them). */
+  /** The proposers of the newest view, in a fixed order (the round robin goes through them); read at every use, so a reconfiguration may change them. */
   readonly proposers: readonly ActorId[];
   /** True while proposer `id` serves (its worker is up and stepping). */
   serving(id: ActorId): boolean;
@@ -271,10 +271,9 @@ export class LogClient<Op extends Value, A> {
     }
   }
 
-  /** Actor `id` went down: if it is a proposer, what was sent to it is probably lost, so it goes elsewhere at once. */
+  /** Actor `id` went down (or was removed): if it is a proposer, what was sent to it is probably lost, so it goes elsewhere at once. */
   down(id: ActorId): void {
     if (id === this.leaderId) this.leaderId = null;
-    if (!this.link.proposers.includes(id)) return;
     for (const s of this.sessions) {
       if (s.op && s.op.target === id) {
         this.counters.resends++;
@@ -347,13 +346,15 @@ export class LogClient<Op extends Value, A> {
   }
 
   /**
-   * The proposer to send to: the leader if one is known and serving, else
-   * the next serving proposer in turn other than `avoid` (one going down),
-   * else any. The cluster's own commands (reconfigurations) go the same way.
+   * The proposer to send to: the leader if one is known, serving and among
+   * the newest view's proposers (a removed one finishes its slots and steps
+   * down), else the next serving proposer of the newest view in turn other
+   * than `avoid` (one going down), else any of them. The cluster's own
+   * commands (reconfigurations) go the same way.
    */
   route(avoid?: ActorId): ActorId {
     const leader = this.leader();
-    if (leader !== null && leader !== avoid) return leader;
+    if (leader !== null && leader !== avoid && this.link.proposers.includes(leader)) return leader;
     const proposers = this.link.proposers;
     for (let i = 0; i < proposers.length; i++) {
       const p = proposers[this.rotor++ % proposers.length] as ActorId;
