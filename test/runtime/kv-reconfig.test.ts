@@ -77,10 +77,10 @@ describe('reconfiguring the key-value store on worker threads', () => {
   it('refuses invalid reconfigurations with a clear error, before anything starts', async () => {
     await withKv({ proposers: 2, acceptors: 3, learners: 2, storage: 'memory' }, async (kv) => {
       const cases: Array<[unknown, RegExp]> = [
-        [{ add: ['p3'] }, /p3 is a proposer; proposer changes are not supported yet/],
-        [{ remove: ['p1'] }, /p1 is a proposer; proposer changes are not supported yet/],
-        [{ add: ['x1'] }, /"x1" is not an acceptor or learner id/],
-        [{ add: ['a01'] }, /"a01" is not an acceptor or learner id/],
+        [{ add: ['x1'] }, /"x1" is not an actor id/],
+        [{ add: ['a01'] }, /"a01" is not an actor id/],
+        [{ add: ['p1'] }, /p1 is a member of view 0 already/],
+        [{ remove: ['p1', 'p2'] }, /proposers \{\}, acceptors \{a1, a2, a3\} and learners \{l1, l2\}, and every role needs at least one member/],
         [{ add: [7] }, /add must be a list of actor ids/],
         [{ add: 'a4' }, /add must be a list of actor ids/],
         [{ replace: ['a1'] }, /unknown field\(s\) replace/],
@@ -89,8 +89,10 @@ describe('reconfiguring the key-value store on worker threads', () => {
         [{ add: ['a1'] }, /a1 is a member of view 0 already/],
         [{ remove: ['a9'] }, /a9 is not a member of view 0/],
         [{ remove: ['l1', 'l2'] }, /learners \{\}, and every role needs at least one member/],
+        [{ add: ['a4'], remove: ['p1', 'p2'] }, /proposers \{\}/],
         [{ add: ['l3'], remove: ['l1', 'l2'] }, /must keep at least one learner of the view it follows/],
         [{ remove: ['a1', 'a2', 'a3'] }, /acceptors \{\} and learners \{l1, l2\}, and every role needs at least one member/],
+        [{ add: ['l3'], remove: ['p3'] }, /p3 is not a member of view 0/],
       ];
       for (const [change, message] of cases) {
         const why = await refusal(kv.reconfigure(change as never));
@@ -98,8 +100,9 @@ describe('reconfiguring the key-value store on worker threads', () => {
         expect(why).toMatch(message);
       }
       // Nothing changed and nothing started.
-      expect(kv.view()).toEqual({ epoch: 0, from: 0, acceptors: ['a1', 'a2', 'a3'], learners: ['l1', 'l2'] });
+      expect(kv.view()).toEqual({ epoch: 0, from: 0, proposers: ['p1', 'p2'], acceptors: ['a1', 'a2', 'a3'], learners: ['l1', 'l2'] });
       expect(() => kv.status('a4')).toThrow(/no actor "a4"/);
+      expect(() => kv.status('p3')).toThrow(/no actor "p3"/);
       // An id is used once: a removed acceptor cannot come back under its old name.
       await kv.reconfigure({ remove: ['a3'] });
       expect(await refusal(kv.reconfigure({ add: ['a3'] }))).toMatch(/^SYNOD_INVALID_ARGUMENT: .*a3 was removed before; an id is used once/);

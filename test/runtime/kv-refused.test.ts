@@ -23,7 +23,7 @@ describe('a reconfiguration the log refuses, on worker threads', () => {
       // Planned against view 0, which the log has left behind once the first one is chosen (it was queued first).
       const second = await rejection(untilAnswered(() => kv.reconfigure({ add: ['a5'], remove: ['a2'] })));
       expect(second.code).toBe('SYNOD_RECONFIG_REFUSED');
-      expect(second.message).toMatch(/refused the reconfiguration of view 0: the newest view is 1 \(acceptors a1, a2, a4; learners l1\); a3, a5, not in it, were stopped and retired/);
+      expect(second.message).toMatch(/refused the reconfiguration of view 0: the newest view is 1 \(proposers p1; acceptors a1, a2, a4; learners l1\); a3, a5, not in it, were stopped and retired/);
       expect(kv.view()).toMatchObject({ epoch: 1, acceptors: ['a1', 'a2', 'a4'], learners: ['l1'] });
       expect(kv.members).toEqual({ proposers: ['p1'], acceptors: ['a1', 'a2', 'a4'], learners: ['l1'] });
       for (const id of ['a3', 'a5']) expect(kv.status(id)).toBe('stopped');
