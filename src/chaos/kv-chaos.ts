@@ -2,7 +2,7 @@
  * Chaos on the Multi-Paxos key-value cluster: clients doing get, put and cas
  * for a duration while a script crashes actors (every crash mode, the leader
  * often) and whole systems, restarts and pauses them, partitions them, makes
- * links lossy and replaces acceptors and learners through the log
+ * links lossy and replaces acceptors, learners and proposers through the log
  * (`reconfigure`). At the end the log safety checker and the
  * linearizability checker of the recorded history give the verdict.
  * Partitions and lossy links come and heal too.
@@ -182,7 +182,7 @@ export async function runKvChaos(o: KvChaosOptions): Promise<KvChaosReport> {
             kv.reconfigure({ add: [step.by], remove: [step.actor] }).then(
               (view) => {
                 reconfigurations.made++;
-                note(`view ${view.epoch} decides from slot ${view.from}: acceptors ${view.acceptors.join(', ')}; learners ${view.learners.join(', ')} (${step.actor} replaced by ${step.by})`);
+                note(`view ${view.epoch} decides from slot ${view.from}: proposers ${view.proposers.join(', ')}; acceptors ${view.acceptors.join(', ')}; learners ${view.learners.join(', ')} (${step.actor} replaced by ${step.by})`);
               },
               (err: Error) => {
                 reconfigurations.notMade++;

@@ -40,8 +40,9 @@
  * `"leader"` (whoever leads when the step runs) in crash, restart, pause
  * and resume steps; kv has no propose or await steps. A kv cluster's actors
  * are placed on systems s1, s2, ... ({@link kvSystems}: sK holds pK, aK and
- * lK, those that exist); a `replace` step brings in `by`, an acceptor or
- * learner id never named before, which later steps may name.
+ * lK, those that exist); a `replace` step brings in `by`, a proposer,
+ * acceptor or learner id never named before, of the role of the actor it
+ * replaces, which later steps may name.
  */
 import { z } from 'zod';
 import { Prng } from '../util/prng.js';
@@ -71,7 +72,7 @@ const pauseStep = z.strictObject({ op: z.literal('pause'), actor });
 const resumeStep = z.strictObject({ op: z.literal('resume'), actor });
 /** The crash modes that act at once, which a whole system's crash uses. */
 export const SYSTEM_CRASH_MODES = ['exception', 'exit', 'terminate'] as const;
-const member = z.string().regex(/^[al][1-9]\d*$/, 'an acceptor or learner id such as a2 or l1');
+const member = z.string().regex(/^[pal][1-9]\d*$/, 'a proposer, acceptor or learner id such as p1, a2 or l1');
 const replaceStep = z.strictObject({ op: z.literal('replace'), actor: member, by: member });
 const crashSystemStep = z.strictObject({ op: z.literal('crash-system'), system: z.string().regex(/^s[1-9]\d*$/, 'a system name such as s1'), how: z.enum(SYSTEM_CRASH_MODES) });
 
@@ -196,7 +197,7 @@ export function validateSchedule(input: unknown): Schedule {
       case 'replace':
         check(`${path}.actor`, step.actor);
         if (known(step.by)) problems.push(`${path}.by: ${step.by} is an actor already; a replacement brings in an id never named before`);
-        else if (step.by[0] !== step.actor[0]) problems.push(`${path}.by: ${step.by} does not have the role of ${step.actor} (an acceptor is replaced by an acceptor, a learner by a learner)`);
+        else if (step.by[0] !== step.actor[0]) problems.push(`${path}.by: ${step.by} does not have the role of ${step.actor} (a proposer is replaced by a proposer, an acceptor by an acceptor, a learner by a learner)`);
         added.add(step.by);
         return;
       case 'crash-system':
@@ -449,7 +450,7 @@ export function kvSystems(cluster: ClusterShape): Record<string, string[]> {
 
 /** Which of the kv faults beyond crashes, restarts, pauses, partitions and lossy links a generated script has. */
 export interface KvFaultChoice {
-  /** Replacements of an acceptor or a learner by a fresh one, through the log. Default true. */
+  /** Replacements of an acceptor, a learner or a proposer by a fresh one, through the log. Default true. */
   readonly reconfig?: boolean;
   /** Crashes of a whole system (every actor on it at once). Default true. */
   readonly systemCrashes?: boolean;
@@ -462,17 +463,18 @@ export interface KvFaultChoice {
  * partition cutting one actor off from the rest (or lossy, duplicating,
  * delaying links from one proposer to the acceptors), healed 30-150 ms
  * later; and, unless `choice` leaves them out, the crash of a whole system
- * ({@link kvSystems}) and the replacement of an acceptor or a learner by a
- * fresh one (`a<n>` or `l<n>`, numbered on from the cluster's), which the
- * later faults may hit like any member (a learner is replaced only while
- * there are two or more, since a new view keeps a learner of the old).
+ * ({@link kvSystems}) and the replacement of an acceptor, a learner or, now
+ * and then, a proposer by a fresh one (`a<n>`, `l<n>` or `p<n>`, numbered on
+ * from the cluster's), which the later faults may hit like any member (a
+ * learner is replaced only while there are two or more, since a new view
+ * keeps a learner of the old).
  */
 export function generateKvSteps(seed: number, durationMs: number, cluster: ClusterShape, choice: KvFaultChoice = {}): KvStep[] {
   const rng = roundPrng(seed, 0, 17);
-  const proposers = ids('p', cluster.proposers);
+  let proposers = ids('p', cluster.proposers);
   let acceptors = ids('a', cluster.acceptors);
   let learners = ids('l', cluster.learners);
-  const next = { a: cluster.acceptors + 1, l: cluster.learners + 1 };
+  const next = { p: cluster.proposers + 1, a: cluster.acceptors + 1, l: cluster.learners + 1 };
   const systems = Object.keys(kvSystems(cluster));
   const modes = shuffled(rng, CRASH_MODES);
   const kinds = ['crash', 'crash', 'restart', 'pause', 'partition', 'link', ...(choice.reconfig === false ? [] : (['replace'] as const)), ...(choice.systemCrashes === false ? [] : (['crash-system'] as const))] as const;
@@ -491,10 +493,12 @@ export function generateKvSteps(seed: number, durationMs: number, cluster: Clust
     else if (kind === 'restart') steps.push({ op: 'restart', actor: target });
     else if (kind === 'crash-system') steps.push({ op: 'crash-system', system: rng.pick(systems), how: rng.pick(SYSTEM_CRASH_MODES) });
     else if (kind === 'replace') {
-      const learner = learners.length >= 2 && rng.chance(0.4);
-      const actor = rng.pick(learner ? learners : acceptors);
-      const by = learner ? `l${next.l++}` : `a${next.a++}`;
-      if (learner) learners = [...learners.filter((id) => id !== actor), by];
+      const proposer = rng.chance(0.2);
+      const learner = !proposer && learners.length >= 2 && rng.chance(0.4);
+      const actor = rng.pick(proposer ? proposers : learner ? learners : acceptors);
+      const by = proposer ? `p${next.p++}` : learner ? `l${next.l++}` : `a${next.a++}`;
+      if (proposer) proposers = [...proposers.filter((id) => id !== actor), by];
+      else if (learner) learners = [...learners.filter((id) => id !== actor), by];
       else acceptors = [...acceptors.filter((id) => id !== actor), by];
       steps.push({ op: 'replace', actor, by });
     } else if (kind === 'partition') {

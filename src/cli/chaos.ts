@@ -69,8 +69,8 @@ lossy, duplicating, delaying links from a proposer to the acceptors, each
 healed soon after; crashes of whole systems (the actors are placed on
 systems s1, s2, ..., sK holding pK, aK and lK, and a system's crash takes
 all of its actors at once; --no-system-crashes leaves them out); and
-replacements of an acceptor or a learner by a fresh one (a4, l3, ...)
-through the log, as kv.reconfigure does, while the faults go on
+replacements of an acceptor, a learner or now and then a proposer by a
+fresh one (a4, l3, p4, ...) through the log, as kv.reconfigure does, while the faults go on
 (--no-reconfig leaves them out). After the faults every key is read once
 (a read never answered fails the run). The verdict is the log safety
 checker's and the linearizability checker's on the recorded history, final
@@ -116,7 +116,7 @@ export function addChaosCommand(program: Command, exit: (code: number) => void):
     .option('--learners <l>', 'number of learners', intArg(1, 9), 2)
     .option('--clients <c>', 'kv: concurrent clients', intArg(1, 256), 8)
     .option('--keys <k>', 'kv: distinct keys', intArg(1, 1000), 3)
-    .option('--no-reconfig', 'kv: no replacements of acceptors and learners (through the log) among the faults')
+    .option('--no-reconfig', 'kv: no replacements of proposers, acceptors and learners (through the log) among the faults')
     .option('--no-system-crashes', 'kv: no crashes of whole systems among the faults')
     .option('--flush-ms <ms>', 'no-fsync: how often unflushed writes reach the disk', intArg(1, 10_000), 100)
     .option('--keep-going', 'experiment: do not stop at the first violating round; show the shortest trace of all of them')
@@ -370,7 +370,7 @@ async function chaosKv(plan: Plan, flags: ChaosFlags): Promise<number> {
   const rc = report.reconfigurations;
   w(`  replacements:    ${rc.asked} asked, ${rc.made} made by the log, ${rc.notMade} not made (refused or failed)`);
   w(`  final reads:     ${report.finalReads.answered} of ${report.finalReads.answered + report.finalReads.unanswered} keys answered after the faults${report.finalReads.unanswered > 0 ? ` (${report.finalReads.unanswered} NEVER ANSWERED)` : ''}`);
-  w(`  final view:      ${report.view.epoch}, acceptors ${report.view.acceptors.join(', ')}; learners ${report.view.learners.join(', ')}`);
+  w(`  final view:      ${report.view.epoch}, proposers ${report.view.proposers.join(', ')}; acceptors ${report.view.acceptors.join(', ')}; learners ${report.view.learners.join(', ')}`);
   w(`  log safety:      ${report.violations.length === 0 ? 'OK' : `${report.violations.length} VIOLATION(S)`}`);
   for (const v of report.violations) w(`    ${v.kind}: ${v.message}`);
   w(`  linearizability: ${report.linearizability.status}${report.linearizability.reason ? `: ${report.linearizability.reason}` : ''}`);

@@ -33,12 +33,13 @@ describe('kv chaos: systems and replacements', () => {
     expect(kvSystems({ proposers: 1, acceptors: 2, learners: 1 })).toEqual({ s1: ['p1', 'a1', 'l1'], s2: ['a2'] });
   });
 
-  it('generated scripts crash systems and replace acceptors and learners by fresh ids, and later faults name the current members only', () => {
+  it('generated scripts crash systems and replace acceptors, learners and proposers by fresh ids, and later faults name the current members only', () => {
     const steps = generateKvSteps(3, 30_000, shape);
     const replaces = steps.filter((s) => s.op === 'replace');
     expect(steps.some((s) => s.op === 'crash-system')).toBe(true);
     expect(replaces.some((s) => s.actor.startsWith('a'))).toBe(true);
     expect(replaces.some((s) => s.actor.startsWith('l'))).toBe(true);
+    expect(replaces.some((s) => s.actor.startsWith('p'))).toBe(true);
     const members = new Set(['p1', 'p2', 'p3', 'a1', 'a2', 'a3', 'l1', 'l2']);
     const used = new Set(members);
     for (const step of steps) {
@@ -70,7 +71,10 @@ describe('kv chaos: systems and replacements', () => {
     expect(() => validateSchedule(kvFile([{ op: 'replace', actor: 'a1', by: 'a3' }]))).toThrow(/steps\.0\.by: a3 is an actor already/);
     expect(() => validateSchedule(kvFile([{ op: 'replace', actor: 'a1', by: 'a4' }, { op: 'replace', actor: 'a2', by: 'a4' }]))).toThrow(/steps\.1\.by: a4 is an actor already/);
     expect(() => validateSchedule(kvFile([{ op: 'replace', actor: 'a1', by: 'l4' }]))).toThrow(/steps\.0\.by: l4 does not have the role of a1/);
-    expect(() => validateSchedule(kvFile([{ op: 'replace', actor: 'p1', by: 'p4' }]))).toThrow(/steps\.0\.actor: an acceptor or learner id/);
+    const proposer = kvFile([{ op: 'replace', actor: 'p1', by: 'p4' }, { op: 'pause', actor: 'p4' }]);
+    expect(validateSchedule(proposer)).toEqual(proposer);
+    expect(() => validateSchedule(kvFile([{ op: 'replace', actor: 'p1', by: 'a4' }]))).toThrow(/steps\.0\.by: a4 does not have the role of p1 \(a proposer is replaced by a proposer/);
+    expect(() => validateSchedule(kvFile([{ op: 'replace', actor: 'x1', by: 'x4' }]))).toThrow(/steps\.0\.actor: a proposer, acceptor or learner id/);
     expect(() => validateSchedule(kvFile([{ op: 'crash-system', system: 's9', how: 'exit' }]))).toThrow(/steps\.0\.system: no system s9; the systems are s1, s2, s3/);
     expect(() => validateSchedule(kvFile([{ op: 'crash-system', system: 's1', how: 'after-persist' }]))).toThrow(/steps\.0\.how/);
   });

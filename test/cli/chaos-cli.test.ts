@@ -155,25 +155,26 @@ describe('synod chaos: every switch off', () => {
     expect(Object.keys(o.faults).filter((k) => k.startsWith('crash:')).length).toBeGreaterThan(0);
   });
 
-  it('--protocol kv replaces acceptors and learners through the log and crashes whole systems, and the verdict holds', async () => {
-    // At the start, before any bound can end the run: two replacements (settled before the end) and a system crash.
+  it('--protocol kv replaces acceptors, learners and a proposer through the log and crashes whole systems, and the verdict holds', async () => {
+    // At the start, before any bound can end the run: three replacements (settled before the end) and a system crash.
     const schedule = join(dir, 'kv-reconfig.json');
     const steps = [
       { op: 'replace', actor: 'a3', by: 'a4' },
       { op: 'crash-system', system: 's2', how: 'exit' },
       { op: 'replace', actor: 'l1', by: 'l3' },
+      { op: 'replace', actor: 'p1', by: 'p3' },
       { op: 'crash', actor: 'a4', how: 'exception' },
       { op: 'wait', ms: 100 },
     ];
     writeFileSync(schedule, JSON.stringify({ format: 'synod-chaos-schedule', version: 1, protocol: 'kv', seed: null, cluster: { proposers: 2, acceptors: 3, learners: 2 }, clients: 4, keys: 3, steps }));
     const r = await synodAsync('chaos', '--schedule', schedule, '--decisions', '300', '--json');
     expect(r.status, r.stderr).toBe(0);
-    const o = JSON.parse(r.stdout) as { ok: boolean; violations: unknown[]; linearizability: { status: string }; faults: Record<string, number>; crashes: Record<string, number>; reconfigurations: { asked: number; made: number; notMade: number }; finalReads: { answered: number; unanswered: number }; view: { epoch: number; acceptors: string[]; learners: string[] }; timeline: Array<{ text: string }> };
+    const o = JSON.parse(r.stdout) as { ok: boolean; violations: unknown[]; linearizability: { status: string }; faults: Record<string, number>; crashes: Record<string, number>; reconfigurations: { asked: number; made: number; notMade: number }; finalReads: { answered: number; unanswered: number }; view: { epoch: number; proposers: string[]; acceptors: string[]; learners: string[] }; timeline: Array<{ text: string }> };
     expect(o).toMatchObject({ ok: true, violations: [], linearizability: { status: 'linearizable' } });
-    expect(o.faults).toMatchObject({ replace: 2, 'crash-system': 1, 'crash:exception': 1 });
-    expect(o.reconfigurations).toEqual({ asked: 2, made: 2, notMade: 0 });
+    expect(o.faults).toMatchObject({ replace: 3, 'crash-system': 1, 'crash:exception': 1 });
+    expect(o.reconfigurations).toEqual({ asked: 3, made: 3, notMade: 0 });
     expect(o.finalReads).toEqual({ answered: 3, unanswered: 0 });
-    expect(o.view).toMatchObject({ epoch: 2, acceptors: ['a1', 'a2', 'a4'], learners: ['l2', 'l3'] });
+    expect(o.view).toMatchObject({ epoch: 3, proposers: ['p2', 'p3'], acceptors: ['a1', 'a2', 'a4'], learners: ['l2', 'l3'] });
     // The system crash took p2, a2 and l2 down at once.
     expect((o.crashes.exit ?? 0) >= 3).toBe(true);
   });

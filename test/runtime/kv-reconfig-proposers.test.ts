@@ -6,19 +6,13 @@
  * that the new one must lead; and a data directory reopened after a
  * proposer change starts the recorded proposers.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KvCluster } from '../../src/runtime/kv-cluster.js';
-import { expectSafeEnd, next, refusal, runClients, until, withKv } from './fixtures/kv.js';
-
-/** True when `id`'s store lives on, renamed as retired at `epoch`, and not under its own name. */
-function retired(kv: KvCluster, id: string, epoch: number): boolean {
-  const dir = kv.dataDir as string;
-  return !existsSync(join(dir, id)) && existsSync(join(dir, `${id}.retired-${epoch}`)) && existsSync(join(dir, 'synod-registry', `${id}.retired-${epoch}.json`));
-}
+import { expectSafeEnd, next, refusal, retired, runClients, until, withKv } from './fixtures/kv.js';
 
 /** Actor `id`'s newest view once it knows view `epoch` or a later one (an actor that lags catches up). */
 async function viewOf(kv: KvCluster, id: string, epoch: number): Promise<unknown> {

@@ -6,19 +6,11 @@
  * a down acceptor removed, and every kind of invalid reconfiguration
  * refused before anything starts.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { KvCluster } from '../../src/runtime/kv-cluster.js';
-import { expectSafeEnd, refusal, runClients, until, withKv } from './fixtures/kv.js';
-
-/** True when `id`'s store lives on, renamed as retired at `epoch`, and not under its own name. */
-function retired(kv: KvCluster, id: string, epoch: number): boolean {
-  const dir = kv.dataDir as string;
-  return !existsSync(join(dir, id)) && existsSync(join(dir, `${id}.retired-${epoch}`)) && existsSync(join(dir, 'synod-registry', `${id}.retired-${epoch}.json`));
-}
+import { expectSafeEnd, refusal, retired, runClients, until, withKv } from './fixtures/kv.js';
 
 describe('reconfiguring the key-value store on worker threads', () => {
   it('replaces an acceptor and a learner under load: linearizable, nothing acknowledged lost, the new members decide and answer, the old ones are gone for good', async () => {
