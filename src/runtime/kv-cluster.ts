@@ -667,14 +667,15 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
    * when it made the view, else those of the view as a learner reports it.
    */
   private async answeredView(r: Reconfig, a: ReconfigAnswer): Promise<KvView> {
-    if (a.done) return { ...a.view, proposers: r.members.proposers };
+    const view = (proposers: readonly ActorId[]): KvView => ({ epoch: a.view.epoch, from: a.view.from, proposers, acceptors: a.view.acceptors, learners: a.view.learners });
+    if (a.done) return view(r.members.proposers);
     if (a.view.epoch === this.chosen.epoch) return this.chosen;
     const deadline = performance.now() + this.options.timeoutMs;
     for (;;) {
       const serving = this.hosted.learners.filter((id) => this.supervisor.status(id) === 'running');
       const views = await Promise.all(serving.map((id) => this.supervisor.call(id, (c) => c.state()).then((s) => s.view, () => null)));
       const found = views.find((v) => v !== null && v.epoch === a.view.epoch);
-      if (found !== undefined && found !== null) return { ...a.view, proposers: found.proposers };
+      if (found !== undefined && found !== null) return view(found.proposers);
       if (this.closing !== null) throw new SynodError('SYNOD_CLOSED', 'the key-value cluster was closed during the reconfiguration');
       // The learner that answered went down, or the others have not applied that far yet.
       if (performance.now() >= deadline) throw new SynodError('SYNOD_TIMEOUT', `no learner reported view ${a.view.epoch} within ${this.options.timeoutMs} ms; the reconfiguration of view ${r.epoch} may have taken effect`);
