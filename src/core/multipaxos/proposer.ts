@@ -1021,10 +1021,10 @@ function releaseReads(s: MpProposerState, index: number, commands: Batch, fx: Mp
 function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
   assert(s.trimmed <= s.commitIndex, () => `${s.id}: trimmed ${s.trimmed} past the commit index ${s.commitIndex}`);
   // An acceptor asks for the views (a ballot came from a proposer it does not know), or, while this proposer does not
-  // lead, a learner or a proposer it does not trust (one that heard from a leader it does not know): the views this
-  // one knows, with its trim point, which the asker takes if they are newer than its own (see `views.ts`). Only the
-  // leader serves a learner slots: a follower's may lie below the trim point, which the learner no longer needs.
-  if (isAcceptor(s, m.from) || (s.mode !== 'leader' && !trusts(s, m.from))) {
+  // lead, an actor that is neither a proposer it trusts nor a learner it knows (a new proposer that heard from a leader
+  // it does not know, say): the views this one knows, with its trim point, which the asker takes if they are newer
+  // than its own (see `views.ts`).
+  if (isAcceptor(s, m.from) || (s.mode !== 'leader' && !trusts(s, m.from) && !anyViewHas(s.views, 'learners', m.from))) {
     const views = s.announced === undefined ? s.views : (mergeViews(s.views, s.announced) ?? s.views);
     if (lastView(views).epoch === 0) fx.push({ type: 'ignore', reason: `views asked for by ${m.from}: none but view 0 known` });
     else fx.push({ type: 'send', to: m.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed, views } });

@@ -252,13 +252,15 @@ describe('the proposer', () => {
     expect(sends(step(p, { type: 'heartbeat', from: 'a1', ballot: b(2, 'a1'), commitIndex: 4 }).effects)).toEqual([]);
   });
 
-  it('following, answers a learner with the views it knows, never with slots (only the leader serves a learner slots)', () => {
+  it('following, answers an actor it neither trusts nor knows as a learner with the views it knows, not with slots', () => {
     let s = removedLeader();
     s = timeout(timeout(s, 'election').state, 'election').state;
     expect(s.mode).toBe('follower');
-    const r = step(s, { type: 'catchup', from: 'l1', fromSlot: 0 });
+    const r = step(s, { type: 'catchup', from: 'p9', fromSlot: 0 });
     expect(sends(r.effects).map((e) => e.msg)).toEqual([{ type: 'trim', from: 'p1', upTo: 0, views: [v0, v1] }]);
-    // The learner takes them from a proposer it trusts, and then trusts p3.
+    // A learner it knows gets the slots, as from any proposer.
+    expect(sends(step(s, { type: 'catchup', from: 'l1', fromSlot: 0 }).effects).map((e) => e.msg.type)).toEqual(['commit']);
+    // A learner takes views from a trim of a proposer it trusts, and then trusts p3.
     const l = stepMpLearner(initMpLearner('l1', mpConfig(m0, { window: 2 }), kvMachine), { type: 'receive', msg: { type: 'trim', from: 'p1', upTo: 0, views: [v0, v1] } }).state;
     expect(l.announced).toEqual([v0, v1]);
     expect(stepMpLearner(l, { type: 'receive', msg: { type: 'heartbeat', from: 'p3', ballot: b(2, 'p3'), commitIndex: 0 } }).state.leader).toBe('p3');
