@@ -279,10 +279,20 @@ function saveViews(s: MpProposerState, fx: MpEffect[]): void {
  */
 function askNewViews(s: MpProposerState, fx: MpEffect[], again = false): void {
   assert(s.mode === 'leader' && s.ballot !== null, () => `${s.id}: asking a view to promise while ${s.mode}`);
+  // From the commit index, not from the view's start: the first promise an acceptor sends this ballot is the one taken,
+  // and it must cover every slot not known chosen. An acceptor of two new views was once asked from each view's start;
+  // when its promise from the later one arrived first, the slots of the earlier view went unreported, and the leader
+  // filled a chosen one with a no-op. A promise to a prepare sent from commit index c covers every slot from c, and
+  // every slot below c was chosen and known when it was sent.
+  const asked = new Set<ActorId>();
   for (const v of viewsFrom(s.views, s.commitIndex)) {
     if (again ? isQuorum(v.members.acceptors, s.promises.keys()) : v.epoch <= s.askedEpoch) continue;
     if (v.epoch > s.askedEpoch) s.askedEpoch = v.epoch;
-    for (const to of v.members.acceptors) if (!s.promises.has(to)) fx.push({ type: 'send', to, msg: { type: 'prepare', from: s.id, ballot: s.ballot, fromSlot: v.from } });
+    for (const to of v.members.acceptors) {
+      if (s.promises.has(to) || asked.has(to)) continue;
+      asked.add(to);
+      fx.push({ type: 'send', to, msg: { type: 'prepare', from: s.id, ballot: s.ballot, fromSlot: s.commitIndex } });
+    }
   }
   if (awaitingPromises(s)) armRetry(s, fx);
   assert(s.askedEpoch >= viewAt(s.views, s.commitIndex).epoch, () => `${s.id}: asked up to view ${s.askedEpoch}, behind the current view`);
@@ -945,7 +955,10 @@ function startReadRounds(s: MpProposerState, fx: MpEffect[]): void {
   assert(s.readRounds.size <= s.config.window, () => `${s.id}: ${s.readRounds.size} read rounds, window ${s.config.window}`);
   if (s.commitIndex < s.recoverEnd) return;
   // Reads wait out a reconfiguration (and one waiting to go): with a single view, its majority's confirmation covers every leader that could have chosen a write.
-  if (reconfiguring(s) || s.reconfigQueue.length > 0) return;
+  // They also wait for the promises of every view from the commit index: until they are in, what those views' acceptors
+  // accepted is unknown, so the commit index may not cover every write chosen there (a leader restarted behind a view
+  // that a single acceptor decides once confirmed reads there at a commit index below writes that acceptor had chosen).
+  if (reconfiguring(s) || s.reconfigQueue.length > 0 || awaitingPromises(s)) return;
   while (s.readsWaiting.length > 0 && s.readRounds.size < 1) {
     const commands = s.readsWaiting.splice(0, s.config.window * s.config.batchMax);
     // Control bug `readWithoutQuorum`: no round; a deposed leader that does not know it yet hands out stale reads.
@@ -1008,10 +1021,10 @@ function releaseReads(s: MpProposerState, index: number, commands: Batch, fx: Mp
 function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
   assert(s.trimmed <= s.commitIndex, () => `${s.id}: trimmed ${s.trimmed} past the commit index ${s.commitIndex}`);
   // An acceptor asks for the views (a ballot came from a proposer it does not know), or, while this proposer does not
-  // lead, a learner or a proposer it does not trust (one that heard from a leader it does not know): the views this
-  // one knows, with its trim point, which the asker takes if they are newer than its own (see `views.ts`). Only the
-  // leader serves a learner slots: a follower's may lie below the trim point, which the learner no longer needs.
-  if (isAcceptor(s, m.from) || (s.mode !== 'leader' && !trusts(s, m.from))) {
+  // lead, an actor that is neither a proposer it trusts nor a learner it knows (a new proposer that heard from a leader
+  // it does not know, say): the views this one knows, with its trim point, which the asker takes if they are newer
+  // than its own (see `views.ts`).
+  if (isAcceptor(s, m.from) || (s.mode !== 'leader' && !trusts(s, m.from) && !anyViewHas(s.views, 'learners', m.from))) {
     const views = s.announced === undefined ? s.views : (mergeViews(s.views, s.announced) ?? s.views);
     if (lastView(views).epoch === 0) fx.push({ type: 'ignore', reason: `views asked for by ${m.from}: none but view 0 known` });
     else fx.push({ type: 'send', to: m.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed, views } });

@@ -252,13 +252,15 @@ describe('the proposer', () => {
     expect(sends(step(p, { type: 'heartbeat', from: 'a1', ballot: b(2, 'a1'), commitIndex: 4 }).effects)).toEqual([]);
   });
 
-  it('following, answers a learner with the views it knows, never with slots (only the leader serves a learner slots)', () => {
+  it('following, answers an actor it neither trusts nor knows as a learner with the views it knows, not with slots', () => {
     let s = removedLeader();
     s = timeout(timeout(s, 'election').state, 'election').state;
     expect(s.mode).toBe('follower');
-    const r = step(s, { type: 'catchup', from: 'l1', fromSlot: 0 });
+    const r = step(s, { type: 'catchup', from: 'p9', fromSlot: 0 });
     expect(sends(r.effects).map((e) => e.msg)).toEqual([{ type: 'trim', from: 'p1', upTo: 0, views: [v0, v1] }]);
-    // The learner takes them from a proposer it trusts, and then trusts p3.
+    // A learner it knows gets the slots, as from any proposer.
+    expect(sends(step(s, { type: 'catchup', from: 'l1', fromSlot: 0 }).effects).map((e) => e.msg.type)).toEqual(['commit']);
+    // A learner takes views from a trim of a proposer it trusts, and then trusts p3.
     const l = stepMpLearner(initMpLearner('l1', mpConfig(m0, { window: 2 }), kvMachine), { type: 'receive', msg: { type: 'trim', from: 'p1', upTo: 0, views: [v0, v1] } }).state;
     expect(l.announced).toEqual([v0, v1]);
     expect(stepMpLearner(l, { type: 'receive', msg: { type: 'heartbeat', from: 'p3', ballot: b(2, 'p3'), commitIndex: 0 } }).state.leader).toBe('p3');
@@ -269,6 +271,37 @@ describe('the proposer', () => {
     const r = step(s, { type: 'catchup', from: 'a3', fromSlot: 0 });
     expect(sends(r.effects).map((e) => e.msg)).toEqual([{ type: 'trim', from: 'p1', upTo: 0, views: [v0, v1] }]);
     expect(ignored(step(leader(), { type: 'catchup', from: 'a3', fromSlot: 0 }).effects)).toEqual(['views asked for by a3: none but view 0 known']);
+  });
+
+  it('asks each acceptor of the new views to promise once, from its commit index (found by a kv-sim sweep)', () => {
+    // An acceptor of two new views was asked from each view's start; its promise from the later one, arriving first,
+    // was taken, and the leader filled a chosen slot of the earlier view with a no-op (--reconfig 0.002, seed 105).
+    const vA: View = { epoch: 1, from: 2, members: { ...m0, acceptors: ['a1', 'a2', 'a4'] } };
+    const vB: View = { epoch: 2, from: 4, members: { ...m0, acceptors: ['a2', 'a4', 'a5'] } };
+    let s = standFor(initMpProposer('p1', config, 0, () => false, { base: 0, views: [v0, vA, vB] })).state;
+    s = step(s, { type: 'promise', from: 'a1', ballot: b(1), entries: [], trimmed: 0 }).state;
+    const r = step(s, { type: 'promise', from: 'a2', ballot: b(1), entries: [], trimmed: 0 });
+    expect(r.state.mode).toBe('leader');
+    expect(sends(r.effects).flatMap((e) => (e.msg.type === 'prepare' ? [[e.to, e.msg.fromSlot]] : []))).toEqual([['a4', 0], ['a5', 0]]);
+  });
+
+  it('serves no read until every view from its commit index has promised (found by a kv-sim sweep)', () => {
+    // A leader behind a view that one acceptor decides confirmed reads there before that acceptor's promise reported
+    // the writes it had chosen, and released them at a commit index below those writes (seed 292, a stale read).
+    const vX: View = { epoch: 1, from: 2, members: { ...m0, acceptors: ['a3'] } };
+    let s = standFor(initMpProposer('p1', config, 0, (op) => kvMachine.readOnly(op as Parameters<typeof kvMachine.readOnly>[0]), { base: 0, views: [v0, vX] })).state;
+    for (const a of ['a1', 'a2']) s = step(s, { type: 'promise', from: a, ballot: b(1), entries: [], trimmed: 0 }).state;
+    for (const slot of [0, 1]) for (const a of ['a1', 'a2']) s = step(s, { type: 'accepted', from: a, ballot: b(1), slots: [slot] }).state;
+    expect(s.commitIndex).toBe(2);
+    const read: Command = { clientId: 'c1', seq: 2, op: { f: 'read', key: 'k' } };
+    let r = stepMpProposer(s, { type: 'request', commands: [read] }, 0.5);
+    expect(sends(r.effects).filter((e) => e.msg.type === 'confirm')).toEqual([]);
+    // a3's promise reports a write chosen at slot 2: the read waits for it to be re-proposed and chosen.
+    r = step(r.state, { type: 'promise', from: 'a3', ballot: b(1), entries: [{ slot: 2, ballot: b(1, 'p2'), value: [write(1)] }], trimmed: 0 });
+    expect(sends(r.effects).filter((e) => e.msg.type === 'confirm')).toEqual([]);
+    expect(sends(r.effects).flatMap((e) => (e.msg.type === 'accept' ? e.msg.entries.map((x) => x.slot) : []))).toEqual([2]);
+    r = step(r.state, { type: 'accepted', from: 'a3', ballot: b(1), slots: [2] });
+    expect(sends(r.effects).filter((e) => e.msg.type === 'confirm').map((e) => e.to)).toEqual(['a3']);
   });
 
   it('does not announce views that name only the configured proposers, and spares busy acceptors the heartbeat then', () => {

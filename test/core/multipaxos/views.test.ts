@@ -120,8 +120,8 @@ describe('the proposer and views', () => {
     s = step(s, { type: 'accepted', from: 'a1', ballot: b(1), slots: [0] }).state;
     r = step(s, { type: 'accepted', from: 'a2', ballot: b(1), slots: [0] });
     s = r.state;
-    // View 1 decides from 0 + α = 2: a4 is asked to promise from there, and slot 1 gets a no-op in view 0.
-    expect(sends(r.effects).filter((e) => e.msg.type === 'prepare').map((e) => [e.to, e.msg.type === 'prepare' ? e.msg.fromSlot : -1])).toEqual([['a4', 2]]);
+    // View 1 decides from 0 + α = 2: a4 is asked to promise from the commit index (1; every slot below is chosen), and slot 1 gets a no-op in view 0.
+    expect(sends(r.effects).filter((e) => e.msg.type === 'prepare').map((e) => [e.to, e.msg.type === 'prepare' ? e.msg.fromSlot : -1])).toEqual([['a4', 1]]);
     expect(accepts(r.effects).map((a) => [a.to, a.slots])).toEqual([['a1', [1]], ['a2', [1]], ['a3', [1]]]);
     // Slot 1 chosen, yet slot 2 (view 1) waits for a majority of view 1 to promise: a1, a2 did, so it goes to a1, a2, a4.
     s = step(s, { type: 'accepted', from: 'a1', ballot: b(1), slots: [1] }).state;
