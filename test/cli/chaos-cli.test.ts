@@ -146,8 +146,8 @@ describe('synod chaos: every switch off', () => {
     expect(r.status, r.stderr).toBe(0);
     const o = JSON.parse(r.stdout) as { ok: boolean; protocol: string; decisions: number; unknownOutcome: number; finalReads: { answered: number; unanswered: number }; violations: unknown[]; linearizability: { status: string }; faults: Record<string, number>; crashes: Record<string, number> };
     expect(o).toMatchObject({ ok: true, protocol: 'kv', violations: [], linearizability: { status: 'linearizable' } });
-    expect(o.decisions).toBeGreaterThan(0);
-    // After the faults every key is read once, inside the checked history.
+    // How many operations finish within the 1.5 s of faults depends on the machine's load (none, on a busy one). The
+    // final reads do not: after the faults every key is read once, inside the checked history, and each must be answered.
     expect(o.finalReads.unanswered).toBe(0);
     expect(o.finalReads.answered).toBeGreaterThan(0);
     // The clients give up on what they wait for when the run ends: the checker saw operations with unknown outcomes.
