@@ -23,11 +23,14 @@ import { checkLinearizable } from '../../src/check/linearizability.js';
 
 /** A cluster of three proposers, as the client sees it: who serves, and every post it made. */
 class FakeCluster {
-  readonly proposers: readonly ActorId[] = ['p1', 'p2', 'p3'];
+  /** The newest view's proposers (a reconfiguration changes them). */
+  proposers: readonly ActorId[] = ['p1', 'p2', 'p3'];
+  /** The proposers with a thread: the view's, and those a reconfiguration brought in or has not stopped yet. */
+  readonly threads = new Set<ActorId>(['p1', 'p2', 'p3']);
   readonly down = new Set<ActorId>();
   readonly posts: Array<{ to: ActorId; commands: Command[] }> = [];
   serving(id: ActorId): boolean {
-    return this.proposers.includes(id) && !this.down.has(id);
+    return this.threads.has(id) && !this.down.has(id);
   }
   post(to: ActorId, commands: readonly Command[]): void {
     expect(this.serving(to)).toBe(true);
@@ -85,6 +88,38 @@ describe('the log client', () => {
     expect(await cas).toBe(true);
     expect(await write).toBeUndefined();
     expect(client.stats()).toMatchObject({ completed: 3, sends: 3, posts: 1, extraAnswers: 1, resends: 0 });
+  });
+
+  it('follows a change of the proposers: a removed leader gets no new operation, and what it held goes to the new view once its thread stops, answered once', async () => {
+    const client = kvLogClient();
+    client.elected('p1', BALLOT(1, 'p1'));
+    const first = client.submit({ f: 'write', key: 'x', value: 1 });
+    await turn();
+    expect(cluster.take()).toEqual(['p1: c.0#1']);
+    // The view now has p2, p3 and p4; p1 still runs (it finishes its slots) and still was the last elected.
+    cluster.threads.add('p4');
+    cluster.proposers = ['p2', 'p3', 'p4'];
+    const second = client.submit({ f: 'write', key: 'y', value: 2 });
+    await turn();
+    const [sent] = cluster.take();
+    expect(sent).toMatch(/^p[234]: c\.1#1$/);
+    // p1's thread stops: the operation it held goes to a proposer of the new view, under the same (clientId, seq).
+    cluster.threads.delete('p1');
+    client.down('p1');
+    await turn();
+    const [moved] = cluster.take();
+    expect(moved).toMatch(/^p[234]: c\.0#1$/);
+    client.elected('p4', BALLOT(2, 'p4'));
+    const third = client.submit({ f: 'read', key: 'x' });
+    await turn();
+    expect(cluster.take()).toEqual(['p4: c.2#1']);
+    // Both copies of the first operation may have been chosen; the learners apply it once and it settles once.
+    client.answers('l1', ['c.0', 1, 0, 'c.1', 1, 0, 'c.2', 1, 1]);
+    client.answers('l2', ['c.0', 1, 0]);
+    expect(await outcome(first)).toBe('resolved:undefined');
+    expect(await outcome(second)).toBe('resolved:undefined');
+    expect(await third).toBe(1);
+    expect(client.stats()).toMatchObject({ completed: 3, extraAnswers: 1, resends: 1 });
   });
 
   it('posts at most batchMax commands to a proposer per turn; the rest leave in the next turns', async () => {
