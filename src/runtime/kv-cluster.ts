@@ -514,8 +514,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
    * storage kind; a new learner copies a peer's snapshot, a new acceptor
    * needs nothing, a new proposer learns the views from the proposers it was
    * configured with and stands for election once one names it) and every
-   * running actor is told of it, before the reconfiguration is proposed; the reconfiguration is proposed and
-   * applied; then the cluster waits until a slot of the new view is applied
+   * running actor is told of it, before the reconfiguration is proposed;
+   * the reconfiguration is proposed and applied; then the cluster waits until a slot of the new view is applied
    * (it proposes the same reconfiguration again, which changes nothing, and
    * lands at or past the new view's `from`: so the new view's acceptors
    * have decided a slot); then each removed actor's thread stops for good
