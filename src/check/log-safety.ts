@@ -27,8 +27,10 @@
  * compared with the forgotten choice — except at the {@link RECENT_FORGOTTEN}
  * most recently forgotten slots, which keep a 32-bit hash of their chosen
  * batch: a majority voting there again for a different batch (a new leader
- * that did not learn the trim point, say) is a `slot-conflict`. Without
- * compaction nothing is forgotten.
+ * that did not learn the trim point, say) is a `slot-conflict`, and a batch
+ * a learner applies there is compared with that hash (a learner removed and
+ * added back may apply such a slot after a straggler voted on it again).
+ * Without compaction nothing is forgotten.
  *
  * Views. A log that reconfigures (option `alpha`) decides each slot with the
  * acceptors of its own view, which the checker works out as the log does:
@@ -215,7 +217,13 @@ export class LogSafetyChecker {
       this.appliedBatches.set(slot, batch);
       this.advanceViews(step);
     }
-    const chosen = this.slots.get(slot)?.chosen ?? null;
+    const votes = this.slots.get(slot);
+    const chosen = votes?.chosen ?? null;
+    // A forgotten slot voted on again by a straggler (a minority, so not chosen again): the batch chosen there before is known by its hash.
+    if (chosen === null && votes?.before !== undefined) {
+      if (votes.before !== hash(value)) this.report('apply-not-chosen', step, `${learner} applied ${value} at slot ${slot}, but another batch was chosen there (and forgotten with the trim)`, { learner, slot });
+      return;
+    }
     if (chosen === null) this.unchecked.push({ learner, slot, value, step });
     else if (chosen !== value) this.report('apply-not-chosen', step, `${learner} applied ${value} at slot ${slot}, but ${chosen} was chosen there`, { learner, slot });
   }

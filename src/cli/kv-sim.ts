@@ -34,6 +34,7 @@ interface KvSimFlags extends FaultFlags, SeededFlags, LivenessFlags {
   reconfig?: number;
   spareAcceptors: number;
   spareLearners: number;
+  spareProposers?: number;
   bug?: KvBugName;
   history?: string;
   /** Step bound; default 400 per operation. */
@@ -62,10 +63,11 @@ export function addKvSimCommand(program: Command, exit: (code: number) => void):
     .option('--batch <n>', 'most commands per log slot', intArg(1, 100_000), 64)
     .option('--window <n>', 'most slots in flight', intArg(1, 100_000), 32)
     .option('--compact-every <n>', 'learners snapshot their state every n slots and the log is trimmed below what all have snapshotted (0: never)', intArg(0), 1000)
-    .option('--profile <name>', 'log settings per seed: default (--window and --compact-every as given), compaction (compaction-heavy: each seed draws --compact-every in [3, 50] and --window in [2, 8]) or reconfig (as compaction, plus reconfigurations at --reconfig 0.0005 unless given)', choiceArg(KV_PROFILES), 'default')
-    .option('--reconfig <p>', 'probability, at each step, that an administrator asks the leader to change the acceptors and learners to a random non-empty set of the members and spares (default 0, or 0.0005 with --profile reconfig)', probabilityArg)
+    .option('--profile <name>', 'log settings per seed: default (--window and --compact-every as given), compaction (compaction-heavy: each seed draws --compact-every in [3, 50] and --window in [2, 8]) or reconfig (as compaction, plus reconfigurations at --reconfig 0.0005 unless given, with 2 spare proposers unless --spare-proposers is given)', choiceArg(KV_PROFILES), 'default')
+    .option('--reconfig <p>', 'probability, at each step, that an administrator asks the leader to change the acceptors and learners (and the proposers, with spare proposers) to a random non-empty set of the members and spares (default 0, or 0.0005 with --profile reconfig)', probabilityArg)
     .option('--spare-acceptors <n>', 'spare acceptors hosted for reconfigurations to bring in (when the run reconfigures)', intArg(0, 64), 2)
     .option('--spare-learners <n>', 'spare learners hosted for reconfigurations to bring in (when the run reconfigures)', intArg(0, 64), 1)
+    .option('--spare-proposers <n>', 'spare proposers hosted for reconfigurations to bring in (when the run reconfigures; with any, reconfigurations change the proposers too, to a random non-empty set of the members and spares; default 0, or 2 with --profile reconfig)', intArg(0, 64))
     .option('--reads <how>', 'how reads are served: index (ReadIndex: the leader confirms it still leads with one round to the acceptors, nothing is written) or log (a read is a command of the log, like a write)', choiceArg(['index', 'log'] as const), 'index')
     .option(
       '--bug <name>',
@@ -129,7 +131,7 @@ function runOptions(f: KvSimFlags) {
     acceptors: f.acceptors,
     learners: f.learners,
     faults: { ...faultsOf(f), ...(f.reconfig !== undefined ? { reconfig: f.reconfig } : {}) },
-    spares: { acceptors: f.spareAcceptors, learners: f.spareLearners },
+    spares: { acceptors: f.spareAcceptors, learners: f.spareLearners, ...(f.spareProposers !== undefined ? { proposers: f.spareProposers } : {}) },
     crashLeader: f.crashLeader,
     batchMax: f.batch,
     window: f.window,
@@ -172,7 +174,7 @@ function runOne(f: KvSimFlags, file: ScheduleFile | undefined): number {
   out(`synod kv-sim: ${f.clients} clients, ${f.ops} ops on ${f.keys} keys; ${f.proposers} proposers, ${f.acceptors} acceptors, ${f.learners} learners; ${faults}${f.bug ? `; bug=${f.bug}` : ''}`);
   out(`operations: ${r.completed} completed, ${r.unknown} unknown (still unanswered at the end)`);
   out(`throughput: ${r.stats.opsPerSec} ops/s of virtual time; latency p50 ${r.stats.latencyP50Ms} ms, p99 ${r.stats.latencyP99Ms} ms (virtual)`);
-  out(`leader changes: ${r.stats.leaderChanges}${r.stats.reconfigurations > 0 ? `; reconfigurations: ${r.stats.reconfigurations}` : ''}; slots chosen: ${r.stats.slotsChosen}; crashes: ${r.stats.crashes}; messages sent ${r.stats.sent}, dropped ${r.stats.dropped}; faults injected=${r.schedule.length}`);
+  out(`leader changes: ${r.stats.leaderChanges}${r.stats.reconfigurations > 0 ? `; reconfigurations: ${r.stats.reconfigurations} (${r.stats.proposerChanges} of the proposers)` : ''}; slots chosen: ${r.stats.slotsChosen}; crashes: ${r.stats.crashes}; messages sent ${r.stats.sent}, dropped ${r.stats.dropped}; faults injected=${r.schedule.length}`);
   if (r.liveness) out(`liveness: ${r.liveness.ok ? `OK — everything answered and applied ${r.liveness.ms} ms into the liveness phase` : `FAILED — no progress within ${f.livenessMs} ms without faults`}`);
   out(`log safety: ${r.violations.length === 0 ? 'OK' : `${r.violations.length} VIOLATION(S)`}`);
   for (const v of r.violations) out(`  step ${v.step} ${v.kind}: ${v.message}`);
@@ -208,6 +210,7 @@ async function runSweep(f: KvSimFlags): Promise<number> {
         failingRuns: r.failingRuns,
         leaderChanges: r.leaderChanges,
         reconfigurations: r.reconfigurations,
+        proposerChanges: r.proposerChanges,
         firstFailure: failure ? { seed: failure.seed, violations: failure.violations, linearizability: linJson(failure.linearizability, false), replay, ...(shrunk ? { shrunk } : {}) } : null,
         failingSeeds: r.failingSeeds.map((seed) => ({ seed, replay: replayCommand(f, seed) })),
         elapsedMs: r.elapsedMs,
@@ -218,7 +221,7 @@ async function runSweep(f: KvSimFlags): Promise<number> {
     );
     return failure ? 1 : 0;
   }
-  out(`${r.runs} runs on ${r.workers} worker(s), ${r.completed}/${r.ops} operations completed, ${r.leaderChanges} leader changes${r.reconfigurations > 0 ? `, ${r.reconfigurations} reconfigurations` : ''}: ${r.unsafeRuns} with log-safety violations, ${r.livenessRuns} without progress in the liveness phase, ${r.nonLinearizableRuns} not linearizable, ${r.unknownRuns} undecided; ${r.elapsedMs} ms`);
+  out(`${r.runs} runs on ${r.workers} worker(s), ${r.completed}/${r.ops} operations completed, ${r.leaderChanges} leader changes${r.reconfigurations > 0 ? `, ${r.reconfigurations} reconfigurations (${r.proposerChanges} of the proposers)` : ''}: ${r.unsafeRuns} with log-safety violations, ${r.livenessRuns} without progress in the liveness phase, ${r.nonLinearizableRuns} not linearizable, ${r.unknownRuns} undecided; ${r.elapsedMs} ms`);
   if (!failure) {
     out('OK on every seed');
     return 0;
@@ -247,6 +250,7 @@ function shapeFlags(f: KvSimFlags, withFaultRates: boolean): string[] {
   parts.push(`--batch ${f.batch} --window ${f.window} --compact-every ${f.compactEvery}`);
   if (f.profile !== 'default') parts.push(`--profile ${f.profile}`);
   if (f.spareAcceptors !== 2 || f.spareLearners !== 1) parts.push(`--spare-acceptors ${f.spareAcceptors} --spare-learners ${f.spareLearners}`);
+  if (f.spareProposers !== undefined) parts.push(`--spare-proposers ${f.spareProposers}`);
   if (f.reads !== 'index') parts.push(`--reads ${f.reads}`);
   if (f.bug) parts.push(`--bug ${f.bug}`);
   parts.push(...livenessWords(f, DEFAULT_KV_LIVENESS_MS));

@@ -53,7 +53,7 @@ export function stepAcceptor(s: AcceptorState, input: Input): Step<AcceptorState
  */
 function onPrepare(s: AcceptorState, msg: PrepareMsg): Step<AcceptorState> {
   assert(compareBallots(s.accepted?.ballot ?? null, s.promised) <= 0, `${s.id}: accepted above its promise before a prepare`);
-  const judged = judgeBallot(s.config.members, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
+  const judged = judgeBallot(s.config.members.proposers, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
   if (judged.verdict === 'drop') return ignore(s, `prepare ${describeBallot(msg.ballot)}: ${judged.reason}`);
   if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) {
     // Not required by Paxos, but a nack tells a stale proposer to move on, and one too far above where this acceptor stands.
@@ -74,7 +74,7 @@ function onPrepare(s: AcceptorState, msg: PrepareMsg): Step<AcceptorState> {
  */
 function onAccept(s: AcceptorState, msg: AcceptMsg): Step<AcceptorState> {
   assert(compareBallots(s.accepted?.ballot ?? null, s.promised) <= 0, `${s.id}: accepted above its promise before an accept`);
-  const judged = judgeBallot(s.config.members, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
+  const judged = judgeBallot(s.config.members.proposers, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
   if (judged.verdict === 'drop') return ignore(s, `accept ${describeBallot(msg.ballot)}: ${judged.reason}`);
   if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) {
     return { state: s, effects: [{ type: 'send', to: msg.from, msg: nack(s, msg.ballot) }] };

@@ -2,7 +2,9 @@
  * Rounds: the guard against a proposer "at infinity", shared by both
  * protocols. Two halves, one for each side of a ballot:
  *
- * - {@link judgeBallot} (acceptors): a ballot from a non-member, from someone
+ * - {@link judgeBallot} (acceptors): a ballot from one not among the
+ *   proposers the acceptor trusts (its configured ones; in Multi-Paxos, those
+ *   of the views it knows too), from someone
  *   other than its owner, or with a round that is not a safe integer >= 1 is
  *   dropped. A ballot more than `maxRoundJump` rounds above this acceptor's
  *   promise is refused, and the refusal (a nack naming the promise) goes back
@@ -22,7 +24,7 @@
  *   a heartbeat's round did not.
  */
 import { describeBallot, type Ballot } from './ballot.js';
-import type { ActorId, Membership } from './ids.js';
+import type { ActorId } from './ids.js';
 import { quorumSize } from './quorum.js';
 
 /** What an acceptor does with a ballot: take it, refuse it with a nack (`far`), or drop it (`drop`). */
@@ -35,9 +37,9 @@ const OK: BallotVerdict = { verdict: 'ok' };
  * nack when there is a promise to name; with none (a fresh acceptor), a round
  * past `maxRoundJump` cannot come from an honest proposer and is dropped.
  */
-export function judgeBallot(members: Membership, promised: Ballot | null, from: ActorId, b: Ballot, maxRoundJump: number): BallotVerdict {
+export function judgeBallot(proposers: readonly ActorId[], promised: Ballot | null, from: ActorId, b: Ballot, maxRoundJump: number): BallotVerdict {
   if (!Number.isSafeInteger(b.round) || b.round < 1) return { verdict: 'drop', reason: 'round is not a safe integer >= 1' };
-  if (!members.proposers.includes(b.proposer)) return { verdict: 'drop', reason: `ballot owner ${b.proposer} is not a proposer` };
+  if (!proposers.includes(b.proposer)) return { verdict: 'drop', reason: `ballot owner ${b.proposer} is not a proposer` };
   if (from !== b.proposer) return { verdict: 'drop', reason: `sender ${from} does not own the ballot` };
   if (b.round - (promised?.round ?? 0) > maxRoundJump) {
     return { verdict: promised === null ? 'drop' : 'far', reason: `round jumps more than ${maxRoundJump} past promised ${describeBallot(promised)}` };

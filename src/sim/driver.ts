@@ -16,7 +16,7 @@ import type { ActorId } from '../core/ids.js';
 import type { RawTraceEvent } from '../trace/types.js';
 import { EventHeap } from './heap.js';
 import { Prng } from '../util/prng.js';
-import { isMessageFault, messageKey, type CrashFault, type FaultSchedule, type MessageFault, type PartitionFault, type ReconfigFault, type ScheduledFault } from './schedule.js';
+import { describeReconfig, isMessageFault, messageKey, type CrashFault, type FaultSchedule, type MessageFault, type PartitionFault, type ReconfigFault, type ScheduledFault } from './schedule.js';
 
 /** Fault rates and timing of the simulated environment. Probabilities are per message (drop, dup) or per step (crash, partition). */
 export interface FaultOptions {
@@ -107,6 +107,13 @@ export interface DriverOptions {
   readonly note?: (text: string) => void;
 }
 
+/** What a reconfiguration fault may choose among: acceptors and learners, and proposers when it may change them. */
+export interface ReconfigPool {
+  readonly acceptors: readonly ActorId[];
+  readonly learners: readonly ActorId[];
+  readonly proposers?: readonly ActorId[];
+}
+
 /** What a protocol plugs into the driver's loop. */
 export interface DriverHooks<E> {
   /** Handles one of the protocol's own events (see {@link SeededDriver.push}). */
@@ -117,8 +124,8 @@ export interface DriverHooks<E> {
   leader?(): ActorId | null;
   /** Checked after every event: true ends the run. */
   done?(): boolean;
-  /** The acceptors and learners a reconfiguration may choose among (a protocol with views; without it none is drawn). */
-  reconfigPool?(): { readonly acceptors: readonly ActorId[]; readonly learners: readonly ActorId[] };
+  /** The acceptors and learners a reconfiguration may choose among (a protocol with views; without it none is drawn), and the proposers, when it may change them. */
+  reconfigPool?(): ReconfigPool;
   /** Carries out a reconfiguration fault. */
   reconfigure?(f: ReconfigFault): void;
 }
@@ -226,8 +233,8 @@ export class SeededDriver<E> {
       const leader = hooks.leader?.() ?? null;
       for (const fault of this.faultSource.due(world, this.side !== null, leader, hooks.reconfigPool?.() ?? null)) {
         if (fault.kind === 'reconfig') {
-          note?.(`reconfigure to acceptors {${fault.acceptors.join(',')}}, learners {${fault.learners.join(',')}}`);
-          onTrace?.({ actor: 'env', kind: 'fault', text: `reconfigure: acceptors {${fault.acceptors.join(',')}}, learners {${fault.learners.join(',')}}`, time: world.now });
+          note?.(`reconfigure to ${describeReconfig(fault)}`);
+          onTrace?.({ actor: 'env', kind: 'fault', text: `reconfigure: ${describeReconfig(fault)}`, time: world.now });
           hooks.reconfigure?.(fault);
           continue;
         }
@@ -339,7 +346,7 @@ class FaultSource {
   }
 
   /** The crash and partition faults to inject now, before the next event (crashes only of live actors). */
-  due(world: DrivenWorld, partitioned: boolean, leader: ActorId | null, pool: { readonly acceptors: readonly ActorId[]; readonly learners: readonly ActorId[] } | null): readonly StepFault[] {
+  due(world: DrivenWorld, partitioned: boolean, leader: ActorId | null, pool: ReconfigPool | null): readonly StepFault[] {
     const step = world.step;
     if (this.calm) return NO_FAULTS;
     if (this.schedule) {
@@ -376,7 +383,8 @@ class FaultSource {
         const chosen = ids.filter(() => rng.chance(0.5));
         return chosen.length > 0 ? chosen : [rng.pick(ids)];
       };
-      out.push({ kind: 'reconfig', step, acceptors: subset(pool.acceptors), learners: subset(pool.learners) });
+      // The proposers are drawn only when the pool has some, so that runs that keep them keep their fault stream too.
+      out.push({ kind: 'reconfig', step, acceptors: subset(pool.acceptors), learners: subset(pool.learners), ...(pool.proposers !== undefined && pool.proposers.length > 0 ? { proposers: subset(pool.proposers) } : {}) });
     }
     if (out.length === 0) return NO_FAULTS;
     this.applied.push(...out);

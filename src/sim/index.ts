@@ -12,7 +12,7 @@ export * from './synod-world.js';
 export type { ProtocolTypes } from '../host/protocol.js';
 export * from './simulator.js';
 export * from './sweep.js';
-export { SeededDriver, type DrivenWorld, type DriverHooks, type DriverOptions } from './driver.js';
+export { SeededDriver, type DrivenWorld, type DriverHooks, type DriverOptions, type ReconfigPool } from './driver.js';
 export type { ChunkTask, ChunkTally } from './chunks.js';
 export { parallelSweep, parallelSweepKv, sweepPool, defaultChunk, type PoolOptions, type PoolTally, type ParallelSweepOptions, type ParallelKvSweepOptions } from './parallel.js';
 export * from './shrink.js';

@@ -23,7 +23,7 @@ import type { Value } from '../core/value.js';
 import { DEFAULT_FAULTS, SeededDriver, type FaultOptions } from './driver.js';
 import { MpWorld } from './multipaxos-world.js';
 import { unknownActor, type FaultSchedule, type ReconfigFault } from './schedule.js';
-import { lastView } from '../core/multipaxos/views.js';
+import { lastView, type View } from '../core/multipaxos/views.js';
 import type { RawTraceEvent } from '../trace/types.js';
 import { Prng } from '../util/prng.js';
 
@@ -64,15 +64,17 @@ export interface KvSimOptions {
   /** How reads are served: `index` (ReadIndex, the default) or `log` (as commands of the log). See `MpConfig.reads`. */
   readonly reads?: 'index' | 'log';
   /**
-   * Spare acceptors and learners (default 2 and 1) hosted besides the
-   * members, for reconfigurations to bring in. Used only when the run
-   * reconfigures: `faults.reconfig` above 0, the `reconfig` profile, or a
-   * schedule with reconfigurations. Each reconfiguration picks a random
-   * non-empty set of acceptors from every acceptor, members and spares, and
-   * of learners likewise, and an administrator (`adm` on the client links)
+   * Spare acceptors, learners and proposers (default 2, 1, and 0, or 2 with
+   * the `reconfig` profile) hosted besides the members, for
+   * reconfigurations to bring in. Used only when the run reconfigures:
+   * `faults.reconfig` above 0, the `reconfig` profile, or a schedule with
+   * reconfigurations. Each reconfiguration picks a random non-empty set of
+   * acceptors from every acceptor, members and spares, and of learners
+   * likewise (and of proposers, when there are spare proposers; otherwise
+   * the proposers stay), and an administrator (`adm` on the client links)
    * asks the leader for it.
    */
-  readonly spares?: { readonly acceptors?: number; readonly learners?: number };
+  readonly spares?: { readonly acceptors?: number; readonly learners?: number; readonly proposers?: number };
   /** A control bug (see {@link KV_BUGS}: `stale-read`, `cas-false` and `read-without-quorum` for the linearizability checker, `no-retry` for the liveness phase, the others for the log checker); none by default. */
   readonly bug?: KvBugName | null;
   /**
@@ -174,6 +176,8 @@ export interface KvSimResult {
     readonly leaderChanges: number;
     /** Reconfigurations chosen and valid: the number of the newest view. */
     readonly reconfigurations: number;
+    /** Those of them that changed the proposers. */
+    readonly proposerChanges: number;
     readonly slotsChosen: number;
     readonly sent: number;
     readonly dropped: number;
@@ -246,6 +250,16 @@ function clientIndex(cmd: Command): number {
   return Number.parseInt(cmd.clientId.slice(1), 10);
 }
 
+/** How many of `views` have other proposers than the view before. */
+function proposerChanges(views: readonly View[]): number {
+  let n = 0;
+  for (let i = 1; i < views.length; i++) {
+    const [a, b] = [(views[i - 1] as View).members.proposers, (views[i] as View).members.proposers];
+    if (a.length !== b.length || a.some((p) => !b.includes(p))) n++;
+  }
+  return n;
+}
+
 /** Runs one simulated key-value workload. */
 export function simulateKv(opts: KvSimOptions): KvSimResult {
   const drawn = profileSettings(opts.profile ?? 'default', opts.seed);
@@ -254,10 +268,12 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
   const clientIds = Array.from({ length: opts.clients }, (_, i) => `c${i}`);
   const reconfigures = (f.reconfig ?? 0) > 0 || (opts.schedule ?? []).some((x) => x.kind === 'reconfig');
   const spareIds = (prefix: string, from: number, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${from + i + 1}`);
-  const spares = reconfigures ? { acceptors: spareIds('a', members.acceptors.length, opts.spares?.acceptors ?? 2), learners: spareIds('l', members.learners.length, opts.spares?.learners ?? 1) } : null;
-  const pool = spares ? { acceptors: [...members.acceptors, ...spares.acceptors], learners: [...members.learners, ...spares.learners] } : null;
+  const spareProposers = opts.spares?.proposers ?? (opts.profile === 'reconfig' ? 2 : 0);
+  const spares = reconfigures ? { acceptors: spareIds('a', members.acceptors.length, opts.spares?.acceptors ?? 2), learners: spareIds('l', members.learners.length, opts.spares?.learners ?? 1), proposers: spareIds('p', members.proposers.length, spareProposers) } : null;
+  // Proposers are in the pool only with spares: without, reconfigurations keep them (and draw nothing more from the fault stream).
+  const pool = spares ? { acceptors: [...members.acceptors, ...spares.acceptors], learners: [...members.learners, ...spares.learners], ...(spares.proposers.length > 0 ? { proposers: [...members.proposers, ...spares.proposers] } : {}) } : null;
   if (opts.schedule) {
-    const unknown = unknownActor(opts.schedule, [...members.proposers, ...(pool?.acceptors ?? members.acceptors), ...(pool?.learners ?? members.learners), ...clientIds, ADMIN]);
+    const unknown = unknownActor(opts.schedule, [...members.proposers, ...(spares?.proposers ?? []), ...(pool?.acceptors ?? members.acceptors), ...(pool?.learners ?? members.learners), ...clientIds, ADMIN]);
     if (unknown !== null) throw new RangeError(`the fault schedule names ${unknown}, which is neither an actor nor a client of this cluster`);
   }
   const driver = new SeededDriver<Ev>({
@@ -289,6 +305,8 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     opts.onTrace,
     spares ? { spares } : {},
   );
+  /** The proposers of the newest view chosen, among whom clients look for the leader (those of the configuration while the log never reconfigures). */
+  const proposersNow = () => lastView(world.checker.knownViews).members.proposers;
   /** Queues `event` once per copy the client link `from -> to` delivers (clients sit outside partitions). */
   const viaClientLink = (from: ActorId, to: ActorId, type: 'request' | 'reply' | 'redirect', event: Ev) => {
     for (const d of driver.sendDelays(world.step, from, to, type, false)) driver.push(world.now + d, event);
@@ -389,9 +407,9 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
   };
   const reconfigure = (fault: ReconfigFault) => {
     // The administrator asks to change the newest view it knows of (a stale one is refused by the log, and that is that).
-    const epoch = lastView(world.checker.knownViews).epoch;
+    const newest = lastView(world.checker.knownViews);
     admin.seq++;
-    admin.current = { command: { clientId: ADMIN, seq: admin.seq, op: {}, reconfig: { epoch, members: { proposers: members.proposers, acceptors: fault.acceptors, learners: fault.learners } } }, attempt: 0 };
+    admin.current = { command: { clientId: ADMIN, seq: admin.seq, op: {}, reconfig: { epoch: newest.epoch, members: { proposers: fault.proposers ?? newest.members.proposers, acceptors: fault.acceptors, learners: fault.learners } } }, attempt: 0 };
     admin.target = world.leader?.id ?? admin.target;
     sendAdmin();
   };
@@ -427,14 +445,14 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
         case 'redirect': {
           const c = clients[ev.client] as Client;
           if (c.current?.command.seq !== ev.cseq) break;
-          c.target = ev.leader ?? rng.pick(members.proposers);
+          c.target = ev.leader ?? rng.pick(proposersNow());
           sendRequest(c);
           break;
         }
         case 'clientTimeout': {
           const c = clients[ev.client] as Client;
           if (c.current?.command.seq !== ev.cseq || c.current.attempt !== ev.attempt) break;
-          c.target = rng.pick(members.proposers);
+          c.target = rng.pick(proposersNow());
           sendRequest(c);
           break;
         }
@@ -446,12 +464,12 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
           break;
         case 'adminRedirect':
           if (admin.current?.command.seq !== ev.cseq) break;
-          admin.target = ev.leader ?? rng.pick(members.proposers);
+          admin.target = ev.leader ?? rng.pick(proposersNow());
           sendAdmin();
           break;
         case 'adminTimeout':
           if (admin.current?.command.seq !== ev.cseq || admin.current.attempt !== ev.attempt) break;
-          admin.target = rng.pick(members.proposers);
+          admin.target = rng.pick(proposersNow());
           sendAdmin();
           break;
       }
@@ -530,6 +548,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
       latencyP99Ms: pct(0.99),
       leaderChanges: world.stats.leaderChanges,
       reconfigurations: lastView(world.checker.knownViews).epoch,
+      proposerChanges: proposerChanges(world.checker.knownViews),
       slotsChosen: world.checker.chosenSlots,
       sent: world.stats.sent,
       dropped: world.stats.dropped,

@@ -56,10 +56,12 @@ export interface KvSweepResult {
   readonly leaderChanges: number;
   /** Reconfigurations that took effect (new views chosen), summed over the runs. */
   readonly reconfigurations: number;
+  /** Those of them that changed the proposers. */
+  readonly proposerChanges: number;
 }
 
 /** What a key-value run counts in a sweep. */
-export type KvCounts = { ops: number; completed: number; unsafeRuns: number; livenessRuns: number; nonLinearizableRuns: number; unknownRuns: number; leaderChanges: number; reconfigurations: number };
+export type KvCounts = { ops: number; completed: number; unsafeRuns: number; livenessRuns: number; nonLinearizableRuns: number; unknownRuns: number; leaderChanges: number; reconfigurations: number; proposerChanges: number };
 /** The options of a key-value sweep chunk (no callbacks: chunks cross threads). */
 export type KvSweepTask = Omit<KvSweepOptions, 'first' | 'last' | 'onProgress' | 'keepFailing'>;
 
@@ -92,6 +94,7 @@ export function kvSeed(task: KvSweepTask, seed: number): SeedOutcome<KvCounts, O
       unknownRuns: lin.status === 'unknown' ? 1 : 0,
       leaderChanges: r.stats.leaderChanges,
       reconfigurations: r.stats.reconfigurations,
+      proposerChanges: r.stats.proposerChanges,
     },
     failure: failed ? { violations: r.violations, linearizability: lin } : null,
   };

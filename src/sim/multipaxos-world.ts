@@ -40,10 +40,10 @@ export interface MpWorldOptions {
   readonly machine?: AnyStateMachine;
   /**
    * The log may reconfigure (see `core/multipaxos/views.ts`): these spare
-   * acceptors and learners are hosted too, idle until a view names them, and
-   * the checker works out each slot's view.
+   * acceptors, learners and proposers are hosted too, idle until a view
+   * names them, and the checker works out each slot's view.
    */
-  readonly spares?: { readonly acceptors: readonly ActorId[]; readonly learners: readonly ActorId[] };
+  readonly spares?: { readonly acceptors: readonly ActorId[]; readonly learners: readonly ActorId[]; readonly proposers?: readonly ActorId[] };
 }
 
 /** How the world hosts Multi-Paxos for one state machine: a role replays every record it wrote. */

@@ -29,15 +29,23 @@ export interface PartitionFault {
 
 /**
  * At step `step` an administrator asks the replicated log to change its
- * acceptors and learners to these (a reconfiguration, see
- * `core/multipaxos/views.ts`); the protocol decides when, or whether, it
- * takes effect. Only a protocol with views has it (the key-value store).
+ * acceptors and learners to these, and its proposers too when `proposers`
+ * is given (a reconfiguration, see `core/multipaxos/views.ts`); the
+ * protocol decides when, or whether, it takes effect. Only a protocol with
+ * views has it (the key-value store).
  */
 export interface ReconfigFault {
   readonly kind: 'reconfig';
   readonly step: number;
   readonly acceptors: readonly ActorId[];
   readonly learners: readonly ActorId[];
+  /** The new proposers; absent: the proposers stay as they are. */
+  readonly proposers?: readonly ActorId[];
+}
+
+/** A reconfiguration as text: `acceptors {a1,a2}, learners {l1}` (and `, proposers {p1}` when it changes them). */
+export function describeReconfig(f: ReconfigFault): string {
+  return `acceptors {${f.acceptors.join(',')}}, learners {${f.learners.join(',')}}${f.proposers ? `, proposers {${f.proposers.join(',')}}` : ''}`;
 }
 
 /** Which message a message fault applies to. */
@@ -106,7 +114,7 @@ export function describeFault(f: ScheduledFault): string {
     case 'partition':
       return `${at}partition {${f.side.join(',')}} | rest, heals after ${f.healAfter} ms`;
     case 'reconfig':
-      return `${at}reconfigure to acceptors {${f.acceptors.join(',')}}, learners {${f.learners.join(',')}}`;
+      return `${at}reconfigure to ${describeReconfig(f)}`;
     case 'drop':
       return `${at}drop ${msgName(f)}`;
     case 'dup':
@@ -180,7 +188,7 @@ function parseFault(raw: unknown, where: string, messageTypes: readonly string[]
         if (!Array.isArray(v) || v.length === 0 || !v.every((a) => typeof a === 'string' && a !== '')) throw new Error(`${where}.${name}: expected a non-empty array of actor names`);
         return v as string[];
       };
-      return { kind: 'reconfig', step, acceptors: ids('acceptors'), learners: ids('learners') };
+      return { kind: 'reconfig', step, acceptors: ids('acceptors'), learners: ids('learners'), ...(o.proposers !== undefined ? { proposers: ids('proposers') } : {}) };
     }
     case 'drop':
       return { kind: 'drop', ...key() };
@@ -197,7 +205,7 @@ function parseFault(raw: unknown, where: string, messageTypes: readonly string[]
 export function unknownActor(schedule: FaultSchedule, actors: readonly ActorId[]): ActorId | null {
   const known = new Set(actors);
   for (const f of schedule) {
-    const names = f.kind === 'crash' ? [f.actor] : f.kind === 'partition' ? f.side : f.kind === 'reconfig' ? [...f.acceptors, ...f.learners] : [f.from, f.to];
+    const names = f.kind === 'crash' ? [f.actor] : f.kind === 'partition' ? f.side : f.kind === 'reconfig' ? [...f.acceptors, ...f.learners, ...(f.proposers ?? [])] : [f.from, f.to];
     for (const a of names) if (!known.has(a)) return a;
   }
   return null;

@@ -27,25 +27,28 @@
  *   check                    print the safety checker's verdict
  * A FILTER is `from->to`, `from->*`, `*->to` or a message type such as `promise`.
  *
- * `config multipaxos proposers=N acceptors=N learners=N [window=N] [batch=N] [compact=N] [acceptBytes=N] [reads=index|log] [spareAcceptors=N] [spareLearners=N] [bug=trim-keeps-inflight|unwindowed-recovery|read-without-quorum|view-before-chosen]`
+ * `config multipaxos proposers=N acceptors=N learners=N [window=N] [batch=N] [compact=N] [acceptBytes=N] [reads=index|log] [spareAcceptors=N] [spareLearners=N] [spareProposers=N] [bug=trim-keeps-inflight|unwindowed-recovery|read-without-quorum|view-before-chosen]`
  * drives the Multi-Paxos world instead, with the same commands (`timeout A
  * TIMER` names the timer: election, heartbeat, retry, catchup; `A` may be a
  * comma-separated list, fired in order) plus
  *   start                    feed `start` to every actor (arms election timers)
  *   request P CLIENT OP...   a client command to P: `read K`, `write K V`, `cas K FROM TO`
  *                            (each client's sequence numbers count up from 1)
+ *   resend P CLIENT          the client's last command again, to P (a client's retry)
  *   inject TO JSON           as above, a raw Multi-Paxos message in wire form
- *   reconfigure P CLIENT EPOCH ACCEPTORS LEARNERS
+ *   reconfigure P CLIENT EPOCH ACCEPTORS LEARNERS [PROPOSERS]
  *                            a reconfiguration to P: view EPOCH is followed by these
- *                            (comma-separated) acceptors and learners; spares
- *                            (a<N+1>…, l<N+1>…, see spareAcceptors/spareLearners) are
- *                            hosted from the start, idle until a view names them
+ *                            (comma-separated) acceptors and learners, and proposers
+ *                            (the configured ones when not given); spares (a<N+1>…,
+ *                            l<N+1>…, p<N+1>…, see spareAcceptors/spareLearners/
+ *                            spareProposers) are hosted from the start, idle until a
+ *                            view names them
  */
 import { coreConfig } from '../core/config.js';
 import { describeMessage, describeRecord } from '../core/describe.js';
 import { membership, type ActorId } from '../core/ids.js';
 import type { Value } from '../core/value.js';
-import { mpConfig } from '../core/multipaxos/types.js';
+import { mpConfig, type Command } from '../core/multipaxos/types.js';
 import type { KvOp } from '../machines/kv/machine.js';
 import { MpWorld, type MpPending } from './multipaxos-world.js';
 import type { Violation } from '../check/types.js';
@@ -236,11 +239,12 @@ const synod: Protocol<World> = {
 /** Multi-Paxos: `start`, `request P CLIENT OP...` (each client's sequence numbers count up from 1) and `inject TO JSON`. */
 function multiPaxos(): Protocol<MpWorld> {
   const seqs = new Map<string, number>();
+  const last = new Map<string, Command>();
   return {
     create(opt, linkUp, log) {
       const members = membership(num(opt, 'proposers', 2), num(opt, 'acceptors', 3), num(opt, 'learners', 1));
       const spareIds = (prefix: string, from: number, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${from + i + 1}`);
-      const spares = { acceptors: spareIds('a', members.acceptors.length, num(opt, 'spareAcceptors', 0)), learners: spareIds('l', members.learners.length, num(opt, 'spareLearners', 0)) };
+      const spares = { acceptors: spareIds('a', members.acceptors.length, num(opt, 'spareAcceptors', 0)), learners: spareIds('l', members.learners.length, num(opt, 'spareLearners', 0)), proposers: spareIds('p', members.proposers.length, num(opt, 'spareProposers', 0)) };
       const config = mpConfig(members, {
         window: num(opt, 'window', 4),
         batchMax: num(opt, 'batch', 4),
@@ -250,7 +254,7 @@ function multiPaxos(): Protocol<MpWorld> {
         bugs: { trimKeepsInflight: opt.bug === 'trim-keeps-inflight', unwindowedRecovery: opt.bug === 'unwindowed-recovery', readWithoutQuorum: opt.bug === 'read-without-quorum', viewBeforeChosen: opt.bug === 'view-before-chosen' },
       });
       // Commits go out with their turn, so that every message is in view of the transcript.
-      const reconfigures = spares.acceptors.length + spares.learners.length > 0 || opt.reconfig !== undefined;
+      const reconfigures = spares.acceptors.length + spares.learners.length + spares.proposers.length > 0 || opt.reconfig !== undefined;
       const world = new MpWorld(handDriven(linkUp), config, log, undefined, { lazyMs: 0, ...(reconfigures ? { spares } : {}) });
       world.onClient = (from, e) => log(`  -> client from ${from}: ${world.describer.effect(e)}`);
       return world;
@@ -268,7 +272,17 @@ function multiPaxos(): Protocol<MpWorld> {
         const usage = 'request P CLIENT read K | write K V | cas K FROM TO';
         const seq = (seqs.get(need(client, usage)) ?? 0) + 1;
         seqs.set(client as string, seq);
-        world.request(need(p, usage), [{ clientId: client as string, seq, op: parseOp(f, need(key, usage), rest) }]);
+        const command: Command = { clientId: client as string, seq, op: parseOp(f, need(key, usage), rest) };
+        last.set(command.clientId, command);
+        world.request(need(p, usage), [command]);
+        return true;
+      }
+      if (verb === 'resend') {
+        const [p, client] = args;
+        const usage = 'resend P CLIENT';
+        const command = last.get(need(client, usage));
+        if (command === undefined) throw new Error(`${client} has sent nothing yet`);
+        world.request(need(p, usage), [command]);
         return true;
       }
       if (verb === 'inject') {
@@ -277,11 +291,11 @@ function multiPaxos(): Protocol<MpWorld> {
         return true;
       }
       if (verb === 'reconfigure') {
-        const [p, client, epoch, acceptors, learners] = args;
-        const usage = 'reconfigure P CLIENT EPOCH ACCEPTORS LEARNERS (comma-separated ids)';
+        const [p, client, epoch, acceptors, learners, proposers] = args;
+        const usage = 'reconfigure P CLIENT EPOCH ACCEPTORS LEARNERS [PROPOSERS] (comma-separated ids)';
         const seq = (seqs.get(need(client, usage)) ?? 0) + 1;
         seqs.set(client as string, seq);
-        const members = { proposers: world.config.members.proposers, acceptors: need(acceptors, usage).split(','), learners: need(learners, usage).split(',') };
+        const members = { proposers: proposers === undefined ? world.config.members.proposers : proposers.split(','), acceptors: need(acceptors, usage).split(','), learners: need(learners, usage).split(',') };
         world.request(need(p, usage), [{ clientId: client as string, seq, op: {}, reconfig: { epoch: Number(need(epoch, usage)), members } }]);
         return true;
       }

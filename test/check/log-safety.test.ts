@@ -111,6 +111,23 @@ describe('LogSafetyChecker', () => {
     expect(c.finish(step.n)).toHaveLength(2);
   });
 
+  it('a forgotten slot one straggler votes on again is judged by the batch chosen there before (found by a kv-sim sweep)', () => {
+    // Seed 6736 of `synod kv-sim --profile reconfig`: a learner removed and added back applied slot 165 after it was
+    // forgotten, and one acceptor (not a majority) had accepted it again since; the apply was reported as never chosen.
+    const c = fresh();
+    const step = { n: 0 };
+    healthy(c, 0, 100, 50, step);
+    c.acceptorDurable('a3', [{ kind: 'promised', ballot: b(2, 'p2') }, accepted(90, b(2, 'p2'), batch('c1', 91))], step.n++);
+    c.learnerSnapshot('l1', 90);
+    c.appliedSlot('l1', 90, batch('c1', 91), step.n++);
+    expect(c.finish(step.n)).toEqual([]);
+    // The control: another batch there is reported at once (and differs from what l1 applied).
+    c.learnerSnapshot('l2', 90);
+    c.appliedSlot('l2', 90, batch('rogue', 1), step.n++);
+    expect(kinds(c)).toEqual(['apply-divergence', 'apply-not-chosen']);
+    expect(c.violations[1]?.message).toMatch(/another batch was chosen there \(and forgotten with the trim\)/);
+  });
+
   it('facts about a forgotten slot are counted, checked for order, and raise no false alarm', () => {
     const c = fresh();
     const step = { n: 0 };

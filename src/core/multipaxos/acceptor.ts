@@ -10,7 +10,7 @@ import { ballotEq, ballotGt, compareBallots, describeBallot, type Ballot } from 
 import type { ActorId } from '../ids.js';
 import { judgeBallot } from '../rounds.js';
 import { batchJson } from './wire.js';
-import type { View } from './views.js';
+import { anyViewHas, lastView, mergeViews, trustedProposers, type View } from './views.js';
 import type { AcceptedEntry, Batch, MpAccept, MpConfig, MpConfirm, MpEffect, MpHeartbeat, MpInput, MpPrepare, MpPrevote, MpRecord, MpStep, MpTrim } from './types.js';
 
 /** The acceptor's state: exactly what it persists. */
@@ -42,8 +42,17 @@ export interface MpAcceptorState {
    * a restart, the durable promise counts as one. Not persisted separately.
    */
   phase1: Ballot | null;
-  /** The views deciding the slots from `trimmed` on, as the last trim told (undefined: never told of any but view 0). Reported in promises, so that a proposer that skips to the trim point knows who decides past it. */
+  /**
+   * The views deciding the slots from `trimmed` on, as the last trim told,
+   * and any newer ones a leader's heartbeat announced (undefined: never told
+   * of any but view 0). Reported in promises, so that a proposer that skips
+   * to the trim point knows who decides past it.
+   */
   views: readonly View[] | undefined;
+  /** The proposers whose ballots and trims it takes: its configured ones and those of `views` (see `views.ts`). Not persisted: worked out from `views`. */
+  trusted: readonly ActorId[];
+  /** Asked the proposers it trusts for the views in this period of its election timer (a ballot from a proposer it does not know came in). */
+  askedViews: boolean;
 }
 
 /**
@@ -59,7 +68,7 @@ export function slotHorizon(config: MpConfig): number {
 
 /** A fresh acceptor, or one rebuilt from its durable records (in the order written). */
 export function initMpAcceptor(id: ActorId, config: MpConfig, records: Iterable<MpRecord> = []): MpAcceptorState {
-  const s: MpAcceptorState = { role: 'acceptor', id, config, promised: null, log: new Map(), maxAccepted: null, trimmed: 0, heardNow: false, heardLast: false, top: 0, phase1: null, views: undefined };
+  const s: MpAcceptorState = { role: 'acceptor', id, config, promised: null, log: new Map(), maxAccepted: null, trimmed: 0, heardNow: false, heardLast: false, top: 0, phase1: null, views: undefined, trusted: config.members.proposers, askedViews: false };
   for (const r of records) {
     if (r.kind === 'promised' && ballotGt(r.ballot, s.promised)) s.promised = r.ballot;
     // Control bug `forgetAccepted`: the accepted slots are not read back.
@@ -68,7 +77,8 @@ export function initMpAcceptor(id: ActorId, config: MpConfig, records: Iterable<
       if (!prior || compareBallots(r.ballot, prior.ballot) >= 0) s.log.set(r.slot, { slot: r.slot, ballot: r.ballot, value: r.value });
       if (ballotGt(r.ballot, s.maxAccepted)) s.maxAccepted = r.ballot;
     }
-    if (r.kind === 'trim' && r.upTo > s.trimmed) {
+    // A trim record at the same point carries views a heartbeat announced (see onHeartbeat).
+    if (r.kind === 'trim' && r.upTo >= s.trimmed) {
       s.trimmed = r.upTo;
       if (r.views !== undefined) s.views = r.views;
     }
@@ -77,6 +87,7 @@ export function initMpAcceptor(id: ActorId, config: MpConfig, records: Iterable<
   s.top = s.trimmed;
   for (const slot of s.log.keys()) if (slot + 1 > s.top) s.top = slot + 1;
   s.phase1 = s.promised;
+  s.trusted = trustedProposers(config.members.proposers, s.views);
   return s;
 }
 
@@ -86,6 +97,7 @@ export function stepMpAcceptor(s: MpAcceptorState, input: MpInput): MpStep<MpAcc
   if (input.type === 'timeout' && input.timer === 'election') {
     s.heardLast = s.heardNow;
     s.heardNow = false;
+    s.askedViews = false;
     return { state: s, effects: [armPeriod(s)] };
   }
   if (input.type !== 'receive') return ignore(s, `acceptor does not take ${input.type === 'timeout' ? `the ${input.timer} timer` : input.type}`);
@@ -116,8 +128,8 @@ function armPeriod(s: MpAcceptorState): MpEffect {
  * Nothing is persisted; the answer binds nothing.
  */
 function onPrevote(s: MpAcceptorState, msg: MpPrevote): MpStep<MpAcceptorState> {
-  const judged = judgeBallot(s.config.members, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
-  if (judged.verdict === 'drop') return ignore(s, `prevote ${describeBallot(msg.ballot)}: ${judged.reason}`);
+  const judged = judgeBallot(s.trusted, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
+  if (judged.verdict === 'drop') return dropped(s, msg.from, msg.ballot, `prevote ${describeBallot(msg.ballot)}: ${judged.reason}`);
   if (judged.verdict === 'far' || !ballotGt(msg.ballot, s.promised)) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
   assert(compareBallots(s.maxAccepted, s.promised) <= 0, () => `${s.id}: accepted above its promise before a prevote`);
   if ((s.heardNow || s.heardLast) && s.promised !== null && s.promised.proposer !== msg.from) {
@@ -136,8 +148,8 @@ function onPrevote(s: MpAcceptorState, msg: MpPrevote): MpStep<MpAcceptorState> 
  */
 function onPrepare(s: MpAcceptorState, msg: MpPrepare): MpStep<MpAcceptorState> {
   assert(s.trimmed <= s.top, () => `${s.id}: trimmed ${s.trimmed} past the top ${s.top} before a prepare`);
-  const judged = judgeBallot(s.config.members, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
-  if (judged.verdict === 'drop') return ignore(s, `prepare ${describeBallot(msg.ballot)}: ${judged.reason}`);
+  const judged = judgeBallot(s.trusted, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
+  if (judged.verdict === 'drop') return dropped(s, msg.from, msg.ballot, `prepare ${describeBallot(msg.ballot)}: ${judged.reason}`);
   if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
   const again = ballotEq(msg.ballot, s.promised);
   s.promised = msg.ballot;
@@ -153,12 +165,26 @@ function onPrepare(s: MpAcceptorState, msg: MpPrepare): MpStep<MpAcceptorState> 
 /**
  * A leader's heartbeat, answered as an accept of no slots: the answer (an
  * empty `accepted`, or a nack) is what CheckQuorum counts, and hearing the
- * holder of the promise keeps prevotes from others refused.
+ * holder of the promise keeps prevotes from others refused. Views it carries
+ * (the proposers changed, see `views.ts`) are taken when the heartbeat is:
+ * from a proposer this acceptor trusts, at its promise or above. They are
+ * persisted with the trim point, so that a restart keeps trusting the
+ * proposers they name.
  */
 function onHeartbeat(s: MpAcceptorState, msg: MpHeartbeat): MpStep<MpAcceptorState> {
   assert(msg.type === 'heartbeat', () => `${s.id}: not a heartbeat`);
   assert(compareBallots(s.maxAccepted, s.promised) <= 0, () => `${s.id}: accepted above its promise before a heartbeat`);
-  return onAccept(s, { type: 'accept', from: msg.from, ballot: msg.ballot, entries: [] });
+  const step = onAccept(s, { type: 'accept', from: msg.from, ballot: msg.ballot, entries: [] });
+  if (msg.views === undefined || !ballotEq(s.promised, msg.ballot)) return step;
+  const views = mergeViews(s.views, msg.views);
+  if (views === null) return step;
+  const before = s.views === undefined ? 0 : lastView(s.views).epoch;
+  s.views = views;
+  // (The sender passed judgeBallot, so it was trusted; a removed leader's views need not name it any more.)
+  s.trusted = trustedProposers(s.config.members.proposers, views);
+  assert(lastView(views).epoch > before && ballotEq(s.promised, msg.ballot), () => `${s.id}: took views from ${msg.from} no newer than view ${before}, or not at its promise`);
+  const persist = step.effects[0] as Extract<MpEffect, { type: 'persist' }>;
+  return { state: s, effects: [{ ...persist, records: [...persist.records, { kind: 'trim', upTo: s.trimmed, views }] }, ...step.effects.slice(1)] };
 }
 
 /**
@@ -172,8 +198,8 @@ function onHeartbeat(s: MpAcceptorState, msg: MpHeartbeat): MpStep<MpAcceptorSta
  * so that it stops waiting for votes no acceptor will give.
  */
 function onAccept(s: MpAcceptorState, msg: MpAccept): MpStep<MpAcceptorState> {
-  const judged = judgeBallot(s.config.members, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
-  if (judged.verdict === 'drop') return ignore(s, `accept ${describeBallot(msg.ballot)}: ${judged.reason}`);
+  const judged = judgeBallot(s.trusted, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
+  if (judged.verdict === 'drop') return dropped(s, msg.from, msg.ballot, `accept ${describeBallot(msg.ballot)}: ${judged.reason}`);
   if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
   s.heardNow = true;
   assert(compareBallots(s.maxAccepted, s.promised) <= 0, () => `${s.id}: accepted above its promise before an accept`);
@@ -234,19 +260,40 @@ function sameBatch(a: Batch, b: Batch): boolean {
  * later leader collects still reports it.
  */
 function onTrim(s: MpAcceptorState, msg: MpTrim): MpStep<MpAcceptorState> {
-  if (!s.config.members.proposers.includes(msg.from)) return ignore(s, `trim from non-proposer ${msg.from}`);
-  if (s.promised === null || s.promised.proposer !== msg.from) return ignore(s, `trim to ${msg.upTo} from ${msg.from}: not the owner of the promise ${describeBallot(s.promised)}`);
+  if (!s.trusted.includes(msg.from)) return ignore(s, `trim from non-proposer ${msg.from}`);
+  if (s.promised === null || s.promised.proposer !== msg.from) return takeViews(s, msg) ?? ignore(s, `trim to ${msg.upTo} from ${msg.from}: not the owner of the promise ${describeBallot(s.promised)}`);
   const upTo = Math.min(msg.upTo, s.top);
-  if (upTo <= s.trimmed) return ignore(s, `trim to ${msg.upTo}: already trimmed to ${s.trimmed}${upTo < msg.upTo ? ` and seen only up to ${s.top}` : ''}`);
+  if (upTo <= s.trimmed) return takeViews(s, msg) ?? ignore(s, `trim to ${msg.upTo}: already trimmed to ${s.trimmed}${upTo < msg.upTo ? ` and seen only up to ${s.top}` : ''}`);
   // Views that begin past the point it would trim to do not say who decides the slots in between: wait for a later trim.
   if (msg.views !== undefined && (msg.views[0] === undefined || msg.views[0].from > upTo)) return ignore(s, `trim to ${msg.upTo}: seen only up to ${s.top}, and the views it carries begin at ${msg.views[0]?.from ?? '?'}`);
   s.trimmed = upTo;
   // The views come with the trim point: a proposer that skips to it learns from this acceptor's promises who decides past it.
-  if (msg.views !== undefined) s.views = msg.views;
+  if (msg.views !== undefined) {
+    // Newer views a heartbeat announced are kept past the ones the trim carries.
+    s.views = s.views === undefined ? msg.views : (mergeViews(msg.views, s.views) ?? msg.views);
+    s.trusted = trustedProposers(s.config.members.proposers, s.views);
+  }
   for (const slot of s.log.keys()) if (slot < s.trimmed) s.log.delete(slot);
   assert(upTo <= msg.upTo && s.promised.proposer === msg.from, () => `${s.id}: trimmed to ${upTo} on a trim to ${msg.upTo} from ${msg.from}`);
   assert(s.trimmed <= s.top, () => `${s.id}: trimmed to ${s.trimmed} past what it has seen, ${s.top}`);
   return { state: s, effects: [{ type: 'persist', records: [{ kind: 'trim', upTo, ...(s.views ? { views: s.views } : {}) }], then: [] }] };
+}
+
+/**
+ * Views newer than this acceptor knows, from a proposer it trusts, on a trim
+ * it does not otherwise take (an answer to its request for views, see
+ * `dropped`): they add to the proposers it trusts, and are persisted with
+ * its trim point, which does not move. Null when they tell it nothing new.
+ */
+function takeViews(s: MpAcceptorState, msg: MpTrim): MpStep<MpAcceptorState> | null {
+  const views = msg.views === undefined ? null : mergeViews(s.views, msg.views);
+  if (views === null) return null;
+  assert(s.trusted.includes(msg.from), () => `${s.id}: views from ${msg.from}, which it does not trust`);
+  const before = s.views === undefined ? 0 : lastView(s.views).epoch;
+  s.views = views;
+  s.trusted = trustedProposers(s.config.members.proposers, views);
+  assert(lastView(views).epoch > before, () => `${s.id}: took views from ${msg.from} no newer than view ${before}`);
+  return { state: s, effects: [{ type: 'persist', records: [{ kind: 'trim', upTo: s.trimmed, views }], then: [] }] };
 }
 
 /**
@@ -259,13 +306,36 @@ function onTrim(s: MpAcceptorState, msg: MpTrim): MpStep<MpAcceptorState> {
  */
 function onConfirm(s: MpAcceptorState, msg: MpConfirm): MpStep<MpAcceptorState> {
   assert(compareBallots(s.maxAccepted, s.promised) <= 0, () => `${s.id}: accepted above its promise before a confirm`);
-  const judged = judgeBallot(s.config.members, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
-  if (judged.verdict === 'drop') return ignore(s, `confirm ${describeBallot(msg.ballot)}: ${judged.reason}`);
+  const judged = judgeBallot(s.trusted, s.promised, msg.from, msg.ballot, s.config.maxRoundJump);
+  if (judged.verdict === 'drop') return dropped(s, msg.from, msg.ballot, `confirm ${describeBallot(msg.ballot)}: ${judged.reason}`);
   if (judged.verdict === 'far' || compareBallots(msg.ballot, s.promised) < 0) return { state: s, effects: [nack(s, msg.from, msg.ballot)] };
   assert(compareBallots(s.promised, msg.ballot) <= 0, () => `${s.id}: confirming ${describeBallot(msg.ballot)} below its promise ${describeBallot(s.promised)}`);
   // Only the holder of the promise counts as a live leader for prevotes (as with accepts, which raise the promise first).
   if (ballotEq(msg.ballot, s.promised)) s.heardNow = true;
   return { state: s, effects: [{ type: 'send', to: msg.from, msg: { type: 'confirmed', from: s.id, ballot: msg.ballot, id: msg.id } }] };
+}
+
+/**
+ * A ballot dropped. One from a proposer this acceptor does not know, at its
+ * own ballot, may be from a proposer a view it has not heard of added (a new
+ * acceptor knows only the proposers it was configured with, which may all be
+ * gone): once per period of its election timer, it asks the proposers it
+ * trusts to catch it up, and they answer with the views they know (a trim at
+ * their trim point; see `views.ts`). Nothing else changes.
+ */
+function dropped(s: MpAcceptorState, from: ActorId, ballot: Ballot, reason: string): MpStep<MpAcceptorState> {
+  const step = ignore(s, reason);
+  if (s.askedViews || ballot.proposer !== from || s.trusted.includes(from) || knownNonProposer(s, from)) return step;
+  s.askedViews = true;
+  for (const to of s.trusted) step.effects.push({ type: 'send', to, msg: { type: 'catchup', from: s.id, fromSlot: s.trimmed } });
+  assert(s.askedViews && !s.trusted.includes(from), () => `${s.id}: asked for views on a ballot of ${from}, which it trusts`);
+  return step;
+}
+
+/** An acceptor or learner of its configuration or of a view it knows: never a proposer (an actor has one role for life). */
+function knownNonProposer(s: MpAcceptorState, id: ActorId): boolean {
+  const { acceptors, learners } = s.config.members;
+  return acceptors.includes(id) || learners.includes(id) || (s.views !== undefined && (anyViewHas(s.views, 'acceptors', id) || anyViewHas(s.views, 'learners', id)));
 }
 
 function nack(s: MpAcceptorState, to: ActorId, ballot: Ballot): MpEffect {

@@ -10,15 +10,21 @@ import type { AnyStateMachine } from './machine.js';
 import type { Batch, Command, MpEffect, MpInput, MpMessage, MpRecord, SlotEntry } from './types.js';
 import { lastView, type View } from './views.js';
 
-/** A membership as `a1,a2,a3/l1,l2` (acceptors/learners; the proposers do not change). */
-function describeMembers(m: View['members']): string {
-  return `${m.acceptors.join(',')}/${m.learners.join(',')}`;
+/** A membership as `a1,a2,a3/l1,l2` (acceptors/learners), and `p1,p3|` before it when its proposers differ from `prior`'s. */
+function describeMembers(m: View['members'], prior: View['members'] | undefined): string {
+  const changed = prior !== undefined && (m.proposers.length !== prior.proposers.length || m.proposers.some((p, i) => p !== prior.proposers[i]));
+  return `${changed ? `${m.proposers.join(',')}|` : ''}${m.acceptors.join(',')}/${m.learners.join(',')}`;
 }
 
-/** Views as ` views=[v1@40:a1,a2/l1 ...]`, or nothing when there is none but view 0 (so logs that never reconfigure read as before). */
+/**
+ * Views as ` views=[v1@40:a1,a2/l1 ...]`, or nothing when there is none but
+ * view 0 (so logs that never reconfigure read as before). A view's proposers
+ * are shown where they differ from the view before it in the list (the first
+ * view's never: logs whose proposers never change read as before).
+ */
 export function describeViews(views: readonly View[] | undefined): string {
   if (views === undefined || (views.length === 1 && lastView(views).epoch === 0)) return '';
-  return ` views=[${views.map((v) => `v${v.epoch}@${v.from}:${describeMembers(v.members)}`).join(' ')}]`;
+  return ` views=[${views.map((v, i) => `v${v.epoch}@${v.from}:${describeMembers(v.members, views[i - 1]?.members)}`).join(' ')}]`;
 }
 
 /** The printers of the log's messages, inputs, records, effects and states, for one state machine. */
@@ -43,7 +49,7 @@ export interface MpDescriber {
 export function mpDescriber(machine: AnyStateMachine): MpDescriber {
   /** A command as `clientId#seq op`. */
   function describeCommand(c: Command): string {
-    if (c.reconfig !== undefined) return `${c.clientId}#${c.seq} reconfig v${c.reconfig.epoch}->${describeMembers(c.reconfig.members)}`;
+    if (c.reconfig !== undefined) return `${c.clientId}#${c.seq} reconfig v${c.reconfig.epoch}->${describeMembers(c.reconfig.members, undefined)}`;
     return `${c.clientId}#${c.seq} ${machine.describeOp(c.op)}`;
   }
 
@@ -76,7 +82,7 @@ export function mpDescriber(machine: AnyStateMachine): MpDescriber {
       case 'commit':
         return `${head} {${entries(m.entries)}}`;
       case 'heartbeat':
-        return `${head} ${describeBallot(m.ballot)} commit=${m.commitIndex}`;
+        return `${head} ${describeBallot(m.ballot)} commit=${m.commitIndex}${describeViews(m.views)}`;
       case 'catchup':
         return `${head} from=${m.fromSlot}`;
       case 'applied':

@@ -14,7 +14,7 @@ import { describeBallot } from '../ballot.js';
 import type { ActorId } from '../ids.js';
 import { slotHorizon } from './acceptor.js';
 import type { AnyStateMachine } from './machine.js';
-import { afterCommand, anyViewHas, initialViews, lastView, type View } from './views.js';
+import { afterCommand, anyViewHas, initialViews, lastView, mergeViews, trustedProposers, trustsProposer, type View } from './views.js';
 import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRead, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep, MpTrim, Session } from './types.js';
 
 /** A learner's state. */
@@ -47,11 +47,23 @@ export interface MpLearnerState {
   views: readonly View[];
   /** Learners of the views a proposer told it of (with a trim point past it): it takes their snapshots, though it has not applied the reconfigurations that made them learners. */
   readonly vouched: Set<ActorId>;
+  /**
+   * Views a leader it trusts announced in heartbeats (the proposers changed,
+   * see `views.ts`), kept apart from `views`, which only the log changes:
+   * they only add to the proposers it trusts. Not persisted (a restarted
+   * learner hears them again, or applies them).
+   */
+  announced: readonly View[] | undefined;
+}
+
+/** Whether the learner takes `id` as a proposer: configured, or of a view it applied or was told of (see `views.ts`). */
+function trusts(s: MpLearnerState, id: ActorId): boolean {
+  return trustsProposer(s.config.members.proposers, id, s.views, s.announced);
 }
 
 /** A fresh learner, or one recovered from its latest snapshot (the rest comes from the log through catch-up). */
 export function initMpLearner(id: ActorId, config: MpConfig, machine: AnyStateMachine, records: readonly MpRecord[] = []): MpLearnerState {
-  const s: MpLearnerState = { role: 'learner', id, config, machine, machineState: machine.init(), sessions: new Map(), nextSlot: 0, pending: new Map(), leader: null, knownCommit: 0, catchupArmed: false, snapshotAt: 0, reads: new Map(), readsHeld: 0, views: initialViews(config.members), vouched: new Set() };
+  const s: MpLearnerState = { role: 'learner', id, config, machine, machineState: machine.init(), sessions: new Map(), nextSlot: 0, pending: new Map(), leader: null, knownCommit: 0, catchupArmed: false, snapshotAt: 0, reads: new Map(), readsHeld: 0, views: initialViews(config.members), vouched: new Set(), announced: undefined };
   let latest: Extract<MpRecord, { kind: 'snapshot' }> | null = null;
   for (const r of records) if (r.kind === 'snapshot' && (latest === null || r.upTo > latest.upTo)) latest = r;
   if (latest) install(s, latest);
@@ -115,7 +127,7 @@ export function stepMpLearner(s: MpLearnerState, input: MpInput): MpStep<MpLearn
 }
 
 function onCommit(s: MpLearnerState, m: MpCommit, fx: MpEffect[]): void {
-  if (!s.config.members.proposers.includes(m.from)) {
+  if (!trusts(s, m.from)) {
     fx.push({ type: 'ignore', reason: `commit from non-proposer ${m.from}` });
     return;
   }
@@ -139,20 +151,28 @@ function onCommit(s: MpLearnerState, m: MpCommit, fx: MpEffect[]): void {
  * A leader's heartbeat: who leads (where catch-up requests go) and how far
  * the log is chosen. Only a proposer's heartbeat at its own ballot counts: a
  * learner once took any member's, so an acceptor's or a learner's could
- * point its catch-up requests at someone who never answers them.
+ * point its catch-up requests at someone who never answers them. The views
+ * a trusted leader's heartbeat carries add to the proposers this learner
+ * trusts. A heartbeat from a proposer it does not know (one the views it has
+ * not applied yet named, say), from none of its acceptors or learners, is
+ * not taken either; but if it says the log is ahead, the learner asks the
+ * proposers it trusts to catch it up, and the log they send names whom else
+ * to trust (see `views.ts`).
  */
 function onHeartbeat(s: MpLearnerState, m: MpHeartbeat, fx: MpEffect[]): void {
-  if (!s.config.members.proposers.includes(m.from) || m.ballot.proposer !== m.from) {
+  if (m.ballot.proposer !== m.from || !trusts(s, m.from)) {
     fx.push({ type: 'ignore', reason: `heartbeat from ${m.from} at ${describeBallot(m.ballot)}: not a proposer's own ballot` });
+    if (m.ballot.proposer === m.from && m.commitIndex > s.nextSlot && !anyViewHas(s.views, 'acceptors', m.from) && !anyViewHas(s.views, 'learners', m.from)) askToCatchUp(s, trustedProposers(s.config.members.proposers, s.views, s.announced), fx);
     return;
   }
   assert(!s.pending.has(s.nextSlot), () => `${s.id}: slot ${s.nextSlot} is pending but not applied`);
+  if (m.views !== undefined) s.announced = mergeViews(s.announced, m.views) ?? s.announced;
   // A new leader hears how far this learner's durable snapshot goes (it would otherwise learn only at the next one): it
   // trims no further than every learner has one, and sends a learner behind its trim point to one that has.
   if (m.from !== s.leader && s.snapshotAt > 0) fx.push({ type: 'send', to: m.from, msg: { type: 'applied', from: s.id, upTo: s.snapshotAt } });
   s.leader = m.from;
   if (m.commitIndex > s.knownCommit) s.knownCommit = m.commitIndex;
-  assert(s.knownCommit >= m.commitIndex && s.config.members.proposers.includes(s.leader), () => `${s.id}: heartbeat left known commit ${s.knownCommit}, leader ${s.leader}`);
+  assert(s.knownCommit >= m.commitIndex && trusts(s, s.leader), () => `${s.id}: heartbeat left known commit ${s.knownCommit}, leader ${s.leader}`);
   if (s.knownCommit > s.nextSlot) requestCatchup(s, fx);
 }
 
@@ -160,7 +180,7 @@ function onHeartbeat(s: MpLearnerState, m: MpHeartbeat, fx: MpEffect[]): void {
 function onSnapshotRequest(s: MpLearnerState, m: MpSnapshotRequest, fx: MpEffect[]): void {
   // Only a proposer asks (the leader, for a learner behind its trim point): a snapshot is the whole state
   // machine, so anyone else's request would make this learner send it on their say-so.
-  if (!s.config.members.proposers.includes(m.from)) {
+  if (!trusts(s, m.from)) {
     fx.push({ type: 'ignore', reason: `snapshot request from non-proposer ${m.from}` });
     return;
   }
@@ -180,17 +200,22 @@ function onSnapshotRequest(s: MpLearnerState, m: MpSnapshotRequest, fx: MpEffect
  * which this learner may not know (it missed the reconfigurations that made
  * them learners), and whose snapshot it may then take. Only a proposer's
  * word counts (as for commits); the views themselves come with the snapshot.
+ * They also name the proposers of the log since, whom it trusts from then on
+ * (a proposer answers so a learner that asked for the views, see
+ * `views.ts`).
  */
 function onTrim(s: MpLearnerState, m: MpTrim, fx: MpEffect[]): void {
-  if (!s.config.members.proposers.includes(m.from) || m.views === undefined) {
+  if (!trusts(s, m.from) || m.views === undefined) {
     fx.push({ type: 'ignore', reason: `trim from ${m.from}: not a proposer's, or names no views` });
     return;
   }
+  // The views name whom else to trust: the answer of a proposer it trusts to a learner that heard from a leader it did not know.
+  s.announced = mergeViews(s.announced, m.views) ?? s.announced;
   if (m.upTo <= s.nextSlot) {
     fx.push({ type: 'ignore', reason: `trim to ${m.upTo}: already at ${s.nextSlot}` });
     return;
   }
-  assert(m.upTo > s.nextSlot && s.config.members.proposers.includes(m.from), () => `${s.id}: vouching on a trim to ${m.upTo} from ${m.from}`);
+  assert(m.upTo > s.nextSlot && trusts(s, m.from), () => `${s.id}: vouching on a trim to ${m.upTo} from ${m.from}`);
   for (const v of m.views) for (const l of v.members.learners) if (l !== s.id) s.vouched.add(l);
   assert(m.views.every((v) => v.members.learners.every((l) => l === s.id || s.vouched.has(l))), () => `${s.id}: a learner of the trim's views is not vouched for`);
 }
@@ -225,7 +250,7 @@ function onSnapshot(s: MpLearnerState, m: MpSnapshot, fx: MpEffect[]): void {
  * crash the clients ask again.
  */
 function onRead(s: MpLearnerState, m: MpRead, fx: MpEffect[]): void {
-  if (!s.config.members.proposers.includes(m.from)) {
+  if (!trusts(s, m.from)) {
     fx.push({ type: 'ignore', reason: `read from non-proposer ${m.from}` });
     return;
   }
@@ -335,9 +360,14 @@ function viewsField(s: MpLearnerState): { views?: readonly View[] } {
 }
 
 function requestCatchup(s: MpLearnerState, fx: MpEffect[]): void {
-  if (s.catchupArmed || s.leader === null) return;
+  if (s.leader !== null) askToCatchUp(s, [s.leader], fx);
+}
+
+/** Asks `to` for the chosen slots from the next one on (one request per retry period). */
+function askToCatchUp(s: MpLearnerState, to: readonly ActorId[], fx: MpEffect[]): void {
+  if (s.catchupArmed) return;
   s.catchupArmed = true;
-  fx.push({ type: 'send', to: s.leader, msg: { type: 'catchup', from: s.id, fromSlot: s.nextSlot } });
+  for (const p of to) fx.push({ type: 'send', to: p, msg: { type: 'catchup', from: s.id, fromSlot: s.nextSlot } });
   fx.push({ type: 'setTimer', timer: 'catchup', delay: s.config.retryMs });
 }
 
@@ -347,7 +377,7 @@ function requestCatchup(s: MpLearnerState, fx: MpEffect[]): void {
  * however far behind the log it is.
  */
 function onRequest(s: MpLearnerState, commands: readonly Command[], fx: MpEffect[]): void {
-  assert(s.leader === null || s.config.members.proposers.includes(s.leader), () => `${s.id}: believes ${s.leader} leads, not a proposer`);
+  assert(s.leader === null || trusts(s, s.leader), () => `${s.id}: believes ${s.leader} leads, not a proposer`);
   assert(!s.pending.has(s.nextSlot), () => `${s.id}: slot ${s.nextSlot} is pending but not applied`);
   if (!s.config.bugs.staleRead) {
     fx.push({ type: 'reject', commands, leader: s.leader });

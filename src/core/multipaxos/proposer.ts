@@ -29,7 +29,7 @@ import { nextRound } from '../rounds.js';
 import type { Value } from '../value.js';
 import type { AcceptedEntry, Batch, Command, MpAccepted, MpApplied, MpCatchup, MpCommit, MpConfig, MpConfirmed, MpEffect, MpHeartbeat, MpInput, MpNack, MpPrevoteOk, MpPromise, MpStep, MpTrim, SlotEntry } from './types.js';
 import { slotHorizon } from './acceptor.js';
-import { afterBatch, anyViewHas, initialViews, lastView, viewAt, viewsFrom, type View } from './views.js';
+import { afterBatch, announcesViews, anyViewHas, initialViews, lastView, mergeViews, trustedProposers, trustsProposer, viewAt, viewsFrom, type View } from './views.js';
 import { batchJson } from './wire.js';
 
 /** A proposer's state. Only `roundMax` is durable. */
@@ -118,6 +118,17 @@ export interface MpProposerState {
   readonly promisedViews: Set<number>;
   /** Counts snapshot requests, to take the learners that can send one in turn. */
   snapshotTurn: number;
+  /**
+   * Views a leader it trusts announced in heartbeats (the proposers changed,
+   * see `views.ts`), kept apart from `views`, which only the log changes:
+   * they add to the proposers it trusts, and tell it whether it was added or
+   * removed. Not persisted.
+   */
+  announced: readonly View[] | undefined;
+  /** Leader only: removed, it has proposed every slot of its last view, and steps down at the next quorum check (its heartbeats carry the new views until then). */
+  leaving: boolean;
+  /** It asked every proposer it trusts to catch it up (see `askPeersToCatchUp`): until the catch-up timer fires, it takes their trims, not only the leader's. */
+  askedPeers: boolean;
 }
 
 /**
@@ -170,7 +181,34 @@ export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0, read
     askedEpoch: 0,
     promisedViews: new Set(),
     snapshotTurn: 0,
+    announced: undefined,
+    leaving: false,
+    askedPeers: false,
   };
+}
+
+/** Whether this proposer takes `id` as a proposer: configured, or of a view it knows (see `views.ts`). */
+function trusts(s: MpProposerState, id: ActorId): boolean {
+  return trustsProposer(s.config.members.proposers, id, s.views, s.announced);
+}
+
+/** The other proposers this one trusts: who hears its commits, heartbeats and trims. */
+function peers(s: MpProposerState): ActorId[] {
+  return trustedProposers(s.config.members.proposers, s.views, s.announced).filter((p) => p !== s.id);
+}
+
+/**
+ * Whether the newest view this proposer knows names other proposers than
+ * it: it was removed (or, a spare, not added yet). It then stands for no
+ * election, and leading, proposes no slot of a view that does not name it.
+ */
+function removed(s: MpProposerState): boolean {
+  return !newestView(s).members.proposers.includes(s.id);
+}
+
+/** The newest view this proposer knows: chosen in the log it learned, or announced by a leader it trusts. */
+function newestView(s: MpProposerState): View {
+  return s.announced !== undefined && lastView(s.announced).epoch > lastView(s.views).epoch ? lastView(s.announced) : lastView(s.views);
 }
 
 /** The members deciding the proposer's commit index: those it elects itself with, checks its quorum against and confirms reads with. */
@@ -241,10 +279,20 @@ function saveViews(s: MpProposerState, fx: MpEffect[]): void {
  */
 function askNewViews(s: MpProposerState, fx: MpEffect[], again = false): void {
   assert(s.mode === 'leader' && s.ballot !== null, () => `${s.id}: asking a view to promise while ${s.mode}`);
+  // From the commit index, not from the view's start: the first promise an acceptor sends this ballot is the one taken,
+  // and it must cover every slot not known chosen. An acceptor of two new views was once asked from each view's start;
+  // when its promise from the later one arrived first, the slots of the earlier view went unreported, and the leader
+  // filled a chosen one with a no-op. A promise to a prepare sent from commit index c covers every slot from c, and
+  // every slot below c was chosen and known when it was sent.
+  const asked = new Set<ActorId>();
   for (const v of viewsFrom(s.views, s.commitIndex)) {
     if (again ? isQuorum(v.members.acceptors, s.promises.keys()) : v.epoch <= s.askedEpoch) continue;
     if (v.epoch > s.askedEpoch) s.askedEpoch = v.epoch;
-    for (const to of v.members.acceptors) if (!s.promises.has(to)) fx.push({ type: 'send', to, msg: { type: 'prepare', from: s.id, ballot: s.ballot, fromSlot: v.from } });
+    for (const to of v.members.acceptors) {
+      if (s.promises.has(to) || asked.has(to)) continue;
+      asked.add(to);
+      fx.push({ type: 'send', to, msg: { type: 'prepare', from: s.id, ballot: s.ballot, fromSlot: s.commitIndex } });
+    }
   }
   if (awaitingPromises(s)) armRetry(s, fx);
   assert(s.askedEpoch >= viewAt(s.views, s.commitIndex).epoch, () => `${s.id}: asked up to view ${s.askedEpoch}, behind the current view`);
@@ -266,6 +314,8 @@ function awaitingPromises(s: MpProposerState): boolean {
 function proposable(s: MpProposerState, slot: number): boolean {
   if (slot >= s.commitIndex + s.config.window && !s.config.bugs.viewBeforeChosen) return false;
   const v = viewAt(s.views, slot);
+  // A removed leader finishes the views that name it, and leaves the rest to the proposers of the new one.
+  if (!v.members.proposers.includes(s.id) && removed(s)) return false;
   if (s.promisedViews.has(v.epoch)) return true;
   if (!isQuorum(v.members.acceptors, s.promises.keys())) return false;
   s.promisedViews.add(v.epoch);
@@ -296,11 +346,20 @@ export function stepMpProposer(s: MpProposerState, input: MpInput, random: numbe
     case 'timeout':
       if (input.timer === 'election') {
         if (s.mode === 'leader') checkQuorum(s, fx, random);
+        else if (removed(s)) {
+          // A removed proposer (or a spare not added yet) stands for nothing; it keeps following whoever leads, and
+          // asks the proposers it trusts for the log, which may name it again (a leader it does not know yet may not
+          // heartbeat it, and with none, no one would).
+          if (s.mode !== 'follower') stepDown(s, s.leader, fx, random);
+          else armElection(s, fx, random);
+          fx.push({ type: 'ignore', reason: `${s.id} is not a proposer of view ${newestView(s).epoch}: no election` });
+          askPeersToCatchUp(s, fx);
+        }
         else if (s.mode === 'candidate' && !isQuorum(current(s).acceptors, s.heard)) retryPrepare(s, fx, random);
         else startPrevote(s, fx, random);
       } else if (input.timer === 'heartbeat') onHeartbeatTimer(s, fx);
       else if (input.timer === 'retry') onRetryTimer(s, fx);
-      else s.catchupArmed = false;
+      else s.catchupArmed = s.askedPeers = false;
       break;
     case 'receive': {
       const m = input.msg;
@@ -481,13 +540,13 @@ function onAccepted(s: MpProposerState, m: MpAccepted, fx: MpEffect[]): void {
   const commit = { type: 'commit', from: s.id, entries: newly } as const;
   for (const to of learners) fx.push({ type: 'send', to, msg: commit });
   // The other proposers learn the log too, so a new leader re-proposes only the slots not known chosen.
-  for (const to of s.config.members.proposers) if (to !== s.id) fx.push({ type: 'send', to, msg: commit });
+  for (const to of peers(s)) fx.push({ type: 'send', to, msg: commit });
   pump(s, fx);
 }
 
 /** A follower learns chosen slots from the leader (or from a catch-up answer). */
 function onCommit(s: MpProposerState, m: MpCommit, fx: MpEffect[]): void {
-  if (!s.config.members.proposers.includes(m.from)) {
+  if (!trusts(s, m.from)) {
     fx.push({ type: 'ignore', reason: `commit from non-proposer ${m.from}` });
     return;
   }
@@ -509,6 +568,14 @@ function onCommit(s: MpProposerState, m: MpCommit, fx: MpEffect[]): void {
   // `chosen` holds exactly [trimmed, commitIndex) plus whatever arrived past a gap, so more than that is a gap to fill.
   // (It once compared with commitIndex alone, which is wrong once a trim has dropped the slots below `trimmed`.)
   if (s.mode === 'follower' && s.leader !== null && (beyond > 0 || s.chosen.size > s.commitIndex - s.trimmed)) requestCatchup(s, s.leader, fx);
+}
+
+/** Asks every proposer this one trusts for the chosen slots from its commit index on (one request per retry period). */
+function askPeersToCatchUp(s: MpProposerState, fx: MpEffect[]): void {
+  if (s.catchupArmed) return;
+  s.catchupArmed = s.askedPeers = true;
+  for (const to of peers(s)) fx.push({ type: 'send', to, msg: { type: 'catchup', from: s.id, fromSlot: s.commitIndex } });
+  fx.push({ type: 'setTimer', timer: 'catchup', delay: s.config.retryMs });
 }
 
 /** A follower behind the leader's commit index asks it for the missing slots (one request per retry period). */
@@ -727,8 +794,11 @@ function onNack(s: MpProposerState, m: MpNack, fx: MpEffect[], random: number): 
  * round.
  */
 function onHeartbeat(s: MpProposerState, m: MpHeartbeat, fx: MpEffect[], random: number): void {
-  if (!s.config.members.proposers.includes(m.from) || m.ballot.proposer !== m.from || m.from === s.id) {
+  if (!trusts(s, m.from) || m.ballot.proposer !== m.from || m.from === s.id) {
     fx.push({ type: 'ignore', reason: `heartbeat from ${m.from} at ${describeBallot(m.ballot)}: not a proposer's own ballot` });
+    // A leader it does not know, ahead of it, may be one that views it missed named (this proposer is new, say): the
+    // proposers it trusts catch it up, and the log it learns from them names whom else to trust (see `views.ts`).
+    if (m.ballot.proposer === m.from && m.from !== s.id && m.commitIndex > s.commitIndex && !isAcceptor(s, m.from) && !anyViewHas(s.views, 'learners', m.from)) askPeersToCatchUp(s, fx);
     return;
   }
   if (m.ballot.round - Math.max(0, ...s.known.values()) > s.config.maxRoundJump) {
@@ -740,6 +810,8 @@ function onHeartbeat(s: MpProposerState, m: MpHeartbeat, fx: MpEffect[], random:
     return;
   }
   assert(m.ballot.proposer === m.from && m.from !== s.id, () => `${s.id}: heartbeat from ${m.from} at ${describeBallot(m.ballot)}`);
+  // Views a trusted leader announces: whom else to trust, and whether this proposer was added or removed.
+  if (m.views !== undefined) s.announced = mergeViews(s.announced, m.views) ?? s.announced;
   s.leader = m.from;
   s.leaderBallot = m.ballot;
   assert(s.mode !== 'leader' || ballotGt(m.ballot, s.ballot), () => `${s.id}: a leader believes a heartbeat not above its own ballot`);
@@ -765,6 +837,7 @@ function stepDown(s: MpProposerState, leader: ActorId | null, fx: MpEffect[], ra
   s.readRounds.clear();
   s.mode = 'follower';
   s.leader = leader;
+  s.leaving = false;
   s.preBallot = null;
   s.prevotes.clear();
   s.ackers.clear();
@@ -793,6 +866,16 @@ function stepDown(s: MpProposerState, leader: ActorId | null, fx: MpEffect[], ra
  */
 function checkQuorum(s: MpProposerState, fx: MpEffect[], random: number): void {
   assert(s.mode === 'leader' && s.ballot !== null, () => `${s.id}: quorum check while ${s.mode}`);
+  // Removed, with every slot of its views chosen: one more period of heartbeats carrying the new views, then step down.
+  const view = viewAt(s.views, s.commitIndex);
+  if (removed(s) && !view.members.proposers.includes(s.id)) {
+    if (s.leaving) {
+      fx.push({ type: 'ignore', reason: `abdicate: not a proposer of view ${view.epoch}, which decides from slot ${view.from}` });
+      stepDown(s, null, fx, random);
+      return;
+    }
+    s.leaving = true;
+  }
   const answered = new Set([...s.ackers, ...s.ackersLast]);
   const { acceptors } = current(s);
   if (isQuorum(acceptors, answered)) {
@@ -814,11 +897,14 @@ function onHeartbeatTimer(s: MpProposerState, fx: MpEffect[]): void {
   }
   assert(s.ballot !== null && ballotEq(s.leaderBallot, s.ballot), () => `${s.id}: leading at ${describeBallot(s.ballot)}, believing ${describeBallot(s.leaderBallot)}`);
   assert(s.inflight.size <= s.config.window, () => `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
-  const msg = { type: 'heartbeat', from: s.id, ballot: s.ballot, commitIndex: s.commitIndex } as const;
-  for (const to of s.config.members.proposers) if (to !== s.id) fx.push({ type: 'send', to, msg });
+  // Views naming other proposers than the configured ones go with every heartbeat, to every acceptor (busy or not):
+  // an actor trusts only proposers it knows of, and hears of new ones from a leader it trusts (see `views.ts`).
+  const announce = announcesViews(s.config.members.proposers, s.views);
+  const msg: MpHeartbeat = { type: 'heartbeat', from: s.id, ballot: s.ballot, commitIndex: s.commitIndex, ...(announce ? { views: s.views } : {}) };
+  for (const to of peers(s)) fx.push({ type: 'send', to, msg });
   for (const to of ahead(s, 'learners')) fx.push({ type: 'send', to, msg });
   // An acceptor sent accepts since the last heartbeat heard from us already, and its answers count for CheckQuorum.
-  for (const to of ahead(s, 'acceptors')) if (!s.busy.has(to)) fx.push({ type: 'send', to, msg });
+  for (const to of ahead(s, 'acceptors')) if (announce || !s.busy.has(to)) fx.push({ type: 'send', to, msg });
   s.busy.clear();
   fx.push({ type: 'setTimer', timer: 'heartbeat', delay: s.config.heartbeatMs });
 }
@@ -869,7 +955,10 @@ function startReadRounds(s: MpProposerState, fx: MpEffect[]): void {
   assert(s.readRounds.size <= s.config.window, () => `${s.id}: ${s.readRounds.size} read rounds, window ${s.config.window}`);
   if (s.commitIndex < s.recoverEnd) return;
   // Reads wait out a reconfiguration (and one waiting to go): with a single view, its majority's confirmation covers every leader that could have chosen a write.
-  if (reconfiguring(s) || s.reconfigQueue.length > 0) return;
+  // They also wait for the promises of every view from the commit index: until they are in, what those views' acceptors
+  // accepted is unknown, so the commit index may not cover every write chosen there (a leader restarted behind a view
+  // that a single acceptor decides once confirmed reads there at a commit index below writes that acceptor had chosen).
+  if (reconfiguring(s) || s.reconfigQueue.length > 0 || awaitingPromises(s)) return;
   while (s.readsWaiting.length > 0 && s.readRounds.size < 1) {
     const commands = s.readsWaiting.splice(0, s.config.window * s.config.batchMax);
     // Control bug `readWithoutQuorum`: no round; a deposed leader that does not know it yet hands out stale reads.
@@ -931,9 +1020,19 @@ function releaseReads(s: MpProposerState, index: number, commands: Batch, fx: Mp
  */
 function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
   assert(s.trimmed <= s.commitIndex, () => `${s.id}: trimmed ${s.trimmed} past the commit index ${s.commitIndex}`);
+  // An acceptor asks for the views (a ballot came from a proposer it does not know), or, while this proposer does not
+  // lead, an actor that is neither a proposer it trusts nor a learner it knows (a new proposer that heard from a leader
+  // it does not know, say): the views this one knows, with its trim point, which the asker takes if they are newer
+  // than its own (see `views.ts`).
+  if (isAcceptor(s, m.from) || (s.mode !== 'leader' && !trusts(s, m.from) && !anyViewHas(s.views, 'learners', m.from))) {
+    const views = s.announced === undefined ? s.views : (mergeViews(s.views, s.announced) ?? s.views);
+    if (lastView(views).epoch === 0) fx.push({ type: 'ignore', reason: `views asked for by ${m.from}: none but view 0 known` });
+    else fx.push({ type: 'send', to: m.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed, views } });
+    return;
+  }
   let from = Math.max(0, m.fromSlot);
   if (from < s.trimmed) {
-    if (s.config.members.proposers.includes(m.from)) {
+    if (trusts(s, m.from)) {
       fx.push({ type: 'send', to: m.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed, views: viewsFrom(s.views, s.trimmed) } });
       from = s.trimmed;
     } else {
@@ -986,27 +1085,30 @@ function onLearnerApplied(s: MpProposerState, m: MpApplied, fx: MpEffect[]): voi
   assert(s.trimmed === upTo && s.commitIndex >= s.trimmed, () => `${s.id}: trimming to ${upTo} left trimmed ${s.trimmed}, commit index ${s.commitIndex}`);
   const msg = { type: 'trim', from: s.id, upTo, views: viewsFrom(s.views, upTo) } as const;
   for (const to of ahead(s, 'acceptors')) fx.push({ type: 'send', to, msg });
-  for (const to of s.config.members.proposers) if (to !== s.id) fx.push({ type: 'send', to, msg });
+  for (const to of peers(s)) fx.push({ type: 'send', to, msg });
 }
 
 /**
- * A trim point from the leader this proposer follows, or from an acceptor
- * that refused our accepts below it. Either way every slot below is chosen
- * and applied everywhere. Any other trim is ignored: from a proposer that is
- * not the leader, or, from an acceptor, one past the slots this leader has
+ * A trim point from the leader this proposer follows (or, while it asked
+ * every proposer it trusts to catch it up, from any of them), or from an
+ * acceptor that refused our accepts below it. Either way every slot below is
+ * chosen and applied everywhere. Any other trim is ignored: from a proposer
+ * that is not the leader, or, from an acceptor, one past the slots this leader has
  * proposed (an acceptor only trims to a point some leader saw chosen, and
  * every chosen slot was reported to this leader when it was elected or
  * proposed by it), since a trim moves the commit index and nothing moves it
  * back.
  */
 function onTrim(s: MpProposerState, m: MpTrim, fx: MpEffect[]): void {
-  const { proposers } = s.config.members;
+  const fromProposer = trusts(s, m.from);
   const fromAcceptor = isAcceptor(s, m.from);
-  if (!proposers.includes(m.from) && !fromAcceptor) {
+  if (!fromProposer && !fromAcceptor) {
     fx.push({ type: 'ignore', reason: `trim from ${m.from}, neither proposer nor acceptor` });
     return;
   }
-  if (proposers.includes(m.from) && (m.from !== s.leader || s.mode === 'leader')) {
+  // The views of a proposer it trusts name whom else to trust (an answer to a proposer that asked for the log, see `views.ts`).
+  if (fromProposer && m.views !== undefined) s.announced = mergeViews(s.announced, m.views) ?? s.announced;
+  if (fromProposer && (s.mode === 'leader' || (m.from !== s.leader && !s.askedPeers))) {
     fx.push({ type: 'ignore', reason: `trim to ${m.upTo} from ${m.from}, not the leader this proposer follows (${s.leader ?? 'none'})` });
     return;
   }
@@ -1019,7 +1121,7 @@ function onTrim(s: MpProposerState, m: MpTrim, fx: MpEffect[]): void {
     return;
   }
   trimTo(s, m.upTo, m.views, fx);
-  assert(fromAcceptor ? s.mode === 'leader' && m.upTo <= s.nextSlot : m.from === s.leader, () => `${s.id}: took a trim from ${m.from} it should have ignored`);
+  assert(fromAcceptor ? s.mode === 'leader' && m.upTo <= s.nextSlot : m.from === s.leader || s.askedPeers, () => `${s.id}: took a trim from ${m.from} it should have ignored`);
   assert(s.trimmed === m.upTo && s.commitIndex >= s.trimmed, () => `${s.id}: trim to ${m.upTo} left trimmed ${s.trimmed}, commit index ${s.commitIndex}`);
   // The trim may have freed the window.
   if (s.mode === 'leader') pump(s, fx);
@@ -1069,6 +1171,7 @@ function armRetry(s: MpProposerState, fx: MpEffect[]): void {
 export function mpProposerInvariants(s: MpProposerState): void {
   if (s.ballot) assert(s.ballot.proposer === s.id && s.ballot.round <= s.roundMax, () => `${s.id}: ballot ${describeBallot(s.ballot)} not its own or above roundMax ${s.roundMax}`);
   if (s.mode === 'candidate' || s.mode === 'leader') assert(s.ballot !== null, () => `${s.id}: ${s.mode} without a ballot`);
+  assert(s.mode === 'leader' || !s.leaving, () => `${s.id}: leaving while ${s.mode}`);
   if (s.mode === 'precandidate') assert(s.preBallot !== null && s.preBallot.round > s.roundMax, () => `${s.id}: prevote ballot ${describeBallot(s.preBallot)} not above roundMax ${s.roundMax}`);
   assert(s.mode === 'leader' || (s.ackers.size === 0 && s.ackersLast.size === 0 && s.busy.size === 0), () => `${s.id}: counts acceptors answering while ${s.mode}`);
   assert(s.commitIndex <= s.nextSlot || s.mode !== 'leader', () => `${s.id}: commit index ${s.commitIndex} past next slot ${s.nextSlot}`);

@@ -120,6 +120,8 @@ export interface MpHeartbeat {
   readonly from: ActorId;
   readonly ballot: Ballot;
   readonly commitIndex: number;
+  /** The leader's views from its trim point on, while they name proposers other than its configured ones: who else the receivers must trust (see `views.ts`). */
+  readonly views?: readonly View[];
 }
 
 /** A learner missing slots asks the leader for the chosen entries from `fromSlot` on. */

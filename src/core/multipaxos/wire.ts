@@ -79,7 +79,7 @@ function wireEntries(entries: readonly SlotEntry[]): ReadonlyArray<{ readonly sl
 export type MpValidated = { readonly ok: true; readonly msg: MpMessage } | { readonly ok: false; readonly reason: string };
 
 /** Message types that may carry the log's views as well (see `views.ts`). */
-const WITH_VIEWS: ReadonlySet<MpMessage['type']> = new Set(['promise', 'trim', 'snapshot']);
+const WITH_VIEWS: ReadonlySet<MpMessage['type']> = new Set(['promise', 'trim', 'snapshot', 'heartbeat']);
 
 /** The views a message carries, checked, or why they are bad; undefined when it carries none. */
 function carriedViews(m: Record<string, unknown>): readonly View[] | undefined | string {
@@ -167,9 +167,12 @@ export function validateMpMessage(x: unknown, machine: AnyStateMachine): MpValid
       if (typeof entries === 'string') return refuse(`commit: ${entries}`);
       return { ok: true, msg: { type: 'commit', from, entries } };
     }
-    case 'heartbeat':
+    case 'heartbeat': {
       if (!isSlot(m.commitIndex)) return refuse('bad commitIndex');
-      return { ok: true, msg: { type: 'heartbeat', from, ballot: b as Ballot, commitIndex: m.commitIndex } };
+      const views = carriedViews(m);
+      if (typeof views === 'string') return refuse(`heartbeat: ${views}`);
+      return { ok: true, msg: { type: 'heartbeat', from, ballot: b as Ballot, commitIndex: m.commitIndex, ...(views ? { views } : {}) } };
+    }
     case 'catchup':
       if (!isSlot(m.fromSlot)) return refuse('bad fromSlot');
       return { ok: true, msg: { type: 'catchup', from, fromSlot: m.fromSlot } };

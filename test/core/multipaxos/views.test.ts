@@ -36,10 +36,16 @@ describe('the rules of views', () => {
     expect(afterCommand(once, 5, write(1), 4)).toBeNull();
   });
 
-  it('refuses views that would lose the state or change the proposers, and says why', () => {
+  it('refuses views that would lose the state, leave a role empty or move an actor to another role, and says why', () => {
     expect(reconfigProblem(m0, m1)).toBeNull();
     expect(reconfigProblem(m0, { ...m1, learners: ['l3'] })).toMatch(/keep at least one learner/);
-    expect(reconfigProblem(m0, { ...m1, proposers: ['p1'] })).toMatch(/proposers cannot change/);
+    // The proposers may change: removed, added, replaced; never emptied.
+    expect(reconfigProblem(m0, { ...m1, proposers: ['p1'] })).toBeNull();
+    expect(reconfigProblem(m0, { ...m1, proposers: ['p3'] })).toBeNull();
+    expect(reconfigProblem(m0, { ...m1, proposers: [] })).toMatch(/at least one member/);
+    // An actor has one role for life: an acceptor or learner of the view cannot become a proposer, nor the reverse.
+    expect(reconfigProblem(m0, { ...m1, proposers: ['a3'] })).toMatch(/a3 is one of the acceptors and cannot become one of the proposers/);
+    expect(reconfigProblem(m0, { ...m1, acceptors: ['a1', 'a2', 'p2'], proposers: ['p1'] })).toMatch(/p2 is one of the proposers/);
     expect(reconfigProblem(m0, { ...m1, acceptors: [] })).toMatch(/at least one member/);
     expect(reconfigProblem(m0, { ...m1, acceptors: ['a1', 'l1'] })).toMatch(/named twice/);
     expect(afterCommand(initialViews(m0), 0, reconfig(0, { ...m1, learners: ['l3'] }), 4)).toBeNull();
@@ -114,8 +120,8 @@ describe('the proposer and views', () => {
     s = step(s, { type: 'accepted', from: 'a1', ballot: b(1), slots: [0] }).state;
     r = step(s, { type: 'accepted', from: 'a2', ballot: b(1), slots: [0] });
     s = r.state;
-    // View 1 decides from 0 + α = 2: a4 is asked to promise from there, and slot 1 gets a no-op in view 0.
-    expect(sends(r.effects).filter((e) => e.msg.type === 'prepare').map((e) => [e.to, e.msg.type === 'prepare' ? e.msg.fromSlot : -1])).toEqual([['a4', 2]]);
+    // View 1 decides from 0 + α = 2: a4 is asked to promise from the commit index (1; every slot below is chosen), and slot 1 gets a no-op in view 0.
+    expect(sends(r.effects).filter((e) => e.msg.type === 'prepare').map((e) => [e.to, e.msg.type === 'prepare' ? e.msg.fromSlot : -1])).toEqual([['a4', 1]]);
     expect(accepts(r.effects).map((a) => [a.to, a.slots])).toEqual([['a1', [1]], ['a2', [1]], ['a3', [1]]]);
     // Slot 1 chosen, yet slot 2 (view 1) waits for a majority of view 1 to promise: a1, a2 did, so it goes to a1, a2, a4.
     s = step(s, { type: 'accepted', from: 'a1', ballot: b(1), slots: [1] }).state;
