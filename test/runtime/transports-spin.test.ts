@@ -26,9 +26,11 @@ interface Run {
  * Plays a receiver on a fake clock: each idle period it spins for the
  * budget or until the next message (which comes `gaps[i]` after the ring ran
  * empty), sleeps otherwise (a wake-up takes `wakeUs`), then handles the
- * message for `workUs`.
+ * message for `workUs`. With `peerWaitsForSpin`, the peer cannot run while
+ * this end spins (more busy threads than cores): the message comes
+ * `gaps[i]` after the spin ends.
  */
-function play(policy: SpinPolicy, gaps: readonly number[], opts: { wakeUs?: number; workUs?: number; startUs?: number } = {}): Run {
+function play(policy: SpinPolicy, gaps: readonly number[], opts: { wakeUs?: number; workUs?: number; startUs?: number; peerWaitsForSpin?: boolean } = {}): Run {
   const wakeUs = opts.wakeUs ?? 40;
   const workUs = opts.workUs ?? 2;
   let now = opts.startUs ?? 1_000_000;
@@ -36,16 +38,18 @@ function play(policy: SpinPolicy, gaps: readonly number[], opts: { wakeUs?: numb
   let spent = 0;
   let longest = 0;
   let caught = 0;
-  for (const gap of gaps) {
+  for (const g of gaps) {
     const budget = policy.budget(now);
+    const gap = opts.peerWaitsForSpin ? budget + g : g;
+    const hit = gap <= budget;
     const spin = Math.min(budget, gap);
     spent += spin;
     longest = Math.max(longest, spin);
     // Caught while spinning, or seen only once the sleeper is awake again.
-    const seenAfter = gap <= budget ? gap : Math.max(gap, budget) + wakeUs;
-    if (gap <= budget) caught++;
-    now += seenAfter;
-    policy.idleEnded(spin, Number.isFinite(gap) ? seenAfter : Infinity, now);
+    const seenAfter = hit ? gap : gap + wakeUs;
+    if (hit) caught++;
+    now += Number.isFinite(seenAfter) ? seenAfter : 1e9;
+    policy.idleEnded(spin, hit, seenAfter, now);
     now += workUs;
   }
   return { elapsedUs: now - start, spentUs: spent, longestUs: longest, caught, finalBudgetUs: policy.currentBudgetUs };
@@ -62,16 +66,35 @@ describe('the adaptive spin policy (fake clock)', () => {
     expect(run.spentUs).toBe(5_000);
   });
 
-  it('an idle end spins once per idle period, never past its cap, and stops spinning after a few wasted spins', () => {
+  it('an idle end spins once per idle period, never past its cap, and stops spinning after a wasted spin', () => {
     const policy = new SpinPolicy({ maxSpinUs: 50 });
     // Messages a second apart: every spin is wasted.
     const run = play(policy, repeat(1_000_000, 100));
     expect(run.caught).toBe(0);
     expect(run.longestUs).toBeLessThanOrEqual(50);
     expect(run.finalBudgetUs).toBe(0);
-    // 50 + 25 + 12.5 + ... < 100 microseconds spent in all, over 100 seconds of idle.
-    expect(run.spentUs).toBeLessThan(100);
+    // One capped spin in all, over 100 seconds of idle.
+    expect(run.spentUs).toBeLessThanOrEqual(50);
     expect(policy.budget(1e12)).toBe(0);
+  });
+
+  it('a budget that caught messages shrinks by halves when its spins start missing', () => {
+    const policy = new SpinPolicy({ maxSpinUs: 50 });
+    play(policy, repeat(5, 10));
+    expect(policy.currentBudgetUs).toBe(50);
+    play(policy, repeat(1_000, 1), { startUs: 2e6 });
+    expect(policy.currentBudgetUs).toBe(25);
+    play(policy, repeat(1_000, 5), { startUs: 3e6 });
+    expect(policy.currentBudgetUs).toBe(0);
+  });
+
+  it('where the peer cannot run while this end spins, failed probes back off: almost no spinning', () => {
+    const policy = new SpinPolicy({ maxSpinUs: 50 });
+    // The answer always comes 5 us after the spin ends, so no spin ever catches it, yet every gap looks short.
+    const run = play(policy, repeat(5, 10_000), { peerWaitsForSpin: true });
+    expect(run.caught).toBe(0);
+    // Probes after 1, 2, 4, ..., 1024 idle periods, then every 1024: about 20 spins of 50 us, not 10,000.
+    expect(run.spentUs).toBeLessThanOrEqual(25 * 50);
   });
 
   it('a link that goes quiet for good costs at most one capped spin per idle period, then none', () => {
@@ -85,43 +108,44 @@ describe('the adaptive spin policy (fake clock)', () => {
     const policy = new SpinPolicy({ maxSpinUs: 50 });
     play(policy, repeat(5_000, 20));
     expect(policy.currentBudgetUs).toBe(0);
-    // The first short gap is slept through (seen 5 + 40 us after going idle); the rest are caught.
+    // The first short gap is slept through (seen 5 + 40 us after going idle) and starts a probe; the rest are caught.
     const run = play(policy, repeat(5, 50), { startUs: 2e9 });
     expect(run.caught).toBe(49);
     expect(policy.currentBudgetUs).toBeGreaterThan(0);
   });
 
-  it('never spins more than its share of the time, even when every spin just misses', () => {
-    // The worst traffic: each message comes just after the budget ran out, so the spin is always wasted,
-    // yet the gap looks short enough to keep the budget up.
-    for (const maxShare of [0.1, 0.25, 0.5]) {
-      const policy = new SpinPolicy({ maxSpinUs: 50, maxShare, burstUs: 500 });
-      let now = 0;
-      let spent = 0;
-      for (let i = 0; i < 10_000; i++) {
-        const budget = policy.budget(now);
-        expect(budget).toBeLessThanOrEqual(50);
-        spent += budget;
-        now += budget + 1;
-        policy.idleEnded(budget, budget + 1, now);
-        now += 1;
-      }
-      expect(spent).toBeLessThanOrEqual(maxShare * now + 500);
-    }
-  });
-
-  it('control: the share check above catches a policy allowed to spin all the time', () => {
-    const policy = new SpinPolicy({ maxSpinUs: 50, maxShare: 1, burstUs: 500 });
+  /**
+   * The costliest traffic for the share: every message is caught at the
+   * very end of a full-length spin (so the budget stays at its cap) and
+   * handled in 1 us. Returns the microseconds spun and the time that passed.
+   */
+  function spinHeavy(policy: SpinPolicy): { spent: number; elapsed: number } {
     let now = 0;
     let spent = 0;
     for (let i = 0; i < 10_000; i++) {
       const budget = policy.budget(now);
+      expect(budget).toBeLessThanOrEqual(50);
+      // Caught at the budget's end; with no spin, the message is seen after a 40 us wake-up.
+      const gap = budget > 0 ? budget : 40;
       spent += budget;
-      now += budget + 1;
-      policy.idleEnded(budget, budget + 1, now);
+      now += gap;
+      policy.idleEnded(budget, budget > 0, gap, now);
       now += 1;
     }
-    expect(spent).toBeGreaterThan(0.5 * now + 500);
+    return { spent, elapsed: now };
+  }
+
+  it('never spins more than its share of the time (plus one burst), even when every spin runs to its cap', () => {
+    for (const maxShare of [0.1, 0.25, 0.5]) {
+      const { spent, elapsed } = spinHeavy(new SpinPolicy({ maxSpinUs: 50, maxShare, burstUs: 500 }));
+      expect(spent).toBeLessThanOrEqual(maxShare * elapsed + 500);
+      expect(spent).toBeGreaterThan(0);
+    }
+  });
+
+  it('control: the share check above catches a policy allowed to spin all the time', () => {
+    const { spent, elapsed } = spinHeavy(new SpinPolicy({ maxSpinUs: 50, maxShare: 1, burstUs: 500 }));
+    expect(spent).toBeGreaterThan(0.5 * elapsed + 500);
   });
 
   it('a zero cap or share never spins', () => {

@@ -207,9 +207,10 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
   private readonly spinPolicy: SpinPolicy | null;
   /** When the current idle period began (microseconds, performance.now), or null while busy. */
   private idleSince: number | null = null;
-  /** Microseconds spun in the current idle period, and whether it has had its one spin. */
+  /** Microseconds spun in the current idle period, whether it has had its one spin, and whether that spin saw a message come. */
   private idleSpent = 0;
   private idleSpun = false;
+  private idleCaught = false;
 
   constructor(end: RingEnd, wait: WaitMode = end.wait) {
     if (wait !== 'async' && wait !== 'block' && wait !== 'spin' && wait !== 'adaptive') {
@@ -587,10 +588,11 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
   };
 
   private pump(): void {
+    let delivered = 0;
     for (;;) {
       if (!this.active()) return this.idle();
       if (this.idleSince !== null && this.hasIncoming()) this.endIdle(performance.now() * 1000);
-      const delivered = this.deliver(ASYNC_BUDGET);
+      delivered += this.deliver(ASYNC_BUDGET - delivered);
       this.flushPending();
       if (Atomics.load(this.control, CLOSED) !== 0 && (!this.handler || !this.hasIncoming()) && this.inboxAt === this.inbox.length) {
         this.finishClose();
@@ -598,7 +600,7 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
       }
       if (!this.active()) return this.idle();
       if (delivered >= ASYNC_BUDGET) {
-        // Let timers and other ports run before the next batch.
+        // Let timers and other ports run before the next batch (an adaptive end that keeps catching messages too).
         this.stepScheduled = true;
         setImmediate(this.step);
         return;
@@ -637,6 +639,7 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
       this.idleSince = start;
       this.idleSpent = 0;
       this.idleSpun = false;
+      this.idleCaught = false;
     }
     if (this.idleSpun) return false;
     this.idleSpun = true;
@@ -658,6 +661,7 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
       if (now >= until) break;
     }
     this.idleSpent = now - start;
+    this.idleCaught = found;
     return found;
   }
 
@@ -665,7 +669,7 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
   private endIdle(nowUs: number): void {
     const since = this.idleSince as number;
     this.idleSince = null;
-    this.spinPolicy?.idleEnded(this.idleSpent, nowUs - since, nowUs);
+    this.spinPolicy?.idleEnded(this.idleSpent, this.idleCaught, nowUs - since, nowUs);
   }
 
   private readonly woken = (): void => {
