@@ -68,7 +68,7 @@ export interface PathsConfig {
 export const pathsConfig = (quick: boolean): PathsConfig => ({
   rtt: quick ? { count: 1_500, warmup: 300 } : { count: 10_000, warmup: 1_000 },
   lowLoad: quick ? { count: 300, warmup: 50 } : { count: 2_000, warmup: 200 },
-  idleMs: 1_000,
+  idleMs: quick ? 250 : 1_000,
   streamMsgs: quick ? 38_400 : 204_800,
   callMsgs: quick ? 3_840 : 20_480,
   callWindow: 64,

@@ -72,6 +72,7 @@ const MAX_PROBE_WAIT = 1024;
  *     policy.idleEnded(spentUs, caught, gapUs, later);  // the next message came `gapUs` after the ring ran empty
  */
 export class SpinPolicy {
+  /** The bounds in force, defaults filled in. */
   readonly options: Required<SpinOptions>;
   private budgetUs: number;
   private creditUs: number;
