@@ -21,6 +21,16 @@
  * - peer-spins: the pinger waits, the echoing peer busy-polls;
  * - busy: both ends busy-poll (receiveMessageOnPort, or the ring's indices):
  *   no wake-up at all. The hub's relay (the main thread) still waits.
+ *
+ * Low load. What a wake-up costs, and what spinning to avoid it costs, shows
+ * at one message at a time with the ends going idle in between: worker to
+ * worker, the pinger sleeps a gap (0, 50 us, 1 ms; `Atomics.wait` with a
+ * timeout, which overshoots short gaps by the kernel's timer slack) between
+ * an answer and the next ping. Reported per wait mode: round-trip p50/p99
+ * and CPU per round trip (`process.cpuUsage`, the whole process: both
+ * workers, the idle main thread, GC and the rest, over the timed round
+ * trips). And idle CPU: both ends of a link that carried a few messages
+ * then nothing for `idleMs`, in percent of one core (process-wide).
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
@@ -39,6 +49,10 @@ const nodeEndpoint = nodeAdapter as unknown as typeof nodeAdapter.default;
 /** Counts of one configuration (quick or full). */
 export interface PathsConfig {
   readonly rtt: PingPlan;
+  /** Round trips per low-load measurement (each gap and wait mode). */
+  readonly lowLoad: PingPlan;
+  /** How long a link sits idle while its CPU is measured, milliseconds. */
+  readonly idleMs: number;
   /** Messages per one-way measurement (a multiple of 64). */
   readonly streamMsgs: number;
   /** Messages per request/response throughput measurement at 1 message per call. */
@@ -53,6 +67,8 @@ export interface PathsConfig {
 
 export const pathsConfig = (quick: boolean): PathsConfig => ({
   rtt: quick ? { count: 1_500, warmup: 300 } : { count: 10_000, warmup: 1_000 },
+  lowLoad: quick ? { count: 300, warmup: 50 } : { count: 2_000, warmup: 200 },
+  idleMs: quick ? 250 : 1_000,
   streamMsgs: quick ? 38_400 : 204_800,
   callMsgs: quick ? 3_840 : 20_480,
   callWindow: 64,
@@ -113,7 +129,7 @@ class Peer {
 
 export type Topology = 'main<->worker' | 'worker<->worker';
 export type Condition = 'idle' | 'peer-spins' | 'busy';
-export type PathName = 'port' | 'hub' | 'ring-block' | 'ring-async' | 'ring-spin' | 'comlink' | 'piscina' | 'piscina-c16';
+export type PathName = 'port' | 'hub' | 'ring-block' | 'ring-async' | 'ring-adaptive' | 'ring-spin' | 'comlink' | 'piscina' | 'piscina-c16';
 
 export interface RttCase {
   readonly path: PathName;
@@ -121,6 +137,36 @@ export interface RttCase {
   readonly condition: Condition;
   /** How the pinger and the echoing peer wait (transports only). */
   readonly waits?: readonly [WaitMode, WaitMode];
+}
+
+/** One message at a time between two workers, with the pinger sleeping `gapUs` between round trips. */
+export interface LowLoadCase {
+  readonly path: PathName;
+  readonly waits: readonly [WaitMode, WaitMode];
+  readonly gapUs: number;
+}
+
+/** A link whose ends wait with nothing to do: what it costs in CPU. */
+export interface IdleCase {
+  readonly path: PathName;
+  readonly waits: readonly [WaitMode, WaitMode];
+}
+
+/** The links measured at low load and idle: the ring's wait modes, and the direct port for reference. */
+export const LOW_LOAD_PATHS: readonly IdleCase[] = [
+  { path: 'port', waits: ['async', 'async'] },
+  { path: 'ring-async', waits: ['async', 'async'] },
+  { path: 'ring-block', waits: ['block', 'block'] },
+  { path: 'ring-adaptive', waits: ['adaptive', 'adaptive'] },
+  { path: 'ring-spin', waits: ['spin', 'spin'] },
+];
+
+/** The gaps between round trips at low load, microseconds. */
+export const LOW_LOAD_GAPS_US: readonly number[] = [0, 50, 1_000];
+
+/** The low-load and idle cases. */
+export function lowLoadCases(): { low: LowLoadCase[]; idle: IdleCase[] } {
+  return { low: LOW_LOAD_GAPS_US.flatMap((gapUs) => LOW_LOAD_PATHS.map((c) => ({ ...c, gapUs }))), idle: [...LOW_LOAD_PATHS] };
 }
 
 export interface StreamCase {
@@ -148,6 +194,7 @@ export function pathCases(batchSize: number): { rtt: RttCase[]; stream: StreamCa
     rtt.push(
       { path: 'ring-block', topology, condition: 'idle', waits: ['block', 'block'] },
       { path: 'ring-async', topology, condition: 'idle', waits: ['async', 'async'] },
+      { path: 'ring-adaptive', topology, condition: 'idle', waits: ['adaptive', 'adaptive'] },
       { path: 'ring-block', topology, condition: 'peer-spins', waits: ['block', 'spin'] },
       { path: 'ring-spin', topology, condition: 'busy', waits: ['spin', 'spin'] },
       { path: 'comlink', topology, condition: 'idle' },
@@ -160,6 +207,7 @@ export function pathCases(batchSize: number): { rtt: RttCase[]; stream: StreamCa
       if (topology === 'worker<->worker') stream.push({ path: 'hub', topology, waits: ['async', 'async'], batch });
       stream.push(
         { path: 'ring-async', topology, waits: ['async', 'async'], batch },
+        { path: 'ring-adaptive', topology, waits: ['adaptive', 'adaptive'], batch },
         { path: 'ring-block', topology, waits: ['block', 'block'], batch },
         { path: 'ring-spin', topology, waits: ['spin', 'spin'], batch },
         { path: 'comlink', topology, batch },
@@ -217,12 +265,47 @@ export class PathsLab {
       if (c.topology === 'main<->worker') {
         await this.w1.call({ cmd: 'echo', end: b, wait: echoWait }, transferListOf(b));
         const ep = openEndpoint<BenchMsg>(a, { wait: pingWait });
-        const samples = await ping(ep, plan);
+        const { samples } = await ping(ep, plan);
         ep.close();
         return samples;
       }
       await this.w2.call({ cmd: 'echo', end: b, wait: echoWait }, transferListOf(b));
       return (await this.w1.call({ cmd: 'ping', end: a, wait: pingWait, plan }, transferListOf(a))).samples as Float64Array;
+    } finally {
+      pair.close();
+    }
+  }
+
+  /** One message at a time, worker to worker, with gaps: the samples and the process's CPU microseconds per round trip. */
+  async lowLoad(c: LowLoadCase, plan: PingPlan): Promise<{ samples: Float64Array; cpuUsPerRtt: number }> {
+    const pair = createTransport(kindOf(c.path)).createPair();
+    const [a, b] = pair.ends;
+    try {
+      await this.w2.call({ cmd: 'echo', end: b, wait: c.waits[1] }, transferListOf(b));
+      const r = await this.w1.call({ cmd: 'ping', end: a, wait: c.waits[0], plan: { ...plan, gapUs: c.gapUs } }, transferListOf(a));
+      return { samples: r.samples as Float64Array, cpuUsPerRtt: (r.cpuUs as number) / plan.count };
+    } finally {
+      pair.close();
+    }
+  }
+
+  /**
+   * CPU of a link at rest, percent of one core (the whole process): after a
+   * few round trips both ends keep waiting for `ms` with nothing to do.
+   */
+  async idleCpu(c: IdleCase, ms: number): Promise<number> {
+    const pair = createTransport(kindOf(c.path)).createPair();
+    const [a, b] = pair.ends;
+    try {
+      await this.w2.call({ cmd: 'echo', end: b, wait: c.waits[1] }, transferListOf(b));
+      await this.w1.call({ cmd: 'ping', end: a, wait: c.waits[0], plan: { count: 100, warmup: 100 }, hold: true }, transferListOf(a));
+      // Let a spinning end notice that the ring ran empty, and a block or spin loop start.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      const cpu = process.cpuUsage(cpu0);
+      return ((cpu.user + cpu.system) / ((performance.now() - t0) * 1000)) * 100;
     } finally {
       pair.close();
     }
@@ -325,11 +408,16 @@ const topo = (t: Topology) => (t === 'main<->worker' ? 'main-worker' : 'worker-w
 const waitsText = (w: readonly [WaitMode, WaitMode] | undefined) => (w ? `${w[0]}/${w[1]}` : 'calls');
 /** The figure-key stem of a case. */
 export const rttKey = (c: RttCase) => `rtt/${c.path}/${topo(c.topology)}/${c.condition}`;
+export const lowKey = (c: LowLoadCase) => `low/${c.path}/gap${c.gapUs}us`;
+export const idleKey = (c: IdleCase) => `idle/${c.path}/cpu-pct`;
 export const streamKey = (c: StreamCase) => `tput/${c.path}/${topo(c.topology)}/${c.waits ? c.waits.join('-') : 'calls'}/x${c.batch}`;
 
 async function runPaths(ctx: BenchContext): Promise<BenchOutput> {
   const config = pathsConfig(ctx.quick);
   const { rtt: rttCases, stream: streamCases } = pathCases(config.batch);
+  const { low: lowCases, idle: idleCases } = lowLoadCases();
+  const lowRuns = new Map<LowLoadCase, Array<{ s: Summary; cpu: number }>>(lowCases.map((c) => [c, []]));
+  const idleRuns = new Map<IdleCase, number[]>(idleCases.map((c) => [c, []]));
   const streamCount = (c: StreamCase) => (c.batch === 1 && (c.path === 'comlink' || c.path.startsWith('piscina')) ? config.callMsgs : config.streamMsgs);
   const lab = new PathsLab(config.timeoutMs);
   const rttRuns = new Map<RttCase, Summary[]>(rttCases.map((c) => [c, []]));
@@ -363,6 +451,19 @@ async function runPaths(ctx: BenchContext): Promise<BenchOutput> {
         else if (!warm) (streamRuns.get(sc) as number[]).push(res);
         ctx.step(warm ? 'warm-up' : `repeat ${r + 1}/${ctx.repeats}`);
       }
+      for (const lc of lowCases) {
+        const plan = warm ? { count: 50, warmup: 50 } : config.lowLoad;
+        const res = await lab.guarded(lowKey(lc), () => lab.lowLoad(lc, plan));
+        if (res instanceof Error) notes.push(`repeat ${r + 1}: ${res.message.split('\n')[0]}`);
+        else if (!warm) (lowRuns.get(lc) as Array<{ s: Summary; cpu: number }>).push({ s: summarize(res.samples), cpu: res.cpuUsPerRtt });
+        ctx.step(warm ? 'warm-up' : `repeat ${r + 1}/${ctx.repeats}`);
+      }
+      for (const ic of idleCases) {
+        const res = await lab.guarded(idleKey(ic), () => lab.idleCpu(ic, warm ? 50 : config.idleMs));
+        if (res instanceof Error) notes.push(`repeat ${r + 1}: ${res.message.split('\n')[0]}`);
+        else if (!warm) (idleRuns.get(ic) as number[]).push(res);
+        ctx.step(warm ? 'warm-up' : `repeat ${r + 1}/${ctx.repeats}`);
+      }
     }
   } finally {
     await lab.close();
@@ -389,6 +490,18 @@ async function runPaths(ctx: BenchContext): Promise<BenchOutput> {
     const baseCase = streamCases.find((b) => b.path === 'port' && b.waits?.[0] === 'async' && b.topology === c.topology && b.batch === c.batch);
     const base = baseCase ? streamRuns.get(baseCase) : undefined;
     if (baseCase !== c && base && base.length === runs.length) figures[`${k}/vs-port`] = figure(runs.map((x, i) => x / (base[i] as number)), 'x', 'higher');
+  }
+  for (const c of lowCases) {
+    const runs = lowRuns.get(c) as Array<{ s: Summary; cpu: number }>;
+    if (runs.length === 0) continue;
+    const k = lowKey(c);
+    figures[`${k}/p50`] = figure(runs.map((x) => x.s.p50), 'us', 'lower');
+    figures[`${k}/p99`] = figure(runs.map((x) => x.s.p99), 'us', 'lower');
+    figures[`${k}/cpu-per-rtt`] = figure(runs.map((x) => x.cpu), 'us', 'lower');
+  }
+  for (const c of idleCases) {
+    const runs = idleRuns.get(c) as number[];
+    if (runs.length > 0) figures[idleKey(c)] = figure(runs, '%', 'lower');
   }
   figures['codec/structuredClone'] = figure(codec.structuredCloneUs, 'us', 'lower');
   figures['codec/msgpackr'] = figure(codec.msgpackrUs, 'us', 'lower');
@@ -417,6 +530,20 @@ async function runPaths(ctx: BenchContext): Promise<BenchOutput> {
     title: `One-way throughput, messages/s (comlink, piscina: calls, ${config.callWindow} in flight; piscina-c16: concurrentTasksPerWorker 16; x port = over port with async ends)`,
     head: ['path', 'direction', 'waits', '1 per post', 'x port', `${config.batch} per post`, 'x port'],
     rows: streamRows,
+  });
+  tables.push({
+    title: `Low load, worker<->worker, one message at a time: round trip (us) and CPU of the whole process per round trip (us), by the pinger's sleep between round trips; idle: both ends waiting ${config.idleMs} ms, % of one core`,
+    head: ['path', 'waits', ...LOW_LOAD_GAPS_US.flatMap((g) => [`gap ${g} p50`, `gap ${g} p99`, `gap ${g} CPU/rtt`]), 'idle CPU %'],
+    rows: idleCases.map((ic) => [
+      ic.path,
+      waitsText(ic.waits),
+      ...LOW_LOAD_GAPS_US.flatMap((g) => {
+        const lc = lowCases.find((c) => c.path === ic.path && c.gapUs === g) as LowLoadCase;
+        const k = lowKey(lc);
+        return [fmtFigure(figures[`${k}/p50`]), fmtFigure(figures[`${k}/p99`]), fmtFigure(figures[`${k}/cpu-per-rtt`])];
+      }),
+      fmtFigure(figures[idleKey(ic)]),
+    ]),
   });
   tables.push({
     title: 'One small message in one thread, microseconds',
@@ -479,11 +606,12 @@ export const pathsBench: BenchDef = {
   name: 'paths',
   title: 'Message paths',
   description:
-    'Round-trip latency (p50/p99/p99.9) and one-way throughput (1 and 64 messages per post) of port, hub, ring (block, async, spin), comlink and piscina (concurrentTasksPerWorker 1 and 16), main<->worker and worker<->worker, with idle ends, a spinning peer, and both ends busy.',
+    'Round-trip latency (p50/p99/p99.9) and one-way throughput (1 and 64 messages per post) of port, hub, ring (block, async, adaptive, spin), comlink and piscina (concurrentTasksPerWorker 1 and 16), main<->worker and worker<->worker, with idle ends, a spinning peer, and both ends busy; at low load (one message at a time, idle gaps of 0, 50 us and 1 ms) round trips and CPU per round trip of each ring wait mode, and the CPU of an idle link.',
   repeats: { quick: 2, full: 8 },
   steps: (quick, repeats) => {
     const { rtt, stream } = pathCases(pathsConfig(quick).batch);
-    return (repeats + 1) * (rtt.length + stream.length);
+    const { low, idle } = lowLoadCases();
+    return (repeats + 1) * (rtt.length + stream.length + low.length + idle.length);
   },
   run: runPaths,
 };

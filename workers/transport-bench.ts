@@ -30,9 +30,11 @@ async function run(c: Exclude<BenchCommand, { cmd: 'exit' }>): Promise<Omit<Benc
       return {};
     case 'ping': {
       const ep = openEndpoint<BenchMsg>(c.end, { wait: c.wait });
-      const samples = await ping(ep, c.plan);
-      ep.close();
-      return { samples };
+      const { samples, cpuUs } = await ping(ep, c.plan);
+      // Held: waits like a live end until the pair is closed (a block or spin loop starts after this reply is posted).
+      if (c.hold) ep.onMessage(() => {});
+      else ep.close();
+      return { samples, cpuUs };
     }
     case 'source': {
       const ep = openEndpoint<BenchMsg>(c.end, { wait: c.wait });

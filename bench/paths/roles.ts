@@ -30,6 +30,20 @@ export function benchMsg(seq = 1): BenchMsg {
 export interface PingPlan {
   readonly count: number;
   readonly warmup: number;
+  /**
+   * Microseconds the pinger sleeps (`Atomics.wait` with a timeout: no CPU)
+   * between an answer and the next ping, so the ends go idle in between.
+   * Worker threads only (the main thread cannot `Atomics.wait`). Default 0.
+   */
+  readonly gapUs?: number;
+}
+
+/** What {@link ping} measured. */
+export interface PingResult {
+  /** Each timed round trip, microseconds. */
+  readonly samples: Float64Array;
+  /** CPU time (user + system) of the whole process over the timed round trips, microseconds. */
+  readonly cpuUs: number;
 }
 
 /**
@@ -37,21 +51,27 @@ export interface PingPlan {
  * returns each in microseconds. The peer must echo. Resolves once the
  * handler has detached, so a `block`/`spin` end's loop has ended.
  */
-export function ping(ep: TransportEndpoint<BenchMsg>, plan: PingPlan): Promise<Float64Array> {
+export function ping(ep: TransportEndpoint<BenchMsg>, plan: PingPlan): Promise<PingResult> {
   const samples = new Float64Array(plan.count);
   const msg = benchMsg();
+  const gapMs = (plan.gapUs ?? 0) / 1000;
+  const nap = gapMs > 0 ? new Int32Array(new SharedArrayBuffer(4)) : null;
   let i = -plan.warmup;
   let t0 = 0;
+  let cpu0 = process.cpuUsage();
   return new Promise((resolve) => {
     ep.onMessage(() => {
       const t = performance.now();
       if (i >= 0) samples[i] = (t - t0) * 1000;
       i++;
+      if (i === 0) cpu0 = process.cpuUsage();
       if (i >= plan.count) {
+        const cpu = process.cpuUsage(cpu0);
         ep.onMessage(null);
-        resolve(samples);
+        resolve({ samples, cpuUs: cpu.user + cpu.system });
         return;
       }
+      if (nap !== null) Atomics.wait(nap, 0, 0, gapMs);
       t0 = performance.now();
       ep.send(msg);
     });
@@ -176,7 +196,15 @@ export function streamCalls(take: (msgs: BenchMsg | BenchMsg[]) => Promise<unkno
 /** What the benchmark's main thread asks of a bench worker (workers/transport-bench.ts). */
 export type BenchCommand =
   | { readonly cmd: 'echo'; readonly id: number; readonly end: TransportEnd; readonly wait: WaitMode }
-  | { readonly cmd: 'ping'; readonly id: number; readonly end: TransportEnd; readonly wait: WaitMode; readonly plan: PingPlan }
+  | {
+      readonly cmd: 'ping';
+      readonly id: number;
+      readonly end: TransportEnd;
+      readonly wait: WaitMode;
+      readonly plan: PingPlan;
+      /** Keep the end open and waiting (a handler that ignores everything) after answering, until the link closes. */
+      readonly hold?: boolean;
+    }
   | { readonly cmd: 'source'; readonly id: number; readonly end: TransportEnd; readonly wait: WaitMode; readonly plan: StreamPlan }
   | { readonly cmd: 'sink'; readonly id: number; readonly end: TransportEnd; readonly wait: WaitMode; readonly count: number }
   | { readonly cmd: 'comlink-expose'; readonly id: number; readonly port: MessagePort }
@@ -188,6 +216,8 @@ export type BenchCommand =
 export interface BenchReply {
   readonly id: number;
   readonly samples?: Float64Array;
+  /** CPU microseconds of the process over the timed round trips (`ping`). */
+  readonly cpuUs?: number;
   readonly elapsedMs?: number;
   readonly error?: string;
 }

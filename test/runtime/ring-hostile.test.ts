@@ -92,7 +92,7 @@ describe('a ring drops and counts what it cannot decode', () => {
     pair.close();
   });
 
-  for (const wait of ['async', 'block'] as const) {
+  for (const wait of ['async', 'adaptive', 'block'] as const) {
     it(`a receiving worker thread (${wait}) survives garbage and deep nesting on its ring and echoes the next message`, async () => {
       const pair = ringTransport({ capacityBytes: 256 * 1024 }).createPair();
       const sab = (pair.ends[0] as RingEnd).rings[0];

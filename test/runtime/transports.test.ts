@@ -85,6 +85,8 @@ const cases: PairCase[] = [
   { name: 'ring, spinning ends', kind: 'ring', waits: ['spin', 'spin'] },
   { name: 'ring, blocking source and async echo', kind: 'ring', waits: ['block', 'async'] },
   { name: 'ring, async source and spinning echo', kind: 'ring', waits: ['async', 'spin'] },
+  { name: 'ring, adaptive ends (spin, then waitAsync)', kind: 'ring', waits: ['adaptive', 'adaptive'] },
+  { name: 'ring, adaptive source and blocking echo', kind: 'ring', waits: ['adaptive', 'block'] },
   { name: 'ring, positions starting just below 2^31 (int32 overflow)', kind: 'ring', waits: ['async', 'block'], startPosition: 2 ** 31 - 2 * CAPACITY },
 ];
 
@@ -252,6 +254,12 @@ describe('transports refuse clearly what they cannot carry', () => {
     for (const end of pair.ends) if (end.kind !== 'ring') end.port.close();
     expect(() => ringTransport({ capacityBytes: 1000 })).toThrow(expect.objectContaining({ code: 'SYNOD_TRANSPORT_UNSUPPORTED' }));
     expect(() => ringTransport({ capacityBytes: 32 })).toThrow(/power of two/);
+    expect(() => createTransport('hub', { wait: 'adaptive' })).toThrow(/'adaptive' needs the shared-memory ring/);
+    expect(() => ringTransport({ wait: 'adaptive', spin: { maxShare: 2 } })).toThrow(expect.objectContaining({ code: 'SYNOD_TRANSPORT_UNSUPPORTED', message: expect.stringMatching(/maxShare/) }));
+    expect(() => ringTransport({ spin: { maxSpinUs: 100, burstUs: 10 } })).toThrow(/burstUs must be at least maxSpinUs/);
+    const ring = ringTransport().createPair();
+    expect(() => openEndpoint(ring.ends[0], { wait: 'sometimes' as WaitMode })).toThrow(/use 'async', 'adaptive', 'block' or 'spin'/);
+    ring.close();
   });
 });
 

@@ -1,13 +1,15 @@
 /**
  * Interchangeable message paths between threads, behind one interface
  * (see `types.ts`): `port` (direct MessagePort, the default), `hub` (through
- * the main thread) and `ring` (SharedArrayBuffer rings with Atomics).
+ * the main thread) and `ring` (SharedArrayBuffer rings with Atomics; its
+ * `adaptive` ends spin a bounded, adaptive while before sleeping: `spin.ts`).
  */
 import { PortEndpoint, hubTransport, portTransport, type PortTransportOptions } from './port.js';
 import { RingEndpoint, ringTransport, type RingTransportOptions } from './ring.js';
 import type { Transport, TransportEnd, TransportEndpoint, TransportKind, WaitMode } from './types.js';
 
 export * from './types.js';
+export { DEFAULT_SPIN, SpinPolicy, spinOptions, type SpinOptions } from './spin.js';
 export { DEFAULT_RING_CAPACITY_BYTES, RingEndpoint, ringTransport, type RingTransportOptions } from './ring.js';
 export { PortEndpoint, hubTransport, portTransport, type PortTransportOptions } from './port.js';
 

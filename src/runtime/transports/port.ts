@@ -85,7 +85,7 @@ export function hubTransport(options: PortTransportOptions = {}): Transport {
 
 function checkPortWait(wait: WaitMode): WaitMode {
   if (wait !== 'async' && wait !== 'spin') {
-    throw new TransportError('SYNOD_TRANSPORT_UNSUPPORTED', `a MessagePort end cannot wait in mode '${wait}': use 'async' or 'spin' ('block' needs the shared-memory ring)`);
+    throw new TransportError('SYNOD_TRANSPORT_UNSUPPORTED', `a MessagePort end cannot wait in mode '${wait}': use 'async' or 'spin' ('${wait === 'adaptive' ? 'adaptive' : 'block'}' needs the shared-memory ring)`);
   }
   return wait;
 }

@@ -33,6 +33,13 @@
  * Atomics one of the two always sees the other, so no wake-up is lost, and
  * a peer that is awake (or spinning) costs only one load per publish.
  *
+ * An `adaptive` end is an `async` end that, when its ring runs empty, first
+ * watches the ring's head (`Atomics.load`, no sleeping flag set, so the
+ * producer rings no doorbell) for a while before it arms its waitAsync: one
+ * spin per idle period, as long as `SpinPolicy` (spin.ts) allows, which
+ * learns from how soon messages follow the ring going idle and caps both
+ * the spin and the share of time spent spinning.
+ *
  * A producer that finds the ring full asks for half the ring (or its record,
  * if bigger) before it is woken, not just for room for one record: otherwise
  * a fast producer and a slower consumer wake each other once per message.
@@ -46,6 +53,7 @@
  * that buffer, which the next record reuses.
  */
 import { Packr, Unpackr } from 'msgpackr';
+import { SpinPolicy, spinOptions, type SpinOptions } from './spin.js';
 import { TransportError, type RingEnd, type Transport, type TransportEndpoint, type TransportPair, type WaitMode } from './types.js';
 
 /** Options of the ring transport. */
@@ -54,6 +62,8 @@ export interface RingTransportOptions {
   readonly capacityBytes?: number;
   /** How ends wait unless `openEndpoint` says otherwise. Default `async`. */
   readonly wait?: WaitMode;
+  /** Bounds of the spin before sleeping, for `adaptive` ends. Defaults: {@link DEFAULT_SPIN}. */
+  readonly spin?: SpinOptions;
   /**
    * Where head and tail start (int32). Only for tests: a value just below
    * 2^31 makes the counters overflow after a few messages.
@@ -86,6 +96,12 @@ export function ringTransport(options: RingTransportOptions = {}): Transport {
   const capacityBytes = options.capacityBytes ?? DEFAULT_RING_CAPACITY_BYTES;
   const wait = options.wait ?? 'async';
   const start = options.startPosition ?? 0;
+  let spin: Required<SpinOptions>;
+  try {
+    spin = spinOptions(options.spin);
+  } catch (err) {
+    throw new TransportError('SYNOD_TRANSPORT_UNSUPPORTED', (err as Error).message, { cause: err });
+  }
   if (!Number.isSafeInteger(capacityBytes) || capacityBytes < 64 || capacityBytes > 2 ** 30 || (capacityBytes & (capacityBytes - 1)) !== 0) {
     throw new TransportError('SYNOD_TRANSPORT_UNSUPPORTED', `ring capacityBytes must be a power of two from 64 to 2^30, got ${capacityBytes}`);
   }
@@ -99,8 +115,8 @@ export function ringTransport(options: RingTransportOptions = {}): Transport {
       const rings = [newRing(capacityBytes, start), newRing(capacityBytes, start)] as const;
       return {
         ends: [
-          { kind: 'ring', side: 0, control, rings, capacityBytes, wait },
-          { kind: 'ring', side: 1, control, rings, capacityBytes, wait },
+          { kind: 'ring', side: 0, control, rings, capacityBytes, wait, spin },
+          { kind: 'ring', side: 1, control, rings, capacityBytes, wait, spin },
         ],
         close: () => closeControl(new Int32Array(control)),
       };
@@ -185,12 +201,32 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
   private stepScheduled = false;
   private armed = false;
   private keepAlive: ReturnType<typeof setInterval> | null = null;
+  /** `async` and `adaptive` ends deliver from the event loop. */
+  private readonly evented: boolean;
+  /** How long an `adaptive` end spins when its ring runs empty (null for other modes). */
+  private readonly spinPolicy: SpinPolicy | null;
+  /** When the current idle period began (microseconds, performance.now), or null while busy. */
+  private idleSince: number | null = null;
+  /** Microseconds spun in the current idle period, whether it has had its one spin, and whether that spin saw a message come. */
+  private idleSpent = 0;
+  private idleSpun = false;
+  private idleCaught = false;
 
   constructor(end: RingEnd, wait: WaitMode = end.wait) {
-    if (wait !== 'async' && wait !== 'block' && wait !== 'spin') {
-      throw new TransportError('SYNOD_TRANSPORT_UNSUPPORTED', `unknown wait mode '${String(wait)}': use 'async', 'block' or 'spin'`);
+    if (wait !== 'async' && wait !== 'block' && wait !== 'spin' && wait !== 'adaptive') {
+      throw new TransportError('SYNOD_TRANSPORT_UNSUPPORTED', `unknown wait mode '${String(wait)}': use 'async', 'adaptive', 'block' or 'spin'`);
     }
     this.wait = wait;
+    this.evented = wait === 'async' || wait === 'adaptive';
+    let policy: SpinPolicy | null = null;
+    if (wait === 'adaptive') {
+      try {
+        policy = new SpinPolicy(end.spin);
+      } catch (err) {
+        throw new TransportError('SYNOD_TRANSPORT_UNSUPPORTED', (err as Error).message, { cause: err });
+      }
+    }
+    this.spinPolicy = policy;
     this.me = end.side;
     this.peer = end.side === 0 ? 1 : 0;
     this.capacity = end.capacityBytes;
@@ -250,7 +286,7 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
   onMessage(handler: ((msg: T) => void) | null): void {
     this.handler = handler;
     if (this.closedHere || !handler) return;
-    if (this.wait === 'async') this.kick();
+    if (this.evented) this.kick();
     else if (!this.looping && !this.loopScheduled) {
       this.loopScheduled = true;
       setImmediate(() => this.runLoop());
@@ -450,7 +486,7 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
 
   /** The ring is full (or messages already wait): queue (async) or wait for room (block, spin). */
   private sendSlow(bytes: Uint8Array, single: boolean, more: boolean): void {
-    if (this.wait === 'async') {
+    if (this.evented) {
       // msgpackr's buffer is reused by later encodings: keep a copy.
       this.pending.push({ bytes: bytes.slice(), more });
       this.flushPending();
@@ -552,9 +588,11 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
   };
 
   private pump(): void {
+    let delivered = 0;
     for (;;) {
       if (!this.active()) return this.idle();
-      const delivered = this.deliver(ASYNC_BUDGET);
+      if (this.idleSince !== null && this.hasIncoming()) this.endIdle(performance.now() * 1000);
+      delivered += this.deliver(ASYNC_BUDGET - delivered);
       this.flushPending();
       if (Atomics.load(this.control, CLOSED) !== 0 && (!this.handler || !this.hasIncoming()) && this.inboxAt === this.inbox.length) {
         this.finishClose();
@@ -562,11 +600,12 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
       }
       if (!this.active()) return this.idle();
       if (delivered >= ASYNC_BUDGET) {
-        // Let timers and other ports run before the next batch.
+        // Let timers and other ports run before the next batch (an adaptive end that keeps catching messages too).
         this.stepScheduled = true;
         setImmediate(this.step);
         return;
       }
+      if (this.spinPolicy !== null && this.handler !== null && this.queued === 0 && this.spinForIncoming(this.spinPolicy)) continue;
       const seen = Atomics.load(this.control, BELL[this.me]);
       Atomics.store(this.control, SLEEPING[this.me], 1);
       if (this.queued > 0) Atomics.store(this.out.header, WANT_SPACE, this.wantFor((this.pending[this.pendingAt] as Piece).bytes));
@@ -587,6 +626,50 @@ export class RingEndpoint<T> implements TransportEndpoint<T> {
       void res.value.then(this.woken);
       return;
     }
+  }
+
+  /**
+   * An `adaptive` end found its ring empty: starts an idle period (if none
+   * is under way) and, once per idle period, watches the ring for as long as
+   * the policy allows. True if a message (or the close) came meanwhile.
+   */
+  private spinForIncoming(policy: SpinPolicy): boolean {
+    const start = performance.now() * 1000;
+    if (this.idleSince === null) {
+      this.idleSince = start;
+      this.idleSpent = 0;
+      this.idleSpun = false;
+      this.idleCaught = false;
+    }
+    if (this.idleSpun) return false;
+    this.idleSpun = true;
+    const until = start + policy.budget(start);
+    if (until <= start) return false;
+    const head = this.in.header;
+    const tail = this.tail;
+    let now = start;
+    let found = false;
+    while (!found) {
+      // A clock read costs more than a load: look a few times per reading.
+      for (let i = 0; i < 16; i++) {
+        if (Atomics.load(head, HEAD) !== tail || Atomics.load(this.control, CLOSED) !== 0) {
+          found = true;
+          break;
+        }
+      }
+      now = performance.now() * 1000;
+      if (now >= until) break;
+    }
+    this.idleSpent = now - start;
+    this.idleCaught = found;
+    return found;
+  }
+
+  /** The idle period ends: a message is there at `nowUs`. Tells the policy how long it took and what the spin cost. */
+  private endIdle(nowUs: number): void {
+    const since = this.idleSince as number;
+    this.idleSince = null;
+    this.spinPolicy?.idleEnded(this.idleSpent, this.idleCaught, nowUs - since, nowUs);
   }
 
   private readonly woken = (): void => {

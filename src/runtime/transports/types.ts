@@ -35,6 +35,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { CodedError } from '../../errors.js';
+import type { SpinOptions } from './spin.js';
 
 /** The transports that carry actor-to-actor messages. */
 export type TransportKind = 'port' | 'hub' | 'ring';
@@ -52,8 +53,15 @@ export type TransportKind = 'port' | 'hub' | 'ring';
  * - `spin`: like `block`, but the loop busy-polls instead of sleeping
  *   (the ring's indices, or `receiveMessageOnPort`). No wake-up cost, one
  *   vCPU burnt per spinning end.
+ * - `adaptive`: like `async` (the event loop runs), but an end whose ring
+ *   runs empty first watches it for a while, and sleeps (`Atomics.waitAsync`)
+ *   only if nothing came. How long adapts to the traffic (longer while
+ *   messages follow soon after the ring goes idle, down to not at all when
+ *   spins are wasted) and is bounded: at most `maxSpinUs` per idle period,
+ *   at most `maxShare` of the time (see `SpinOptions`). Meanwhile the
+ *   thread's event loop waits too, for at most `maxSpinUs`. Ring only.
  */
-export type WaitMode = 'async' | 'block' | 'spin';
+export type WaitMode = 'async' | 'block' | 'spin' | 'adaptive';
 
 /** One end of a link, as a live object in the thread that opened it. */
 export interface TransportEndpoint<T> {
@@ -125,6 +133,8 @@ export interface RingEnd {
   /** Bytes of message data each ring holds (a power of two). */
   readonly capacityBytes: number;
   readonly wait: WaitMode;
+  /** Bounds of the spin before sleeping, for `adaptive` ends (defaults when absent). */
+  readonly spin?: SpinOptions;
 }
 
 /** One end of a link, as plain data that can be posted to another thread. */
