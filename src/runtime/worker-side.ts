@@ -111,12 +111,15 @@ export function loadSideModules(boot: WorkerBoot): Promise<void> {
  * What a spare does ahead of the restart that will take it: loads what an
  * actor described by `boot` needs (see {@link loadSideModules}; both
  * protocols' modules without `boot`), and starts lmdb's per-thread set-up
- * if it will use LMDB (whose write and close finish on their own). Resolves
+ * if it will use LMDB (whose write and close finish on their own), then,
+ * for a key-value actor, the record log's warm-up. Resolves
  * once the modules are loaded; never rejects.
  */
 export function preloadStorage(boot?: WorkerBoot): Promise<void> {
   const loads: Promise<unknown>[] = boot === undefined ? [loadSideModules({ protocol: 'synod', lmdb: true }), loadSideModules({ protocol: 'multipaxos', lmdb: true })] : [loadSideModules(boot)];
-  if (boot === undefined || boot.lmdb) loads.push(loadEnvironment().then((m) => void m.warmUpLmdb()));
+  // The warm-ups are not waited for (their writes and closes finish on their own); a key-value spare's log warm-up follows lmdb's.
+  const logs = boot?.protocol === 'multipaxos';
+  if (boot === undefined || boot.lmdb) loads.push(loadEnvironment().then((m) => void m.warmUpLmdb().then(() => (logs ? loadMultiPaxosSide().then((side) => side.warmUpLog()) : undefined)).catch(() => {})));
   return Promise.all(loads).then(
     () => {},
     () => {},

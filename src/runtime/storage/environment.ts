@@ -119,7 +119,7 @@ export function liveStorageError(err: unknown, file: string, doing: string, cons
  *
  * Spares are often halted and terminated moments after they boot (a cluster
  * closing), which would leave the throwaway directory behind. So on Linux
- * the directory is created, opened, written, checked and removed in one
+ * the directory is created, opened, checked and removed in one
  * synchronous stretch (a halt can only land between callbacks), and the
  * environment is used unlinked, which Linux allows; elsewhere it is removed
  * after closing.
@@ -133,8 +133,7 @@ export async function warmUpLmdb(): Promise<void> {
     const { db, file } = openCheckedEnvironment<string>(join(dir, 'store'), 'the lmdb warm-up', { minFreeBytes: 0 });
     isRegistered(dir, 'warm-up');
     db.getBinary('state');
-    // A committed record gives the file a leaf page for the check to walk.
-    db.putSync('warm', Buffer.from('up'));
+    // Its meta pages only (a synchronous write to give it a leaf page is what a worker must never do: see ./lmdb.ts).
     checkLmdbFile(file, 'the lmdb warm-up');
     if (unlinkEarly) {
       rmSync(dir, { recursive: true, force: true });
