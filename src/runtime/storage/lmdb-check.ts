@@ -75,15 +75,6 @@ export function checkLmdbFile(file: string, who: string): LmdbFileState {
     throw new StorageError('SYNOD_STORAGE_IO', file, `cannot read ${file} (${who}): ${fsReason(err)}`, { cause: err });
   }
   try {
-    return checkLmdbFd(fd, file, who);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** {@link checkLmdbFile} on a descriptor `fd` of `file` open for reading, which it leaves open; never 'missing'. */
-export function checkLmdbFd(fd: number, file: string, who: string): LmdbFileState {
-  try {
     const size = fstatSync(fd).size;
     if (size === 0) return 'empty';
     new FileWalk(fd, file, size, who).check();
@@ -91,6 +82,8 @@ export function checkLmdbFd(fd: number, file: string, who: string): LmdbFileStat
   } catch (err) {
     if (err instanceof StorageError) throw err;
     throw new StorageError('SYNOD_STORAGE_IO', file, `cannot read ${file} (${who}): ${fsReason(err)}`, { cause: err });
+  } finally {
+    closeSync(fd);
   }
 }
 
