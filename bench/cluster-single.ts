@@ -10,19 +10,22 @@
  * does not compete for the CPUs. One discarded decision per storage first.
  *
  * restart: crash -> serving again, from the supervisor's restart events, for
- * an acceptor killed with worker.terminate() on a warm 1/3/1 cluster, cold
+ * an acceptor killed with worker.terminate() on a warm 1/3/1 cluster, a
+ * single-decree one and a key-value (Multi-Paxos) one (figures
+ * `restart/...` and `restart/kv/...`), cold
  * (no spare worker: `supervisor.spares: 0`) and warm (one pre-booted spare
  * with lmdb loaded). Backoff is off so this measures the restart itself; a
  * pause between crashes lets the spare boot again.
  */
 import { createCluster, type ClusterOptions } from '../src/runtime/cluster.js';
+import { createKvCluster, type KvClusterOptions } from '../src/runtime/kv-cluster.js';
 import { sleep, type BenchContext, type BenchDef } from './lib/context.js';
 import { figure, fmtFigure, type BenchOutput, type Figure } from './lib/report.js';
 import { percentileCurve, summarize } from './lib/stats.js';
 
 /** Pause after a cluster starts, before it is measured. */
 const SETTLE_MS = 250;
-/** Pause between crashes in the restart benchmark. */
+/** Pause between crashes in the restart benchmark (twice this for the key-value cluster, see RESTARTED). */
 const BETWEEN_CRASHES_MS = 250;
 
 const STORAGES = [
@@ -83,50 +86,96 @@ export const singleDecreeBench: BenchDef = {
 /** Whether `err` is this build refusing the `spares` supervisor option (it predates it). */
 const sparesRefused = (err: unknown) => err instanceof Error && /spares/.test(err.message) && (err as { code?: string }).code === 'SYNOD_INVALID_OPTIONS';
 
+/** The clusters the restart benchmark restarts an acceptor of, with the prefix of their figures. */
+const RESTARTED = [
+  { name: 'single-decree', prefix: 'restart', cluster: '1 proposer, 3 acceptors, 1 learner, durable LMDB', pauseMs: BETWEEN_CRASHES_MS },
+  // A key-value spare loads more (the replicated log's core, the machine, the record log) and warms up its log too: on a loaded 2-vCPU machine 250 ms was not always enough, and a restart then took a spare still booting.
+  { name: 'key-value', prefix: 'restart/kv', cluster: 'key-value (Multi-Paxos): 1 proposer, 3 acceptors, 1 learner, durable LMDB', pauseMs: 2 * BETWEEN_CRASHES_MS },
+] as const;
+type Restarted = (typeof RESTARTED)[number];
+
+/** A cluster the restart benchmark can crash an acceptor of and wait for. */
+interface RestartTarget {
+  crash(id: string, how: 'terminate'): Promise<void>;
+  once(event: 'restart', listener: (e: { readonly recoveryMs: number }) => void): unknown;
+  close(): Promise<void>;
+}
+
+/** Starts `which` with `supervisor`, and makes it serve once (a decision, or a put). */
+async function startRestarted(which: Restarted, supervisor: object): Promise<RestartTarget> {
+  const base = { proposers: 1, acceptors: 3, learners: 1 } as const;
+  if (which.name === 'single-decree') {
+    const cluster = await createCluster({ ...base, supervisor } as ClusterOptions);
+    await cluster.propose('warm', { timeoutMs: 10_000 }).catch(async (err: unknown) => {
+      await cluster.close();
+      throw err;
+    });
+    return cluster as unknown as RestartTarget;
+  }
+  const cluster = await createKvCluster({ ...base, supervisor } as KvClusterOptions);
+  await cluster.put('warm', 'up').catch(async (err: unknown) => {
+    await cluster.close();
+    throw err;
+  });
+  return cluster as unknown as RestartTarget;
+}
+
 async function runRestart(ctx: BenchContext): Promise<BenchOutput> {
   const notes: string[] = [];
-  const samples: Record<string, number[]> = { cold: [], warm: [] };
-  for (const mode of ['cold', 'warm'] as const) {
-    const supervisor = { backoffBaseMs: 0, backoffMaxMs: 0, maxRestarts: ctx.repeats + 10, windowMs: 1000, spares: mode === 'cold' ? 0 : 1 };
-    const base = { proposers: 1, acceptors: 3, learners: 1 } as const;
-    let cluster;
-    try {
-      cluster = await createCluster({ ...base, supervisor } as ClusterOptions);
-    } catch (err) {
-      if (!sparesRefused(err)) throw err;
-      const { spares: _, ...older } = supervisor;
-      notes.push(`this build has no supervisor.spares option: the ${mode} restarts ran with the default supervisor (one spare worker), so cold and warm are the same configuration`);
-      cluster = await createCluster({ ...base, supervisor: older });
-    }
-    try {
-      await cluster.propose('warm', { timeoutMs: 10_000 });
-      await sleep(SETTLE_MS);
-      for (let i = -1; i < ctx.repeats; i++) {
-        const back = new Promise<number>((resolve) => cluster.once('restart', (e) => resolve(e.recoveryMs)));
-        await cluster.crash('a1', 'terminate');
-        const ms = await back;
-        if (i >= 0) (samples[mode] as number[]).push(ms);
-        await sleep(BETWEEN_CRASHES_MS);
-        ctx.step(i < 0 ? `${mode} warm-up` : `${mode} restart ${i + 1}/${ctx.repeats}`);
+  const samples: Record<string, number[]> = {};
+  for (const which of RESTARTED) {
+    for (const mode of ['cold', 'warm'] as const) {
+      const key = `${which.prefix}/${mode}`;
+      const taken: number[] = (samples[key] = []);
+      const supervisor = { backoffBaseMs: 0, backoffMaxMs: 0, maxRestarts: ctx.repeats + 10, windowMs: 1000, spares: mode === 'cold' ? 0 : 1 };
+      let cluster: RestartTarget;
+      try {
+        cluster = await startRestarted(which, supervisor);
+      } catch (err) {
+        if (!sparesRefused(err)) throw err;
+        const { spares: _, ...older } = supervisor;
+        notes.push(`this build has no supervisor.spares option: the ${which.name} ${mode} restarts ran with the default supervisor (one spare worker), so cold and warm are the same configuration`);
+        cluster = await startRestarted(which, older);
       }
-    } finally {
-      await cluster.close();
+      try {
+        await sleep(SETTLE_MS);
+        for (let i = -1; i < ctx.repeats; i++) {
+          const back = new Promise<number>((resolve) => cluster.once('restart', (e) => resolve(e.recoveryMs)));
+          await cluster.crash('a1', 'terminate');
+          const ms = await back;
+          if (i >= 0) taken.push(ms);
+          await sleep(which.pauseMs);
+          ctx.step(i < 0 ? `${which.name} ${mode} warm-up` : `${which.name} ${mode} restart ${i + 1}/${ctx.repeats}`);
+        }
+      } finally {
+        await cluster.close();
+      }
     }
   }
   const figures: Record<string, Figure> = {};
-  for (const mode of ['cold', 'warm']) Object.assign(figures, sampleFigures(`restart/${mode}`, samples[mode] as number[], 'ms'));
-  const c = figures['restart/cold/p50'] as Figure;
-  const w = figures['restart/warm/p50'] as Figure;
-  figures['restart/cold-vs-warm/p50'] = { value: c.value / w.value, min: c.value / w.value, max: c.value / w.value, n: 1, unit: 'x', better: 'lower' };
+  for (const [key, taken] of Object.entries(samples)) Object.assign(figures, sampleFigures(key, taken, 'ms'));
+  for (const which of RESTARTED) {
+    const c = figures[`${which.prefix}/cold/p50`] as Figure;
+    const w = figures[`${which.prefix}/warm/p50`] as Figure;
+    figures[`${which.prefix}/cold-vs-warm/p50`] = { value: c.value / w.value, min: c.value / w.value, max: c.value / w.value, n: 1, unit: 'x', better: 'lower' };
+  }
+  const label = (which: Restarted, mode: string) => `${which.name}, ${mode === 'cold' ? 'cold (spares: 0)' : 'warm (spares: 1)'}`;
   return {
-    config: { restartsPerMode: ctx.repeats, cluster: '1 proposer, 3 acceptors, 1 learner, durable LMDB', crash: 'terminate acceptor a1', backoff: 'off', pauseBetweenMs: BETWEEN_CRASHES_MS },
+    config: { restartsPerMode: ctx.repeats, clusters: RESTARTED.map((r) => r.cluster), crash: 'terminate acceptor a1', backoff: 'off', pauseBetweenMs: RESTARTED.map((r) => r.pauseMs) },
     figures,
-    charts: [{ kind: 'percentiles', title: 'Restart, crash -> serving again (ms)', unit: 'ms', series: ['cold', 'warm'].map((m) => ({ name: m === 'cold' ? 'cold (no spare)' : 'warm spare', points: percentileCurve(Float64Array.from(samples[m] as number[]).sort()) })) }],
+    charts: [
+      {
+        kind: 'percentiles',
+        title: 'Restart, crash -> serving again (ms)',
+        unit: 'ms',
+        series: RESTARTED.flatMap((r) => ['cold', 'warm'].map((m) => ({ name: `${r.name} ${m === 'cold' ? 'cold (no spare)' : 'warm spare'}`, points: percentileCurve(Float64Array.from(samples[`${r.prefix}/${m}`] as number[]).sort()) }))),
+      },
+    ],
     tables: [
       {
         title: 'Restart of a terminated acceptor, crash -> serving again (ms; range = min–max over restarts)',
-        head: ['mode', 'restarts', 'p50', 'p99', 'mean'],
-        rows: (['cold', 'warm'] as const).map((m) => [m === 'cold' ? 'cold (spares: 0)' : 'warm (spares: 1)', String((samples[m] as number[]).length), fmtFigure(figures[`restart/${m}/p50`]), fmtFigure(figures[`restart/${m}/p99`]), fmtFigure(figures[`restart/${m}/mean`])]),
+        head: ['cluster, mode', 'restarts', 'p50', 'p99', 'mean'],
+        rows: RESTARTED.flatMap((r) => (['cold', 'warm'] as const).map((m) => [label(r, m), String((samples[`${r.prefix}/${m}`] as number[]).length), fmtFigure(figures[`${r.prefix}/${m}/p50`]), fmtFigure(figures[`${r.prefix}/${m}/p99`]), fmtFigure(figures[`${r.prefix}/${m}/mean`])])),
       },
     ],
     notes,
@@ -136,8 +185,8 @@ async function runRestart(ctx: BenchContext): Promise<BenchOutput> {
 export const restartBench: BenchDef = {
   name: 'restart',
   title: 'Restart',
-  description: 'Crash -> serving again for an acceptor killed with worker.terminate(), cold (no spare worker) vs warm (a pre-booted spare with lmdb loaded); p50/p99 over restarts, backoff off.',
+  description: 'Crash -> serving again for an acceptor killed with worker.terminate(), of a single-decree and of a key-value cluster, cold (no spare worker) vs warm (a pre-booted spare with lmdb loaded); p50/p99 over restarts, backoff off.',
   repeats: { quick: 6, full: 40 },
-  steps: (_quick, repeats) => 2 * (repeats + 1),
+  steps: (_quick, repeats) => 2 * RESTARTED.length * (repeats + 1),
   run: runRestart,
 };

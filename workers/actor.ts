@@ -23,9 +23,10 @@
  * is rebuilt from its storage.
  *
  * Start-up: the worker first listens on its parentPort (which answers
- * 'halt', see Supervisor.kill), then loads the storage modules its
- * cluster's actors need, and the Multi-Paxos worker side if they are
- * key-value actors (its workerData, a WorkerBoot, says which), starts
+ * 'halt', see Supervisor.kill), then loads its protocol's worker side and
+ * the storage modules its cluster's actors need, and only those (its
+ * workerData, a WorkerBoot, says which: a key-value worker loads nothing of
+ * single-decree Paxos, and the other way round), starts
  * lmdb's warm-up, once idle runs one full garbage collection and rehearses
  * its protocol (so that the turn code is compiled before the first
  * requests), and waits for the 'init' message that makes it a given actor.
@@ -55,7 +56,7 @@ import { openEndpoint, type TransportEnd, type TransportEndpoint } from '../src/
 import { DESCRIBE_MAX_CHARS, toErrorData, type ActorCounters, type CrashHow, type WorkerBoot, type WorkerInit } from '../src/runtime/wire.js';
 import { TraceBuffer, collectGarbage, envelope, injectCrash, unwrap } from '../src/runtime/worker-glue.js';
 import type { Stamper } from '../src/runtime/stamps.js';
-import { loadLog, loadMultiPaxosSide, preloadStorage, rehearseProtocol, synodWorkerSide, type WorkerSide } from '../src/runtime/worker-side.js';
+import { loadMultiPaxosSide, loadSideModules, loadSynodSide, preloadStorage, rehearseProtocol, type WorkerSide } from '../src/runtime/worker-side.js';
 
 // The UMD adapter sets module.exports to the function, but its typings
 // declare an ES default export, which NodeNext then types as a namespace.
@@ -362,7 +363,7 @@ async function start(given: Start): Promise<void> {
   links = given.links;
   for (const [peer, end] of Object.entries(given.ends)) connect(peer, end);
   if ('failStartup' in given && given.failStartup) throw new Error(`test hook: ${given.id} fails during start-up (incarnation ${given.incarnation})`);
-  if (given.protocol === 'synod') await become(synodWorkerSide, given);
+  if (given.protocol === 'synod') await become((await loadSynodSide()).synodWorkerSide, given);
   else await become((await loadMultiPaxosSide()).multiPaxosWorkerSide, given);
 }
 
@@ -423,6 +424,6 @@ function collectWhenIdle(): void {
 }
 
 // Loaded only now that 'halt' is answered: see the module comment. A spare worker does lmdb's per-thread set-up now, off the path of the restart that will take it.
-// A worker taken as it boots loads only what its actor needs (a key-value actor's two module trees side by side, not one after the other), and is idle only once that actor serves.
+// A worker taken as it boots loads only what its actor needs (its protocol's side and its store side by side, not one after the other), and is idle only once that actor serves.
 if (boot?.takenAtBoot !== true) void preloadStorage(boot).then(collectWhenIdle);
-else if (boot.protocol === 'multipaxos') void Promise.all([loadMultiPaxosSide(), loadLog()]).catch(() => {});
+else void loadSideModules(boot);

@@ -36,6 +36,11 @@ function reconfigAnswer(command: Command, slot: number, result: Value): Reconfig
   return { clientId: command.clientId, seq: command.seq, slot, done: r.done, view: { epoch: r.epoch, from: r.from, acceptors: r.acceptors, learners: r.learners } };
 }
 
+/** Warms up the record log's code in a spare (see warmUpLog in ./storage/log.ts), with the machine its records are checked against. */
+export async function warmUpLog(): Promise<void> {
+  await (await loadLog()).warmUpLog(machine);
+}
+
 /** The Multi-Paxos worker side: the replicated log of the key-value store. */
 export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
   protocol: multiPaxosProtocol(machine),

@@ -7,24 +7,20 @@
  * (single-decree: one message per decision and per durable record;
  * Multi-Paxos: one report per turn, shaped for throughput, see mpwire.ts).
  *
- * The single-decree side is here; the Multi-Paxos side is in
- * ./worker-side-multipaxos.ts, which a worker loads only if its cluster is a
- * key-value cluster (see {@link loadMultiPaxosSide}): a single-decree worker
- * then never loads the replicated log, its core or the key-value machine.
+ * This module holds only what both sides share: the shape of a side, and
+ * the loaders of each side's modules. The single-decree side is in
+ * ./worker-side-synod.ts, the Multi-Paxos side in
+ * ./worker-side-multipaxos.ts, and a worker loads only its own cluster's
+ * (see {@link loadSynodSide} and {@link loadMultiPaxosSide}): a
+ * single-decree worker never loads the replicated log, its core or the
+ * key-value machine, and a key-value worker never loads the single-decree
+ * core, its store or its rehearsal.
  */
-import { coreConfig } from '../core/config.js';
-import type { DurableRecord } from '../core/effects.js';
-import { membership, roleOf, type ActorId, type Role } from '../core/ids.js';
-import type { Protocol, ProtocolTypes } from '../host/protocol.js';
-import { rehearse } from '../host/rehearse.js';
-import { synodProtocol, type SynodTypes } from '../host/synod.js';
-import type { Value } from '../core/value.js';
+import type { ProtocolTypes, Protocol } from '../host/protocol.js';
 import type { RawTraceEvent } from '../trace/types.js';
 import { dirname, join } from 'node:path';
-import { lazyStore } from './storage/lazy.js';
 import { REGISTRY_DIR } from './storage/registry.js';
-import { openMemoryStore } from './storage/memory.js';
-import type { StorageSpec, WorkerBoot, WorkerInit } from './wire.js';
+import type { StorageSpec, WorkerBoot } from './wire.js';
 
 /** An actor's storage, as the worker sees it: replay what was written, append more. */
 export interface WorkerStorage<R> {
@@ -64,7 +60,9 @@ export interface WorkerSide<T extends ProtocolTypes, I> {
 
 type LogModule = typeof import('./storage/log.js');
 type LmdbModule = typeof import('./storage/lmdb.js');
+type EnvironmentModule = typeof import('./storage/environment.js');
 type MultiPaxosSideModule = typeof import('./worker-side-multipaxos.js');
+type SynodSideModule = typeof import('./worker-side-synod.js');
 
 /**
  * The storage modules load lmdb, so they are loaded only once the worker has
@@ -86,22 +84,42 @@ function loadOnce<M>(load: () => Promise<M>): () => Promise<M> {
 /** The record log's module (Multi-Paxos storage, in memory or in LMDB). */
 export const loadLog = loadOnce<LogModule>(() => import('./storage/log.js'));
 /** The single-decree LMDB store's module. */
-const loadLmdb = loadOnce<LmdbModule>(() => import('./storage/lmdb.js'));
+export const loadLmdb = loadOnce<LmdbModule>(() => import('./storage/lmdb.js'));
+/** The LMDB environment's module, which both stores open theirs with (and lmdb with it). */
+const loadEnvironment = loadOnce<EnvironmentModule>(() => import('./storage/environment.js'));
 /** The Multi-Paxos worker side's module, with the replicated log's core and the key-value machine. */
 export const loadMultiPaxosSide = loadOnce<MultiPaxosSideModule>(() => import('./worker-side-multipaxos.js'));
+/** The single-decree worker side's module, with the single-decree core and its store. */
+export const loadSynodSide = loadOnce<SynodSideModule>(() => import('./worker-side-synod.js'));
 
 /**
- * Loads, off the path of a start, the storage modules an actor described by
- * `boot` will need (all of them without `boot`), with the Multi-Paxos worker
- * side if it is a key-value actor, and starts lmdb's per-thread set-up if it
- * will use LMDB (whose write and close finish on their own). Resolves once
- * the modules are loaded; never rejects (a module that fails to load is
- * reported by the start that needs it).
+ * Loads what an actor described by `boot` needs: its protocol's worker side
+ * and, with LMDB storage, its store's module (the record log for a
+ * key-value actor, which it needs in memory too), side by side rather than
+ * one after the other. Never rejects: a module that fails to load is
+ * reported by the start that needs it.
+ */
+export function loadSideModules(boot: WorkerBoot): Promise<void> {
+  const loads: Promise<unknown>[] = boot.protocol === 'multipaxos' ? [loadMultiPaxosSide(), loadLog()] : [loadSynodSide(), ...(boot.lmdb ? [loadLmdb()] : [])];
+  return Promise.all(loads).then(
+    () => {},
+    () => {},
+  );
+}
+
+/**
+ * What a spare does ahead of the restart that will take it: loads what an
+ * actor described by `boot` needs (see {@link loadSideModules}; both
+ * protocols' modules without `boot`), and starts lmdb's per-thread set-up
+ * if it will use LMDB (whose write and close finish on their own), then,
+ * for a key-value actor, the record log's warm-up. Resolves
+ * once the modules are loaded; never rejects.
  */
 export function preloadStorage(boot?: WorkerBoot): Promise<void> {
-  const loads: Promise<unknown>[] = [];
-  if (boot === undefined || boot.protocol === 'multipaxos') loads.push(loadLog(), loadMultiPaxosSide());
-  if (boot === undefined || boot.lmdb) loads.push(loadLmdb().then((m) => void m.warmUpLmdb()));
+  const loads: Promise<unknown>[] = boot === undefined ? [loadSideModules({ protocol: 'synod', lmdb: true }), loadSideModules({ protocol: 'multipaxos', lmdb: true })] : [loadSideModules(boot)];
+  // The warm-ups are not waited for (their writes and closes finish on their own); a key-value spare's log warm-up follows lmdb's.
+  const logs = boot?.protocol === 'multipaxos';
+  if (boot === undefined || boot.lmdb) loads.push(loadEnvironment().then((m) => void m.warmUpLmdb().then(() => (logs ? loadMultiPaxosSide().then((side) => side.warmUpLog()) : undefined)).catch(() => {})));
   return Promise.all(loads).then(
     () => {},
     () => {},
@@ -117,78 +135,6 @@ export function fileSafety(id: string, spec: Extract<StorageSpec, { kind: 'lmdb'
   return { actorId: id, registryDir: join(dirname(spec.dir), REGISTRY_DIR), ...(spec.minFreeBytes !== undefined ? { minFreeBytes: spec.minFreeBytes } : {}) };
 }
 
-async function openSynodStore(id: string, role: WorkerInit['role'], spec: StorageSpec): Promise<WorkerStorage<DurableRecord>> {
-  let store;
-  if (spec.kind === 'memory') store = openMemoryStore();
-  else {
-    store = await (await loadLmdb()).openLmdbStore(spec.dir, { ...fileSafety(id, spec), role, durable: spec.durable });
-    if (spec.lazyFlushMs !== undefined) store = lazyStore(store, spec.lazyFlushMs);
-  }
-  const s = store;
-  return {
-    load: async () => {
-      const record = await s.load();
-      return record === null ? [] : [record];
-    },
-    // Each record is the role's whole durable state: the latest of an append is all that needs to reach the disk.
-    append: (records) => s.persist(records[records.length - 1] as DurableRecord),
-  };
-}
-
-/**
- * The single-decree rehearsal: one decision of a 1/3/1 cluster, each scratch
- * actor writing to an in-memory store of its own, as a worker's actor with
- * in-memory storage does (which encodes and checks its records as LMDB's
- * does). A single-decree cluster decides once, so without it every function
- * of its decision would be compiled on that decision's path.
- */
-function rehearseSynod(): Promise<SynodTypes['effect'][]> {
-  const members = membership(1, 3, 1);
-  const stores = new Map<ActorId, Promise<WorkerStorage<DurableRecord>>>();
-  return rehearse(synodProtocol, {
-    config: coreConfig(members),
-    requests: [['p1', 'rehearsal']],
-    maxValueBytes: 64 * 1024,
-    append(id, records) {
-      let store = stores.get(id);
-      if (store === undefined) stores.set(id, (store = openSynodStore(id, roleOf(members, id) as Role, { kind: 'memory' })));
-      return store.then((s) => s.append(records));
-    },
-  });
-}
-
-/** The single-decree worker side. */
-export const synodWorkerSide: WorkerSide<SynodTypes, WorkerInit> = {
-  protocol: synodProtocol,
-  openStorage: (init) => openSynodStore(init.id, init.role, init.storage),
-  reporter(_init, records) {
-    let posts: unknown[] = [];
-    // The last record known durable: recovered, or written since.
-    let durable: DurableRecord | null = records.at(-1) ?? null;
-    return {
-      output(e) {
-        if (e.type === 'decide' || e.type === 'chosen') posts.push({ type: e.type, ballot: e.ballot, value: e.value });
-      },
-      durable(records) {
-        for (const record of records) {
-          durable = record;
-          posts.push({ type: 'durable', record });
-        }
-      },
-      flush(post, trace) {
-        if (trace !== null && trace.length > 0) post({ type: 'trace', events: trace });
-        const out = posts;
-        posts = [];
-        for (const p of out) post(p);
-      },
-      extra: () => ({ durable }),
-    };
-  },
-  recovered: (_state, records) => records.at(-1) ?? null,
-  requests: (post) => (post.type === 'propose' ? [(post as unknown as { readonly value: Value }).value] : null),
-  rehearse: rehearseSynod,
-};
-
 /**
  * Runs the rehearsal of the protocol `boot` names, if it has one (see
  * {@link WorkerSide.rehearse}). Never rejects: a rehearsal that fails only
@@ -196,7 +142,7 @@ export const synodWorkerSide: WorkerSide<SynodTypes, WorkerInit> = {
  */
 export async function rehearseProtocol(boot?: WorkerBoot): Promise<void> {
   try {
-    if (boot?.protocol === 'synod') await synodWorkerSide.rehearse?.();
+    if (boot?.protocol === 'synod') await (await loadSynodSide()).synodWorkerSide.rehearse?.();
     else if (boot?.protocol === 'multipaxos') await (await loadMultiPaxosSide()).multiPaxosWorkerSide.rehearse?.();
   } catch {
     // Nothing to do: see above.

@@ -101,7 +101,7 @@ describe('synod bench --quick --repeats 1', () => {
       }
     }
     for (const s of ['durable', 'memory']) for (const p of ['p50', 'p99']) has('single-decree', `decision/${s}/${p}`);
-    for (const m of ['cold', 'warm']) for (const p of ['p50', 'p99']) has('restart', `restart/${m}/${p}`);
+    for (const m of ['cold', 'warm']) for (const p of ['p50', 'p99']) for (const c of ['restart', 'restart/kv']) has('restart', `${c}/${m}/${p}`);
     for (const s of ['durable', 'memory']) {
       has('kv-curve', `a3/${s}/port/b256w32/max-cmds-per-s`);
       has('kv-curve', `a3/${s}/port/b256w32/half-load/p50`);

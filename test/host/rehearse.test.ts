@@ -11,7 +11,7 @@ import type { DurableRecord } from '../../src/core/effects.js';
 import { membership, type ActorId } from '../../src/core/ids.js';
 import { rehearse, stopRehearsals } from '../../src/host/rehearse.js';
 import { synodProtocol } from '../../src/host/synod.js';
-import { synodWorkerSide } from '../../src/runtime/worker-side.js';
+import { synodWorkerSide } from '../../src/runtime/worker-side-synod.js';
 
 const members = membership(1, 3, 1);
 

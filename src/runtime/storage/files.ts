@@ -29,6 +29,12 @@ export function fsReason(err: unknown): string {
  */
 export function ensureDir(dir: string, who: string): string {
   const path = resolve(dir);
+  // The common case, a store reopened: one stat, since every component of a directory's path is a directory.
+  try {
+    if (statSync(path).isDirectory()) return path;
+  } catch {
+    // Missing (or unreadable): made, or reported, one component at a time below.
+  }
   const root = parse(path).root;
   const parts = path.slice(root.length).split(sep).filter((p) => p !== '');
   let at = root;

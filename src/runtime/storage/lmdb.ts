@@ -44,8 +44,6 @@
  * aborted the process on this machine (DESIGN.md section 9). Reads are
  * synchronous, which is how lmdb-js is meant to be read and is safe.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { LMDB_OPEN_OPTIONS, liveStorageError, openCheckedEnvironment } from './environment.js';
@@ -145,37 +143,4 @@ export async function openLmdbStore(dir: string, opts: LmdbStoreOptions = {}): P
       return closing;
     },
   };
-}
-
-/**
- * Opens, reads, writes and closes a throwaway LMDB environment, so that a
- * freshly booted worker (a supervisor's spare) has lmdb-js's per-thread setup
- * done and the open/read/write paths compiled before it becomes an actor:
- * it took a restart's store open from ~2.1 ms to ~1.2 ms here. Best effort:
- * any failure is ignored.
- *
- * Spares are often halted and terminated moments after they boot (a cluster
- * closing), which would leave the throwaway directory behind. So on Linux
- * the directory is created, opened and removed in one synchronous stretch
- * (a halt can only land between callbacks), and the environment is used
- * unlinked, which Linux allows; elsewhere it is removed after closing.
- */
-export async function warmUpLmdb(): Promise<void> {
-  const unlinkEarly = process.platform === 'linux';
-  let dir: string | null = null;
-  try {
-    dir = mkdtempSync(join(tmpdir(), 'synod-warm-'));
-    const db = open<Buffer, string>({ path: dir, ...LMDB_OPEN_OPTIONS });
-    if (unlinkEarly) {
-      rmSync(dir, { recursive: true, force: true });
-      dir = null;
-    }
-    db.getBinary(RECORD_KEY);
-    await db.put('warm', Buffer.from('up'));
-    await db.close();
-  } catch {
-    // Only a warm-up.
-  } finally {
-    if (dir !== null) rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
-  }
 }

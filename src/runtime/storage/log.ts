@@ -47,6 +47,9 @@
  * (terminating a worker inside a synchronous lmdb write can abort the
  * process). Reads are synchronous.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { liveStorageError, openCheckedEnvironment } from './environment.js';
 import type { EnvironmentOptions } from './types.js';
@@ -216,6 +219,38 @@ export async function openLmdbLog(dir: string, opts: LmdbLogOptions): Promise<Re
       return closing;
     },
   };
+}
+
+/**
+ * The record log's part of a spare's warm-up (after warmUpLmdb, in
+ * ./environment.ts): opens a throwaway log, appends a record and loads it
+ * back, so that the code of a log's open, load and append is compiled
+ * before a restart needs it (a key-value acceptor's first load of its log
+ * took ~0.9 ms in a fresh worker here, against ~0.1 ms once compiled). Best
+ * effort: any failure is ignored. On Linux the directory is removed in the
+ * synchronous stretch that opens it, as warmUpLmdb does, so a spare halted
+ * meanwhile leaves nothing behind.
+ */
+export async function warmUpLog(machine: AnyStateMachine): Promise<void> {
+  const unlinkEarly = process.platform === 'linux';
+  let dir: string | null = null;
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'synod-warm-log-'));
+    // openLmdbLog opens the environment before its first await.
+    const opening = openLmdbLog(join(dir, 'log'), { machine, minFreeBytes: 0 });
+    if (unlinkEarly) {
+      rmSync(dir, { recursive: true, force: true });
+      dir = null;
+    }
+    const log = await opening;
+    await log.append([{ kind: 'promised', ballot: { round: 1, proposer: 'p1' } }]);
+    await log.load();
+    await log.close();
+  } catch {
+    // Only a warm-up.
+  } finally {
+    if (dir !== null) rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
+  }
 }
 
 /**
