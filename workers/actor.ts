@@ -100,6 +100,8 @@ let staged: Array<[ActorId, unknown[]]> = [];
 let stamps: Stamper | null = null;
 /** The actor's start, from 'init' until it has posted 'ready'; null before and after. */
 let starting: Promise<void> | null = null;
+/** Pauses the turn host and closes the actor's store, for a stop for good (see 'halt'); null until the store is open. */
+let closeForGood: (() => Promise<void>) | null = null;
 /** Storage writes issued and not yet settled (see 'halt'). */
 let writing = 0;
 let driver: { readonly deliver: (via: ActorId, data: unknown) => void; readonly post: (m: { readonly type: string }) => void; readonly control: object } | null = null;
@@ -148,6 +150,8 @@ function postTo(to: ActorId, wires: unknown[], ping = false): void {
 async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerInit>(side: WorkerSide<T, I>, given: I & Wiring): Promise<void> {
   const protocol = side.protocol;
   const storage = await side.openStorage(given);
+  // Until the host exists nothing steps; it is paused once it does (below).
+  closeForGood = () => storage.close();
   const records = await storage.load();
   const reporter = side.reporter(given, records);
   const timers = new Map<string, NodeJS.Timeout>();
@@ -247,6 +251,10 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
     maxValueBytes: 'maxValueBytes' in given ? given.maxValueBytes : given.maxBatchBytes,
     ...('spares' in given && given.spares !== undefined ? { spares: given.spares } : {}),
   });
+  closeForGood = () => {
+    host.pause();
+    return storage.close();
+  };
 
   const deliver = (via: ActorId, data: unknown): void => {
     // A liveness ping is for the failure detector, which heard it already (see connect); it is not a protocol message.
@@ -367,7 +375,7 @@ async function start(given: Start): Promise<void> {
   else await become((await loadMultiPaxosSide()).multiPaxosWorkerSide, given);
 }
 
-main.on('message', (m: { readonly type: string; readonly init?: Start; readonly peer?: ActorId; readonly end?: TransportEnd }) => {
+main.on('message', (m: { readonly type: string; readonly init?: Start; readonly peer?: ActorId; readonly end?: TransportEnd; readonly close?: boolean }) => {
   switch (m.type) {
     case 'init':
       // A spare's rehearsal is idle work: the actor taking it does not wait for it.
@@ -382,11 +390,18 @@ main.on('message', (m: { readonly type: string; readonly init?: Start; readonly 
       return;
     case 'connect':
       return connect(m.peer as ActorId, m.end as TransportEnd);
-    case 'halt':
+    case 'halt': {
       // Runs only between event-loop callbacks, never inside a native call. The wait never ends: the supervisor terminates the thread.
-      main.postMessage({ type: 'halted', quiet: quiet() });
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+      const park = () => {
+        main.postMessage({ type: 'halted', quiet: quiet() });
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+      };
+      // Stopped for good: no turn runs from now on, and the store is closed (after its pending writes) before the thread
+      // parks. A thread torn down with an LMDB environment open could hang in Node's teardown and keep the process alive.
+      if (m.close === true && closeForGood !== null) void closeForGood().then(park, park);
+      else park();
       return;
+    }
     default:
       // Client requests are local and bounded by the client's concurrency: they bypass the mailbox bound.
       if (driver !== null) driver.post(m);

@@ -103,8 +103,12 @@ export type SupervisorToWorker<P extends WorkerProtocol> =
   | { readonly type: 'init'; readonly init: P['init'] & { readonly ends: Readonly<Record<ActorId, TransportEnd>>; readonly control: MessagePort; readonly watch: PeerWatch } }
   /** A fresh link to `peer` (which restarted); it replaces the old one. */
   | { readonly type: 'connect'; readonly peer: ActorId; readonly end: TransportEnd }
-  /** Park the thread (answering 'halted') so that worker.terminate() cannot land inside a native lmdb call. */
-  | { readonly type: 'halt' };
+  /**
+   * Park the thread (answering 'halted') so that worker.terminate() cannot land inside a native lmdb call.
+   * `close`: the actor stops for good (not a crash or a restart), so it closes its store first: a thread torn down
+   * with an LMDB environment open could hang in its teardown and keep the process alive.
+   */
+  | { readonly type: 'halt'; readonly close?: boolean };
 
 /** What any worker sends the supervisor: its handshake messages, then its protocol's own. */
 export type WorkerToSupervisor<P extends WorkerProtocol> =
@@ -688,10 +692,14 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
     if (!life) return;
     let parked!: () => void;
     const gone = new Promise<void>((resolve) => (parked = resolve));
-    const halted = this.halt(life, () => {
-      this.onExit(slot, life, 'parked with no write in flight and was terminated');
-      parked();
-    }).then((exited) => {
+    const halted = this.halt(
+      life,
+      () => {
+        this.onExit(slot, life, 'parked with no write in flight and was terminated');
+        parked();
+      },
+      life.stopping,
+    ).then((exited) => {
       if (!exited) this.onExit(slot, life, `did not exit within ${this.options.terminateTimeoutMs} ms of terminate() and was abandoned`);
     });
     await Promise.race([gone, halted]);
@@ -716,7 +724,7 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
    * called at once: the actor is gone, and its successor may open the
    * store. One that parks with a write in flight is gone only at its exit.
    */
-  private async halt({ worker, exited }: Thread, parked?: () => void): Promise<boolean> {
+  private async halt({ worker, exited }: Thread, parked?: () => void, close = false): Promise<boolean> {
     let quiet = false;
     const halted = new Promise<void>((resolve) => {
       const onHalted = (m: WorkerToSupervisor<P>) => {
@@ -728,7 +736,7 @@ export class Supervisor<P extends WorkerProtocol = SynodProtocol> extends EventE
       worker.on('message', onHalted);
       void exited.then(() => worker.off('message', onHalted));
     });
-    worker.postMessage({ type: 'halt' } satisfies SupervisorToWorker<P>);
+    worker.postMessage({ type: 'halt', ...(close ? { close } : {}) } satisfies SupervisorToWorker<P>);
     await this.within(Promise.race([halted, exited]));
     // A quietly parked thread costs nothing but memory: its teardown waits until the starts under way (its successor's, usually) are over, rather than compete with them for the CPUs.
     if (quiet) await this.within(this.whenNoneStarting());

@@ -30,6 +30,7 @@ async function openSynodStore(id: string, role: WorkerInit['role'], spec: Storag
     },
     // Each record is the role's whole durable state: the latest of an append is all that needs to reach the disk.
     append: (records) => s.persist(records[records.length - 1] as DurableRecord),
+    close: () => s.close(),
   };
 }
 

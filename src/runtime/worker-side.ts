@@ -27,6 +27,8 @@ export interface WorkerStorage<R> {
   load(): Promise<R[]>;
   /** Resolves once `records` are durable (or committed, for the storage experiments). */
   append(records: readonly R[]): Promise<void>;
+  /** Waits for pending writes, then closes (an actor stopped for good closes its store before its thread parks). */
+  close(): Promise<void>;
 }
 
 /** Collects what the main thread should hear of a turn and posts it at the end of the turn. */
