@@ -143,8 +143,8 @@ describe('stage stamps on a cluster', () => {
       expect([...kinds('client')].sort()).toEqual(['answer', 'begin', 'post']);
       expect(kv.members.proposers.some((p) => kinds(p).has('request'))).toBe(true);
       expect([...kinds(leader)]).toEqual(expect.arrayContaining(['accept-out', 'accepted-in', 'commit-out']));
-      // Every acceptor got the accept; a majority had voted before the answer (the last may still be writing).
-      for (const a of kv.members.acceptors) expect([...kinds(a)], a).toContain('accept-in');
+      // A majority had received the accept and voted before the answer (the last acceptor may not even have received it
+      // yet on a busy machine).
       expect(kv.members.acceptors.filter((a) => ['accept-in', 'accepted-out', 'append-done', 'append-start'].every((k) => kinds(a).has(k as StampKind))).length).toBeGreaterThanOrEqual(2);
       // The learner whose answer the client took got the commit, applied it and answered (the other one may not have yet).
       expect([...kinds(answered)].sort()).toEqual(['answer-out', 'applied', 'commit-in']);
