@@ -634,7 +634,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     await this.bringIn(plan.added);
     const clientId = `${this.client.prefix}.admin`;
     const first = await this.admin.send(clientId, reconfig);
-    const answered = await this.answeredView(reconfig, first);
+    const answered = first.view;
     const made = reconfigMade(reconfig, first.done, answered);
     // The clients look for the leader among the new view's proposers from now on.
     if (answered.epoch > this.chosen.epoch) this.chosen = answered;
@@ -642,11 +642,8 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     // reconfiguration again (which changes nothing) goes in the first slot the leader may propose once the slots before
     // it are all chosen. A refused one waits the same way for the view that came first.
     let answer = first;
-    let newest = answered;
-    while (answer.slot < answer.view.from) {
-      answer = await this.admin.send(clientId, reconfig);
-      if (answer.view.epoch !== newest.epoch) newest = await this.answeredView(reconfig, answer);
-    }
+    while (answer.slot < answer.view.from) answer = await this.admin.send(clientId, reconfig);
+    const newest = answer.view;
     if (newest.epoch > this.current.epoch) {
       this.current = newest;
       if (newest.epoch > this.chosen.epoch) this.chosen = newest;
@@ -659,28 +656,6 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     await this.takeOut(gone, view.epoch);
     if (!made) throw new SynodError('SYNOD_RECONFIG_REFUSED', `the log refused the reconfiguration of view ${from.epoch}: the newest view is ${view.epoch} (proposers ${view.proposers.join(', ')}; acceptors ${view.acceptors.join(', ')}; learners ${view.learners.join(', ')})${gone.length > 0 ? `; ${gone.join(', ')}, not in it, were stopped and retired` : ''}`);
     return view;
-  }
-
-  /**
-   * The view of answer `a` to reconfiguration `r`, with its proposers (the
-   * answer names the acceptors and learners only): the reconfiguration's
-   * when it made the view, else those of the view as a learner reports it.
-   */
-  private async answeredView(r: Reconfig, a: ReconfigAnswer): Promise<KvView> {
-    const view = (proposers: readonly ActorId[]): KvView => ({ epoch: a.view.epoch, from: a.view.from, proposers, acceptors: a.view.acceptors, learners: a.view.learners });
-    if (a.done) return view(r.members.proposers);
-    if (a.view.epoch === this.chosen.epoch) return this.chosen;
-    const deadline = performance.now() + this.options.timeoutMs;
-    for (;;) {
-      const serving = this.hosted.learners.filter((id) => this.supervisor.status(id) === 'running');
-      const views = await Promise.all(serving.map((id) => this.supervisor.call(id, (c) => c.state()).then((s) => s.view, () => null)));
-      const found = views.find((v) => v !== null && v.epoch === a.view.epoch);
-      if (found !== undefined && found !== null) return view(found.proposers);
-      if (this.closing !== null) throw new SynodError('SYNOD_CLOSED', 'the key-value cluster was closed during the reconfiguration');
-      // The learner that answered went down, or the others have not applied that far yet.
-      if (performance.now() >= deadline) throw new SynodError('SYNOD_TIMEOUT', `no learner reported view ${a.view.epoch} within ${this.options.timeoutMs} ms; the reconfiguration of view ${r.epoch} may have taken effect`);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(this.options.retryMs, 100)));
-    }
   }
 
   /** Starts actors `ids` (new proposers, acceptors and learners), each told to every running actor first; throws SYNOD_START_FAILED if one does not start. */

@@ -81,16 +81,13 @@ export interface KvView {
 /**
  * A learner's answer to a reconfiguration applied at `slot`: `done` if it
  * made the newest view, `view` (false: stale or invalid, nothing changed).
- * The view is the learner's answer as the log records it, with its acceptors
- * and learners; its proposers are those of the reconfiguration when `done`,
- * and the cluster asks a learner for them otherwise.
  */
 export interface ReconfigAnswer {
   readonly clientId: string;
   readonly seq: number;
   readonly slot: number;
   readonly done: boolean;
-  readonly view: Omit<KvView, 'proposers'>;
+  readonly view: KvView;
 }
 
 /** What an actor recovered, as its 'ready' message reports it. */

@@ -32,8 +32,8 @@ function viewOf(v: View): KvView {
 
 /** A learner's answer to reconfiguration `command`, applied at `slot` with `result` (see applyReconfig in the learner). */
 function reconfigAnswer(command: Command, slot: number, result: Value): ReconfigAnswer {
-  const r = result as unknown as { readonly done: boolean; readonly epoch: number; readonly from: number; readonly acceptors: readonly ActorId[]; readonly learners: readonly ActorId[] };
-  return { clientId: command.clientId, seq: command.seq, slot, done: r.done, view: { epoch: r.epoch, from: r.from, acceptors: r.acceptors, learners: r.learners } };
+  const r = result as unknown as { readonly done: boolean; readonly epoch: number; readonly from: number; readonly proposers: readonly ActorId[]; readonly acceptors: readonly ActorId[]; readonly learners: readonly ActorId[] };
+  return { clientId: command.clientId, seq: command.seq, slot, done: r.done, view: { epoch: r.epoch, from: r.from, proposers: r.proposers, acceptors: r.acceptors, learners: r.learners } };
 }
 
 /** Warms up the record log's code in a spare (see warmUpLog in ./storage/log.ts), with the machine its records are checked against. */

@@ -9,7 +9,7 @@ import type { ReconfigAnswer } from '../../src/runtime/mpwire.js';
 import type { Command } from '../../src/core/multipaxos/types.js';
 
 const r = { epoch: 2, members: { proposers: ['p1'], acceptors: ['a1', 'a4'], learners: ['l1'] } };
-const answer = (done: boolean, epoch: number, acceptors: string[], seq = 1): ReconfigAnswer => ({ clientId: 'c.admin', seq, slot: 10, done, view: { epoch, from: 40, acceptors, learners: ['l1'] } });
+const answer = (done: boolean, epoch: number, acceptors: string[], seq = 1): ReconfigAnswer => ({ clientId: 'c.admin', seq, slot: 10, done, view: { epoch, from: 40, proposers: ['p1'], acceptors, learners: ['l1'] } });
 const view = (epoch: number, acceptors: string[], proposers = ['p1']) => ({ epoch, from: 40, proposers, acceptors, learners: ['l1'] });
 
 describe('reconfigMade', () => {

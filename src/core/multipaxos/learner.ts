@@ -351,7 +351,7 @@ function applyReconfig(s: MpLearnerState, cmd: Command, fx: MpEffect[]): void {
   if (next !== null) s.views = next;
   const v = lastView(s.views);
   assert(next === null || v.epoch === cmd.reconfig.epoch + 1, `${s.id}: reconfiguration of view ${cmd.reconfig.epoch} made view ${v.epoch}`);
-  fx.push({ type: 'applied', slot: s.nextSlot, command: cmd, result: { done: next !== null, epoch: v.epoch, from: v.from, acceptors: [...v.members.acceptors], learners: [...v.members.learners] } });
+  fx.push({ type: 'applied', slot: s.nextSlot, command: cmd, result: { done: next !== null, epoch: v.epoch, from: v.from, proposers: [...v.members.proposers], acceptors: [...v.members.acceptors], learners: [...v.members.learners] } });
 }
 
 /** The views as a snapshot carries them: absent while there is none but view 0 (as before views existed). */
