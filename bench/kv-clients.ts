@@ -22,6 +22,11 @@
  * process's CPU time (`process.cpuUsage()`, user + system, which covers
  * every thread of the process: the client on the main thread and every
  * actor's worker) over the window, divided by the operations completed in it.
+ * Where /proc tells the threads apart (Linux), the same CPU split by thread
+ * (bench/lib/threads.ts): each actor reports its OS thread id, so the
+ * client on the main thread, the leader, the other proposers, the acceptors,
+ * the learners and the threads no actor owns (V8's helpers, libuv's pool,
+ * lmdb) each get their share.
  *
  * Then, in every repeat, one more run at one client, write-only, on a
  * cluster created with `stamps: true`: every thread stamps the operation's
@@ -31,6 +36,7 @@
  * on every thread, so that run's own end-to-end latency is reported beside
  * the breakdown, to compare with the unstamped run.
  */
+import { allActors } from '../src/core/ids.js';
 import { Prng } from '../src/util/prng.js';
 import { createKvCluster, type KvCluster, type KvClusterOptions } from '../src/runtime/kv-cluster.js';
 import { stampNow } from '../src/runtime/stamps.js';
@@ -38,6 +44,7 @@ import { sleep, type BenchContext, type BenchDef } from './lib/context.js';
 import { figure, fmt, fmtFigure, type BenchOutput, type Chart, type Figure, type Table } from './lib/report.js';
 import { breakdown, STAGE_GROUPS, STAGES } from './lib/stages.js';
 import { median, percentile } from './lib/stats.js';
+import { cpuByGroup, threadTicks } from './lib/threads.js';
 
 /** The operation mixes: write-only, and 50/50 reads and writes. */
 export type Mix = 'write' | 'mixed';
@@ -83,6 +90,26 @@ interface Point {
   readonly sorted: Float64Array;
   /** CPU µs of the whole process per operation. */
   readonly cpuUsPerOp: number;
+  /** CPU µs per operation by group of threads (see THREAD_GROUPS), from /proc; null where there is none. */
+  readonly cpuByThread: ReadonlyMap<string, number> | null;
+}
+
+/** The groups of threads whose CPU the benchmark reports apart, in order; the last takes every thread no actor owns. */
+export const THREAD_GROUPS = ['client (main thread)', 'leader', 'other proposers', 'acceptors', 'learners', 'other threads'] as const;
+const OTHER_THREADS = THREAD_GROUPS[THREAD_GROUPS.length - 1] as string;
+
+/**
+ * Which group each thread of the process belongs to, as the actors report
+ * their OS thread ids now: the main thread runs the client, the leader's
+ * worker is apart from the other proposers'. Null where threads have no id.
+ */
+async function threadOwners(kv: KvCluster): Promise<Map<number, string> | null> {
+  const reports = await Promise.all(allActors(kv.members).map((id) => kv.state(id)));
+  if (reports.some((r) => r.osThreadId === null)) return null;
+  const leader = kv.leader();
+  const owners = new Map<number, string>([[process.pid, THREAD_GROUPS[0]]]);
+  for (const r of reports) owners.set(r.osThreadId as number, r.role === 'proposer' ? (r.id === leader ? 'leader' : 'other proposers') : r.role === 'acceptor' ? 'acceptors' : 'learners');
+  return owners;
 }
 
 /** Client i's keys of `keys`, with `clients` clients. */
@@ -141,8 +168,10 @@ async function drive(kv: KvCluster, mix: Mix, clients: number, plan: KvClientsPl
   );
   try {
     await sleep(warmupMs);
+    const owners = await threadOwners(kv);
     recording = true;
     const from = stampNow();
+    const ticks0 = owners === null ? null : threadTicks();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await sleep(windowMs);
@@ -151,10 +180,13 @@ async function drive(kv: KvCluster, mix: Mix, clients: number, plan: KvClientsPl
     recording = false;
     const elapsed = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
+    const ticks1 = ticks0 === null ? null : threadTicks();
     const to = stampNow();
     const done = latencies.length;
     const sorted = Float64Array.from(latencies).sort();
-    return { opsPerSec: (done * 1000) / elapsed, sorted, cpuUsPerOp: done > 0 ? (cpu.user + cpu.system) / done : Number.NaN, from, to };
+    const byGroup = owners !== null && ticks0 !== null && ticks1 !== null ? cpuByGroup(ticks0, ticks1, (tid) => owners.get(tid) ?? null, THREAD_GROUPS.slice(0, -1), OTHER_THREADS) : null;
+    const cpuByThread = byGroup === null ? null : new Map([...byGroup].map(([g, us]) => [g, us / done]));
+    return { opsPerSec: (done * 1000) / elapsed, sorted, cpuUsPerOp: done > 0 ? (cpu.user + cpu.system) / done : Number.NaN, cpuByThread, from, to };
   } finally {
     stop = true;
     await running;
@@ -204,8 +236,8 @@ async function breakdownRun(plan: KvClientsPlan): Promise<BreakdownRun> {
   }
 }
 
-/** The figure key of an issue stage group. */
-const groupKey = (g: string) => g.replace(/ -> /g, '-to-').replace(/ /g, '-');
+/** The figure key of an issue stage group or a group of threads. */
+const groupKey = (g: string) => g.replace(/ -> /g, '-to-').replace(/[()]/g, '').replace(/ /g, '-');
 
 /** Runs the benchmark with `plan` (the suite passes the quick or the full one; a test a tiny one). */
 export async function runKvClients(ctx: BenchContext, plan: KvClientsPlan): Promise<BenchOutput> {
@@ -253,6 +285,9 @@ export async function runKvClients(ctx: BenchContext, plan: KvClientsPlan): Prom
       figures[`${k}/p99`] = figure(ps.map((p) => percentile(p.sorted, 0.99)), 'ms', 'lower');
       figures[`${k}/p999`] = figure(ps.map((p) => percentile(p.sorted, 0.999)), 'ms', 'lower');
       figures[`${k}/cpu-us-per-op`] = figure(ps.map((p) => p.cpuUsPerOp), 'us', 'lower');
+      if (ps.length > 0 && ps.every((p) => p.cpuByThread !== null)) {
+        for (const g of THREAD_GROUPS) figures[`${k}/cpu-us-per-op/${groupKey(g)}`] = figure(ps.map((p) => (p.cpuByThread as ReadonlyMap<string, number>).get(g) as number), 'us', 'lower');
+      }
     }
   }
   if (plan.mixes.includes('write') && plan.mixes.includes('mixed')) {
@@ -297,6 +332,20 @@ export async function runKvClients(ctx: BenchContext, plan: KvClientsPlan): Prom
         }),
       ),
     },
+    ...(figures['write/c1/cpu-us-per-op/leader'] === undefined && figures['mixed/c1/cpu-us-per-op/leader'] === undefined
+      ? []
+      : [
+          {
+            title: 'CPU µs per operation by thread (/proc/self/task, 10 ms ticks per thread): the client on the main thread, the leader\'s worker, the other proposers\', the acceptors\' and the learners\' (summed), and the threads no actor owns (V8\'s garbage-collector and compiler helpers shared by every isolate, libuv\'s pool, lmdb); a thread that ended within the window counts only in the process total',
+            head: ['mix', 'clients', ...THREAD_GROUPS, 'process total'],
+            rows: plan.mixes.flatMap((mix) =>
+              plan.clients.map((c) => {
+                const k = pointKey(mix, c);
+                return [mix === 'write' ? 'write-only' : '50/50 r/w', String(c), ...THREAD_GROUPS.map((g) => (figures[`${k}/cpu-us-per-op/${groupKey(g)}`] ? f(`${k}/cpu-us-per-op/${groupKey(g)}`) : '-')), f(`${k}/cpu-us-per-op`)];
+              }),
+            ),
+          } satisfies Table,
+        ]),
     {
       title: `One operation at one client, write-only, stage by stage (stamped run, ${seconds(plan.breakdownWindowMs)} after ${seconds(plan.breakdownWarmupMs)}; ${runs.map((b) => `${b.ops} ops${b.incomplete > 0 ? ` + ${b.incomplete} incomplete` : ''}`).join(', ')} per repeat; the stages add up to the total)`,
       head: ['stage', 'issue stage', 'p50 us', 'p99 us', 'mean us', 'share of mean'],

@@ -54,7 +54,7 @@ import type { PeerWatch } from '../src/runtime/supervisor.js';
 import type { MpGroup, MpWorkerInit } from '../src/runtime/mpwire.js';
 import { openEndpoint, type TransportEnd, type TransportEndpoint } from '../src/runtime/transports/index.js';
 import { DESCRIBE_MAX_CHARS, toErrorData, type ActorCounters, type CrashHow, type WorkerBoot, type WorkerInit } from '../src/runtime/wire.js';
-import { TraceBuffer, collectGarbage, envelope, injectCrash, unwrap } from '../src/runtime/worker-glue.js';
+import { TraceBuffer, collectGarbage, envelope, injectCrash, osThreadId, unwrap } from '../src/runtime/worker-glue.js';
 import type { Stamper } from '../src/runtime/stamps.js';
 import { loadMultiPaxosSide, loadSideModules, loadSynodSide, preloadStorage, rehearseProtocol, type WorkerSide } from '../src/runtime/worker-side.js';
 
@@ -73,6 +73,8 @@ type Start = (WorkerInit | MpWorkerInit) & Wiring;
 if (parentPort === null) throw new Error('workers/actor.js runs inside a worker thread; start actors with createCluster() or createKvCluster()');
 const main = parentPort;
 const boot = workerData as WorkerBoot | undefined;
+/** This thread's id in the operating system, reported in the actor's state (null where the system does not say). */
+const osThread = osThreadId();
 
 const peers = new Map<ActorId, TransportEndpoint<unknown>>();
 /** Messages that links since replaced could not decode (see `TransportEndpoint.undecodable`). */
@@ -295,6 +297,7 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
       id: given.id,
       role: given.role,
       threadId,
+      osThreadId: osThread,
       incarnation: given.incarnation,
       paused: host.isPaused,
       describe: text.length > DESCRIBE_MAX_CHARS ? `${text.slice(0, DESCRIBE_MAX_CHARS)}... (${text.length - DESCRIBE_MAX_CHARS} more characters)` : text,

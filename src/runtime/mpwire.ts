@@ -180,6 +180,8 @@ export interface MpActorReport {
   readonly role: Role;
   /** The worker thread's `threadId`. */
   readonly threadId: number;
+  /** The thread's id in the operating system (Linux; the TID `top -H` and /proc/<pid>/task show), or null where the system does not say. */
+  readonly osThreadId: number | null;
   readonly incarnation: number;
   readonly paused: boolean;
   /** The newest view this actor knows of (a proposer's or a learner's; an acceptor knows none and says null). */

@@ -202,6 +202,8 @@ export interface ActorReport {
   readonly role: Role;
   /** The worker thread's `threadId`. */
   readonly threadId: number;
+  /** The thread's id in the operating system (Linux; the TID `top -H` and /proc/<pid>/task show), or null where the system does not say. */
+  readonly osThreadId: number | null;
   readonly incarnation: number;
   readonly paused: boolean;
   /** `describeState` of the core's state. */

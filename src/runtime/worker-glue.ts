@@ -1,9 +1,11 @@
 /**
  * Pieces the actor worker (workers/actor.ts) needs for either protocol, in
  * the same way: the trace events a worker records until it posts them, the
- * envelope a traced message travels in, the injected crash, and the one
- * full garbage collection a worker runs once it has booted.
+ * envelope a traced message travels in, the injected crash, the one full
+ * garbage collection a worker runs once it has booted, and the thread's id
+ * as the operating system knows it.
  */
+import { readlinkSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { ActorId } from '../core/ids.js';
@@ -104,5 +106,20 @@ export function collectGarbage(): boolean {
     }
   } catch {
     return false;
+  }
+}
+
+/**
+ * The operating system's id of the calling thread, where the system says
+ * (Linux: /proc/thread-self links to /proc/<pid>/task/<tid>), or null. Each
+ * actor reports its own (`osThreadId` in its state), so a tool can tell
+ * which thread of `top -H` or /proc/self/task is which actor.
+ */
+export function osThreadId(): number | null {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    return Number.isSafeInteger(tid) && tid > 0 ? tid : null;
+  } catch {
+    return null;
   }
 }

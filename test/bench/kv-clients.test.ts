@@ -7,7 +7,7 @@
 // - the benchmark in a tiny configuration gives every figure, finite, with
 //   its unit. Nothing here asserts a speed.
 import { describe, expect, it } from 'vitest';
-import { kvClientsBench, kvClientsPlan, runKvClients, type KvClientsPlan } from '../../bench/kv-clients.js';
+import { kvClientsBench, kvClientsPlan, runKvClients, THREAD_GROUPS, type KvClientsPlan } from '../../bench/kv-clients.js';
 import { breakdown, STAGE_GROUPS, STAGES } from '../../bench/lib/stages.js';
 import { createKvCluster } from '../../src/runtime/kv-cluster.js';
 import { Stamper, type Stamp, type StampKind } from '../../src/runtime/stamps.js';
@@ -173,6 +173,13 @@ describe('the kv-clients benchmark', () => {
     expect(kvClientsBench.steps(false, 3)).toBe(1 + 3 * (2 * 4 + 1));
   });
 
+  const linux = process.platform === 'linux';
+  const threadGroupKeys = ['client-main-thread', 'leader', 'other-proposers', 'acceptors', 'learners', 'other-threads'];
+
+  it('names the groups of threads it reports the CPU of, the last for the threads no actor owns', () => {
+    expect(THREAD_GROUPS).toEqual(['client (main thread)', 'leader', 'other proposers', 'acceptors', 'learners', 'other threads']);
+  });
+
   it('runs in a tiny configuration and gives every figure, finite, with its unit', async () => {
     const plan: KvClientsPlan = { clients: [1, 3], mixes: ['write', 'mixed'], keys: 16, valueBytes: 100, warmupMs: 50, windowMs: 250, breakdownWarmupMs: 50, breakdownWindowMs: 250 };
     let steps = 0;
@@ -182,6 +189,8 @@ describe('the kv-clients benchmark', () => {
     for (const mix of plan.mixes) {
       for (const c of plan.clients) {
         Object.assign(expected, { [`${mix}/c${c}/ops-per-s`]: 'ops/s', [`${mix}/c${c}/p50`]: 'ms', [`${mix}/c${c}/p99`]: 'ms', [`${mix}/c${c}/p999`]: 'ms', [`${mix}/c${c}/cpu-us-per-op`]: 'us' });
+        // The CPU of each group of threads, where /proc tells the threads apart (Linux).
+        if (linux) for (const g of threadGroupKeys) expected[`${mix}/c${c}/cpu-us-per-op/${g}`] = 'us';
       }
     }
     for (const c of plan.clients) expected[`mixed-over-write/c${c}`] = 'x';
@@ -199,7 +208,13 @@ describe('the kv-clients benchmark', () => {
     // The stages add up to the total, so their means do too.
     const sum = STAGES.reduce((acc, stage) => acc + (out.figures[`breakdown/${stage.id}/mean`]?.value ?? Number.NaN), 0);
     expect(sum).toBeCloseTo(out.figures['breakdown/total/mean']?.value ?? Number.NaN, 6);
-    expect(out.tables.map((t) => t.rows.length)).toEqual([plan.mixes.length * plan.clients.length, STAGES.length + 2, STAGE_GROUPS.length]);
+    const points = plan.mixes.length * plan.clients.length;
+    expect(out.tables.map((t) => t.rows.length)).toEqual([points, ...(linux ? [points] : []), STAGES.length + 2, STAGE_GROUPS.length]);
+    if (linux) {
+      // Every group of threads used some CPU but none more than the whole process can have (both clocks tick coarsely, so no closer bound).
+      for (const key of Object.keys(out.figures).filter((k) => k.includes('/cpu-us-per-op/'))) expect(out.figures[key]?.value, key).toBeGreaterThanOrEqual(0);
+      expect(out.figures['write/c1/cpu-us-per-op/leader']?.value).toBeGreaterThan(0);
+    }
     expect(out.charts.length).toBeGreaterThan(0);
   }, 120_000);
 });
