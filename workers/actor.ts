@@ -248,7 +248,7 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
   };
   const host: TurnHost<T> = new TurnHost(protocol, given.id, given.role, given.config as T['config'], records, io, {
     mailboxLimit: given.mailboxLimit,
-    lazyMs: LAZY_MS,
+    lazyMs: protocol.lazyMs(given.config as T['config']),
     // The largest value a peer message may carry: a single-decree value, or a Multi-Paxos batch.
     maxValueBytes: 'maxValueBytes' in given ? given.maxValueBytes : given.maxBatchBytes,
     ...('spares' in given && given.spares !== undefined ? { spares: given.spares } : {}),
@@ -360,13 +360,6 @@ function watchPeers(settings: NonNullable<PeerWatch>): void {
     if (changes.length > 0) main.postMessage({ type: 'health', changes });
   }, settings.pingEveryMs);
 }
-
-/**
- * Commits from a Multi-Paxos leader to the other proposers are held back for
- * up to this many ms (see Protocol.lazy): a new leader just re-proposes a
- * few more slots.
- */
-const LAZY_MS = 5;
 
 async function start(given: Start): Promise<void> {
   init = given;

@@ -58,6 +58,9 @@ export function multiPaxosProtocol(machine: AnyStateMachine): Protocol<MultiPaxo
     start: { type: 'start' },
     // Commits from the leader to the other proposers only keep a follower's copy of the log current for when it leads.
     lazy: (from, config, to, msg) => msg.type === 'commit' && from.role === 'proposer' && config.members.proposers.includes(to),
+    // Until the leader's next heartbeat at the latest, which goes to every proposer and takes them along (held messages leave
+    // ahead of anything else to the same peer): a follower then wakes once a heartbeat period for them, not every few ms.
+    lazyMs: (config) => config.heartbeatMs,
     toWire,
     describe: {
       state: d.state,

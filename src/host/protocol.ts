@@ -113,6 +113,8 @@ export interface Protocol<T extends ProtocolTypes> {
    * network may do, so it is always safe.
    */
   lazy(from: T['state'], config: T['config'], to: ActorId, msg: T['message']): boolean;
+  /** The longest a host holds lazy messages back under `config`, in ms (0 for a protocol that has none). */
+  lazyMs(config: T['config']): number;
   /** What a message looks like on a link (plain data; structured-clone and msgpack safe). */
   toWire(msg: T['message']): unknown;
   /** Stable text printers, for transcripts, traces and `describe()`. */

@@ -44,6 +44,7 @@ export const synodProtocol: Protocol<SynodTypes> = {
   requests: (values) => values.map((value) => ({ type: 'propose', value })),
   start: null,
   lazy: () => false,
+  lazyMs: () => 0,
   toWire: (msg) => msg,
   describe: {
     state: describeState,

@@ -32,8 +32,9 @@ export interface MpWorldStats extends WorldStats {
 export interface MpWorldOptions {
   /**
    * How long a leader's commits to the other proposers may be held back
-   * (virtual ms), as the worker threads do (5); 0 sends them with their turn,
-   * which hand-driven transcripts use so that every message is in view.
+   * (virtual ms); by default as the worker threads do, until the next
+   * heartbeat; 0 sends them with their turn, which hand-driven transcripts
+   * use so that every message is in view.
    */
   readonly lazyMs?: number;
   /** The state machine the log replicates; the key-value store by default. */
@@ -92,7 +93,7 @@ export class MpWorld extends SimWorld<MultiPaxosTypes, MpWorldStats> {
     const machine = options.machine ?? kvMachine;
     const describer = mpDescriber(machine);
     const spares = options.spares ? { spares: { proposers: [], ...options.spares } } : {};
-    super(multiPaxosWorld(machine, describer), config, env, { lazyMs: options.lazyMs ?? 5, ...spares, ...(trace ? { trace } : {}), ...(onTrace ? { onTrace } : {}) }, { inputs: 0, sent: 0, delivered: 0, dropped: 0, duplicated: 0, writes: 0, lostWrites: 0, timers: 0, ignored: 0, crashes: 0, restarts: 0, malformed: 0, leaderChanges: 0 });
+    super(multiPaxosWorld(machine, describer), config, env, { ...(options.lazyMs === undefined ? {} : { lazyMs: options.lazyMs }), ...spares, ...(trace ? { trace } : {}), ...(onTrace ? { onTrace } : {}) }, { inputs: 0, sent: 0, delivered: 0, dropped: 0, duplicated: 0, writes: 0, lostWrites: 0, timers: 0, ignored: 0, crashes: 0, restarts: 0, malformed: 0, leaderChanges: 0 });
     this.checker = new LogSafetyChecker(config.members, options.spares ? { alpha: config.window } : {});
     this.describer = describer;
   }

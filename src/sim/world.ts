@@ -145,8 +145,9 @@ export interface SimWorldOptions {
   /** Control bug: an acceptor's storage is wiped when it restarts. */
   readonly amnesia?: boolean;
   /**
-   * How long a leader's lazy messages may be held back (virtual ms), as the
-   * worker threads do; 0 sends them with their turn.
+   * How long a leader's lazy messages may be held back (virtual ms); 0
+   * sends them with their turn. Default: what the worker threads do, the
+   * protocol's own `lazyMs` for the configuration.
    */
   readonly lazyMs?: number;
   /** Receives a line of text for every step and effect (for traces and transcripts). */
@@ -515,7 +516,7 @@ export abstract class SimWorld<T extends ProtocolTypes, S extends WorldStats = W
     // The simulated mailbox never overflows (the driver decides what arrives), and values are not size-checked here.
     return new TurnHost(this.proto.protocol, slot.id, slot.role, this.config, slot.durable, io, {
       mailboxLimit: Number.MAX_SAFE_INTEGER,
-      lazyMs: this.options.lazyMs ?? 0,
+      lazyMs: this.options.lazyMs ?? this.proto.protocol.lazyMs(this.config),
       maxValueBytes: Number.POSITIVE_INFINITY,
       ...(this.options.spares ? { spares: this.options.spares } : {}),
     });

@@ -108,6 +108,7 @@ const scripted: Protocol<T> = {
   requests: (tags) => (tags.length === 0 ? [] : [{ type: 'request', tags }]),
   start: { type: 'start' },
   lazy: (_from, _config, _to, msg) => msg.tag?.startsWith('lazy') ?? false,
+  lazyMs: () => 5,
   toWire: (m) => m,
   describe: {
     state: (s) => `${s.id} ${s.log.join('; ')}`,
