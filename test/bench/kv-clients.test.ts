@@ -210,11 +210,9 @@ describe('the kv-clients benchmark', () => {
     expect(sum).toBeCloseTo(out.figures['breakdown/total/mean']?.value ?? Number.NaN, 6);
     const points = plan.mixes.length * plan.clients.length;
     expect(out.tables.map((t) => t.rows.length)).toEqual([points, ...(linux ? [points] : []), STAGES.length + 2, STAGE_GROUPS.length]);
-    if (linux) {
-      // Every group of threads used some CPU but none more than the whole process can have (both clocks tick coarsely, so no closer bound).
-      for (const key of Object.keys(out.figures).filter((k) => k.includes('/cpu-us-per-op/'))) expect(out.figures[key]?.value, key).toBeGreaterThanOrEqual(0);
-      expect(out.figures['write/c1/cpu-us-per-op/leader']?.value).toBeGreaterThan(0);
-    }
+    // No group of threads used negative time. Nothing more is asserted of the split: /proc counts in 10 ms ticks, so in so
+    // short a window a group may show 0, and whether a leader was known at the window's start depends on the machine.
+    if (linux) for (const key of Object.keys(out.figures).filter((k) => k.includes('/cpu-us-per-op/'))) expect(out.figures[key]?.value, key).toBeGreaterThanOrEqual(0);
     expect(out.charts.length).toBeGreaterThan(0);
   }, 120_000);
 });
