@@ -6,8 +6,14 @@
  * posted before any event of its receive. Posts from different workers may
  * still reach the main thread out of that order, so a receive whose send has
  * not arrived yet waits, and with it the rest of its lane, until the send
- * comes (or {@link TraceCollector.trace} is asked for, when whatever still
- * waits is added without the sender's clock: its send was never traced).
+ * comes. A send that will never come is one a crashed actor traced in a
+ * report that died with it (the supervisor ignores reports after a death):
+ * when an actor's crash is added, the receives waiting for its messages go in
+ * without the sender's clock. {@link TraceCollector.trace} gives a snapshot
+ * with whatever still waits added at the end of its lane, in a copy: the
+ * events stay waiting, so a later trace has them with their sender's clock
+ * once the send arrives. (Adding them for good at every snapshot gave a
+ * receive whose send was merely late no happened-before edge from it.)
  */
 import { TraceBuilder } from '../trace/builder.js';
 import type { RawTraceEvent, Trace, TraceEvent } from '../trace/types.js';
@@ -45,13 +51,21 @@ export class TraceCollector {
     this.offer({ ...event, time: round(performance.timeOrigin + performance.now() - this.origin) } as RawTraceEvent);
   }
 
-  /** The trace so far; events still waiting for their send are added first. */
+  /** The trace so far, events still waiting for their send included (in a copy, see the module comment). */
   trace(source: Readonly<Record<string, unknown>> = {}): Trace {
-    for (const [lane, waiting] of [...this.held]) {
-      this.held.delete(lane);
-      for (const e of waiting) this.add(e);
+    let builder = this.builder;
+    if (this.held.size > 0) {
+      builder = this.builder.fork();
+      for (const waiting of this.held.values()) for (const e of waiting) builder.add(e);
     }
-    return { format: 'synod-trace', version: 1, source: { ...source, kind: 'cluster' }, actors: [...this.builder.actors], events: [...this.builder.events] };
+    return { format: 'synod-trace', version: 1, source: { ...source, kind: 'cluster' }, actors: [...builder.actors], events: [...builder.events] };
+  }
+
+  /** Events held behind a receive whose send has not arrived, over every lane. */
+  get waiting(): number {
+    let n = 0;
+    for (const w of this.held.values()) n += w.length;
+    return n;
   }
 
   private offer(e: RawTraceEvent): void {
@@ -63,13 +77,27 @@ export class TraceCollector {
 
   private add(e: RawTraceEvent): void {
     this.onEvent(this.builder.add(e));
+    if (e.kind === 'crash') return this.release((msg) => msg.startsWith(`${e.actor}.`) && /^\d+\.\d+$/.test(msg.slice(e.actor.length + 1)));
     if (e.kind !== 'send' || e.msg === undefined) return;
     this.sent.add(e.msg);
-    // Release every lane whose first held event was waiting for this send.
+    this.release((msg) => msg === e.msg);
+  }
+
+  /**
+   * Releases every lane whose first held event waits for a message `waitsFor`
+   * names. On a crash of actor X that is any message of X's: message ids are
+   * `X.incarnation.n`, and no receive of the next incarnation's messages can
+   * be added before the crash that precedes its start.
+   */
+  private release(waitsFor: (msg: string) => boolean): void {
     for (const [lane, waiting] of [...this.held]) {
-      if (waiting[0]?.msg !== e.msg) continue;
+      const head = waiting[0]?.msg;
+      if (head === undefined || !waitsFor(head)) continue;
       this.held.delete(lane);
-      for (const w of waiting) this.offer(w);
+      // The head goes in as it is (without a sender's clock when its send never came); the rest are offered again.
+      const [first, ...rest] = waiting as [RawTraceEvent, ...RawTraceEvent[]];
+      this.add(first);
+      for (const w of rest) this.offer(w);
     }
   }
 }

@@ -61,6 +61,20 @@ export class TraceBuilder {
     return event;
   }
 
+  /**
+   * A copy to add to without changing this builder: a snapshot of the trace
+   * with events that are not final yet (see TraceCollector.trace). The
+   * events and the clocks already given out are shared; they never change.
+   */
+  fork(): TraceBuilder {
+    const copy = new TraceBuilder();
+    for (const e of this.events) copy.events.push(e);
+    for (const [lane, clock] of this.clocks) copy.clocks.set(lane, { ...clock });
+    for (const [msg, vc] of this.sends) copy.sends.set(msg, vc);
+    for (const lane of this.lanes) copy.lanes.push(lane);
+    return copy;
+  }
+
   /** The whole trace so far, with `source` saying where it came from. */
   trace(source: Trace['source']): Trace {
     return { format: 'synod-trace', version: 1, source, actors: [...this.lanes], events: [...this.events] };
