@@ -406,7 +406,7 @@ export const kvClientsBench: BenchDef = {
   name: 'kv-clients',
   title: 'Key-value store at 1-256 clients, and one operation stage by stage',
   description:
-    'The key-value store (3 proposers, 3 acceptors, 2 learners, fsync on, default options) with 1,024 keys, 100-byte values and C closed-loop clients each owning its keys, write-only and 50/50 reads/writes, at 1, 8, 64 and 256 clients: operations/s, latency p50/p99/p99.9 and CPU µs per operation (every thread); then one operation at one client split into stages from timestamps taken on every thread.',
+    'The key-value store (3 proposers, 3 acceptors, 2 learners, fsync on, default options) with 1,024 keys, 100-byte values and C closed-loop clients each owning its keys, write-only and 50/50 reads/writes, at 1, 8, 64 and 256 clients: operations/s, latency p50/p99/p99.9 and CPU µs per operation (every thread, and split by thread where /proc tells them apart); then one operation at one client split into stages from timestamps taken on every thread.',
   repeats: { quick: 1, full: 3 },
   steps: (quick, repeats) => {
     const plan = kvClientsPlan(quick);

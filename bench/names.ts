@@ -15,7 +15,7 @@ export const BENCH_SUMMARIES: Readonly<Record<BenchName, string>> = {
   'single-decree': 'single-decree decision latency, durable and in memory',
   restart: 'crash -> serving again, cold (no spare worker) vs warm spare',
   'kv-curve': 'Multi-Paxos commands/s and commit latency against offered load',
-  'kv-clients': 'the key-value store at 1/8/64/256 clients (write-only, 50/50), and one operation stage by stage',
+  'kv-clients': 'the key-value store at 1/8/64/256 clients (write-only, 50/50), its CPU split by thread, and one operation stage by stage',
   efficiency: "the cluster's actor-to-actor message rate over raw batched postMessage",
   reconfig: 'an acceptor replaced through the log under load: write unavailability (p50/max gap between acknowledged writes) and throughput before/during/after',
   'sim-scaling': 'a seed sweep (synod sim --workers) with 1 and 2 workers: seeds/s and the speed-up',
