@@ -332,7 +332,7 @@ export async function runKvClients(ctx: BenchContext, plan: KvClientsPlan): Prom
         }),
       ),
     },
-    ...(figures['write/c1/cpu-us-per-op/leader'] === undefined && figures['mixed/c1/cpu-us-per-op/leader'] === undefined
+    ...(!Object.keys(figures).some((key) => key.includes('/cpu-us-per-op/'))
       ? []
       : [
           {

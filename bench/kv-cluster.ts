@@ -19,12 +19,12 @@
  * divided by the raw batched postMessage rate (port, worker->worker, 64
  * messages per post) measured in the same run, before and after the cluster.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { allActors } from '../src/core/ids.js';
 import { createKvCluster, type KvCluster, type KvClusterOptions } from '../src/runtime/kv-cluster.js';
 import { sleep, type BenchContext, type BenchDef } from './lib/context.js';
 import { figure, fmt, fmtFigure, type BenchOutput, type Chart, type Figure, type Series, type Table } from './lib/report.js';
 import { median, percentile } from './lib/stats.js';
+import { threadTicks } from './lib/threads.js';
 import { PathsLab, RAW_BATCHED } from './paths.js';
 
 export type Transport = 'port' | 'hub' | 'ring';
@@ -78,17 +78,11 @@ interface Sample {
 
 /** CPU ticks (1/100 s) used so far by every thread of this process; NaN without /proc. */
 function cpuTicks(): number {
-  try {
-    let ticks = 0;
-    for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    }
-    return ticks;
-  } catch {
-    return Number.NaN;
-  }
+  const threads = threadTicks();
+  if (threads === null) return Number.NaN;
+  let ticks = 0;
+  for (const t of threads.values()) ticks += t;
+  return ticks;
 }
 
 /**

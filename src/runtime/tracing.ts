@@ -17,6 +17,7 @@
  */
 import { TraceBuilder } from '../trace/builder.js';
 import type { RawTraceEvent, Trace, TraceEvent } from '../trace/types.js';
+import { sentBy } from './worker-glue.js';
 
 /** A live cluster's trace, collected on the main thread (see the module comment). */
 export class TraceCollector {
@@ -77,7 +78,7 @@ export class TraceCollector {
 
   private add(e: RawTraceEvent): void {
     this.onEvent(this.builder.add(e));
-    if (e.kind === 'crash') return this.release((msg) => msg.startsWith(`${e.actor}.`) && /^\d+\.\d+$/.test(msg.slice(e.actor.length + 1)));
+    if (e.kind === 'crash') return this.release((msg) => sentBy(msg, e.actor));
     if (e.kind !== 'send' || e.msg === undefined) return;
     this.sent.add(e.msg);
     this.release((msg) => msg === e.msg);
@@ -85,9 +86,9 @@ export class TraceCollector {
 
   /**
    * Releases every lane whose first held event waits for a message `waitsFor`
-   * names. On a crash of actor X that is any message of X's: message ids are
-   * `X.incarnation.n`, and no receive of the next incarnation's messages can
-   * be added before the crash that precedes its start.
+   * names. On a crash of actor X that is any message of X's: no receive of
+   * the next incarnation's messages can be added before the crash that
+   * precedes its start.
    */
   private release(waitsFor: (msg: string) => boolean): void {
     for (const [lane, waiting] of [...this.held]) {

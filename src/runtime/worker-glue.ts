@@ -31,7 +31,7 @@ export class TraceBuffer {
     this.events.push({ actor: this.actor, time: performance.timeOrigin + performance.now(), ...event });
   }
 
-  /** A fresh id for one copy of a message sent (or lost) by this incarnation. */
+  /** A fresh id for one copy of a message sent (or lost) by this incarnation: `actor.incarnation.n` (see {@link sentBy}). */
   nextMessageId(): string {
     return `${this.actor}.${this.incarnation}.${++this.sends}`;
   }
@@ -107,6 +107,11 @@ export function collectGarbage(): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether traced message id `msgId` (see TraceBuffer.nextMessageId) names a message `actor` sent, in any incarnation. */
+export function sentBy(msgId: string, actor: ActorId): boolean {
+  return msgId.startsWith(`${actor}.`) && /^\d+\.\d+$/.test(msgId.slice(actor.length + 1));
 }
 
 /**

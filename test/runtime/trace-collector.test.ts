@@ -9,7 +9,9 @@ import { TraceCollector } from '../../src/runtime/tracing.js';
 import { happenedBefore } from '../../src/trace/builder.js';
 import type { RawTraceEvent, TraceEvent } from '../../src/trace/types.js';
 
-const ev = (actor: string, kind: RawTraceEvent['kind'], msg?: string): RawTraceEvent => ({ actor, kind, time: performance.timeOrigin + performance.now(), text: `${actor} ${kind}${msg ? ` ${msg}` : ''}`, ...(msg ? { msg } : {}) });
+/** Event times are made up: a counter, in order (the collector only shifts them). */
+let tick = 0;
+const ev = (actor: string, kind: RawTraceEvent['kind'], msg?: string): RawTraceEvent => ({ actor, kind, time: ++tick, text: `${actor} ${kind}${msg ? ` ${msg}` : ''}`, ...(msg ? { msg } : {}) });
 const find = (events: readonly TraceEvent[], kind: string, msg: string) => events.find((e) => e.kind === kind && e.msg === msg) as TraceEvent;
 
 describe('TraceCollector', () => {
