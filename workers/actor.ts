@@ -73,8 +73,8 @@ type Start = (WorkerInit | MpWorkerInit) & Wiring;
 if (parentPort === null) throw new Error('workers/actor.js runs inside a worker thread; start actors with createCluster() or createKvCluster()');
 const main = parentPort;
 const boot = workerData as WorkerBoot | undefined;
-/** This thread's id in the operating system, reported in the actor's state (null where the system does not say). */
-const osThread = osThreadId();
+/** This thread's id in the operating system, reported in the actor's state (null where the system does not say); read at the first report, off the start-up path. */
+let osThread: number | null | undefined;
 
 const peers = new Map<ActorId, TransportEndpoint<unknown>>();
 /** Messages that links since replaced could not decode (see `TransportEndpoint.undecodable`). */
@@ -297,7 +297,7 @@ async function become<T extends ProtocolTypes, I extends WorkerInit | MpWorkerIn
       id: given.id,
       role: given.role,
       threadId,
-      osThreadId: osThread,
+      osThreadId: osThread === undefined ? (osThread = osThreadId()) : osThread,
       incarnation: given.incarnation,
       paused: host.isPaused,
       describe: text.length > DESCRIBE_MAX_CHARS ? `${text.slice(0, DESCRIBE_MAX_CHARS)}... (${text.length - DESCRIBE_MAX_CHARS} more characters)` : text,
