@@ -40,7 +40,7 @@
  */
 import { compareBallots, describeBallot, type Ballot } from '../core/ballot.js';
 import type { ActorId, Membership } from '../core/ids.js';
-import type { Batch, MpRecord } from '../core/multipaxos/types.js';
+import type { Batch, Command, MpRecord } from '../core/multipaxos/types.js';
 import { afterBatch, initialViews, lastView, viewAt, type View } from '../core/multipaxos/views.js';
 import { isQuorum, quorumSize } from '../core/quorum.js';
 import type { Violation, ViolationKind } from './types.js';
@@ -73,6 +73,47 @@ function batchKey(b: Batch): string {
   return b.length === 0 ? 'noop' : b.map((c) => `${c.clientId}#${c.seq}`).join(',');
 }
 
+/**
+ * All the checker needs of a batch: its identity (`key`, see batchKey) and
+ * its reconfiguration commands, in order (`reconfigs`, absent when it has
+ * none), from which it works out the views. A host whose facts cross a
+ * thread sends this instead of the batch (see {@link digestBatch}): a key is
+ * one string, which a thread copies as a memcpy, where a batch is two
+ * objects per command to serialise and rebuild on the checker's side.
+ */
+export interface BatchDigest {
+  readonly key: string;
+  readonly reconfigs?: readonly Command[];
+}
+
+/** A batch as the checker takes it: the batch itself (a host in the checker's thread) or its digest. */
+export type CheckedBatch = Batch | BatchDigest;
+
+/** An acceptor's durable record as the checker takes it: an `accepted` record's value may be a digest. */
+export type CheckedRecord = Exclude<MpRecord, { readonly kind: 'accepted' }> | { readonly kind: 'accepted'; readonly slot: number; readonly ballot: Ballot; readonly value: CheckedBatch };
+
+/** The digest of `batch` (see {@link BatchDigest}). */
+export function digestBatch(batch: Batch): BatchDigest {
+  const key = batchKey(batch);
+  let reconfigs: Command[] | undefined;
+  for (const c of batch) if (c.reconfig !== undefined) (reconfigs ??= []).push(c);
+  return reconfigs === undefined ? { key } : { key, reconfigs };
+}
+
+/** The identity of a batch or of its digest. */
+function keyOf(b: CheckedBatch): string {
+  return isBatch(b) ? batchKey(b) : b.key;
+}
+
+/** The commands of a batch or of its digest that can change the views (every other command leaves them as they are, see afterBatch). */
+function viewCommands(b: CheckedBatch): Batch {
+  return isBatch(b) ? b : (b.reconfigs ?? []);
+}
+
+function isBatch(b: CheckedBatch): b is Batch {
+  return Array.isArray(b);
+}
+
 /** Checks the safety of a replicated log from a stream of facts. */
 export class LogSafetyChecker {
   private readonly quorum: number;
@@ -99,7 +140,7 @@ export class LogSafetyChecker {
   private viewCursor = 0;
   /** Slots with votes whose view is not known yet. */
   private readonly undecided = new Set<number>();
-  /** The first batch applied at each slot not yet folded into the views (a reconfiguring log only). */
+  /** The commands that may change the views (see viewCommands) of the first batch applied at each slot not yet folded into the views (a reconfiguring log only). */
   private readonly appliedBatches = new Map<number, Batch>();
 
   /** `alpha`: the log may reconfigure, with this α (its window); without it the members never change. */
@@ -172,14 +213,14 @@ export class LogSafetyChecker {
   }
 
   /** Acceptor `id` made `records` durable. */
-  acceptorDurable(id: ActorId, records: readonly MpRecord[], step: number): void {
+  acceptorDurable(id: ActorId, records: readonly CheckedRecord[], step: number): void {
     for (const r of records) {
       if (r.kind === 'promised') this.promise(id, r.ballot, step, 'write');
       if (r.kind === 'accepted') {
         if (compareBallots(r.ballot, this.promised.get(id) ?? null) > 0) {
           this.report('accepted-above-promised', step, `${id} accepted slot ${r.slot} at ${describeBallot(r.ballot)} above its promise ${describeBallot(this.promised.get(id) ?? null)}`, { acceptor: id, slot: r.slot });
         }
-        this.vote(id, r.slot, r.ballot, batchKey(r.value), step);
+        this.vote(id, r.slot, r.ballot, keyOf(r.value), step);
       }
       if (r.kind === 'trim' && r.upTo > this.trimPoint) {
         this.trimPoint = r.upTo;
@@ -198,7 +239,7 @@ export class LogSafetyChecker {
   }
 
   /** Learner `learner` applied `batch` at `slot`. */
-  appliedSlot(learner: ActorId, slot: number, batch: Batch, step: number): void {
+  appliedSlot(learner: ActorId, slot: number, batch: CheckedBatch, step: number): void {
     const expected = this.nextApply.get(learner) ?? 0;
     if (slot !== expected) this.report('apply-order', step, `${learner} applied slot ${slot} when slot ${expected} was next`, { learner, slot, expected });
     this.nextApply.set(learner, slot + 1);
@@ -207,14 +248,14 @@ export class LogSafetyChecker {
       // A forgotten slot: its order was checked above; unless it was voted on again since, there is nothing left to compare the batch with.
       if (!this.slots.has(slot) && !this.applied.has(slot)) return;
     }
-    const value = batchKey(batch);
+    const value = keyOf(batch);
     const other = this.applied.get(slot);
     if (other && other.value !== value) {
       this.report('apply-divergence', step, `${learner} applied ${value} at slot ${slot} but ${other.learner} applied ${other.value}`, { slot, learner, otherLearner: other.learner });
     }
     if (!other) this.applied.set(slot, { learner, value });
     if (this.alpha !== null && slot >= this.viewCursor && !this.appliedBatches.has(slot)) {
-      this.appliedBatches.set(slot, batch);
+      this.appliedBatches.set(slot, viewCommands(batch));
       this.advanceViews(step);
     }
     const votes = this.slots.get(slot);

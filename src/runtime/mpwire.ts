@@ -28,9 +28,10 @@ import type { MessagePort } from 'node:worker_threads';
 import type { TransportEnd } from './transports/types.js';
 import type { Ballot } from '../core/ballot.js';
 import type { ActorId, Membership, Role } from '../core/ids.js';
-import type { Batch, MpConfig, MpRecord } from '../core/multipaxos/types.js';
+import type { MpConfig } from '../core/multipaxos/types.js';
 import type { Value } from '../core/value.js';
 import type { RawTraceEvent } from '../trace/types.js';
+import type { BatchDigest, CheckedRecord } from '../check/log-safety.js';
 import type { WorkerProtocol } from './supervisor.js';
 import type { OutgoingLinks } from './links.js';
 import type { CrashPoint, StorageSpec } from './wire.js';
@@ -126,14 +127,14 @@ export interface MpTurnReport {
   elected?: Ballot;
   /** What a learner applied, in order: slots, and snapshots it installed (only with `reportFacts`). */
   learned?: LearnedFact[];
-  /** Records an acceptor made durable, in write order (only with `reportFacts`). */
-  durable?: MpRecord[];
+  /** Records an acceptor made durable, in write order, an accepted batch as its digest (only with `reportFacts`). */
+  durable?: CheckedRecord[];
   /** Trace events since the last report, in order, with epoch-ms times (only with `trace`). */
   trace?: RawTraceEvent[];
 }
 
-/** A learner applied `batch` at `slot`, or installed a peer's snapshot and next applies slot `upTo`. */
-export type LearnedFact = { readonly slot: number; readonly batch: Batch } | { readonly snapshot: number };
+/** A learner applied the batch digested in `batch` at `slot` (see digestBatch in src/check), or installed a peer's snapshot and next applies slot `upTo`. */
+export type LearnedFact = { readonly slot: number; readonly batch: BatchDigest } | { readonly snapshot: number };
 
 /** Why a Multi-Paxos worker dropped an input without stepping it. */
 export type MpDropReason =

@@ -14,6 +14,7 @@ import { lastView, type View } from '../core/multipaxos/views.js';
 import type { Command } from '../core/multipaxos/types.js';
 import type { ActorId } from '../core/ids.js';
 import { fileSafety, loadLog, type WorkerSide } from './worker-side.js';
+import { digestBatch } from '../check/log-safety.js';
 
 /**
  * The state machine the replicated log carries on worker threads (the
@@ -77,7 +78,7 @@ export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
           case 'appliedSlot':
             if (!init.reportFacts) return;
             reporting = true;
-            (report.learned ??= []).push({ slot: e.slot, batch: e.batch });
+            (report.learned ??= []).push({ slot: e.slot, batch: digestBatch(e.batch) });
             return;
           case 'installedSnapshot':
             if (!init.reportFacts) return;
@@ -90,7 +91,8 @@ export const multiPaxosWorkerSide: WorkerSide<MultiPaxosTypes, MpWorkerInit> = {
         if (!init.reportFacts || init.role !== 'acceptor') return;
         reporting = true;
         const durable = (report.durable ??= []);
-        for (const r of records) durable.push(r);
+        // The checker keys a batch by its commands' names: a digest, not the batch, crosses to the main thread.
+        for (const r of records) durable.push(r.kind === 'accepted' ? { kind: 'accepted', slot: r.slot, ballot: r.ballot, value: digestBatch(r.value) } : r);
       },
       flush(post, trace) {
         if (trace !== null && trace.length > 0) {

@@ -2,17 +2,19 @@
 // violation is caught, before and after compaction; and over many
 // compactions what it holds stays bounded (counted in entries, not bytes).
 import { describe, expect, it } from 'vitest';
-import { LogSafetyChecker } from '../../src/check/log-safety.js';
+import { digestBatch, LogSafetyChecker, type CheckedBatch, type CheckedRecord } from '../../src/check/log-safety.js';
 import type { Ballot } from '../../src/core/ballot.js';
 import { membership } from '../../src/core/ids.js';
-import type { Batch, MpRecord } from '../../src/core/multipaxos/types.js';
+import type { Batch } from '../../src/core/multipaxos/types.js';
 
 const members = membership(2, 3, 2);
 const acceptors = members.acceptors;
 const b = (round: number, proposer = 'p1'): Ballot => ({ round, proposer });
 /** A batch of one write, named by its client and sequence number. */
 const batch = (client: string, seq: number): Batch => [{ clientId: client, seq, op: { f: 'write', key: 'k', value: seq } }];
-const accepted = (slot: number, ballot: Ballot, value: Batch): MpRecord => ({ kind: 'accepted', slot, ballot, value });
+const accepted = (slot: number, ballot: Ballot, value: CheckedBatch): CheckedRecord => ({ kind: 'accepted', slot, ballot, value });
+/** Facts as a host in the checker's thread gives them (batches), and as worker threads post them (digests). */
+const FORMS = { batches: (x: Batch): CheckedBatch => x, digests: (x: Batch): CheckedBatch => digestBatch(x) } as const;
 
 /** A healthy log: every slot accepted by every acceptor and applied by every learner, with a trim every `every` slots. */
 function healthy(c: LogSafetyChecker, from: number, to: number, every: number, step = { n: 0 }): void {
@@ -71,32 +73,34 @@ describe('LogSafetyChecker', () => {
     expect(kinds(c)).toEqual(['apply-divergence', 'apply-not-chosen']);
   });
 
-  it('after many compactions it still catches a slot-conflict, ballot-reuse, divergence, a skipped slot, a regressed promise and an accept above the promise', () => {
-    const c = fresh();
-    const step = { n: 0 };
-    healthy(c, 0, 1000, 100, step);
-    expect(c.retained.floor).toBe(1000);
-    const s = 1000;
-    // Two batches chosen at slot s: by a2, a3 at ballot 2, then by a1, a2 at ballot 3.
-    c.acceptorDurable('a2', [{ kind: 'promised', ballot: b(3) }], step.n++);
-    for (const a of ['a2', 'a3']) c.acceptorDurable(a, [accepted(s, b(2), batch('x', 1))], step.n++);
-    c.acceptorDurable('a1', [{ kind: 'promised', ballot: b(3) }], step.n++);
-    for (const a of ['a1', 'a2']) c.acceptorDurable(a, [accepted(s, b(3), batch('y', 1))], step.n++);
-    // Two batches at one ballot for slot s + 1.
-    c.acceptorDurable('a1', [accepted(s + 1, b(3), batch('x', 2))], step.n++);
-    c.acceptorDurable('a2', [accepted(s + 1, b(3), batch('y', 2))], step.n++);
-    // Learners diverge at slot s, and l1 skips a slot.
-    c.appliedSlot('l1', s, batch('x', 1), step.n++);
-    c.appliedSlot('l2', s, batch('y', 1), step.n++);
-    c.appliedSlot('l1', s + 2, batch('x', 3), step.n++);
-    // a3's promise goes down across a restart; a3 accepts above its promise.
-    c.acceptorDurable('a3', [{ kind: 'promised', ballot: b(5) }], step.n++);
-    c.acceptorRecovered('a3', b(4), step.n++);
-    c.acceptorDurable('a3', [accepted(s + 3, b(9), batch('z', 1))], step.n++);
-    c.finish(step.n);
-    const found = new Set(kinds(c));
-    for (const k of ['slot-conflict', 'ballot-reuse', 'apply-divergence', 'apply-order', 'promise-regressed', 'accepted-above-promised', 'apply-not-chosen'] as const) expect(found, k).toContain(k);
-  });
+  for (const [form, f] of Object.entries(FORMS)) {
+    it(`after many compactions it still catches a slot-conflict, ballot-reuse, divergence, a skipped slot, a regressed promise and an accept above the promise (facts as ${form})`, () => {
+      const c = fresh();
+      const step = { n: 0 };
+      healthy(c, 0, 1000, 100, step);
+      expect(c.retained.floor).toBe(1000);
+      const s = 1000;
+      // Two batches chosen at slot s: by a2, a3 at ballot 2, then by a1, a2 at ballot 3.
+      c.acceptorDurable('a2', [{ kind: 'promised', ballot: b(3) }], step.n++);
+      for (const a of ['a2', 'a3']) c.acceptorDurable(a, [accepted(s, b(2), f(batch('x', 1)))], step.n++);
+      c.acceptorDurable('a1', [{ kind: 'promised', ballot: b(3) }], step.n++);
+      for (const a of ['a1', 'a2']) c.acceptorDurable(a, [accepted(s, b(3), f(batch('y', 1)))], step.n++);
+      // Two batches at one ballot for slot s + 1.
+      c.acceptorDurable('a1', [accepted(s + 1, b(3), f(batch('x', 2)))], step.n++);
+      c.acceptorDurable('a2', [accepted(s + 1, b(3), f(batch('y', 2)))], step.n++);
+      // Learners diverge at slot s, and l1 skips a slot.
+      c.appliedSlot('l1', s, f(batch('x', 1)), step.n++);
+      c.appliedSlot('l2', s, f(batch('y', 1)), step.n++);
+      c.appliedSlot('l1', s + 2, f(batch('x', 3)), step.n++);
+      // a3's promise goes down across a restart; a3 accepts above its promise.
+      c.acceptorDurable('a3', [{ kind: 'promised', ballot: b(5) }], step.n++);
+      c.acceptorRecovered('a3', b(4), step.n++);
+      c.acceptorDurable('a3', [accepted(s + 3, b(9), f(batch('z', 1)))], step.n++);
+      c.finish(step.n);
+      const found = new Set(kinds(c));
+      for (const k of ['slot-conflict', 'ballot-reuse', 'apply-divergence', 'apply-order', 'promise-regressed', 'accepted-above-promised', 'apply-not-chosen'] as const) expect(found, k).toContain(k);
+    });
+  }
 
   it('an applied batch no majority accepted is reported when the slot is forgotten or at the end', () => {
     const c = fresh();
@@ -141,5 +145,27 @@ describe('LogSafetyChecker', () => {
     // A forgotten slot applied out of order is still an apply-order violation.
     c.appliedSlot('l1', 5, batch('c1', 6), step.n++);
     expect(kinds(c)).toEqual(['apply-order']);
+  });
+  it('a digest keeps the reconfigurations, so the checker works out views from digests as from batches', () => {
+    const m = membership(1, 3, 1);
+    const bl = b(1);
+    const reconf: Batch = [{ clientId: 'adm', seq: 1, op: {}, reconfig: { epoch: 0, members: { proposers: ['p1'], acceptors: ['a4'], learners: ['l1'] } } }, ...batch('c0', 1)];
+    expect(digestBatch(reconf)).toEqual({ key: 'adm#1,c0#1', reconfigs: [reconf[0]] });
+    expect(digestBatch(batch('c0', 2))).toEqual({ key: 'c0#2' });
+    expect(digestBatch([])).toEqual({ key: 'noop' });
+    /** View 1 ({a4}) decides from slot 2 (α = 2): a4 alone chooses slot 2, which l1 applies. */
+    const run = (digest: (x: Batch) => CheckedBatch) => {
+      const c = new LogSafetyChecker(m, { alpha: 2 });
+      for (const a of ['a1', 'a2']) c.acceptorDurable(a, [{ kind: 'promised', ballot: bl }, accepted(0, bl, digest(reconf)), accepted(1, bl, digest([]))], 1);
+      c.appliedSlot('l1', 0, digest(reconf), 2);
+      c.appliedSlot('l1', 1, digest([]), 3);
+      c.acceptorDurable('a4', [{ kind: 'promised', ballot: bl }, accepted(2, bl, digest(batch('c0', 2)))], 4);
+      c.appliedSlot('l1', 2, digest(batch('c0', 2)), 5);
+      return c.finish(6).map((v) => v.kind);
+    };
+    expect(run(FORMS.batches)).toEqual([]);
+    expect(run(FORMS.digests)).toEqual([]);
+    // Control: a digest without the reconfigurations leaves the checker in view 0, where a4's vote chooses nothing.
+    expect(run((x) => ({ key: digestBatch(x).key }))).toContain('apply-not-chosen');
   });
 });
