@@ -9,7 +9,7 @@ import { checkMpInvariants, initMpActor, stepMpActor, type MpActorState } from '
 import { mpDescriber } from '../core/multipaxos/describe.js';
 import type { AnyStateMachine } from '../core/multipaxos/machine.js';
 import type { Command, MpConfig, MpEffect, MpInput, MpMessage, MpRecord, MpTimer } from '../core/multipaxos/types.js';
-import { batchJson, toWire, validateMpMessage } from '../core/multipaxos/wire.js';
+import { committedJson, toWire, validateMpMessage } from '../core/multipaxos/wire.js';
 import { classifyCommon, OUTPUT, type HostEffect, type Protocol } from './protocol.js';
 
 const encoder = new TextEncoder();
@@ -45,7 +45,7 @@ export function multiPaxosProtocol(machine: AnyStateMachine): Protocol<MultiPaxo
     oversized(msg, maxBytes) {
       if (msg.type !== 'accept' && msg.type !== 'commit' && msg.type !== 'promise') return false;
       for (const e of msg.entries) {
-        const text = batchJson(e.value);
+        const text = committedJson(e.value);
         if (text.length > maxBytes || (text.length * 3 > maxBytes && encoder.encode(text).length > maxBytes)) return true;
       }
       return false;

@@ -13,6 +13,7 @@
 import { describe, expect, it } from 'vitest';
 import { membership, type ActorId } from '../../src/core/ids.js';
 import { mpConfig, type MpBugs } from '../../src/core/multipaxos/types.js';
+import { initMpLearner, stepMpLearner } from '../../src/core/multipaxos/learner.js';
 import { counterMachine, type CounterCommand, type CounterOp } from '../../src/machines/counter/index.js';
 import { DEFAULT_FAULTS, SeededDriver } from '../../src/sim/driver.js';
 import { MpWorld } from '../../src/sim/multipaxos-world.js';
@@ -217,6 +218,12 @@ describe('a second state machine: the counter on the replicated log', () => {
     expect(world.describer.command({ clientId: 'c1', seq: 2, op: { f: 'add', n: 5 } })).toBe('c1#2 add 5');
     expect(world.describer.effect({ type: 'applied', slot: 0, command: { clientId: 'c1', seq: 3, op: { f: 'get' } }, result: 5 })).toBe('answer c1#3 get: total=5');
     expect(world.describer.record({ kind: 'snapshot', upTo: 4, data: 5, sessions: [] })).toBe('snapshot up to 4 (1 counter, 0 sessions)');
-    expect(world.inject('l1', { type: 'commit', from: 'p1', entries: [{ slot: 0, value: JSON.stringify([{ clientId: 'c1', seq: 1, op: { f: 'add', n: 1.5 } }]) }] })).toBeNull();
+    // Peer input is checked with the machine's words too: an accept is refused on the wire; a commit's text is checked by the learner that takes the slot.
+    const bad = JSON.stringify([{ clientId: 'c1', seq: 1, op: { f: 'add', n: 1.5 } }]);
+    expect(world.inject('a1', { type: 'accept', from: 'p1', ballot: { round: 1, proposer: 'p1' }, entries: [{ slot: 0, value: bad }] })).toBeNull();
+    const learner = initMpLearner('l1', mpConfig(membership(1, 1, 1)), counterMachine);
+    const step = stepMpLearner(learner, { type: 'receive', msg: { type: 'commit', from: 'p1', entries: [{ slot: 0, value: bad }] } });
+    expect(step.effects.filter((e) => e.type === 'ignore').map((e) => (e as { reason: string }).reason)).toEqual([`commit from p1: slot 0: command c1#1 has ${counterMachine.opProblem({ f: 'add', n: 1.5 })}`]);
+    expect(step.state.role === 'learner' && step.state.nextSlot).toBe(0);
   });
 });

@@ -32,7 +32,7 @@ export function initMpActor(role: Role, id: ActorId, config: MpConfig, machine: 
         if (r.kind !== 'round') throw new AssertionError(`${id}: a proposer recovered a ${r.kind} record`);
         roundMax = Math.max(roundMax, r.roundMax);
       }
-      return initMpProposer(id, config, roundMax, (op) => machine.readOnly(op), saved);
+      return initMpProposer(id, config, roundMax, machine, saved);
     }
     case 'acceptor':
       if (records.some((r) => r.kind === 'round' || r.kind === 'snapshot' || r.kind === 'views')) throw new AssertionError(`${id}: an acceptor recovered a proposer's or learner's record`);

@@ -7,7 +7,8 @@
 import { describeBallot } from '../ballot.js';
 import type { MpActorState } from './actor.js';
 import type { AnyStateMachine } from './machine.js';
-import type { Batch, Command, MpEffect, MpInput, MpMessage, MpRecord, SlotEntry } from './types.js';
+import type { Batch, Command, CommitEntry, MpEffect, MpInput, MpMessage, MpRecord } from './types.js';
+import { parseBatch } from './wire.js';
 import { lastView, type View } from './views.js';
 
 /** A membership as `a1,a2,a3/l1,l2` (acceptors/learners), and `p1,p3|` before it when its proposers differ from `prior`'s. */
@@ -58,8 +59,15 @@ export function mpDescriber(machine: AnyStateMachine): MpDescriber {
     return b.length === 0 ? 'noop' : `[${b.map(describeCommand).join(', ')}]`;
   }
 
-  function entries(es: readonly SlotEntry[]): string {
-    return es.map((e) => `${e.slot}:${describeBatch(e.value)}`).join(' ');
+  /** A committed value as its batch; JSON text is parsed (and checked) to be shown, as what it says when it is not a batch. */
+  function describeCommitted(v: Batch | string): string {
+    if (typeof v !== 'string') return describeBatch(v);
+    const batch = parseBatch(v, machine);
+    return typeof batch === 'string' ? `<${batch}>` : describeBatch(batch);
+  }
+
+  function entries(es: readonly CommitEntry[]): string {
+    return es.map((e) => `${e.slot}:${describeCommitted(e.value)}`).join(' ');
   }
 
   /** A message as `from->to type fields`. */

@@ -15,6 +15,7 @@ import type { ActorId } from '../ids.js';
 import { slotHorizon } from './acceptor.js';
 import type { AnyStateMachine } from './machine.js';
 import { afterCommand, anyViewHas, initialViews, lastView, mergeViews, trustedProposers, trustsProposer, type View } from './views.js';
+import { parseBatch } from './wire.js';
 import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRead, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep, MpTrim, Session } from './types.js';
 
 /** A learner's state. */
@@ -136,7 +137,15 @@ function onCommit(s: MpLearnerState, m: MpCommit, fx: MpEffect[]): void {
   let beyond = 0;
   for (const e of m.entries) {
     if (e.slot >= horizon) beyond++;
-    else if (e.slot >= s.nextSlot && !s.pending.has(e.slot)) s.pending.set(e.slot, e.value);
+    else if (e.slot >= s.nextSlot && !s.pending.has(e.slot)) {
+      // Text is parsed and checked here, and only for a slot this learner takes (see CommitEntry).
+      const batch = typeof e.value === 'string' ? parseBatch(e.value, s.machine) : e.value;
+      if (typeof batch === 'string') {
+        fx.push({ type: 'ignore', reason: `commit from ${m.from}: slot ${e.slot}: ${batch}` });
+        continue;
+      }
+      s.pending.set(e.slot, batch);
+    }
     if (e.slot + 1 > s.knownCommit) s.knownCommit = e.slot + 1;
   }
   if (beyond > 0) fx.push({ type: 'ignore', reason: `commit from ${m.from}: ${beyond} slot(s) at or past ${horizon} left for catch-up` });

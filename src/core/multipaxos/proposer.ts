@@ -27,10 +27,11 @@ import type { ActorId } from '../ids.js';
 import { isQuorum } from '../quorum.js';
 import { nextRound } from '../rounds.js';
 import type { Value } from '../value.js';
-import type { AcceptedEntry, Batch, Command, MpAccepted, MpApplied, MpCatchup, MpCommit, MpConfig, MpConfirmed, MpEffect, MpHeartbeat, MpInput, MpNack, MpPrevoteOk, MpPromise, MpStep, MpTrim, SlotEntry } from './types.js';
+import type { AcceptedEntry, Batch, Command, CommitEntry, MpAccepted, MpApplied, MpCatchup, MpCommit, MpConfig, MpConfirmed, MpEffect, MpHeartbeat, MpInput, MpNack, MpPrevoteOk, MpPromise, MpStep, MpTrim, SlotEntry } from './types.js';
 import { slotHorizon } from './acceptor.js';
 import { afterBatch, announcesViews, anyViewHas, initialViews, lastView, mergeViews, trustedProposers, trustsProposer, viewAt, viewsFrom, type View } from './views.js';
-import { batchJson } from './wire.js';
+import { batchJson, committedJson, parseBatch } from './wire.js';
+import type { AnyStateMachine } from './machine.js';
 
 /** A proposer's state. Only `roundMax` is durable. */
 export interface MpProposerState {
@@ -80,8 +81,13 @@ export interface MpProposerState {
    */
   recoverNext: number;
   recoverEnd: number;
-  /** Chosen slots this proposer knows (served to catching-up learners). */
-  readonly chosen: Map<number, Batch>;
+  /**
+   * Chosen slots this proposer knows (served to catching-up learners): the
+   * batches it chose itself, and, as text, those a leader committed to it,
+   * parsed only if they may hold a reconfiguration (see CommitEntry and
+   * `chosenViews`).
+   */
+  readonly chosen: Map<number, Batch | string>;
   /** Every slot below it is chosen and in `chosen`. */
   commitIndex: number;
   /** The next free slot. */
@@ -104,6 +110,8 @@ export interface MpProposerState {
   readSeq: number;
   /** The state machine's test for a read-only operation (ReadIndex serves those without the log). */
   readonly readOnly: (op: Value) => boolean;
+  /** The state machine the log carries, to check a committed batch's text against (null: none, and every text is refused). */
+  readonly machine: AnyStateMachine | null;
   /** The views of the log from the trim point on (see `views.ts`): every view chosen below the commit index. */
   views: readonly View[];
   /** The epoch of the last view this proposer persisted as deciding its commit index (a restart starts from it). */
@@ -132,12 +140,13 @@ export interface MpProposerState {
 }
 
 /**
- * A fresh proposer, or one recovered from its durable round. `readOnly` is
- * the replicated state machine's test for an operation that changes nothing
- * (ReadIndex serves those without the log); without one, every command goes
- * through the log.
+ * A fresh proposer, or one recovered from its durable round. `machine` is
+ * the replicated state machine: its test for an operation that changes
+ * nothing (ReadIndex serves those without the log), and its checks for the
+ * commands of a batch committed as text. Without one, every command goes
+ * through the log, and committed text that must be parsed is refused.
  */
-export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0, readOnly: (op: Value) => boolean = () => false, saved: { readonly base: number; readonly views: readonly View[] } | null = null): MpProposerState {
+export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0, machine: AnyStateMachine | null = null, saved: { readonly base: number; readonly views: readonly View[] } | null = null): MpProposerState {
   const base = saved?.base ?? 0;
   const views = saved?.views ?? initialViews(config.members);
   return {
@@ -173,7 +182,8 @@ export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0, read
     readsWaiting: [],
     readRounds: new Map(),
     readSeq: 0,
-    readOnly,
+    readOnly: machine === null ? () => false : (op) => machine.readOnly(op),
+    machine,
     views,
     savedEpoch: viewAt(views, base).epoch,
     reconfigQueue: [],
@@ -244,14 +254,36 @@ function reconfiguring(s: MpProposerState): boolean {
 function advanceCommit(s: MpProposerState, fx: MpEffect[]): void {
   const before = s.views;
   for (;;) {
-    const batch = s.chosen.get(s.commitIndex);
-    if (batch === undefined) break;
-    s.views = afterBatch(s.views, s.commitIndex, batch, s.config.window);
+    const value = s.chosen.get(s.commitIndex);
+    if (value === undefined) break;
+    s.views = chosenViews(s, s.commitIndex, value, fx);
     s.reconfigSlots.delete(s.commitIndex);
     s.commitIndex++;
   }
   if (s.views !== before && s.mode === 'leader') askNewViews(s, fx);
   saveViews(s, fx);
+}
+
+/**
+ * The views after the batch chosen at `slot` is applied. A batch committed
+ * as text is parsed only when it may hold a reconfiguration: valid JSON
+ * whose text has neither `reconfig` nor a `\u` escape (the only way to spell
+ * a letter of that key otherwise) has no command with that key, so it
+ * leaves the views as they are, whatever else it holds; its commands are
+ * checked by the learners that apply them. Text that must be parsed and is
+ * not a well-formed batch changes nothing either: only a proposer this one
+ * trusts could have committed it, and it is ignored with the reason.
+ */
+function chosenViews(s: MpProposerState, slot: number, value: Batch | string, fx: MpEffect[]): readonly View[] {
+  if (typeof value !== 'string') return afterBatch(s.views, slot, value, s.config.window);
+  if (!value.includes('reconfig') && !value.includes('\\u')) return s.views;
+  const batch = s.machine === null ? 'no state machine to check it against' : parseBatch(value, s.machine);
+  if (typeof batch === 'string') {
+    fx.push({ type: 'ignore', reason: `the batch committed at slot ${slot}: ${batch}` });
+    return s.views;
+  }
+  s.chosen.set(slot, batch);
+  return afterBatch(s.views, slot, batch, s.config.window);
 }
 
 /**
@@ -537,7 +569,8 @@ function onAccepted(s: MpProposerState, m: MpAccepted, fx: MpEffect[]): void {
   // Slots another leader chose past ours (a commit this leader took while deposed without knowing it) may carry the commit index past them.
   if (s.nextSlot < s.commitIndex) s.nextSlot = s.commitIndex;
   assert(s.commitIndex <= s.nextSlot, () => `${s.id}: commit index ${s.commitIndex} past the next slot ${s.nextSlot}`);
-  const commit = { type: 'commit', from: s.id, entries: newly } as const;
+  // Each batch goes as the JSON text its accepts carried (cached, see batchJson): learners parse it, followers keep it (see CommitEntry).
+  const commit = { type: 'commit', from: s.id, entries: newly.map((e) => ({ slot: e.slot, value: batchJson(e.value) })) } as const;
   for (const to of learners) fx.push({ type: 'send', to, msg: commit });
   // The other proposers learn the log too, so a new leader re-proposes only the slots not known chosen.
   for (const to of peers(s)) fx.push({ type: 'send', to, msg: commit });
@@ -1050,12 +1083,12 @@ function onCatchup(s: MpProposerState, m: MpCatchup, fx: MpEffect[]): void {
       return;
     }
   }
-  const entries: SlotEntry[] = [];
+  const entries: CommitEntry[] = [];
   const end = Math.min(s.commitIndex, from + s.config.catchupMax);
   for (let slot = from; slot < end; slot++) {
     const value = s.chosen.get(slot);
     assert(value !== undefined, () => `${s.id}: slot ${slot} below the commit index ${s.commitIndex} is not known chosen`);
-    entries.push({ slot, value });
+    entries.push({ slot, value: committedJson(value) });
   }
   if (entries.length === 0) {
     fx.push({ type: 'ignore', reason: `catch-up from ${m.fromSlot}: nothing chosen there yet` });

@@ -35,6 +35,20 @@ export interface SlotEntry {
   readonly value: Batch;
 }
 
+/**
+ * A chosen slot as a commit carries it: the batch, or the batch's JSON text.
+ * A proposer sends text (the text its accepts carried, see batchJson): a
+ * learner parses it and checks it as it takes the slot; a follower proposer
+ * keeps it as text, and parses it only when its commands matter to it (a
+ * reconfiguration, see `chosenViews` in proposer.ts). A follower's copy of
+ * the log only serves it once it leads, and parsing every chosen batch on
+ * every follower cost as much as the rest of its work.
+ */
+export interface CommitEntry {
+  readonly slot: number;
+  readonly value: Batch | string;
+}
+
 /** A slot, the batch an acceptor accepted for it and the ballot it was accepted at. */
 export interface AcceptedEntry extends SlotEntry {
   readonly ballot: Ballot;
@@ -107,7 +121,7 @@ export interface MpAccepted {
 export interface MpCommit {
   readonly type: 'commit';
   readonly from: ActorId;
-  readonly entries: readonly SlotEntry[];
+  readonly entries: readonly CommitEntry[];
 }
 
 /**

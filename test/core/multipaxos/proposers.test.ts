@@ -213,7 +213,7 @@ describe('the proposer', () => {
   });
 
   it('a removed proposer stands for no election, and asks the proposers it trusts for the log', () => {
-    const s = initMpProposer('p1', config, 1, () => false, { base: 2, views: [v1] });
+    const s = initMpProposer('p1', config, 1, null, { base: 2, views: [v1] });
     const r = timeout(s, 'election');
     expect(r.state.mode).toBe('follower');
     expect(ignored(r.effects)).toEqual(['p1 is not a proposer of view 1: no election']);
@@ -221,7 +221,7 @@ describe('the proposer', () => {
     // Once asked, it takes a trim from any of them, not only from its leader.
     const trimmed = step(r.state, { type: 'trim', from: 'p3', upTo: 5, views: [v1] });
     expect(trimmed.state.commitIndex).toBe(5);
-    expect(ignored(step(initMpProposer('p1', config, 1, () => false, { base: 2, views: [v1] }), { type: 'trim', from: 'p3', upTo: 5, views: [v1] }).effects)).toEqual(['trim to 5 from p3, not the leader this proposer follows (none)']);
+    expect(ignored(step(initMpProposer('p1', config, 1, null, { base: 2, views: [v1] }), { type: 'trim', from: 'p3', upTo: 5, views: [v1] }).effects)).toEqual(['trim to 5 from p3, not the leader this proposer follows (none)']);
   });
 
   it('a spare learns it was added from a heartbeat its configured leader sends, then stands', () => {
@@ -278,7 +278,7 @@ describe('the proposer', () => {
     // was taken, and the leader filled a chosen slot of the earlier view with a no-op (--reconfig 0.002, seed 105).
     const vA: View = { epoch: 1, from: 2, members: { ...m0, acceptors: ['a1', 'a2', 'a4'] } };
     const vB: View = { epoch: 2, from: 4, members: { ...m0, acceptors: ['a2', 'a4', 'a5'] } };
-    let s = standFor(initMpProposer('p1', config, 0, () => false, { base: 0, views: [v0, vA, vB] })).state;
+    let s = standFor(initMpProposer('p1', config, 0, null, { base: 0, views: [v0, vA, vB] })).state;
     s = step(s, { type: 'promise', from: 'a1', ballot: b(1), entries: [], trimmed: 0 }).state;
     const r = step(s, { type: 'promise', from: 'a2', ballot: b(1), entries: [], trimmed: 0 });
     expect(r.state.mode).toBe('leader');
@@ -289,7 +289,7 @@ describe('the proposer', () => {
     // A leader behind a view that one acceptor decides confirmed reads there before that acceptor's promise reported
     // the writes it had chosen, and released them at a commit index below those writes (seed 292, a stale read).
     const vX: View = { epoch: 1, from: 2, members: { ...m0, acceptors: ['a3'] } };
-    let s = standFor(initMpProposer('p1', config, 0, (op) => kvMachine.readOnly(op as Parameters<typeof kvMachine.readOnly>[0]), { base: 0, views: [v0, vX] })).state;
+    let s = standFor(initMpProposer('p1', config, 0, kvMachine, { base: 0, views: [v0, vX] })).state;
     for (const a of ['a1', 'a2']) s = step(s, { type: 'promise', from: a, ballot: b(1), entries: [], trimmed: 0 }).state;
     for (const slot of [0, 1]) for (const a of ['a1', 'a2']) s = step(s, { type: 'accepted', from: a, ballot: b(1), slots: [slot] }).state;
     expect(s.commitIndex).toBe(2);
