@@ -8,7 +8,7 @@ import { describeBallot } from '../ballot.js';
 import type { MpActorState } from './actor.js';
 import type { AnyStateMachine } from './machine.js';
 import type { Batch, Command, CommitEntry, MpEffect, MpInput, MpMessage, MpRecord } from './types.js';
-import { parseBatch } from './wire.js';
+import { committedBatch } from './wire.js';
 import { lastView, type View } from './views.js';
 
 /** A membership as `a1,a2,a3/l1,l2` (acceptors/learners), and `p1,p3|` before it when its proposers differ from `prior`'s. */
@@ -61,8 +61,7 @@ export function mpDescriber(machine: AnyStateMachine): MpDescriber {
 
   /** A committed value as its batch; JSON text is parsed (and checked) to be shown, as what it says when it is not a batch. */
   function describeCommitted(v: Batch | string): string {
-    if (typeof v !== 'string') return describeBatch(v);
-    const batch = parseBatch(v, machine);
+    const batch = committedBatch(v, machine);
     return typeof batch === 'string' ? `<${batch}>` : describeBatch(batch);
   }
 

@@ -15,7 +15,7 @@ import type { ActorId } from '../ids.js';
 import { slotHorizon } from './acceptor.js';
 import type { AnyStateMachine } from './machine.js';
 import { afterCommand, anyViewHas, initialViews, lastView, mergeViews, trustedProposers, trustsProposer, type View } from './views.js';
-import { parseBatch } from './wire.js';
+import { committedBatch } from './wire.js';
 import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRead, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep, MpTrim, Session } from './types.js';
 
 /** A learner's state. */
@@ -139,7 +139,7 @@ function onCommit(s: MpLearnerState, m: MpCommit, fx: MpEffect[]): void {
     if (e.slot >= horizon) beyond++;
     else if (e.slot >= s.nextSlot && !s.pending.has(e.slot)) {
       // Text is parsed and checked here, and only for a slot this learner takes (see CommitEntry).
-      const batch = typeof e.value === 'string' ? parseBatch(e.value, s.machine) : e.value;
+      const batch = committedBatch(e.value, s.machine);
       if (typeof batch === 'string') {
         fx.push({ type: 'ignore', reason: `commit from ${m.from}: slot ${e.slot}: ${batch}` });
         continue;

@@ -26,11 +26,10 @@ import { ballotEq, ballotGt, compareBallots, describeBallot, type Ballot } from 
 import type { ActorId } from '../ids.js';
 import { isQuorum } from '../quorum.js';
 import { nextRound } from '../rounds.js';
-import type { Value } from '../value.js';
 import type { AcceptedEntry, Batch, Command, CommitEntry, MpAccepted, MpApplied, MpCatchup, MpCommit, MpConfig, MpConfirmed, MpEffect, MpHeartbeat, MpInput, MpNack, MpPrevoteOk, MpPromise, MpStep, MpTrim, SlotEntry } from './types.js';
 import { slotHorizon } from './acceptor.js';
 import { afterBatch, announcesViews, anyViewHas, initialViews, lastView, mergeViews, trustedProposers, trustsProposer, viewAt, viewsFrom, type View } from './views.js';
-import { batchJson, committedJson, parseBatch } from './wire.js';
+import { batchJson, committedBatch, committedJson } from './wire.js';
 import type { AnyStateMachine } from './machine.js';
 
 /** A proposer's state. Only `roundMax` is durable. */
@@ -108,9 +107,12 @@ export interface MpProposerState {
   readonly readRounds: Map<number, { readonly index: number; readonly commands: Batch; readonly confirmed: Set<ActorId> }>;
   /** The id of the next confirmation round. Not durable: answers carry the ballot too, and a ballot is never used twice. */
   readSeq: number;
-  /** The state machine's test for a read-only operation (ReadIndex serves those without the log). */
-  readonly readOnly: (op: Value) => boolean;
-  /** The state machine the log carries, to check a committed batch's text against (null: none, and every text is refused). */
+  /**
+   * The state machine the log carries: its test for a read-only operation
+   * (ReadIndex serves those without the log), and its checks for a committed
+   * batch's text. Null: none, so every command goes through the log and
+   * every text that must be parsed is refused.
+   */
   readonly machine: AnyStateMachine | null;
   /** The views of the log from the trim point on (see `views.ts`): every view chosen below the commit index. */
   views: readonly View[];
@@ -182,7 +184,6 @@ export function initMpProposer(id: ActorId, config: MpConfig, roundMax = 0, mach
     readsWaiting: [],
     readRounds: new Map(),
     readSeq: 0,
-    readOnly: machine === null ? () => false : (op) => machine.readOnly(op),
     machine,
     views,
     savedEpoch: viewAt(views, base).epoch,
@@ -277,7 +278,7 @@ function advanceCommit(s: MpProposerState, fx: MpEffect[]): void {
 function chosenViews(s: MpProposerState, slot: number, value: Batch | string, fx: MpEffect[]): readonly View[] {
   if (typeof value !== 'string') return afterBatch(s.views, slot, value, s.config.window);
   if (!value.includes('reconfig') && !value.includes('\\u')) return s.views;
-  const batch = s.machine === null ? 'no state machine to check it against' : parseBatch(value, s.machine);
+  const batch = s.machine === null ? 'no state machine to check it against' : committedBatch(value, s.machine);
   if (typeof batch === 'string') {
     fx.push({ type: 'ignore', reason: `the batch committed at slot ${slot}: ${batch}` });
     return s.views;
@@ -425,7 +426,7 @@ function onRequest(s: MpProposerState, commands: readonly Command[], fx: MpEffec
   // by ReadIndex would not, and without one the client's next write would be refused as from an evicted session.
   for (const c of commands) {
     if (c.reconfig !== undefined) s.reconfigQueue.push(c);
-    else (s.config.reads === 'index' && c.seq !== 1 && s.readOnly(c.op) ? s.readsWaiting : s.queue).push(c);
+    else (s.config.reads === 'index' && c.seq !== 1 && s.machine !== null && s.machine.readOnly(c.op) ? s.readsWaiting : s.queue).push(c);
   }
   pump(s, fx);
   assert(s.inflight.size <= s.config.window, () => `${s.id}: ${s.inflight.size} slots in flight, window ${s.config.window}`);
@@ -550,7 +551,8 @@ function onAccepted(s: MpProposerState, m: MpAccepted, fx: MpEffect[]): void {
   // Any answer at our ballot (an empty one answers a heartbeat) shows this acceptor still hears us.
   s.ackers.add(m.from);
   if (m.ballot.round > (s.known.get(m.from) ?? 0)) s.known.set(m.from, m.ballot.round);
-  const newly: SlotEntry[] = [];
+  // Each batch goes as the JSON text its accepts carried (cached, see batchJson): learners parse it, followers keep it (see CommitEntry).
+  const newly: CommitEntry[] = [];
   for (const slot of m.slots) {
     const e = s.inflight.get(slot);
     if (!e) continue;
@@ -561,7 +563,7 @@ function onAccepted(s: MpProposerState, m: MpAccepted, fx: MpEffect[]): void {
     if (!isQuorum(acceptors, e.voters)) continue;
     s.inflight.delete(slot);
     s.chosen.set(slot, e.value);
-    newly.push({ slot, value: e.value });
+    newly.push({ slot, value: batchJson(e.value) });
   }
   if (newly.length === 0) return;
   const learners = ahead(s, 'learners');
@@ -569,8 +571,7 @@ function onAccepted(s: MpProposerState, m: MpAccepted, fx: MpEffect[]): void {
   // Slots another leader chose past ours (a commit this leader took while deposed without knowing it) may carry the commit index past them.
   if (s.nextSlot < s.commitIndex) s.nextSlot = s.commitIndex;
   assert(s.commitIndex <= s.nextSlot, () => `${s.id}: commit index ${s.commitIndex} past the next slot ${s.nextSlot}`);
-  // Each batch goes as the JSON text its accepts carried (cached, see batchJson): learners parse it, followers keep it (see CommitEntry).
-  const commit = { type: 'commit', from: s.id, entries: newly.map((e) => ({ slot: e.slot, value: batchJson(e.value) })) } as const;
+  const commit = { type: 'commit', from: s.id, entries: newly } as const;
   for (const to of learners) fx.push({ type: 'send', to, msg: commit });
   // The other proposers learn the log too, so a new leader re-proposes only the slots not known chosen.
   for (const to of peers(s)) fx.push({ type: 'send', to, msg: commit });

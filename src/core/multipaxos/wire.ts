@@ -44,6 +44,11 @@ export function committedJson(value: Batch | string): string {
   return typeof value === 'string' ? value : batchJson(value);
 }
 
+/** The batch of a committed value: the batch itself, or its text parsed and checked against `machine` (see parseBatch); or why the text is no batch. */
+export function committedBatch(value: Batch | string, machine: AnyStateMachine): Batch | string {
+  return typeof value === 'string' ? parseBatch(value, machine) : value;
+}
+
 /**
  * The wire form of a message between actors: the message with the value of
  * every slot entry replaced by its batch's JSON text. Other messages travel
