@@ -28,6 +28,11 @@
  * the learners and the threads no actor owns (V8's helpers, libuv's pool,
  * lmdb) each get their share.
  *
+ * In every repeat, write-only at 1 and 8 clients runs again on a cluster
+ * whose learners learn from the acceptors' votes (`learn: 'votes'`, classic
+ * Paxos: one hop less on the commit path), with its ratios to the default
+ * run of the same repeat.
+ *
  * Then, in every repeat, one more run at one client, write-only, on a
  * cluster created with `stamps: true`: every thread stamps the operation's
  * way (src/runtime/stamps.ts), and bench/lib/stages.ts splits each
@@ -64,6 +69,12 @@ export interface KvClientsPlan {
   readonly breakdownWindowMs: number;
   /** The cluster's options beyond the three counts (none: the defaults). */
   readonly cluster?: Partial<KvClusterOptions>;
+  /**
+   * Client counts also run write-only on a cluster whose learners learn from
+   * the acceptors' votes (`learn: 'votes'`), beside the default, in every
+   * repeat (none: not run).
+   */
+  readonly votesClients?: readonly number[];
 }
 
 /** The cluster's shape: 3 replicas as the issue ran them. */
@@ -80,6 +91,7 @@ export function kvClientsPlan(quick: boolean): KvClientsPlan {
     windowMs: quick ? 700 : 5000,
     breakdownWarmupMs: quick ? 200 : 1000,
     breakdownWindowMs: quick ? 500 : 3000,
+    votesClients: [1, 8],
   };
 }
 
@@ -194,7 +206,7 @@ async function drive(kv: KvCluster, mix: Mix, clients: number, plan: KvClientsPl
 }
 
 /** A fresh cluster for one run. */
-const freshCluster = (plan: KvClientsPlan, stamps = false) => createKvCluster({ ...SHAPE, ...plan.cluster, ...(stamps ? { stamps: true } : {}) });
+const freshCluster = (plan: KvClientsPlan, stamps = false, votes = false) => createKvCluster({ ...SHAPE, ...plan.cluster, ...(stamps ? { stamps: true } : {}), ...(votes ? { learn: 'votes' as const } : {}) });
 
 /** Stage durations of one stamped run, ms: per stage (and per issue stage), the p50, p99 and mean over its operations. */
 interface BreakdownRun {
@@ -244,6 +256,20 @@ export async function runKvClients(ctx: BenchContext, plan: KvClientsPlan): Prom
   const points = new Map<string, Point[]>();
   const runs: BreakdownRun[] = [];
   const pointKey = (mix: Mix, c: number) => `${mix}/c${c}`;
+  const votesKey = (c: number) => `votes/write/c${c}`;
+  const votesClients = plan.votesClients ?? [];
+  const measureOn = async (key: string, mix: Mix, c: number, votes: boolean) => {
+    const kv = await freshCluster(plan, false, votes);
+    try {
+      await preload(kv, plan);
+      const p = await drive(kv, mix, c, plan, plan.warmupMs, plan.windowMs);
+      const list = points.get(key) ?? [];
+      list.push(p);
+      points.set(key, list);
+    } finally {
+      await kv.close();
+    }
+  };
   // The warm-up: one short run, discarded (JIT, lmdb loading, the file system cache).
   {
     const kv = await freshCluster(plan);
@@ -258,37 +284,40 @@ export async function runKvClients(ctx: BenchContext, plan: KvClientsPlan): Prom
   for (let r = 0; r < ctx.repeats; r++) {
     for (const mix of plan.mixes) {
       for (const c of plan.clients) {
-        const kv = await freshCluster(plan);
-        try {
-          await preload(kv, plan);
-          const p = await drive(kv, mix, c, plan, plan.warmupMs, plan.windowMs);
-          const list = points.get(pointKey(mix, c)) ?? [];
-          list.push(p);
-          points.set(pointKey(mix, c), list);
-        } finally {
-          await kv.close();
-        }
+        await measureOn(pointKey(mix, c), mix, c, false);
         ctx.step(`${mix}, ${c} clients, repeat ${r + 1}/${ctx.repeats}`);
       }
+    }
+    for (const c of votesClients) {
+      await measureOn(votesKey(c), 'write', c, true);
+      ctx.step(`write, ${c} clients, learners learning from votes, repeat ${r + 1}/${ctx.repeats}`);
     }
     runs.push(await breakdownRun(plan));
     ctx.step(`per-stage breakdown, repeat ${r + 1}/${ctx.repeats}`);
   }
 
   const figures: Record<string, Figure> = {};
-  for (const mix of plan.mixes) {
-    for (const c of plan.clients) {
-      const ps = points.get(pointKey(mix, c)) ?? [];
-      const k = pointKey(mix, c);
-      figures[`${k}/ops-per-s`] = figure(ps.map((p) => p.opsPerSec), 'ops/s', 'higher');
-      figures[`${k}/p50`] = figure(ps.map((p) => percentile(p.sorted, 0.5)), 'ms', 'lower');
-      figures[`${k}/p99`] = figure(ps.map((p) => percentile(p.sorted, 0.99)), 'ms', 'lower');
-      figures[`${k}/p999`] = figure(ps.map((p) => percentile(p.sorted, 0.999)), 'ms', 'lower');
-      figures[`${k}/cpu-us-per-op`] = figure(ps.map((p) => p.cpuUsPerOp), 'us', 'lower');
-      if (ps.length > 0 && ps.every((p) => p.cpuByThread !== null)) {
-        for (const g of THREAD_GROUPS) figures[`${k}/cpu-us-per-op/${groupKey(g)}`] = figure(ps.map((p) => (p.cpuByThread as ReadonlyMap<string, number>).get(g) as number), 'us', 'lower');
-      }
+  const pointFigures = (k: string) => {
+    const ps = points.get(k) ?? [];
+    figures[`${k}/ops-per-s`] = figure(ps.map((p) => p.opsPerSec), 'ops/s', 'higher');
+    figures[`${k}/p50`] = figure(ps.map((p) => percentile(p.sorted, 0.5)), 'ms', 'lower');
+    figures[`${k}/p99`] = figure(ps.map((p) => percentile(p.sorted, 0.99)), 'ms', 'lower');
+    figures[`${k}/p999`] = figure(ps.map((p) => percentile(p.sorted, 0.999)), 'ms', 'lower');
+    figures[`${k}/cpu-us-per-op`] = figure(ps.map((p) => p.cpuUsPerOp), 'us', 'lower');
+    if (ps.length > 0 && ps.every((p) => p.cpuByThread !== null)) {
+      for (const g of THREAD_GROUPS) figures[`${k}/cpu-us-per-op/${groupKey(g)}`] = figure(ps.map((p) => (p.cpuByThread as ReadonlyMap<string, number>).get(g) as number), 'us', 'lower');
     }
+  };
+  for (const mix of plan.mixes) for (const c of plan.clients) pointFigures(pointKey(mix, c));
+  for (const c of votesClients) {
+    pointFigures(votesKey(c));
+    // Ratios of the same repeat, as for the mixes; only where the default ran that client count write-only too.
+    const w = points.get(pointKey('write', c));
+    const v = points.get(votesKey(c)) ?? [];
+    if (w === undefined) continue;
+    figures[`votes-over-commit/c${c}/ops-per-s`] = figure(v.map((p, i) => p.opsPerSec / (w[i] as Point).opsPerSec), 'x', 'higher');
+    figures[`votes-over-commit/c${c}/p50`] = figure(v.map((p, i) => percentile(p.sorted, 0.5) / percentile((w[i] as Point).sorted, 0.5)), 'x', 'lower');
+    figures[`votes-over-commit/c${c}/cpu-us-per-op`] = figure(v.map((p, i) => p.cpuUsPerOp / (w[i] as Point).cpuUsPerOp), 'x', 'lower');
   }
   if (plan.mixes.includes('write') && plan.mixes.includes('mixed')) {
     // Ratios of the same repeat: both ran within a minute of each other.
@@ -346,6 +375,19 @@ export async function runKvClients(ctx: BenchContext, plan: KvClientsPlan): Prom
             ),
           } satisfies Table,
         ]),
+    ...(votesClients.length === 0
+      ? []
+      : [
+          {
+            title: "Write-only with learners that learn from the acceptors' votes (learn: 'votes': one hop less, three votes per learner instead of one commit), beside the default (learn: 'commit') in the same repeats; ratios votes / commit",
+            head: ['clients', 'ops/s', 'p50 ms', 'p99 ms', 'cpu us/op', 'ops/s ratio', 'p50 ratio', 'cpu ratio'],
+            rows: votesClients.map((c) => {
+              const k = votesKey(c);
+              const r = (x: string) => (figures[`votes-over-commit/c${c}/${x}`] ? f(`votes-over-commit/c${c}/${x}`) : '-');
+              return [String(c), f(`${k}/ops-per-s`), f(`${k}/p50`), f(`${k}/p99`), f(`${k}/cpu-us-per-op`), r('ops-per-s'), r('p50'), r('cpu-us-per-op')];
+            }),
+          } satisfies Table,
+        ]),
     {
       title: `One operation at one client, write-only, stage by stage (stamped run, ${seconds(plan.breakdownWindowMs)} after ${seconds(plan.breakdownWarmupMs)}; ${runs.map((b) => `${b.ops} ops${b.incomplete > 0 ? ` + ${b.incomplete} incomplete` : ''}`).join(', ')} per repeat; the stages add up to the total)`,
       head: ['stage', 'issue stage', 'p50 us', 'p99 us', 'mean us', 'share of mean'],
@@ -393,7 +435,7 @@ export async function runKvClients(ctx: BenchContext, plan: KvClientsPlan): Prom
   if (incomplete > 0) notes.push(`${incomplete} operation(s) of the stamped runs lacked a stamp (a re-send or a leader change) and are left out of the breakdown`);
   notes.push(`median ${fmt(median(runs.map((b) => b.ops)))} operations per stamped run`);
   return {
-    config: { repeats: ctx.repeats, ...SHAPE, storage: 'lmdb', durable: true, cluster: plan.cluster ?? 'defaults', clients: plan.clients, mixes: plan.mixes, keys: plan.keys, valueBytes: plan.valueBytes, warmupMs: plan.warmupMs, windowMs: plan.windowMs, breakdownWarmupMs: plan.breakdownWarmupMs, breakdownWindowMs: plan.breakdownWindowMs },
+    config: { repeats: ctx.repeats, ...SHAPE, storage: 'lmdb', durable: true, cluster: plan.cluster ?? 'defaults', clients: plan.clients, mixes: plan.mixes, votesClients, keys: plan.keys, valueBytes: plan.valueBytes, warmupMs: plan.warmupMs, windowMs: plan.windowMs, breakdownWarmupMs: plan.breakdownWarmupMs, breakdownWindowMs: plan.breakdownWindowMs },
     figures,
     charts,
     tables,
@@ -406,11 +448,11 @@ export const kvClientsBench: BenchDef = {
   name: 'kv-clients',
   title: 'Key-value store at 1-256 clients, and one operation stage by stage',
   description:
-    'The key-value store (3 proposers, 3 acceptors, 2 learners, fsync on, default options) with 1,024 keys, 100-byte values and C closed-loop clients each owning its keys, write-only and 50/50 reads/writes, at 1, 8, 64 and 256 clients: operations/s, latency p50/p99/p99.9 and CPU µs per operation (every thread, and split by thread where /proc tells them apart); then one operation at one client split into stages from timestamps taken on every thread.',
+    'The key-value store (3 proposers, 3 acceptors, 2 learners, fsync on, default options) with 1,024 keys, 100-byte values and C closed-loop clients each owning its keys, write-only and 50/50 reads/writes, at 1, 8, 64 and 256 clients: operations/s, latency p50/p99/p99.9 and CPU µs per operation (every thread, and split by thread where /proc tells them apart); write-only at 1 and 8 clients again with learners that learn from the acceptors\' votes; then one operation at one client split into stages from timestamps taken on every thread.',
   repeats: { quick: 1, full: 3 },
   steps: (quick, repeats) => {
     const plan = kvClientsPlan(quick);
-    return 1 + repeats * (plan.mixes.length * plan.clients.length + 1);
+    return 1 + repeats * (plan.mixes.length * plan.clients.length + (plan.votesClients ?? []).length + 1);
   },
   run: (ctx) => runKvClients(ctx, kvClientsPlan(ctx.quick)),
 };

@@ -31,6 +31,7 @@ interface KvSimFlags extends FaultFlags, SeededFlags, LivenessFlags {
   compactEvery: number;
   profile: KvProfile;
   reads: 'index' | 'log';
+  learn: 'commit' | 'votes';
   reconfig?: number;
   spareAcceptors: number;
   spareLearners: number;
@@ -69,9 +70,10 @@ export function addKvSimCommand(program: Command, exit: (code: number) => void):
     .option('--spare-learners <n>', 'spare learners hosted for reconfigurations to bring in (when the run reconfigures)', intArg(0, 64), 1)
     .option('--spare-proposers <n>', 'spare proposers hosted for reconfigurations to bring in (when the run reconfigures; with any, reconfigurations change the proposers too, to a random non-empty set of the members and spares; default 0, or 2 with --profile reconfig)', intArg(0, 64))
     .option('--reads <how>', 'how reads are served: index (ReadIndex: the leader confirms it still leads with one round to the acceptors, nothing is written) or log (a read is a command of the log, like a write)', choiceArg(['index', 'log'] as const), 'index')
+    .option('--learn <how>', 'how learners learn that a slot is chosen: commit (the leader tells them) or votes (every acceptor sends them its vote with the value, and a majority of votes is enough)', choiceArg(['commit', 'votes'] as const), 'commit')
     .option(
       '--bug <name>',
-      'control bug a checker must catch: stale-read (replicas answer reads from their own, possibly lagging, state), cas-false (a cas that swapped answers false), no-retry (a leader never re-sends a lost accept), ignore-promised (a new leader ignores the values in promises), forget-accepted (a restarted acceptor forgets its slots), promise-omits-trim (a promise does not say where the log was trimmed), read-without-quorum (a leader serves reads without confirming it still leads), view-before-chosen (a leader decides with a new view as soon as it proposes it, needs reconfigurations)',
+      'control bug a checker must catch: stale-read (replicas answer reads from their own, possibly lagging, state), cas-false (a cas that swapped answers false), no-retry (a leader never re-sends a lost accept), ignore-promised (a new leader ignores the values in promises), forget-accepted (a restarted acceptor forgets its slots), promise-omits-trim (a promise does not say where the log was trimmed), read-without-quorum (a leader serves reads without confirming it still leads), view-before-chosen (a leader decides with a new view as soon as it proposes it, needs reconfigurations), vote-without-quorum (a learner takes a slot on one acceptor\'s vote, needs --learn votes)',
       choiceArg(KV_BUGS),
     )
     .option('--history <file>', 'write the history (single run), or the first failing run\'s history (sweep), as Jepsen-format JSON lines', outputFileArg)
@@ -138,6 +140,7 @@ function runOptions(f: KvSimFlags) {
     compactEvery: f.compactEvery,
     profile: f.profile,
     reads: f.reads,
+    learn: f.learn,
     bug: f.bug ?? null,
     ...livenessOptions(f),
     ...(f.steps !== undefined ? { maxSteps: f.steps } : {}),
@@ -252,6 +255,7 @@ function shapeFlags(f: KvSimFlags, withFaultRates: boolean): string[] {
   if (f.spareAcceptors !== 2 || f.spareLearners !== 1) parts.push(`--spare-acceptors ${f.spareAcceptors} --spare-learners ${f.spareLearners}`);
   if (f.spareProposers !== undefined) parts.push(`--spare-proposers ${f.spareProposers}`);
   if (f.reads !== 'index') parts.push(`--reads ${f.reads}`);
+  if (f.learn !== 'commit') parts.push(`--learn ${f.learn}`);
   if (f.bug) parts.push(`--bug ${f.bug}`);
   parts.push(...livenessWords(f, DEFAULT_KV_LIVENESS_MS));
   return parts;

@@ -28,6 +28,7 @@ interface KvFlags {
   batch: number;
   window: number;
   reads: 'index' | 'log';
+  learn: 'commit' | 'votes';
   crashLeader: boolean;
   crashHow: CrashMode;
   replace?: string;
@@ -55,6 +56,7 @@ export function addKvCommand(program: Command, exit: (code: number) => void): vo
     .option('--batch <n>', 'most commands per log slot (the library\'s batchMax)', intArg(1, 100_000), KV_DEFAULTS.batchMax)
     .option('--window <n>', 'most slots in flight', intArg(1, 100_000), KV_DEFAULTS.window)
     .option('--reads <how>', 'how reads are served: index (ReadIndex: one round to the acceptors, nothing written) or log (as commands of the log)', choiceArg(['index', 'log'] as const), 'index')
+    .option('--learn <how>', 'how learners learn that a slot is chosen: commit (the leader tells them) or votes (every acceptor sends them its vote, one hop less)', choiceArg(['commit', 'votes'] as const), 'commit')
     .option('--crash-leader', 'kill the leader\'s worker once a third of the operations are done')
     .option('--crash-how <mode>', 'how the leader is killed: terminate, exception or exit', choiceArg(['terminate', 'exception', 'exit'] as const), 'terminate')
     .option('--replace <acceptor>', 'replace this acceptor (a1, a2, ...) with a new one through the log once a third of the operations are done; prints the new view and the write unavailability around it')
@@ -100,6 +102,7 @@ async function runKv(f: KvFlags): Promise<number> {
       batchMax: f.batch,
       window: f.window,
       reads: f.reads,
+      learn: f.learn,
       storage: f.storage,
       durable: f.durable,
       transport: f.transport,

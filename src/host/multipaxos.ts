@@ -57,7 +57,8 @@ export function multiPaxosProtocol(machine: AnyStateMachine): Protocol<MultiPaxo
     requests: (commands) => (commands.length === 0 ? [] : [{ type: 'request', commands }]),
     start: { type: 'start' },
     // Commits from the leader to the other proposers only keep a follower's copy of the log current for when it leads.
-    lazy: (from, config, to, msg) => msg.type === 'commit' && from.role === 'proposer' && config.members.proposers.includes(to),
+    // With `learn: 'votes'` the learners take slots from the acceptors' votes, and the leader's commits to them only serve one that missed some: all its commits are lazy.
+    lazy: (from, config, to, msg) => msg.type === 'commit' && from.role === 'proposer' && (config.learn === 'votes' || config.members.proposers.includes(to)),
     // Until the leader's next heartbeat at the latest, which goes to every proposer and takes them along (held messages leave
     // ahead of anything else to the same peer): a follower then wakes once a heartbeat period for them, not every few ms.
     lazyMs: (config) => config.heartbeatMs,

@@ -97,6 +97,15 @@ export interface KvClusterOptions extends SharedClusterOptions {
    */
   readonly reads?: 'index' | 'log';
   /**
+   * How learners learn that a slot is chosen. `commit` (the default): the
+   * leader counts the acceptors' votes and tells them. `votes` (classic
+   * Paxos): every acceptor sends its vote, with the value, to the learners
+   * too, and a learner takes a slot once a majority voted for it; one hop
+   * less on the commit path, for three votes per learner instead of one
+   * commit (docs/protocols.md measures both).
+   */
+  readonly learn?: 'commit' | 'votes';
+  /**
    * Most operations in flight at once: the size of the pool of client
    * sessions; more wait, in order, for a session to free up. Default 4096.
    * This is a cap, not a target: sessions are made only as operations need
@@ -222,6 +231,7 @@ const optionsSchema = z
     batchMax: z.number().int().min(1).max(100_000).default(KV_DEFAULTS.batchMax),
     window: z.number().int().min(1).max(100_000).default(KV_DEFAULTS.window),
     reads: z.enum(['index', 'log']).default('index'),
+    learn: z.enum(['commit', 'votes']).default('commit'),
     concurrency: z.number().int().min(1).max(1_000_000).default(KV_DEFAULTS.concurrency),
     timeoutMs: millis.min(1).default(30_000),
     retryMs: millis.min(1).default(1000),
@@ -330,7 +340,7 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.placeSystems(o.systems, 'createKvCluster options');
     requireBuiltWorker();
     // The protocol's configuration names view 0, the members the cluster was created with; later views come from the log.
-    this.config = mpConfig(configured, { ...o.core, batchMax: o.batchMax, window: o.window, reads: o.reads });
+    this.config = mpConfig(configured, { ...o.core, batchMax: o.batchMax, window: o.window, reads: o.reads, learn: o.learn });
     const dir = clusterDataDir(o, 'synod-kv-', 'createKvCluster options');
     this.dataDir = dir.dataDir;
     this.ownsDataDir = dir.owned;
@@ -382,12 +392,14 @@ export class KvCluster extends SupervisedCluster<MpProtocol, KvClusterEvents> {
     this.supervisor = new Supervisor<MpProtocol>(
       {
         ids: allActors(this.members),
-        // Proposers talk to everyone; acceptors only to proposers; learners to proposers and to each other (snapshots).
+        // Proposers talk to everyone; acceptors only to proposers; learners to proposers and to each other (snapshots); and
+        // when learners learn from votes, acceptors to learners.
         peersOf: (id) => {
           const role = roleOf(this.members, id);
+          const votes = this.config.learn === 'votes';
           if (role === 'proposer') return allActors(this.members).filter((peer) => peer !== id);
-          if (role === 'learner') return [...this.members.proposers, ...this.members.learners.filter((peer) => peer !== id)];
-          return this.members.proposers;
+          if (role === 'learner') return [...this.members.proposers, ...(votes ? this.members.acceptors : []), ...this.members.learners.filter((peer) => peer !== id)];
+          return votes ? [...this.members.proposers, ...this.members.learners] : this.members.proposers;
         },
         transport: createTransport(o.transport),
         boot: { protocol: 'multipaxos', lmdb: this.dataDir !== null },

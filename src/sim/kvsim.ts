@@ -63,6 +63,8 @@ export interface KvSimOptions {
   readonly profile?: KvProfile;
   /** How reads are served: `index` (ReadIndex, the default) or `log` (as commands of the log). See `MpConfig.reads`. */
   readonly reads?: 'index' | 'log';
+  /** How learners learn a slot is chosen: `commit` (from the leader, the default) or `votes` (from the acceptors). See `MpConfig.learn`. */
+  readonly learn?: 'commit' | 'votes';
   /**
    * Spare acceptors, learners and proposers (default 2, 1, and 0, or 2 with
    * the `reconfig` profile) hosted besides the members, for
@@ -109,7 +111,7 @@ export interface KvSimOptions {
 }
 
 /** The control bugs of the key-value store: a checker (linearizability, log safety or liveness) must catch each. */
-export const KV_BUGS = ['stale-read', 'cas-false', 'no-retry', 'ignore-promised', 'forget-accepted', 'promise-omits-trim', 'read-without-quorum', 'view-before-chosen'] as const;
+export const KV_BUGS = ['stale-read', 'cas-false', 'no-retry', 'ignore-promised', 'forget-accepted', 'promise-omits-trim', 'read-without-quorum', 'view-before-chosen', 'vote-without-quorum'] as const;
 /** One of {@link KV_BUGS}. */
 export type KvBugName = (typeof KV_BUGS)[number];
 
@@ -149,6 +151,7 @@ function kvBugs(bug: KvBugName | null | undefined): Partial<MpBugs> {
     promiseOmitsTrim: bug === 'promise-omits-trim',
     readWithoutQuorum: bug === 'read-without-quorum',
     viewBeforeChosen: bug === 'view-before-chosen',
+    voteWithoutQuorum: bug === 'vote-without-quorum',
   };
 }
 
@@ -224,6 +227,7 @@ const MP_TYPES: Record<MpMessage['type'], true> = {
   nack: true,
   accept: true,
   accepted: true,
+  vote: true,
   commit: true,
   heartbeat: true,
   catchup: true,
@@ -291,6 +295,7 @@ export function simulateKv(opts: KvSimOptions): KvSimResult {
     ...(window ? { window } : {}),
     ...(compactEvery !== undefined ? { compactEvery } : {}),
     ...(opts.reads ? { reads: opts.reads } : {}),
+    ...(opts.learn ? { learn: opts.learn } : {}),
     bugs: kvBugs(opts.bug),
   });
   const world: MpWorld = new MpWorld(

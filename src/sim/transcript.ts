@@ -251,7 +251,8 @@ function multiPaxos(): Protocol<MpWorld> {
         compactEvery: num(opt, 'compact', 0),
         ...(opt.acceptBytes ? { maxAcceptBytes: Number(opt.acceptBytes) } : {}),
         ...(opt.reads === 'log' || opt.reads === 'index' ? { reads: opt.reads } : {}),
-        bugs: { trimKeepsInflight: opt.bug === 'trim-keeps-inflight', unwindowedRecovery: opt.bug === 'unwindowed-recovery', readWithoutQuorum: opt.bug === 'read-without-quorum', viewBeforeChosen: opt.bug === 'view-before-chosen' },
+        ...(opt.learn === 'commit' || opt.learn === 'votes' ? { learn: opt.learn } : {}),
+        bugs: { trimKeepsInflight: opt.bug === 'trim-keeps-inflight', unwindowedRecovery: opt.bug === 'unwindowed-recovery', readWithoutQuorum: opt.bug === 'read-without-quorum', viewBeforeChosen: opt.bug === 'view-before-chosen', voteWithoutQuorum: opt.bug === 'vote-without-quorum' },
       });
       // Commits go out with their turn, so that every message is in view of the transcript.
       const reconfigures = spares.acceptors.length + spares.learners.length + spares.proposers.length > 0 || opt.reconfig !== undefined;

@@ -167,10 +167,10 @@ describe('the kv-clients benchmark', () => {
   it('has the workload of the issue in both configurations', () => {
     for (const quick of [true, false]) {
       const plan = kvClientsPlan(quick);
-      expect(plan).toMatchObject({ clients: [1, 8, 64, 256], mixes: ['write', 'mixed'], keys: 1024, valueBytes: 100 });
+      expect(plan).toMatchObject({ clients: [1, 8, 64, 256], mixes: ['write', 'mixed'], keys: 1024, valueBytes: 100, votesClients: [1, 8] });
     }
     expect(kvClientsPlan(false)).toMatchObject({ warmupMs: 2000, windowMs: 5000 });
-    expect(kvClientsBench.steps(false, 3)).toBe(1 + 3 * (2 * 4 + 1));
+    expect(kvClientsBench.steps(false, 3)).toBe(1 + 3 * (2 * 4 + 2 + 1));
   });
 
   const linux = process.platform === 'linux';
@@ -181,10 +181,10 @@ describe('the kv-clients benchmark', () => {
   });
 
   it('runs in a tiny configuration and gives every figure, finite, with its unit', async () => {
-    const plan: KvClientsPlan = { clients: [1, 3], mixes: ['write', 'mixed'], keys: 16, valueBytes: 100, warmupMs: 50, windowMs: 250, breakdownWarmupMs: 50, breakdownWindowMs: 250 };
+    const plan: KvClientsPlan = { clients: [1, 3], mixes: ['write', 'mixed'], keys: 16, valueBytes: 100, warmupMs: 50, windowMs: 250, breakdownWarmupMs: 50, breakdownWindowMs: 250, votesClients: [1] };
     let steps = 0;
     const out = await runKvClients({ quick: true, repeats: 1, step: () => steps++ }, plan);
-    expect(steps).toBe(1 + 1 * (2 * 2 + 1));
+    expect(steps).toBe(1 + 1 * (2 * 2 + 1 + 1));
     const expected: Record<string, string> = {};
     for (const mix of plan.mixes) {
       for (const c of plan.clients) {
@@ -194,6 +194,10 @@ describe('the kv-clients benchmark', () => {
       }
     }
     for (const c of plan.clients) expected[`mixed-over-write/c${c}`] = 'x';
+    // Learners learning from votes, write-only at one client, and its ratios to the default run.
+    Object.assign(expected, { 'votes/write/c1/ops-per-s': 'ops/s', 'votes/write/c1/p50': 'ms', 'votes/write/c1/p99': 'ms', 'votes/write/c1/p999': 'ms', 'votes/write/c1/cpu-us-per-op': 'us' });
+    if (linux) for (const g of threadGroupKeys) expected[`votes/write/c1/cpu-us-per-op/${g}`] = 'us';
+    Object.assign(expected, { 'votes-over-commit/c1/ops-per-s': 'x', 'votes-over-commit/c1/p50': 'x', 'votes-over-commit/c1/cpu-us-per-op': 'x' });
     const stats = ['p50', 'p99', 'mean'];
     for (const stage of STAGES) for (const x of stats) expected[`breakdown/${stage.id}/${x}`] = 'us';
     for (const g of ['client-to-leader', 'leader-to-acceptors', 'durable-append', 'accepted-to-learner', 'apply', 'answer']) for (const x of stats) expected[`breakdown/stage/${g}/${x}`] = 'us';
@@ -209,7 +213,7 @@ describe('the kv-clients benchmark', () => {
     const sum = STAGES.reduce((acc, stage) => acc + (out.figures[`breakdown/${stage.id}/mean`]?.value ?? Number.NaN), 0);
     expect(sum).toBeCloseTo(out.figures['breakdown/total/mean']?.value ?? Number.NaN, 6);
     const points = plan.mixes.length * plan.clients.length;
-    expect(out.tables.map((t) => t.rows.length)).toEqual([points, ...(linux ? [points] : []), STAGES.length + 2, STAGE_GROUPS.length]);
+    expect(out.tables.map((t) => t.rows.length)).toEqual([points, ...(linux ? [points] : []), 1, STAGES.length + 2, STAGE_GROUPS.length]);
     // No group of threads used negative time. Nothing more is asserted of the split: /proc counts in 10 ms ticks, so in so
     // short a window a group may show 0, and whether a leader was known at the window's start depends on the machine.
     if (linux) for (const key of Object.keys(out.figures).filter((k) => k.includes('/cpu-us-per-op/'))) expect(out.figures[key]?.value, key).toBeGreaterThanOrEqual(0);

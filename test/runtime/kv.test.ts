@@ -108,6 +108,21 @@ describe('the key-value store on worker threads', () => {
     });
   });
 
+  it('with learners that learn from the acceptors\' votes: a linearizable history and a safe log, also across a crash of the leader', async () => {
+    await withKv({ ...cluster3, learn: 'votes', history: true, concurrency: 16, supervisor: { maxRestarts: 10 } }, async (kv) => {
+      const clients = runClients(kv, 10, Number.MAX_SAFE_INTEGER);
+      await until(() => clients.done >= 300);
+      const old = kv.leader();
+      expect(old).not.toBeNull();
+      const before = clients.done;
+      await kv.crash(old as string, 'terminate');
+      await until(() => clients.done >= before + 300);
+      await expectSafeEnd(kv, clients);
+      expect(kv.checker.chosenSlots).toBeGreaterThan(0);
+      expect(kv.checker.violations).toEqual([]);
+    });
+  });
+
   it('goes on under a new leader when the leader\'s worker is terminated, then crashes, under load, losing no acknowledged write', async () => {
     await withKv({ ...cluster3, history: true, concurrency: 16, supervisor: { maxRestarts: 100 } }, async (kv) => {
       const crashes: string[] = [];

@@ -1,8 +1,9 @@
 // The replicated key-value store in the simulator: histories under leader
 // crashes, partitions and a lossy, duplicating, reordering network must be
 // linearizable with a safe log, with reads served by ReadIndex (the default)
-// or through the log; the stale-read and read-without-quorum controls must be
-// caught.
+// or through the log, and with learners that learn from the commits or from
+// the acceptors' votes; the stale-read, read-without-quorum and
+// vote-without-quorum controls must be caught.
 import { describe, expect, it } from 'vitest';
 import { checkLinearizable } from '../../src/check/linearizability.js';
 import { simulateKv } from '../../src/sim/kvsim.js';
@@ -49,6 +50,19 @@ describe('key-value store in the simulator', () => {
     expect(r.runs).toBe(100);
     expect(r.firstFailure).toBeNull();
     expect(r.nonLinearizableRuns + r.unsafeRuns + r.unknownRuns).toBe(0);
+  });
+
+  it('learners that learn from the acceptors\' votes: 100 seeds with leader crashes and network faults — safe and linearizable, with ReadIndex reads', () => {
+    const r = sweepKv({ first: 1, last: 100, clients: 10, ops: 500, faults, crashLeader: 0.0005, learn: 'votes' });
+    expect(r.runs).toBe(100);
+    expect(r.firstFailure).toBeNull();
+    expect(r.nonLinearizableRuns + r.unsafeRuns + r.unknownRuns).toBe(0);
+    expect(r.completed).toBe(r.ops);
+  });
+
+  it('control: a learner that takes a slot on one acceptor\'s vote, not a majority\'s, is caught', () => {
+    const r = sweepKv({ first: 1, last: 100, clients: 10, ops: 500, faults, crashLeader: 0.0005, learn: 'votes', bug: 'vote-without-quorum' });
+    expect(r.unsafeRuns + r.nonLinearizableRuns).toBeGreaterThan(0);
   });
 
   it('control: a leader that serves reads without its confirmation round (ReadIndex) is caught as not linearizable within 2,000 seeds', async () => {

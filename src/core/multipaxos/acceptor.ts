@@ -11,7 +11,7 @@ import type { ActorId } from '../ids.js';
 import { judgeBallot } from '../rounds.js';
 import { batchJson } from './wire.js';
 import { anyViewHas, lastView, mergeViews, trustedProposers, type View } from './views.js';
-import type { AcceptedEntry, Batch, MpAccept, MpConfig, MpConfirm, MpEffect, MpHeartbeat, MpInput, MpPrepare, MpPrevote, MpRecord, MpStep, MpTrim } from './types.js';
+import type { AcceptedEntry, Batch, CommitEntry, MpAccept, MpConfig, MpConfirm, MpEffect, MpHeartbeat, MpInput, MpPrepare, MpPrevote, MpRecord, MpStep, MpTrim } from './types.js';
 
 /** The acceptor's state: exactly what it persists. */
 export interface MpAcceptorState {
@@ -209,6 +209,8 @@ function onAccept(s: MpAcceptorState, msg: MpAccept): MpStep<MpAcceptorState> {
     records.push({ kind: 'promised', ballot: msg.ballot });
   }
   const slots: number[] = [];
+  // With `learn: 'votes'` the learners hear the vote too, with the value (see MpVote).
+  const votes: CommitEntry[] | null = s.config.learn === 'votes' ? [] : null;
   let belowTrim = false;
   if (msg.entries.length > 0) s.maxAccepted = msg.ballot;
   // Only the proposer this acceptor promised on a prepare may propose past what it has seen; anyone else stays within the horizon.
@@ -227,6 +229,7 @@ function onAccept(s: MpAcceptorState, msg: MpAccept): MpStep<MpAcceptorState> {
       continue;
     }
     slots.push(e.slot);
+    votes?.push({ slot: e.slot, value: batchJson(e.value) });
     const held = s.log.get(e.slot);
     if (held && ballotEq(held.ballot, msg.ballot) && sameBatch(held.value, e.value)) continue;
     s.log.set(e.slot, { slot: e.slot, ballot: msg.ballot, value: e.value });
@@ -236,10 +239,23 @@ function onAccept(s: MpAcceptorState, msg: MpAccept): MpStep<MpAcceptorState> {
   assert(records.length <= slots.length + 1, () => `${s.id}: more records than accepted slots`);
   assert(slots.every((slot) => slot < limit), () => `${s.id}: accepted a slot past the horizon ${limit}`);
   const then: MpEffect[] = [{ type: 'send', to: msg.from, msg: { type: 'accepted', from: s.id, ballot: msg.ballot, slots } }];
+  if (votes !== null && votes.length > 0) for (const to of votedTo(s)) then.push({ type: 'send', to, msg: { type: 'vote', from: s.id, ballot: msg.ballot, entries: votes } });
   if (belowTrim) then.push({ type: 'send', to: msg.from, msg: { type: 'trim', from: s.id, upTo: s.trimmed, ...(s.views ? { views: s.views } : {}) } });
   const effects: MpEffect[] = [{ type: 'persist', records, then }];
   if (beyond.length > 0) effects.push({ type: 'ignore', reason: `accept ${describeBallot(msg.ballot)}: slot ${beyond[0]}${beyond.length > 1 ? ` and ${beyond.length - 1} more` : ''} past ${limit} (seen up to ${seen}; not promised on a prepare)` });
   return { state: s, effects };
+}
+
+/**
+ * The learners an acceptor sends its votes to (`learn: 'votes'`): those of
+ * its configuration and of the views it was told of. A learner of a view it
+ * was not told of learns from the leader's commits instead.
+ */
+function votedTo(s: MpAcceptorState): readonly ActorId[] {
+  if (s.views === undefined) return s.config.members.learners;
+  const to = new Set(s.config.members.learners);
+  for (const v of s.views) for (const l of v.members.learners) to.add(l);
+  return [...to];
 }
 
 /** Same commands in the same order; one batch object is usually both (the simulator), else compare the JSON both arrived as (cached). */

@@ -86,6 +86,8 @@ export function mpDescriber(machine: AnyStateMachine): MpDescriber {
         return `${head} ${describeBallot(m.ballot)} {${entries(m.entries)}}`;
       case 'accepted':
         return `${head} ${describeBallot(m.ballot)} slots=[${m.slots.join(',')}]`;
+      case 'vote':
+        return `${head} ${describeBallot(m.ballot)} {${entries(m.entries)}}`;
       case 'commit':
         return `${head} {${entries(m.entries)}}`;
       case 'heartbeat':

@@ -10,13 +10,14 @@
  * it up.
  */
 import { assert } from '../assert.js';
-import { describeBallot } from '../ballot.js';
+import { ballotEq, ballotGt, describeBallot, type Ballot } from '../ballot.js';
+import { isQuorum } from '../quorum.js';
 import type { ActorId } from '../ids.js';
 import { slotHorizon } from './acceptor.js';
 import type { AnyStateMachine } from './machine.js';
-import { afterCommand, anyViewHas, initialViews, lastView, mergeViews, trustedProposers, trustsProposer, type View } from './views.js';
-import { committedBatch } from './wire.js';
-import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRead, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep, MpTrim, Session } from './types.js';
+import { afterCommand, anyViewHas, initialViews, lastView, mergeViews, trustedProposers, trustsProposer, viewAt, type View } from './views.js';
+import { committedBatch, committedJson } from './wire.js';
+import type { Batch, Command, MpCommit, MpConfig, MpEffect, MpHeartbeat, MpInput, MpRead, MpRecord, MpSnapshot, MpSnapshotRequest, MpStep, MpTrim, MpVote, Session } from './types.js';
 
 /** A learner's state. */
 export interface MpLearnerState {
@@ -32,6 +33,12 @@ export interface MpLearnerState {
   nextSlot: number;
   /** Chosen slots received ahead of a gap. */
   readonly pending: Map<number, Batch>;
+  /**
+   * `learn: 'votes'`: the acceptors' votes for slots not yet taken, within
+   * α (`window`) of the next slot, where the views are known (see onVote).
+   * Per slot only the highest ballot voted is kept. Not persisted.
+   */
+  readonly votes: Map<number, VoteTally>;
   /** Who leads, as the last heartbeat said. */
   leader: ActorId | null;
   /** The highest commit index heard of. */
@@ -57,6 +64,13 @@ export interface MpLearnerState {
   announced: readonly View[] | undefined;
 }
 
+/** The votes for one slot at one ballot, all for the same text. */
+export interface VoteTally {
+  readonly ballot: Ballot;
+  readonly text: string;
+  readonly voters: ActorId[];
+}
+
 /** Whether the learner takes `id` as a proposer: configured, or of a view it applied or was told of (see `views.ts`). */
 function trusts(s: MpLearnerState, id: ActorId): boolean {
   return trustsProposer(s.config.members.proposers, id, s.views, s.announced);
@@ -64,7 +78,7 @@ function trusts(s: MpLearnerState, id: ActorId): boolean {
 
 /** A fresh learner, or one recovered from its latest snapshot (the rest comes from the log through catch-up). */
 export function initMpLearner(id: ActorId, config: MpConfig, machine: AnyStateMachine, records: readonly MpRecord[] = []): MpLearnerState {
-  const s: MpLearnerState = { role: 'learner', id, config, machine, machineState: machine.init(), sessions: new Map(), nextSlot: 0, pending: new Map(), leader: null, knownCommit: 0, catchupArmed: false, snapshotAt: 0, reads: new Map(), readsHeld: 0, views: initialViews(config.members), vouched: new Set(), announced: undefined };
+  const s: MpLearnerState = { role: 'learner', id, config, machine, machineState: machine.init(), sessions: new Map(), nextSlot: 0, pending: new Map(), votes: new Map(), leader: null, knownCommit: 0, catchupArmed: false, snapshotAt: 0, reads: new Map(), readsHeld: 0, views: initialViews(config.members), vouched: new Set(), announced: undefined };
   let latest: Extract<MpRecord, { kind: 'snapshot' }> | null = null;
   for (const r of records) if (r.kind === 'snapshot' && (latest === null || r.upTo > latest.upTo)) latest = r;
   if (latest) install(s, latest);
@@ -81,6 +95,7 @@ function install(s: MpLearnerState, snap: { readonly upTo: number; readonly data
   s.snapshotAt = snap.upTo;
   if (s.knownCommit < snap.upTo) s.knownCommit = snap.upTo;
   for (const slot of s.pending.keys()) if (slot < snap.upTo) s.pending.delete(slot);
+  for (const slot of s.votes.keys()) if (slot < snap.upTo) s.votes.delete(slot);
 }
 
 /**
@@ -115,6 +130,7 @@ export function stepMpLearner(s: MpLearnerState, input: MpInput): MpStep<MpLearn
     case 'receive': {
       const m = input.msg;
       if (m.type === 'commit') onCommit(s, m, fx);
+      else if (m.type === 'vote') onVote(s, m, fx);
       else if (m.type === 'heartbeat') onHeartbeat(s, m, fx);
       else if (m.type === 'snapshot-request') onSnapshotRequest(s, m, fx);
       else if (m.type === 'snapshot') onSnapshot(s, m, fx);
@@ -145,6 +161,7 @@ function onCommit(s: MpLearnerState, m: MpCommit, fx: MpEffect[]): void {
         continue;
       }
       s.pending.set(e.slot, batch);
+      s.votes.delete(e.slot);
     }
     if (e.slot + 1 > s.knownCommit) s.knownCommit = e.slot + 1;
   }
@@ -154,6 +171,63 @@ function onCommit(s: MpLearnerState, m: MpCommit, fx: MpEffect[]): void {
   assert(s.pending.size <= slotHorizon(s.config), () => `${s.id}: ${s.pending.size} slots pending, more than the horizon`);
   maybeSnapshot(s, fx);
   if (s.pending.size > 0 || beyond > 0) requestCatchup(s, fx);
+}
+
+/**
+ * An acceptor's vote (`learn: 'votes'`, classic Paxos): a slot is chosen
+ * once a majority of the acceptors of its view accepted one value at one
+ * ballot ("Paxos Made Simple" §2.3), and a learner that counts the votes
+ * itself knows it one hop before the leader could tell it. The values must be
+ * the same text, compared as strings (an honest leader proposes one value per
+ * slot and ballot, so honest acceptors' texts agree; a vote that disagrees is
+ * not counted). Only slots within α of the next slot are counted: every
+ * reconfiguration that can decide their view is applied already (see
+ * `views.ts`), so their quorum is known. A vote for a slot further ahead is
+ * left to the leader's commits, and so is a gap below a slot taken this way:
+ * under load slots are often chosen out of order, and the leader's commits,
+ * which follow on its heartbeats, fill it without a catch-up request.
+ */
+function onVote(s: MpLearnerState, m: MpVote, fx: MpEffect[]): void {
+  if (s.config.learn !== 'votes') {
+    fx.push({ type: 'ignore', reason: `vote from ${m.from}: this log's learners learn from commits` });
+    return;
+  }
+  assert(!s.pending.has(s.nextSlot), () => `${s.id}: slot ${s.nextSlot} is pending but not applied`);
+  const ahead = s.nextSlot + s.config.window;
+  let skipped = 0;
+  for (const e of m.entries) {
+    if (e.slot < s.nextSlot || s.pending.has(e.slot)) continue;
+    const acceptors = viewAt(s.views, e.slot).members.acceptors;
+    if (e.slot >= ahead || !acceptors.includes(m.from)) {
+      skipped++;
+      continue;
+    }
+    const text = committedJson(e.value);
+    let tally = s.votes.get(e.slot);
+    if (tally === undefined || ballotGt(m.ballot, tally.ballot)) {
+      tally = { ballot: m.ballot, text, voters: [] };
+      s.votes.set(e.slot, tally);
+    } else if (!ballotEq(m.ballot, tally.ballot) || tally.text !== text) {
+      skipped++;
+      continue;
+    }
+    if (!tally.voters.includes(m.from)) tally.voters.push(m.from);
+    // Control bug `voteWithoutQuorum`: one vote is taken as the slot's choice.
+    if (!isQuorum(acceptors, tally.voters) && !s.config.bugs.voteWithoutQuorum) continue;
+    s.votes.delete(e.slot);
+    const batch = committedBatch(tally.text, s.machine);
+    if (typeof batch === 'string') {
+      fx.push({ type: 'ignore', reason: `votes for slot ${e.slot}: ${batch}` });
+      continue;
+    }
+    s.pending.set(e.slot, batch);
+    if (e.slot + 1 > s.knownCommit) s.knownCommit = e.slot + 1;
+  }
+  if (skipped > 0) fx.push({ type: 'ignore', reason: `vote from ${m.from} at ${describeBallot(m.ballot)}: ${skipped} slot(s) not counted (at or past ${ahead}, not its view's acceptor, an older ballot, or another value)` });
+  applyReady(s, fx);
+  assert(!s.pending.has(s.nextSlot), () => `${s.id}: slot ${s.nextSlot} is pending but not applied`);
+  assert(s.votes.size <= s.config.window, () => `${s.id}: votes held for ${s.votes.size} slots, more than α`);
+  maybeSnapshot(s, fx);
 }
 
 /**
@@ -281,9 +355,11 @@ function onRead(s: MpLearnerState, m: MpRead, fx: MpEffect[]): void {
   if (held) held.push(...m.commands);
   else s.reads.set(m.index, [...m.commands]);
   s.readsHeld += m.commands.length;
+  if (s.leader === null) s.leader = m.from;
+  // With votes the index may be past what is chosen yet (see the proposer's readIndex): the votes will come, and heartbeats say what is chosen.
+  if (s.config.learn === 'votes') return;
   // The leader has chosen that far: catch up rather than wait for the next commit or heartbeat.
   if (m.index > s.knownCommit) s.knownCommit = m.index;
-  if (s.leader === null) s.leader = m.from;
   requestCatchup(s, fx);
 }
 
@@ -310,6 +386,7 @@ function applyReady(s: MpLearnerState, fx: MpEffect[]): void {
     const batch = s.pending.get(s.nextSlot);
     if (batch === undefined) return answerHeldReads(s, fx);
     s.pending.delete(s.nextSlot);
+    s.votes.delete(s.nextSlot);
     fx.push({ type: 'appliedSlot', slot: s.nextSlot, batch });
     for (const command of batch) applyCommand(s, command, fx);
     s.nextSlot++;
@@ -407,6 +484,8 @@ export function mpLearnerInvariants(s: MpLearnerState): void {
   // Pending holds only slots past a gap; one at or below the next slot would never be applied, nor freed.
   for (const slot of s.pending.keys()) assert(slot > s.nextSlot, () => `${s.id}: pending slot ${slot} not above the next slot ${s.nextSlot}`);
   assert(s.sessions.size <= s.config.maxSessions, () => `${s.id}: ${s.sessions.size} client sessions, more than maxSessions ${s.config.maxSessions}`);
+  // Votes are counted only within α of the next slot, and for no slot taken already.
+  for (const slot of s.votes.keys()) assert(slot >= s.nextSlot && slot < s.nextSlot + s.config.window && !s.pending.has(slot), () => `${s.id}: votes held for slot ${slot}, next slot ${s.nextSlot}`);
   // A held read whose index is reached would wait for good: they are answered in the step that reaches it.
   let held = 0;
   for (const [index, commands] of s.reads) {

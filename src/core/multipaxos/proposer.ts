@@ -997,14 +997,29 @@ function startReadRounds(s: MpProposerState, fx: MpEffect[]): void {
     const commands = s.readsWaiting.splice(0, s.config.window * s.config.batchMax);
     // Control bug `readWithoutQuorum`: no round; a deposed leader that does not know it yet hands out stale reads.
     if (s.config.bugs.readWithoutQuorum) {
-      releaseReads(s, s.commitIndex, commands, fx);
+      releaseReads(s, readIndex(s), commands, fx);
       continue;
     }
     const id = s.readSeq++;
-    s.readRounds.set(id, { index: s.commitIndex, commands, confirmed: new Set() });
+    s.readRounds.set(id, { index: readIndex(s), commands, confirmed: new Set() });
     for (const to of current(s).acceptors) fx.push({ type: 'send', to, msg: { type: 'confirm', from: s.id, ballot: s.ballot, id } });
   }
   if (s.readRounds.size > 0) armRetry(s, fx);
+}
+
+/**
+ * The index a read round records: every slot below it that is chosen, or
+ * may be chosen and known to a client, is below it. With learners that
+ * learn from commits, that is the commit index: a client hears of a write
+ * only after this leader (or an earlier one, whose slots recovery covered)
+ * knew it chosen. With learners that count votes (`learn: 'votes'`) a client
+ * may hear of a write before this leader knows it chosen, so the index is
+ * one past every slot this leader proposed (recovery covered every slot an
+ * earlier leader may have had chosen); the learners answer once those are
+ * chosen and applied.
+ */
+function readIndex(s: MpProposerState): number {
+  return s.config.learn === 'votes' ? s.nextSlot : s.commitIndex;
 }
 
 /**
@@ -1031,7 +1046,7 @@ function onConfirmed(s: MpProposerState, m: MpConfirmed, fx: MpEffect[]): void {
     return;
   }
   assert(s.ballot !== null && m.ballot.proposer === s.id, () => `${s.id}: a confirmation at our ballot names ${m.ballot.proposer}`);
-  assert(round.index <= s.commitIndex && round.commands.length > 0, () => `${s.id}: read round ${m.id} at ${round.index} past the commit index ${s.commitIndex}, or empty`);
+  assert(round.index <= readIndex(s) && round.commands.length > 0, () => `${s.id}: read round ${m.id} at ${round.index} past the index ${readIndex(s)}, or empty`);
   round.confirmed.add(m.from);
   if (!isQuorum(current(s).acceptors, round.confirmed)) return;
   s.readRounds.delete(m.id);
@@ -1212,7 +1227,7 @@ export function mpProposerInvariants(s: MpProposerState): void {
   if (s.mode !== 'leader') assert(s.inflight.size === 0 && s.queue.length === 0 && s.reconfigQueue.length === 0 && s.reconfigSlots.size === 0, () => `${s.id}: slots in flight while ${s.mode}`);
   if (s.mode !== 'leader') assert(s.readsWaiting.length === 0 && s.readRounds.size === 0, () => `${s.id}: reads waiting while ${s.mode}`);
   assert(s.readRounds.size <= s.config.window, () => `${s.id}: ${s.readRounds.size} read rounds, window ${s.config.window}`);
-  for (const r of s.readRounds.values()) assert(r.index <= s.commitIndex, () => `${s.id}: a read round waits for ${r.index}, past the commit index ${s.commitIndex}`);
+  for (const r of s.readRounds.values()) assert(r.index <= readIndex(s), () => `${s.id}: a read round waits for ${r.index}, past the index ${readIndex(s)}`);
   assert(s.commitIndex >= s.trimmed, () => `${s.id}: commit index ${s.commitIndex} below the trim point ${s.trimmed}`);
   // `chosen` covers [trimmed, commitIndex) (plus any slots past a gap): checked by count, O(1), with the first and last slot.
   assert(s.chosen.size >= s.commitIndex - s.trimmed, () => `${s.id}: ${s.chosen.size} chosen slots cannot cover [${s.trimmed}, ${s.commitIndex})`);

@@ -117,6 +117,20 @@ export interface MpAccepted {
   readonly slots: readonly number[];
 }
 
+/**
+ * Phase 2b told to the learners (`learn: 'votes'`, see MpConfig): the
+ * acceptor durably accepted these slots at `ballot`, with these values (as
+ * JSON text, like a commit's). A learner takes a slot as chosen once a
+ * majority of the slot's view's acceptors voted for it at one ballot with
+ * the same text.
+ */
+export interface MpVote {
+  readonly type: 'vote';
+  readonly from: ActorId;
+  readonly ballot: Ballot;
+  readonly entries: readonly CommitEntry[];
+}
+
 /** Phase 3: these slots are chosen. Sent by the leader to learners (also in answer to a catch-up). */
 export interface MpCommit {
   readonly type: 'commit';
@@ -218,7 +232,7 @@ export interface MpRead {
 }
 
 /** Every Multi-Paxos message. */
-export type MpMessage = MpPrevote | MpPrevoteOk | MpPrepare | MpPromise | MpNack | MpAccept | MpAccepted | MpCommit | MpHeartbeat | MpCatchup | MpApplied | MpTrim | MpSnapshotRequest | MpSnapshot | MpConfirm | MpConfirmed | MpRead;
+export type MpMessage = MpPrevote | MpPrevoteOk | MpPrepare | MpPromise | MpNack | MpAccept | MpAccepted | MpVote | MpCommit | MpHeartbeat | MpCatchup | MpApplied | MpTrim | MpSnapshotRequest | MpSnapshot | MpConfirm | MpConfirmed | MpRead;
 
 /** Timers of the Multi-Paxos roles. */
 export type MpTimer = 'election' | 'heartbeat' | 'retry' | 'catchup';
@@ -295,6 +309,8 @@ export interface MpBugs {
   readonly reapplyEvicted: boolean;
   /** A leader decides with a new view as soon as it proposes the reconfiguration, not α slots after it is chosen (so an old view's quorum and a new one's may both decide a slot). */
   readonly viewBeforeChosen: boolean;
+  /** With `learn: 'votes'`, a learner takes a slot as chosen on the first acceptor's vote, not a majority's (so it may apply a value no majority accepted). */
+  readonly voteWithoutQuorum: boolean;
 }
 
 /** Configuration of the Multi-Paxos roles. Times in the host's unit. */
@@ -343,6 +359,17 @@ export interface MpConfig {
    * (a read is a command of the log, written by every acceptor like a write).
    */
   readonly reads: 'index' | 'log';
+  /**
+   * How learners learn that a slot is chosen. `commit` (the default): from
+   * the leader, which counts the acceptors' votes and commits. `votes`
+   * (classic Paxos, "Paxos Made Simple" §2.3): each acceptor also sends its
+   * vote, with the value, to the learners, and a learner takes a slot once a
+   * majority of its view's acceptors voted for it at one ballot, one hop
+   * sooner; the leader's commits to learners then ride on its heartbeats,
+   * for learners that missed votes (lost, or of views their acceptors were
+   * not told of).
+   */
+  readonly learn: 'commit' | 'votes';
   readonly bugs: MpBugs;
 }
 
@@ -362,7 +389,8 @@ export function mpConfig(members: Membership, o: Partial<Omit<MpConfig, 'members
     maxSessions: o.maxSessions ?? 16_384,
     maxRoundJump: o.maxRoundJump ?? 1_000_000,
     reads: o.reads ?? 'index',
-    bugs: { staleRead: false, trimKeepsInflight: false, unwindowedRecovery: false, noAcceptRetry: false, ignorePromisedValues: false, forgetAccepted: false, promiseOmitsTrim: false, readWithoutQuorum: false, reapplyEvicted: false, viewBeforeChosen: false, ...o.bugs },
+    learn: o.learn ?? 'commit',
+    bugs: { staleRead: false, trimKeepsInflight: false, unwindowedRecovery: false, noAcceptRetry: false, ignorePromisedValues: false, forgetAccepted: false, promiseOmitsTrim: false, readWithoutQuorum: false, reapplyEvicted: false, viewBeforeChosen: false, voteWithoutQuorum: false, ...o.bugs },
   };
 }
 

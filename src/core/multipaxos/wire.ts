@@ -57,6 +57,7 @@ export function committedBatch(value: Batch | string, machine: AnyStateMachine):
 export function toWire(msg: MpMessage): unknown {
   switch (msg.type) {
     case 'accept':
+    case 'vote':
     case 'commit':
       return { ...msg, entries: wireEntries(msg.entries) };
     case 'promise':
@@ -109,6 +110,7 @@ const FIELDS: Readonly<Record<MpMessage['type'], readonly string[]>> = {
   nack: ['type', 'from', 'ballot', 'promised'],
   accept: ['type', 'from', 'ballot', 'entries'],
   accepted: ['type', 'from', 'ballot', 'slots'],
+  vote: ['type', 'from', 'ballot', 'entries'],
   commit: ['type', 'from', 'entries'],
   heartbeat: ['type', 'from', 'ballot', 'commitIndex'],
   catchup: ['type', 'from', 'fromSlot'],
@@ -174,6 +176,11 @@ export function validateMpMessage(x: unknown, machine: AnyStateMachine): MpValid
       if (!Array.isArray(m.slots) || !m.slots.every(isSlot)) return refuse('accepted: slots must be an array of slot numbers');
       return { ok: true, msg: { type: 'accepted', from, ballot: b as Ballot, slots: [...(m.slots as number[])] } };
     }
+    case 'vote': {
+      const entries = commitEntries(m.entries);
+      if (typeof entries === 'string') return refuse(`vote: ${entries}`);
+      return { ok: true, msg: { type: 'vote', from, ballot: b as Ballot, entries } };
+    }
     case 'commit': {
       const entries = commitEntries(m.entries);
       if (typeof entries === 'string') return refuse(`commit: ${entries}`);
@@ -216,7 +223,7 @@ export function validateMpMessage(x: unknown, machine: AnyStateMachine): MpValid
 }
 
 /** The message types that carry a ballot. */
-const BALLOTED: ReadonlySet<unknown> = new Set(['prevote', 'prevote-ok', 'prepare', 'promise', 'nack', 'accept', 'accepted', 'heartbeat', 'confirm', 'confirmed']);
+const BALLOTED: ReadonlySet<unknown> = new Set(['prevote', 'prevote-ok', 'prepare', 'promise', 'nack', 'accept', 'accepted', 'vote', 'heartbeat', 'confirm', 'confirmed']);
 
 function refuse(reason: string): MpValidated {
   return { ok: false, reason };
@@ -255,7 +262,7 @@ function slotEntries(x: unknown, machine: AnyStateMachine): SlotEntry[] | string
   });
 }
 
-/** A commit's entries: slots and JSON texts, which the receiving core parses and checks when it needs the commands (see CommitEntry). */
+/** A commit's or a vote's entries: slots and JSON texts, which the receiving core parses and checks when it needs the commands (see CommitEntry). */
 function commitEntries(x: unknown): CommitEntry[] | string {
   return entriesOf<string>(x, (value) => value);
 }
