@@ -174,7 +174,7 @@ function runOne(f: KvSimFlags, file: ScheduleFile | undefined): number {
     return ok ? 0 : 1;
   }
   const faults = file ? `faults: ${file.faults.length} from ${f.schedule}` : `drop=${f.drop} dup=${f.dup} delay=${f.delay} crash=${f.crash} partition=${f.partition} crash-leader=${f.crashLeader}`;
-  out(`synod kv-sim: ${f.clients} clients, ${f.ops} ops on ${f.keys} keys; ${f.proposers} proposers, ${f.acceptors} acceptors, ${f.learners} learners; ${faults}${f.bug ? `; bug=${f.bug}` : ''}`);
+  out(`synod kv-sim: ${f.clients} clients, ${f.ops} ops on ${f.keys} keys; ${f.proposers} proposers, ${f.acceptors} acceptors, ${f.learners} learners; ${faults}${f.reads === 'log' ? '; reads through the log' : ''}${f.learn === 'votes' ? '; learners learn from votes' : ''}${f.bug ? `; bug=${f.bug}` : ''}`);
   out(`operations: ${r.completed} completed, ${r.unknown} unknown (still unanswered at the end)`);
   out(`throughput: ${r.stats.opsPerSec} ops/s of virtual time; latency p50 ${r.stats.latencyP50Ms} ms, p99 ${r.stats.latencyP99Ms} ms (virtual)`);
   out(`leader changes: ${r.stats.leaderChanges}${r.stats.reconfigurations > 0 ? `; reconfigurations: ${r.stats.reconfigurations} (${r.stats.proposerChanges} of the proposers)` : ''}; slots chosen: ${r.stats.slotsChosen}; crashes: ${r.stats.crashes}; messages sent ${r.stats.sent}, dropped ${r.stats.dropped}; faults injected=${r.schedule.length}`);

@@ -132,7 +132,7 @@ async function runKv(f: KvFlags): Promise<number> {
     });
     kv.on('crash', (e) => say(`  ${e.id} crashed (${e.how})`));
     kv.on('restart', (e) => say(`  ${e.id} restarted, serving again after ${e.recoveryMs.toFixed(1)} ms`));
-    say(`synod kv: ${f.clients} clients, ${f.ops} ops on ${f.keys} keys; ${f.proposers} proposers, ${f.acceptors} acceptors, ${f.learners} learners; storage ${f.storage}${f.storage === 'lmdb' ? (f.durable ? ' (durable)' : ' (no fsync wait)') : ''}; transport ${f.transport}; batch ${f.batch}, window ${f.window}`);
+    say(`synod kv: ${f.clients} clients, ${f.ops} ops on ${f.keys} keys; ${f.proposers} proposers, ${f.acceptors} acceptors, ${f.learners} learners; storage ${f.storage}${f.storage === 'lmdb' ? (f.durable ? ' (durable)' : ' (no fsync wait)') : ''}; transport ${f.transport}; batch ${f.batch}, window ${f.window}${f.reads === 'log' ? '; reads through the log' : ''}${f.learn === 'votes' ? '; learners learn from votes' : ''}`);
     let done = 0;
     let next = 0;
     const latencies: number[] = [];
