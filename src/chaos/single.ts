@@ -216,6 +216,9 @@ export async function runRound(round: number, script: Round, o: RoundOptions): P
     if (timedOut) note(`round ${round} timed out after ${o.roundTimeoutMs} ms`);
     const messages = await linkCounters(cluster);
     const decided = Object.fromEntries([...[...cluster.decisions].map(([l, p]) => [l, p.value] as const), ...recovered]);
+    // One snapshot gives both the trace written out and the events the shortest trace is cut from: a snapshot adds the
+    // receives still waiting for their sends (src/runtime/tracing.ts), which the collector's own list does not have yet.
+    const trace = cluster.traceOf({ round, scenario: script.scenario, experiment: o.experiment });
     const result: RoundResult = {
       round,
       scenario: script.scenario,
@@ -232,8 +235,8 @@ export async function runRound(round: number, script: Round, o: RoundOptions): P
       violations,
       firstViolationMs: violations.length > 0 ? Math.round((firstViolationAt - started) * 10) / 10 : null,
       timedOut,
-      trace: cluster.traceOf({ round, scenario: script.scenario, experiment: o.experiment }),
-      traceEvents: [...cluster.traceEvents],
+      trace,
+      traceEvents: trace.events,
       quorum: quorumSize(o.cluster.acceptors),
     };
     return result;
