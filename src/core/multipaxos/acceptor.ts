@@ -10,7 +10,7 @@ import { ballotEq, ballotGt, compareBallots, describeBallot, type Ballot } from 
 import type { ActorId } from '../ids.js';
 import { judgeBallot } from '../rounds.js';
 import { batchJson } from './wire.js';
-import { anyViewHas, lastView, mergeViews, trustedProposers, type View } from './views.js';
+import { anyViewHas, lastView, membersOf, mergeViews, trustedProposers, type View } from './views.js';
 import type { AcceptedEntry, Batch, CommitEntry, MpAccept, MpConfig, MpConfirm, MpEffect, MpHeartbeat, MpInput, MpPrepare, MpPrevote, MpRecord, MpStep, MpTrim } from './types.js';
 
 /** The acceptor's state: exactly what it persists. */
@@ -252,10 +252,7 @@ function onAccept(s: MpAcceptorState, msg: MpAccept): MpStep<MpAcceptorState> {
  * was not told of learns from the leader's commits instead.
  */
 function votedTo(s: MpAcceptorState): readonly ActorId[] {
-  if (s.views === undefined) return s.config.members.learners;
-  const to = new Set(s.config.members.learners);
-  for (const v of s.views) for (const l of v.members.learners) to.add(l);
-  return [...to];
+  return membersOf('learners', s.config.members.learners, s.views);
 }
 
 /** Same commands in the same order; one batch object is usually both (the simulator), else compare the JSON both arrived as (cached). */

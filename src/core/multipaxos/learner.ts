@@ -386,7 +386,6 @@ function applyReady(s: MpLearnerState, fx: MpEffect[]): void {
     const batch = s.pending.get(s.nextSlot);
     if (batch === undefined) return answerHeldReads(s, fx);
     s.pending.delete(s.nextSlot);
-    s.votes.delete(s.nextSlot);
     fx.push({ type: 'appliedSlot', slot: s.nextSlot, batch });
     for (const command of batch) applyCommand(s, command, fx);
     s.nextSlot++;

@@ -134,13 +134,18 @@ const ROLES = ['proposers', 'acceptors', 'learners'] as const;
 
 /** The proposers an actor takes ballots, commits, heartbeats and trims from: those of its configuration and of every view in `views` (see the module comment). */
 export function trustedProposers(configured: readonly ActorId[], ...views: readonly (readonly View[] | undefined)[]): readonly ActorId[] {
+  return membersOf('proposers', configured, ...views);
+}
+
+/** The actors of `role` in `configured` and in every view of `views`, configured ones first; `configured` itself (no copy) when the views add none. */
+export function membersOf(role: keyof Membership, configured: readonly ActorId[], ...views: readonly (readonly View[] | undefined)[]): readonly ActorId[] {
   let out: ActorId[] | null = null;
   for (const list of views) {
     for (const v of list ?? []) {
-      for (const p of v.members.proposers) {
-        if ((out ?? configured).includes(p)) continue;
+      for (const id of v.members[role]) {
+        if ((out ?? configured).includes(id)) continue;
         out ??= [...configured];
-        out.push(p);
+        out.push(id);
       }
     }
   }
