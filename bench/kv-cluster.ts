@@ -5,7 +5,11 @@
  * kv-curve: commands/s and commit latency (a put, from the call to its
  * promise resolving) against offered load, on 3 proposers, N acceptors and 2
  * learners. For each configuration (acceptors, storage, transport,
- * batch/window) one fresh cluster per repeat runs a closed loop at each
+ * batch/window) one fresh cluster per repeat first runs a closed loop of
+ * 64 clients for a few seconds, the first of which is measured as the
+ * fresh cluster's figure (`cold`) and the rest discarded: V8 compiles and
+ * optimises the turn code in each worker on its own, so a fresh cluster's
+ * first seconds measure that, not the protocol. Then a closed loop at each
  * client count in turn (each client puts, awaits, puts again), measuring a
  * window after a short warm-up; then an open loop at half the best
  * closed-loop throughput of that cluster (puts arrive at a steady rate
@@ -43,7 +47,14 @@ interface Plan {
   readonly clients: readonly number[];
   readonly warmupMs: number;
   readonly windowMs: number;
+  /** How long each fresh cluster runs at SETTLE_CLIENTS before its first point, the first COLD_MS of it measured as `cold`. */
+  readonly settleMs: number;
 }
+
+/** Clients of the closed loop a fresh cluster runs before its first point. */
+const SETTLE_CLIENTS = 64;
+/** The first part of that run, measured: how a fresh cluster serves while its workers' code is still being optimised. */
+const COLD_MS = 1000;
 
 function curvePlan(quick: boolean): Plan {
   if (quick) {
@@ -52,6 +63,7 @@ function curvePlan(quick: boolean): Plan {
       clients: [8, 64, 512],
       warmupMs: 300,
       windowMs: 700,
+      settleMs: 3000,
     };
   }
   const curves: CurveConfig[] = [];
@@ -59,7 +71,7 @@ function curvePlan(quick: boolean): Plan {
     for (const acceptors of [3, 5, 7]) for (const storage of ['durable', 'memory'] as const) curves.push({ acceptors, storage, transport, batchMax: 256, window: 32 });
   }
   for (const [batchMax, window] of [[64, 32], [1024, 64]] as const) for (const storage of ['durable', 'memory'] as const) curves.push({ acceptors: 3, storage, transport: 'port', batchMax, window });
-  return { curves, clients: [1, 16, 64, 256, 1024], warmupMs: 400, windowMs: 1000 };
+  return { curves, clients: [1, 16, 64, 256, 1024], warmupMs: 400, windowMs: 1000, settleMs: 3000 };
 }
 
 export const curveKey = (c: CurveConfig) => `a${c.acceptors}/${c.storage}/${c.transport}/b${c.batchMax}w${c.window}`;
@@ -194,6 +206,8 @@ const transportRefused = (err: unknown) => err instanceof Error && /transport/.t
 
 /** One repeat of one curve: a sample per client count (null where it was not reached: a load point failed), and the half-load point. */
 interface CurveRun {
+  /** The first COLD_MS of the fresh cluster, at SETTLE_CLIENTS. */
+  readonly cold: Sample | null;
   readonly points: ReadonlyArray<Sample | null>;
   readonly half: (Sample & { readonly offered: number }) | null;
 }
@@ -217,7 +231,7 @@ async function runCurve(ctx: BenchContext): Promise<BenchOutput> {
   }
   for (let r = 0; r < ctx.repeats; r++) {
     for (const c of plan.curves) {
-      const stepsOfCurve = plan.clients.length + 1;
+      const stepsOfCurve = plan.clients.length + 2;
       if (refused.has(c.transport)) {
         for (let i = 0; i < stepsOfCurve; i++) ctx.step();
         continue;
@@ -234,8 +248,13 @@ async function runCurve(ctx: BenchContext): Promise<BenchOutput> {
       }
       const points: Array<Sample | null> = plan.clients.map(() => null);
       let half: CurveRun['half'] = null;
+      let cold: Sample | null = null;
       let stepped = 0;
       try {
+        cold = await measure(kv, closedLoop(SETTLE_CLIENTS), 0, COLD_MS);
+        await measure(kv, closedLoop(SETTLE_CLIENTS), 0, plan.settleMs - COLD_MS);
+        ctx.step(`${curveKey(c)} fresh cluster settling, repeat ${r + 1}/${ctx.repeats}`);
+        stepped++;
         for (const [i, clients] of plan.clients.entries()) {
           points[i] = await measure(kv, closedLoop(clients), plan.warmupMs, plan.windowMs);
           ctx.step(`${curveKey(c)} ${clients} clients, repeat ${r + 1}/${ctx.repeats}`);
@@ -247,7 +266,7 @@ async function runCurve(ctx: BenchContext): Promise<BenchOutput> {
         stepped++;
       } catch (err) {
         // A load point that fails (a put with no answer within timeoutMs) ends this repeat of the curve, not the benchmark.
-        const what = stepped < plan.clients.length ? `${plan.clients[stepped]} clients` : 'half load';
+        const what = stepped === 0 ? 'settling' : stepped <= plan.clients.length ? `${plan.clients[stepped - 1]} clients` : 'half load';
         const key = `${curveKey(c)} failed at ${what}`;
         const seen = failures.get(key);
         if (seen) seen.repeats.push(r + 1);
@@ -256,7 +275,7 @@ async function runCurve(ctx: BenchContext): Promise<BenchOutput> {
       } finally {
         await kv.close();
       }
-      if (points.some((p) => p !== null)) (runs.get(c) as CurveRun[]).push({ points, half });
+      if (cold !== null) (runs.get(c) as CurveRun[]).push({ cold, points, half });
     }
   }
 
@@ -274,6 +293,12 @@ async function runCurve(ctx: BenchContext): Promise<BenchOutput> {
       figures[`${k}/c${clients}/p99`] = figure(at.map((s) => s.p99), 'ms', 'lower');
       if (at.every((s) => Number.isFinite(s.cpu))) figures[`${k}/c${clients}/cpu-us-per-cmd`] = figure(at.map((s) => (s.cpu * 1e4) / s.perSec), 'us', 'lower');
     });
+    const colds = rs.flatMap((run) => (run.cold ? [run.cold] : []));
+    if (colds.length > 0) {
+      figures[`${k}/cold/cmds-per-s`] = figure(colds.map((s) => s.perSec), 'cmds/s', 'higher');
+      figures[`${k}/cold/p50`] = figure(colds.map((s) => s.p50), 'ms', 'lower');
+      figures[`${k}/cold/p99`] = figure(colds.map((s) => s.p99), 'ms', 'lower');
+    }
     figures[`${k}/max-cmds-per-s`] = figure(rs.map((run) => Math.max(...run.points.map((p) => p?.perSec ?? 0))), 'cmds/s', 'higher');
     const halves = rs.flatMap((run) => (run.half ? [run.half] : []));
     if (halves.length === 0) continue;
@@ -285,13 +310,13 @@ async function runCurve(ctx: BenchContext): Promise<BenchOutput> {
 
   const tables: Table[] = [
     {
-      title: `Multi-Paxos key-value cluster, 3 proposers / N acceptors / 2 learners: closed loop, ${plan.windowMs} ms windows after ${plan.warmupMs} ms; half = open loop at half the best throughput`,
+      title: `Multi-Paxos key-value cluster, 3 proposers / N acceptors / 2 learners: fresh = its first ${COLD_MS} ms at ${SETTLE_CLIENTS} clients (then settling to ${plan.settleMs} ms); closed loop, ${plan.windowMs} ms windows after ${plan.warmupMs} ms; half = open loop at half the best throughput`,
       head: ['acc', 'storage', 'transport', 'batch/win', 'clients', 'cmds/s', 'p50 ms', 'p99 ms', 'cpu us/cmd'],
       rows: measured.flatMap((c) => {
         const k = curveKey(c);
-        const cells = (p: string, clients: string) => [String(c.acceptors), c.storage, c.transport, `${c.batchMax}/${c.window}`, clients, fmtFigure(figures[`${k}/${p}/cmds-per-s`]), fmtFigure(figures[`${k}/${p}/p50`]), fmtFigure(figures[`${k}/${p}/p99`]), p === 'half-load' ? '' : fmtFigure(figures[`${k}/${p}/cpu-us-per-cmd`])];
+        const cells = (p: string, clients: string) => [String(c.acceptors), c.storage, c.transport, `${c.batchMax}/${c.window}`, clients, fmtFigure(figures[`${k}/${p}/cmds-per-s`]), fmtFigure(figures[`${k}/${p}/p50`]), fmtFigure(figures[`${k}/${p}/p99`]), p === 'half-load' || p === 'cold' ? '' : fmtFigure(figures[`${k}/${p}/cpu-us-per-cmd`])];
         const offered = figures[`${k}/half-load/offered-per-s`];
-        return [...plan.clients.map((n) => cells(`c${n}`, String(n))), cells('half-load', offered ? `half (${fmt(offered.value)}/s)` : 'half (-)')];
+        return [cells('cold', `fresh (${SETTLE_CLIENTS})`), ...plan.clients.map((n) => cells(`c${n}`, String(n))), cells('half-load', offered ? `half (${fmt(offered.value)}/s)` : 'half (-)')];
       }),
     },
   ];
@@ -322,7 +347,7 @@ async function runCurve(ctx: BenchContext): Promise<BenchOutput> {
     }),
   });
   return {
-    config: { repeats: ctx.repeats, clients: plan.clients, warmupMs: plan.warmupMs, windowMs: plan.windowMs, proposers: 3, learners: 2, curves: plan.curves.map(curveLabel), check: false },
+    config: { repeats: ctx.repeats, clients: plan.clients, settleClients: SETTLE_CLIENTS, settleMs: plan.settleMs, coldMs: COLD_MS, warmupMs: plan.warmupMs, windowMs: plan.windowMs, proposers: 3, learners: 2, curves: plan.curves.map(curveLabel), check: false },
     figures,
     charts,
     tables,
@@ -334,11 +359,11 @@ export const kvCurveBench: BenchDef = {
   name: 'kv-curve',
   title: 'Multi-Paxos throughput and latency',
   description:
-    'Commands/s and commit latency p50/p99 of the key-value cluster against closed-loop client counts, plus an open loop at half the best throughput, for 3/5/7 acceptors, durable and in memory, per transport, and a few batch/window sizes (quick: 3 acceptors, port, durable and memory, 3 load points).',
+    'Commands/s and commit latency p50/p99 of the key-value cluster against closed-loop client counts once a fresh cluster has settled (its first second at 64 clients measured as `cold`), plus an open loop at half the best throughput, for 3/5/7 acceptors, durable and in memory, per transport, and a few batch/window sizes (quick: 3 acceptors, port, durable and memory, 3 load points).',
   repeats: { quick: 1, full: 3 },
   steps: (quick, repeats) => {
     const plan = curvePlan(quick);
-    return 1 + repeats * plan.curves.length * (plan.clients.length + 1);
+    return 1 + repeats * plan.curves.length * (plan.clients.length + 2);
   },
   run: runCurve,
 };
