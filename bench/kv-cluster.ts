@@ -47,12 +47,11 @@ interface Plan {
   readonly clients: readonly number[];
   readonly warmupMs: number;
   readonly windowMs: number;
-  /** How long each fresh cluster runs at SETTLE_CLIENTS before its first point, the first COLD_MS of it measured as `cold`. */
-  readonly settleMs: number;
 }
 
-/** Clients of the closed loop a fresh cluster runs before its first point. */
+/** Clients of the closed loop a fresh cluster runs before its first point, and for how long (the first COLD_MS of it measured as `cold`). */
 const SETTLE_CLIENTS = 64;
+const SETTLE_MS = 3000;
 /** The first part of that run, measured: how a fresh cluster serves while its workers' code is still being optimised. */
 const COLD_MS = 1000;
 
@@ -63,7 +62,6 @@ function curvePlan(quick: boolean): Plan {
       clients: [8, 64, 512],
       warmupMs: 300,
       windowMs: 700,
-      settleMs: 3000,
     };
   }
   const curves: CurveConfig[] = [];
@@ -71,7 +69,7 @@ function curvePlan(quick: boolean): Plan {
     for (const acceptors of [3, 5, 7]) for (const storage of ['durable', 'memory'] as const) curves.push({ acceptors, storage, transport, batchMax: 256, window: 32 });
   }
   for (const [batchMax, window] of [[64, 32], [1024, 64]] as const) for (const storage of ['durable', 'memory'] as const) curves.push({ acceptors: 3, storage, transport: 'port', batchMax, window });
-  return { curves, clients: [1, 16, 64, 256, 1024], warmupMs: 400, windowMs: 1000, settleMs: 3000 };
+  return { curves, clients: [1, 16, 64, 256, 1024], warmupMs: 400, windowMs: 1000 };
 }
 
 export const curveKey = (c: CurveConfig) => `a${c.acceptors}/${c.storage}/${c.transport}/b${c.batchMax}w${c.window}`;
@@ -252,7 +250,7 @@ async function runCurve(ctx: BenchContext): Promise<BenchOutput> {
       let stepped = 0;
       try {
         cold = await measure(kv, closedLoop(SETTLE_CLIENTS), 0, COLD_MS);
-        await measure(kv, closedLoop(SETTLE_CLIENTS), 0, plan.settleMs - COLD_MS);
+        await measure(kv, closedLoop(SETTLE_CLIENTS), 0, SETTLE_MS - COLD_MS);
         ctx.step(`${curveKey(c)} fresh cluster settling, repeat ${r + 1}/${ctx.repeats}`);
         stepped++;
         for (const [i, clients] of plan.clients.entries()) {
@@ -299,7 +297,9 @@ async function runCurve(ctx: BenchContext): Promise<BenchOutput> {
       figures[`${k}/cold/p50`] = figure(colds.map((s) => s.p50), 'ms', 'lower');
       figures[`${k}/cold/p99`] = figure(colds.map((s) => s.p99), 'ms', 'lower');
     }
-    figures[`${k}/max-cmds-per-s`] = figure(rs.map((run) => Math.max(...run.points.map((p) => p?.perSec ?? 0))), 'cmds/s', 'higher');
+    // A repeat that settled but failed at its first point has no load point to take a best from.
+    const loaded = rs.filter((run) => run.points.some((p) => p !== null));
+    if (loaded.length > 0) figures[`${k}/max-cmds-per-s`] = figure(loaded.map((run) => Math.max(...run.points.map((p) => p?.perSec ?? 0))), 'cmds/s', 'higher');
     const halves = rs.flatMap((run) => (run.half ? [run.half] : []));
     if (halves.length === 0) continue;
     figures[`${k}/half-load/offered-per-s`] = figure(halves.map((h) => h.offered), 'cmds/s', 'higher');
@@ -310,7 +310,7 @@ async function runCurve(ctx: BenchContext): Promise<BenchOutput> {
 
   const tables: Table[] = [
     {
-      title: `Multi-Paxos key-value cluster, 3 proposers / N acceptors / 2 learners: fresh = its first ${COLD_MS} ms at ${SETTLE_CLIENTS} clients (then settling to ${plan.settleMs} ms); closed loop, ${plan.windowMs} ms windows after ${plan.warmupMs} ms; half = open loop at half the best throughput`,
+      title: `Multi-Paxos key-value cluster, 3 proposers / N acceptors / 2 learners: fresh = its first ${COLD_MS} ms at ${SETTLE_CLIENTS} clients (then settling to ${SETTLE_MS} ms); closed loop, ${plan.windowMs} ms windows after ${plan.warmupMs} ms; half = open loop at half the best throughput`,
       head: ['acc', 'storage', 'transport', 'batch/win', 'clients', 'cmds/s', 'p50 ms', 'p99 ms', 'cpu us/cmd'],
       rows: measured.flatMap((c) => {
         const k = curveKey(c);
@@ -341,13 +341,13 @@ async function runCurve(ctx: BenchContext): Promise<BenchOutput> {
     kind: 'bars',
     title: 'Best closed-loop throughput (commands/s)',
     unit: 'cmds/s',
-    bars: measured.map((c) => {
-      const f = figures[`${curveKey(c)}/max-cmds-per-s`] as Figure;
-      return { label: `a${c.acceptors} ${c.storage} ${c.transport} ${c.batchMax}/${c.window}`, value: f.value, min: f.min, max: f.max };
+    bars: measured.flatMap((c) => {
+      const f = figures[`${curveKey(c)}/max-cmds-per-s`];
+      return f ? [{ label: `a${c.acceptors} ${c.storage} ${c.transport} ${c.batchMax}/${c.window}`, value: f.value, min: f.min, max: f.max }] : [];
     }),
   });
   return {
-    config: { repeats: ctx.repeats, clients: plan.clients, settleClients: SETTLE_CLIENTS, settleMs: plan.settleMs, coldMs: COLD_MS, warmupMs: plan.warmupMs, windowMs: plan.windowMs, proposers: 3, learners: 2, curves: plan.curves.map(curveLabel), check: false },
+    config: { repeats: ctx.repeats, clients: plan.clients, settleClients: SETTLE_CLIENTS, settleMs: SETTLE_MS, coldMs: COLD_MS, warmupMs: plan.warmupMs, windowMs: plan.windowMs, proposers: 3, learners: 2, curves: plan.curves.map(curveLabel), check: false },
     figures,
     charts,
     tables,
