@@ -7,9 +7,15 @@
  * learners. For each configuration (acceptors, storage, transport,
  * batch/window) one fresh cluster per repeat first runs a closed loop of
  * 64 clients for a few seconds, the first of which is measured as the
- * fresh cluster's figure (`cold`) and the rest discarded: V8 compiles and
- * optimises the turn code in each worker on its own, so a fresh cluster's
- * first seconds measure that, not the protocol. Then a closed loop at each
+ * fresh cluster's figure (`cold`) and the rest discarded, then one client
+ * for a few seconds, the first measured as `cold-c1` and the rest
+ * discarded: V8 compiles and optimises the code in each worker on its own,
+ * and only once it is hot there, so a fresh cluster's first seconds measure
+ * that, not the protocol; and a load of 64 clients leaves the code a lone
+ * client runs (a slot per command, a commit per command) unoptimised in
+ * the acceptors and learners, so a point measured just after the load
+ * dropped measured its compilation (see docs/benchmarks.md, "A fresh
+ * cluster's first seconds"). Then a closed loop at each
  * client count in turn (each client puts, awaits, puts again), measuring a
  * window after a short warm-up; then an open loop at half the best
  * closed-loop throughput of that cluster (puts arrive at a steady rate
@@ -54,6 +60,8 @@ const SETTLE_CLIENTS = 64;
 const SETTLE_MS = 3000;
 /** The first part of that run, measured: how a fresh cluster serves while its workers' code is still being optimised. */
 const COLD_MS = 1000;
+/** Then one client for LOW_SETTLE_MS (its first COLD_MS measured as `cold-c1`), so that the code of low load is optimised too before the first point. */
+const LOW_SETTLE_MS = 3000;
 
 function curvePlan(quick: boolean): Plan {
   if (quick) {
@@ -206,6 +214,8 @@ const transportRefused = (err: unknown) => err instanceof Error && /transport/.t
 interface CurveRun {
   /** The first COLD_MS of the fresh cluster, at SETTLE_CLIENTS. */
   readonly cold: Sample | null;
+  /** The first COLD_MS at one client after that (null if the settling failed there). */
+  readonly coldLow: Sample | null;
   readonly points: ReadonlyArray<Sample | null>;
   readonly half: (Sample & { readonly offered: number }) | null;
 }
@@ -247,10 +257,13 @@ async function runCurve(ctx: BenchContext): Promise<BenchOutput> {
       const points: Array<Sample | null> = plan.clients.map(() => null);
       let half: CurveRun['half'] = null;
       let cold: Sample | null = null;
+      let coldLow: Sample | null = null;
       let stepped = 0;
       try {
         cold = await measure(kv, closedLoop(SETTLE_CLIENTS), 0, COLD_MS);
         await measure(kv, closedLoop(SETTLE_CLIENTS), 0, SETTLE_MS - COLD_MS);
+        coldLow = await measure(kv, closedLoop(1), 0, COLD_MS);
+        await measure(kv, closedLoop(1), 0, LOW_SETTLE_MS - COLD_MS);
         ctx.step(`${curveKey(c)} fresh cluster settling, repeat ${r + 1}/${ctx.repeats}`);
         stepped++;
         for (const [i, clients] of plan.clients.entries()) {
@@ -273,7 +286,7 @@ async function runCurve(ctx: BenchContext): Promise<BenchOutput> {
       } finally {
         await kv.close();
       }
-      if (cold !== null) (runs.get(c) as CurveRun[]).push({ cold, points, half });
+      if (cold !== null) (runs.get(c) as CurveRun[]).push({ cold, coldLow, points, half });
     }
   }
 
@@ -291,11 +304,14 @@ async function runCurve(ctx: BenchContext): Promise<BenchOutput> {
       figures[`${k}/c${clients}/p99`] = figure(at.map((s) => s.p99), 'ms', 'lower');
       if (at.every((s) => Number.isFinite(s.cpu))) figures[`${k}/c${clients}/cpu-us-per-cmd`] = figure(at.map((s) => (s.cpu * 1e4) / s.perSec), 'us', 'lower');
     });
-    const colds = rs.flatMap((run) => (run.cold ? [run.cold] : []));
-    if (colds.length > 0) {
-      figures[`${k}/cold/cmds-per-s`] = figure(colds.map((s) => s.perSec), 'cmds/s', 'higher');
-      figures[`${k}/cold/p50`] = figure(colds.map((s) => s.p50), 'ms', 'lower');
-      figures[`${k}/cold/p99`] = figure(colds.map((s) => s.p99), 'ms', 'lower');
+    for (const [p, samples] of [
+      ['cold', rs.flatMap((run) => (run.cold ? [run.cold] : []))],
+      ['cold-c1', rs.flatMap((run) => (run.coldLow ? [run.coldLow] : []))],
+    ] as const) {
+      if (samples.length === 0) continue;
+      figures[`${k}/${p}/cmds-per-s`] = figure(samples.map((s) => s.perSec), 'cmds/s', 'higher');
+      figures[`${k}/${p}/p50`] = figure(samples.map((s) => s.p50), 'ms', 'lower');
+      figures[`${k}/${p}/p99`] = figure(samples.map((s) => s.p99), 'ms', 'lower');
     }
     // A repeat that settled but failed at its first point has no load point to take a best from.
     const loaded = rs.filter((run) => run.points.some((p) => p !== null));
@@ -310,13 +326,13 @@ async function runCurve(ctx: BenchContext): Promise<BenchOutput> {
 
   const tables: Table[] = [
     {
-      title: `Multi-Paxos key-value cluster, 3 proposers / N acceptors / 2 learners: fresh = its first ${COLD_MS} ms at ${SETTLE_CLIENTS} clients (then settling to ${SETTLE_MS} ms); closed loop, ${plan.windowMs} ms windows after ${plan.warmupMs} ms; half = open loop at half the best throughput`,
+      title: `Multi-Paxos key-value cluster, 3 proposers / N acceptors / 2 learners: fresh = its first ${COLD_MS} ms at ${SETTLE_CLIENTS} clients (then settling to ${SETTLE_MS} ms), first at 1 = the first ${COLD_MS} ms at 1 client after that (then settling to ${LOW_SETTLE_MS} ms); closed loop, ${plan.windowMs} ms windows after ${plan.warmupMs} ms; half = open loop at half the best throughput`,
       head: ['acc', 'storage', 'transport', 'batch/win', 'clients', 'cmds/s', 'p50 ms', 'p99 ms', 'cpu us/cmd'],
       rows: measured.flatMap((c) => {
         const k = curveKey(c);
-        const cells = (p: string, clients: string) => [String(c.acceptors), c.storage, c.transport, `${c.batchMax}/${c.window}`, clients, fmtFigure(figures[`${k}/${p}/cmds-per-s`]), fmtFigure(figures[`${k}/${p}/p50`]), fmtFigure(figures[`${k}/${p}/p99`]), p === 'half-load' || p === 'cold' ? '' : fmtFigure(figures[`${k}/${p}/cpu-us-per-cmd`])];
+        const cells = (p: string, clients: string) => [String(c.acceptors), c.storage, c.transport, `${c.batchMax}/${c.window}`, clients, fmtFigure(figures[`${k}/${p}/cmds-per-s`]), fmtFigure(figures[`${k}/${p}/p50`]), fmtFigure(figures[`${k}/${p}/p99`]), p === 'half-load' || p.startsWith('cold') ? '' : fmtFigure(figures[`${k}/${p}/cpu-us-per-cmd`])];
         const offered = figures[`${k}/half-load/offered-per-s`];
-        return [cells('cold', `fresh (${SETTLE_CLIENTS})`), ...plan.clients.map((n) => cells(`c${n}`, String(n))), cells('half-load', offered ? `half (${fmt(offered.value)}/s)` : 'half (-)')];
+        return [cells('cold', `fresh (${SETTLE_CLIENTS})`), cells('cold-c1', 'first at 1'), ...plan.clients.map((n) => cells(`c${n}`, String(n))), cells('half-load', offered ? `half (${fmt(offered.value)}/s)` : 'half (-)')];
       }),
     },
   ];
@@ -347,7 +363,7 @@ async function runCurve(ctx: BenchContext): Promise<BenchOutput> {
     }),
   });
   return {
-    config: { repeats: ctx.repeats, clients: plan.clients, settleClients: SETTLE_CLIENTS, settleMs: SETTLE_MS, coldMs: COLD_MS, warmupMs: plan.warmupMs, windowMs: plan.windowMs, proposers: 3, learners: 2, curves: plan.curves.map(curveLabel), check: false },
+    config: { repeats: ctx.repeats, clients: plan.clients, settleClients: SETTLE_CLIENTS, settleMs: SETTLE_MS, coldMs: COLD_MS, lowSettleMs: LOW_SETTLE_MS, warmupMs: plan.warmupMs, windowMs: plan.windowMs, proposers: 3, learners: 2, curves: plan.curves.map(curveLabel), check: false },
     figures,
     charts,
     tables,
@@ -359,7 +375,7 @@ export const kvCurveBench: BenchDef = {
   name: 'kv-curve',
   title: 'Multi-Paxos throughput and latency',
   description:
-    'Commands/s and commit latency p50/p99 of the key-value cluster against closed-loop client counts once a fresh cluster has settled (its first second at 64 clients measured as `cold`), plus an open loop at half the best throughput, for 3/5/7 acceptors, durable and in memory, per transport, and a few batch/window sizes (quick: 3 acceptors, port, durable and memory, 3 load points).',
+    'Commands/s and commit latency p50/p99 of the key-value cluster against closed-loop client counts once a fresh cluster has settled (its first second at 64 clients measured as `cold`, then its first second at one client as `cold-c1`), plus an open loop at half the best throughput, for 3/5/7 acceptors, durable and in memory, per transport, and a few batch/window sizes (quick: 3 acceptors, port, durable and memory, 3 load points).',
   repeats: { quick: 1, full: 3 },
   steps: (quick, repeats) => {
     const plan = curvePlan(quick);

@@ -105,8 +105,8 @@ describe('synod bench --quick --repeats 1', () => {
     for (const s of ['durable', 'memory']) {
       has('kv-curve', `a3/${s}/port/b256w32/max-cmds-per-s`);
       has('kv-curve', `a3/${s}/port/b256w32/half-load/p50`);
-      // A fresh cluster's first second, measured apart from the load points, which come after it settles.
-      for (const k of ['cmds-per-s', 'p50', 'p99']) has('kv-curve', `a3/${s}/port/b256w32/cold/${k}`);
+      // A fresh cluster's first second, and its first second at one client after that, measured apart from the load points, which come after it settles at both loads.
+      for (const p of ['cold', 'cold-c1']) for (const k of ['cmds-per-s', 'p50', 'p99']) has('kv-curve', `a3/${s}/port/b256w32/${p}/${k}`);
       has('efficiency', `${s}/efficiency`);
     }
     has('efficiency', 'raw/msgs-per-s');
