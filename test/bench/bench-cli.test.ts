@@ -102,6 +102,13 @@ describe('synod bench --quick --repeats 1', () => {
     }
     for (const s of ['durable', 'memory']) for (const p of ['p50', 'p99']) has('single-decree', `decision/${s}/${p}`);
     for (const m of ['cold', 'warm']) for (const p of ['p50', 'p99']) for (const c of ['restart', 'restart/kv']) has('restart', `${c}/${m}/${p}`);
+    for (const c of ['restart', 'restart/kv']) {
+      // The ratio of cold to warm carries both spreads (cold's fastest over warm's slowest, and the other way round), so that --compare can find it within noise.
+      const f = (m: string) => report.results.restart?.figures[`${c}/${m}/p50`] as { value: number; min: number; max: number };
+      expect(f('cold-vs-warm').value).toBeCloseTo(f('cold').value / f('warm').value, 9);
+      expect(f('cold-vs-warm').min).toBeCloseTo(f('cold').min / f('warm').max, 9);
+      expect(f('cold-vs-warm').max).toBeCloseTo(f('cold').max / f('warm').min, 9);
+    }
     for (const s of ['durable', 'memory']) {
       has('kv-curve', `a3/${s}/port/b256w32/max-cmds-per-s`);
       has('kv-curve', `a3/${s}/port/b256w32/half-load/p50`);
