@@ -80,6 +80,22 @@ describe('Multi-Paxos messages have exact shapes', () => {
     for (const m of bad) expect(validateMpMessage(structuredClone(m), kvMachine), JSON.stringify(m)).toMatchObject({ ok: false });
   });
 
+  it('checks every entry of a message and every command of a batch, the last and a hole included, not only the first', () => {
+    const good = { clientId: 'c1', seq: 1, op: { f: 'write', key: 'k', value: 1 } };
+    const bad = { clientId: 'c1', seq: 2, op: { f: 'write', key: 'k', value: 1 }, junk: 1 };
+    const entry = (commands: unknown[]) => ({ slot: 0, value: JSON.stringify(commands) });
+    expect(validateMpMessage({ type: 'accept', from: 'p1', ballot, entries: [entry([good, good])] }, kvMachine)).toMatchObject({ ok: true });
+    const refused = [
+      { type: 'accept', from: 'p1', ballot, entries: [entry([good, bad])] },
+      { type: 'accept', from: 'p1', ballot, entries: [entry([good]), { ...entry([good]), slot: 1, junk: 1 }] },
+      { type: 'accept', from: 'p1', ballot, entries: [entry([good]), { ...entry([bad]), slot: 1 }] },
+      { type: 'commit', from: 'p1', entries: [entry([good]), { slot: -1, value: '[]' }] },
+      // A hole (structured clone keeps one) reads as undefined, which is not an entry.
+      { type: 'commit', from: 'p1', entries: [entry([good]), , entry([good])] },
+    ];
+    for (const m of refused) expect(validateMpMessage(structuredClone(m), kvMachine), JSON.stringify(m)).toMatchObject({ ok: false });
+  });
+
   it('judges own fields only: a missing field is missing even when a prototype has it, and an inherited field is not an extra one', () => {
     const inheritsUpTo = Object.assign(Object.create({ upTo: 3 }) as object, { type: 'trim', from: 'p1' });
     expect(validateMpMessage(inheritsUpTo, kvMachine)).toMatchObject({ ok: false, reason: expect.stringContaining('lacks upTo') });
