@@ -207,6 +207,13 @@ export function clusterOptions(c: Pick<CurveConfig, 'acceptors' | 'storage' | 't
   } as KvClusterOptions;
 }
 
+/** Runs `clients` closed-loop clients on `kv` for `totalMs`, and returns the first COLD_MS of it, measured (the rest is discarded). */
+async function settle(kv: KvCluster, clients: number, totalMs: number): Promise<Sample> {
+  const first = await measure(kv, closedLoop(clients), 0, COLD_MS);
+  await measure(kv, closedLoop(clients), 0, totalMs - COLD_MS);
+  return first;
+}
+
 /** Whether `err` is this build refusing the `transport` option (it predates it). */
 const transportRefused = (err: unknown) => err instanceof Error && /transport/.test(err.message) && (err as { code?: string }).code === 'SYNOD_INVALID_OPTIONS';
 
@@ -260,10 +267,8 @@ async function runCurve(ctx: BenchContext): Promise<BenchOutput> {
       let coldLow: Sample | null = null;
       let stepped = 0;
       try {
-        cold = await measure(kv, closedLoop(SETTLE_CLIENTS), 0, COLD_MS);
-        await measure(kv, closedLoop(SETTLE_CLIENTS), 0, SETTLE_MS - COLD_MS);
-        coldLow = await measure(kv, closedLoop(1), 0, COLD_MS);
-        await measure(kv, closedLoop(1), 0, LOW_SETTLE_MS - COLD_MS);
+        cold = await settle(kv, SETTLE_CLIENTS, SETTLE_MS);
+        coldLow = await settle(kv, 1, LOW_SETTLE_MS);
         ctx.step(`${curveKey(c)} fresh cluster settling, repeat ${r + 1}/${ctx.repeats}`);
         stepped++;
         for (const [i, clients] of plan.clients.entries()) {
